@@ -1,0 +1,113 @@
+/**
+ * WGS84 <-> local metric frames.
+ *
+ * A `LocalFrame` is an east-north-up tangent plane at an explicit origin (there is no default
+ * origin: projecting lat/lon needs one, and a silent default would put data in the wrong place).
+ * Points are converted exactly through ECEF; the up component is dropped on the way in and
+ * recovered on the way out, so round trips are sub-millimetre across tens of kilometres.
+ *
+ * Coordinate order: `LngLat` objects carry degrees; local points are `[eastM, northM]`.
+ */
+import type { XY } from './schema.ts';
+
+export interface LngLat {
+  /** Longitude, degrees east, WGS84. */
+  lng: number;
+  /** Latitude, degrees north, WGS84. */
+  lat: number;
+}
+
+const WGS84_A_M = 6378137.0;
+const WGS84_F = 1 / 298.257223563;
+const WGS84_E2 = WGS84_F * (2 - WGS84_F);
+const DEG = Math.PI / 180;
+
+export function assertLngLat(p: LngLat, what = 'position'): void {
+  if (!Number.isFinite(p.lng) || p.lng < -180 || p.lng > 180) {
+    throw new RangeError(`${what}.lng must be a finite longitude in [-180, 180], got ${p.lng}`);
+  }
+  if (!Number.isFinite(p.lat) || p.lat < -85.05112878 || p.lat > 85.05112878) {
+    throw new RangeError(`${what}.lat must be a finite latitude in [-85.05, 85.05], got ${p.lat}`);
+  }
+}
+
+function toEcef(lngDeg: number, latDeg: number, hM: number): [number, number, number] {
+  const lat = latDeg * DEG;
+  const lng = lngDeg * DEG;
+  const sinLat = Math.sin(lat);
+  const cosLat = Math.cos(lat);
+  const n = WGS84_A_M / Math.sqrt(1 - WGS84_E2 * sinLat * sinLat);
+  return [
+    (n + hM) * cosLat * Math.cos(lng),
+    (n + hM) * cosLat * Math.sin(lng),
+    (n * (1 - WGS84_E2) + hM) * sinLat,
+  ];
+}
+
+function fromEcef(x: number, y: number, z: number): [number, number, number] {
+  const lng = Math.atan2(y, x);
+  const p = Math.hypot(x, y);
+  let lat = Math.atan2(z, p * (1 - WGS84_E2));
+  let h = 0;
+  for (let i = 0; i < 5; i++) {
+    const sinLat = Math.sin(lat);
+    const n = WGS84_A_M / Math.sqrt(1 - WGS84_E2 * sinLat * sinLat);
+    h = p / Math.cos(lat) - n;
+    lat = Math.atan2(z, p * (1 - (WGS84_E2 * n) / (n + h)));
+  }
+  return [lng / DEG, lat / DEG, h];
+}
+
+/** An east-north tangent plane at `origin`. */
+export class LocalFrame {
+  readonly origin: LngLat;
+  private readonly o: [number, number, number];
+  private readonly sinLat: number;
+  private readonly cosLat: number;
+  private readonly sinLng: number;
+  private readonly cosLng: number;
+
+  constructor(origin: LngLat) {
+    assertLngLat(origin, 'origin');
+    this.origin = { lng: origin.lng, lat: origin.lat };
+    this.o = toEcef(origin.lng, origin.lat, 0);
+    this.sinLat = Math.sin(origin.lat * DEG);
+    this.cosLat = Math.cos(origin.lat * DEG);
+    this.sinLng = Math.sin(origin.lng * DEG);
+    this.cosLng = Math.cos(origin.lng * DEG);
+  }
+
+  /** WGS84 (height 0) to `[eastM, northM]`. */
+  toLocal(p: LngLat): [number, number] {
+    const [x, y, z] = toEcef(p.lng, p.lat, 0);
+    const dx = x - this.o[0];
+    const dy = y - this.o[1];
+    const dz = z - this.o[2];
+    const east = -this.sinLng * dx + this.cosLng * dy;
+    const north = -this.sinLat * this.cosLng * dx - this.sinLat * this.sinLng * dy + this.cosLat * dz;
+    return [east, north];
+  }
+
+  /** `[eastM, northM]` on the ellipsoid surface back to WGS84. */
+  toLngLat(xy: XY): LngLat {
+    const [east, north] = xy;
+    // The point lies on the ellipsoid, below the tangent plane by about d^2 / 2R: iterate on up.
+    let up = -(east * east + north * north) / (2 * WGS84_A_M);
+    let result: LngLat = { lng: 0, lat: 0 };
+    for (let i = 0; i < 3; i++) {
+      const dx = -this.sinLng * east - this.sinLat * this.cosLng * north + this.cosLat * this.cosLng * up;
+      const dy = this.cosLng * east - this.sinLat * this.sinLng * north + this.cosLat * this.sinLng * up;
+      const dz = this.cosLat * north + this.sinLat * up;
+      const [lng, lat, h] = fromEcef(this.o[0] + dx, this.o[1] + dy, this.o[2] + dz);
+      result = { lng, lat };
+      up -= h;
+    }
+    return result;
+  }
+}
+
+/** Great-circle-free helper: distance in metres between two WGS84 points via a local frame. */
+export function distanceM(a: LngLat, b: LngLat): number {
+  const [e, n] = new LocalFrame(a).toLocal(b);
+  return Math.hypot(e, n);
+}

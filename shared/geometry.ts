@@ -1,0 +1,193 @@
+/**
+ * Planar geometry on `[eastM, northM]` points in one local metric frame. Units are metres and
+ * radians throughout; nothing here knows about WGS84 or tiles.
+ */
+import type { XY } from './schema.ts';
+
+export function polylineLengthM(pts: readonly XY[]): number {
+  let len = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    len += Math.hypot(b[0] - a[0], b[1] - a[1]);
+  }
+  return len;
+}
+
+/** Cumulative arc length at each vertex (first entry 0). */
+export function cumulativeLengthsM(pts: readonly XY[]): Float64Array {
+  const out = new Float64Array(pts.length);
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    out[i] = out[i - 1]! + Math.hypot(b[0] - a[0], b[1] - a[1]);
+  }
+  return out;
+}
+
+/** The point at arc length `sM` along the polyline (clamped to its ends). */
+export function pointAtM(pts: readonly XY[], cum: Float64Array, sM: number): [number, number] {
+  const n = pts.length;
+  if (n === 0) throw new RangeError('pointAtM needs at least one point');
+  if (n === 1 || sM <= 0) return [pts[0]![0], pts[0]![1]];
+  const total = cum[n - 1]!;
+  if (sM >= total) return [pts[n - 1]![0], pts[n - 1]![1]];
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid]! <= sM) lo = mid;
+    else hi = mid;
+  }
+  const a = pts[lo]!;
+  const b = pts[hi]!;
+  const seg = cum[hi]! - cum[lo]!;
+  const t = seg > 0 ? (sM - cum[lo]!) / seg : 0;
+  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+}
+
+/** Resample to exactly `count` points evenly spaced by arc length (MapTR-style). */
+export function resampleCount(pts: readonly XY[], count: number): Array<[number, number]> {
+  if (count < 1) throw new RangeError(`resample count must be >= 1, got ${count}`);
+  if (pts.length === 0) throw new RangeError('cannot resample an empty polyline');
+  const cum = cumulativeLengthsM(pts);
+  const total = cum[pts.length - 1]!;
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) out.push(pointAtM(pts, cum, count === 1 ? total / 2 : (total * i) / (count - 1)));
+  return out;
+}
+
+/** Resample at a fixed spacing (metres); always keeps both ends. */
+export function resampleSpacing(pts: readonly XY[], spacingM: number): Array<[number, number]> {
+  if (!(spacingM > 0)) throw new RangeError(`spacingM must be > 0, got ${spacingM}`);
+  const cum = cumulativeLengthsM(pts);
+  const total = cum[pts.length - 1] ?? 0;
+  const steps = Math.max(1, Math.ceil(total / spacingM));
+  return resampleCount(pts, steps + 1);
+}
+
+/** Squared distance from p to segment ab, and the segment parameter t in [0, 1]. */
+export function pointSegmentDist2(p: XY, a: XY, b: XY): { d2: number; t: number } {
+  const vx = b[0] - a[0];
+  const vy = b[1] - a[1];
+  const wx = p[0] - a[0];
+  const wy = p[1] - a[1];
+  const len2 = vx * vx + vy * vy;
+  let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  const dx = wx - vx * t;
+  const dy = wy - vy * t;
+  return { d2: dx * dx + dy * dy, t };
+}
+
+/** Distance from p to the nearest point of a polyline (a single point counts as a polyline). */
+export function pointPolylineDistM(p: XY, pts: readonly XY[]): number {
+  if (pts.length === 1) return Math.hypot(p[0] - pts[0]![0], p[1] - pts[0]![1]);
+  let best = Infinity;
+  for (let i = 1; i < pts.length; i++) {
+    const { d2 } = pointSegmentDist2(p, pts[i - 1]!, pts[i]!);
+    if (d2 < best) best = d2;
+  }
+  return Math.sqrt(best);
+}
+
+/**
+ * Signed lateral offset of p from a polyline: positive to the left of the direction of travel.
+ * Returns the offset and the arc length of the foot point.
+ */
+export function projectOntoPolyline(p: XY, pts: readonly XY[]): { lateralM: number; sM: number; distM: number } {
+  let best = Infinity;
+  let bestI = 1;
+  let bestT = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const { d2, t } = pointSegmentDist2(p, pts[i - 1]!, pts[i]!);
+    if (d2 < best) {
+      best = d2;
+      bestI = i;
+      bestT = t;
+    }
+  }
+  const a = pts[bestI - 1]!;
+  const b = pts[bestI]!;
+  const cross = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]);
+  const dist = Math.sqrt(best);
+  let s = 0;
+  for (let i = 1; i < bestI; i++) s += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
+  s += bestT * Math.hypot(b[0] - a[0], b[1] - a[1]);
+  return { lateralM: cross >= 0 ? dist : -dist, sM: s, distM: dist };
+}
+
+/** Symmetric Chamfer distance (mean of both directed mean nearest-point distances). */
+export function chamferM(a: readonly XY[], b: readonly XY[]): number {
+  return (directedMeanNearestM(a, b) + directedMeanNearestM(b, a)) / 2;
+}
+
+function directedMeanNearestM(from: readonly XY[], to: readonly XY[]): number {
+  let sum = 0;
+  for (const p of from) {
+    let best = Infinity;
+    for (const q of to) {
+      const dx = p[0] - q[0];
+      const dy = p[1] - q[1];
+      const d2 = dx * dx + dy * dy;
+      if (d2 < best) best = d2;
+    }
+    sum += Math.sqrt(best);
+  }
+  return from.length ? sum / from.length : Infinity;
+}
+
+export function centroid(pts: readonly XY[]): [number, number] {
+  let x = 0;
+  let y = 0;
+  for (const p of pts) {
+    x += p[0];
+    y += p[1];
+  }
+  return [x / pts.length, y / pts.length];
+}
+
+export interface BBox {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+export function bboxOf(pts: readonly XY[]): BBox {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const p of pts) {
+    if (p[0] < minX) minX = p[0];
+    if (p[1] < minY) minY = p[1];
+    if (p[0] > maxX) maxX = p[0];
+    if (p[1] > maxY) maxY = p[1];
+  }
+  return { minX, minY, maxX, maxY };
+}
+
+/** Rotate by `yawRad` (counter-clockwise) then translate: body frame -> world frame. */
+export function transformPoint(p: XY, xM: number, yM: number, yawRad: number): [number, number] {
+  const c = Math.cos(yawRad);
+  const s = Math.sin(yawRad);
+  return [xM + c * p[0] - s * p[1], yM + s * p[0] + c * p[1]];
+}
+
+/** Inverse of transformPoint: world frame -> body frame. */
+export function inverseTransformPoint(p: XY, xM: number, yM: number, yawRad: number): [number, number] {
+  const c = Math.cos(yawRad);
+  const s = Math.sin(yawRad);
+  const dx = p[0] - xM;
+  const dy = p[1] - yM;
+  return [c * dx + s * dy, -s * dx + c * dy];
+}
+
+/** Wrap an angle to (-pi, pi]. */
+export function wrapAngleRad(a: number): number {
+  let r = a % (2 * Math.PI);
+  if (r <= -Math.PI) r += 2 * Math.PI;
+  if (r > Math.PI) r -= 2 * Math.PI;
+  return r;
+}
