@@ -1,0 +1,26 @@
+/**
+ * The object store the cloud keeps batches, fleet health and published tiles in.
+ * Keys are '/'-separated relative paths ("batches/veh-001/0000000007.fmb"); no leading '/',
+ * no '..' segments. Implementations: LocalDirStore (embedded default), S3 (later).
+ */
+export interface ObjectStore {
+  /** Write (replace) an object; durable when the promise resolves. */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** Write only if absent; resolves false (and writes nothing) when the key already exists. */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  /** The object's bytes, or undefined when absent. */
+  get(key: string): Promise<Buffer | undefined>;
+  exists(key: string): Promise<boolean>;
+  /** All keys starting with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** A human-readable location for logs ("file:///var/fleetmap", "s3://bucket/prefix"). */
+  describe(): string;
+}
+
+const KEY_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+export function assertObjectKey(key: string): void {
+  if (!KEY_RE.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new RangeError(`object key must be a relative path of [A-Za-z0-9._-] segments, got ${JSON.stringify(key)}`);
+  }
+}

@@ -1,0 +1,8 @@
+/** shared/: what the edge, the cloud and the tools agree on. Imports nothing else of ours. */
+export * from './schema.ts';
+export * from './geo.ts';
+export * from './geometry.ts';
+export * from './tiles.ts';
+export * from './topics.ts';
+export * from './envelope.ts';
+export * from './batch.ts';
