@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { MAP_TILE_ZOOM, parseTileKey, tileBounds, tileCentre, tileFrame, tileKey, tileOf, tilesCovering } from './tiles.ts';
+
+describe('tiles', () => {
+  it('finds the z16 tile of Karlsruhe and contains the point', () => {
+    const p = { lng: 8.4244, lat: 49.0034 };
+    const t = tileOf(p);
+    expect(t.z).toBe(MAP_TILE_ZOOM);
+    // x = floor((lng + 180) / 360 * 2^16)
+    expect(t.x).toBe(Math.floor(((8.4244 + 180) / 360) * 65536));
+    const b = tileBounds(t);
+    expect(p.lng).toBeGreaterThanOrEqual(b.west);
+    expect(p.lng).toBeLessThan(b.east);
+    expect(p.lat).toBeGreaterThan(b.south);
+    expect(p.lat).toBeLessThanOrEqual(b.north);
+  });
+  it('tiles are about 400 m wide at 49 N, and the local frame is centred', () => {
+    const t = tileOf({ lng: 8.4244, lat: 49.0034 });
+    const b = tileBounds(t);
+    const f = tileFrame(t);
+    const [w] = f.toLocal({ lng: b.west, lat: (b.north + b.south) / 2 });
+    const [e] = f.toLocal({ lng: b.east, lat: (b.north + b.south) / 2 });
+    expect(e - w).toBeGreaterThan(390);
+    expect(e - w).toBeLessThan(410);
+    const c = f.toLocal(tileCentre(t));
+    expect(Math.hypot(c[0], c[1])).toBeLessThan(1e-6);
+  });
+  it('neighbouring tiles share their edges', () => {
+    const t = { z: 16, x: 34301, y: 22474 };
+    expect(tileBounds(t).east).toBe(tileBounds({ ...t, x: t.x + 1 }).west);
+    expect(tileBounds(t).south).toBeCloseTo(tileBounds({ ...t, y: t.y + 1 }).north, 12);
+  });
+  it('parses keys and refuses bad ones precisely', () => {
+    expect(parseTileKey('16/34301/22474')).toEqual({ z: 16, x: 34301, y: 22474 });
+    expect(tileKey({ z: 16, x: 1, y: 2 })).toBe('16/1/2');
+    expect(() => parseTileKey('16/1')).toThrow('tile key must look like "z/x/y", got "16/1"');
+    expect(() => parseTileKey('2/4/0')).toThrow('tile x must be an integer in [0, 3] at z2, got 4');
+  });
+  it('covers a box with every tile it touches', () => {
+    const ts = tilesCovering({ west: 8.41, east: 8.45, south: 48.998, north: 49.012 });
+    const xs = new Set(ts.map((t) => t.x));
+    const ys = new Set(ts.map((t) => t.y));
+    expect(ts.length).toBe(xs.size * ys.size);
+    expect(xs.size).toBeGreaterThanOrEqual(7);
+  });
+});
