@@ -1,0 +1,161 @@
+/**
+ * `fleetmap edge run`: the on-vehicle daemon. See --help; config keys in config.ts.
+ * Exit codes: 0 stopped by SIGTERM/SIGINT or drained (--exit-when-drained), 1 a part failed,
+ * 2 bad configuration or cannot open the outbox/sockets.
+ */
+import { parseArgs } from 'node:util';
+import * as zmq from 'zeromq';
+import { ConfigError, readConfigFile, resolveEdgeConfig, type EdgeSettings } from './config.ts';
+import { main } from './daemon.ts';
+import { HwProfileError } from './hw-profile.ts';
+import { JsonLogger } from './log.ts';
+import { OutboxError } from './outbox.ts';
+
+const HELP = `usage: fleetmap edge run [--config FILE] [options]
+
+Runs the edge daemon: PULL sensor intake -> pose + georeference -> SQLite outbox -> signed
+batches -> ingest (DEALER, stop-and-wait, exactly-once by (vehicleId, seq)).
+Flags override the config file (JSON, keys in edge/config.ts).
+
+  --config FILE            JSON config file
+  --vehicle-id ID          vehicle id, [A-Za-z0-9._-]{1,64}
+  --key-hex HEX            vehicle HMAC key, 64 hex digits (prefer --key-file)
+  --key-file FILE          file holding the key as 64 hex digits
+  --intake ENDPOINT        PULL endpoint to bind (tcp://127.0.0.1:5601, tcp://127.0.0.1:* for a free port, ipc://PATH)
+  --ingest ENDPOINT        ingest ROUTER endpoint to connect (tcp://HOST:PORT)
+  --outbox FILE            outbox SQLite file (created if missing)
+  --hw-profile NAME|FILE   hardware profile (default: detected; x86_64 -> x86_64-dev)
+  --batch-max-observations N   override the profile's batch size
+  --batch-max-bytes N          override the profile's batch byte budget
+  --idle-flush-s S             flush the outbox after S seconds without intake messages
+  --stats-interval-s S         period of the edge_stats log event (default 10)
+  --exit-when-drained      exit 0 once drained: after a drive end marker (or idleFlushS without
+                           messages) everything queued in this run has been acknowledged
+  -h, --help
+
+Logs: JSON lines on stderr ({tUnixMs, level, svc:"edge", event, ...numbers}). "intake_listening"
+gives the bound intake endpoint; "drained" says the outbox is empty and the intake quiet.`;
+
+export default async function edgeRun(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        'vehicle-id': { type: 'string' },
+        'key-hex': { type: 'string' },
+        'key-file': { type: 'string' },
+        intake: { type: 'string' },
+        ingest: { type: 'string' },
+        outbox: { type: 'string' },
+        'hw-profile': { type: 'string' },
+        'batch-max-observations': { type: 'string' },
+        'batch-max-bytes': { type: 'string' },
+        'idle-flush-s': { type: 'string' },
+        'stats-interval-s': { type: 'string' },
+        'exit-when-drained': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    console.error(`fleetmap edge run: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const log = new JsonLogger('edge');
+  let cfg;
+  try {
+    const s: EdgeSettings = values.config ? readConfigFile(values.config) : {};
+    const num = (flag: string, v: string | undefined): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError([`--${flag} must be a number, got ${JSON.stringify(v)}`]);
+      return n;
+    };
+    const set = <K extends keyof EdgeSettings>(k: K, v: EdgeSettings[K] | undefined): void => {
+      if (v !== undefined) s[k] = v;
+    };
+    set('vehicleId', values['vehicle-id']);
+    if (values['key-hex'] !== undefined) {
+      s.keyHex = values['key-hex'];
+      delete s.keyFile;
+    }
+    if (values['key-file'] !== undefined) {
+      s.keyFile = values['key-file'];
+      delete s.keyHex;
+    }
+    set('intake', values.intake);
+    set('ingest', values.ingest);
+    set('outbox', values.outbox);
+    set('hwProfile', values['hw-profile']);
+    set('batchMaxObservations', num('batch-max-observations', values['batch-max-observations']));
+    set('batchMaxBytes', num('batch-max-bytes', values['batch-max-bytes']));
+    set('idleFlushS', num('idle-flush-s', values['idle-flush-s']));
+    set('statsIntervalS', num('stats-interval-s', values['stats-interval-s']));
+    if (values['exit-when-drained']) s.exitWhenDrained = true;
+    cfg = resolveEdgeConfig(s);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof HwProfileError) {
+      log.error('config_invalid', { reason: e.message });
+      return 2;
+    }
+    throw e;
+  }
+
+  const intake = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
+  // immediate: queue only on a live connection, so a down ingest fails the send (and we back off)
+  // instead of piling up stale copies that would all arrive on reconnect.
+  const uplink = new zmq.Dealer({ linger: 0, immediate: true, sendTimeout: 0, reconnectInterval: 100, reconnectMaxInterval: 5000 });
+  try {
+    await intake.bind(cfg.intakeEndpoint);
+    uplink.connect(cfg.ingestEndpoint);
+  } catch (e) {
+    log.error('socket_failed', { reason: (e as Error).message, intake: cfg.intakeEndpoint, ingest: cfg.ingestEndpoint });
+    intake.close();
+    uplink.close();
+    return 2;
+  }
+  log.info('edge_started', {
+    vehicleId: cfg.vehicleId,
+    hwProfile: cfg.hwProfile.name,
+    intake: intake.lastEndpoint ?? cfg.intakeEndpoint,
+    ingest: cfg.ingestEndpoint,
+    outbox: cfg.outboxPath,
+    batchMaxObservations: cfg.batchMaxObservations,
+    batchMaxBytes: cfg.batchMaxBytes,
+    idleFlushS: cfg.idleFlushS,
+    exitWhenDrained: cfg.exitWhenDrained,
+    pid: process.pid,
+  });
+  log.info('intake_listening', { endpoint: intake.lastEndpoint ?? cfg.intakeEndpoint });
+
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log.info('signal', { signal: sig });
+    ac.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const r = await main({ cfg, sockets: { intake, uplink }, signal: ac.signal, log });
+    log.info('edge_exit', { reason: r.reason, exitCode: r.exitCode });
+    return r.exitCode;
+  } catch (e) {
+    if (e instanceof OutboxError) {
+      log.error('outbox_failed', { code: e.code, reason: e.message });
+      return 2;
+    }
+    throw e;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    if (!intake.closed) intake.close();
+    if (!uplink.closed) uplink.close();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Edge daemon configuration: a JSON file (`--config FILE`) and/or flags; flags win. Paths in
+ * the file are relative to the file. Validated once at start-up with messages naming the field
+ * and the value (never the key itself).
+ *
+ * Config file keys (all optional when the flag is given):
+ * ```
+ * { "vehicleId": "veh-001",            // [A-Za-z0-9._-]{1,64}: also a store key segment in the cloud
+ *   "keyHex": "<64 hex chars>",        // or "keyFile": "veh-001.key" (a file holding the hex)
+ *   "intake": "tcp://127.0.0.1:5601",  // PULL, bound here (tcp://HOST:* picks a free port; ipc://PATH)
+ *   "ingest": "tcp://127.0.0.1:5700",  // DEALER, connects here
+ *   "outbox": "/var/lib/fleetmap/outbox.sqlite",
+ *   "hwProfile": "x86_64-dev",         // name in hw-profiles/ or a .json path; default: detection
+ *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
+ *   "idleFlushS": 2,                   // override the profile's intake idle flush
+ *   "exitWhenDrained": false,
+ *   "statsIntervalS": 10 }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH } from '../shared/index.ts';
+import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
+
+export const VEHICLE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface EdgeConfig {
+  vehicleId: string;
+  key: Buffer; // 32-byte HMAC key shared with the ingest's key registry
+  intakeEndpoint: string;
+  ingestEndpoint: string;
+  outboxPath: string;
+  hwProfile: HwProfile;
+  batchMaxObservations: number;
+  batchMaxBytes: number;
+  batchMaxAgeS: number;
+  idleFlushS: number;
+  exitWhenDrained: boolean;
+  statsIntervalS: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`edge config: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Raw settings from the file and the flags, before validation (flags already merged over file). */
+export interface EdgeSettings {
+  vehicleId?: string;
+  keyHex?: string;
+  keyFile?: string;
+  intake?: string;
+  ingest?: string;
+  outbox?: string;
+  hwProfile?: string;
+  batchMaxObservations?: number;
+  batchMaxBytes?: number;
+  idleFlushS?: number;
+  exitWhenDrained?: boolean;
+  statsIntervalS?: number;
+}
+
+const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'> = {
+  vehicleId: 'string',
+  keyHex: 'string',
+  keyFile: 'string',
+  intake: 'string',
+  ingest: 'string',
+  outbox: 'string',
+  hwProfile: 'string',
+  batchMaxObservations: 'number',
+  batchMaxBytes: 'number',
+  idleFlushS: 'number',
+  exitWhenDrained: 'boolean',
+  statsIntervalS: 'number',
+};
+
+/** Read a config file; relative paths inside it resolve against its directory. */
+export function readConfigFile(file: string): EdgeSettings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError([`cannot read ${file}: ${(e as Error).message}`]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([`${file} must hold a JSON object`]);
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const want = SETTING_TYPES[k as keyof EdgeSettings];
+    if (!want) problems.push(`${file}: unknown field ${JSON.stringify(k)} (known: ${Object.keys(SETTING_TYPES).join(', ')})`);
+    else if (typeof v !== want) problems.push(`${file}: ${k} must be a ${want}, got ${k === 'keyHex' ? typeof v : JSON.stringify(v)}`);
+    else out[k] = v;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const dir = path.dirname(path.resolve(file));
+  for (const k of ['keyFile', 'outbox'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
+  if (typeof out.hwProfile === 'string' && (out.hwProfile.includes('/') || out.hwProfile.endsWith('.json'))) out.hwProfile = path.resolve(dir, out.hwProfile);
+  return out as EdgeSettings;
+}
+
+export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string } = {}): EdgeConfig {
+  const problems: string[] = [];
+  const need = (k: keyof EdgeSettings, hint: string): string => {
+    const v = s[k];
+    if (typeof v !== 'string' || v.length === 0) {
+      problems.push(`${k} is required (${hint})`);
+      return '';
+    }
+    return v;
+  };
+  const vehicleId = need('vehicleId', '--vehicle-id');
+  if (vehicleId && !VEHICLE_ID_RE.test(vehicleId)) problems.push(`vehicleId must match ${VEHICLE_ID_RE}, got ${JSON.stringify(vehicleId)}`);
+  const intakeEndpoint = need('intake', '--intake tcp://HOST:PORT or ipc://PATH');
+  const ingestEndpoint = need('ingest', '--ingest tcp://HOST:PORT');
+  const outboxPath = need('outbox', '--outbox FILE.sqlite');
+  for (const [k, v] of [['intake', intakeEndpoint], ['ingest', ingestEndpoint]] as const) {
+    if (v && !/^(tcp|ipc|inproc):\/\/.+/.test(v)) problems.push(`${k} must be a ZeroMQ endpoint (tcp://, ipc://), got ${JSON.stringify(v)}`);
+  }
+
+  let key = Buffer.alloc(0);
+  if (s.keyHex !== undefined && s.keyFile !== undefined) problems.push('give keyHex or keyFile, not both');
+  else if (s.keyHex === undefined && s.keyFile === undefined) problems.push('a vehicle key is required (--key-hex HEX or --key-file FILE)');
+  else {
+    let text = s.keyHex;
+    let from = 'keyHex';
+    if (s.keyFile !== undefined) {
+      from = `keyFile ${s.keyFile}`;
+      try {
+        text = readFileSync(s.keyFile, 'utf8');
+      } catch (e) {
+        problems.push(`cannot read keyFile ${s.keyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    if (text !== undefined) {
+      const hex = text.trim();
+      if (!/^[0-9a-fA-F]{64}$/.test(hex)) problems.push(`${from} must hold 64 hex digits (32 bytes), got ${hex.length} characters${/^[0-9a-fA-F]*$/.test(hex) ? '' : ' (not all hex)'}`);
+      else key = Buffer.from(hex, 'hex');
+    }
+  }
+
+  let hwProfile: HwProfile | undefined;
+  try {
+    hwProfile = s.hwProfile ? loadHwProfile(s.hwProfile, opts.profilesDir) : detectHwProfile(undefined, opts.profilesDir);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+
+  const num = (k: keyof EdgeSettings, fallback: number, lo: number, hi: number, integer: boolean): number => {
+    const v = s[k] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      problems.push(`${k} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    }
+    return v as number;
+  };
+  const batchMaxObservations = num('batchMaxObservations', hwProfile?.outbox.batchMaxObservations ?? 500, 1, MAX_OBSERVATIONS_PER_BATCH, true);
+  const batchMaxBytes = num('batchMaxBytes', hwProfile?.outbox.batchMaxBytes ?? 262_144, 1024, MAX_ENVELOPE_BYTES / 2, true);
+  const idleFlushS = num('idleFlushS', hwProfile?.intake.idleFlushS ?? 2, 0.05, 3600, false);
+  const statsIntervalS = num('statsIntervalS', 10, 0.1, 86_400, false);
+
+  if (problems.length || !hwProfile) throw new ConfigError(problems);
+  return {
+    vehicleId,
+    key,
+    intakeEndpoint,
+    ingestEndpoint,
+    outboxPath,
+    hwProfile,
+    batchMaxObservations,
+    batchMaxBytes,
+    batchMaxAgeS: hwProfile.outbox.batchMaxAgeS,
+    idleFlushS,
+    exitWhenDrained: s.exitWhenDrained ?? false,
+    statsIntervalS,
+  };
+}

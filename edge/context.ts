@@ -1,0 +1,45 @@
+/** What the daemon's parts share: the pure logic objects, the sockets and a few live numbers. */
+import type * as zmq from 'zeromq';
+import type { EdgeConfig } from './config.ts';
+import type { Georeferencer } from './georef.ts';
+import type { IntakeErrorCode } from './intake.ts';
+import type { Logger, RateLimitedLog } from './log.ts';
+import type { Outbox } from './outbox.ts';
+import type { Uplink } from './uplink.ts';
+import type { Wakeup } from './wakeup.ts';
+
+export interface EdgeSockets {
+  /** Sensor bus intake, bound. */
+  intake: zmq.Pull;
+  /** Uplink to the ingest, connected. */
+  uplink: zmq.Dealer;
+}
+
+export interface EdgeState {
+  messagesIn: number;
+  lastMessageAtMs: number | undefined; // wall clock of the last intake message
+  badMessages: Partial<Record<IntakeErrorCode, number>>;
+  observationsQueued: number;
+  observationsRefused: number; // outbox full
+  batchesFormed: number;
+  observationsDelivered: number;
+  flushRequested: boolean;
+  /** There was something to deliver in this run (messages arrived, or the outbox was not empty at start). */
+  hadWork: boolean;
+  drained: boolean;
+}
+
+export interface EdgeContext {
+  cfg: EdgeConfig;
+  log: Logger;
+  limited: RateLimitedLog;
+  outbox: Outbox;
+  georef: Georeferencer;
+  uplink: Uplink;
+  sockets: EdgeSockets;
+  wake: { batcher: Wakeup; uplink: Wakeup; monitor: Wakeup };
+  state: EdgeState;
+  now: () => number;
+  /** Ask the supervisor to stop the daemon (e.g. drained with --exit-when-drained). */
+  requestStop: (reason: string) => void;
+}

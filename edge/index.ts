@@ -1,0 +1,12 @@
+/** edge/: the on-vehicle daemon. Pure parts first, wiring last. */
+export * from './pose.ts';
+export * from './georef.ts';
+export * from './intake.ts';
+export * from './outbox.ts';
+export * from './uplink.ts';
+export * from './backoff.ts';
+export * from './hw-profile.ts';
+export * from './config.ts';
+export * from './log.ts';
+export { PROCESSES, supervise, type ProcessSpec, type SuperviseResult } from './processes.ts';
+export { main, type EdgeMainOptions } from './daemon.ts';

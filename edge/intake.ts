@@ -1,0 +1,135 @@
+/**
+ * Intake decoding: a two-part ZeroMQ message [topic (utf8), payload (msgpack)] from the sensor
+ * bus (shared/topics.ts) into a typed, validated payload. Pure: the socket loop lives in
+ * parts.ts. Anything that does not validate is refused with a stable `code` (counted) and an
+ * exact `message` (logged); nothing malformed reaches the georeferencer or the outbox, where it
+ * could poison a batch.
+ */
+import { unpack } from 'msgpackr';
+import {
+  BOUNDARY_KINDS,
+  CLASS_GEOMETRY,
+  DIVIDER_STYLES,
+  MAX_VERTICES_PER_OBSERVATION,
+  isPrimitiveClass,
+  isTopicName,
+  type TopicName,
+  type TopicPayloads,
+} from '../shared/index.ts';
+
+/** Largest |coordinate| of a body-frame vertex, metres (no sensor sees further). */
+export const MAX_BODY_RANGE_M = 250;
+/** Most observations one perception frame may carry. */
+export const MAX_OBSERVATIONS_PER_FRAME = 2000;
+export const MAX_SIGN_CODE_CHARS = 64;
+export const MAX_DRIVE_ID_CHARS = 128;
+
+export type IntakeErrorCode = 'bad_frames' | 'unknown_topic' | 'bad_msgpack' | 'bad_payload';
+
+export type SensorMessage = { [T in TopicName]: { topic: T; payload: TopicPayloads[T] } }[TopicName];
+export type DecodeResult = ({ ok: true } & SensorMessage) | { ok: false; code: IntakeErrorCode; message: string };
+
+export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult {
+  if (frames.length !== 2) return fail('bad_frames', `expected 2 frames [topic, payload], got ${frames.length}`);
+  const topic = Buffer.from(frames[0]!).toString('utf8');
+  if (!isTopicName(topic)) return fail('unknown_topic', `unknown topic ${JSON.stringify(topic.slice(0, 64))}`);
+  let raw: unknown;
+  try {
+    raw = unpack(Buffer.from(frames[1]!));
+  } catch (e) {
+    return fail('bad_msgpack', `${topic}: payload is not msgpack: ${(e as Error).message}`);
+  }
+  const why = VALIDATORS[topic](raw);
+  if (why !== undefined) return fail('bad_payload', `${topic}: ${why}`);
+  return { ok: true, topic, payload: raw } as DecodeResult;
+}
+
+function fail(code: IntakeErrorCode, message: string): DecodeResult {
+  return { ok: false, code, message };
+}
+
+type Validator = (v: unknown) => string | undefined;
+
+const VALIDATORS: Record<TopicName, Validator> = {
+  gnss: (v) => {
+    if (!isObject(v)) return 'payload must be a map';
+    return (
+      monoTime(v.tMonoNs) ??
+      finite(v, 'tUnixMs') ??
+      (v.fixType === 'none' || v.fixType === '2d' || v.fixType === '3d' ? undefined : `fixType must be none/2d/3d, got ${show(v.fixType)}`) ??
+      (v.fixType === 'none' ? undefined : range(v, 'lat', -85.05, 85.05) ?? range(v, 'lng', -180, 180) ?? range(v, 'horizontalAccuracyM', 0, 1e6)) ??
+      (typeof v.courseRad === 'number' ? undefined : `courseRad must be a number (NaN when unknown), got ${show(v.courseRad)}`)
+    );
+  },
+  vehicle: (v) => {
+    if (!isObject(v)) return 'payload must be a map';
+    return monoTime(v.tMonoNs) ?? range(v, 'speedMps', -100, 100) ?? range(v, 'yawRateRps', -10, 10);
+  },
+  drive: (v) => {
+    if (!isObject(v)) return 'payload must be a map';
+    if (v.event !== 'start' && v.event !== 'end') return `event must be start/end, got ${show(v.event)}`;
+    if (typeof v.driveId !== 'string' || v.driveId.length === 0 || v.driveId.length > MAX_DRIVE_ID_CHARS) {
+      return `driveId must be a string of 1..${MAX_DRIVE_ID_CHARS} chars, got ${show(v.driveId)}`;
+    }
+    return monoTime(v.tMonoNs);
+  },
+  perception: (v) => {
+    if (!isObject(v)) return 'payload must be a map';
+    const t = monoTime(v.tMonoNs);
+    if (t) return t;
+    if (!Number.isInteger(v.frameId)) return `frameId must be an integer, got ${show(v.frameId)}`;
+    if (!Array.isArray(v.observations)) return `observations must be a list, got ${show(v.observations)}`;
+    if (v.observations.length > MAX_OBSERVATIONS_PER_FRAME) return `${v.observations.length} observations, the limit is ${MAX_OBSERVATIONS_PER_FRAME}`;
+    for (let i = 0; i < v.observations.length; i++) {
+      const why = validateObservation(v.observations[i]);
+      if (why) return `observations[${i}]: ${why}`;
+    }
+    return undefined;
+  },
+};
+
+export function validateObservation(o: unknown): string | undefined {
+  if (!isObject(o)) return 'must be a map';
+  if (!isPrimitiveClass(o.cls)) return `cls must be a primitive class, got ${show(o.cls)}`;
+  const cls = o.cls;
+  if (typeof o.score !== 'number' || !(o.score >= 0 && o.score <= 1)) return `score must be in [0, 1], got ${show(o.score)}`;
+  if (o.style !== undefined && !(DIVIDER_STYLES as readonly unknown[]).includes(o.style)) return `style must be one of ${DIVIDER_STYLES.join('/')}, got ${show(o.style)}`;
+  if (o.kind !== undefined && !(BOUNDARY_KINDS as readonly unknown[]).includes(o.kind)) return `kind must be one of ${BOUNDARY_KINDS.join('/')}, got ${show(o.kind)}`;
+  if (o.signCode !== undefined && (typeof o.signCode !== 'string' || o.signCode.length > MAX_SIGN_CODE_CHARS)) {
+    return `signCode must be a string of at most ${MAX_SIGN_CODE_CHARS} chars, got ${show(o.signCode)}`;
+  }
+  const pts = o.pointsBody;
+  if (!Array.isArray(pts)) return `pointsBody must be a list of [xM, yM], got ${show(pts)}`;
+  const shape = CLASS_GEOMETRY[cls];
+  const [min, max] = shape === 'point' ? [1, 1] : shape === 'polyline' ? [2, MAX_VERTICES_PER_OBSERVATION] : [3, MAX_VERTICES_PER_OBSERVATION];
+  if (pts.length < min || pts.length > max) return `${cls} needs ${min === max ? min : `${min}..${max}`} vertices, got ${pts.length}`;
+  for (let i = 0; i < pts.length; i++) {
+    const p: unknown = pts[i];
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c) && Math.abs(c) <= MAX_BODY_RANGE_M)) {
+      return `pointsBody[${i}] must be [xM, yM] within ${MAX_BODY_RANGE_M} m, got ${show(p)}`;
+    }
+  }
+  return undefined;
+}
+
+function monoTime(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `tMonoNs must be a non-negative number, got ${show(v)}`;
+}
+function finite(o: Record<string, unknown>, k: string): string | undefined {
+  return typeof o[k] === 'number' && Number.isFinite(o[k]) ? undefined : `${k} must be a finite number, got ${show(o[k])}`;
+}
+function range(o: Record<string, unknown>, k: string, lo: number, hi: number): string | undefined {
+  const v = o[k];
+  return typeof v === 'number' && v >= lo && v <= hi ? undefined : `${k} must be a number in [${lo}, ${hi}], got ${show(v)}`;
+}
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+function show(v: unknown): string {
+  try {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The daemon's parts as thin loops: each drives one pure class (intake.ts, georef.ts, outbox.ts,
+ * uplink.ts) with sockets and the clock, and turns what happened into log events. They are
+ * listed, started and stopped by edge/processes.ts.
+ */
+import { CodecError, decodeAck, encodeBatch } from '../shared/index.ts';
+import type { EdgeContext } from './context.ts';
+import { decodeSensorMessage } from './intake.ts';
+
+const TICK_MS = 250;
+
+/** intake: PULL -> decode -> georeference -> outbox (one transaction per message). */
+export async function runIntake(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const { intake } = ctx.sockets;
+  const onAbort = (): void => intake.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const frames of intake) {
+      handleIntakeMessage(ctx, frames);
+      if (signal.aborted) break;
+    }
+  } catch (e) {
+    if (!signal.aborted) throw e; // closing the socket ends a pending receive
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (!intake.closed) intake.close();
+  }
+}
+
+export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Array[]): void {
+  const { state, log, limited } = ctx;
+  state.messagesIn++;
+  state.hadWork = true;
+  state.lastMessageAtMs = ctx.now();
+  const m = decodeSensorMessage(frames);
+  if (!m.ok) {
+    state.badMessages[m.code] = (state.badMessages[m.code] ?? 0) + 1;
+    limited.warn(`bad:${m.code}`, 'intake_bad_message', { code: m.code, reason: m.message, count: state.badMessages[m.code] });
+    return;
+  }
+  const r = ctx.georef.handle(m);
+  if (r.driveStarted) log.info('drive_started', { driveId: r.driveStarted });
+  if (r.driveEnded) {
+    log.info('drive_ended', { driveId: r.driveEnded });
+    state.flushRequested = true;
+    ctx.wake.batcher.notify();
+  }
+  if (r.gnss === 'rejected') limited.warn('gnss_rejected', 'gnss_rejected', { fixesRejected: ctx.georef.pose.counters.fixesRejected });
+  if (r.gnss === 'reacquired') log.warn('gnss_reacquired', { reacquisitions: ctx.georef.pose.counters.reacquisitions, poseSigmaCm: Math.round((ctx.georef.pose.current()?.sigmaM ?? 0) * 100) });
+  if (r.dropped) {
+    const c = ctx.georef.counters;
+    limited.warn(`drop:${r.dropped}`, 'frame_dropped', { reason: r.dropped, framesBeforePose: c.framesBeforePose, framesPoseTooOld: c.framesPoseTooOld, framesPoseTooNew: c.framesPoseTooNew });
+  }
+  if (r.observations.length > 0) {
+    const { accepted, refused } = ctx.outbox.add(r.observations, ctx.now());
+    state.observationsQueued += accepted;
+    if (refused > 0) {
+      state.observationsRefused += refused;
+      limited.warn('outbox_full', 'outbox_full', {
+        refusedObservations: refused,
+        totalRefused: state.observationsRefused,
+        contentBytes: ctx.outbox.stats().contentBytes,
+        maxDiskMb: ctx.cfg.hwProfile.outbox.maxDiskMb,
+      });
+    }
+    ctx.wake.batcher.notify();
+  }
+}
+
+/**
+ * batcher: forms batches when a full batch is pending, when the oldest pending observation is
+ * batchMaxAgeS old, or on flush (drive end, or the intake idle for idleFlushS).
+ */
+export async function runBatcher(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const { cfg, outbox, state } = ctx;
+  while (!signal.aborted) {
+    const now = ctx.now();
+    const pending = outbox.stats().pendingObservations;
+    const idle = state.lastMessageAtMs !== undefined && now - state.lastMessageAtMs >= cfg.idleFlushS * 1000;
+    const oldest = outbox.oldestPendingUnixMs();
+    const old = oldest !== undefined && now - oldest >= cfg.batchMaxAgeS * 1000;
+    const flush = state.flushRequested || idle || old;
+    if (pending >= cfg.batchMaxObservations || (pending > 0 && flush)) {
+      formBatches(ctx, flush);
+      if (state.flushRequested && outbox.stats().pendingObservations === 0) state.flushRequested = false;
+      ctx.wake.uplink.notify();
+      ctx.wake.monitor.notify();
+    } else if (pending === 0) state.flushRequested = false;
+    await ctx.wake.batcher.wait(TICK_MS, signal);
+  }
+}
+
+function formBatches(ctx: EdgeContext, flushAll: boolean): void {
+  const { cfg, outbox, log, state } = ctx;
+  for (;;) {
+    const pending = outbox.stats().pendingObservations;
+    if (pending === 0 || (!flushAll && pending < cfg.batchMaxObservations)) return;
+    const b = outbox.formBatch({
+      maxObservations: cfg.batchMaxObservations,
+      maxBytes: cfg.batchMaxBytes,
+      nowUnixMs: ctx.now(),
+      encode: (x) => encodeBatch({ vehicleId: cfg.vehicleId, ...x }, cfg.key),
+    });
+    if (!b) return;
+    state.batchesFormed++;
+    log.info('batch_formed', { seq: b.seq, observations: b.observations, bytes: b.envelopeBytes, queueDepth: b.queueDepth });
+  }
+}
+
+/** uplink: stop-and-wait sending of the outbox head, as the Uplink stepper says. */
+export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const { outbox, uplink, log } = ctx;
+  while (!signal.aborted) {
+    const head = outbox.head();
+    const now = ctx.now();
+    const act = uplink.step(now, head && { seq: head.seq, sizeBytes: head.envelope.length });
+    let waitMs = TICK_MS * 4;
+    if (act.type === 'send' && head) {
+      try {
+        await ctx.sockets.uplink.send(head.envelope);
+        uplink.onSent(act.seq, ctx.now());
+        log.info('batch_sent', { seq: act.seq, attempt: act.attempt, bytes: head.envelope.length, observations: head.observations });
+      } catch (e) {
+        uplink.onSendFailed(act.seq, ctx.now(), (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      }
+      waitMs = 0;
+    } else if (act.type === 'wait') waitMs = act.untilMs - now;
+    for (const ev of uplink.takeEvents()) log.warn(ev.event, { ...ev });
+    if (waitMs > 0) await ctx.wake.uplink.wait(waitMs, signal);
+  }
+}
+
+/** acks: DEALER replies -> Uplink.onAck -> delete or dead-letter the batch in the outbox. */
+export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const { uplink: sock } = ctx.sockets;
+  const { outbox, uplink, log, state } = ctx;
+  const onAbort = (): void => sock.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const frames of sock) {
+      const last = frames[frames.length - 1];
+      let ack;
+      try {
+        ack = decodeAck(last ?? Buffer.alloc(0));
+      } catch (e) {
+        log.warn('bad_ack', { code: e instanceof CodecError ? e.code : 'error', reason: (e as Error).message, frames: frames.length });
+        continue;
+      }
+      const now = ctx.now();
+      const out = uplink.onAck(ack, now);
+      switch (out.type) {
+        case 'delivered': {
+          const head = outbox.head();
+          const n = head?.seq === out.seq ? head.observations : 0;
+          outbox.ack(out.seq);
+          state.observationsDelivered += n;
+          log.info('batch_acked', { seq: out.seq, status: out.status, attempts: out.attempts, rttMs: out.rttMs ?? null, observations: n });
+          break;
+        }
+        case 'dead_letter':
+          outbox.deadLetter(out.seq, out.reason, now);
+          log.error('batch_dead_lettered', { seq: out.seq, reason: out.reason, attempts: out.attempts, deadLetters: outbox.stats().deadLetters });
+          break;
+        case 'refused':
+          log.error('uplink_refused', { seq: out.seq, reason: out.reason, retryInMs: out.retryInMs, refusals: uplink.counters.refused });
+          break;
+        case 'stale':
+          log.info('ack_stale', { seq: out.seq, status: out.status });
+          break;
+      }
+      ctx.wake.uplink.notify();
+      ctx.wake.monitor.notify();
+    }
+  } catch (e) {
+    if (!signal.aborted) throw e;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (!sock.closed) sock.close();
+  }
+}
+
+/**
+ * monitor: periodic `edge_stats`, and the drained protocol. The daemon is drained when the
+ * intake is quiet (the last drive marker was an end, or no message for idleFlushS) and the
+ * outbox holds nothing pending or unacknowledged, after it had something to do in this run.
+ * Each transition into drained logs one `drained` event; with --exit-when-drained the daemon
+ * then stops and exits 0.
+ */
+export async function runMonitor(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const { cfg, state } = ctx;
+  let nextStatsMs = ctx.now() + cfg.statsIntervalS * 1000;
+  while (!signal.aborted) {
+    const now = ctx.now();
+    const drive = ctx.georef.drive;
+    const quiet = (!drive.open && ctx.georef.counters.drivesEnded > 0) || (state.lastMessageAtMs !== undefined && now - state.lastMessageAtMs >= cfg.idleFlushS * 1000);
+    const drained = state.hadWork && quiet && ctx.outbox.isEmpty();
+    if (drained && !state.drained) {
+      ctx.log.info('drained', { ...statsFields(ctx), exitWhenDrained: cfg.exitWhenDrained });
+      if (cfg.exitWhenDrained) ctx.requestStop('drained');
+    }
+    state.drained = drained;
+    if (now >= nextStatsMs) {
+      ctx.log.info('edge_stats', statsFields(ctx));
+      nextStatsMs = now + cfg.statsIntervalS * 1000;
+    }
+    await ctx.wake.monitor.wait(TICK_MS, signal);
+  }
+  ctx.log.info('edge_stats', statsFields(ctx));
+}
+
+export function statsFields(ctx: EdgeContext): Record<string, number | Record<string, number>> {
+  const o = ctx.outbox.stats();
+  const g = ctx.georef.counters;
+  const p = ctx.georef.pose.counters;
+  const u = ctx.uplink.counters;
+  return {
+    messagesIn: ctx.state.messagesIn,
+    badMessages: ctx.state.badMessages as Record<string, number>,
+    framesIn: g.framesIn,
+    framesBeforePose: g.framesBeforePose,
+    framesPoseTooOld: g.framesPoseTooOld,
+    framesPoseTooNew: g.framesPoseTooNew,
+    fixesAccepted: p.fixesAccepted,
+    fixesRejected: p.fixesRejected,
+    reacquisitions: p.reacquisitions,
+    observationsQueued: ctx.state.observationsQueued,
+    observationsRefused: ctx.state.observationsRefused,
+    observationsDelivered: ctx.state.observationsDelivered,
+    batchesFormed: ctx.state.batchesFormed,
+    batchesDelivered: u.delivered,
+    batchesDuplicate: u.duplicates,
+    batchesDeadLettered: u.deadLettered,
+    sends: u.sends,
+    resends: u.resends,
+    timeouts: u.timeouts,
+    sendFailures: u.sendFailures,
+    pendingObservations: o.pendingObservations,
+    unackedBatches: o.batches,
+    deadLetters: o.deadLetters,
+    nextSeq: o.nextSeq,
+    outboxContentBytes: o.contentBytes,
+  };
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { LocalFrame, type GnssFix } from '../shared/index.ts';
+import { PoseEstimator } from './pose.ts';
+
+const ORIGIN = { lng: 8.4037, lat: 49.0069 }; // Karlsruhe
+const world = new LocalFrame(ORIGIN);
+const NS = 1e9;
+
+interface Truth {
+  tS: number;
+  e: number;
+  n: number;
+  h: number;
+}
+
+/**
+ * Drive a scripted trajectory: 15 m/s, turning gently (yaw rate given), vehicle signals at 50 Hz,
+ * GNSS at 10 Hz. `gnssAt` may distort or drop fixes. Returns the truth and the estimator.
+ */
+function drive(opts: { seconds: number; yawRateRps?: number; speedScale?: number; gnssAt?: (tS: number, truth: Truth) => Partial<GnssFix> | null; onStep?: (t: Truth, est: PoseEstimator) => void }) {
+  const est = new PoseEstimator();
+  const speed = 15;
+  const yaw = opts.yawRateRps ?? 0;
+  let t: Truth = { tS: 0, e: 0, n: 0, h: 0.3 };
+  const dt = 0.02;
+  for (let i = 0; i <= opts.seconds / dt; i++) {
+    const tS = i * dt;
+    if (i > 0) {
+      const mid = t.h + (yaw * dt) / 2;
+      t = { tS, e: t.e + speed * dt * Math.cos(mid), n: t.n + speed * dt * Math.sin(mid), h: t.h + yaw * dt };
+    }
+    est.onVehicle({ tMonoNs: tS * NS, speedMps: speed * (opts.speedScale ?? 1), yawRateRps: yaw });
+    if (i % 5 === 0) {
+      const p = world.toLngLat([t.e, t.n]);
+      const base: GnssFix = { tMonoNs: tS * NS, tUnixMs: 1.7e12 + tS * 1000, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: t.h };
+      const mod = opts.gnssAt ? opts.gnssAt(tS, t) : {};
+      if (mod !== null) est.onGnss({ ...base, ...mod });
+    }
+    opts.onStep?.(t, est);
+  }
+  return { est, truth: t };
+}
+
+function errorM(est: PoseEstimator, t: Truth): number {
+  const at = est.poseAt(t.tS * NS);
+  if (!at.ok) throw new Error(`no pose: ${at.reason}`);
+  const ll = at.frame.toLngLat([at.pose.eastM, at.pose.northM]);
+  const [e, n] = world.toLocal(ll);
+  return Math.hypot(e - t.e, n - t.n);
+}
+
+describe('PoseEstimator', () => {
+  it('tracks a clean drive to centimetres', () => {
+    const { est, truth } = drive({ seconds: 20, yawRateRps: 0.05 });
+    expect(errorM(est, truth)).toBeLessThan(0.1);
+    expect(est.counters.fixesRejected).toBe(0);
+  });
+
+  it('rejects a 6 m multipath jump that lasts 3 s', () => {
+    let worst = 0;
+    const { est } = drive({
+      seconds: 20,
+      yawRateRps: 0.02,
+      gnssAt: (tS, t) => {
+        if (tS < 8 || tS >= 11) return {};
+        const p = world.toLngLat([t.e, t.n + 6]); // 6 m north of the truth, receiver unaware
+        return { lat: p.lat, lng: p.lng };
+      },
+      onStep: (t, e) => {
+        if (t.tS >= 8 && t.tS < 12) worst = Math.max(worst, errorM(e, t));
+      },
+    });
+    expect(est.counters.fixesRejected).toBeGreaterThanOrEqual(29);
+    expect(est.counters.reacquisitions).toBe(0);
+    expect(worst).toBeLessThan(0.5);
+  });
+
+  it('accepts GNSS again when the offset persists (its own dead reckoning was wrong)', () => {
+    const { est, truth } = drive({
+      seconds: 25,
+      gnssAt: (tS, t) => {
+        if (tS < 8) return {};
+        const p = world.toLngLat([t.e, t.n + 6]);
+        return { lat: p.lat, lng: p.lng };
+      },
+    });
+    // after at most reacquireAfterS (or sooner, once dead reckoning's sigma widens the gate)
+    // the estimate follows the shifted GNSS again
+    expect(est.counters.fixesRejected).toBeGreaterThan(10);
+    const at = est.poseAt(truth.tS * NS);
+    if (!at.ok) throw new Error('no pose');
+    const [, n] = world.toLocal(at.frame.toLngLat([at.pose.eastM, at.pose.northM]));
+    expect(Math.abs(n - truth.n - 6)).toBeLessThan(0.2);
+  });
+
+  it('re-acquires after reacquireAfterS of a consistent offset (standing still, so the gate stays narrow)', () => {
+    const est = new PoseEstimator();
+    const outcomes: string[] = [];
+    for (let i = 0; i <= 100; i++) {
+      const tS = i * 0.1;
+      est.onVehicle({ tMonoNs: tS * NS, speedMps: 0, yawRateRps: 0 });
+      const p = world.toLngLat([0, tS >= 2 ? 6 : 0]);
+      outcomes.push(est.onGnss({ tMonoNs: tS * NS, tUnixMs: 0, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: Number.NaN }));
+    }
+    expect(outcomes.indexOf('reacquired')).toBe(70); // 2 s + 5 s
+    expect(outcomes.slice(20, 70).every((o) => o === 'rejected')).toBe(true);
+    expect(est.current()!.northM).toBeCloseTo(6, 1);
+  });
+
+  it('bridges a 5 s outage by dead reckoning with small error and growing sigma', () => {
+    let sigmaBefore = 0;
+    let sigmaEnd = 0;
+    let errEnd = 0;
+    drive({
+      seconds: 15,
+      yawRateRps: 0.05,
+      speedScale: 1.005, // 0.5 % wheel-speed scale error
+      gnssAt: (tS) => (tS >= 5 && tS < 10 ? { fixType: 'none', lat: Number.NaN, lng: Number.NaN } : {}),
+      onStep: (t, e) => {
+        if (Math.abs(t.tS - 4.98) < 1e-6) sigmaBefore = e.current()!.sigmaM;
+        if (Math.abs(t.tS - 9.98) < 1e-6) {
+          sigmaEnd = e.current()!.sigmaM;
+          errEnd = errorM(e, t);
+        }
+      },
+    });
+    expect(errEnd).toBeLessThan(1); // 75 m driven blind
+    expect(sigmaEnd).toBeGreaterThan(sigmaBefore + 0.5);
+    expect(sigmaEnd).toBeGreaterThan(errEnd); // the uncertainty covers the actual error
+  });
+
+  it('corrects its heading from the GNSS course while moving', () => {
+    const est = new PoseEstimator();
+    const fix = (tS: number, e: number): GnssFix => {
+      const p = world.toLngLat([e, 0]);
+      return { tMonoNs: tS * NS, tUnixMs: 0, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: 0 };
+    };
+    est.onVehicle({ tMonoNs: 0, speedMps: 10, yawRateRps: 0 });
+    est.onGnss(fix(0, 0));
+    expect(est.current()!.headingRad).toBeCloseTo(0, 6);
+    est.onVehicle({ tMonoNs: 0.1 * NS, speedMps: 10, yawRateRps: 0 });
+    expect(est.poseAt(0.1 * NS).ok).toBe(true);
+  });
+
+  it('answers poseAt with reasons outside its history', () => {
+    const est = new PoseEstimator();
+    expect(est.poseAt(0)).toEqual({ ok: false, reason: 'no_pose' });
+    const { est: e2 } = drive({ seconds: 5 });
+    expect(e2.poseAt(0).ok).toBe(false);
+    expect(e2.poseAt(5 * NS + 2 * NS)).toEqual({ ok: false, reason: 'too_new' });
+    expect(e2.poseAt(1 * NS)).toEqual({ ok: false, reason: 'too_old' });
+  });
+
+  it('validates its options naming the field', () => {
+    expect(() => new PoseEstimator({ gateSigma: -1 })).toThrow(/PoseOptions.gateSigma must be .* got -1/);
+  });
+});

@@ -1,0 +1,288 @@
+/**
+ * A small pose estimator: GNSS fixes fused with wheel speed and yaw rate.
+ *
+ * State, in a local east-north frame (metres) whose origin is the first fix of the drive:
+ * position (eastM, northM), heading (rad, CCW from east), a 1-sigma horizontal position
+ * uncertainty sigmaM and a 1-sigma heading uncertainty.
+ *
+ * - Predict (every VehicleSignals): dead-reckon with the previous speed/yaw rate held over the
+ *   interval (mid-point heading). sigmaM grows linearly with distance driven:
+ *   d * (odometryErrorFrac + headingSigmaRad), and the heading sigma grows with gyro drift: a
+ *   deliberately conservative model (errors while dead reckoning are correlated, not white).
+ * - Update (every GNSS fix with a position): scalar Kalman update with the receiver's accuracy
+ *   (floored at minGnssSigmaM) after an innovation gate: a fix further from the prediction than
+ *   gateSigma * sqrt(sigmaM^2 + R^2) is rejected as multipath. If rejected fixes persist for
+ *   reacquireAfterS and agree with each other (a consistent offset, i.e. it is our dead
+ *   reckoning that drifted), the estimator re-acquires: position := fix, sigmaM := R.
+ * - Heading: integrated yaw rate, pulled towards the GNSS course over ground by courseGain per
+ *   accepted fix while moving faster than courseMinSpeedMps.
+ * - fixType 'none' is an outage: nothing is updated, dead reckoning continues, sigmaM grows.
+ *
+ * poseAt(tMonoNs) interpolates a short history of states (perception frames arrive late) and
+ * extrapolates a little past the newest state.
+ */
+import { LocalFrame } from '../shared/index.ts';
+import type { GnssFix, VehicleSignals } from '../shared/index.ts';
+
+export interface PoseOptions {
+  gateSigma: number; // innovation gate, in sigmas of the expected innovation
+  reacquireAfterS: number; // seconds of consistently rejected fixes before we trust GNSS again
+  odometryErrorFrac: number; // position sigma growth per metre driven (wheel-speed scale error)
+  headingSigmaGrowthRps: number; // heading sigma growth while dead reckoning, radians per second
+  minGnssSigmaM: number; // floor on the receiver's own accuracy estimate, metres
+  courseMinSpeedMps: number; // below this GNSS course is noise
+  courseGain: number; // fraction of the course-vs-heading difference corrected per fix, [0, 1]
+  courseSigmaRad: number; // heading sigma after a course correction
+  historyS: number; // how far back poseAt can look, seconds
+  maxExtrapolationS: number; // how far past the newest state poseAt extrapolates, seconds
+  maxOutOfOrderS: number; // a GNSS fix at most this much older than the state is applied now
+}
+
+export const DEFAULT_POSE_OPTIONS: Readonly<PoseOptions> = {
+  gateSigma: 4,
+  reacquireAfterS: 5,
+  odometryErrorFrac: 0.005,
+  headingSigmaGrowthRps: 0.002,
+  minGnssSigmaM: 0.3,
+  courseMinSpeedMps: 2,
+  courseGain: 0.2,
+  courseSigmaRad: 0.01,
+  historyS: 3,
+  maxExtrapolationS: 0.5,
+  maxOutOfOrderS: 0.2,
+};
+
+export interface Pose {
+  tMonoNs: number;
+  eastM: number; // in `frame`
+  northM: number;
+  headingRad: number; // CCW from east
+  sigmaM: number; // 1-sigma horizontal position uncertainty
+}
+
+export type GnssOutcome = 'init' | 'accepted' | 'rejected' | 'reacquired' | 'outage' | 'stale';
+export type PoseLookup = { ok: true; pose: Pose; frame: LocalFrame } | { ok: false; reason: 'no_pose' | 'too_old' | 'too_new' };
+
+export interface PoseCounters {
+  fixesAccepted: number;
+  fixesRejected: number;
+  reacquisitions: number;
+  outageFixes: number;
+  staleMessages: number;
+}
+
+const NS_PER_S = 1e9;
+const NS_PER_MS = 1e6;
+
+export class PoseEstimator {
+  readonly opts: Readonly<PoseOptions>;
+  readonly counters: PoseCounters = { fixesAccepted: 0, fixesRejected: 0, reacquisitions: 0, outageFixes: 0, staleMessages: 0 };
+  private frame: LocalFrame | null = null;
+  private eastM = 0;
+  private northM = 0;
+  private headingRad = 0;
+  private sigmaM = 0;
+  private headingSigmaRad = Math.PI;
+  private tNs = Number.NaN; // time of the state
+  private speedMps = 0;
+  private yawRateRps = 0;
+  private unixOffsetMs: number | undefined; // tUnixMs - tMonoNs / 1e6, from the last fix
+  private rejectSince: { tNs: number; dE: number; dN: number } | null = null;
+  private history: Pose[] = [];
+
+  constructor(opts: Partial<PoseOptions> = {}) {
+    const o = { ...DEFAULT_POSE_OPTIONS, ...opts };
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`PoseOptions.${k} must be a finite non-negative number, got ${v}`);
+    }
+    if (o.courseGain > 1) throw new RangeError(`PoseOptions.courseGain must be in [0, 1], got ${o.courseGain}`);
+    this.opts = o;
+  }
+
+  get initialized(): boolean {
+    return this.frame !== null;
+  }
+
+  /** Forget everything (a new drive: the car may have been moved while off). */
+  reset(): void {
+    this.frame = null;
+    this.history = [];
+    this.rejectSince = null;
+    this.tNs = Number.NaN;
+    this.headingSigmaRad = Math.PI;
+  }
+
+  /** Unix ms for a monotonic time, from the GNSS clock; undefined before the first fix. */
+  unixMsAt(tMonoNs: number): number | undefined {
+    return this.unixOffsetMs === undefined ? undefined : tMonoNs / NS_PER_MS + this.unixOffsetMs;
+  }
+
+  onVehicle(v: VehicleSignals): void {
+    if (!this.initialized) {
+      this.setSignals(v);
+      return;
+    }
+    if (v.tMonoNs < this.tNs) {
+      this.counters.staleMessages++;
+      return;
+    }
+    this.propagate(v.tMonoNs);
+    this.setSignals(v);
+    this.record();
+  }
+
+  onGnss(f: GnssFix): GnssOutcome {
+    if (f.fixType === 'none' || !Number.isFinite(f.lat) || !Number.isFinite(f.lng)) {
+      this.counters.outageFixes++;
+      return 'outage';
+    }
+    const r = Math.max(this.opts.minGnssSigmaM, Number.isFinite(f.horizontalAccuracyM) ? f.horizontalAccuracyM : 0);
+    if (!this.frame) {
+      this.frame = new LocalFrame({ lng: f.lng, lat: f.lat });
+      this.eastM = 0;
+      this.northM = 0;
+      this.sigmaM = r;
+      this.tNs = f.tMonoNs;
+      if (Number.isFinite(f.courseRad) && Math.abs(this.speedMps) >= this.opts.courseMinSpeedMps) {
+        this.headingRad = wrapPi(f.courseRad);
+        this.headingSigmaRad = this.opts.courseSigmaRad;
+      }
+      this.unixOffsetMs = f.tUnixMs - f.tMonoNs / NS_PER_MS;
+      this.history = [];
+      this.record();
+      this.counters.fixesAccepted++;
+      return 'init';
+    }
+    if (f.tMonoNs < this.tNs - this.opts.maxOutOfOrderS * NS_PER_S) {
+      this.counters.staleMessages++;
+      return 'stale';
+    }
+    if (f.tMonoNs > this.tNs) this.propagate(f.tMonoNs);
+    this.unixOffsetMs = f.tUnixMs - f.tMonoNs / NS_PER_MS;
+    const [zE, zN] = this.frame.toLocal({ lng: f.lng, lat: f.lat });
+    const dE = zE - this.eastM;
+    const dN = zN - this.northM;
+    const innovM = Math.hypot(dE, dN);
+    const expectedM = Math.hypot(this.sigmaM, r);
+    if (innovM > this.opts.gateSigma * expectedM) {
+      this.counters.fixesRejected++;
+      const rs = this.rejectSince;
+      // Rejected fixes "persist" when they keep the same offset from our prediction.
+      if (!rs || Math.hypot(dE - rs.dE, dN - rs.dN) > this.opts.gateSigma * expectedM) {
+        this.rejectSince = { tNs: f.tMonoNs, dE, dN };
+        return 'rejected';
+      }
+      if (f.tMonoNs - rs.tNs < this.opts.reacquireAfterS * NS_PER_S) return 'rejected';
+      this.eastM = zE;
+      this.northM = zN;
+      this.sigmaM = r;
+      this.rejectSince = null;
+      this.correctHeading(f);
+      this.record();
+      this.counters.reacquisitions++;
+      return 'reacquired';
+    }
+    this.rejectSince = null;
+    const p = this.sigmaM * this.sigmaM;
+    const k = p / (p + r * r);
+    this.eastM += k * dE;
+    this.northM += k * dN;
+    this.sigmaM = Math.sqrt((1 - k) * p);
+    this.correctHeading(f);
+    this.record();
+    this.counters.fixesAccepted++;
+    return 'accepted';
+  }
+
+  /** The current (newest) pose, or undefined before the first fix. */
+  current(): Pose | undefined {
+    return this.history[this.history.length - 1];
+  }
+
+  /** The pose at `tMonoNs`: interpolated in the history, or extrapolated a little past it. */
+  poseAt(tMonoNs: number): PoseLookup {
+    const frame = this.frame;
+    const last = this.history[this.history.length - 1];
+    const first = this.history[0];
+    if (!frame || !last || !first) return { ok: false, reason: 'no_pose' };
+    if (tMonoNs >= last.tMonoNs) {
+      const dtS = (tMonoNs - last.tMonoNs) / NS_PER_S;
+      if (dtS > this.opts.maxExtrapolationS) return { ok: false, reason: 'too_new' };
+      return { ok: true, pose: this.extrapolate(last, dtS), frame };
+    }
+    if (tMonoNs < first.tMonoNs) return { ok: false, reason: 'too_old' };
+    let lo = 0;
+    let hi = this.history.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (this.history[mid]!.tMonoNs <= tMonoNs) lo = mid;
+      else hi = mid;
+    }
+    const a = this.history[lo]!;
+    const b = this.history[hi]!;
+    const span = b.tMonoNs - a.tMonoNs;
+    const u = span > 0 ? (tMonoNs - a.tMonoNs) / span : 0;
+    return {
+      ok: true,
+      frame,
+      pose: {
+        tMonoNs,
+        eastM: a.eastM + (b.eastM - a.eastM) * u,
+        northM: a.northM + (b.northM - a.northM) * u,
+        headingRad: wrapPi(a.headingRad + wrapPi(b.headingRad - a.headingRad) * u),
+        sigmaM: Math.max(a.sigmaM, b.sigmaM),
+      },
+    };
+  }
+
+  private setSignals(v: VehicleSignals): void {
+    this.speedMps = v.speedMps;
+    this.yawRateRps = v.yawRateRps;
+  }
+
+  private propagate(toNs: number): void {
+    const dtS = (toNs - this.tNs) / NS_PER_S;
+    if (!(dtS > 0)) return;
+    const s = this.extrapolate({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM }, dtS);
+    this.headingSigmaRad = Math.min(Math.PI, this.headingSigmaRad + this.opts.headingSigmaGrowthRps * dtS);
+    this.eastM = s.eastM;
+    this.northM = s.northM;
+    this.headingRad = s.headingRad;
+    this.sigmaM = s.sigmaM;
+    this.tNs = toNs;
+  }
+
+  private extrapolate(from: Pose, dtS: number): Pose {
+    const dH = this.yawRateRps * dtS;
+    const mid = from.headingRad + dH / 2;
+    const distM = this.speedMps * dtS;
+    return {
+      tMonoNs: from.tMonoNs + dtS * NS_PER_S,
+      eastM: from.eastM + distM * Math.cos(mid),
+      northM: from.northM + distM * Math.sin(mid),
+      headingRad: wrapPi(from.headingRad + dH),
+      sigmaM: from.sigmaM + Math.abs(distM) * (this.opts.odometryErrorFrac + Math.min(1, this.headingSigmaRad)),
+    };
+  }
+
+  private correctHeading(f: GnssFix): void {
+    if (!Number.isFinite(f.courseRad) || Math.abs(this.speedMps) < this.opts.courseMinSpeedMps) return;
+    if (this.speedMps < 0) return; // reversing: course points backwards
+    const gain = this.headingSigmaRad > 0.5 ? 1 : this.opts.courseGain; // unknown heading: take the course
+    this.headingRad = wrapPi(this.headingRad + gain * wrapPi(f.courseRad - this.headingRad));
+    this.headingSigmaRad = Math.min(this.headingSigmaRad, Math.max(this.opts.courseSigmaRad, this.headingSigmaRad * (1 - gain)));
+  }
+
+  private record(): void {
+    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM });
+    const oldest = this.tNs - this.opts.historyS * NS_PER_S;
+    let drop = 0;
+    while (drop < this.history.length - 1 && this.history[drop]!.tMonoNs < oldest) drop++;
+    if (drop > 0) this.history.splice(0, drop);
+  }
+}
+
+export function wrapPi(a: number): number {
+  const t = (a + Math.PI) % (2 * Math.PI);
+  return (t < 0 ? t + 2 * Math.PI : t) - Math.PI;
+}
