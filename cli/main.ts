@@ -13,7 +13,6 @@ const COMMANDS: Record<string, CommandSpec> = {
   'cloud ingest': { module: '../cloud/ingest/cli.ts', summary: 'run the ingest service (authenticate, validate, store, ack)' },
   'cloud health': { module: '../cloud/ingest/health-cli.ts', summary: 'print the fleet upload health table' },
   'cloud merge': { module: '../cloud/merge/cli.ts', summary: 'merge stored batches into a new versioned set of map tiles' },
-  'sim fleet': { module: '../sim/cli.ts', summary: 'simulate a fleet and push its sensor data to edge daemons' },
   eval: { module: '../sim/eval/cli.ts', summary: 'score published tiles against a Lanelet2 ground truth' },
   demo: { module: '../sim/demo.ts', summary: 'the whole chain on a simulated fleet: sim -> edge -> ingest -> merge -> eval' },
 };

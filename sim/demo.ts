@@ -1,0 +1,308 @@
+/**
+ * `npm run demo` / `fleetmap demo`: the whole chain on a simulated fleet.
+ *
+ *   Lanelet2 map -> fleet plan -> per drive: an edge daemon process (one boot of the vehicle
+ *   computer) fed its sensor messages over ZeroMQ -> ingest process (ROUTER, store) ->
+ *   merge process (tiles v<N>) -> evaluation against the ground truth -> table + report.json.
+ *
+ * Every process is the real `fleetmap` command on loopback TCP; the demo only plays the sensors
+ * (it pushes the simulated messages into each daemon's intake) and reads the published tiles.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Packr } from 'msgpackr';
+import * as zmq from 'zeromq';
+import { LocalDirStore } from '../cloud/store/index.ts';
+import type { XY } from '../shared/schema.ts';
+import { coverageOf } from './coverage.ts';
+import { evaluateMap, formatReportTable } from './eval/index.ts';
+import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
+import { planFleet, type PlannedDrive } from './fleet.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
+import { loadPublishedMap } from './published-tiles.ts';
+import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(REPO_ROOT, 'cli', 'main.ts');
+
+const HELP = `usage: fleetmap demo [options]      (npm run demo -- [options])
+
+Simulates a fleet over a Lanelet2 map, runs one edge daemon process per drive and the ingest
+on loopback, merges, evaluates against the map and writes <out>/report.json.
+
+  --map FILE            Lanelet2 OSM map (default: the bundled Karlsruhe map)
+  --vehicles N          vehicles (default 20)
+  --drives N            drives per vehicle (default 3)
+  --drive-length-m M    target route length per drive, metres (default 2000)
+  --seed S              seed of everything random (default 1)
+  --concurrency N       edge daemons running at once (default 4)
+  --out DIR             output directory, wiped first (default out/demo)
+  -h, --help`;
+
+interface DemoOptions {
+  mapPath: string;
+  vehicles: number;
+  drives: number;
+  driveLengthM: number;
+  seed: number;
+  concurrency: number;
+  outDir: string;
+}
+
+export default async function demo(argv: string[]): Promise<number> {
+  let o: DemoOptions;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        map: { type: 'string' },
+        vehicles: { type: 'string' },
+        drives: { type: 'string' },
+        'drive-length-m': { type: 'string' },
+        seed: { type: 'string' },
+        concurrency: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    o = {
+      mapPath: values.map ?? KARLSRUHE_OSM_PATH,
+      vehicles: positiveInt('--vehicles', values.vehicles ?? '20'),
+      drives: positiveInt('--drives', values.drives ?? '3'),
+      driveLengthM: positiveInt('--drive-length-m', values['drive-length-m'] ?? '2000'),
+      seed: positiveInt('--seed', values.seed ?? '1'),
+      concurrency: positiveInt('--concurrency', values.concurrency ?? '4'),
+      outDir: path.resolve(values.out ?? 'out/demo'),
+    };
+  } catch (e) {
+    console.error(`fleetmap demo: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  return runDemo(o);
+}
+
+async function runDemo(o: DemoOptions): Promise<number> {
+  const t0 = performance.now();
+  const say = (msg: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+
+  say(`loading map ${path.relative(process.cwd(), o.mapPath) || o.mapPath}`);
+  const map = loadLanelet2File(o.mapPath);
+  say(`map: ${map.primitives.length} ground-truth primitives, ${map.lanelets.length} lanelets`);
+  const plan = planFleet(map, { vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed });
+  say(`fleet: ${plan.vehicles.length} vehicles, ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
+
+  rmSync(o.outDir, { recursive: true, force: true });
+  const storeDir = path.join(o.outDir, 'store');
+  const edgeDir = path.join(o.outDir, 'edge');
+  const logDir = path.join(o.outDir, 'logs');
+  for (const d of [storeDir, edgeDir, logDir]) mkdirSync(d, { recursive: true });
+  const keys: Record<string, string> = {};
+  for (const v of plan.vehicles) {
+    keys[v.vehicleId] = randomBytes(32).toString('hex');
+    writeFileSync(path.join(edgeDir, `${v.vehicleId}.key`), `${keys[v.vehicleId]}\n`, { mode: 0o600 });
+  }
+  const keysFile = path.join(o.outDir, 'fleet-keys.json');
+  writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
+
+  const ingestPort = await freePort();
+  const ingestEndpoint = `tcp://127.0.0.1:${ingestPort}`;
+  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keysFile], path.join(logDir, 'ingest.log'));
+  say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}`);
+
+  // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
+  // parallel up to the concurrency limit.
+  const trajectories: XY[][] = [];
+  let kmDriven = 0;
+  let drivesDone = 0;
+  let messagesPushed = 0;
+  const queue = plan.vehicles.slice();
+  const runVehicle = async (): Promise<void> => {
+    for (let v = queue.shift(); v; v = queue.shift()) {
+      for (const drive of v.drives) {
+        const sim = simulateDrive(map, drive);
+        const tr: XY[] = [];
+        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
+        trajectories.push(tr);
+        kmDriven += sim.lengthM / 1000;
+        messagesPushed += await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint });
+        drivesDone++;
+        say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${sim.counts.perception} perception frames, uploaded`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, plan.vehicles.length) }, runVehicle));
+  } finally {
+    await stopProcess(ingest, 'SIGTERM');
+  }
+  if (ingest.exitCode !== 0) throw new Error(`ingest exited with ${ingest.exitCode}; see ${path.join(logDir, 'ingest.log')}`);
+  say(`all ${plan.drives.length} drives uploaded (${messagesPushed} sensor messages); ingest stopped`);
+
+  const merge = startProcess(['cloud', 'merge', '--store', storeDir], path.join(logDir, 'merge.log'));
+  await merge.exited;
+  if (merge.exitCode !== 0) throw new Error(`merge exited with ${merge.exitCode}; see ${path.join(logDir, 'merge.log')}`);
+  say('merge published a new map version');
+
+  const store = new LocalDirStore(storeDir);
+  const published = await loadPublishedMap(store, map.frame);
+  const batchKeys = await store.list('batches/');
+  let bytesUploaded = 0;
+  for (const k of batchKeys) bytesUploaded += (await store.get(k))!.length;
+  const coverage = coverageOf(map.primitives, trajectories);
+  say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
+  const report = evaluateMap(coverage.covered, published.primitives, {
+    drives: plan.drives.length,
+    kmDriven,
+    bytesUploaded,
+    floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: coverage.drivesPerPlace },
+  });
+  const elapsedS = (performance.now() - t0) / 1000;
+  const out = {
+    ...report,
+    elapsedS: round(elapsedS, 10),
+    mapVersion: published.version,
+    batches: batchKeys.length,
+    groundTruthCoverage: { minDrives: 2, coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
+    settingsDemo: { map: path.basename(o.mapPath), vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed },
+  };
+  writeFileSync(path.join(o.outDir, 'report.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log('');
+  console.log(formatReportTable(out));
+  console.log('');
+  const health = startProcess(['cloud', 'health', '--store', storeDir], undefined);
+  await health.exited;
+  say(`wrote ${path.relative(process.cwd(), path.join(o.outDir, 'report.json'))} and tiles under ${path.relative(process.cwd(), path.join(storeDir, 'tiles'))}`);
+  return 0;
+}
+
+const packr = new Packr({ useRecords: false });
+
+/** One drive = one boot of the vehicle computer: start the daemon, play the sensors, wait until drained. */
+async function runDrive(
+  drive: PlannedDrive,
+  sim: SimulatedDrive,
+  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string },
+): Promise<number> {
+  const args = [
+    'edge', 'run',
+    '--vehicle-id', drive.vehicleId,
+    '--key-file', path.join(ctx.edgeDir, `${drive.vehicleId}.key`),
+    '--intake', 'tcp://127.0.0.1:*',
+    '--ingest', ctx.ingestEndpoint,
+    '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
+    '--exit-when-drained',
+  ];
+  const edge = startProcess(args, path.join(ctx.logDir, `${drive.driveId}.log`));
+  const endpoint = await edge.waitForEvent('intake_listening', 60_000);
+  const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
+  push.connect(String(endpoint.endpoint));
+  try {
+    for (const m of sim.messages) await push.send([m.topic, packr.pack(m.payload)]);
+  } finally {
+    push.close();
+  }
+  await edge.exited;
+  if (edge.exitCode !== 0) throw new Error(`edge daemon for ${drive.driveId} exited with ${edge.exitCode}; see its log in ${ctx.logDir}`);
+  return sim.messages.length;
+}
+
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<void>;
+  exitCode: number | null;
+  waitForEvent(event: string, timeoutMs: number): Promise<Record<string, unknown>>;
+}
+
+/** Run `fleetmap <args>`; JSON log lines on stderr are watched for events and copied to `logFile`. */
+function startProcess(args: string[], logFile: string | undefined): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', logFile ? 'pipe' : 'inherit', 'pipe'],
+  });
+  const waiters: Array<{ event: string; resolve: (v: Record<string, unknown>) => void }> = [];
+  const logLines: string[] = [];
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      logLines.push(line);
+      if (!logFile) process.stderr.write(`${line}\n`);
+      if (!line.startsWith('{')) continue;
+      try {
+        const ev = JSON.parse(line) as Record<string, unknown>;
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          if (waiters[i]!.event === ev.event) waiters.splice(i, 1)[0]!.resolve(ev);
+        }
+      } catch {
+        /* not a log event */
+      }
+    }
+  });
+  if (logFile) child.stdout!.on('data', (d: Buffer) => logLines.push(d.toString('utf8').trimEnd()));
+  const proc: Proc = {
+    child,
+    exitCode: null,
+    exited: new Promise((resolve) => {
+      child.on('exit', (code, sig) => {
+        proc.exitCode = code ?? (sig ? 128 : 1);
+        if (logFile) writeFileSync(logFile, `${logLines.join('\n')}\n`);
+        for (const w of waiters.splice(0)) w.resolve({ event: 'exited', code: proc.exitCode });
+        resolve();
+      });
+    }),
+    waitForEvent(event, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${event} from fleetmap ${args.slice(0, 2).join(' ')} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          event,
+          resolve: (v) => {
+            clearTimeout(timer);
+            if (v.event === 'exited') reject(new Error(`fleetmap ${args.slice(0, 2).join(' ')} exited (${String(v.code)}) before ${event}${logFile ? `; see ${logFile}` : ''}`));
+            else resolve(v);
+          },
+        });
+      });
+    },
+  };
+  return proc;
+}
+
+async function stopProcess(p: Proc, sig: NodeJS.Signals): Promise<void> {
+  if (p.exitCode !== null) return;
+  p.child.kill(sig);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const round = (v: number, k: number): number => Math.round(v * k) / k;
