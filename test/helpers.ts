@@ -1,0 +1,206 @@
+/**
+ * Integration-test helpers: spawn real `fleetmap` processes (node --import tsx cli/main.ts ...),
+ * read their JSON log events from stderr, and push sensor messages into an edge intake.
+ * Waits are on log events (what the process says it did), never on sleeps.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pack } from 'msgpackr';
+import * as zmq from 'zeromq';
+import { LocalFrame, type BodyObservation, type LngLat, type TopicName, type TopicPayloads } from '../shared/index.ts';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(REPO, 'cli', 'main.ts');
+
+export type LogEvent = Record<string, unknown> & { event: string };
+
+export class Proc {
+  readonly child: ChildProcess;
+  readonly events: LogEvent[] = [];
+  readonly rawLines: string[] = [];
+  stdout = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private listeners: Array<() => void> = [];
+
+  constructor(readonly name: string, args: string[]) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        this.rawLines.push(line);
+        try {
+          const ev = JSON.parse(line) as LogEvent;
+          if (typeof ev.event === 'string') this.events.push(ev);
+        } catch {
+          // not a log event (e.g. a Node warning): kept in rawLines
+        }
+        for (const l of this.listeners) l();
+      }
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      this.stdout += c;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        for (const l of this.listeners) l();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  named(event: string): LogEvent[] {
+    return this.events.filter((e) => e.event === event);
+  }
+
+  sum(event: string, field: string): number {
+    return this.named(event).reduce((a, e) => a + (typeof e[field] === 'number' ? (e[field] as number) : 0), 0);
+  }
+
+  /** Resolve when `pred` holds over the events so far; reject if the process exits first or after timeoutMs. */
+  until<T>(what: string, pred: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const v = pred();
+        if (v !== undefined && v !== false) {
+          done();
+          resolve(v);
+          return true;
+        }
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done();
+          reject(new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before: ${what}\n${this.rawLines.slice(-15).join('\n')}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${this.name}: ${what}\n${this.rawLines.slice(-15).join('\n')}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== listener);
+      };
+      const listener = (): void => void check();
+      this.listeners.push(listener);
+      check();
+    });
+  }
+
+  event(event: string, pred: (e: LogEvent) => boolean = () => true, timeoutMs?: number): Promise<LogEvent> {
+    return this.until(`event ${event}`, () => this.events.find((e) => e.event === event && pred(e)), timeoutMs);
+  }
+
+  kill(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
+  }
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `fm-it-${prefix}-`));
+}
+
+export const KEYS = { 'veh-1': '11'.repeat(32), 'veh-2': '22'.repeat(32) } as const;
+
+export function writeKeys(dir: string): string {
+  const file = path.join(dir, 'keys.json');
+  writeFileSync(file, JSON.stringify(KEYS));
+  return file;
+}
+
+/** A hw profile with short timeouts so tests do not wait on production numbers. */
+export function writeTestProfile(dir: string, batchMaxObservations = 8): string {
+  const file = path.join(dir, 'test-profile.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schemaVersion: 1,
+      name: 'it-test',
+      description: 'integration tests: small batches, short timeouts',
+      detect: { arch: ['none'] },
+      inference: { executionProviders: ['cpu'], intraOpThreads: 1, interOpThreads: 1 },
+      intake: { idleFlushS: 0.3 },
+      outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5 },
+      uplink: { maxKbps: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },
+    }),
+  );
+  return file;
+}
+
+export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string }): Promise<{ proc: Proc; endpoint: string }> {
+  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2']);
+  const ev = await proc.event('ingest_listening');
+  return { proc, endpoint: ev.endpoint as string };
+}
+
+export async function startEdge(args: string[]): Promise<{ proc: Proc; intake: string }> {
+  const proc = new Proc('edge', ['edge', 'run', ...args]);
+  const ev = await proc.event('intake_listening');
+  return { proc, intake: ev.endpoint as string };
+}
+
+/** A PUSH socket into an edge intake: [topic, msgpack(payload)]. */
+export class SensorPusher {
+  private readonly sock = new zmq.Push({ linger: 2000, sendHighWaterMark: 100_000 });
+  constructor(endpoint: string) {
+    this.sock.connect(endpoint);
+  }
+  async push<T extends TopicName>(topic: T, payload: TopicPayloads[T]): Promise<void> {
+    await this.sock.send([topic, pack(payload)]);
+  }
+  async raw(frames: Array<Buffer | string>): Promise<void> {
+    await this.sock.send(frames);
+  }
+  close(): void {
+    this.sock.close();
+  }
+}
+
+/**
+ * A scripted drive: straight east at SPEED_MPS from ORIGIN, heading 0 (east), vehicle signals
+ * at 50 Hz, GNSS at 10 Hz, a perception frame every 0.5 s with a traffic sign 10 m ahead and
+ * 3 m left (signCode unique: `${tag}-${n}`) and a lane divider 2 m to the right.
+ */
+export const ORIGIN: LngLat = { lng: 8.4037, lat: 49.0069 };
+export const SPEED_MPS = 10;
+const world = new LocalFrame(ORIGIN);
+const T0_UNIX_MS = 1_763_900_000_000;
+
+export interface PushedSign {
+  signCode: string;
+  truth: LngLat;
+}
+
+export async function pushDrive(p: SensorPusher, o: { fromS: number; toS: number; tag: string }): Promise<{ signs: PushedSign[]; dividers: number }> {
+  const signs: PushedSign[] = [];
+  let dividers = 0;
+  const stepS = 0.02;
+  for (let i = Math.round(o.fromS / stepS); i < Math.round(o.toS / stepS); i++) {
+    const tS = i * stepS;
+    const tMonoNs = Math.round(tS * 1e9);
+    const eastM = SPEED_MPS * tS;
+    await p.push('vehicle', { tMonoNs, speedMps: SPEED_MPS, yawRateRps: 0 });
+    if (i % 5 === 0) {
+      const ll = world.toLngLat([eastM, 0]);
+      await p.push('gnss', { tMonoNs, tUnixMs: T0_UNIX_MS + tS * 1000, fixType: '3d', lat: ll.lat, lng: ll.lng, horizontalAccuracyM: 0.4, courseRad: 0 });
+    }
+    if (i % 25 === 10) {
+      const signCode = `${o.tag}-${i}`;
+      const observations: BodyObservation[] = [
+        { cls: 'traffic_sign', signCode, score: 0.9, pointsBody: [[10, 3]] },
+        { cls: 'lane_divider', style: 'dashed', score: 0.8, pointsBody: [[0, -2], [15, -2], [30, -2]] },
+      ];
+      await p.push('perception', { tMonoNs, frameId: i, observations });
+      signs.push({ signCode, truth: world.toLngLat([eastM + 10, 3]) });
+      dividers++;
+    }
+  }
+  return { signs, dividers };
+}
