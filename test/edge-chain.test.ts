@@ -1,0 +1,149 @@
+/**
+ * The edge daemon and the ingest as real processes on loopback TCP, with a real SQLite outbox
+ * and a store directory: sensor messages in, signed batches out, observations on disk.
+ *
+ * - happy path: observations pushed into the intake land in the store at the right place
+ *   (a sign seen 10 m ahead, 3 m left is stored within 0.5 m of where it is), tagged with the
+ *   drive id; bad sensor messages are counted and do not stop the daemon; `drained` is logged;
+ *   SIGTERM exits 0.
+ * - (4) crash safety: the edge is SIGKILLed twice mid-upload (once while the ingest is frozen with
+ *   SIGSTOP and the edge is resending, once while the ingest is down) and restarted; the set of
+ *   observations in the store equals the set pushed, each exactly once.
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeBatch, distanceM, parseTileKey, tileFrame, type ObservationBatch } from '../shared/index.ts';
+import { KEYS, SensorPusher, pushDrive, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
+
+function readStore(storeDir: string): { files: string[]; batches: ObservationBatch[] } {
+  const dir = path.join(storeDir, 'batches', 'veh-1');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.fmb'))
+    .sort();
+  return { files, batches: files.map((f) => decodeBatch(readFileSync(path.join(dir, f)), 'trusted')) };
+}
+
+function checkPositions(batches: ObservationBatch[], pushed: PushedSign[]): void {
+  const truth = new Map(pushed.map((s) => [s.signCode, s.truth]));
+  for (const b of batches) {
+    for (const o of b.observations) {
+      if (o.cls !== 'traffic_sign') continue;
+      const [xCm, yCm] = o.pointsCm[0]!;
+      const at = tileFrame(parseTileKey(o.tile)).toLngLat([xCm / 100, yCm / 100]);
+      expect(distanceM(at, truth.get(o.signCode!)!), o.signCode).toBeLessThan(0.5);
+    }
+  }
+}
+
+describe('edge daemon -> ingest', () => {
+  it('delivers georeferenced observations, survives bad sensor messages, logs drained, exits 0 on SIGTERM', async () => {
+    const dir = tempDir('edge');
+    const storeDir = path.join(dir, 'store');
+    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
+    const edge = await startEdge([
+      '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
+      '--intake', `ipc://${path.join(dir, 'intake.sock')}`,
+      '--ingest', ingest.endpoint,
+      '--outbox', path.join(dir, 'outbox.sqlite'),
+      '--hw-profile', writeTestProfile(dir),
+    ]);
+    const push = new SensorPusher(edge.intake);
+    await push.raw(['radar', 'x']);
+    await push.raw(['gnss', Buffer.from([0x92, 0x01])]);
+    await push.raw(['perception']);
+    await push.push('drive', { tMonoNs: 0, event: 'start', driveId: 'veh-1-d1' });
+    const { signs, dividers } = await pushDrive(push, { fromS: 0, toS: 4, tag: 'a' });
+    await push.push('drive', { tMonoNs: 4e9, event: 'end', driveId: 'veh-1-d1' });
+    const drained = await edge.proc.event('drained');
+    expect(drained).toMatchObject({ observationsDelivered: signs.length + dividers, pendingObservations: 0, unackedBatches: 0, badMessages: { unknown_topic: 1, bad_msgpack: 1, bad_frames: 1 } });
+    edge.proc.kill('SIGTERM');
+    expect(await edge.proc.exited).toEqual({ code: 0, signal: null });
+    push.close();
+    ingest.proc.kill('SIGTERM');
+    expect((await ingest.proc.exited).code).toBe(0);
+
+    const { batches } = readStore(storeDir);
+    const obs = batches.flatMap((b) => b.observations);
+    expect(obs.filter((o) => o.cls === 'traffic_sign').map((o) => o.signCode).sort()).toEqual(signs.map((s) => s.signCode).sort());
+    expect(obs.filter((o) => o.cls === 'lane_divider')).toHaveLength(dividers);
+    expect(new Set(obs.map((o) => o.driveId))).toEqual(new Set(['veh-1-d1']));
+    checkPositions(batches, signs);
+  });
+
+  it('(4) SIGKILLed mid-upload and restarted, delivers every observation exactly once', async () => {
+    const dir = tempDir('crash');
+    const storeDir = path.join(dir, 'store');
+    const keysFile = writeKeys(dir);
+    writeFileSync(path.join(dir, 'veh-1.key'), `${KEYS['veh-1']}\n`);
+    const config = path.join(dir, 'edge.json');
+    writeFileSync(config, JSON.stringify({ vehicleId: 'veh-1', keyFile: 'veh-1.key', intake: 'tcp://127.0.0.1:*', outbox: 'outbox.sqlite', hwProfile: writeTestProfile(dir, 5) }));
+    const pushed: PushedSign[] = [];
+    let dividers = 0;
+    const pushPhase = async (intake: string, fromS: number, toS: number, tag: string, markers: { start?: boolean; end?: boolean } = {}): Promise<number> => {
+      const p = new SensorPusher(intake);
+      if (markers.start) await p.push('drive', { tMonoNs: fromS * 1e9, event: 'start', driveId: 'veh-1-d7' });
+      const r = await pushDrive(p, { fromS, toS, tag });
+      if (markers.end) await p.push('drive', { tMonoNs: toS * 1e9, event: 'end', driveId: 'veh-1-d7' });
+      p.close();
+      pushed.push(...r.signs);
+      dividers += r.dividers;
+      return r.signs.length + r.dividers;
+    };
+
+    // Phase A: all up; everything delivered.
+    let ingest = await startIngest({ storeDir, keysFile });
+    const ingestEndpoint = ingest.endpoint;
+    const e1 = await startEdge(['--config', config, '--ingest', ingestEndpoint]);
+    const nA = await pushPhase(e1.intake, 0, 3, 'a', { start: true });
+    await e1.proc.until('phase A acked', () => e1.proc.sum('batch_acked', 'observations') === nA);
+
+    // Phase B: the ingest is frozen (SIGSTOP): batches go out, no acks come back, the edge times
+    // out and resends the same bytes; then the edge is SIGKILLed with batches unacknowledged.
+    ingest.proc.kill('SIGSTOP');
+    const nB = await pushPhase(e1.intake, 3, 6, 'b');
+    await e1.proc.until('phase B in batches', () => e1.proc.sum('batch_formed', 'observations') === nA + nB);
+    const resent = await e1.proc.event('batch_sent', (e) => (e.attempt as number) >= 2);
+    e1.proc.kill('SIGKILL');
+    expect((await e1.proc.exited).signal).toBe('SIGKILL');
+    ingest.proc.kill('SIGCONT'); // it now stores what was queued (acks go to a dead peer)
+    await ingest.proc.event('batch_duplicate', (e) => e.seq === resent.seq);
+    ingest.proc.kill('SIGTERM');
+    expect((await ingest.proc.exited).code).toBe(0);
+
+    // Phase C: the ingest is down; a restarted edge takes in more data, cannot deliver, and is
+    // SIGKILLed again with everything pending.
+    const e2 = await startEdge(['--config', config, '--ingest', ingestEndpoint]);
+    const nC = await pushPhase(e2.intake, 6, 9, 'c', { end: true });
+    await e2.proc.until('phase C in batches', () => e2.proc.sum('batch_formed', 'observations') === nC);
+    await e2.proc.event('uplink_send_failed');
+    e2.proc.kill('SIGKILL');
+    await e2.proc.exited;
+
+    // Phase D: the ingest is back on the same endpoint and store; a restarted edge delivers the
+    // leftovers (resending the same seqs) and exits 0 once drained.
+    ingest = await startIngest({ storeDir, keysFile, bind: ingestEndpoint });
+    const e3 = await startEdge(['--config', config, '--ingest', ingestEndpoint, '--exit-when-drained']);
+    expect(await e3.proc.exited).toEqual({ code: 0, signal: null });
+    expect(e3.proc.named('drained')).toHaveLength(1);
+    expect(e3.proc.named('batch_acked').some((e) => e.status === 'duplicate')).toBe(true);
+    ingest.proc.kill('SIGTERM');
+    expect((await ingest.proc.exited).code).toBe(0);
+
+    const { files, batches } = readStore(storeDir);
+    expect(files).toEqual(batches.map((b) => `${String(b.seq).padStart(10, '0')}.fmb`));
+    expect(batches.map((b) => b.seq)).toEqual(batches.map((_, i) => i + 1)); // no seq skipped or reused
+    const obs = batches.flatMap((b) => b.observations);
+    const signCodes = obs.filter((o) => o.cls === 'traffic_sign').map((o) => o.signCode!);
+    expect(signCodes.length).toBe(new Set(signCodes).size); // no duplicates
+    expect([...signCodes].sort()).toEqual(pushed.map((s) => s.signCode).sort()); // nothing lost
+    expect(obs.filter((o) => o.cls === 'lane_divider')).toHaveLength(dividers);
+    expect(obs).toHaveLength(nA + nB + nC);
+    expect(new Set(obs.map((o) => o.driveId))).toEqual(new Set(['veh-1-d7'])); // the drive survives restarts
+    checkPositions(batches, pushed);
+
+    const health = JSON.parse(readFileSync(path.join(storeDir, 'health', 'fleet.json'), 'utf8'));
+    expect(health.vehicles['veh-1']).toMatchObject({ batchesStored: batches.length, observationsStored: nA + nB + nC, rejected: {} });
+    expect(health.vehicles['veh-1'].duplicates).toBeGreaterThanOrEqual(2);
+  });
+});
