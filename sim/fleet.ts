@@ -1,0 +1,109 @@
+/**
+ * Plan a fleet: vehicles "veh-001", ..., each with drives "veh-001-d1", ... (one drive = one
+ * ignition cycle = one boot of the vehicle computer), a route per drive and a start time.
+ * Everything is a pure function of the map and the seed.
+ */
+import type { Lanelet2Map } from './lanelet2.ts';
+import { buildLaneletGraph, type LaneletGraph } from './lanelet-graph.ts';
+import { deriveSeed, Rng, type Seed } from './rng.ts';
+import { planRoute, type Route } from './routes.ts';
+
+export interface FleetOptions {
+  /** Number of vehicles. */
+  vehicles: number;
+  /** Drives per vehicle. */
+  drivesPerVehicle: number;
+  /** Target route length per drive, metres (dead ends may make a drive shorter). */
+  driveLengthM: number;
+  seed: Seed;
+  /** Earliest start of the first drives, Unix milliseconds (UTC). */
+  startUnixMs: number;
+  /** First drives start within this window after startUnixMs, hours. */
+  firstDriveWindowH: number;
+  /** Pause between one drive's start and the next one's, hours (uniform in range). */
+  driveGapH: [number, number];
+}
+
+export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
+  vehicles: 20,
+  drivesPerVehicle: 3,
+  driveLengthM: 2000, // m
+  seed: 1,
+  startUnixMs: Date.UTC(2025, 2, 10, 6, 0, 0), // Monday 10 March 2025, 07:00 in Karlsruhe
+  firstDriveWindowH: 2, // h
+  driveGapH: [2, 4], // h
+};
+
+export interface PlannedDrive {
+  vehicleId: string;
+  /** "<vehicleId>-d<n>", n from 1. */
+  driveId: string;
+  /** Seed of everything random in this drive (speed, GNSS error, perception). */
+  seed: number;
+  route: Route;
+  /** Wall-clock time of the drive start marker, Unix milliseconds (UTC). */
+  startUnixMs: number;
+  /** Time from the vehicle computer's boot to the drive start marker, seconds. */
+  bootToStartS: number;
+}
+
+export interface PlannedVehicle {
+  vehicleId: string;
+  drives: PlannedDrive[];
+}
+
+export interface FleetPlan {
+  seed: Seed;
+  vehicles: PlannedVehicle[];
+  /** All drives, ordered by start time. */
+  drives: PlannedDrive[];
+  /** Sum of the route lengths, metres. */
+  totalLengthM: number;
+}
+
+const graphCache = new WeakMap<Lanelet2Map, LaneletGraph>();
+
+/** The routing graph of a map, built once per map object. */
+export function laneletGraphOf(map: Lanelet2Map): LaneletGraph {
+  let g = graphCache.get(map);
+  if (!g) {
+    g = buildLaneletGraph(map);
+    graphCache.set(map, g);
+  }
+  return g;
+}
+
+export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {}): FleetPlan {
+  const o = { ...DEFAULT_FLEET_OPTIONS, ...options };
+  validate(o);
+  const graph = laneletGraphOf(map);
+  const vehicles: PlannedVehicle[] = [];
+  for (let v = 1; v <= o.vehicles; v++) {
+    const vehicleId = `veh-${String(v).padStart(3, '0')}`;
+    const timing = new Rng(deriveSeed(o.seed, vehicleId, 'timing'));
+    let startUnixMs = o.startUnixMs + Math.round(timing.uniform(0, o.firstDriveWindowH) * 3_600_000);
+    const drives: PlannedDrive[] = [];
+    for (let d = 1; d <= o.drivesPerVehicle; d++) {
+      const driveId = `${vehicleId}-d${d}`;
+      const seed = deriveSeed(o.seed, driveId);
+      const route = planRoute(graph, new Rng(deriveSeed(seed, 'route')), { targetLengthM: o.driveLengthM });
+      drives.push({ vehicleId, driveId, seed, route, startUnixMs, bootToStartS: Math.round(timing.uniform(15, 60) * 1000) / 1000 });
+      // The next drive starts after this one surely ended (slowest plausible average 1 m/s).
+      const gapMs = Math.max(timing.uniform(o.driveGapH[0], o.driveGapH[1]) * 3_600_000, route.lengthM * 1000 + 600_000);
+      startUnixMs += Math.round(gapMs);
+    }
+    vehicles.push({ vehicleId, drives });
+  }
+  const drives = vehicles.flatMap((v) => v.drives).sort((a, b) => a.startUnixMs - b.startUnixMs || (a.driveId < b.driveId ? -1 : 1));
+  return { seed: o.seed, vehicles, drives, totalLengthM: drives.reduce((s, d) => s + d.route.lengthM, 0) };
+}
+
+function validate(o: FleetOptions): void {
+  if (!Number.isInteger(o.vehicles) || o.vehicles < 1 || o.vehicles > 999) throw new RangeError(`vehicles must be an integer in [1, 999], got ${o.vehicles}`);
+  if (!Number.isInteger(o.drivesPerVehicle) || o.drivesPerVehicle < 1) throw new RangeError(`drivesPerVehicle must be an integer >= 1, got ${o.drivesPerVehicle}`);
+  if (!(o.driveLengthM > 0)) throw new RangeError(`driveLengthM must be > 0 metres, got ${o.driveLengthM}`);
+  if (!Number.isFinite(o.startUnixMs)) throw new RangeError(`startUnixMs must be a finite Unix time in ms, got ${o.startUnixMs}`);
+  if (!(o.firstDriveWindowH >= 0)) throw new RangeError(`firstDriveWindowH must be >= 0 hours, got ${o.firstDriveWindowH}`);
+  const [lo, hi] = o.driveGapH;
+  if (!(lo >= 0 && hi >= lo)) throw new RangeError(`driveGapH must be [lo, hi] with 0 <= lo <= hi hours, got [${lo}, ${hi}]`);
+}

@@ -1,0 +1,79 @@
+/**
+ * The one table from Lanelet2 linestring tags (`type`/`subtype`) to fleetmap primitive classes.
+ *
+ * - line_thin / line_thick: subtype solid, solid_solid -> lane_divider solid; dashed,
+ *   dashed_dashed -> dashed; solid_dashed, dashed_solid -> mixed. Without a known subtype the
+ *   paint is unknown: not a primitive (the Karlsruhe README's totals count them out too).
+ * - curbstone (any subtype) -> road_boundary curb; road_border -> road_border;
+ *   guard_rail, wall, fence -> barrier.
+ * - stop_line -> stop_line.
+ * - pedestrian_marking, zebra_marking -> crosswalk marking: paired into a crosswalk polygon by
+ *   crosswalks.ts (a single line is not an area).
+ * - traffic_light, traffic_sign -> one point each (the linestring's midpoint); a sign's
+ *   subtype is its sign code.
+ * - virtual and everything else (bike_marking, zig-zag, keepout, rail, ...) -> not a primitive:
+ *   virtual lines are never observable, and the rest are classes fleetmap does not map.
+ */
+import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../shared/schema.ts';
+
+export type WayMapping =
+  | { as: 'polyline'; cls: PrimitiveClass; style?: DividerStyle; kind?: BoundaryKind }
+  | { as: 'point'; cls: 'traffic_sign' | 'traffic_light'; signCode?: string }
+  | { as: 'crosswalk_marking' }
+  | { as: 'none' };
+
+const DIVIDER_STYLE_BY_SUBTYPE: Record<string, DividerStyle> = {
+  solid: 'solid',
+  solid_solid: 'solid',
+  dashed: 'dashed',
+  dashed_dashed: 'dashed',
+  solid_dashed: 'mixed',
+  dashed_solid: 'mixed',
+};
+
+const BOUNDARY_KIND_BY_TYPE: Record<string, BoundaryKind> = {
+  curbstone: 'curb',
+  road_border: 'road_border',
+  guard_rail: 'barrier',
+  wall: 'barrier',
+  fence: 'barrier',
+};
+
+const CROSSWALK_MARKING_TYPES = new Set(['pedestrian_marking', 'zebra_marking']);
+
+/** How a linestring with these `type`/`subtype` tags enters the ground truth. */
+export function mapWayTags(type: string, subtype: string): WayMapping {
+  if (type === 'line_thin' || type === 'line_thick') {
+    const style = DIVIDER_STYLE_BY_SUBTYPE[subtype];
+    return style ? { as: 'polyline', cls: 'lane_divider', style } : { as: 'none' };
+  }
+  const kind = BOUNDARY_KIND_BY_TYPE[type];
+  if (kind) return { as: 'polyline', cls: 'road_boundary', kind };
+  if (type === 'stop_line') return { as: 'polyline', cls: 'stop_line' };
+  if (CROSSWALK_MARKING_TYPES.has(type)) return { as: 'crosswalk_marking' };
+  if (type === 'traffic_light') return { as: 'point', cls: 'traffic_light' };
+  if (type === 'traffic_sign') return { as: 'point', cls: 'traffic_sign', signCode: subtype };
+  return { as: 'none' };
+}
+
+/** Lanelet subtypes motor vehicles drive on (Lanelet2's vehicle traffic rules). */
+const VEHICLE_LANELET_SUBTYPES = new Set(['road', 'highway', 'play_street']);
+
+/** Lanelet subtypes that are two-way unless tagged otherwise. */
+const TWO_WAY_BY_DEFAULT = new Set(['walkway', 'crosswalk', 'stairs', 'play_street', 'exit']);
+
+/** Whether motor vehicles may use a lanelet; `participant:vehicle` overrides the subtype. */
+export function isVehicleLanelet(tags: Record<string, string>): boolean {
+  const participant = tags['participant:vehicle'];
+  if (participant === 'yes' || participant === 'true') return true;
+  if (participant === 'no' || participant === 'false') return false;
+  return VEHICLE_LANELET_SUBTYPES.has(tags.subtype ?? 'road');
+}
+
+/** Lanelet2's `one_way` with its per-subtype default. */
+export function isOneWayLanelet(tags: Record<string, string>): boolean {
+  const v = tags.one_way;
+  if (v === 'yes' || v === 'true') return true;
+  if (v === 'no' || v === 'false') return false;
+  return !TWO_WAY_BY_DEFAULT.has(tags.subtype ?? 'road');
+}

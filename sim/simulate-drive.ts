@@ -1,0 +1,198 @@
+/**
+ * Simulate one planned drive: the messages the vehicle's sensor bus would carry, in time order,
+ * plus the ground truth the evaluation needs.
+ *
+ * Topics (shared/topics.ts): `drive` start/end markers; `vehicle` wheel speed and yaw rate
+ * (with a per-drive wheel-speed scale error and gyro bias); `gnss` fixes with the GnssErrorModel
+ * applied (WGS84 through the map frame); `perception` frames from the OraclePerception test
+ * double at the true pose. `tMonoNs` counts nanoseconds since the vehicle computer booted
+ * (`bootToStartS` before the start marker); `tUnixMs` is GNSS (UTC) time.
+ */
+import type { TopicName } from '../shared/topics.ts';
+import { wrapAngleRad } from '../shared/geometry.ts';
+import { DriveProfile, sampleTrajectory, type DriveOptions, type TrueTrajectory } from './drive.ts';
+import type { PlannedDrive } from './fleet.ts';
+import { GnssErrorModel, type GnssErrorOptions, type GnssEvent } from './gnss-error.ts';
+import type { Lanelet2Map } from './lanelet2.ts';
+import { sortMessages, type SimMessage } from './messages.ts';
+import { OraclePerception, type OraclePerceptionOptions } from './oracle-perception.ts';
+import { deriveSeed, Rng } from './rng.ts';
+
+export interface VehicleSignalOptions {
+  /** Wheel-speed scale error per drive, 1-sigma (fraction). */
+  speedScaleSigma: number;
+  /** Wheel-speed noise per message, 1-sigma, m/s. */
+  speedNoiseMps: number;
+  /** Gyro bias per drive, 1-sigma, rad/s. */
+  yawRateBiasSigmaRps: number;
+  /** Gyro noise per message, 1-sigma, rad/s. */
+  yawRateNoiseRps: number;
+}
+
+export const DEFAULT_VEHICLE_SIGNAL_OPTIONS: VehicleSignalOptions = {
+  speedScaleSigma: 0.005, // fraction (0.5 %)
+  speedNoiseMps: 0.02, // m/s
+  yawRateBiasSigmaRps: 0.002, // rad/s
+  yawRateNoiseRps: 0.003, // rad/s
+};
+
+export interface SimulateDriveOptions {
+  /** Message rates, hertz. */
+  vehicleHz: number;
+  gnssHz: number;
+  perceptionHz: number;
+  /** Rate of the returned true trajectory, hertz. */
+  truthHz: number;
+  drive: Partial<DriveOptions>;
+  gnss: Partial<GnssErrorOptions>;
+  perception: Partial<OraclePerceptionOptions>;
+  vehicleSignals: Partial<VehicleSignalOptions>;
+}
+
+export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
+  vehicleHz: 10, // Hz (TOPICS.vehicle nominal is 50; 10 is plenty for dead reckoning here)
+  gnssHz: 10, // Hz
+  perceptionHz: 2, // Hz
+  truthHz: 10, // Hz
+  drive: {},
+  gnss: {},
+  perception: {},
+  vehicleSignals: {},
+};
+
+/** The ground-truth trajectory with the vehicle clock beside the drive-relative seconds. */
+export interface DriveTruth extends TrueTrajectory {
+  /** Vehicle monotonic clock at each sample, ns since boot. */
+  tMonoNs: Float64Array;
+}
+
+export interface SimulatedDrive {
+  drive: PlannedDrive;
+  /** All sensor-bus messages of the drive, ordered by tMonoNs. */
+  messages: SimMessage[];
+  truth: DriveTruth;
+  /** The per-drive GNSS bias (the part averaging within the drive cannot remove), metres. */
+  gnssBias: { eastM: number; northM: number };
+  gnssEvents: readonly GnssEvent[];
+  /**
+   * Ground-truth primitive id -> number of perception frames in which it was inside the sensor
+   * field (whether or not it was detected): which drive covered which part of the map.
+   */
+  primitivesInView: Map<string, number>;
+  lengthM: number;
+  durationS: number;
+  /** Messages per topic. */
+  counts: Record<TopicName, number>;
+}
+
+const oracleCache = new WeakMap<Lanelet2Map, Map<string, OraclePerception>>();
+
+/** The oracle for a map and options, built once (its spatial index is the costly part). */
+export function oracleFor(map: Lanelet2Map, options: Partial<OraclePerceptionOptions> = {}): OraclePerception {
+  let byOptions = oracleCache.get(map);
+  if (!byOptions) {
+    byOptions = new Map();
+    oracleCache.set(map, byOptions);
+  }
+  const key = JSON.stringify(options);
+  let oracle = byOptions.get(key);
+  if (!oracle) {
+    oracle = new OraclePerception(map.primitives, options);
+    byOptions.set(key, oracle);
+  }
+  return oracle;
+}
+
+export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Partial<SimulateDriveOptions> = {}): SimulatedDrive {
+  const o = { ...DEFAULT_SIMULATE_DRIVE_OPTIONS, ...options };
+  for (const key of ['vehicleHz', 'gnssHz', 'perceptionHz', 'truthHz'] as const) {
+    if (!(o[key] > 0 && o[key] <= 1000)) throw new RangeError(`${key} must be in (0, 1000] Hz, got ${o[key]}`);
+  }
+  const vs = { ...DEFAULT_VEHICLE_SIGNAL_OPTIONS, ...o.vehicleSignals };
+  const rng = (label: string): Rng => new Rng(deriveSeed(drive.seed, label));
+  const profile = new DriveProfile(drive.route.centreline, rng('drive'), o.drive);
+  const gnssModel = new GnssErrorModel(rng('gnss'), profile.durationS, o.gnss);
+  const oracle = oracleFor(map, o.perception);
+  const startNs = Math.round(drive.bootToStartS * 1e9);
+  const monoNs = (tS: number): number => startNs + Math.round(tS * 1e9);
+  const unixMs = (tS: number): number => drive.startUnixMs + Math.round(tS * 1000);
+  const messages: SimMessage[] = [];
+  const counts: Record<TopicName, number> = { drive: 0, vehicle: 0, gnss: 0, perception: 0 };
+  const push = (m: SimMessage): void => {
+    messages.push(m);
+    counts[m.topic]++;
+  };
+
+  push({ topic: 'drive', payload: { tMonoNs: startNs, event: 'start', driveId: drive.driveId } });
+
+  const vRng = rng('vehicle');
+  const speedScale = 1 + vRng.normal(0, vs.speedScaleSigma);
+  const gyroBias = vRng.normal(0, vs.yawRateBiasSigmaRps);
+  forEachTick(profile.durationS, o.vehicleHz, (tS) => {
+    const p = profile.poseAt(tS);
+    const speedMps = p.speedMps > 0 ? Math.max(0, p.speedMps * speedScale + vRng.normal(0, vs.speedNoiseMps)) : 0;
+    push({ topic: 'vehicle', payload: { tMonoNs: monoNs(tS), speedMps: round(speedMps, 1e4), yawRateRps: round(p.yawRateRps + gyroBias + vRng.normal(0, vs.yawRateNoiseRps), 1e5) } });
+  });
+
+  forEachTick(profile.durationS, o.gnssHz, (tS) => {
+    const p = profile.poseAt(tS);
+    const e = gnssModel.sample(tS, p.speedMps);
+    const fix = e.fixType !== 'none';
+    const ll = fix ? map.frame.toLngLat([p.xM + e.eastErrM, p.yM + e.northErrM]) : { lng: Number.NaN, lat: Number.NaN };
+    push({
+      topic: 'gnss',
+      payload: {
+        tMonoNs: monoNs(tS),
+        tUnixMs: unixMs(tS),
+        fixType: e.fixType,
+        lat: ll.lat,
+        lng: ll.lng,
+        horizontalAccuracyM: round(e.horizontalAccuracyM, 1e3),
+        courseRad: Number.isNaN(e.courseErrRad) ? Number.NaN : round(wrapAngleRad(p.yawRad + e.courseErrRad), 1e5),
+      },
+    });
+  });
+
+  const pRng = rng('perception');
+  const inView = new Map<string, number>();
+  let frameId = 0;
+  forEachTick(profile.durationS, o.perceptionHz, (tS) => {
+    const p = profile.poseAt(tS);
+    const frame = oracle.observe(p, pRng);
+    for (const i of frame.inView) {
+      const id = map.primitives[i]!.id;
+      inView.set(id, (inView.get(id) ?? 0) + 1);
+    }
+    push({ topic: 'perception', payload: { tMonoNs: monoNs(tS), frameId: frameId++, observations: frame.observations } });
+  });
+
+  push({ topic: 'drive', payload: { tMonoNs: monoNs(profile.durationS) + 1_000_000, event: 'end', driveId: drive.driveId } });
+
+  const truth = sampleTruth(profile, o.truthHz, monoNs);
+  return {
+    drive,
+    messages: sortMessages(messages),
+    truth,
+    gnssBias: { eastM: gnssModel.biasEastM, northM: gnssModel.biasNorthM },
+    gnssEvents: gnssModel.events,
+    primitivesInView: inView,
+    lengthM: profile.lengthM,
+    durationS: profile.durationS,
+    counts,
+  };
+}
+
+/** Calls fn at t = k / hz for k = 0, 1, ... while t <= durationS. */
+function forEachTick(durationS: number, hz: number, fn: (tS: number) => void): void {
+  const n = Math.floor(durationS * hz + 1e-9);
+  for (let k = 0; k <= n; k++) fn(k / hz);
+}
+
+function sampleTruth(profile: DriveProfile, hz: number, monoNs: (tS: number) => number): DriveTruth {
+  const t = sampleTrajectory(profile, hz);
+  return { ...t, tMonoNs: t.tS.map(monoNs) };
+}
+
+function round(v: number, scale: number): number {
+  return Number.isFinite(v) ? Math.round(v * scale) / scale : v;
+}
