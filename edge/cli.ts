@@ -23,6 +23,8 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --key-file FILE          file holding the key as 64 hex digits
   --intake ENDPOINT        PULL endpoint to bind (tcp://127.0.0.1:5601, tcp://127.0.0.1:* for a free port, ipc://PATH)
   --ingest ENDPOINT        ingest ROUTER endpoint to connect (tcp://HOST:PORT)
+  --ingest-curve-public-key Z85  encrypt the uplink with CURVE, pinning the ingest's public key
+                           (logged by the ingest as curvePublicKey)
   --outbox FILE            outbox SQLite file (created if missing)
   --hw-profile NAME|FILE   hardware profile (default: detected; x86_64 -> x86_64-dev)
   --batch-max-observations N   override the profile's batch size
@@ -50,6 +52,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'key-file': { type: 'string' },
         intake: { type: 'string' },
         ingest: { type: 'string' },
+        'ingest-curve-public-key': { type: 'string' },
         outbox: { type: 'string' },
         'hw-profile': { type: 'string' },
         'batch-max-observations': { type: 'string' },
@@ -92,6 +95,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     }
     set('intake', values.intake);
     set('ingest', values.ingest);
+    set('ingestCurvePublicKey', values['ingest-curve-public-key']);
     set('outbox', values.outbox);
     set('hwProfile', values['hw-profile']);
     set('batchMaxObservations', num('batch-max-observations', values['batch-max-observations']));
@@ -112,6 +116,13 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   // immediate: queue only on a live connection, so a down ingest fails the send (and we back off)
   // instead of piling up stale copies that would all arrive on reconnect.
   const uplink = new zmq.Dealer({ linger: 0, immediate: true, sendTimeout: 0, reconnectInterval: 100, reconnectMaxInterval: 5000 });
+  if (cfg.ingestCurvePublicKey) {
+    // Ephemeral client keys: the vehicle is authenticated by its batch HMAC, CURVE adds secrecy.
+    const client = zmq.curveKeyPair();
+    uplink.curveServerKey = cfg.ingestCurvePublicKey;
+    uplink.curvePublicKey = client.publicKey;
+    uplink.curveSecretKey = client.secretKey;
+  }
   try {
     await intake.bind(cfg.intakeEndpoint);
     uplink.connect(cfg.ingestEndpoint);
@@ -126,6 +137,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     hwProfile: cfg.hwProfile.name,
     intake: intake.lastEndpoint ?? cfg.intakeEndpoint,
     ingest: cfg.ingestEndpoint,
+    uplinkCurve: cfg.ingestCurvePublicKey !== undefined,
     outbox: cfg.outboxPath,
     batchMaxObservations: cfg.batchMaxObservations,
     batchMaxBytes: cfg.batchMaxBytes,

@@ -9,6 +9,7 @@
  *   "keyHex": "<64 hex chars>",        // or "keyFile": "veh-001.key" (a file holding the hex)
  *   "intake": "tcp://127.0.0.1:5601",  // PULL, bound here (tcp://HOST:* picks a free port; ipc://PATH)
  *   "ingest": "tcp://127.0.0.1:5700",  // DEALER, connects here
+ *   "ingestCurvePublicKey": "<40 z85>", // optional: CURVE-encrypt the uplink, pinning the ingest's key
  *   "outbox": "/var/lib/fleetmap/outbox.sqlite",
  *   "hwProfile": "x86_64-dev",         // name in hw-profiles/ or a .json path; default: detection
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
@@ -29,6 +30,8 @@ export interface EdgeConfig {
   key: Buffer; // 32-byte HMAC key shared with the ingest's key registry
   intakeEndpoint: string;
   ingestEndpoint: string;
+  /** The ingest's CURVE public key (z85); undefined = plain TCP. */
+  ingestCurvePublicKey: string | undefined;
   outboxPath: string;
   hwProfile: HwProfile;
   batchMaxObservations: number;
@@ -53,6 +56,7 @@ export interface EdgeSettings {
   keyFile?: string;
   intake?: string;
   ingest?: string;
+  ingestCurvePublicKey?: string;
   outbox?: string;
   hwProfile?: string;
   batchMaxObservations?: number;
@@ -68,6 +72,7 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   keyFile: 'string',
   intake: 'string',
   ingest: 'string',
+  ingestCurvePublicKey: 'string',
   outbox: 'string',
   hwProfile: 'string',
   batchMaxObservations: 'number',
@@ -120,6 +125,11 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     if (v && !/^(tcp|ipc|inproc):\/\/.+/.test(v)) problems.push(`${k} must be a ZeroMQ endpoint (tcp://, ipc://), got ${JSON.stringify(v)}`);
   }
 
+  const curveKey = s.ingestCurvePublicKey;
+  if (curveKey !== undefined && !/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(curveKey)) {
+    problems.push(`ingestCurvePublicKey must be 40 z85 characters, got ${JSON.stringify(curveKey)}`);
+  }
+
   let key = Buffer.alloc(0);
   if (s.keyHex !== undefined && s.keyFile !== undefined) problems.push('give keyHex or keyFile, not both');
   else if (s.keyHex === undefined && s.keyFile === undefined) problems.push('a vehicle key is required (--key-hex HEX or --key-file FILE)');
@@ -166,6 +176,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     key,
     intakeEndpoint,
     ingestEndpoint,
+    ingestCurvePublicKey: curveKey,
     outboxPath,
     hwProfile,
     batchMaxObservations,

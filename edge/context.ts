@@ -17,6 +17,7 @@ export interface EdgeSockets {
 
 export interface EdgeState {
   messagesIn: number;
+  startedAtMs: number; // wall clock at start-up
   lastMessageAtMs: number | undefined; // wall clock of the last intake message
   badMessages: Partial<Record<IntakeErrorCode, number>>;
   observationsQueued: number;

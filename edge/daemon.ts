@@ -37,12 +37,13 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
         log,
         limited: new RateLimitedLog(log, 1000, now),
         outbox,
-        georef: new Georeferencer(cfg.vehicleId),
+        georef: new Georeferencer(cfg.vehicleId, undefined, savedDrive(outbox.getMeta('drive'))),
         uplink,
         sockets,
         wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup() },
         state: {
           messagesIn: 0,
+          startedAtMs: now(),
           lastMessageAtMs: undefined,
           badMessages: {},
           observationsQueued: 0,
@@ -60,5 +61,15 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
   } finally {
     outbox.close();
     log.info('outbox_closed', { path: cfg.outboxPath });
+  }
+}
+
+function savedDrive(json: string | undefined): { driveId: string | undefined; open: boolean } | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const d = JSON.parse(json) as { driveId?: unknown; open?: unknown };
+    return { driveId: typeof d.driveId === 'string' ? d.driveId : undefined, open: d.open === true };
+  } catch {
+    return undefined;
   }
 }

@@ -13,6 +13,8 @@
  * Frames before any pose, or too far outside the pose history, are dropped and counted.
  * The drive id comes from the last `drive` start marker (observations before any marker carry
  * `<vehicleId>-nodrive`); a drive start also resets the pose (the car may have been moved).
+ * The daemon persists the drive state in the outbox so a restarted daemon keeps tagging the
+ * drive that is still going on (`initialDrive`).
  */
 import { tileFrame, tileKey, tileOf, type LocalFrame, type WireObservation, type BodyObservation, type DriveMarker, type PerceptionFrame } from '../shared/index.ts';
 import { PoseEstimator, type GnssOutcome, type Pose } from './pose.ts';
@@ -56,8 +58,13 @@ export class Georeferencer {
   constructor(
     readonly vehicleId: string,
     readonly pose: PoseEstimator = new PoseEstimator(),
+    initialDrive?: { driveId: string | undefined; open: boolean },
   ) {
     if (!vehicleId) throw new TypeError(`Georeferencer.vehicleId must be a non-empty string, got ${JSON.stringify(vehicleId)}`);
+    if (initialDrive) {
+      this.driveId = initialDrive.driveId;
+      this.driveOpen = initialDrive.open;
+    }
   }
 
   /** The current drive id, and whether its end marker has not been seen yet. */

@@ -10,7 +10,8 @@
  * - `dead_letters`: batches the ingest rejected, with the reason; kept (bytes included) for an
  *   operator, never resent automatically.
  * - `meta`: `next_seq` (survives restarts; never reused even when every row is gone),
- *   `vehicle_id` (an outbox belongs to one vehicle), `schema_version`.
+ *   `vehicle_id` (an outbox belongs to one vehicle), `schema_version`, and small daemon state
+ *   that must survive a restart (`drive`: the current drive id, see setMeta).
  *
  * Batch formation is one transaction: take the oldest pending rows (up to N observations and a
  * byte budget), encode with seq = next_seq, insert the batch, delete the rows, bump next_seq.
@@ -234,6 +235,17 @@ export class Outbox {
       reason: r.reason,
       deadUnixMs: r.dead_unix_ms,
     }));
+  }
+
+  /** Small daemon state that must survive a restart (string values, keys not starting with next_seq/vehicle_id/schema_version). */
+  setMeta(key: string, value: string): void {
+    if (key === 'next_seq' || key === 'vehicle_id' || key === 'schema_version') throw new RangeError(`meta key ${key} is reserved`);
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  getMeta(key: string): string | undefined {
+    const v = (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: unknown } | undefined)?.value;
+    return typeof v === 'string' ? v : undefined;
   }
 
   oldestPendingUnixMs(): number | undefined {

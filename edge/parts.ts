@@ -39,6 +39,7 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
     return;
   }
   const r = ctx.georef.handle(m);
+  if (r.driveStarted || r.driveEnded) ctx.outbox.setMeta('drive', JSON.stringify(ctx.georef.drive));
   if (r.driveStarted) log.info('drive_started', { driveId: r.driveStarted });
   if (r.driveEnded) {
     log.info('drive_ended', { driveId: r.driveEnded });
@@ -181,7 +182,8 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
 
 /**
  * monitor: periodic `edge_stats`, and the drained protocol. The daemon is drained when the
- * intake is quiet (the last drive marker was an end, or no message for idleFlushS) and the
+ * intake is quiet (a drive end marker was the last drive marker received in this run, or no
+ * message for idleFlushS, counted from start-up if none came) and the
  * outbox holds nothing pending or unacknowledged, after it had something to do in this run.
  * Each transition into drained logs one `drained` event; with --exit-when-drained the daemon
  * then stops and exits 0.
@@ -192,7 +194,7 @@ export async function runMonitor(ctx: EdgeContext, signal: AbortSignal): Promise
   while (!signal.aborted) {
     const now = ctx.now();
     const drive = ctx.georef.drive;
-    const quiet = (!drive.open && ctx.georef.counters.drivesEnded > 0) || (state.lastMessageAtMs !== undefined && now - state.lastMessageAtMs >= cfg.idleFlushS * 1000);
+    const quiet = (!drive.open && ctx.georef.counters.drivesEnded > 0) || now - (state.lastMessageAtMs ?? state.startedAtMs) >= cfg.idleFlushS * 1000;
     const drained = state.hadWork && quiet && ctx.outbox.isEmpty();
     if (drained && !state.drained) {
       ctx.log.info('drained', { ...statsFields(ctx), exitWhenDrained: cfg.exitWhenDrained });

@@ -2,10 +2,13 @@
  * The edge daemon and the ingest as real processes on loopback TCP, with a real SQLite outbox
  * and a store directory: sensor messages in, signed batches out, observations on disk.
  *
- * - happy path: observations pushed into the intake land in the store at the right place
- *   (a sign seen 10 m ahead, 3 m left is stored within 0.5 m of where it is), tagged with the
- *   drive id; bad sensor messages are counted and do not stop the daemon; `drained` is logged;
- *   SIGTERM exits 0.
+ * - happy path (intake over ipc, uplink CURVE-encrypted): observations pushed into the intake
+ *   land in the store at the right place (a sign seen 10 m ahead, 3 m left is stored within
+ *   0.5 m of where it is), tagged with the drive id; bad sensor messages are counted and do not
+ *   stop the daemon; `drained` is logged; SIGTERM exits 0.
+ * - a vehicle whose key the ingest does not accept keeps its batches (refused, retried at the
+ *   backoff cap), never dead-letters them; a batch the ingest rejects by seq (an outbox that was
+ *   wiped, reusing seqs) is dead-lettered with the reason, kept on disk, not resent.
  * - (4) crash safety: the edge is SIGKILLed twice mid-upload (once while the ingest is frozen with
  *   SIGSTOP and the edge is resending, once while the ingest is down) and restarted; the set of
  *   observations in the store equals the set pushed, each exactly once.
@@ -13,6 +16,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Outbox } from '../edge/outbox.ts';
+import { generateCurveKeypair } from '../cloud/ingest/curve.ts';
 import { decodeBatch, distanceM, parseTileKey, tileFrame, type ObservationBatch } from '../shared/index.ts';
 import { KEYS, SensorPusher, pushDrive, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
 
@@ -40,14 +45,18 @@ describe('edge daemon -> ingest', () => {
   it('delivers georeferenced observations, survives bad sensor messages, logs drained, exits 0 on SIGTERM', async () => {
     const dir = tempDir('edge');
     const storeDir = path.join(dir, 'store');
-    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
+    const curve = generateCurveKeypair(path.join(dir, 'ingest-curve.json'));
+    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir), extra: ['--curve-keypair', path.join(dir, 'ingest-curve.json')] });
     const edge = await startEdge([
       '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
       '--intake', `ipc://${path.join(dir, 'intake.sock')}`,
       '--ingest', ingest.endpoint,
+      '--ingest-curve-public-key', curve.publicKey,
       '--outbox', path.join(dir, 'outbox.sqlite'),
       '--hw-profile', writeTestProfile(dir),
     ]);
+    expect(ingest.proc.named('ingest_listening')[0]).toMatchObject({ curvePublicKey: curve.publicKey });
+    expect(edge.proc.named('edge_started')[0]).toMatchObject({ uplinkCurve: true });
     const push = new SensorPusher(edge.intake);
     await push.raw(['radar', 'x']);
     await push.raw(['gnss', Buffer.from([0x92, 0x01])]);
@@ -69,6 +78,52 @@ describe('edge daemon -> ingest', () => {
     expect(obs.filter((o) => o.cls === 'lane_divider')).toHaveLength(dividers);
     expect(new Set(obs.map((o) => o.driveId))).toEqual(new Set(['veh-1-d1']));
     checkPositions(batches, signs);
+  });
+
+  it('holds batches the ingest cannot authenticate; dead-letters batches it rejects by seq', async () => {
+    const dir = tempDir('reject');
+    const storeDir = path.join(dir, 'store');
+    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
+    const common = ['--vehicle-id', 'veh-1', '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint, '--hw-profile', writeTestProfile(dir)];
+    const drive = async (intake: string, tag: string): Promise<void> => {
+      const p = new SensorPusher(intake);
+      await pushDrive(p, { fromS: 0, toS: 2, tag });
+      p.close();
+    };
+
+    // 1. A wrong key: refused without a seq -> kept and retried, never dead-lettered.
+    const wrongKey = await startEdge([...common, '--key-hex', '33'.repeat(32), '--outbox', path.join(dir, 'wrong.sqlite')]);
+    await drive(wrongKey.intake, 'w');
+    await wrongKey.proc.until('refused twice', () => wrongKey.proc.named('uplink_refused').length >= 2);
+    expect(wrongKey.proc.named('uplink_refused')[0]).toMatchObject({ seq: 1, reason: `bad_mac: signature does not match vehicle "veh-1"'s key` });
+    wrongKey.proc.kill('SIGTERM');
+    expect((await wrongKey.proc.exited).code).toBe(0);
+    const kept = new Outbox(path.join(dir, 'wrong.sqlite'), { vehicleId: 'veh-1', maxContentBytes: 1 << 20 });
+    expect(kept.stats()).toMatchObject({ deadLetters: 0 });
+    expect(kept.stats().batches).toBeGreaterThan(0);
+    kept.close();
+
+    // 2. The right key, then the same vehicle with a wiped outbox: its seqs restart at 1, the
+    //    ingest already holds different batches there -> rejected with the seq -> dead letters.
+    const first = await startEdge([...common, '--key-hex', KEYS['veh-1'], '--outbox', path.join(dir, 'a.sqlite'), '--exit-when-drained']);
+    await drive(first.intake, 'a');
+    expect((await first.proc.exited).code).toBe(0);
+    const wiped = await startEdge([...common, '--key-hex', KEYS['veh-1'], '--outbox', path.join(dir, 'b.sqlite'), '--exit-when-drained']);
+    await drive(wiped.intake, 'b');
+    expect((await wiped.proc.exited).code).toBe(0); // dead letters wait for an operator, they do not block draining
+    const dead = wiped.proc.named('batch_dead_lettered');
+    expect(dead.length).toBe(wiped.proc.named('batch_formed').length);
+    expect(dead[0]).toMatchObject({ seq: 1, reason: expect.stringMatching(/^seq_conflict: batch 1 of veh-1 is already stored with different contents/) });
+    expect(wiped.proc.named('batch_sent').filter((e) => e.seq === 1)).toHaveLength(1); // not resent
+    const b = new Outbox(path.join(dir, 'b.sqlite'), { vehicleId: 'veh-1', maxContentBytes: 1 << 20 });
+    expect(b.deadLetters().map((d) => d.seq)).toEqual(dead.map((d) => d.seq));
+    b.close();
+
+    ingest.proc.kill('SIGTERM');
+    expect((await ingest.proc.exited).code).toBe(0);
+    const health = JSON.parse(readFileSync(path.join(storeDir, 'health', 'fleet.json'), 'utf8'));
+    expect(health.vehicles['veh-1'].rejected.bad_mac).toBeGreaterThanOrEqual(2);
+    expect(health.vehicles['veh-1'].rejected.seq_conflict).toBe(dead.length);
   });
 
   it('(4) SIGKILLed mid-upload and restarted, delivers every observation exactly once', async () => {

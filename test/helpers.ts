@@ -134,8 +134,8 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8): string 
   return file;
 }
 
-export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string }): Promise<{ proc: Proc; endpoint: string }> {
-  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2']);
+export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string; extra?: string[] }): Promise<{ proc: Proc; endpoint: string }> {
+  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2', ...(opts.extra ?? [])]);
   const ev = await proc.event('ingest_listening');
   return { proc, endpoint: ev.endpoint as string };
 }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../store/index.ts';
 import { MAX_ENVELOPE_BYTES } from '../../shared/index.ts';
+import { generateCurveKeypair, readCurveKeypair, type CurveKeypair } from './curve.ts';
 import { FleetHealth, HEALTH_KEY, parseHealth } from './health.ts';
 import { KeyRegistry, KeyRegistryError } from './keys.ts';
 import { JsonLogger } from './log.ts';
@@ -22,6 +23,10 @@ ack) and answers stored / duplicate / rejected. Keeps per-vehicle health in heal
   --store DIR              object store root directory
   --keys FILE              fleet key registry, JSON {"<vehicleId>": "<64 hex digits>"}
   --health-interval-s S    persist health this often when it changed (default 10)
+  --curve-keypair FILE     encrypt the uplink with CURVE using this server keypair (JSON
+                           {publicKey, secretKey}); vehicles pin the public key (edge
+                           --ingest-curve-public-key). The public key is logged at start.
+  --curve-generate         with --curve-keypair: create the keypair file, print the public key, exit
   -h, --help
 
 Stop with SIGTERM/SIGINT: the current message is answered, then health is persisted.
@@ -39,6 +44,8 @@ export default async function ingestCli(argv: string[]): Promise<number> {
         store: { type: 'string' },
         keys: { type: 'string' },
         'health-interval-s': { type: 'string' },
+        'curve-keypair': { type: 'string' },
+        'curve-generate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -51,6 +58,26 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     return 0;
   }
   const log = new JsonLogger('ingest');
+  if (values['curve-generate']) {
+    if (!values['curve-keypair']) {
+      console.error('fleetmap cloud ingest: --curve-generate needs --curve-keypair FILE');
+      return 2;
+    }
+    try {
+      console.log(generateCurveKeypair(values['curve-keypair']).publicKey);
+      return 0;
+    } catch (e) {
+      console.error(`fleetmap cloud ingest: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  let curve: CurveKeypair | undefined;
+  try {
+    if (values['curve-keypair']) curve = readCurveKeypair(values['curve-keypair']);
+  } catch (e) {
+    log.log('error', 'config_invalid', { reason: (e as Error).message });
+    return 2;
+  }
   const missing = (['bind', 'store', 'keys'] as const).filter((k) => !values[k]);
   const healthIntervalS = Number(values['health-interval-s'] ?? '10');
   if (missing.length || !(healthIntervalS > 0)) {
@@ -79,6 +106,10 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   }
   const health = new FleetHealth(initial, keys.vehicles());
   const router = new zmq.Router({ linger: 0, maxMessageSize: MAX_ENVELOPE_BYTES + 4096 });
+  if (curve) {
+    router.curveServer = true;
+    router.curveSecretKey = curve.secretKey;
+  }
   try {
     await router.bind(values.bind!);
   } catch (e) {
@@ -86,7 +117,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     router.close();
     return 2;
   }
-  log.log('info', 'ingest_listening', { endpoint: router.lastEndpoint ?? values.bind, store: store.describe(), vehicles: keys.vehicles().length, pid: process.pid });
+  log.log('info', 'ingest_listening', { endpoint: router.lastEndpoint ?? values.bind, store: store.describe(), vehicles: keys.vehicles().length, curvePublicKey: curve?.publicKey ?? null, pid: process.pid });
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     log.log('info', 'signal', { signal: sig });

@@ -1,0 +1,202 @@
+/**
+ * Compaction: keep the uplink small without losing map content.
+ *
+ * Perception reports every primitive in view each frame (2 Hz, ~35 m ahead), so at city speeds
+ * every metre of paint is seen 6-10 times by one drive. Those repeats share the drive's pose
+ * error, so they add bytes but almost no information for the cloud merge, whose accuracy comes
+ * from many *drives*. The compactor therefore:
+ * 1. keeps one *keyframe* per `keyframeSpacingM` travelled (other frames are dropped, counted);
+ * 2. crops each keyframe to the stretch of road that is new since the previous keyframe: the
+ *    body-frame band x in [windowStartM, windowStartM + travelled) (capped at `maxWindowM`), so
+ *    consecutive keyframes tile the road with each place observed once per drive, from a
+ *    near range where perception is most accurate;
+ * 3. simplifies polylines with Douglas-Peucker at `simplifyToleranceM` (straight paint collapses
+ *    to a few vertices).
+ * Polygons (crosswalks), stop lines and points are kept whole, once, when their centroid falls in
+ * the band. All geometry is in the body frame (x forward, y left, metres); pure, no I/O.
+ */
+import type { BodyObservation } from '../shared/topics.ts';
+
+export interface CompactOptions {
+  /** Travel between keyframes, metres. */
+  keyframeSpacingM: number;
+  /** Near edge of the kept band, body x, metres (0 = the rear axle). */
+  windowStartM: number;
+  /** Longest band kept from one keyframe (after a stop, an outage or a turn), metres. */
+  maxWindowM: number;
+  /** Douglas-Peucker tolerance, metres. */
+  simplifyToleranceM: number;
+  /** Drop cropped line pieces shorter than this, metres. */
+  minPieceM: number;
+}
+
+export const DEFAULT_COMPACT_OPTIONS: CompactOptions = {
+  keyframeSpacingM: 12, // m
+  windowStartM: 2, // m
+  maxWindowM: 30, // m
+  simplifyToleranceM: 0.05, // m
+  minPieceM: 0.5, // m
+};
+
+export interface CompactCounters {
+  framesIn: number;
+  keyframes: number;
+  observationsIn: number;
+  observationsOut: number;
+  verticesIn: number;
+  verticesOut: number;
+}
+
+const LINE_CLASSES = new Set(['lane_divider', 'road_boundary']);
+
+export class ObservationCompactor {
+  readonly options: CompactOptions;
+  readonly counters: CompactCounters = { framesIn: 0, keyframes: 0, observationsIn: 0, observationsOut: 0, verticesIn: 0, verticesOut: 0 };
+  private last: { xM: number; yM: number } | undefined;
+
+  constructor(options: Partial<CompactOptions> = {}) {
+    this.options = { ...DEFAULT_COMPACT_OPTIONS, ...options };
+    const o = this.options;
+    for (const k of ['keyframeSpacingM', 'maxWindowM'] as const) {
+      if (!(o[k] > 0)) throw new RangeError(`compact.${k} must be > 0 m, got ${o[k]}`);
+    }
+    if (!(o.simplifyToleranceM >= 0)) throw new RangeError(`compact.simplifyToleranceM must be >= 0 m, got ${o.simplifyToleranceM}`);
+    if (o.maxWindowM < o.keyframeSpacingM) throw new RangeError(`compact.maxWindowM (${o.maxWindowM}) must be >= keyframeSpacingM (${o.keyframeSpacingM})`);
+  }
+
+  /** Forget the previous keyframe (a new drive, or the pose was reset). */
+  reset(): void {
+    this.last = undefined;
+  }
+
+  /**
+   * One perception frame at the vehicle position (any fixed metric frame, metres).
+   * Returns the observations to keep (cropped, simplified), or undefined when the frame is not a
+   * keyframe.
+   */
+  frame(xM: number, yM: number, observations: readonly BodyObservation[]): BodyObservation[] | undefined {
+    const o = this.options;
+    this.counters.framesIn++;
+    for (const ob of observations) {
+      this.counters.observationsIn++;
+      this.counters.verticesIn += ob.pointsBody.length;
+    }
+    let windowM = o.maxWindowM;
+    if (this.last) {
+      const travelled = Math.hypot(xM - this.last.xM, yM - this.last.yM);
+      if (travelled < o.keyframeSpacingM) return undefined;
+      windowM = Math.min(travelled, o.maxWindowM);
+    }
+    this.last = { xM, yM };
+    this.counters.keyframes++;
+    const x0 = o.windowStartM;
+    const x1 = o.windowStartM + windowM;
+    const out: BodyObservation[] = [];
+    for (const ob of observations) {
+      if (LINE_CLASSES.has(ob.cls)) {
+        for (const piece of cropBand(ob.pointsBody, x0, x1)) {
+          if (lengthOf(piece) < o.minPieceM) continue;
+          out.push({ ...ob, pointsBody: simplify(piece, o.simplifyToleranceM) });
+        }
+      } else {
+        const [cx] = centroidOf(ob.pointsBody);
+        if (cx >= x0 && cx < x1) out.push(ob);
+      }
+    }
+    for (const ob of out) {
+      this.counters.observationsOut++;
+      this.counters.verticesOut += ob.pointsBody.length;
+    }
+    return out;
+  }
+}
+
+/** Pieces of a polyline inside the band x0 <= x < x1 (cut exactly at the band edges). */
+export function cropBand(pts: ReadonlyArray<[number, number]>, x0: number, x1: number): Array<Array<[number, number]>> {
+  const pieces: Array<Array<[number, number]>> = [];
+  let cur: Array<[number, number]> = [];
+  const inside = (p: [number, number]): boolean => p[0] >= x0 && p[0] < x1;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
+    if (i > 0) {
+      const a = pts[i - 1]!;
+      // Crossing points with the band edges between a and p, in order along the segment.
+      const cuts: Array<[number, [number, number]]> = [];
+      for (const xe of [x0, x1]) {
+        if ((a[0] - xe) * (p[0] - xe) < 0) {
+          const t = (xe - a[0]) / (p[0] - a[0]);
+          cuts.push([t, [xe, a[1] + (p[1] - a[1]) * t]]);
+        }
+      }
+      cuts.sort((u, v) => u[0] - v[0]);
+      for (const [, q] of cuts) {
+        if (cur.length > 0) {
+          cur.push(q);
+          pieces.push(cur);
+          cur = [];
+        } else cur = [q];
+      }
+    } 
+    if (inside(p)) cur.push(p);
+    else if (cur.length > 0) {
+      // p is outside but no crossing was found (p exactly on x1): close the piece.
+      if (cur.length > 1) pieces.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length > 1) pieces.push(cur);
+  return pieces.filter((c) => c.length > 1);
+}
+
+/** Douglas-Peucker simplification, keeping both ends. */
+export function simplify(pts: ReadonlyArray<[number, number]>, toleranceM: number): Array<[number, number]> {
+  if (pts.length <= 2 || toleranceM <= 0) return pts.slice();
+  const keep = new Uint8Array(pts.length);
+  keep[0] = 1;
+  keep[pts.length - 1] = 1;
+  const stack: Array<[number, number]> = [[0, pts.length - 1]];
+  const tol2 = toleranceM * toleranceM;
+  while (stack.length) {
+    const [i0, i1] = stack.pop()!;
+    const a = pts[i0]!;
+    const b = pts[i1]!;
+    const vx = b[0] - a[0];
+    const vy = b[1] - a[1];
+    const len2 = vx * vx + vy * vy;
+    let worst = -1;
+    let worstD2 = tol2;
+    for (let i = i0 + 1; i < i1; i++) {
+      const p = pts[i]!;
+      let t = len2 > 0 ? ((p[0] - a[0]) * vx + (p[1] - a[1]) * vy) / len2 : 0;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const dx = p[0] - a[0] - vx * t;
+      const dy = p[1] - a[1] - vy * t;
+      const d2 = dx * dx + dy * dy;
+      if (d2 > worstD2) {
+        worstD2 = d2;
+        worst = i;
+      }
+    }
+    if (worst > 0) {
+      keep[worst] = 1;
+      stack.push([i0, worst], [worst, i1]);
+    }
+  }
+  return pts.filter((_, i) => keep[i] === 1);
+}
+
+function lengthOf(pts: ReadonlyArray<[number, number]>): number {
+  let l = 0;
+  for (let i = 1; i < pts.length; i++) l += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
+  return l;
+}
+
+function centroidOf(pts: ReadonlyArray<[number, number]>): [number, number] {
+  let x = 0;
+  let y = 0;
+  for (const p of pts) {
+    x += p[0];
+    y += p[1];
+  }
+  return [x / pts.length, y / pts.length];
+}
