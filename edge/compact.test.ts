@@ -13,7 +13,7 @@ describe('cropBand', () => {
     const pieces = cropBand(line(1.5, -10, 35), 2, 14);
     expect(pieces).toHaveLength(1);
     expect(pieces[0]![0]).toEqual([2, 1.5]);
-    expect(pieces[0]![pieces[0]!.length - 1]![0]).toBeCloseTo(14 - 1, 9);
+    expect(pieces[0]![pieces[0]!.length - 1]![0]).toBeCloseTo(14, 9);
   });
   it('handles a segment spanning the whole band and lines leaving and re-entering', () => {
     expect(cropBand([[-5, 0], [40, 0]], 2, 14)).toEqual([[[2, 0], [14, 0]]]);

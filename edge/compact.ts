@@ -111,41 +111,41 @@ export class ObservationCompactor {
   }
 }
 
-/** Pieces of a polyline inside the band x0 <= x < x1 (cut exactly at the band edges). */
+/** Pieces of a polyline inside the band x0 <= x <= x1 (cut exactly at the band edges). */
 export function cropBand(pts: ReadonlyArray<[number, number]>, x0: number, x1: number): Array<Array<[number, number]>> {
   const pieces: Array<Array<[number, number]>> = [];
   let cur: Array<[number, number]> = [];
-  const inside = (p: [number, number]): boolean => p[0] >= x0 && p[0] < x1;
-  for (let i = 0; i < pts.length; i++) {
-    const p = pts[i]!;
-    if (i > 0) {
-      const a = pts[i - 1]!;
-      // Crossing points with the band edges between a and p, in order along the segment.
-      const cuts: Array<[number, [number, number]]> = [];
-      for (const xe of [x0, x1]) {
-        if ((a[0] - xe) * (p[0] - xe) < 0) {
-          const t = (xe - a[0]) / (p[0] - a[0]);
-          cuts.push([t, [xe, a[1] + (p[1] - a[1]) * t]]);
-        }
-      }
-      cuts.sort((u, v) => u[0] - v[0]);
-      for (const [, q] of cuts) {
-        if (cur.length > 0) {
-          cur.push(q);
-          pieces.push(cur);
-          cur = [];
-        } else cur = [q];
-      }
-    } 
-    if (inside(p)) cur.push(p);
-    else if (cur.length > 0) {
-      // p is outside but no crossing was found (p exactly on x1): close the piece.
-      if (cur.length > 1) pieces.push(cur);
-      cur = [];
+  const close = (): void => {
+    if (cur.length > 1) pieces.push(cur);
+    cur = [];
+  };
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    const dx = b[0] - a[0];
+    // Parametric interval [tIn, tOut] of the segment inside the band (1-D Liang-Barsky).
+    let tIn = 0;
+    let tOut = 1;
+    if (dx === 0) {
+      if (a[0] < x0 || a[0] > x1) tIn = 2;
+    } else {
+      const t0 = (x0 - a[0]) / dx;
+      const t1 = (x1 - a[0]) / dx;
+      tIn = Math.max(0, Math.min(t0, t1));
+      tOut = Math.min(1, Math.max(t0, t1));
     }
+    if (tIn > tOut) {
+      close();
+      continue;
+    }
+    const at = (t: number): [number, number] => (t === 0 ? [a[0], a[1]] : t === 1 ? [b[0], b[1]] : [a[0] + dx * t, a[1] + (b[1] - a[1]) * t]);
+    if (tIn > 0) close();
+    if (cur.length === 0) cur.push(at(tIn));
+    cur.push(at(tOut));
+    if (tOut < 1) close();
   }
-  if (cur.length > 1) pieces.push(cur);
-  return pieces.filter((c) => c.length > 1);
+  close();
+  return pieces;
 }
 
 /** Douglas-Peucker simplification, keeping both ends. */
