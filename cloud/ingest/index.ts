@@ -3,3 +3,4 @@ export { IngestService, batchObjectKey, type IngestEffect, type IngestResult } f
 export { FleetHealth, HEALTH_KEY, parseHealth, renderHealthTable, type FleetHealthSnapshot, type VehicleHealth } from './health.ts';
 export { KeyRegistry, KeyRegistryError } from './keys.ts';
 export { main, type IngestMainOptions, type IngestCounters } from './main.ts';
+export { readCurveKeypair, generateCurveKeypair, type CurveKeypair } from './curve.ts';

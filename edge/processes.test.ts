@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { EdgeContext } from './context.ts';
+import { MemoryLogger } from './log.ts';
+import { PROCESSES, supervise, type ProcessSpec } from './processes.ts';
+
+/** A part that runs until aborted, recording when it stopped. */
+const part = (name: string, order: string[]): ProcessSpec => ({
+  name,
+  description: name,
+  run: (_ctx, signal) =>
+    new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => {
+        order.push(name);
+        resolve();
+      });
+    }),
+});
+
+describe('supervise', () => {
+  const ctx = (log: MemoryLogger) => ({ log }) as unknown as Omit<EdgeContext, 'requestStop'>;
+
+  it('lists the daemon parts once, intake first', () => {
+    expect(PROCESSES.map((p) => p.name)).toEqual(['intake', 'batcher', 'uplink', 'acks', 'monitor']);
+  });
+
+  it('stops every part in table order on the signal, exit 0', async () => {
+    const order: string[] = [];
+    const ac = new AbortController();
+    const log = new MemoryLogger();
+    const done = supervise(ctx(log), ac.signal, ['a', 'b', 'c'].map((n) => part(n, order)));
+    ac.abort();
+    expect(await done).toEqual({ reason: 'signal', exitCode: 0 });
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('stops everything with exit 1 when a part fails, naming it', async () => {
+    const order: string[] = [];
+    const log = new MemoryLogger();
+    const failing: ProcessSpec = { name: 'bad', description: '', run: async () => Promise.reject(new Error('disk I/O error')) };
+    const r = await supervise(ctx(log), new AbortController().signal, [part('a', order), failing, part('c', order)]);
+    expect(r).toEqual({ reason: 'failed:bad', exitCode: 1 });
+    expect(order).toEqual(['a', 'c']);
+    expect(log.events('process_failed')).toMatchObject([{ process: 'bad', reason: 'disk I/O error' }]);
+  });
+
+  it('lets a part ask for a clean stop (drained)', async () => {
+    const order: string[] = [];
+    const asker: ProcessSpec = {
+      name: 'monitor',
+      description: '',
+      run: (c, signal) =>
+        new Promise<void>((resolve) => {
+          c.requestStop('drained');
+          signal.addEventListener('abort', () => resolve());
+        }),
+    };
+    expect(await supervise(ctx(new MemoryLogger()), new AbortController().signal, [part('a', order), asker])).toEqual({ reason: 'drained', exitCode: 0 });
+  });
+});
