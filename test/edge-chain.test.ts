@@ -64,8 +64,9 @@ describe('edge daemon -> ingest', () => {
     await push.push('drive', { tMonoNs: 0, event: 'start', driveId: 'veh-1-d1' });
     const { signs, dividers } = await pushDrive(push, { fromS: 0, toS: 4, tag: 'a' });
     await push.push('drive', { tMonoNs: 4e9, event: 'end', driveId: 'veh-1-d1' });
-    const drained = await edge.proc.event('drained');
-    expect(drained).toMatchObject({ observationsDelivered: signs.length + dividers, pendingObservations: 0, unackedBatches: 0, badMessages: { unknown_topic: 1, bad_msgpack: 1, bad_frames: 1 } });
+    // (an idle pause mid-push may log an earlier `drained`: wait for the one after everything)
+    const drained = await edge.proc.event('drained', (e) => e.observationsDelivered === signs.length + dividers);
+    expect(drained).toMatchObject({ pendingObservations: 0, unackedBatches: 0, badMessages: { unknown_topic: 1, bad_msgpack: 1, bad_frames: 1 } });
     edge.proc.kill('SIGTERM');
     expect(await edge.proc.exited).toEqual({ code: 0, signal: null });
     push.close();
@@ -162,7 +163,7 @@ describe('edge daemon -> ingest', () => {
     e1.proc.kill('SIGKILL');
     expect((await e1.proc.exited).signal).toBe('SIGKILL');
     ingest.proc.kill('SIGCONT'); // it now stores what was queued (acks go to a dead peer)
-    await ingest.proc.event('batch_duplicate', (e) => e.seq === resent.seq);
+    await ingest.proc.event('batch_stored', (e) => e.seq === resent.seq);
     ingest.proc.kill('SIGTERM');
     expect((await ingest.proc.exited).code).toBe(0);
 
@@ -199,6 +200,6 @@ describe('edge daemon -> ingest', () => {
 
     const health = JSON.parse(readFileSync(path.join(storeDir, 'health', 'fleet.json'), 'utf8'));
     expect(health.vehicles['veh-1']).toMatchObject({ batchesStored: batches.length, observationsStored: nA + nB + nC, rejected: {} });
-    expect(health.vehicles['veh-1'].duplicates).toBeGreaterThanOrEqual(2);
+    expect(health.vehicles['veh-1'].duplicates).toBeGreaterThanOrEqual(1);
   });
 });
