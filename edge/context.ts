@@ -19,7 +19,7 @@ export interface EdgeState {
   messagesIn: number;
   startedAtMs: number; // wall clock at start-up
   lastMessageAtMs: number | undefined; // wall clock of the last intake message
-  badMessages: Partial<Record<IntakeErrorCode, number>>;
+  badMessages: Partial<Record<IntakeErrorCode | 'georef_failed', number>>;
   observationsQueued: number;
   observationsRefused: number; // outbox full
   batchesFormed: number;

@@ -38,7 +38,16 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
     limited.warn(`bad:${m.code}`, 'intake_bad_message', { code: m.code, reason: m.message, count: state.badMessages[m.code] });
     return;
   }
-  const r = ctx.georef.handle(m);
+  let r;
+  try {
+    r = ctx.georef.handle(m);
+  } catch (e) {
+    // Pure logic on untrusted input (e.g. a pose pushed past the map projection's range): count
+    // and go on; the message is gone either way, so crashing would only lose the daemon's state.
+    state.badMessages.georef_failed = (state.badMessages.georef_failed ?? 0) + 1;
+    limited.warn('bad:georef_failed', 'intake_bad_message', { code: 'georef_failed', topic: m.topic, reason: (e as Error).message, count: state.badMessages.georef_failed });
+    return;
+  }
   if (r.driveStarted || r.driveEnded) ctx.outbox.setMeta('drive', JSON.stringify(ctx.georef.drive));
   if (r.driveStarted) log.info('drive_started', { driveId: r.driveStarted });
   if (r.driveEnded) {

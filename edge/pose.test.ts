@@ -129,7 +129,24 @@ describe('PoseEstimator', () => {
     expect(sigmaEnd).toBeGreaterThan(errEnd); // the uncertainty covers the actual error
   });
 
-  it('corrects its heading from the GNSS course while moving', () => {
+  it('corrects a drifting gyro heading from the GNSS course while moving', () => {
+    const run = (useCourse: boolean): number => {
+      const est = new PoseEstimator();
+      for (let i = 0; i <= 1000; i++) {
+        const tS = i * 0.02;
+        est.onVehicle({ tMonoNs: tS * NS, speedMps: 15, yawRateRps: 0.02 }); // truth: straight east, gyro biased
+        if (i % 5 === 0) {
+          const p = world.toLngLat([15 * tS, 0]);
+          est.onGnss({ tMonoNs: tS * NS, tUnixMs: 0, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: useCourse ? 0 : Number.NaN });
+        }
+      }
+      return Math.abs(est.current()!.headingRad);
+    };
+    expect(run(false)).toBeGreaterThan(0.35); // 20 s x 0.02 rad/s of drift, uncorrected
+    expect(run(true)).toBeLessThan(0.02);
+  });
+
+  it('takes its initial heading from the GNSS course while moving', () => {
     const est = new PoseEstimator();
     const fix = (tS: number, e: number): GnssFix => {
       const p = world.toLngLat([e, 0]);
