@@ -24,6 +24,8 @@ export class Proc {
   stdout = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: Array<() => void> = [];
+  /** Exited and all of its output read ('close', not 'exit', which may come before the last lines). */
+  private closed = false;
 
   constructor(readonly name: string, args: string[]) {
     this.child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,7 +50,8 @@ export class Proc {
       this.stdout += c;
     });
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
+      this.child.on('close', (code, signal) => {
+        this.closed = true;
         for (const l of this.listeners) l();
         resolve({ code, signal });
       });
@@ -73,7 +76,7 @@ export class Proc {
           resolve(v);
           return true;
         }
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        if (this.closed) {
           done();
           reject(new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before: ${what}\n${this.rawLines.slice(-15).join('\n')}`));
           return true;

@@ -109,6 +109,7 @@ describe('ingest process', () => {
     expect(decodeAck(reply!)).toMatchObject({ seq: null, status: 'rejected', reason: expect.stringMatching(/^bad_frames: /) });
     // and veh-1 itself is still served
     expect(await v1.send(good)).toEqual({ seq: 3, status: 'stored' });
+    await ingest.until('5 rejections logged', () => ingest.named('batch_rejected').length >= 5);
     expect(ingest.named('batch_rejected').map((e) => e.code)).toEqual(['bad_magic', 'bad_version', 'bad_mac', 'unknown_sender', 'bad_frames']);
 
     ingest.kill('SIGTERM');
