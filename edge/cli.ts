@@ -125,7 +125,6 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   }
   try {
     await intake.bind(cfg.intakeEndpoint);
-    uplink.connect(cfg.ingestEndpoint);
   } catch (e) {
     log.error('socket_failed', { reason: (e as Error).message, intake: cfg.intakeEndpoint, ingest: cfg.ingestEndpoint });
     intake.close();

@@ -11,7 +11,7 @@ import type { Wakeup } from './wakeup.ts';
 export interface EdgeSockets {
   /** Sensor bus intake, bound. */
   intake: zmq.Pull;
-  /** Uplink to the ingest, connected. */
+  /** Uplink to the ingest, not yet connected: the uplink part connects it to cfg.ingestEndpoint. */
   uplink: zmq.Dealer;
 }
 

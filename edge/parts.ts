@@ -120,6 +120,18 @@ function formBatches(ctx: EdgeContext, flushAll: boolean): void {
 /** uplink: stop-and-wait sending of the outbox head, as the Uplink stepper says. */
 export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
   const { outbox, uplink, log } = ctx;
+  const sock = ctx.sockets.uplink;
+  // Connection events (libzmq monitor): a completed handshake ends a backoff early.
+  sock.events.on('handshake', (e) => {
+    uplink.onConnected(ctx.now());
+    log.info('uplink_connected', { endpoint: e.address });
+    ctx.wake.uplink.notify();
+  });
+  sock.events.on('disconnect', (e) => log.warn('uplink_disconnected', { endpoint: e.address, inFlightSeq: uplink.inFlightSeq ?? null }));
+  for (const t of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
+    sock.events.on(t, (e) => ctx.limited.warn(t, 'uplink_handshake_failed', { endpoint: e.address, kind: t, reason: e.error.message }));
+  }
+  sock.connect(ctx.cfg.ingestEndpoint); // after the monitor is attached, so the first handshake is seen
   while (!signal.aborted) {
     const head = outbox.head();
     const now = ctx.now();

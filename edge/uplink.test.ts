@@ -48,6 +48,18 @@ describe('Uplink', () => {
     expect(u.takeEvents()).toHaveLength(8);
   });
 
+  it('cuts a backoff short when the connection comes back, but not an ack wait', () => {
+    const u = new Uplink({ ...opts, backoff: { baseMs: 10_000, capMs: 10_000, jitter: 0 } });
+    u.step(0, head);
+    u.onSendFailed(5, 0, 'EAGAIN');
+    expect(u.step(1, head)).toMatchObject({ type: 'wait', untilMs: 10_000 });
+    u.onConnected(50);
+    expect(u.step(50, head)).toEqual({ type: 'send', seq: 5, attempt: 2 });
+    u.onSent(5, 50);
+    u.onConnected(60);
+    expect(u.step(60, head)).toEqual({ type: 'wait', untilMs: 1050, for: 'ack' });
+  });
+
   it('deletes on stored/duplicate, ignores acks for other seqs (late answers)', () => {
     const u = new Uplink(opts);
     u.step(0, head);

@@ -137,6 +137,15 @@ export class Uplink {
     this.events.push({ event: 'uplink_send_failed', seq, attempt: c.attempts, backoffMs, reason });
   }
 
+  /**
+   * The connection to the ingest (re-)established: a batch waiting out a backoff (not one
+   * awaiting its ack) may go now, instead of up to backoffCapMs after the ingest came back.
+   */
+  onConnected(nowMs: number): void {
+    const c = this.cur;
+    if (c && c.sentAtMs === undefined && c.nextSendMs > nowMs) c.nextSendMs = nowMs;
+  }
+
   onAck(ack: Ack, nowMs: number): AckOutcome {
     const c = this.cur;
     if (c && ack.status === 'rejected' && ack.seq === null) {

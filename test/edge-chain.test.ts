@@ -182,6 +182,8 @@ describe('edge daemon -> ingest', () => {
     const e3 = await startEdge(['--config', config, '--ingest', ingestEndpoint, '--exit-when-drained']);
     expect(await e3.proc.exited).toEqual({ code: 0, signal: null });
     expect(e3.proc.named('drained')).toHaveLength(1);
+    expect(e2.proc.named('uplink_connected')).toHaveLength(0); // the ingest was down throughout
+    expect(e3.proc.named('uplink_connected').length).toBeGreaterThan(0);
     expect(e3.proc.named('batch_acked').some((e) => e.status === 'duplicate')).toBe(true);
     ingest.proc.kill('SIGTERM');
     expect((await ingest.proc.exited).code).toBe(0);
