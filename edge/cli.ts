@@ -31,8 +31,9 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --batch-max-bytes N          override the profile's batch byte budget
   --idle-flush-s S             flush the outbox after S seconds without intake messages
   --stats-interval-s S         period of the edge_stats log event (default 10)
-  --exit-when-drained      exit 0 once drained: after a drive end marker (or idleFlushS without
-                           messages) everything queued in this run has been acknowledged
+  --exit-when-drained      exit 0 once drained: no drive open (its end marker came, or there was
+                           none and idleFlushS passed without messages) and everything queued
+                           has been acknowledged (see edge/README.md)
   -h, --help
 
 Logs: JSON lines on stderr ({tUnixMs, level, svc:"edge", event, ...numbers}). "intake_listening"

@@ -203,8 +203,8 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
 
 /**
  * monitor: periodic `edge_stats`, and the drained protocol. The daemon is drained when the
- * intake is quiet (a drive end marker was the last drive marker received in this run, or no
- * message for idleFlushS, counted from start-up if none came) and the
+ * intake is quiet (no drive is open, and either a drive end marker came in this run or there was
+ * no message for idleFlushS, counted from start-up if none came) and the
  * outbox holds nothing pending or unacknowledged, after it had something to do in this run.
  * Each transition into drained logs one `drained` event; with --exit-when-drained the daemon
  * then stops and exits 0.
@@ -215,7 +215,9 @@ export async function runMonitor(ctx: EdgeContext, signal: AbortSignal): Promise
   while (!signal.aborted) {
     const now = ctx.now();
     const drive = ctx.georef.drive;
-    const quiet = (!drive.open && ctx.georef.counters.drivesEnded > 0) || now - (state.lastMessageAtMs ?? state.startedAtMs) >= cfg.idleFlushS * 1000;
+    // While a drive is open only its end marker makes the intake quiet (a pause in the sensor
+    // stream is not the end of the drive); without an open drive, idleFlushS of silence does.
+    const quiet = !drive.open && (ctx.georef.counters.drivesEnded > 0 || now - (state.lastMessageAtMs ?? state.startedAtMs) >= cfg.idleFlushS * 1000);
     const drained = state.hadWork && quiet && ctx.outbox.isEmpty();
     if (drained && !state.drained) {
       ctx.log.info('drained', { ...statsFields(ctx), exitWhenDrained: cfg.exitWhenDrained });
