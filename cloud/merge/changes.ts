@@ -1,0 +1,230 @@
+/**
+ * Change detection against the previous version of a tile, and stable ids.
+ *
+ * Features of the same class are compared in the tile's local frame: lines and polygon rings
+ * sampled every metre, each sample's distance to the other feature; a pair overlaps when at
+ * least half the samples of either lie within matchGateM. A new feature that overlaps no
+ * previous one is added; a previous one that overlaps no new one is removed. Overlapping
+ * pairs are matched one-to-one (best overlap first): the new feature inherits the id and the
+ * firstSeen time, and counts as moved when its displacement, less the tile's common shift
+ * (the gauge moves a little as drives are added), exceeds movedThresholdM.
+ */
+import { createHash } from 'node:crypto';
+import type { LocalFrame } from '../../shared/geo.ts';
+import type { PrimitiveClass, XY } from '../../shared/schema.ts';
+import { featurePoints, type MapFeature } from './features.ts';
+import type { MergeOptions } from './options.ts';
+import { newProjection, Polyline, resampleFlat } from './polyline.ts';
+
+export type ClassCounts = Partial<Record<PrimitiveClass, number>>;
+
+export interface TileChanges {
+  added: ClassCounts;
+  removed: ClassCounts;
+  moved: ClassCounts;
+  unchanged: number;
+  addedIds: string[];
+  removedIds: string[];
+  movedIds: string[];
+  /** Common shift of the matched features since the previous version, [east, north] metres. */
+  commonShiftM: [number, number];
+}
+
+interface Shape {
+  cls: PrimitiveClass;
+  samples: XY[];
+  /** For lines/polygons, the sampled polyline (rings closed). */
+  line?: Polyline;
+  point?: XY;
+}
+
+function shapeOf(f: MapFeature, frame: LocalFrame): Shape {
+  const pts = featurePoints(f, frame);
+  if (f.geometry.type === 'Point') return { cls: f.properties.class, samples: pts, point: pts[0]! };
+  const closed = f.geometry.type === 'Polygon' ? [...pts, pts[0]!] : pts;
+  const r = resampleFlat(
+    closed.map((p) => p[0]),
+    closed.map((p) => p[1]),
+    0,
+    closed.length,
+    1,
+  );
+  const samples: XY[] = Array.from(r.x, (x, i) => [x, r.y[i]!] as XY);
+  return { cls: f.properties.class, samples, line: new Polyline(r.x, r.y) };
+}
+
+interface PairDisp {
+  /** Overlap share, [0, 1]. */
+  overlap: number;
+  /** Normal-equation terms of this pair for the common shift: A (xx, xy, yy), b (x, y). */
+  A: [number, number, number];
+  b: [number, number];
+  /** Per-sample (normal, offset) to evaluate the residual once the common shift is known. */
+  normals: Array<[number, number, number]>;
+}
+
+/** How a (previous) relates to b (new): overlap and displacement from a to b. */
+function compare(a: Shape, b: Shape, gateM: number): PairDisp | undefined {
+  if (a.point && b.point) {
+    const dx = b.point[0] - a.point[0];
+    const dy = b.point[1] - a.point[1];
+    if (Math.hypot(dx, dy) > gateM) return undefined;
+    return { overlap: 1, A: [1, 0, 1], b: [dx, dy], normals: [[1, 0, dx], [0, 1, dy]] };
+  }
+  if (!a.line || !b.line) return undefined;
+  const pr = newProjection();
+  const share = (from: Shape, to: Polyline): number => {
+    let k = 0;
+    for (const s of from.samples) if (to.project(s[0], s[1], gateM, pr) && pr.beyond === 0) k++;
+    return from.samples.length ? k / from.samples.length : 0;
+  };
+  const overlap = Math.max(share(a, b.line), share(b, a.line));
+  if (overlap < 0.5) return undefined;
+  // Offsets of b's samples from a, along a's normal.
+  let axx = 0;
+  let axy = 0;
+  let ayy = 0;
+  let bx = 0;
+  let by = 0;
+  const normals: Array<[number, number, number]> = [];
+  for (const s of b.samples) {
+    if (!a.line.project(s[0], s[1], gateM, pr) || pr.beyond !== 0) continue;
+    const nx = -pr.ty;
+    const ny = pr.tx;
+    const off = pr.lat;
+    normals.push([nx, ny, off]);
+    axx += nx * nx;
+    axy += nx * ny;
+    ayy += ny * ny;
+    bx += nx * off;
+    by += ny * off;
+  }
+  const k = normals.length || 1;
+  return { overlap, A: [axx / k, axy / k, ayy / k], b: [bx / k, by / k], normals };
+}
+
+export interface DiffResult {
+  /** Id for each new feature (inherited or fresh). */
+  ids: string[];
+  /** firstSeenUnixMs inherited from the matched previous feature, or undefined. */
+  inheritedFirstSeen: Array<number | undefined>;
+  changes: TileChanges;
+}
+
+export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[], frame: LocalFrame, tile: string, version: number, o: MergeOptions): DiffResult {
+  const P = prev.map((f) => shapeOf(f, frame));
+  const N = next.map((f) => shapeOf(f, frame));
+  const pairs: Array<{ i: number; j: number; d: PairDisp }> = [];
+  const prevHit = new Uint8Array(P.length);
+  const nextHit = new Uint8Array(N.length);
+  // Few features per tile and class: compare pairs whose bounding boxes are near.
+  const boxes = (S: Shape[]): Float64Array[] =>
+    S.map((s) => {
+      const b = Float64Array.of(Infinity, Infinity, -Infinity, -Infinity);
+      for (const [x, y] of s.samples) {
+        b[0] = Math.min(b[0]!, x);
+        b[1] = Math.min(b[1]!, y);
+        b[2] = Math.max(b[2]!, x);
+        b[3] = Math.max(b[3]!, y);
+      }
+      return b;
+    });
+  const pb = boxes(P);
+  const nb = boxes(N);
+  const g = o.matchGateM;
+  for (let i = 0; i < P.length; i++) {
+    for (let j = 0; j < N.length; j++) {
+      if (P[i]!.cls !== N[j]!.cls) continue;
+      const a = pb[i]!;
+      const b = nb[j]!;
+      if (a[0]! - g > b[2]! || b[0]! - g > a[2]! || a[1]! - g > b[3]! || b[1]! - g > a[3]!) continue;
+      const d = compare(P[i]!, N[j]!, g);
+      if (!d) continue;
+      pairs.push({ i, j, d });
+      prevHit[i] = 1;
+      nextHit[j] = 1;
+    }
+  }
+  pairs.sort((x, y) => y.d.overlap - x.d.overlap);
+  const matchOfNext = new Int32Array(N.length).fill(-1);
+  const usedPrev = new Uint8Array(P.length);
+  const matched: typeof pairs = [];
+  for (const pr of pairs) {
+    if (usedPrev[pr.i] || matchOfNext[pr.j]! >= 0) continue;
+    usedPrev[pr.i] = 1;
+    matchOfNext[pr.j] = pr.i;
+    matched.push(pr);
+  }
+  // Common shift: least squares over matched pairs (each pair weighs the same), small ridge.
+  let axx = 1e-3;
+  let axy = 0;
+  let ayy = 1e-3;
+  let bx = 0;
+  let by = 0;
+  for (const { d } of matched) {
+    axx += d.A[0];
+    axy += d.A[1];
+    ayy += d.A[2];
+    bx += d.b[0];
+    by += d.b[1];
+  }
+  const det = axx * ayy - axy * axy;
+  const shift: [number, number] = matched.length >= 3 ? [(ayy * bx - axy * by) / det, (axx * by - axy * bx) / det] : [0, 0];
+  const changes: TileChanges = { added: {}, removed: {}, moved: {}, unchanged: 0, addedIds: [], removedIds: [], movedIds: [], commonShiftM: [round3(shift[0]), round3(shift[1])] };
+  const bump = (c: ClassCounts, cls: PrimitiveClass): void => {
+    c[cls] = (c[cls] ?? 0) + 1;
+  };
+  const ids: string[] = [];
+  const inheritedFirstSeen: Array<number | undefined> = [];
+  const taken = new Set<string>();
+  for (let j = 0; j < N.length; j++) {
+    const i = matchOfNext[j]!;
+    if (i >= 0) {
+      ids.push(prev[i]!.properties.id);
+      taken.add(prev[i]!.properties.id);
+      inheritedFirstSeen.push(prev[i]!.properties.firstSeenUnixMs);
+    } else {
+      ids.push('');
+      inheritedFirstSeen.push(undefined);
+    }
+  }
+  for (let j = 0; j < N.length; j++) {
+    if (ids[j]) continue;
+    ids[j] = freshId(tile, version, next[j]!, taken);
+    if (!nextHit[j]) {
+      bump(changes.added, N[j]!.cls);
+      changes.addedIds.push(ids[j]!);
+    }
+  }
+  for (let i = 0; i < P.length; i++) {
+    if (prevHit[i]) continue;
+    bump(changes.removed, P[i]!.cls);
+    changes.removedIds.push(prev[i]!.properties.id);
+  }
+  for (const { i, j, d } of matched) {
+    const res = d.normals.map(([nx, ny, off]) => Math.abs(off - nx * shift[0] - ny * shift[1])).sort((a, b) => a - b);
+    const med = res.length ? res[res.length >> 1]! : 0;
+    if (med > o.movedThresholdM) {
+      bump(changes.moved, P[i]!.cls);
+      changes.movedIds.push(ids[j]!);
+    } else changes.unchanged++;
+  }
+  return { ids, inheritedFirstSeen, changes };
+}
+
+/** A deterministic id, unique in the tile: class, place and version hashed. */
+function freshId(tile: string, version: number, f: MapFeature, taken: Set<string>): string {
+  const g = f.geometry;
+  const first = g.type === 'Point' ? g.coordinates : g.type === 'LineString' ? g.coordinates[0]! : g.coordinates[0]![0]!;
+  const [, x, y] = tile.split('/');
+  for (let k = 0; ; k++) {
+    const h = createHash('sha1').update(`${tile}|${f.properties.class}|${first[0].toFixed(6)}|${first[1].toFixed(6)}|${version}|${k}`).digest('hex').slice(0, 10);
+    const id = `${x}-${y}-${h}`;
+    if (!taken.has(id)) {
+      taken.add(id);
+      return id;
+    }
+  }
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;

@@ -1,0 +1,214 @@
+/**
+ * Clustering of point primitives (signs, lights) and polygon primitives (crosswalks), after
+ * alignment. Positions are metres in the job tile's frame.
+ *
+ * Points: greedy from the most confident observation, members within pointRadiusM of the
+ * cluster's coordinate-wise median (re-centred 3 times). Two sign codes at one place are two
+ * signs when the drives that saw the minor code mostly saw the major one too (one pole, two
+ * plates); otherwise the minor code is a misreading and is outvoted.
+ *
+ * Polygons: greedy by centroid distance and orientation; the consensus is the per-vertex median
+ * of the members that share the most common vertex count, after rotating each ring's vertex
+ * order onto a reference ring (the medoid); else the medoid ring itself.
+ */
+import { PointGrid } from './grid.ts';
+import { medianInPlace } from './polyline.ts';
+
+export interface PointCluster {
+  x: number;
+  y: number;
+  /** Observation indices. */
+  members: number[];
+  signCode: string;
+}
+
+export function clusterPoints(
+  obs: readonly number[],
+  x: Float64Array,
+  y: Float64Array,
+  score: Float32Array,
+  drive: Int32Array,
+  signCode: readonly string[],
+  radiusM: number,
+): PointCluster[] {
+  const n = obs.length;
+  if (!n) return [];
+  const px = Float64Array.from(obs, (i) => x[i]!);
+  const py = Float64Array.from(obs, (i) => y[i]!);
+  const grid = new PointGrid(px, py, radiusM);
+  const taken = new Uint8Array(n);
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => score[obs[b]!]! - score[obs[a]!]!);
+  const out: PointCluster[] = [];
+  const bx = new Float64Array(n);
+  const by = new Float64Array(n);
+  for (const seed of order) {
+    if (taken[seed]) continue;
+    let cx = px[seed]!;
+    let cy = py[seed]!;
+    let mem: number[] = [];
+    for (let it = 0; it < 3; it++) {
+      mem = [];
+      grid.forEachWithin(cx, cy, radiusM, (k) => {
+        if (!taken[k]) mem.push(k);
+      });
+      if (!mem.length) mem = [seed];
+      mem.forEach((k, j) => {
+        bx[j] = px[k]!;
+        by[j] = py[k]!;
+      });
+      cx = medianInPlace(bx, mem.length);
+      cy = medianInPlace(by, mem.length);
+    }
+    if (!mem.includes(seed)) mem.push(seed);
+    for (const k of mem) taken[k] = 1;
+    out.push(...splitByCode(mem.map((k) => obs[k]!), x, y, drive, signCode));
+  }
+  return out;
+}
+
+function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive: Int32Array, signCode: readonly string[]): PointCluster[] {
+  const groups = new Map<string, number[]>();
+  for (const i of members) {
+    const g = groups.get(signCode[i]!);
+    if (g) g.push(i);
+    else groups.set(signCode[i]!, [i]);
+  }
+  const drivesOf = (g: number[]): Set<number> => new Set(g.map((i) => drive[i]!));
+  const sorted = [...groups.entries()].sort((a, b) => drivesOf(b[1]).size - drivesOf(a[1]).size || b[1].length - a[1].length);
+  const [majorCode, major] = sorted[0]!;
+  const majorDrives = drivesOf(major);
+  const merged = [...major];
+  const separate: Array<[string, number[]]> = [];
+  for (const [code, g] of sorted.slice(1)) {
+    const d = drivesOf(g);
+    let both = 0;
+    for (const k of d) if (majorDrives.has(k)) both++;
+    if (both >= Math.max(1, d.size / 2)) separate.push([code, g]);
+    else merged.push(...g);
+  }
+  const centre = (g: number[], code: string): PointCluster => {
+    const gx = Float64Array.from(g, (i) => x[i]!);
+    const gy = Float64Array.from(g, (i) => y[i]!);
+    return { x: medianInPlace(gx, g.length), y: medianInPlace(gy, g.length), members: g, signCode: code };
+  };
+  return [centre(merged, majorCode), ...separate.map(([code, g]) => centre(g, code))];
+}
+
+export interface AreaCluster {
+  /** Consensus ring (not closed), counter-clockwise. */
+  ring: Array<[number, number]>;
+  members: number[];
+}
+
+interface Ring {
+  xs: number[];
+  ys: number[];
+  cx: number;
+  cy: number;
+  /** Orientation of the principal axis, radians mod pi; NaN when not elongated. */
+  axis: number;
+}
+
+/** `rings[k]` belongs to observation `obs[k]`; vertices in metres. */
+export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<[number, number]>>, score: Float32Array, radiusM: number): AreaCluster[] {
+  const R: Ring[] = rings.map(describeRing);
+  const n = R.length;
+  if (!n) return [];
+  const grid = new PointGrid(Float64Array.from(R, (r) => r.cx), Float64Array.from(R, (r) => r.cy), radiusM);
+  const taken = new Uint8Array(n);
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => score[obs[b]!]! - score[obs[a]!]!);
+  const out: AreaCluster[] = [];
+  for (const seed of order) {
+    if (taken[seed]) continue;
+    const s = R[seed]!;
+    const mem: number[] = [];
+    grid.forEachWithin(s.cx, s.cy, radiusM, (k) => {
+      if (taken[k]) return;
+      const r = R[k]!;
+      if (!Number.isNaN(s.axis) && !Number.isNaN(r.axis)) {
+        let d = Math.abs(s.axis - r.axis) % Math.PI;
+        if (d > Math.PI / 2) d = Math.PI - d;
+        if (d > Math.PI / 6) return;
+      }
+      mem.push(k);
+    });
+    if (!mem.includes(seed)) mem.push(seed);
+    for (const k of mem) taken[k] = 1;
+    out.push({ ring: consensusRing(mem.map((k) => R[k]!)), members: mem.map((k) => obs[k]!) });
+  }
+  return out;
+}
+
+function describeRing(pts: Array<[number, number]>): Ring {
+  let xs = pts.map((p) => p[0]);
+  let ys = pts.map((p) => p[1]);
+  let area2 = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const j = (i + 1) % xs.length;
+    area2 += xs[i]! * ys[j]! - xs[j]! * ys[i]!;
+  }
+  if (area2 < 0) {
+    xs = xs.reverse();
+    ys = ys.reverse();
+  }
+  const cx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cy = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const dx = xs[i]! - cx;
+    const dy = ys[i]! - cy;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  const tr = sxx + syy;
+  const disc = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy);
+  const l1 = tr / 2 + disc;
+  const l2 = tr / 2 - disc;
+  const axis = l1 > 2.25 * Math.max(l2, 1e-9) ? 0.5 * Math.atan2(2 * sxy, sxx - syy) : NaN;
+  return { xs, ys, cx, cy, axis: Number.isNaN(axis) ? NaN : (axis + Math.PI) % Math.PI };
+}
+
+function consensusRing(members: Ring[]): Array<[number, number]> {
+  const counts = new Map<number, Ring[]>();
+  for (const r of members) {
+    const g = counts.get(r.xs.length);
+    if (g) g.push(r);
+    else counts.set(r.xs.length, [r]);
+  }
+  const group = [...counts.values()].sort((a, b) => b.length - a.length)[0]!;
+  // Medoid of the group by centroid distance.
+  let ref = group[0]!;
+  let bestSum = Infinity;
+  for (const a of group) {
+    let s = 0;
+    for (const b of group) s += Math.hypot(a.cx - b.cx, a.cy - b.cy);
+    if (s < bestSum) {
+      bestSum = s;
+      ref = a;
+    }
+  }
+  const nv = ref.xs.length;
+  if (group.length < 2) return ref.xs.map((x, i) => [x, ref.ys[i]!]);
+  const vx: number[][] = Array.from({ length: nv }, () => []);
+  const vy: number[][] = Array.from({ length: nv }, () => []);
+  for (const r of group) {
+    let bestShift = 0;
+    let bestCost = Infinity;
+    for (let sh = 0; sh < nv; sh++) {
+      let c = 0;
+      for (let i = 0; i < nv; i++) c += (r.xs[(i + sh) % nv]! - ref.xs[i]!) ** 2 + (r.ys[(i + sh) % nv]! - ref.ys[i]!) ** 2;
+      if (c < bestCost) {
+        bestCost = c;
+        bestShift = sh;
+      }
+    }
+    for (let i = 0; i < nv; i++) {
+      vx[i]!.push(r.xs[(i + bestShift) % nv]!);
+      vy[i]!.push(r.ys[(i + bestShift) % nv]!);
+    }
+  }
+  return vx.map((col, i) => [medianInPlace(col, col.length), medianInPlace(vy[i]!, vy[i]!.length)]);
+}

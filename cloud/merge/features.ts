@@ -1,0 +1,185 @@
+/**
+ * Published GeoJSON (RFC 7946): one FeatureCollection per tile, coordinates [lng, lat] WGS84
+ * degrees in that order, rounded to 1e-8 deg (~1 mm). Each tile holds exactly the part of the
+ * map inside its square, so adjacent tiles meet on the border without duplicates: lines and
+ * polygons are clipped to the tile's lng/lat bounds (the same numbers on both sides of a
+ * border), points belong to the tile `tileOf` puts them in.
+ */
+import type { LocalFrame } from '../../shared/geo.ts';
+import { CLASS_GEOMETRY, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
+import { tileKey, tileOf, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
+
+export type Position = [number, number];
+
+export interface FeatureProperties {
+  id: string;
+  class: PrimitiveClass;
+  style?: DividerStyle;
+  kind?: BoundaryKind;
+  signCode?: string;
+  /** Confidence in [0, 1]. */
+  score: number;
+  supportDrives: number;
+  supportObservations: number;
+  firstSeenUnixMs: number;
+  lastSeenUnixMs: number;
+  /** Robust spread of the supporting drives around the consensus (lines), metres. */
+  spreadM?: number;
+}
+
+export type MapGeometry = { type: 'LineString'; coordinates: Position[] } | { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] };
+
+export interface MapFeature {
+  type: 'Feature';
+  id: string;
+  geometry: MapGeometry;
+  properties: FeatureProperties;
+}
+
+export interface TileFeatureCollection {
+  type: 'FeatureCollection';
+  /** fleetmap extension members (RFC 7946 section 6.1 allows foreign members). */
+  tile: string;
+  version: number;
+  features: MapFeature[];
+}
+
+const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/** Geometries of one primitive inside the tile (a line may enter and leave more than once). */
+export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: LocalFrame, tile: TileId, bounds: LngLatBounds, minLineM: number): MapGeometry[] {
+  const ll: Position[] = points.map((p) => {
+    const q = frame.toLngLat(p);
+    return [q.lng, q.lat];
+  });
+  const shape = CLASS_GEOMETRY[cls];
+  if (shape === 'point') {
+    const p = ll[0]!;
+    return tileKey(tileOf({ lng: p[0], lat: p[1] }, tile.z)) === tileKey(tile) ? [{ type: 'Point', coordinates: [round8(p[0]), round8(p[1])] }] : [];
+  }
+  if (shape === 'polygon') {
+    const ring = clipPolygon(ll, bounds);
+    if (ring.length < 3) return [];
+    const closed = ring.map(([x, y]) => [round8(x), round8(y)] as Position);
+    closed.push([closed[0]![0], closed[0]![1]]);
+    return [{ type: 'Polygon', coordinates: [closed] }];
+  }
+  const mPerLat = 111_320;
+  const mPerLng = 111_320 * Math.cos((frame.origin.lat * Math.PI) / 180);
+  return clipPolyline(ll, bounds)
+    .map((run) => run.map(([x, y]) => [round8(x), round8(y)] as Position))
+    .filter((run) => {
+      let len = 0;
+      for (let i = 1; i < run.length; i++) len += Math.hypot((run[i]![0] - run[i - 1]![0]) * mPerLng, (run[i]![1] - run[i - 1]![1]) * mPerLat);
+      return run.length >= 2 && len >= minLineM;
+    })
+    .map((coordinates) => ({ type: 'LineString' as const, coordinates }));
+}
+
+/** Liang-Barsky per segment; consecutive inside parts join into runs. */
+export function clipPolyline(pts: readonly Position[], b: LngLatBounds): Position[][] {
+  const runs: Position[][] = [];
+  let cur: Position[] | undefined;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const c = pts[i]!;
+    const seg = clipSegment(a, c, b);
+    if (!seg) {
+      cur = undefined;
+      continue;
+    }
+    const [p, q, enteredInside, leftInside] = seg;
+    if (!cur || !enteredInside) {
+      cur = [p];
+      runs.push(cur);
+    }
+    cur.push(q);
+    if (!leftInside) cur = undefined;
+  }
+  return runs;
+}
+
+/** Clipped segment, whether it starts at a (unclipped) and ends at c (unclipped). */
+function clipSegment(a: Position, c: Position, b: LngLatBounds): [Position, Position, boolean, boolean] | undefined {
+  const dx = c[0] - a[0];
+  const dy = c[1] - a[1];
+  let t0 = 0;
+  let t1 = 1;
+  const edges: Array<[number, number]> = [
+    [-dx, a[0] - b.west],
+    [dx, b.east - a[0]],
+    [-dy, a[1] - b.south],
+    [dy, b.north - a[1]],
+  ];
+  for (const [pp, qq] of edges) {
+    if (pp === 0) {
+      if (qq < 0) return undefined;
+      continue;
+    }
+    const r = qq / pp;
+    if (pp < 0) {
+      if (r > t1) return undefined;
+      if (r > t0) t0 = r;
+    } else {
+      if (r < t0) return undefined;
+      if (r < t1) t1 = r;
+    }
+  }
+  if (t1 <= t0) return undefined;
+  const p: Position = t0 === 0 ? [a[0], a[1]] : [a[0] + dx * t0, a[1] + dy * t0];
+  const q: Position = t1 === 1 ? [c[0], c[1]] : [a[0] + dx * t1, a[1] + dy * t1];
+  return [p, q, t0 === 0, t1 === 1];
+}
+
+/** Sutherland-Hodgman against the four bounds. */
+export function clipPolygon(ring: readonly Position[], b: LngLatBounds): Position[] {
+  let out: Position[] = ring.slice();
+  const planes: Array<[(p: Position) => boolean, (p: Position, q: Position) => Position]> = [
+    [(p) => p[0] >= b.west, (p, q) => atX(p, q, b.west)],
+    [(p) => p[0] <= b.east, (p, q) => atX(p, q, b.east)],
+    [(p) => p[1] >= b.south, (p, q) => atY(p, q, b.south)],
+    [(p) => p[1] <= b.north, (p, q) => atY(p, q, b.north)],
+  ];
+  for (const [inside, cut] of planes) {
+    const src = out;
+    out = [];
+    for (let i = 0; i < src.length; i++) {
+      const p = src[i]!;
+      const q = src[(i + 1) % src.length]!;
+      const pin = inside(p);
+      const qin = inside(q);
+      if (pin) out.push(p);
+      if (pin !== qin) out.push(cut(p, q));
+    }
+    if (!out.length) break;
+  }
+  return out;
+}
+
+function atX(p: Position, q: Position, x: number): Position {
+  const t = (x - p[0]) / (q[0] - p[0]);
+  return [x, p[1] + (q[1] - p[1]) * t];
+}
+
+function atY(p: Position, q: Position, y: number): Position {
+  const t = (y - p[1]) / (q[1] - p[1]);
+  return [p[0] + (q[0] - p[0]) * t, y];
+}
+
+/** Vertices of a feature's geometry in a local frame (polygon rings without the closing vertex). */
+export function featurePoints(f: MapFeature, frame: LocalFrame): XY[] {
+  const g = f.geometry;
+  const to = (c: Position): XY => frame.toLocal({ lng: c[0], lat: c[1] });
+  if (g.type === 'Point') return [to(g.coordinates)];
+  if (g.type === 'LineString') return g.coordinates.map(to);
+  const ring = (g.coordinates[0] ?? []).map(to);
+  if (ring.length > 3) ring.pop();
+  return ring;
+}
+
+/** Reads a published tile back, refusing anything that is not one. */
+export function parseTileCollection(buf: Uint8Array, where: string): TileFeatureCollection {
+  const fc = JSON.parse(Buffer.from(buf).toString('utf8')) as Partial<TileFeatureCollection>;
+  if (fc.type !== 'FeatureCollection' || !Array.isArray(fc.features)) throw new Error(`${where} is not a GeoJSON FeatureCollection`);
+  return fc as TileFeatureCollection;
+}

@@ -1,0 +1,170 @@
+/**
+ * `mergeTile`: the whole merge of one tile, a pure function of its input (no I/O, no clock).
+ *
+ * Input: the observations of the tile and of its neighbours within `marginM`, already in the
+ * tile's local frame (metres), and the tile's features in the previous version. Output: the
+ * tile's GeoJSON FeatureCollection (clipped to the tile square), the change summary against the
+ * previous version, and statistics (including each drive segment's correction).
+ *
+ * Pipeline: coarse alignment (score-map search, leave-one-drive-out) -> clustering at a wide
+ * gate -> fine alignment (point-to-line against the consensus, iterated) -> local gauge (mean
+ * correction over drives zero at each place) -> clustering at the final gate -> consensus
+ * pieces -> evidence over time (support, misses, staleness) -> clip to the tile -> diff.
+ */
+import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
+import { coarseAlign } from './align-coarse.ts';
+import { alignToConsensus } from './align-fine.ts';
+import { diffTile, type TileChanges } from './changes.ts';
+import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
+import { Footprint, evidenceOf, isStale } from './evidence.ts';
+import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
+import { localGauge } from './gauge.ts';
+import { resolveMergeOptions, type MergeOptions } from './options.ts';
+import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, correctPoints, prepare, resample, type TileObservation } from './prepare.ts';
+
+export interface TileInput {
+  /** "16/x/y". */
+  tile: string;
+  /** The version being built (goes into ids of new features and the collection). */
+  version: number;
+  /** Observations of the tile and its neighbours' margin, in this tile's frame. */
+  observations: readonly TileObservation[];
+  /** This tile's features in the previous version (empty or absent for the first). */
+  previous?: readonly MapFeature[];
+  options?: Partial<MergeOptions>;
+}
+
+/** One drive segment's estimated correction (added to its raw positions), metres, tile frame. */
+export interface SegmentCorrection {
+  driveId: string;
+  t0UnixMs: number;
+  t1UnixMs: number;
+  dxM: number;
+  dyM: number;
+}
+
+export interface TileStats {
+  observations: number;
+  drives: number;
+  segments: number;
+  /** Consensus primitives before clipping, and how many were dropped as stale. */
+  consensus: number;
+  stale: number;
+  features: number;
+  fineIterations: number;
+  timingsMs: Record<'prepare' | 'coarse' | 'cluster1' | 'fine' | 'cluster2' | 'publish', number>;
+  corrections: SegmentCorrection[];
+}
+
+export interface TileResult {
+  tile: string;
+  collection: TileFeatureCollection;
+  changes: TileChanges;
+  stats: TileStats;
+}
+
+export function mergeTile(input: TileInput, now: () => number = () => performance.now()): TileResult {
+  const o = resolveMergeOptions(input.options);
+  const tileId = parseTileKey(input.tile);
+  const t = { prepare: 0, coarse: 0, cluster1: 0, fine: 0, cluster2: 0, publish: 0 };
+  let t0 = now();
+  const lap = (k: keyof typeof t): void => {
+    const t1 = now();
+    t[k] = Math.round((t1 - t0) * 10) / 10;
+    t0 = t1;
+  };
+
+  const p = prepare(input.observations, o);
+  const lineSpacing = (c: number): number => (c === CLS_DIVIDER || c === CLS_BOUNDARY ? o.resampleM : c === CLS_STOP ? o.stopLineResampleM : 0);
+  const rsLine = resample(p, lineSpacing);
+  const rsAlign = resample(p, (c) => (c === CLS_SIGN || c === CLS_LIGHT ? 1 : c === CLS_CROSSWALK || lineSpacing(c) > 0 ? o.alignSpacingM : 0));
+  lap('prepare');
+
+  const { corr } = coarseAlign(p, rsAlign, o);
+  lap('coarse');
+
+  let pos = correctPoints(rsLine, p, corr, null);
+  let vtx = correctVertices(p, corr, null);
+  const first = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.coarseGateM);
+  lap('cluster1');
+
+  const fine = alignToConsensus(p, rsLine, first, corr, o);
+  const gauge = localGauge(p, rsAlign, corr, o);
+  lap('fine');
+
+  pos = correctPoints(rsLine, p, corr, gauge);
+  vtx = correctVertices(p, corr, gauge);
+  const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM);
+  const consensus = toConsensus(p, rsLine, final, o);
+  lap('cluster2');
+
+  const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
+  const frame = tileFrame(tileId);
+  const bounds = tileBounds(tileId);
+  const features: MapFeature[] = [];
+  let stale = 0;
+  for (const c of consensus) {
+    const e = evidenceOf(c, p, footprint);
+    if (isStale(e, o)) {
+      stale++;
+      continue;
+    }
+    for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
+      const props: MapFeature['properties'] = {
+        id: '',
+        class: c.cls,
+        score: e.score,
+        supportDrives: e.supportDrives,
+        supportObservations: e.supportObservations,
+        firstSeenUnixMs: e.firstSeenUnixMs,
+        lastSeenUnixMs: e.lastSeenUnixMs,
+      };
+      if (c.style) props.style = c.style;
+      if (c.kind) props.kind = c.kind;
+      if (c.signCode !== undefined) props.signCode = c.signCode;
+      if (geometry.type === 'LineString') props.spreadM = Math.round(c.spreadM * 1000) / 1000;
+      features.push({ type: 'Feature', id: '', geometry, properties: props });
+    }
+  }
+  const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o);
+  features.forEach((f, j) => {
+    f.id = diff.ids[j]!;
+    f.properties.id = f.id;
+    const inherited = diff.inheritedFirstSeen[j];
+    if (inherited !== undefined && inherited < f.properties.firstSeenUnixMs) f.properties.firstSeenUnixMs = inherited;
+  });
+  lap('publish');
+
+  const corrections: SegmentCorrection[] = [];
+  const g = new Float64Array(2);
+  const firstObs = new Int32Array(p.nSeg).fill(-1);
+  for (let i = p.nObs - 1; i >= 0; i--) firstObs[p.seg[i]!] = i;
+  for (let s = 0; s < p.nSeg; s++) {
+    // Report the correction including the gauge at the segment's first observation.
+    const i = firstObs[s]!;
+    gauge(p.vx[p.vStart[i]!]!, p.vy[p.vStart[i]!]!, g);
+    corrections.push({
+      driveId: p.driveIds[p.segDrive[s]!]!,
+      t0UnixMs: p.segT0[s]!,
+      t1UnixMs: p.segT1[s]!,
+      dxM: Math.round((corr[2 * s]! - g[0]!) * 1000) / 1000,
+      dyM: Math.round((corr[2 * s + 1]! - g[1]!) * 1000) / 1000,
+    });
+  }
+  return {
+    tile: input.tile,
+    collection: { type: 'FeatureCollection', tile: input.tile, version: input.version, features },
+    changes: diff.changes,
+    stats: {
+      observations: p.nObs,
+      drives: p.driveIds.length,
+      segments: p.nSeg,
+      consensus: consensus.length,
+      stale,
+      features: features.length,
+      fineIterations: fine.iterations,
+      timingsMs: t,
+      corrections,
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Tuning of the merge, one object with a default and a unit beside every key, merged once
+ * (`resolveMergeOptions`). Distances are metres in the job tile's local frame, times seconds.
+ */
+
+export interface MergeOptions {
+  // --- scale-out ---
+  /** Neighbour data read around the job's tile, metres (covers alignment and gauge smoothing). */
+  marginM: number;
+
+  // --- drive segments ---
+  /** A drive's observations split into segments at time gaps longer than this, seconds. */
+  segmentGapS: number;
+  /** Longest segment (one translation each), seconds; ~100-200 m at city speeds. */
+  segmentMaxS: number;
+  /** Observations whose pose sigma exceeds this are ignored, centimetres. */
+  maxPoseSigmaCm: number;
+
+  // --- coarse alignment (score-map search against the other drives) ---
+  /** Cell of the drive-level search grid, metres. */
+  coarseCellM: number;
+  /** Drive-level search half-width, metres (GNSS bias is ~1 m sigma per axis). */
+  coarseSearchM: number;
+  /** Cell of the segment-level refinement grid, metres. */
+  refineCellM: number;
+  /** Segment-level refinement half-width around the drive's offset, metres. */
+  refineSearchM: number;
+  /** Spacing of alignment points along lines, metres. */
+  alignSpacingM: number;
+  /** Gaussian prior on a drive's offset in the coarse search (breaks along-track ridges), metres. */
+  coarsePriorSigmaM: number;
+
+  // --- fine alignment (point-to-line against the consensus) ---
+  /** Iterations of {fit consensus, align segments to it}. */
+  fineIterations: number;
+  /** Tukey cut-off of point-to-line residuals, metres. */
+  fineRobustM: number;
+  /** Prior sigma on a segment's correction (the GNSS bias scale), metres. */
+  biasPriorSigmaM: number;
+  /** Sigma of the correction change between consecutive segments of one drive, metres. */
+  driftStepSigmaM: number;
+
+  // --- gauge ---
+  /** Cell of the local gauge field (mean correction over drives = 0 locally), metres. */
+  gaugeCellM: number;
+  /** Gaussian smoothing radius of the gauge field, metres (keep < marginM). */
+  gaugeSigmaM: number;
+
+  // --- clustering ---
+  /** Resampling of line observations for clustering, metres. */
+  resampleM: number;
+  /** Resampling of stop lines (short), metres. */
+  stopLineResampleM: number;
+  /** Lateral gate of the first clustering (after coarse alignment), metres. */
+  coarseGateM: number;
+  /** Lateral gate of the final clustering, metres (adjacent dividers are ~3 m apart). */
+  gateM: number;
+  /** Largest angle between an observation and a consensus line, degrees. */
+  maxAngleDeg: number;
+  /** Share of an observation's overlapping points that must lie within the gate to join. */
+  minInlierShare: number;
+  /** Half-window of the lateral-offset smoothing along a consensus line, metres. */
+  smoothHalfWindowM: number;
+  /** Radius of a sign / light cluster, metres. */
+  pointRadiusM: number;
+  /** Largest distance between crosswalk centroids of one cluster, metres. */
+  areaRadiusM: number;
+  /** Distinct drives a primitive needs (rejects single-drive false positives). */
+  minDrives: number;
+  /** A style/kind run shorter than this is absorbed by its neighbours, metres. */
+  styleMinRunM: number;
+  /** Douglas-Peucker tolerance of published lines, metres. */
+  simplifyM: number;
+  /** Shortest published line piece, metres. */
+  minLineM: number;
+
+  // --- evidence over time and change detection ---
+  /** Footprint cell: where a drive segment saw anything, metres. */
+  footprintCellM: number;
+  /** A primitive is dropped when this many drives passed after it was last seen and missed it. */
+  staleAfterMissedDrives: number;
+  /** Largest distance at which a previous-version feature still counts as the same one, metres. */
+  matchGateM: number;
+  /** A matched feature counts as moved when it shifted more than this (after the tile's common shift), metres. */
+  movedThresholdM: number;
+}
+
+export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
+  marginM: 60, // m
+  segmentGapS: 10, // s
+  segmentMaxS: 15, // s
+  maxPoseSigmaCm: 500, // cm
+  coarseCellM: 1.0, // m
+  coarseSearchM: 5.0, // m
+  refineCellM: 0.5, // m
+  refineSearchM: 1.5, // m
+  alignSpacingM: 2.0, // m
+  coarsePriorSigmaM: 2.5, // m
+  fineIterations: 3,
+  fineRobustM: 0.5, // m
+  biasPriorSigmaM: 1.0, // m
+  driftStepSigmaM: 0.15, // m
+  gaugeCellM: 10, // m
+  gaugeSigmaM: 20, // m
+  resampleM: 1.0, // m
+  stopLineResampleM: 0.5, // m
+  coarseGateM: 1.0, // m
+  gateM: 0.6, // m
+  maxAngleDeg: 25, // degrees
+  minInlierShare: 0.6, // fraction
+  smoothHalfWindowM: 2, // m
+  pointRadiusM: 1.5, // m
+  areaRadiusM: 3.0, // m
+  minDrives: 2, // drives
+  styleMinRunM: 8, // m
+  simplifyM: 0.05, // m
+  minLineM: 0.05, // m
+  footprintCellM: 5, // m
+  staleAfterMissedDrives: 3, // drives
+  matchGateM: 1.5, // m
+  movedThresholdM: 0.5, // m
+});
+
+/** Defaults overlaid with `o`; refuses unknown keys and non-finite or negative numbers. */
+export function resolveMergeOptions(o: Partial<MergeOptions> = {}): MergeOptions {
+  const out: MergeOptions = { ...DEFAULT_MERGE_OPTIONS };
+  for (const [k, v] of Object.entries(o)) {
+    if (!(k in DEFAULT_MERGE_OPTIONS)) throw new RangeError(`unknown merge option ${JSON.stringify(k)}`);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`merge option ${k} must be a finite number >= 0, got ${String(v)}`);
+    (out as unknown as Record<string, number>)[k] = v;
+  }
+  if (out.minDrives < 1 || !Number.isInteger(out.minDrives)) throw new RangeError(`merge option minDrives must be an integer >= 1, got ${out.minDrives}`);
+  if (out.gaugeSigmaM > out.marginM) throw new RangeError(`merge option gaugeSigmaM (${out.gaugeSigmaM} m) must not exceed marginM (${out.marginM} m)`);
+  for (const k of ['resampleM', 'stopLineResampleM', 'coarseCellM', 'refineCellM', 'alignSpacingM', 'gateM', 'coarseGateM', 'gaugeCellM', 'footprintCellM'] as const) {
+    if (!(out[k] > 0)) throw new RangeError(`merge option ${k} must be > 0, got ${out[k]}`);
+  }
+  return out;
+}

@@ -1,0 +1,245 @@
+/**
+ * Polylines on flat typed arrays (metres, one local frame): resampling, projection with a
+ * vertex grid, simplification. The consensus lines of the merge live here.
+ */
+import { PointGrid } from './grid.ts';
+
+/** Where a point falls on a polyline. */
+export interface Projection {
+  /** Signed lateral offset from the line, positive to the left of its direction, metres. */
+  lat: number;
+  /** Distance to the line (clamped at its ends), metres. */
+  dist: number;
+  /** Fractional vertex position: segment index + parameter in [0, 1]. */
+  pos: number;
+  /** -1 beyond the start, 1 beyond the end, 0 alongside. */
+  beyond: number;
+  /** Unit tangent of the segment at the foot point. */
+  tx: number;
+  ty: number;
+  /** Foot point (clamped at the ends). */
+  fx: number;
+  fy: number;
+}
+
+export function newProjection(): Projection {
+  return { lat: 0, dist: 0, pos: 0, beyond: 0, tx: 1, ty: 0, fx: 0, fy: 0 };
+}
+
+/** An immutable polyline with a vertex grid for projections. */
+export class Polyline {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly n: number;
+  private gridCache: PointGrid | undefined;
+  private readonly maxSegM: number;
+
+  constructor(x: Float64Array, y: Float64Array) {
+    if (x.length < 2 || x.length !== y.length) throw new RangeError(`a polyline needs >= 2 vertices in equal-length arrays, got ${x.length}/${y.length}`);
+    this.x = x;
+    this.y = y;
+    this.n = x.length;
+    let maxSeg = 0;
+    for (let i = 1; i < this.n; i++) maxSeg = Math.max(maxSeg, Math.hypot(x[i]! - x[i - 1]!, y[i]! - y[i - 1]!));
+    this.maxSegM = maxSeg;
+  }
+
+  /** The vertex grid, built on first use (many lines are only ever walked from hints). */
+  private get grid(): PointGrid {
+    return (this.gridCache ??= new PointGrid(this.x, this.y, Math.max(2, this.maxSegM * 2)));
+  }
+
+  /**
+   * Projects (px, py) if it lies within maxDistM of the line; fills `out`. `hint` (a segment
+   * index, e.g. floor(out.pos) of the previous point of the same observation, 1 m away) starts
+   * a local walk to the nearest segment instead of a grid query, and its answer is final.
+   */
+  project(px: number, py: number, maxDistM: number, out: Projection, hint = -1): boolean {
+    const last = this.n - 2;
+    if (hint >= 0) {
+      let s = hint > last ? last : hint;
+      let d = this.segDist2(px, py, s);
+      for (;;) {
+        const dl = s > 0 ? this.segDist2(px, py, s - 1) : Infinity;
+        const dr = s < last ? this.segDist2(px, py, s + 1) : Infinity;
+        if (dl < d && dl <= dr) {
+          s--;
+          d = dl;
+        } else if (dr < d) {
+          s++;
+          d = dr;
+        } else break;
+      }
+      return d <= maxDistM * maxDistM ? this.fill(px, py, s, d, out) : false;
+    }
+    let best = Infinity;
+    let bs = -1;
+    this.grid.forEachCandidate(px, py, maxDistM + this.maxSegM, (v) => {
+      if (v > 0) {
+        const d = this.segDist2(px, py, v - 1);
+        if (d < best) {
+          best = d;
+          bs = v - 1;
+        }
+      }
+      if (v <= last) {
+        const d = this.segDist2(px, py, v);
+        if (d < best) {
+          best = d;
+          bs = v;
+        }
+      }
+    });
+    if (bs < 0 || best > maxDistM * maxDistM) return false;
+    return this.fill(px, py, bs, best, out);
+  }
+
+  /** Squared distance from (px, py) to segment s (clamped). */
+  private segDist2(px: number, py: number, s: number): number {
+    const x = this.x;
+    const y = this.y;
+    const ax = x[s]!;
+    const ay = y[s]!;
+    const vx = x[s + 1]! - ax;
+    const vy = y[s + 1]! - ay;
+    const wx = px - ax;
+    const wy = py - ay;
+    const len2 = vx * vx + vy * vy;
+    let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    const dx = wx - vx * t;
+    const dy = wy - vy * t;
+    return dx * dx + dy * dy;
+  }
+
+  private fill(px: number, py: number, s: number, d2: number, out: Projection): true {
+    const ax = this.x[s]!;
+    const ay = this.y[s]!;
+    let vx = this.x[s + 1]! - ax;
+    let vy = this.y[s + 1]! - ay;
+    const len = Math.hypot(vx, vy) || 1;
+    vx /= len;
+    vy /= len;
+    const tRaw = ((px - ax) * vx + (py - ay) * vy) / len;
+    const t = tRaw < 0 ? 0 : tRaw > 1 ? 1 : tRaw;
+    out.tx = vx;
+    out.ty = vy;
+    out.dist = Math.sqrt(d2);
+    out.fx = ax + vx * len * t;
+    out.fy = ay + vy * len * t;
+    out.pos = s + t;
+    out.beyond = s === 0 && tRaw < 0 ? -1 : s === this.n - 2 && tRaw > 1 ? 1 : 0;
+    // Lateral against the (extended) segment line, so points past an end get a meaningful offset.
+    out.lat = vx * (py - ay) - vy * (px - ax);
+    return true;
+  }
+
+  lengthM(): number {
+    return polylineLength(this.x, this.y, 0, this.n);
+  }
+}
+
+export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number): number {
+  let len = 0;
+  for (let i = from + 1; i < to; i++) len += Math.hypot(x[i]! - x[i - 1]!, y[i]! - y[i - 1]!);
+  return len;
+}
+
+/**
+ * Resample vertices [from, to) of (x, y) at `spacingM` (both ends kept, spacing adjusted to fit
+ * the length exactly). Returns new arrays; a degenerate line gives its two end points.
+ */
+export function resampleFlat(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, spacingM: number): { x: Float64Array; y: Float64Array } {
+  const total = polylineLength(x, y, from, to);
+  const steps = Math.max(1, Math.round(total / spacingM));
+  const ox = new Float64Array(steps + 1);
+  const oy = new Float64Array(steps + 1);
+  const step = total / steps;
+  let seg = from;
+  let segStart = 0;
+  let segLen = to - from > 1 ? Math.hypot(x[from + 1]! - x[from]!, y[from + 1]! - y[from]!) : 0;
+  for (let k = 0; k <= steps; k++) {
+    const s = k === steps ? total : k * step;
+    while (seg < to - 2 && s > segStart + segLen) {
+      segStart += segLen;
+      seg++;
+      segLen = Math.hypot(x[seg + 1]! - x[seg]!, y[seg + 1]! - y[seg]!);
+    }
+    if (to - from < 2) {
+      ox[k] = x[from]!;
+      oy[k] = y[from]!;
+      continue;
+    }
+    const t = segLen > 0 ? Math.min(1, Math.max(0, (s - segStart) / segLen)) : 0;
+    ox[k] = x[seg]! + (x[seg + 1]! - x[seg]!) * t;
+    oy[k] = y[seg]! + (y[seg + 1]! - y[seg]!) * t;
+  }
+  return { x: ox, y: oy };
+}
+
+/** Unit tangents at each vertex by central differences (one-sided at the ends). */
+export function vertexTangents(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, tx: Float64Array, ty: Float64Array, outOffset = from): void {
+  for (let i = from; i < to; i++) {
+    const a = i > from ? i - 1 : i;
+    const b = i < to - 1 ? i + 1 : i;
+    let dx = x[b]! - x[a]!;
+    let dy = y[b]! - y[a]!;
+    const len = Math.hypot(dx, dy);
+    if (len > 0) {
+      dx /= len;
+      dy /= len;
+    } else {
+      dx = 1;
+      dy = 0;
+    }
+    tx[outOffset + i - from] = dx;
+    ty[outOffset + i - from] = dy;
+  }
+}
+
+/** Douglas-Peucker: indices of the kept vertices of [from, to), ends always kept. */
+export function simplifyIndices(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, toleranceM: number): number[] {
+  const keep = new Uint8Array(to - from);
+  keep[0] = 1;
+  keep[to - from - 1] = 1;
+  const stack: Array<[number, number]> = [[from, to - 1]];
+  const tol2 = toleranceM * toleranceM;
+  while (stack.length) {
+    const [a, b] = stack.pop()!;
+    const ax = x[a]!;
+    const ay = y[a]!;
+    const vx = x[b]! - ax;
+    const vy = y[b]! - ay;
+    const len2 = vx * vx + vy * vy;
+    let worst = -1;
+    let wi = -1;
+    for (let i = a + 1; i < b; i++) {
+      const wx = x[i]! - ax;
+      const wy = y[i]! - ay;
+      let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const dx = wx - vx * t;
+      const dy = wy - vy * t;
+      const d2 = dx * dx + dy * dy;
+      if (d2 > worst) {
+        worst = d2;
+        wi = i;
+      }
+    }
+    if (wi >= 0 && worst > tol2) {
+      keep[wi - from] = 1;
+      stack.push([a, wi], [wi, b]);
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < keep.length; i++) if (keep[i]) out.push(from + i);
+  return out;
+}
+
+/** Median of the first n entries of a (reorders them). */
+export function medianInPlace(a: Float64Array | number[], n: number): number {
+  if (n <= 0) return NaN;
+  const sub = a instanceof Float64Array ? a.subarray(0, n).sort() : a.slice(0, n).sort((p, q) => p - q);
+  const mid = n >> 1;
+  return n % 2 ? sub[mid]! : (sub[mid - 1]! + sub[mid]!) / 2;
+}

@@ -1,0 +1,238 @@
+/**
+ * The merge's working set for one tile job, as flat typed arrays: observations, the drive
+ * segments they belong to (one translation each), and observations resampled at a fixed
+ * spacing with tangents. All coordinates are metres in the job tile's local frame.
+ */
+import { BOUNDARY_KINDS, DIVIDER_STYLES, PRIMITIVE_CLASSES, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
+import type { MergeOptions } from './options.ts';
+import { polylineLength, resampleFlat, vertexTangents } from './polyline.ts';
+
+/** One observation handed to `mergeTile`, already in the job tile's local frame. */
+export interface TileObservation {
+  driveId: string;
+  /** When it was observed, Unix milliseconds. */
+  tUnixMs: number;
+  cls: PrimitiveClass;
+  style?: DividerStyle;
+  kind?: BoundaryKind;
+  signCode?: string;
+  /** Perception confidence in [0, 1]. */
+  score: number;
+  /** The vehicle's 1-sigma pose uncertainty, centimetres. */
+  poseSigmaCm: number;
+  /** Vertices [eastM, northM] in the job tile's frame. */
+  points: XY[];
+}
+
+export const CLS_DIVIDER = PRIMITIVE_CLASSES.indexOf('lane_divider');
+export const CLS_BOUNDARY = PRIMITIVE_CLASSES.indexOf('road_boundary');
+export const CLS_STOP = PRIMITIVE_CLASSES.indexOf('stop_line');
+export const CLS_CROSSWALK = PRIMITIVE_CLASSES.indexOf('crosswalk');
+export const CLS_SIGN = PRIMITIVE_CLASSES.indexOf('traffic_sign');
+export const CLS_LIGHT = PRIMITIVE_CLASSES.indexOf('traffic_light');
+
+export interface Prepared {
+  nObs: number;
+  cls: Uint8Array;
+  /** Style index (lane_divider) or kind index (road_boundary), -1 otherwise. */
+  attr: Int8Array;
+  drive: Int32Array;
+  seg: Int32Array;
+  tUnixMs: Float64Array;
+  score: Float32Array;
+  signCode: string[];
+  /** Raw vertices of observation i: vx/vy[vStart[i] .. vStart[i] + vCount[i]). */
+  vStart: Int32Array;
+  vCount: Int32Array;
+  vx: Float64Array;
+  vy: Float64Array;
+  driveIds: string[];
+  nSeg: number;
+  segDrive: Int32Array;
+  segT0: Float64Array;
+  segT1: Float64Array;
+  /** Segment ids of each drive, in time order. */
+  driveSegs: number[][];
+}
+
+export function prepare(obs: readonly TileObservation[], o: MergeOptions): Prepared {
+  const kept = obs.filter((ob) => ob.poseSigmaCm <= o.maxPoseSigmaCm && ob.points.length > 0);
+  const n = kept.length;
+  const driveIndex = new Map<string, number>();
+  let nv = 0;
+  for (const ob of kept) {
+    if (!driveIndex.has(ob.driveId)) driveIndex.set(ob.driveId, driveIndex.size);
+    nv += ob.points.length;
+  }
+  const p: Prepared = {
+    nObs: n,
+    cls: new Uint8Array(n),
+    attr: new Int8Array(n),
+    drive: new Int32Array(n),
+    seg: new Int32Array(n),
+    tUnixMs: new Float64Array(n),
+    score: new Float32Array(n),
+    signCode: new Array<string>(n),
+    vStart: new Int32Array(n),
+    vCount: new Int32Array(n),
+    vx: new Float64Array(nv),
+    vy: new Float64Array(nv),
+    driveIds: [...driveIndex.keys()],
+    nSeg: 0,
+    segDrive: new Int32Array(0),
+    segT0: new Float64Array(0),
+    segT1: new Float64Array(0),
+    driveSegs: [],
+  };
+  let v = 0;
+  kept.forEach((ob, i) => {
+    p.cls[i] = PRIMITIVE_CLASSES.indexOf(ob.cls);
+    p.attr[i] = ob.cls === 'lane_divider' && ob.style ? DIVIDER_STYLES.indexOf(ob.style) : ob.cls === 'road_boundary' && ob.kind ? BOUNDARY_KINDS.indexOf(ob.kind) : -1;
+    p.drive[i] = driveIndex.get(ob.driveId)!;
+    p.tUnixMs[i] = ob.tUnixMs;
+    p.score[i] = ob.score;
+    p.signCode[i] = ob.signCode ?? '';
+    p.vStart[i] = v;
+    p.vCount[i] = ob.points.length;
+    for (const [x, y] of ob.points) {
+      p.vx[v] = x;
+      p.vy[v] = y;
+      v++;
+    }
+  });
+  buildSegments(p, o);
+  return p;
+}
+
+/**
+ * Splits each drive's observations, in time order, at gaps > segmentGapS and at multiples of
+ * segmentMaxS of absolute time: neighbouring tile jobs, which see different parts of a drive,
+ * then cut it in the same places and estimate the same segments.
+ */
+function buildSegments(p: Prepared, o: MergeOptions): void {
+  const byDrive: number[][] = p.driveIds.map(() => []);
+  for (let i = 0; i < p.nObs; i++) byDrive[p.drive[i]!]!.push(i);
+  const segDrive: number[] = [];
+  const segT0: number[] = [];
+  const segT1: number[] = [];
+  const gapMs = o.segmentGapS * 1000;
+  const maxMs = o.segmentMaxS * 1000;
+  byDrive.forEach((list, d) => {
+    list.sort((a, b) => p.tUnixMs[a]! - p.tUnixMs[b]!);
+    const segs: number[] = [];
+    let cur = -1;
+    for (const i of list) {
+      const t = p.tUnixMs[i]!;
+      if (cur < 0 || t - segT1[cur]! > gapMs || Math.floor(t / maxMs) !== Math.floor(segT0[cur]! / maxMs)) {
+        cur = segDrive.length;
+        segDrive.push(d);
+        segT0.push(t);
+        segT1.push(t);
+        segs.push(cur);
+      }
+      segT1[cur] = t;
+      p.seg[i] = cur;
+    }
+    p.driveSegs.push(segs);
+  });
+  p.nSeg = segDrive.length;
+  p.segDrive = Int32Array.from(segDrive);
+  p.segT0 = Float64Array.from(segT0);
+  p.segT1 = Float64Array.from(segT1);
+}
+
+/** Observations resampled at a fixed spacing, each observation's points contiguous. */
+export interface Resampled {
+  n: number;
+  /** Raw (uncorrected) positions, metres. */
+  rx: Float64Array;
+  ry: Float64Array;
+  /** Unit tangents along the observation's own direction. */
+  tx: Float64Array;
+  ty: Float64Array;
+  obs: Int32Array;
+  /** First point of each observation, -1 when it has none here. */
+  obsStart: Int32Array;
+  obsCount: Int32Array;
+}
+
+/**
+ * Resample the observations whose class passes `spacingFor` (a spacing in metres, or 0 to skip).
+ * Crosswalk rings are closed before resampling, so their edges all contribute.
+ */
+export function resample(p: Prepared, spacingFor: (cls: number) => number): Resampled {
+  const xs: Float64Array[] = [];
+  const ys: Float64Array[] = [];
+  const obsStart = new Int32Array(p.nObs).fill(-1);
+  const obsCount = new Int32Array(p.nObs);
+  let n = 0;
+  const owners: number[] = [];
+  for (let i = 0; i < p.nObs; i++) {
+    const sp = spacingFor(p.cls[i]!);
+    if (!(sp > 0)) continue;
+    const s = p.vStart[i]!;
+    const c = p.vCount[i]!;
+    let r: { x: Float64Array; y: Float64Array };
+    if (c === 1) r = { x: Float64Array.of(p.vx[s]!), y: Float64Array.of(p.vy[s]!) };
+    else if (p.cls[i] === CLS_CROSSWALK) {
+      const rx = Float64Array.from({ length: c + 1 }, (_, k) => p.vx[s + (k % c)]!);
+      const ry = Float64Array.from({ length: c + 1 }, (_, k) => p.vy[s + (k % c)]!);
+      r = resampleFlat(rx, ry, 0, c + 1, sp);
+    } else if (polylineLength(p.vx, p.vy, s, s + c) < 1e-6) continue;
+    else r = resampleFlat(p.vx, p.vy, s, s + c, sp);
+    obsStart[i] = n;
+    obsCount[i] = r.x.length;
+    n += r.x.length;
+    xs.push(r.x);
+    ys.push(r.y);
+    owners.push(i);
+  }
+  const out: Resampled = {
+    n,
+    rx: new Float64Array(n),
+    ry: new Float64Array(n),
+    tx: new Float64Array(n),
+    ty: new Float64Array(n),
+    obs: new Int32Array(n),
+    obsStart,
+    obsCount,
+  };
+  owners.forEach((i, k) => {
+    const s = obsStart[i]!;
+    out.rx.set(xs[k]!, s);
+    out.ry.set(ys[k]!, s);
+    out.obs.fill(i, s, s + obsCount[i]!);
+    if (obsCount[i]! > 1) vertexTangents(out.rx, out.ry, s, s + obsCount[i]!, out.tx, out.ty);
+    else {
+      out.tx[s] = 1;
+      out.ty[s] = 0;
+    }
+  });
+  return out;
+}
+
+/** A smooth correction field g(x, y) subtracted after the per-segment translations (the gauge). */
+export type GaugeField = (x: number, y: number, out: Float64Array) => void;
+
+/**
+ * Corrected positions of resampled points: raw + segment translation - gauge(raw).
+ * `corr` holds [dx, dy] per segment.
+ */
+export function correctPoints(r: Resampled, p: Prepared, corr: Float64Array, gauge: GaugeField | null): { x: Float64Array; y: Float64Array } {
+  const x = new Float64Array(r.n);
+  const y = new Float64Array(r.n);
+  const g = new Float64Array(2);
+  for (let i = 0; i < r.n; i++) {
+    const s = p.seg[r.obs[i]!]!;
+    let gx = 0;
+    let gy = 0;
+    if (gauge) {
+      gauge(r.rx[i]!, r.ry[i]!, g);
+      gx = g[0]!;
+      gy = g[1]!;
+    }
+    x[i] = r.rx[i]! + corr[2 * s]! - gx;
+    y[i] = r.ry[i]! + corr[2 * s + 1]! - gy;
+  }
+  return { x, y };
+}
