@@ -30,6 +30,8 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --batch-max-observations N   override the profile's batch size
   --batch-max-bytes N          override the profile's batch byte budget
   --idle-flush-s S             flush the outbox after S seconds without intake messages
+  --keyframe-spacing-m M       compaction: keep one perception keyframe per M metres travelled,
+                               cropped to the new stretch of road (default 12; 0 = every frame whole)
   --stats-interval-s S         period of the edge_stats log event (default 10)
   --exit-when-drained      exit 0 once drained: no drive open (its end marker came, or there was
                            none and idleFlushS passed without messages) and everything queued
@@ -59,6 +61,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'batch-max-observations': { type: 'string' },
         'batch-max-bytes': { type: 'string' },
         'idle-flush-s': { type: 'string' },
+        'keyframe-spacing-m': { type: 'string' },
         'stats-interval-s': { type: 'string' },
         'exit-when-drained': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -102,6 +105,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     set('batchMaxObservations', num('batch-max-observations', values['batch-max-observations']));
     set('batchMaxBytes', num('batch-max-bytes', values['batch-max-bytes']));
     set('idleFlushS', num('idle-flush-s', values['idle-flush-s']));
+    set('keyframeSpacingM', num('keyframe-spacing-m', values['keyframe-spacing-m']));
     set('statsIntervalS', num('stats-interval-s', values['stats-interval-s']));
     if (values['exit-when-drained']) s.exitWhenDrained = true;
     cfg = resolveEdgeConfig(s);

@@ -53,6 +53,8 @@ export class ObservationCompactor {
   readonly options: CompactOptions;
   readonly counters: CompactCounters = { framesIn: 0, keyframes: 0, observationsIn: 0, observationsOut: 0, verticesIn: 0, verticesOut: 0 };
   private last: { xM: number; yM: number } | undefined;
+  /** Which metric frame `last` is in (any identity the caller uses; reset when it changes). */
+  frameOrigin: unknown;
 
   constructor(options: Partial<CompactOptions> = {}) {
     this.options = { ...DEFAULT_COMPACT_OPTIONS, ...options };

@@ -14,6 +14,7 @@
  *   "hwProfile": "x86_64-dev",         // name in hw-profiles/ or a .json path; default: detection
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
  *   "idleFlushS": 2,                   // override the profile's intake idle flush
+ *   "keyframeSpacingM": 12,           // compaction: one perception keyframe per 12 m travelled (0 = upload every frame)
  *   "exitWhenDrained": false,
  *   "statsIntervalS": 10 }
  * ```
@@ -22,6 +23,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH } from '../shared/index.ts';
 import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
+
+/** Default compaction keyframe spacing, metres (edge/compact.ts explains the trade). */
+export const DEFAULT_KEYFRAME_SPACING_M = 12;
 
 export const VEHICLE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -38,6 +42,8 @@ export interface EdgeConfig {
   batchMaxBytes: number;
   batchMaxAgeS: number;
   idleFlushS: number;
+  /** Compaction keyframe spacing, metres; 0 uploads every perception frame whole. */
+  keyframeSpacingM: number;
   exitWhenDrained: boolean;
   statsIntervalS: number;
 }
@@ -62,6 +68,7 @@ export interface EdgeSettings {
   batchMaxObservations?: number;
   batchMaxBytes?: number;
   idleFlushS?: number;
+  keyframeSpacingM?: number;
   exitWhenDrained?: boolean;
   statsIntervalS?: number;
 }
@@ -78,6 +85,7 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   batchMaxObservations: 'number',
   batchMaxBytes: 'number',
   idleFlushS: 'number',
+  keyframeSpacingM: 'number',
   exitWhenDrained: 'boolean',
   statsIntervalS: 'number',
 };
@@ -169,6 +177,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
   const batchMaxBytes = num('batchMaxBytes', hwProfile?.outbox.batchMaxBytes ?? 262_144, 1024, MAX_ENVELOPE_BYTES / 2, true);
   const idleFlushS = num('idleFlushS', hwProfile?.intake.idleFlushS ?? 2, 0.05, 3600, false);
   const statsIntervalS = num('statsIntervalS', 10, 0.1, 86_400, false);
+  const keyframeSpacingM = num('keyframeSpacingM', DEFAULT_KEYFRAME_SPACING_M, 0, 1000, false);
 
   if (problems.length || !hwProfile) throw new ConfigError(problems);
   return {
@@ -183,6 +192,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     batchMaxBytes,
     batchMaxAgeS: hwProfile.outbox.batchMaxAgeS,
     idleFlushS,
+    keyframeSpacingM,
     exitWhenDrained: s.exitWhenDrained ?? false,
     statsIntervalS,
   };

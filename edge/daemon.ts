@@ -6,6 +6,7 @@
 import type { EdgeConfig } from './config.ts';
 import type { EdgeSockets } from './context.ts';
 import { Georeferencer } from './georef.ts';
+import { ObservationCompactor } from './compact.ts';
 import { RateLimitedLog, type Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
 import { supervise, type SuperviseResult } from './processes.ts';
@@ -37,7 +38,12 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
         log,
         limited: new RateLimitedLog(log, 1000, now),
         outbox,
-        georef: new Georeferencer(cfg.vehicleId, undefined, savedDrive(outbox.getMeta('drive'))),
+        georef: new Georeferencer(
+          cfg.vehicleId,
+          undefined,
+          savedDrive(outbox.getMeta('drive')),
+          cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
+        ),
         uplink,
         sockets,
         wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup() },

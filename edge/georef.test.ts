@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalFrame, tileCentre, tileFrame, tileKey, type GnssFix } from '../shared/index.ts';
 import { Georeferencer, georeferenceObservation } from './georef.ts';
+import { ObservationCompactor } from './compact.ts';
 
 // A z16 tile in Karlsruhe; putting the vehicle at its centre makes the expected tile-local
 // coordinates independent of any projection: body (x, y) at heading h -> east/north offsets.
@@ -58,5 +59,32 @@ describe('Georeferencer', () => {
     const f = { frameId: 1, observations: [] };
     expect(g.handle({ topic: 'perception', payload: { ...f, tMonoNs: 5e9 } }).dropped).toBe('pose_too_old');
     expect(g.handle({ topic: 'perception', payload: { ...f, tMonoNs: 20e9 } }).dropped).toBe('pose_too_new');
+  });
+});
+
+describe('Georeferencer with compaction', () => {
+  it('uploads one keyframe per spacing while driving, cropped to the new stretch of road', () => {
+    const g = new Georeferencer('veh-1', undefined, undefined, new ObservationCompactor({ keyframeSpacingM: 12, windowStartM: 2, maxWindowM: 30 }));
+    g.handle({ topic: 'drive', payload: { tMonoNs: 0, event: 'start', driveId: 'veh-1-1' } });
+    const frame = (LocalFrameAt: LocalFrame, eastM: number) => LocalFrameAt.toLngLat([eastM, 0]);
+    const f0 = new LocalFrame(CENTRE);
+    const divider = { cls: 'lane_divider' as const, style: 'solid' as const, score: 0.9, pointsBody: [[-10, 1.75], [35, 1.75]] as Array<[number, number]> };
+    let uploaded = 0;
+    let frames = 0;
+    // 10 m/s east for 6 s: GNSS and signals at 10 Hz, perception at 2 Hz
+    for (let k = 0; k <= 60; k++) {
+      const t = k * 1e8;
+      g.handle({ topic: 'vehicle', payload: { tMonoNs: t, speedMps: 10, yawRateRps: 0 } });
+      g.handle({ topic: 'gnss', payload: fixAt(t, frame(f0, k), 0) });
+      if (k % 5 === 0 && k > 0) {
+        frames++;
+        const r = g.handle({ topic: 'perception', payload: { tMonoNs: t, frameId: k, observations: [divider] } });
+        uploaded += r.observations.length;
+        for (const o of r.observations) expect(o.pointsCm.length).toBe(2);
+      }
+    }
+    expect(frames).toBe(12);
+    expect(g.counters.framesNotKeyframes).toBeGreaterThanOrEqual(6);
+    expect(uploaded).toBe(frames - g.counters.framesNotKeyframes);
   });
 });

@@ -19,6 +19,7 @@
 import { tileFrame, tileKey, tileOf, type LocalFrame, type WireObservation, type BodyObservation, type DriveMarker, type PerceptionFrame } from '../shared/index.ts';
 import { PoseEstimator, type GnssOutcome, type Pose } from './pose.ts';
 import type { SensorMessage } from './intake.ts';
+import type { ObservationCompactor } from './compact.ts';
 
 export interface GeorefCounters {
   framesIn: number;
@@ -26,6 +27,8 @@ export interface GeorefCounters {
   framesPoseTooOld: number;
   framesPoseTooNew: number;
   framesWithoutDrive: number;
+  /** Frames the compactor skipped (not keyframes). */
+  framesNotKeyframes: number;
   observationsOut: number;
   drivesStarted: number;
   drivesEnded: number;
@@ -48,6 +51,7 @@ export class Georeferencer {
     framesPoseTooOld: 0,
     framesPoseTooNew: 0,
     framesWithoutDrive: 0,
+    framesNotKeyframes: 0,
     observationsOut: 0,
     drivesStarted: 0,
     drivesEnded: 0,
@@ -59,6 +63,8 @@ export class Georeferencer {
     readonly vehicleId: string,
     readonly pose: PoseEstimator = new PoseEstimator(),
     initialDrive?: { driveId: string | undefined; open: boolean },
+    /** Optional compaction (edge/compact.ts); without it every frame is uploaded whole. */
+    readonly compactor?: ObservationCompactor,
   ) {
     if (!vehicleId) throw new TypeError(`Georeferencer.vehicleId must be a non-empty string, got ${JSON.stringify(vehicleId)}`);
     if (initialDrive) {
@@ -88,7 +94,10 @@ export class Georeferencer {
 
   private onDrive(d: DriveMarker): GeorefResult {
     if (d.event === 'start') {
-      if (d.driveId !== this.driveId || !this.driveOpen) this.pose.reset();
+      if (d.driveId !== this.driveId || !this.driveOpen) {
+        this.pose.reset();
+        this.compactor?.reset();
+      }
       this.driveId = d.driveId;
       this.driveOpen = true;
       this.counters.drivesStarted++;
@@ -112,7 +121,21 @@ export class Georeferencer {
     }
     if (this.driveId === undefined) this.counters.framesWithoutDrive++;
     const driveId = this.driveId ?? `${this.vehicleId}-nodrive`;
-    const observations = f.observations.map((o) => georeferenceObservation(o, at.pose, at.frame, driveId, Math.round(tUnixMs)));
+    let kept: readonly BodyObservation[] = f.observations;
+    if (this.compactor) {
+      if (this.compactor.frameOrigin !== at.frame) {
+        // The pose frame is re-anchored at the first fix of a drive; positions are not comparable across frames.
+        this.compactor.reset();
+        this.compactor.frameOrigin = at.frame;
+      }
+      const c = this.compactor.frame(at.pose.eastM, at.pose.northM, f.observations);
+      if (!c) {
+        this.counters.framesNotKeyframes++;
+        return { observations: [] };
+      }
+      kept = c;
+    }
+    const observations = kept.map((o) => georeferenceObservation(o, at.pose, at.frame, driveId, Math.round(tUnixMs)));
     this.counters.observationsOut += observations.length;
     return { observations };
   }

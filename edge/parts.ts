@@ -243,6 +243,7 @@ export function statsFields(ctx: EdgeContext): Record<string, number | Record<st
     badMessages: ctx.state.badMessages as Record<string, number>,
     framesIn: g.framesIn,
     framesBeforePose: g.framesBeforePose,
+    framesNotKeyframes: g.framesNotKeyframes,
     framesPoseTooOld: g.framesPoseTooOld,
     framesPoseTooNew: g.framesPoseTooNew,
     fixesAccepted: p.fixesAccepted,

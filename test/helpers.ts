@@ -143,8 +143,13 @@ export async function startIngest(opts: { storeDir: string; keysFile: string; bi
   return { proc, endpoint: ev.endpoint as string };
 }
 
+/**
+ * Start an edge daemon. Delivery tests compare the stored set with the pushed set exactly, so
+ * compaction (keyframes, cropping; edge/compact.ts, tested on its own) is off unless asked for.
+ */
 export async function startEdge(args: string[]): Promise<{ proc: Proc; intake: string }> {
-  const proc = new Proc('edge', ['edge', 'run', ...args]);
+  const withDefaults = args.includes('--keyframe-spacing-m') ? args : ['--keyframe-spacing-m', '0', ...args];
+  const proc = new Proc('edge', ['edge', 'run', ...withDefaults]);
   const ev = await proc.event('intake_listening');
   return { proc, intake: ev.endpoint as string };
 }
