@@ -1,0 +1,18 @@
+/**
+ * cloud/merge: stored observation batches -> versioned HD map tiles.
+ *
+ * - `runMerge(store, opts)`: the coordinator (claim version, shard by tile, run tile jobs,
+ *   publish tiles/v<N>/ + manifest, then tiles/latest.json).
+ * - `mergeTile(input)`: the pure per-tile merge (align, cluster, clip, diff).
+ * - `MergeExecutor` (`InProcessExecutor`, `WorkerThreadExecutor`) runs `TileJob`s; jobs and
+ *   results are plain data.
+ */
+export { runMerge, readLatest, LATEST_KEY, silentLog, type Manifest, type Latest, type MergeLog, type RunMergeOptions } from './run.ts';
+export { mergeTile, type TileInput, type TileResult, type TileStats, type SegmentCorrection } from './merge-tile.ts';
+export type { TileObservation } from './prepare.ts';
+export { InProcessExecutor, WorkerThreadExecutor, runPool, type MergeExecutor, type InProcessOptions } from './executor.ts';
+export { runTileJob, tileObjectKey, openStore, type TileJob, type TileJobResult } from './job.ts';
+export { DEFAULT_MERGE_OPTIONS, resolveMergeOptions, type MergeOptions } from './options.ts';
+export { diffTile, type TileChanges, type ClassCounts } from './changes.ts';
+export type { MapFeature, FeatureProperties, TileFeatureCollection, MapGeometry } from './features.ts';
+export { gatherForTile, frameTransform, encodeShard, decodeShard } from './shards.ts';
