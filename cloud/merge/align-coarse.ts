@@ -166,44 +166,46 @@ class CountGrid {
     }
     const plane = this.w * this.h;
     // Cells a segment occupies: its lines drawn continuously (every half cell between
-    // consecutive points of an observation), so sparse query points see no aliasing ripple.
+    // consecutive points of an observation), so sparse query points see no aliasing ripple;
+    // each cell dilated by one, so point-like evidence (a sign, the end of a stop line) scores a
+    // plateau, not a one-cell spike. `stamp` dedupes a segment's cells.
+    const stamp = new Int32Array(CHANNELS * plane).fill(-1);
+    let buf = new Int32Array(4096);
     const step = cellM / 2;
-    this.segCells = segPts.map((pts) => {
-      const cells: number[] = [];
+    const w = this.w;
+    const h = this.h;
+    this.segCells = segPts.map((pts, s) => {
+      let n = 0;
+      const mark = (base: number, x: number, y: number): void => {
+        const cx = Math.floor(x / cellM) - this.x0;
+        const cy = Math.floor(y / cellM) - this.y0;
+        for (let yy = cy - 1; yy <= cy + 1; yy++) {
+          if (yy < 0 || yy >= h) continue;
+          for (let xx = cx - 1; xx <= cx + 1; xx++) {
+            if (xx < 0 || xx >= w) continue;
+            const c = base + yy * w + xx;
+            if (stamp[c] === s) continue;
+            stamp[c] = s;
+            if (n === buf.length) {
+              const b2 = new Int32Array(buf.length * 2);
+              b2.set(buf);
+              buf = b2;
+            }
+            buf[n++] = c;
+          }
+        }
+      };
       for (let k = 0; k < pts.length; k++) {
         const i = pts[k]!;
         const base = chan[i]! * plane;
-        cells.push(base + this.cy[i]! * this.w + this.cx[i]!);
+        mark(base, px[i]!, py[i]!);
         const j = pts[k + 1];
         if (j === undefined || j !== i + 1 || r.obs[j] !== r.obs[i]) continue;
         const len = Math.hypot(px[j]! - px[i]!, py[j]! - py[i]!);
         const m = Math.ceil(len / step);
-        for (let q = 1; q < m; q++) {
-          const x = px[i]! + ((px[j]! - px[i]!) * q) / m;
-          const y = py[i]! + ((py[j]! - py[i]!) * q) / m;
-          cells.push(base + (Math.floor(y / cellM) - this.y0) * this.w + (Math.floor(x / cellM) - this.x0));
-        }
+        for (let q = 1; q < m; q++) mark(base, px[i]! + ((px[j]! - px[i]!) * q) / m, py[i]! + ((py[j]! - py[i]!) * q) / m);
       }
-      // Dilate by one cell: point-like evidence (a sign, the end of a stop line) then scores a
-      // plateau, not a one-cell spike, and needs no blur that would flatten it.
-      const dil: number[] = [];
-      for (const c of cells) {
-        const ch = Math.floor(c / plane);
-        const rem = c - ch * plane;
-        const cy = Math.floor(rem / this.w);
-        const cx = rem - cy * this.w;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const x = cx + dx;
-            const y = cy + dy;
-            if (x >= 0 && x < this.w && y >= 0 && y < this.h) dil.push(ch * plane + y * this.w + x);
-          }
-        }
-      }
-      const sorted = Int32Array.from(dil).sort();
-      let u = 0;
-      for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k]!;
-      return sorted.subarray(0, u);
+      return buf.slice(0, n);
     });
     for (let s = 0; s < this.segCells.length; s++) this.addSegment(s, 1);
   }

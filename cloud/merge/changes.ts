@@ -5,7 +5,8 @@
  * sampled every metre, each sample's distance to the other feature; a pair overlaps when at
  * least half the samples of either lie within matchGateM. A new feature that overlaps no
  * previous one is added; a previous one that overlaps no new one is removed. Overlapping
- * pairs are matched one-to-one (best overlap first): the new feature inherits the id and the
+ * pairs are matched one-to-one, most alike first (mutual overlap, small distance): the new
+ * feature inherits the id and the
  * firstSeen time, and counts as moved when its displacement, less the tile's common shift
  * (the gauge moves a little as drives are added), exceeds movedThresholdM.
  */
@@ -54,8 +55,10 @@ function shapeOf(f: MapFeature, frame: LocalFrame): Shape {
 }
 
 interface PairDisp {
-  /** Overlap share, [0, 1]. */
+  /** Overlap share, [0, 1] (the larger of the two directions; >= 0.5 to count as a pair). */
   overlap: number;
+  /** How well the two are the same feature: mean of both overlap shares less the mean distance in gates. */
+  affinity: number;
   /** Normal-equation terms of this pair for the common shift: A (xx, xy, yy), b (x, y). */
   A: [number, number, number];
   b: [number, number];
@@ -68,18 +71,29 @@ function compare(a: Shape, b: Shape, gateM: number): PairDisp | undefined {
   if (a.point && b.point) {
     const dx = b.point[0] - a.point[0];
     const dy = b.point[1] - a.point[1];
-    if (Math.hypot(dx, dy) > gateM) return undefined;
-    return { overlap: 1, A: [1, 0, 1], b: [dx, dy], normals: [[1, 0, dx], [0, 1, dy]] };
+    const dist = Math.hypot(dx, dy);
+    if (dist > gateM) return undefined;
+    return { overlap: 1, affinity: 1 - dist / gateM, A: [1, 0, 1], b: [dx, dy], normals: [[1, 0, dx], [0, 1, dy]] };
   }
   if (!a.line || !b.line) return undefined;
   const pr = newProjection();
+  let distSum = 0;
+  let distN = 0;
   const share = (from: Shape, to: Polyline): number => {
     let k = 0;
-    for (const s of from.samples) if (to.project(s[0], s[1], gateM, pr) && pr.beyond === 0) k++;
+    for (const s of from.samples) {
+      if (!to.project(s[0], s[1], gateM, pr) || pr.beyond !== 0) continue;
+      k++;
+      distSum += pr.dist;
+      distN++;
+    }
     return from.samples.length ? k / from.samples.length : 0;
   };
-  const overlap = Math.max(share(a, b.line), share(b, a.line));
+  const sa = share(a, b.line);
+  const sb = share(b, a.line);
+  const overlap = Math.max(sa, sb);
   if (overlap < 0.5) return undefined;
+  const affinity = (sa + sb) / 2 - (distN ? distSum / distN : gateM) / gateM;
   // Offsets of b's samples from a, along a's normal.
   let axx = 0;
   let axy = 0;
@@ -100,7 +114,7 @@ function compare(a: Shape, b: Shape, gateM: number): PairDisp | undefined {
     by += ny * off;
   }
   const k = normals.length || 1;
-  return { overlap, A: [axx / k, axy / k, ayy / k], b: [bx / k, by / k], normals };
+  return { overlap, affinity, A: [axx / k, axy / k, ayy / k], b: [bx / k, by / k], normals };
 }
 
 export interface DiffResult {
@@ -145,7 +159,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
       nextHit[j] = 1;
     }
   }
-  pairs.sort((x, y) => y.d.overlap - x.d.overlap);
+  pairs.sort((x, y) => y.d.affinity - x.d.affinity);
   const matchOfNext = new Int32Array(N.length).fill(-1);
   const usedPrev = new Uint8Array(P.length);
   const matched: typeof pairs = [];

@@ -1,0 +1,100 @@
+/**
+ * Merge benchmark (not part of the test suite): simulated fleet on a Lanelet2 map -> edge
+ * georeferencing in-process (the daemon's Georeferencer + compactor, no sockets) -> batches in
+ * a LocalDirStore -> cloud merge -> evaluation against the ground truth. Prints the evaluation
+ * table, merge timings and, with --json FILE, the whole report.
+ *
+ *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { InProcessExecutor, WorkerThreadExecutor, runMerge, type MergeExecutor } from '../cloud/merge/index.ts';
+import { LocalDirStore } from '../cloud/store/index.ts';
+import { ObservationCompactor } from '../edge/compact.ts';
+import { Georeferencer } from '../edge/georef.ts';
+import { encodeBatch, type WireObservation } from '../shared/batch.ts';
+import type { XY } from '../shared/schema.ts';
+import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
+import { coverageOf } from './coverage.ts';
+import { evaluateMap, formatReportTable } from './eval/index.ts';
+import { planFleet } from './fleet.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
+import { loadPublishedMap } from './published-tiles.ts';
+import { simulateDrive } from './simulate-drive.ts';
+
+const { values } = parseArgs({
+  options: {
+    map: { type: 'string', default: KARLSRUHE_OSM_PATH },
+    vehicles: { type: 'string', default: '20' },
+    drives: { type: 'string', default: '3' },
+    'drive-length-m': { type: 'string', default: '2000' },
+    seed: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '1' },
+    'keyframe-spacing-m': { type: 'string', default: '12' },
+    'min-drives': { type: 'string' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const t0 = performance.now();
+const say = (m: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
+const map = loadLanelet2File(values.map);
+const plan = planFleet(map, { vehicles: Number(values.vehicles), drivesPerVehicle: Number(values.drives), driveLengthM: Number(values['drive-length-m']), seed: Number(values.seed) });
+say(`fleet: ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'));
+const store = new LocalDirStore(dir);
+const key = randomBytes(32);
+const trajectories: XY[][] = [];
+let nObs = 0;
+let km = 0;
+let bytes = 0;
+const seqOf = new Map<string, number>();
+const spacing = Number(values['keyframe-spacing-m']);
+for (const drive of plan.drives) {
+  const sim = simulateDrive(map, drive);
+  km += sim.lengthM / 1000;
+  const tr: XY[] = [];
+  for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
+  trajectories.push(tr);
+  const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
+  const obs: WireObservation[] = [];
+  for (const m of sim.messages) obs.push(...geo.handle(m).observations);
+  nObs += obs.length;
+  for (let i = 0; i < obs.length; i += 2000) {
+    const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
+    seqOf.set(drive.vehicleId, seq);
+    const chunk = obs.slice(i, i + 2000);
+    const buf = encodeBatch({ vehicleId: drive.vehicleId, seq, createdUnixMs: chunk[chunk.length - 1]!.tUnixMs, queueDepth: 0, observations: chunk }, key);
+    bytes += buf.length;
+    await store.put(`batches/${drive.vehicleId}/${String(seq).padStart(10, '0')}.fmb`, buf);
+  }
+}
+say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${[...seqOf.values()].reduce((a, b) => a + b, 0)} batches`);
+
+const workers = Number(values.workers);
+const executor: MergeExecutor = workers > 1 ? new WorkerThreadExecutor({ workers }) : new InProcessExecutor({ store, concurrency: 1 });
+const tm = performance.now();
+const options = values['min-drives'] ? { minDrives: Number(values['min-drives']) } : {};
+const manifest = await runMerge(store, { executor, options });
+await executor.close();
+const mergeS = (performance.now() - tm) / 1000;
+say(`merge: v${manifest.version}, ${manifest.tiles.length} tiles, ${manifest.tiles.reduce((a, t) => a + t.features, 0)} features in ${mergeS.toFixed(1)} s (${workers} worker(s))`);
+
+const published = await loadPublishedMap(store, map.frame);
+const coverage = coverageOf(map.primitives, trajectories);
+const report = evaluateMap(coverage.covered, published.primitives, {
+  drives: plan.drives.length,
+  kmDriven: km,
+  bytesUploaded: bytes,
+  elapsedS: mergeS,
+  floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: coverage.drivesPerPlace },
+});
+console.log(formatReportTable(report));
+if (values.json) writeFileSync(values.json, `${JSON.stringify({ report, manifest: { ...manifest, changes: manifest.changes.totals }, mergeS, observations: nObs }, null, 2)}\n`);
+if (!values.keep) rmSync(dir, { recursive: true, force: true });
+else say(`store kept at ${dir}`);
