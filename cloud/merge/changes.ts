@@ -169,21 +169,37 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     matchOfNext[pr.j] = pr.i;
     matched.push(pr);
   }
-  // Common shift: least squares over matched pairs (each pair weighs the same), small ridge.
-  let axx = 1e-3;
-  let axy = 0;
-  let ayy = 1e-3;
-  let bx = 0;
-  let by = 0;
-  for (const { d } of matched) {
-    axx += d.A[0];
-    axy += d.A[1];
-    ayy += d.A[2];
-    bx += d.b[0];
-    by += d.b[1];
+  // Common shift: robust least squares over matched pairs (each pair weighs the same; pairs that
+  // moved on their own are weighted out, Tukey on the pair's median residual).
+  const pairResidual = (d: PairDisp, sh: [number, number]): number => {
+    const res = d.normals.map(([nx, ny, off]) => Math.abs(off - nx * sh[0] - ny * sh[1])).sort((a, b) => a - b);
+    return res.length ? res[res.length >> 1]! : 0;
+  };
+  let shift: [number, number] = [0, 0];
+  if (matched.length >= 3) {
+    const w = matched.map(() => 1);
+    for (let it = 0; it < 6; it++) {
+      let axx = 1e-3;
+      let axy = 0;
+      let ayy = 1e-3;
+      let bx = 0;
+      let by = 0;
+      matched.forEach(({ d }, k) => {
+        axx += w[k]! * d.A[0];
+        axy += w[k]! * d.A[1];
+        ayy += w[k]! * d.A[2];
+        bx += w[k]! * d.b[0];
+        by += w[k]! * d.b[1];
+      });
+      const det = axx * ayy - axy * axy;
+      shift = [(ayy * bx - axy * by) / det, (axx * by - axy * bx) / det];
+      const c = 1.5 * o.movedThresholdM;
+      matched.forEach(({ d }, k) => {
+        const u = pairResidual(d, shift) / c;
+        w[k] = u >= 1 ? 0 : (1 - u * u) ** 2;
+      });
+    }
   }
-  const det = axx * ayy - axy * axy;
-  const shift: [number, number] = matched.length >= 3 ? [(ayy * bx - axy * by) / det, (axx * by - axy * bx) / det] : [0, 0];
   const changes: TileChanges = { added: {}, removed: {}, moved: {}, unchanged: 0, addedIds: [], removedIds: [], movedIds: [], commonShiftM: [round3(shift[0]), round3(shift[1])] };
   const bump = (c: ClassCounts, cls: PrimitiveClass): void => {
     c[cls] = (c[cls] ?? 0) + 1;
@@ -216,9 +232,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     changes.removedIds.push(prev[i]!.properties.id);
   }
   for (const { i, j, d } of matched) {
-    const res = d.normals.map(([nx, ny, off]) => Math.abs(off - nx * shift[0] - ny * shift[1])).sort((a, b) => a - b);
-    const med = res.length ? res[res.length >> 1]! : 0;
-    if (med > o.movedThresholdM) {
+    if (pairResidual(d, shift) > o.movedThresholdM) {
       bump(changes.moved, P[i]!.cls);
       changes.movedIds.push(ids[j]!);
     } else changes.unchanged++;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { XY } from '../../shared/schema.ts';
+import { parseTileKey, tileFrame } from '../../shared/tiles.ts';
+import { diffTile } from './changes.ts';
+import type { MapFeature } from './features.ts';
+import { resolveMergeOptions } from './options.ts';
+
+const TILE = '16/34297/22504';
+const frame = tileFrame(parseTileKey(TILE));
+const o = resolveMergeOptions();
+
+function line(id: string, pts: XY[], cls: 'lane_divider' | 'road_boundary' = 'lane_divider'): MapFeature {
+  return {
+    type: 'Feature',
+    id,
+    geometry: { type: 'LineString', coordinates: pts.map((p) => { const q = frame.toLngLat(p); return [q.lng, q.lat]; }) },
+    properties: { id, class: cls, score: 0.9, supportDrives: 5, supportObservations: 9, firstSeenUnixMs: 1000, lastSeenUnixMs: 2000 },
+  };
+}
+function sign(id: string, p: XY): MapFeature {
+  const q = frame.toLngLat(p);
+  return { type: 'Feature', id, geometry: { type: 'Point', coordinates: [q.lng, q.lat] }, properties: { id, class: 'traffic_sign', signCode: 'de206', score: 0.9, supportDrives: 5, supportObservations: 9, firstSeenUnixMs: 1000, lastSeenUnixMs: 2000 } };
+}
+const shift = (pts: XY[], dx: number, dy: number): XY[] => pts.map((p) => [p[0] + dx, p[1] + dy]);
+const A: XY[] = [[-100, 0], [100, 0]];
+const B: XY[] = [[-100, 3.5], [100, 3.5]];
+const C: XY[] = [[-100, -3.5], [100, -3.5]];
+const D: XY[] = [[50, -80], [50, 80]];
+
+function prev(): MapFeature[] {
+  return [line('a', A), line('b', B), line('c', C, 'road_boundary'), line('d', D), sign('s', [10, 8])];
+}
+
+describe('diffTile', () => {
+  it('reports nothing and keeps every id when nothing changed', () => {
+    const next = prev().map((f) => ({ ...f, id: '', properties: { ...f.properties, id: '', firstSeenUnixMs: 5000 } }));
+    const d = diffTile(prev(), next, frame, TILE, 2, o);
+    expect(d.ids).toEqual(['a', 'b', 'c', 'd', 's']);
+    expect(d.inheritedFirstSeen).toEqual([1000, 1000, 1000, 1000, 1000]);
+    expect(d.changes).toMatchObject({ added: {}, removed: {}, moved: {}, unchanged: 5 });
+  });
+
+  it('absorbs a common shift of the whole tile (the gauge) but reports one line that moved', () => {
+    const dx = 0.3;
+    const dy = -0.25;
+    const next = [line('', shift(A, dx, dy + 0.9)), line('', shift(B, dx, dy)), line('', shift(C, dx, dy), 'road_boundary'), line('', shift(D, dx, dy)), sign('', [10 + dx, 8 + dy])];
+    const d = diffTile(prev(), next, frame, TILE, 2, o);
+    expect(d.changes.moved).toEqual({ lane_divider: 1 });
+    expect(d.changes.movedIds).toEqual(['a']);
+    expect(d.changes.unchanged).toBe(4);
+    expect(d.changes.commonShiftM[0]).toBeCloseTo(dx, 1);
+    expect(d.changes.commonShiftM[1]).toBeCloseTo(dy, 1);
+  });
+
+  it('reports removed and added features by class with fresh, unique ids', () => {
+    const next = [line('', A), line('', C, 'road_boundary'), line('', D), sign('', [10, 8]), line('', [[-100, 40], [100, 40]]), line('', [[-100, 47], [100, 47]])];
+    const d = diffTile(prev(), next, frame, TILE, 2, o);
+    expect(d.changes.removed).toEqual({ lane_divider: 1 });
+    expect(d.changes.removedIds).toEqual(['b']);
+    expect(d.changes.added).toEqual({ lane_divider: 2 });
+    expect(new Set(d.ids).size).toBe(6);
+    expect(d.ids[4]).toMatch(/^34297-22504-[0-9a-f]{10}$/);
+  });
+
+  it('keeps one id when a line is split in two pieces, the other piece is new but not added', () => {
+    const next = [line('', [[-100, 0], [0, 0]]), line('', [[0, 0], [100, 0]])];
+    const d = diffTile([line('a', A)], next, frame, TILE, 2, o);
+    expect(d.ids.filter((id) => id === 'a')).toHaveLength(1);
+    expect(d.changes.added).toEqual({});
+    expect(d.changes.removed).toEqual({});
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { WireObservation } from '../../shared/batch.ts';
+import { parseTileKey, tileFrame, tileKey } from '../../shared/tiles.ts';
+import { decodeShard, encodeShard, frameTransform, gatherForTile, neighbourhood, tileBoxM, tilesTouched } from './shards.ts';
+
+const T = parseTileKey('16/34297/22504');
+
+describe('tile frames', () => {
+  it('maps a neighbour tile frame into the tile frame to well under a millimetre', () => {
+    for (const nb of neighbourhood(T)) {
+      const m = frameTransform(nb, T);
+      const f = tileFrame(nb);
+      const g = tileFrame(T);
+      for (const [x, y] of [[0, 0], [250, -180], [-300, 300], [123.45, 67.8]] as const) {
+        const exact = g.toLocal(f.toLngLat([x, y]));
+        expect(Math.abs(m[0]! * x + m[1]! * y + m[2]! - exact[0])).toBeLessThan(1e-4);
+        expect(Math.abs(m[3]! * x + m[4]! * y + m[5]! - exact[1])).toBeLessThan(1e-4);
+      }
+    }
+    expect(neighbourhood(T)).toHaveLength(9);
+    expect(neighbourhood({ z: 16, x: 0, y: 0 })).toHaveLength(4);
+  });
+});
+
+describe('shards', () => {
+  const west = { z: 16, x: T.x - 1, y: T.y };
+  const [, , wx1] = tileBoxM(west);
+  const obs: WireObservation[] = [
+    // Ends 20 m west of the shared border: inside T's margin.
+    { tile: tileKey(west), driveId: 'd1', tUnixMs: 1_700_000_000_000, cls: 'lane_divider', style: 'dashed', score: 0.8, poseSigmaCm: 90, pointsCm: [[Math.round((wx1 - 60) * 100), 0], [Math.round((wx1 - 20) * 100), 0]] },
+    // 150 m west of the border: outside a 60 m margin.
+    { tile: tileKey(west), driveId: 'd1', tUnixMs: 1_700_000_000_500, cls: 'traffic_sign', signCode: 'de206', score: 0.6, poseSigmaCm: 90, pointsCm: [[Math.round((wx1 - 150) * 100), 500]] },
+    // Crosses into T.
+    { tile: tileKey(west), driveId: 'd2', tUnixMs: 1_700_000_001_000, cls: 'road_boundary', kind: 'curb', score: 1, poseSigmaCm: 90, pointsCm: [[Math.round((wx1 - 10) * 100), -700], [Math.round((wx1 + 10) * 100), -700]] },
+  ];
+
+  it('round-trips through the shard format and refuses other versions', () => {
+    const buf = encodeShard(tileKey(west), obs);
+    const back = decodeShard(buf, 'x');
+    expect(back.tile).toBe(tileKey(west));
+    expect(back.observations.map((o) => ({ ...o, score: Math.round(o.score * 255) }))).toEqual(obs.map((o) => ({ ...o, score: Math.round(o.score * 255) })));
+    expect(() => encodeShard(tileKey(T), obs)).toThrow(/does not belong/);
+  });
+
+  it('gathers neighbour observations within the margin, in the tile frame', () => {
+    const got = gatherForTile(T, new Map([[tileKey(west), obs]]), 60);
+    expect(got.map((o) => o.cls)).toEqual(['lane_divider', 'road_boundary']);
+    const [x0] = tileBoxM(T);
+    // The west tile's border lies on T's west border.
+    const curb = got[1]!;
+    expect(curb.points[0]![0]).toBeCloseTo(x0 - 10, 1);
+    expect(curb.points[1]![0]).toBeCloseTo(x0 + 10, 1);
+    expect(tilesTouched(obs[2]!, new Map()).sort()).toEqual([tileKey(T), tileKey(west)].sort());
+    expect(tilesTouched(obs[0]!, new Map())).toEqual([tileKey(west)]);
+  });
+});
