@@ -4,14 +4,14 @@
  * a LocalDirStore -> cloud merge -> evaluation against the ground truth. Prints the evaluation
  * table, merge timings and, with --json FILE, the whole report.
  *
- *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2
+ *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2 [--opt segmentMaxS=8]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { InProcessExecutor, WorkerThreadExecutor, runMerge, type MergeExecutor } from '../cloud/merge/index.ts';
+import { InProcessExecutor, WorkerThreadExecutor, runMerge, type MergeExecutor, type MergeOptions } from '../cloud/merge/index.ts';
 import { LocalDirStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer } from '../edge/georef.ts';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     'keyframe-spacing-m': { type: 'string', default: '12' },
     'min-drives': { type: 'string' },
+    /** Any merge option, repeatable: --opt segmentMaxS=5 */
+    opt: { type: 'string', multiple: true },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -79,8 +81,12 @@ say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixe
 const workers = Number(values.workers);
 const executor: MergeExecutor = workers > 1 ? new WorkerThreadExecutor({ workers }) : new InProcessExecutor({ store, concurrency: 1 });
 const tm = performance.now();
-const options = values['min-drives'] ? { minDrives: Number(values['min-drives']) } : {};
-const manifest = await runMerge(store, { executor, options });
+const options: Record<string, number> = values['min-drives'] ? { minDrives: Number(values['min-drives']) } : {};
+for (const kv of values.opt ?? []) {
+  const [k, v] = kv.split('=');
+  options[k!] = Number(v);
+}
+const manifest = await runMerge(store, { executor, options: options as Partial<MergeOptions> });
 await executor.close();
 const mergeS = (performance.now() - tm) / 1000;
 say(`merge: v${manifest.version}, ${manifest.tiles.length} tiles, ${manifest.tiles.reduce((a, t) => a + t.features, 0)} features in ${mergeS.toFixed(1)} s (${workers} worker(s))`);

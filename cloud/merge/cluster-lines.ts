@@ -244,7 +244,47 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
     } else if ((x - sx) * stx + (y - sy) * sty > 0 || (x - ex) * etx + (y - ey) * ety > 0) continue;
     else bad++;
   }
-  return good >= 2 && good >= prm.minInlierShare * (good + bad);
+  if (good >= 2 && good >= prm.minInlierShare * (good + bad)) return true;
+  return good + bad <= 2 && continues(L, P, s, e, prm);
+}
+
+/**
+ * Does the item continue L past one of its ends? The edge sends consecutive crops of the road
+ * that abut end to start (each place once per drive), so a piece that merely continues a line
+ * overlaps it by a point or none: it joins when one of its ends lies within the gate of an end
+ * of L, it heads outward along L's end tangent, and its far end lies beyond.
+ */
+function continues(L: Polyline, P: LinePoints, s: number, e: number, prm: LineParams): boolean {
+  if (e - s < 2) return false;
+  const n = L.n;
+  for (const atEnd of [false, true]) {
+    const ex = atEnd ? L.x[n - 1]! : L.x[0]!;
+    const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
+    let ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
+    let oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
+    const ol = Math.hypot(ox, oy) || 1;
+    ox /= ol;
+    oy /= ol;
+    for (const [near, next, far] of [
+      [s, s + 1, e - 1],
+      [e - 1, e - 2, s],
+    ] as const) {
+      const dx = P.x[near]! - ex;
+      const dy = P.y[near]! - ey;
+      if (dx * dx + dy * dy > prm.gateM * prm.gateM * 2.25) continue;
+      // Lateral offset from L's end tangent within the gate, direction outward and aligned.
+      if (Math.abs(ox * dy - oy * dx) > prm.gateM) continue;
+      let tx = P.x[next]! - P.x[near]!;
+      let ty = P.y[next]! - P.y[near]!;
+      const tl = Math.hypot(tx, ty) || 1;
+      tx /= tl;
+      ty /= tl;
+      if (tx * ox + ty * oy < prm.cosMax) continue;
+      if ((P.x[far]! - ex) * ox + (P.y[far]! - ey) * oy <= 0) continue;
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
