@@ -1,0 +1,54 @@
+/**
+ * The whole chain as a user runs it: `fleetmap demo` on a small fleet (real processes: ingest,
+ * one edge daemon per drive, merge), then the report contract and figures that could fail.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { PRIMITIVE_CLASSES } from '../shared/schema.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+describe('fleetmap demo', () => {
+  it('turns a small simulated fleet into published tiles and an honest report.json', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--vehicles', '4', '--drives', '2', '--drive-length-m', '1500', '--seed', '7', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect(r.status, `demo failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('mAP');
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    // the contract tools read
+    expect(report.version).toBe(1);
+    expect(report.drives).toBe(8);
+    for (const k of ['kmDriven', 'bytesUploaded', 'bytesPerKm', 'absoluteFloorCm', 'elapsedS']) expect(typeof report[k], k).toBe('number');
+    expect(report.bytesPerKm).toBeCloseTo(report.bytesUploaded / report.kmDriven, 6);
+    for (const cls of PRIMITIVE_CLASSES) {
+      const c = report.classes[cls];
+      expect(c, cls).toBeDefined();
+      expect(Object.keys(c.ap).sort()).toEqual(['0.2', '0.5', '1.0']);
+      expect(c.lateralErrorCm).toHaveProperty('p50');
+      expect(c).toHaveProperty('recall');
+    }
+    expect(Object.keys(report.mAP).sort()).toEqual(['0.2', '0.5', '1.0']);
+    expect(report.relative.mAP['1.0']).toBeGreaterThanOrEqual(report.mAP['0.2']);
+    expect(report.relative.lateralErrorCm).toHaveProperty('p95');
+    // figures a broken chain would fail: something real was mapped where the fleet drove
+    expect(report.kmDriven).toBeGreaterThan(5);
+    expect(report.mAP['1.0']).toBeGreaterThan(0.3);
+    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.5);
+    expect(report.relative.lateralErrorCm.p50).toBeLessThan(20);
+    // AP is monotone in the threshold
+    expect(report.mAP['0.2']).toBeLessThanOrEqual(report.mAP['0.5'] + 1e-9);
+    expect(report.mAP['0.5']).toBeLessThanOrEqual(report.mAP['1.0'] + 1e-9);
+    // the published version is on disk behind latest.json
+    const latest = JSON.parse(readFileSync(path.join(out, 'store', 'tiles', 'latest.json'), 'utf8'));
+    expect(latest.version).toBe(1);
+    expect(existsSync(path.join(out, 'store', 'tiles', 'v1', 'manifest.json'))).toBe(true);
+  });
+});
