@@ -72,14 +72,15 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
   const pointItem = new Int32Array(P.n).fill(-1);
   itemStart.forEach((s, k) => pointItem.fill(k, s, itemEnd[k]));
   const memberOf: number[] = itemStart.map(() => -1);
-  const seenIn: number[] = itemStart.map(() => -1);
+  /** Cluster (seed index) in which an item was last tested. */
+  const testedIn: number[] = itemStart.map(() => -1);
   const grid = new PointGrid(P.x, P.y, 2);
   const earlier = new DynamicGrid(2);
   const earlierT: number[] = [];
   const pr = newProjection();
   const clusters: LineCluster[] = [];
   const queue = itemStart.map((_, k) => k).sort((a, b) => itemEnd[b]! - itemStart[b]! - (itemEnd[a]! - itemStart[a]!));
-  let stamp = 0;
+  const near = { buf: new Int32Array(1024) };
 
   for (let qi = 0; qi < queue.length; qi++) {
     const seed = queue[qi]!;
@@ -87,30 +88,30 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
     const cid = qi; // unique per seed
     const members = [seed];
     memberOf[seed] = cid;
+    testedIn[seed] = cid;
     let L = new Polyline(P.x.slice(itemStart[seed], itemEnd[seed]), P.y.slice(itemStart[seed], itemEnd[seed]));
-    // Grow without refitting, querying only new vertices; refit when growth stalls; stop when
-    // a refit is followed by a full pass that changes nothing (then refit once more).
+    // Grow without refitting (the line is made of real observation paths, a few cm apart from
+    // the consensus): each item near a NEW vertex is tested once. When growth stalls, re-test
+    // the rejected items; when that changes nothing, refit and re-test; stop when that changes
+    // nothing either.
     let ranges: Array<[number, number]> = [[0, L.n]];
-    let refitsSinceChange = 0;
+    let rejected: number[] = [];
+    let refits = 0;
     for (let iter = 0; iter < MAX_ITER; iter++) {
       let changed = false;
-      stamp++;
-      const cands: number[] = [];
       for (const [a, b] of ranges) {
         for (let v = a; v < b; v++) {
-          grid.forEachWithin(L.x[v]!, L.y[v]!, prm.gateM, (i) => {
-            const it = pointItem[i]!;
-            if (it < 0 || assigned[it] || memberOf[it] === cid || seenIn[it] === stamp) return;
-            seenIn[it] = stamp;
-            cands.push(it);
-          });
-        }
-      }
-      for (const c of cands) {
-        if (accepts(L, P, itemStart[c]!, itemEnd[c]!, prm, pr)) {
-          members.push(c);
-          memberOf[c] = cid;
-          changed = true;
+          const n = grid.collectWithin(L.x[v]!, L.y[v]!, prm.gateM, near);
+          for (let k = 0; k < n; k++) {
+            const it = pointItem[near.buf[k]!]!;
+            if (it < 0 || assigned[it] || testedIn[it] === cid) continue;
+            testedIn[it] = cid;
+            if (accepts(L, P, itemStart[it]!, itemEnd[it]!, prm, pr)) {
+              members.push(it);
+              memberOf[it] = cid;
+              changed = true;
+            } else rejected.push(it);
+          }
         }
       }
       const ext = extendEnds(L, P, grid, pointItem, memberOf, cid, itemStart, itemEnd, prm);
@@ -120,16 +121,34 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
           [0, ext.head],
           [L.n - ext.tail, L.n],
         ];
-        changed = true;
-      } else ranges = [];
-      if (changed) {
-        refitsSinceChange = 0;
-        if (cands.length && !ext) ranges = [[0, L.n]];
+        refits = 0;
         continue;
       }
+      ranges = [];
+      if (changed) {
+        refits = 0;
+        continue;
+      }
+      // Stalled: re-test the rejected items (the line grew since), then refit and re-test.
+      const retest = (): boolean => {
+        let any = false;
+        const still: number[] = [];
+        for (const it of rejected) {
+          if (assigned[it] || memberOf[it] === cid) continue;
+          if (accepts(L, P, itemStart[it]!, itemEnd[it]!, prm, pr)) {
+            members.push(it);
+            memberOf[it] = cid;
+            any = true;
+          } else still.push(it);
+        }
+        rejected = still;
+        return any;
+      };
+      if (refits === 0 && retest()) continue;
       L = refit(L, P, memberPoints(members, itemStart, itemEnd), prm);
-      if (++refitsSinceChange >= 2) break;
-      ranges = [[0, L.n]];
+      refits++;
+      if (retest()) refits = 0;
+      else break;
     }
     // Consume the points alongside L; give runs that left it back to the pool.
     const used: number[] = [];
@@ -167,7 +186,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
           itemEnd.push(i);
           assigned.push(false);
           memberOf.push(-1);
-          seenIn.push(-1);
+          testedIn.push(-1);
           pointItem.fill(k, runStart, i);
           queue.push(k);
         }

@@ -21,9 +21,10 @@ export interface ClassLines {
   params: LineParams;
 }
 
-export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y: Float64Array }, cls: number, o: MergeOptions, gateM: number): ClassLines {
+export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y: Float64Array }, cls: number, o: MergeOptions, gateM: number, keep?: Uint8Array): ClassLines {
+  const use = (i: number): boolean => p.cls[i] === cls && r.obsStart[i]! >= 0 && (!keep || keep[i] === 1);
   let n = 0;
-  for (let i = 0; i < p.nObs; i++) if (p.cls[i] === cls && r.obsStart[i]! >= 0) n += r.obsCount[i]!;
+  for (let i = 0; i < p.nObs; i++) if (use(i)) n += r.obsCount[i]!;
   const src = new Int32Array(n);
   const itemStart: number[] = [];
   const itemEnd: number[] = [];
@@ -41,7 +42,7 @@ export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y:
   };
   let j = 0;
   for (let i = 0; i < p.nObs; i++) {
-    if (p.cls[i] !== cls || r.obsStart[i]! < 0) continue;
+    if (!use(i)) continue;
     itemStart.push(j);
     const d = p.drive[i]!;
     const a = p.attr[i]!;
@@ -90,11 +91,12 @@ export interface Clustering {
 
 /**
  * All three clusterings. `pos` are the corrected resampled points (lines), `vx/vy` the
- * corrected raw vertices (points and polygons).
+ * corrected raw vertices (points and polygons); `keep` (per observation, 1 = use) limits the
+ * line observations clustered.
  */
-export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Float64Array, pos: { x: Float64Array; y: Float64Array }, o: MergeOptions, gateM: number): Clustering {
+export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Float64Array, pos: { x: Float64Array; y: Float64Array }, o: MergeOptions, gateM: number, keep?: Uint8Array): Clustering {
   const lines = LINE_CLASSES.map((cls) => {
-    const cl = classLines(p, r, pos, cls, o, gateM);
+    const cl = classLines(p, r, pos, cls, o, gateM, keep);
     return { cl, clusters: cl.P.n ? clusterLines(cl.P, cl.params) : [] };
   });
   const points: Clustering['points'] = [];

@@ -5,9 +5,10 @@
  * Against: drives that passed the place (their aligned observations of anything cover the
  * primitive's footprint) without seeing it. A primitive that the last `staleAfterMissedDrives`
  * drives passing it all missed is gone from the road (removed paint, a moved sign): it is
- * dropped, which the change summary then reports as removed.
+ * dropped, which the change summary then reports as removed. A weak primitive in the shadow
+ * of a much better supported one of its class is a ghost of it: dropped too.
  */
-import { cellKey } from './grid.ts';
+import { DynamicGrid, cellKey } from './grid.ts';
 import type { MergeOptions } from './options.ts';
 import type { Prepared, Resampled } from './prepare.ts';
 import type { Consensus } from './consensus.ts';
@@ -129,4 +130,46 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint): Evidence {
 
 export function isStale(e: Evidence, o: MergeOptions): boolean {
   return o.staleAfterMissedDrives > 0 && e.missedSinceLastSeen >= o.staleAfterMissedDrives;
+}
+
+/**
+ * Which primitives are shadows of a much better supported one of the same class (see
+ * MergeOptions.shadowSupportRatio). Lines are sampled every metre; a primitive is a shadow when
+ * at least half its samples have such a neighbour. Returns a flag per primitive.
+ */
+export function shadows(list: ReadonlyArray<{ c: Consensus; e: Evidence }>, o: MergeOptions): boolean[] {
+  const grid = new DynamicGrid(4);
+  const samples = list.map(({ c }) => samplesOf(c.points, c.cls === 'crosswalk'));
+  samples.forEach((pts, k) => {
+    for (const [x, y] of pts) grid.insert(x, y, k);
+  });
+  return list.map(({ c, e }, k) => {
+    const radius = c.points.length === 1 || c.cls === 'crosswalk' ? o.shadowPointM : o.shadowLineM;
+    const pts = samples[k]!;
+    let shadowed = 0;
+    for (const [x, y] of pts) {
+      let hit = false;
+      grid.forEachWithin(x, y, radius, (j) => {
+        if (j === k || hit) return;
+        const other = list[j]!;
+        if (other.c.cls === c.cls && other.e.supportDrives >= o.shadowSupportRatio * e.supportDrives) hit = true;
+      });
+      if (hit) shadowed++;
+    }
+    return shadowed * 2 >= pts.length;
+  });
+}
+
+function samplesOf(points: ReadonlyArray<readonly [number, number]>, closed: boolean): Array<[number, number]> {
+  if (points.length === 1) return [[points[0]![0], points[0]![1]]];
+  const out: Array<[number, number]> = [];
+  const n = points.length;
+  for (let i = 0; i < (closed ? n : n - 1); i++) {
+    const a = points[i]!;
+    const b = points[(i + 1) % n]!;
+    const k = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1])));
+    for (let j = 0; j < k; j++) out.push([a[0] + ((b[0] - a[0]) * j) / k, a[1] + ((b[1] - a[1]) * j) / k]);
+  }
+  if (!closed) out.push([points[n - 1]![0], points[n - 1]![1]]);
+  return out;
 }

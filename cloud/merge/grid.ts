@@ -90,6 +90,37 @@ export class PointGrid {
     }
   }
 
+  /**
+   * Indices of the points within r of (px, py), written to out.buf from index `from`; returns
+   * the new count (grows out.buf as needed). No callback, no allocation in the common case.
+   */
+  collectWithin(px: number, py: number, r: number, out: { buf: Int32Array }, from = 0): number {
+    const c = this.cellM;
+    const r2 = r * r;
+    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    let n = from;
+    for (let cy = y0; cy <= y1; cy++) {
+      const a = this.start[cy * this.w + x0]!;
+      const b = this.start[cy * this.w + x1 + 1]!;
+      for (let k = a; k < b; k++) {
+        const i = this.order[k]!;
+        const dx = this.x[i]! - px;
+        const dy = this.y[i]! - py;
+        if (dx * dx + dy * dy > r2) continue;
+        if (n === out.buf.length) {
+          const g = new Int32Array(out.buf.length * 2);
+          g.set(out.buf);
+          out.buf = g;
+        }
+        out.buf[n++] = i;
+      }
+    }
+    return n;
+  }
+
   /** Calls fn(i, d2) for indexed points within r of (px, py). */
   forEachWithin(px: number, py: number, r: number, fn: (i: number, d2: number) => void): void {
     const r2 = r * r;

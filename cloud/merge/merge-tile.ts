@@ -16,10 +16,11 @@ import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
-import { Footprint, evidenceOf, isStale } from './evidence.ts';
+import { Footprint, evidenceOf, isStale, shadows } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
+import { tileBoxM } from './shards.ts';
 import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, correctPoints, prepare, resample, type TileObservation } from './prepare.ts';
 
 export interface TileInput {
@@ -47,9 +48,10 @@ export interface TileStats {
   observations: number;
   drives: number;
   segments: number;
-  /** Consensus primitives before clipping, and how many were dropped as stale. */
+  /** Consensus primitives before clipping; dropped as stale, and as shadows of a stronger one. */
   consensus: number;
   stale: number;
+  shadows: number;
   features: number;
   fineIterations: number;
   timingsMs: Record<'prepare' | 'coarse' | 'cluster1' | 'fine' | 'cluster2' | 'publish', number>;
@@ -94,7 +96,20 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
 
   pos = correctPoints(rsLine, p, corr, gauge);
   vtx = correctVertices(p, corr, gauge);
-  const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM);
+  const [bx0, by0, bx1, by1] = tileBoxM(tileId);
+  const m = o.outputMarginM;
+  const nearTile = new Uint8Array(p.nObs);
+  for (let i = 0; i < p.nObs; i++) {
+    for (let k = p.vStart[i]!; k < p.vStart[i]! + p.vCount[i]!; k++) {
+      const x = vtx.x[k]!;
+      const y = vtx.y[k]!;
+      if (x >= bx0 - m && x <= bx1 + m && y >= by0 - m && y <= by1 + m) {
+        nearTile[i] = 1;
+        break;
+      }
+    }
+  }
+  const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM, nearTile);
   const consensus = toConsensus(p, rsLine, final, o);
   lap('cluster2');
 
@@ -103,12 +118,16 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const bounds = tileBounds(tileId);
   const features: MapFeature[] = [];
   let stale = 0;
+  const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf> }> = [];
   for (const c of consensus) {
     const e = evidenceOf(c, p, footprint);
-    if (isStale(e, o)) {
-      stale++;
-      continue;
-    }
+    if (isStale(e, o)) stale++;
+    else live.push({ c, e });
+  }
+  const shadowed = shadows(live, o);
+  for (let k = 0; k < live.length; k++) {
+    if (shadowed[k]) continue;
+    const { c, e } = live[k]!;
     for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
@@ -161,6 +180,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       segments: p.nSeg,
       consensus: consensus.length,
       stale,
+      shadows: shadowed.filter(Boolean).length,
       features: features.length,
       fineIterations: fine.iterations,
       timingsMs: t,

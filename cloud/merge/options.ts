@@ -7,6 +7,12 @@ export interface MergeOptions {
   // --- scale-out ---
   /** Neighbour data read around the job's tile, metres (covers alignment and gauge smoothing). */
   marginM: number;
+  /**
+   * The final clustering uses only observations reaching within this of the tile square,
+   * metres: enough for lines to run across the border (they are clipped there); the rest of
+   * the margin only serves alignment.
+   */
+  outputMarginM: number;
 
   // --- drive segments ---
   /** A drive's observations split into segments at time gaps longer than this, seconds. */
@@ -67,6 +73,16 @@ export interface MergeOptions {
   areaRadiusM: number;
   /** Distinct drives a primitive needs (rejects single-drive false positives). */
   minDrives: number;
+  /**
+   * Shadows: a primitive lying mostly within shadowLineM (lines) / shadowPointM (points,
+   * polygons) of a same-class primitive with >= shadowSupportRatio times its support is a ghost
+   * of it (a few drives' observations during a GNSS multipath jump, scattered around the real
+   * one) and is dropped. With many drives such ghosts reach minDrives; real neighbours of one
+   * class (dividers ~3 m apart, signs >= 3 m apart) lie outside these radii or have similar support.
+   */
+  shadowSupportRatio: number;
+  shadowLineM: number;
+  shadowPointM: number;
   /** A style/kind run shorter than this is absorbed by its neighbours, metres. */
   styleMinRunM: number;
   /** Douglas-Peucker tolerance of published lines, metres. */
@@ -87,6 +103,7 @@ export interface MergeOptions {
 
 export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   marginM: 60, // m
+  outputMarginM: 25, // m
   segmentGapS: 10, // s
   segmentMaxS: 15, // s
   maxPoseSigmaCm: 500, // cm
@@ -112,6 +129,9 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   pointRadiusM: 1.5, // m
   areaRadiusM: 3.0, // m
   minDrives: 2, // drives
+  shadowSupportRatio: 5, // x support
+  shadowLineM: 1.5, // m
+  shadowPointM: 3.0, // m
   styleMinRunM: 8, // m
   simplifyM: 0.05, // m
   minLineM: 0.05, // m
