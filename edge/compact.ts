@@ -15,6 +15,7 @@
  * Polygons (crosswalks), stop lines and points are kept whole, once, when their centroid falls in
  * the band. All geometry is in the body frame (x forward, y left, metres); pure, no I/O.
  */
+import { centroid, polylineLengthM } from '../shared/geometry.ts';
 import type { BodyObservation } from '../shared/topics.ts';
 
 export interface CompactOptions {
@@ -97,11 +98,11 @@ export class ObservationCompactor {
     for (const ob of observations) {
       if (LINE_CLASSES.has(ob.cls)) {
         for (const piece of cropBand(ob.pointsBody, x0, x1)) {
-          if (lengthOf(piece) < o.minPieceM) continue;
+          if (polylineLengthM(piece) < o.minPieceM) continue;
           out.push({ ...ob, pointsBody: simplify(piece, o.simplifyToleranceM) });
         }
       } else {
-        const [cx] = centroidOf(ob.pointsBody);
+        const [cx] = centroid(ob.pointsBody);
         if (cx >= x0 && cx < x1) out.push(ob);
       }
     }
@@ -185,20 +186,4 @@ export function simplify(pts: ReadonlyArray<[number, number]>, toleranceM: numbe
     }
   }
   return pts.filter((_, i) => keep[i] === 1);
-}
-
-function lengthOf(pts: ReadonlyArray<[number, number]>): number {
-  let l = 0;
-  for (let i = 1; i < pts.length; i++) l += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
-  return l;
-}
-
-function centroidOf(pts: ReadonlyArray<[number, number]>): [number, number] {
-  let x = 0;
-  let y = 0;
-  for (const p of pts) {
-    x += p[0];
-    y += p[1];
-  }
-  return [x / pts.length, y / pts.length];
 }
