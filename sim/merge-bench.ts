@@ -4,10 +4,11 @@
  * a LocalDirStore -> cloud merge -> evaluation against the ground truth. Prints the evaluation
  * table, merge timings and, with --json FILE, the whole report.
  *
- *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2 [--opt segmentMaxS=8]
+ *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2 [--opt segmentMaxS=8] [--keep]
+ *   npx tsx sim/merge-bench.ts --store /tmp/fm-bench-XXXX [--opt ...]   (re-merge a kept store)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     opt: { type: 'string', multiple: true },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Re-merge and evaluate a store kept by an earlier --keep run (skips the simulation). */
+    store: { type: 'string' },
   },
 });
 
@@ -48,35 +51,41 @@ const map = loadLanelet2File(values.map);
 const plan = planFleet(map, { vehicles: Number(values.vehicles), drivesPerVehicle: Number(values.drives), driveLengthM: Number(values['drive-length-m']), seed: Number(values.seed) });
 say(`fleet: ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
 
-const dir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'));
+const dir = values.store ?? mkdtempSync(path.join(tmpdir(), 'fm-bench-'));
 const store = new LocalDirStore(dir);
-const key = randomBytes(32);
-const trajectories: XY[][] = [];
+let trajectories: XY[][] = [];
 let nObs = 0;
 let km = 0;
 let bytes = 0;
-const seqOf = new Map<string, number>();
-const spacing = Number(values['keyframe-spacing-m']);
-for (const drive of plan.drives) {
-  const sim = simulateDrive(map, drive);
-  km += sim.lengthM / 1000;
-  const tr: XY[] = [];
-  for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
-  trajectories.push(tr);
-  const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
-  const obs: WireObservation[] = [];
-  for (const m of sim.messages) obs.push(...geo.handle(m).observations);
-  nObs += obs.length;
-  for (let i = 0; i < obs.length; i += 2000) {
-    const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
-    seqOf.set(drive.vehicleId, seq);
-    const chunk = obs.slice(i, i + 2000);
-    const buf = encodeBatch({ vehicleId: drive.vehicleId, seq, createdUnixMs: chunk[chunk.length - 1]!.tUnixMs, queueDepth: 0, observations: chunk }, key);
-    bytes += buf.length;
-    await store.put(`batches/${drive.vehicleId}/${String(seq).padStart(10, '0')}.fmb`, buf);
+if (values.store) {
+  ({ trajectories, nObs, km, bytes } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: XY[][]; nObs: number; km: number; bytes: number });
+  say(`store ${dir}: ${nObs} observations over ${km.toFixed(1)} km`);
+} else {
+  const key = randomBytes(32);
+  const seqOf = new Map<string, number>();
+  const spacing = Number(values['keyframe-spacing-m']);
+  for (const drive of plan.drives) {
+    const sim = simulateDrive(map, drive);
+    km += sim.lengthM / 1000;
+    const tr: XY[] = [];
+    for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
+    trajectories.push(tr);
+    const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
+    const obs: WireObservation[] = [];
+    for (const m of sim.messages) obs.push(...geo.handle(m).observations);
+    nObs += obs.length;
+    for (let i = 0; i < obs.length; i += 2000) {
+      const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
+      seqOf.set(drive.vehicleId, seq);
+      const chunk = obs.slice(i, i + 2000);
+      const buf = encodeBatch({ vehicleId: drive.vehicleId, seq, createdUnixMs: chunk[chunk.length - 1]!.tUnixMs, queueDepth: 0, observations: chunk }, key);
+      bytes += buf.length;
+      await store.put(`batches/${drive.vehicleId}/${String(seq).padStart(10, '0')}.fmb`, buf);
+    }
   }
+  say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${[...seqOf.values()].reduce((a, b) => a + b, 0)} batches`);
+  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes }));
 }
-say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${[...seqOf.values()].reduce((a, b) => a + b, 0)} batches`);
 
 const workers = Number(values.workers);
 const executor: MergeExecutor = workers > 1 ? new WorkerThreadExecutor({ workers }) : new InProcessExecutor({ store, concurrency: 1 });
@@ -102,5 +111,5 @@ const report = evaluateMap(coverage.covered, published.primitives, {
 });
 console.log(formatReportTable(report));
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ report, manifest: { ...manifest, changes: manifest.changes.totals }, mergeS, observations: nObs }, null, 2)}\n`);
-if (!values.keep) rmSync(dir, { recursive: true, force: true });
+if (!values.keep && !values.store) rmSync(dir, { recursive: true, force: true });
 else say(`store kept at ${dir}`);
