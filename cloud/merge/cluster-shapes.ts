@@ -7,9 +7,9 @@
  * signs when the drives that saw the minor code mostly saw the major one too (one pole, two
  * plates); otherwise the minor code is a misreading and is outvoted.
  *
- * Polygons: greedy by centroid distance and orientation; the consensus is the per-vertex median
- * of the members that share the most common vertex count, after rotating each ring's vertex
- * order onto a reference ring (the medoid); else the medoid ring itself.
+ * Polygons: greedy from the largest, members by overlap and orientation; the consensus is the
+ * per-vertex median of the nearly-full-size members that share the most common vertex count,
+ * after rotating each ring's vertex order onto a reference ring (the medoid); else the medoid.
  */
 import { PointGrid } from './grid.ts';
 import { medianInPlace } from './polyline.ts';
@@ -105,24 +105,32 @@ interface Ring {
   ys: number[];
   cx: number;
   cy: number;
+  /** Area, m^2, and largest distance from the centroid to a vertex, m. */
+  area: number;
+  reach: number;
   /** Orientation of the principal axis, radians mod pi; NaN when not elongated. */
   axis: number;
 }
 
-/** `rings[k]` belongs to observation `obs[k]`; vertices in metres. */
+/**
+ * `rings[k]` belongs to observation `obs[k]`; vertices in metres. Perception often sees only
+ * part of a wide crosswalk (clipped to its field of view), so the largest views seed, members
+ * join by overlap (either centroid inside or within 1 m of the other's ring), and the shape is
+ * built from the members of nearly full size only (all members count as support).
+ */
 export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<[number, number]>>, score: Float32Array, radiusM: number): AreaCluster[] {
   const R: Ring[] = rings.map(describeRing);
   const n = R.length;
   if (!n) return [];
   const grid = new PointGrid(Float64Array.from(R, (r) => r.cx), Float64Array.from(R, (r) => r.cy), radiusM);
   const taken = new Uint8Array(n);
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => score[obs[b]!]! - score[obs[a]!]!);
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => R[b]!.area - R[a]!.area || score[obs[b]!]! - score[obs[a]!]!);
   const out: AreaCluster[] = [];
   for (const seed of order) {
     if (taken[seed]) continue;
     const s = R[seed]!;
     const mem: number[] = [];
-    grid.forEachWithin(s.cx, s.cy, radiusM, (k) => {
+    grid.forEachWithin(s.cx, s.cy, Math.max(radiusM, s.reach), (k) => {
       if (taken[k]) return;
       const r = R[k]!;
       if (!Number.isNaN(s.axis) && !Number.isNaN(r.axis)) {
@@ -130,13 +138,37 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
         if (d > Math.PI / 2) d = Math.PI - d;
         if (d > Math.PI / 6) return;
       }
+      if (k !== seed && !(nearRing(r.cx, r.cy, s, 1) || nearRing(s.cx, s.cy, r, 1))) return;
       mem.push(k);
     });
     if (!mem.includes(seed)) mem.push(seed);
     for (const k of mem) taken[k] = 1;
-    out.push({ ring: consensusRing(mem.map((k) => R[k]!)), members: mem.map((k) => obs[k]!) });
+    const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
+    const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
+    out.push({ ring: consensusRing(mem.map((k) => R[k]!).filter((r) => r.area >= full)), members: mem.map((k) => obs[k]!) });
   }
   return out;
+}
+
+/** Is (x, y) inside ring r or within tolM of its edges? */
+function nearRing(x: number, y: number, r: Ring, tolM: number): boolean {
+  let inside = false;
+  let best = Infinity;
+  const n = r.xs.length;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const ax = r.xs[j]!;
+    const ay = r.ys[j]!;
+    const bx = r.xs[i]!;
+    const by = r.ys[i]!;
+    if (by > y !== ay > y && x < ((ax - bx) * (y - by)) / (ay - by) + bx) inside = !inside;
+    const vx = bx - ax;
+    const vy = by - ay;
+    const l2 = vx * vx + vy * vy;
+    let t = l2 > 0 ? ((x - ax) * vx + (y - ay) * vy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    best = Math.min(best, Math.hypot(x - ax - vx * t, y - ay - vy * t));
+  }
+  return inside || best <= tolM;
 }
 
 function describeRing(pts: Array<[number, number]>): Ring {
@@ -168,7 +200,9 @@ function describeRing(pts: Array<[number, number]>): Ring {
   const l1 = tr / 2 + disc;
   const l2 = tr / 2 - disc;
   const axis = l1 > 2.25 * Math.max(l2, 1e-9) ? 0.5 * Math.atan2(2 * sxy, sxx - syy) : NaN;
-  return { xs, ys, cx, cy, axis: Number.isNaN(axis) ? NaN : (axis + Math.PI) % Math.PI };
+  let reach = 0;
+  for (let i = 0; i < xs.length; i++) reach = Math.max(reach, Math.hypot(xs[i]! - cx, ys[i]! - cy));
+  return { xs, ys, cx, cy, area: Math.abs(area2) / 2, reach, axis: Number.isNaN(axis) ? NaN : (axis + Math.PI) % Math.PI };
 }
 
 function consensusRing(members: Ring[]): Array<[number, number]> {

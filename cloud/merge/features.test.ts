@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
-import { clipPolygon, clipPolyline, clipToTile } from './features.ts';
+import { clipPolyline, clipToTile } from './features.ts';
 
 const b = { west: 0, south: 0, east: 10, north: 10 };
 
@@ -11,17 +11,14 @@ describe('clipping to a tile', () => {
     expect(clipPolyline([[-5, -5], [-1, 20]], b)).toEqual([]);
   });
 
-  it('cuts a polygon to the square', () => {
-    const ring = clipPolygon([[-5, 2], [5, 2], [5, 4], [-5, 4]], b);
-    expect(ring).toEqual([[0, 2], [5, 2], [5, 4], [0, 4]]);
-  });
-
-  it('gives each point to exactly one tile and writes closed polygons in lng/lat', () => {
+  it('gives each point and polygon to exactly one tile and writes closed polygons in lng/lat', () => {
     const t = parseTileKey('16/34297/22504');
     const f = tileFrame(t);
     const tb = tileBounds(t);
     expect(clipToTile('traffic_sign', [[0, 0]], f, t, tb, 0.05)).toHaveLength(1);
     expect(clipToTile('traffic_sign', [[0, 500]], f, t, tb, 0.05)).toHaveLength(0);
+    // Polygons are whole, owned by the tile of their centroid.
+    expect(clipToTile('crosswalk', [[0, 0], [4, 0], [4, 10], [0, 10]].map(([x, y]) => [x! + 205, y!] as [number, number]), f, t, tb, 0.05)).toHaveLength(0);
     const [poly] = clipToTile('crosswalk', [[0, 0], [4, 0], [4, 10], [0, 10]], f, t, tb, 0.05);
     expect(poly!.type).toBe('Polygon');
     const ring = (poly as { coordinates: number[][][] }).coordinates[0]!;

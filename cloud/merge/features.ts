@@ -1,9 +1,9 @@
 /**
  * Published GeoJSON (RFC 7946): one FeatureCollection per tile, coordinates [lng, lat] WGS84
- * degrees in that order, rounded to 1e-8 deg (~1 mm). Each tile holds exactly the part of the
- * map inside its square, so adjacent tiles meet on the border without duplicates: lines and
- * polygons are clipped to the tile's lng/lat bounds (the same numbers on both sides of a
- * border), points belong to the tile `tileOf` puts them in.
+ * degrees in that order, rounded to 1e-8 deg (~1 mm). Adjacent tiles meet on the border without
+ * duplicates: lines are clipped to the tile's lng/lat bounds (the same numbers on both sides of a
+ * border); points belong to the tile `tileOf` puts them in, and so do polygons (crosswalks, a few
+ * metres across) by their centroid: they are published whole, possibly overhanging the border.
  */
 import type { LocalFrame } from '../../shared/geo.ts';
 import { CLASS_GEOMETRY, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
@@ -58,9 +58,12 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
     return tileKey(tileOf({ lng: p[0], lat: p[1] }, tile.z)) === tileKey(tile) ? [{ type: 'Point', coordinates: [round8(p[0]), round8(p[1])] }] : [];
   }
   if (shape === 'polygon') {
-    const ring = clipPolygon(ll, bounds);
-    if (ring.length < 3) return [];
-    const closed = ring.map(([x, y]) => [round8(x), round8(y)] as Position);
+    // A crosswalk is one object: published whole by the tile that holds its centroid.
+    if (ll.length < 3) return [];
+    const [cx, cy] = points.reduce((a, q) => [a[0] + q[0] / points.length, a[1] + q[1] / points.length], [0, 0]);
+    const c = frame.toLngLat([cx, cy]);
+    if (tileKey(tileOf(c, tile.z)) !== tileKey(tile)) return [];
+    const closed = ll.map(([x, y]) => [round8(x), round8(y)] as Position);
     closed.push([closed[0]![0], closed[0]![1]]);
     return [{ type: 'Polygon', coordinates: [closed] }];
   }
@@ -129,41 +132,6 @@ function clipSegment(a: Position, c: Position, b: LngLatBounds): [Position, Posi
   const p: Position = t0 === 0 ? [a[0], a[1]] : [a[0] + dx * t0, a[1] + dy * t0];
   const q: Position = t1 === 1 ? [c[0], c[1]] : [a[0] + dx * t1, a[1] + dy * t1];
   return [p, q, t0 === 0, t1 === 1];
-}
-
-/** Sutherland-Hodgman against the four bounds. */
-export function clipPolygon(ring: readonly Position[], b: LngLatBounds): Position[] {
-  let out: Position[] = ring.slice();
-  const planes: Array<[(p: Position) => boolean, (p: Position, q: Position) => Position]> = [
-    [(p) => p[0] >= b.west, (p, q) => atX(p, q, b.west)],
-    [(p) => p[0] <= b.east, (p, q) => atX(p, q, b.east)],
-    [(p) => p[1] >= b.south, (p, q) => atY(p, q, b.south)],
-    [(p) => p[1] <= b.north, (p, q) => atY(p, q, b.north)],
-  ];
-  for (const [inside, cut] of planes) {
-    const src = out;
-    out = [];
-    for (let i = 0; i < src.length; i++) {
-      const p = src[i]!;
-      const q = src[(i + 1) % src.length]!;
-      const pin = inside(p);
-      const qin = inside(q);
-      if (pin) out.push(p);
-      if (pin !== qin) out.push(cut(p, q));
-    }
-    if (!out.length) break;
-  }
-  return out;
-}
-
-function atX(p: Position, q: Position, x: number): Position {
-  const t = (x - p[0]) / (q[0] - p[0]);
-  return [x, p[1] + (q[1] - p[1]) * t];
-}
-
-function atY(p: Position, q: Position, y: number): Position {
-  const t = (y - p[1]) / (q[1] - p[1]);
-  return [p[0] + (q[0] - p[0]) * t, y];
 }
 
 /** Vertices of a feature's geometry in a local frame (polygon rings without the closing vertex). */
