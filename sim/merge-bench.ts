@@ -57,8 +57,9 @@ let trajectories: XY[][] = [];
 let nObs = 0;
 let km = 0;
 let bytes = 0;
+let drives = plan.drives.length;
 if (values.store) {
-  ({ trajectories, nObs, km, bytes } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: XY[][]; nObs: number; km: number; bytes: number });
+  ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: XY[][]; nObs: number; km: number; bytes: number; drives: number });
   say(`store ${dir}: ${nObs} observations over ${km.toFixed(1)} km`);
 } else {
   const key = randomBytes(32);
@@ -84,7 +85,7 @@ if (values.store) {
     }
   }
   say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${[...seqOf.values()].reduce((a, b) => a + b, 0)} batches`);
-  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes }));
+  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes, drives }));
 }
 
 const workers = Number(values.workers);
@@ -103,7 +104,7 @@ say(`merge: v${manifest.version}, ${manifest.tiles.length} tiles, ${manifest.til
 const published = await loadPublishedMap(store, map.frame);
 const coverage = coverageOf(map.primitives, trajectories);
 const report = evaluateMap(coverage.covered, published.primitives, {
-  drives: plan.drives.length,
+  drives,
   kmDriven: km,
   bytesUploaded: bytes,
   elapsedS: mergeS,
