@@ -3,12 +3,13 @@
  * one edge daemon per drive, merge), then the report contract and figures that could fail.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PRIMITIVE_CLASSES } from '../shared/schema.ts';
+import { ringRoadOsm } from './fixtures/ring-road.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,5 +51,24 @@ describe('fleetmap demo', () => {
     const latest = JSON.parse(readFileSync(path.join(out, 'store', 'tiles', 'latest.json'), 'utf8'));
     expect(latest.version).toBe(1);
     expect(existsSync(path.join(out, 'store', 'tiles', 'v1', 'manifest.json'))).toBe(true);
+  });
+
+  it('takes any Lanelet2 map: --map with a synthetic ring road', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-ring-'));
+    const mapFile = path.join(out, 'ring-road.osm');
+    writeFileSync(mapFile, ringRoadOsm());
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '3', '--drives', '1', '--drive-length-m', '800', '--seed', '3', '--out', path.join(out, 'demo')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect(r.status, `demo failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'demo', 'report.json'), 'utf8'));
+    expect(report.settingsDemo.map).toBe('ring-road.osm');
+    expect(report.drives).toBe(3);
+    // the ring's dividers and curbs were mapped where the fleet drove
+    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.5);
+    expect(report.classes.road_boundary.recall).toBeGreaterThan(0.5);
+    expect(report.mAP['1.0']).toBeGreaterThan(0.3);
   });
 });
