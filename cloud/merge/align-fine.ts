@@ -13,8 +13,8 @@ import type { MergeOptions } from './options.ts';
 import { medianInPlace, newProjection, Polyline } from './polyline.ts';
 import { correctPoints, type Prepared, type Resampled } from './prepare.ts';
 
-/** Information weight of one resampled line point (1 m apart, correlated), 1/m^2. */
-export const LINE_POINT_WEIGHT = 25;
+/** Information weight of one metre of line (points along one observation are correlated), 1/m^2. */
+export const LINE_WEIGHT_PER_M = 25;
 /** Information weight of one sign/light observation per axis, 1/m^2. */
 export const POINT_OBS_WEIGHT = 75;
 
@@ -153,7 +153,7 @@ export function alignToConsensus(p: Prepared, r: Resampled, c: Clustering, corr:
             continue;
           }
           hint = Math.floor(pr.pos);
-          if (pr.beyond === 0) eq.addLine(p.seg[r.obs[cl.src[i]!]!]!, -pr.ty, pr.tx, pr.lat, LINE_POINT_WEIGHT);
+          if (pr.beyond === 0) eq.addLine(p.seg[r.obs[cl.src[i]!]!]!, -pr.ty, pr.tx, pr.lat, LINE_WEIGHT_PER_M * cl.params.spacingM);
         }
       }
     }

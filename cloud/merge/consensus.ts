@@ -21,7 +21,7 @@ export interface ClassLines {
   params: LineParams;
 }
 
-export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y: Float64Array }, cls: number, o: MergeOptions, gateM: number, keep?: Uint8Array): ClassLines {
+export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y: Float64Array }, cls: number, o: MergeOptions, gateM: number, keep?: Uint8Array, spacingScale = 1): ClassLines {
   const use = (i: number): boolean => p.cls[i] === cls && r.obsStart[i]! >= 0 && (!keep || keep[i] === 1);
   let n = 0;
   for (let i = 0; i < p.nObs; i++) if (use(i)) n += r.obsCount[i]!;
@@ -59,7 +59,7 @@ export function classLines(p: Prepared, r: Resampled, pos: { x: Float64Array; y:
     }
     itemEnd.push(j);
   }
-  const spacingM = cls === CLS_STOP ? o.stopLineResampleM : o.resampleM;
+  const spacingM = (cls === CLS_STOP ? o.stopLineResampleM : o.resampleM) * spacingScale;
   const params: LineParams = {
     gateM,
     spacingM,
@@ -92,11 +92,11 @@ export interface Clustering {
 /**
  * All three clusterings. `pos` are the corrected resampled points (lines), `vx/vy` the
  * corrected raw vertices (points and polygons); `keep` (per observation, 1 = use) limits the
- * line observations clustered.
+ * line observations clustered; `spacingScale` says how much coarser than resampleM `r` is.
  */
-export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Float64Array, pos: { x: Float64Array; y: Float64Array }, o: MergeOptions, gateM: number, keep?: Uint8Array): Clustering {
+export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Float64Array, pos: { x: Float64Array; y: Float64Array }, o: MergeOptions, gateM: number, keep?: Uint8Array, spacingScale = 1): Clustering {
   const lines = LINE_CLASSES.map((cls) => {
-    const cl = classLines(p, r, pos, cls, o, gateM, keep);
+    const cl = classLines(p, r, pos, cls, o, gateM, keep, spacingScale);
     return { cl, clusters: cl.P.n ? clusterLines(cl.P, cl.params) : [] };
   });
   const points: Clustering['points'] = [];

@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '../store/index.ts';
-import { runTileJob, type TileJob, type TileJobResult } from './job.ts';
+import { ShardCache, openStore, runTileJob, type TileJob, type TileJobResult } from './job.ts';
 
 export interface MergeExecutor {
   /** Runs every job; results in job order. Rejects with the first failure once running jobs settle. */
@@ -38,8 +38,9 @@ export class InProcessExecutor implements MergeExecutor {
   }
 
   run(jobs: readonly TileJob[], onResult?: (r: TileJobResult) => void): Promise<TileJobResult[]> {
+    const cache = new ShardCache();
     return runPool(jobs, this.concurrency, async (job) => {
-      const r = await runTileJob(job, this.store && this.store.describe() === job.store ? this.store : undefined);
+      const r = await runTileJob(job, this.store && this.store.describe() === job.store ? this.store : openStore(job.store), cache);
       onResult?.(r);
       return r;
     });

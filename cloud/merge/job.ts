@@ -56,17 +56,33 @@ export async function readPreviousTile(store: ObjectStore, version: number | nul
   return buf ? parseTileCollection(buf, key).features : [];
 }
 
-export async function runTileJob(job: TileJob, store: ObjectStore = openStore(job.store)): Promise<TileJobResult> {
+/**
+ * Decoded shards by object key. Shards are immutable (their key names the version), so a worker
+ * that runs several neighbouring jobs decodes each shard once. Bounded by `maxShards`.
+ */
+export class ShardCache {
+  private readonly entries = new Map<string, WireObservation[] | null>();
+  constructor(private readonly maxShards = 32) {}
+
+  async get(store: ObjectStore, key: string): Promise<WireObservation[] | null> {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const buf = await store.get(key);
+    const obs = buf ? decodeShard(buf, key).observations : null;
+    if (this.entries.size >= this.maxShards) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, obs);
+    return obs;
+  }
+}
+
+export async function runTileJob(job: TileJob, store: ObjectStore = openStore(job.store), cache: ShardCache = new ShardCache(9)): Promise<TileJobResult> {
   const o = resolveMergeOptions(job.options);
   const t = parseTileKey(job.tile);
   const shards = new Map<string, WireObservation[]>();
-  await Promise.all(
-    neighbourhood(t).map(async (nb) => {
-      const key = shardKey(job.shardPrefix, tileKey(nb));
-      const buf = await store.get(key);
-      if (buf) shards.set(tileKey(nb), decodeShard(buf, key).observations);
-    }),
-  );
+  for (const nb of neighbourhood(t)) {
+    const obs = await cache.get(store, shardKey(job.shardPrefix, tileKey(nb)));
+    if (obs) shards.set(tileKey(nb), obs);
+  }
   const previous = await readPreviousTile(store, job.previousVersion, job.tile);
   const res = mergeTile({ tile: job.tile, version: job.version, observations: gatherForTile(t, shards, o.marginM), previous, options: job.options });
   const key = tileObjectKey(job.version, job.tile);

@@ -16,7 +16,8 @@ import type { ClassCounts, TileChanges } from './changes.ts';
 import { InProcessExecutor, type MergeExecutor } from './executor.ts';
 import type { TileJob, TileJobResult } from './job.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
-import { encodeShard, shardKey, tilesTouched } from './shards.ts';
+import { parseTileKey, tileKey } from '../../shared/tiles.ts';
+import { encodeShard, neighbourhood, shardKey, tilesTouched } from './shards.ts';
 
 export const LATEST_KEY = 'tiles/latest.json';
 
@@ -110,9 +111,15 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
     const pm = await store.get(`tiles/v${previousVersion}/manifest.json`);
     if (pm) for (const t of (JSON.parse(pm.toString('utf8')) as Manifest).tiles) jobTiles.add(t.tile);
   }
-  log.info('merge_sharded', { version, batches: batchKeys.length, skipped, observations: nObs, tiles: byTile.size, jobs: jobTiles.size });
+  log.info('merge_sharded', { version, batches: batchKeys.length, skipped, observations: nObs, tiles: byTile.size, jobs: jobTiles.size, ms: Math.round(performance.now() - started) });
 
-  const jobs: TileJob[] = [...jobTiles].sort().map((tile) => ({ tile, version, store: store.describe(), shardPrefix, previousVersion, options: opts.options ?? {} }));
+  // Largest jobs first (observations in the 3x3 neighbourhood), so the last ones to finish are
+  // short and the workers end together.
+  const cost = (tile: string): number => neighbourhood(parseTileKey(tile)).reduce((a, t) => a + (byTile.get(tileKey(t))?.length ?? 0), 0);
+  const jobs: TileJob[] = [...jobTiles]
+    .map((tile) => ({ tile, cost: cost(tile) }))
+    .sort((a, b) => b.cost - a.cost || (a.tile < b.tile ? -1 : 1))
+    .map(({ tile }) => ({ tile, version, store: store.describe(), shardPrefix, previousVersion, options: opts.options ?? {} }));
   const executor = opts.executor ?? new InProcessExecutor({ store, concurrency: 2 });
   const results = await executor.run(jobs, (r) => log.info('merge_tile', { tile: r.tile, features: r.features, ms: sumTimings(r) }));
   if (!opts.executor) await executor.close();
@@ -124,7 +131,7 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
     inputBatchCount: batchKeys.length,
     skippedBatchCount: skipped,
     inputObservationCount: nObs,
-    tiles: results.map((r) => ({ tile: r.tile, key: r.key, features: r.features, byClass: r.byClass })),
+    tiles: results.map((r) => ({ tile: r.tile, key: r.key, features: r.features, byClass: r.byClass })).sort((a, b) => (a.tile < b.tile ? -1 : 1)),
     changes: summarise(results),
     options,
     elapsedMs: Math.round(performance.now() - started),

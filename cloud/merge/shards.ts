@@ -112,7 +112,15 @@ export function gatherForTile(t: TileId, shards: ReadonlyMap<string, readonly Wi
     if (!list?.length) continue;
     const m = frameTransform(nb, t);
     const [a, b, c, d, e, f] = m as unknown as [number, number, number, number, number, number];
+    // The wanted box in the neighbour's frame (inverse map of its corners, 1 m slack), centimetres:
+    // observations entirely outside it are skipped before any vertex is converted.
+    const det = a * e - b * d;
+    const inv = (x: number, y: number): [number, number] => [(e * (x - c) - b * (y - f)) / det, (a * (y - f) - d * (x - c)) / det];
+    const corners = [inv(minX, minY), inv(maxX, minY), inv(minX, maxY), inv(maxX, maxY)];
+    const lo = [Math.min(...corners.map((q) => q[0])) * 100 - 100, Math.min(...corners.map((q) => q[1])) * 100 - 100];
+    const hi = [Math.max(...corners.map((q) => q[0])) * 100 + 100, Math.max(...corners.map((q) => q[1])) * 100 + 100];
     for (const o of list) {
+      if (!o.pointsCm.some(([xc, yc]) => xc >= lo[0]! && xc <= hi[0]! && yc >= lo[1]! && yc <= hi[1]!)) continue;
       const points: Array<[number, number]> = o.pointsCm.map(([xc, yc]) => {
         const x = xc / 100;
         const y = yc / 100;
