@@ -212,7 +212,7 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, o
         // Pieces share their boundary vertex so a style change leaves no gap.
         const from = v + a;
         const to = Math.min(v + b + 1, e);
-        if (to - from >= 2) pieces.push(piece(p, r, cl, k, from, to, lab[a]!));
+        if (to - from >= 2) pieces.push(piece(p, r, cl, k, from, to, lab[a]!, o));
         a = b;
       }
     }
@@ -221,8 +221,8 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, o
   return pieces;
 }
 
-function piece(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, from: number, to: number, label: number): Consensus {
-  const keep = simplifyIndices(k.x, k.y, from, to, 0.05);
+function piece(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, from: number, to: number, label: number, o: MergeOptions): Consensus {
+  const keep = simplifyIndices(k.x, k.y, from, to, o.simplifyM);
   const points: XY[] = keep.map((i) => [k.x[i]!, k.y[i]!]);
   const obs = new Set<number>();
   for (let j = 0; j < k.pts.length; j++) {

@@ -105,7 +105,7 @@ export interface MergeOptions {
 
 export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   marginM: 60, // m
-  outputMarginM: 25, // m
+  outputMarginM: 40, // m
   segmentGapS: 10, // s
   segmentMaxS: 15, // s
   maxPoseSigmaCm: 500, // cm

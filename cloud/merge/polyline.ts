@@ -134,9 +134,6 @@ export class Polyline {
     return true;
   }
 
-  lengthM(): number {
-    return polylineLength(this.x, this.y, 0, this.n);
-  }
 }
 
 export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number): number {
