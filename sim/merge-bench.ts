@@ -18,12 +18,13 @@ import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer } from '../edge/georef.ts';
 import { encodeBatch, type WireObservation } from '../shared/batch.ts';
 import type { XY } from '../shared/schema.ts';
+import { polylineLengthM } from '../shared/geometry.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { coverageOf } from './coverage.ts';
 import { evaluateMap, formatReportTable } from './eval/index.ts';
-import { planFleet } from './fleet.ts';
+import { planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
-import { loadPublishedMap } from './published-tiles.ts';
+import { latestVersion, loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive } from './simulate-drive.ts';
 
 const { values } = parseArgs({
@@ -42,6 +43,11 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     /** Re-merge and evaluate a store kept by an earlier --keep run (skips the simulation). */
     store: { type: 'string' },
+    /**
+     * Change detection: after v1, remove this many lane dividers from the world, drive the same
+     * fleet again 30 days later, merge v2 and score the change summary.
+     */
+    'change-remove': { type: 'string' },
   },
 });
 
@@ -58,34 +64,44 @@ let nObs = 0;
 let km = 0;
 let bytes = 0;
 let drives = plan.drives.length;
+const key = randomBytes(32);
+const seqOf = new Map<string, number>();
 if (values.store) {
   ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: XY[][]; nObs: number; km: number; bytes: number; drives: number });
   say(`store ${dir}: ${nObs} observations over ${km.toFixed(1)} km`);
 } else {
-  const key = randomBytes(32);
-  const seqOf = new Map<string, number>();
+  const r = await simulateInto(map, plan.drives, '');
+  ({ trajectories, nObs, km, bytes } = r);
+  say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${r.batches} batches`);
+  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes, drives }));
+}
+
+/** Simulates the drives on `m`, georeferences them like the edge daemon and stores the batches. */
+async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: XY[][]; nObs: number; km: number; bytes: number; batches: number }> {
+  const out = { trajectories: [] as XY[][], nObs: 0, km: 0, bytes: 0, batches: 0 };
   const spacing = Number(values['keyframe-spacing-m']);
-  for (const drive of plan.drives) {
-    const sim = simulateDrive(map, drive);
-    km += sim.lengthM / 1000;
+  for (const planned of list) {
+    const drive = { ...planned, driveId: planned.driveId + driveSuffix };
+    const sim = simulateDrive(m, drive);
+    out.km += sim.lengthM / 1000;
     const tr: XY[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
-    trajectories.push(tr);
+    out.trajectories.push(tr);
     const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
     const obs: WireObservation[] = [];
-    for (const m of sim.messages) obs.push(...geo.handle(m).observations);
-    nObs += obs.length;
+    for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
+    out.nObs += obs.length;
     for (let i = 0; i < obs.length; i += 2000) {
       const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
       seqOf.set(drive.vehicleId, seq);
       const chunk = obs.slice(i, i + 2000);
       const buf = encodeBatch({ vehicleId: drive.vehicleId, seq, createdUnixMs: chunk[chunk.length - 1]!.tUnixMs, queueDepth: 0, observations: chunk }, key);
-      bytes += buf.length;
+      out.bytes += buf.length;
+      out.batches++;
       await store.put(`batches/${drive.vehicleId}/${String(seq).padStart(10, '0')}.fmb`, buf);
     }
   }
-  say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${[...seqOf.values()].reduce((a, b) => a + b, 0)} batches`);
-  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes, drives }));
+  return out;
 }
 
 const workers = Number(values.workers);
@@ -112,5 +128,46 @@ const report = evaluateMap(coverage.covered, published.primitives, {
 });
 console.log(formatReportTable(report));
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ report, manifest: { ...manifest, changes: manifest.changes.totals }, mergeS, observations: nObs }, null, 2)}\n`);
+
+const nRemove = Number(values['change-remove'] ?? 0);
+if (nRemove > 0) {
+  // Remove dividers that v1 published (long enough to be seen), spread over the list.
+  const v1 = await loadPublishedMap(store, map.frame);
+  const seen = (g: (typeof map.primitives)[number]): boolean => v1.primitives.some((p) => p.cls === g.cls && p.points.some((q) => g.points.some((r) => Math.hypot(q[0] - r[0], q[1] - r[1]) < 1.5)));
+  const dividers = map.primitives.filter((g) => g.cls === 'lane_divider' && polylineLengthM(g.points) > 20 && seen(g));
+  const gone = new Set(Array.from({ length: Math.min(nRemove, dividers.length) }, (_, i) => dividers[Math.floor((i * dividers.length) / Math.min(nRemove, dividers.length))]!));
+  const map2 = { ...map, primitives: map.primitives.filter((g) => !gone.has(g)) };
+  const plan2 = planFleet(map2, { vehicles: Number(values.vehicles), drivesPerVehicle: Number(values.drives), driveLengthM: Number(values['drive-length-m']), seed: Number(values.seed) + 1000, startUnixMs: Date.UTC(2025, 3, 10, 6) });
+  const r2 = await simulateInto(map2, plan2.drives, '-later');
+  say(`change: removed ${gone.size} dividers; second fleet ${r2.nObs} observations over ${r2.km.toFixed(1)} km`);
+  const ex2: MergeExecutor = workers > 1 ? new WorkerThreadExecutor({ workers }) : new InProcessExecutor({ store, concurrency: 1 });
+  const t2 = performance.now();
+  const m2 = await runMerge(store, { executor: ex2, options: options as Partial<MergeOptions> });
+  await ex2.close();
+  say(`merge: v${m2.version} in ${((performance.now() - t2) / 1000).toFixed(1)} s; changes ${JSON.stringify(m2.changes.totals)}; dropped stale ${m2.tiles.reduce((a, t) => a + t.dropped.stale, 0)}, shadows ${m2.tiles.reduce((a, t) => a + t.dropped.shadows, 0)}`);
+  // Which removed features were removed truly (near a removed divider)?
+  const prevV = (await latestVersion(store))! - 1;
+  const prevFeatures = new Map<string, XY[]>();
+  for (const k of (await store.list(`tiles/v${prevV}/`)).filter((x) => x.endsWith('.geojson'))) {
+    for (const f of (JSON.parse((await store.get(k))!.toString('utf8')) as { features: Array<{ id: string; geometry: { type: string; coordinates: unknown } }> }).features) {
+      if (f.geometry.type !== 'LineString') continue;
+      prevFeatures.set(f.id, (f.geometry.coordinates as Array<[number, number]>).map(([lng, lat]) => map.frame.toLocal({ lng, lat })));
+    }
+  }
+  const goneList = [...gone];
+  const nearGone = (pts: XY[]): boolean => pts.some((q) => goneList.some((g) => g.points.some((r) => Math.hypot(q[0] - r[0], q[1] - r[1]) < 1.5)));
+  let trueRemovals = 0;
+  let falseRemovals = 0;
+  for (const tc of Object.values(m2.changes.tiles)) {
+    for (const id of tc.removedIds) {
+      const pts = prevFeatures.get(id);
+      if (pts && nearGone(pts)) trueRemovals++;
+      else falseRemovals++;
+    }
+  }
+  const detected = goneList.filter((g) => Object.values(m2.changes.tiles).some((tc) => tc.removedIds.some((id) => { const pts = prevFeatures.get(id); return pts !== undefined && pts.some((q) => g.points.some((r) => Math.hypot(q[0] - r[0], q[1] - r[1]) < 1.5)); }))).length;
+  say(`change detection: ${detected}/${gone.size} removed dividers reported; removed features ${trueRemovals} true, ${falseRemovals} false; added ${JSON.stringify(m2.changes.totals.added)}, moved ${JSON.stringify(m2.changes.totals.moved)}, low-confidence churn ${JSON.stringify(m2.changes.totals.lowConfidence)}`);
+}
+
 if (!values.keep && !values.store) rmSync(dir, { recursive: true, force: true });
 else say(`store kept at ${dir}`);

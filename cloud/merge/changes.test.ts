@@ -62,6 +62,14 @@ describe('diffTile', () => {
     expect(d.ids[4]).toMatch(/^34297-22504-[0-9a-f]{10}$/);
   });
 
+  it('counts weak features that come and go as low-confidence churn, not as changes', () => {
+    const weak = (f: MapFeature): MapFeature => ({ ...f, properties: { ...f.properties, score: 0.2 } });
+    const d = diffTile([line('a', A), weak(line('w', B))], [line('', A), weak(line('', [[-100, 40], [100, 40]]))], frame, TILE, 2, o);
+    expect(d.changes.removed).toEqual({});
+    expect(d.changes.added).toEqual({});
+    expect(d.changes.lowConfidence).toEqual({ added: { lane_divider: 1 }, removed: { lane_divider: 1 } });
+  });
+
   it('keeps one id when a line is split in two pieces, the other piece is new but not added', () => {
     const next = [line('', [[-100, 0], [0, 0]]), line('', [[0, 0], [100, 0]])];
     const d = diffTile([line('a', A)], next, frame, TILE, 2, o);

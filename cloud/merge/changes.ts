@@ -8,7 +8,8 @@
  * pairs are matched one-to-one, most alike first (mutual overlap, small distance): the new
  * feature inherits the id and the
  * firstSeen time, and counts as moved when its displacement, less the tile's common shift
- * (the gauge moves a little as drives are added), exceeds movedThresholdM.
+ * (the gauge moves a little as drives are added), exceeds movedThresholdM. Features scored below
+ * changeMinScore that appear or disappear are counted apart, as low-confidence churn.
  */
 import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
@@ -24,6 +25,8 @@ export interface TileChanges {
   removed: ClassCounts;
   moved: ClassCounts;
   unchanged: number;
+  /** Features scored below changeMinScore that appeared / disappeared (not in added / removed). */
+  lowConfidence: { added: ClassCounts; removed: ClassCounts };
   addedIds: string[];
   removedIds: string[];
   movedIds: string[];
@@ -200,7 +203,17 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
       });
     }
   }
-  const changes: TileChanges = { added: {}, removed: {}, moved: {}, unchanged: 0, addedIds: [], removedIds: [], movedIds: [], commonShiftM: [round3(shift[0]), round3(shift[1])] };
+  const changes: TileChanges = {
+    added: {},
+    removed: {},
+    moved: {},
+    unchanged: 0,
+    lowConfidence: { added: {}, removed: {} },
+    addedIds: [],
+    removedIds: [],
+    movedIds: [],
+    commonShiftM: [round3(shift[0]), round3(shift[1])],
+  };
   const bump = (c: ClassCounts, cls: PrimitiveClass): void => {
     c[cls] = (c[cls] ?? 0) + 1;
   };
@@ -221,13 +234,19 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   for (let j = 0; j < N.length; j++) {
     if (ids[j]) continue;
     ids[j] = freshId(tile, version, next[j]!, taken);
-    if (!nextHit[j]) {
+    if (nextHit[j]) continue;
+    if (next[j]!.properties.score < o.changeMinScore) bump(changes.lowConfidence.added, N[j]!.cls);
+    else {
       bump(changes.added, N[j]!.cls);
       changes.addedIds.push(ids[j]!);
     }
   }
   for (let i = 0; i < P.length; i++) {
     if (prevHit[i]) continue;
+    if (prev[i]!.properties.score < o.changeMinScore) {
+      bump(changes.lowConfidence.removed, P[i]!.cls);
+      continue;
+    }
     bump(changes.removed, P[i]!.cls);
     changes.removedIds.push(prev[i]!.properties.id);
   }

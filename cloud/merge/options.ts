@@ -101,6 +101,11 @@ export interface MergeOptions {
   matchGateM: number;
   /** A matched feature counts as moved when it shifted more than this (after the tile's common shift), metres. */
   movedThresholdM: number;
+  /**
+   * Features scored below this that appear or disappear are low-confidence churn (a ghost of two
+   * drives, a stretch first covered): counted apart from the added / removed changes.
+   */
+  changeMinScore: number;
 }
 
 export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
@@ -141,6 +146,7 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   staleAfterMissedDrives: 3, // drives
   matchGateM: 1.5, // m
   movedThresholdM: 0.5, // m
+  changeMinScore: 0.4, // score
 });
 
 /** Defaults overlaid with `o`; refuses unknown keys and non-finite or negative numbers. */

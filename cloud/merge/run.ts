@@ -29,9 +29,10 @@ export interface Manifest {
   /** Batches that could not be decoded (skipped, listed in the log). */
   skippedBatchCount: number;
   inputObservationCount: number;
-  tiles: Array<{ tile: string; key: string; features: number; byClass: ClassCounts }>;
+  /** Per tile: features by class, and consensus primitives dropped as stale / as shadows. */
+  tiles: Array<{ tile: string; key: string; features: number; byClass: ClassCounts; dropped: { stale: number; shadows: number } }>;
   changes: {
-    totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts };
+    totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts; lowConfidence: { added: ClassCounts; removed: ClassCounts } };
     tiles: Record<string, TileChanges>;
   };
   options: MergeOptions;
@@ -131,7 +132,7 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
     inputBatchCount: batchKeys.length,
     skippedBatchCount: skipped,
     inputObservationCount: nObs,
-    tiles: results.map((r) => ({ tile: r.tile, key: r.key, features: r.features, byClass: r.byClass })).sort((a, b) => (a.tile < b.tile ? -1 : 1)),
+    tiles: results.map((r) => ({ tile: r.tile, key: r.key, features: r.features, byClass: r.byClass, dropped: { stale: r.stats.stale, shadows: r.stats.shadows } })).sort((a, b) => (a.tile < b.tile ? -1 : 1)),
     changes: summarise(results),
     options,
     elapsedMs: Math.round(performance.now() - started),
@@ -150,13 +151,16 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
 }
 
 function summarise(results: readonly TileJobResult[]): Manifest['changes'] {
-  const totals = { added: {} as ClassCounts, removed: {} as ClassCounts, moved: {} as ClassCounts };
+  const totals: Manifest['changes']['totals'] = { added: {}, removed: {}, moved: {}, lowConfidence: { added: {}, removed: {} } };
   const tiles: Record<string, TileChanges> = {};
+  const add = (into: ClassCounts, from: ClassCounts): void => {
+    for (const [cls, n] of Object.entries(from)) into[cls as PrimitiveClass] = (into[cls as PrimitiveClass] ?? 0) + (n ?? 0);
+  };
   for (const r of results) {
     tiles[r.tile] = r.changes;
-    for (const k of ['added', 'removed', 'moved'] as const) {
-      for (const [cls, n] of Object.entries(r.changes[k])) totals[k][cls as PrimitiveClass] = (totals[k][cls as PrimitiveClass] ?? 0) + (n ?? 0);
-    }
+    for (const k of ['added', 'removed', 'moved'] as const) add(totals[k], r.changes[k]);
+    add(totals.lowConfidence.added, r.changes.lowConfidence.added);
+    add(totals.lowConfidence.removed, r.changes.lowConfidence.removed);
   }
   return { totals, tiles };
 }
