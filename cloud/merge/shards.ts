@@ -96,9 +96,12 @@ export function neighbourhood(t: TileId): TileId[] {
   return out;
 }
 
+/** Observations with a vertex further than this beyond the margin are dropped, metres. */
+const FAR_M = 250;
+
 /**
  * Observations of the shards (tile key -> observations of that tile) that reach within
- * `marginM` of tile `t`, converted into t's frame, metres.
+ * `marginM` of tile `t`, converted into t's frame, metres (none reaching FAR_M beyond it).
  */
 export function gatherForTile(t: TileId, shards: ReadonlyMap<string, readonly WireObservation[]>, marginM: number): TileObservation[] {
   const [x0, y0, x1, y1] = tileBoxM(t);
@@ -127,6 +130,9 @@ export function gatherForTile(t: TileId, shards: ReadonlyMap<string, readonly Wi
         return [a * x + b * y + c, d * x + e * y + f];
       });
       if (!points.some(([x, y]) => x >= minX && x <= maxX && y >= minY && y <= maxY)) continue;
+      // Perception sees tens of metres; a vertex far outside is an error, and would blow up the
+      // job's dense grids (sized by the data's extent).
+      if (points.some(([x, y]) => x < minX - FAR_M || x > maxX + FAR_M || y < minY - FAR_M || y > maxY + FAR_M)) continue;
       const ob: TileObservation = { driveId: o.driveId, tUnixMs: o.tUnixMs, cls: o.cls, score: o.score, poseSigmaCm: o.poseSigmaCm, points };
       if (o.style) ob.style = o.style;
       if (o.kind) ob.kind = o.kind;
