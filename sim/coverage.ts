@@ -1,20 +1,23 @@
 /**
  * Which parts of the ground truth a fleet could have seen: the evaluation scores a merged map
- * only against ground truth that at least `minDrives` different drives passed within sensor
- * range of (a map cannot contain what nobody drove past), and the statistical floor needs how
- * many drives covered each place.
+ * only against ground truth that at least `minDrives` different drives had in their sensor
+ * field (a map cannot contain what nobody saw), and the statistical floor needs how many drives
+ * covered each place.
  *
  * Method: every ground-truth primitive is sampled every `stepM`; a sample is covered by a drive
- * when the drive's true trajectory passes within `radiusM`. Runs of samples covered by at least
- * `minDrives` drives are kept as pieces (polylines are cut there; polygons and points are kept
- * whole when their centroid is covered).
+ * when it lies, at some pose of the drive's true trajectory, inside the body-frame field
+ * x in [-behindM, aheadM], |y| <= lateralM (what the edge uploads: the perception field cropped
+ * by the compactor). Runs of samples covered by at least `minDrives` drives are kept as pieces
+ * (polylines are cut there; polygons and points are kept whole when their centroid is covered).
  */
-import { centroid, cumulativeLengthsM, pointAtM } from '../shared/geometry.ts';
+import { centroid, cumulativeLengthsM, inverseTransformPoint, pointAtM } from '../shared/geometry.ts';
 import { CLASS_GEOMETRY, type Primitive, type XY } from '../shared/schema.ts';
 
 export interface CoverageOptions {
-  /** A place is seen by a drive whose trajectory passes within this, metres (sensor reach). */
-  radiusM: number;
+  /** The sensor field in the body frame (x forward, y left), metres. */
+  aheadM: number;
+  behindM: number;
+  lateralM: number;
   /** Ground truth counts when at least this many different drives saw it. */
   minDrives: number;
   /** Sampling step along ground-truth lines, metres. */
@@ -22,10 +25,19 @@ export interface CoverageOptions {
 }
 
 export const DEFAULT_COVERAGE_OPTIONS: CoverageOptions = {
-  radiusM: 15, // m: the oracle's lateral reach
+  aheadM: 32, // m: the edge keeps the band up to 2 + 30 m ahead (edge/compact.ts)
+  behindM: 0, // m
+  lateralM: 15, // m: the oracle's lateral reach
   minDrives: 2, // drives: the merge needs two independent drives to publish a primitive
   stepM: 2, // m
 };
+
+/** A true vehicle pose: position in the ground truth's frame and heading (rad, CCW from east). */
+export interface CoveragePose {
+  xM: number;
+  yM: number;
+  yawRad: number;
+}
 
 export interface Coverage {
   /** Ground truth restricted to covered places. */
@@ -36,32 +48,37 @@ export interface Coverage {
   totalLengthM: number;
 }
 
-/** `trajectories[i]` = drive i's true positions ([eastM, northM]) in the ground truth's frame. */
-export function coverageOf(gt: readonly Primitive[], trajectories: ReadonlyArray<ReadonlyArray<XY>>, options: Partial<CoverageOptions> = {}): Coverage {
+/** `drives[i]` = drive i's true poses (a few per second is enough). */
+export function coverageOf(gt: readonly Primitive[], drives: ReadonlyArray<ReadonlyArray<CoveragePose>>, options: Partial<CoverageOptions> = {}): Coverage {
   const o = { ...DEFAULT_COVERAGE_OPTIONS, ...options };
-  const cell = o.radiusM;
-  const grid = new Map<string, Set<number>>();
-  trajectories.forEach((traj, drive) => {
-    for (const p of traj) {
-      const k = `${Math.floor(p[0] / cell)},${Math.floor(p[1] / cell)}`;
-      let s = grid.get(k);
-      if (!s) grid.set(k, (s = new Set()));
-      s.add(drive);
-    }
+  const reach = Math.hypot(Math.max(o.aheadM, o.behindM), o.lateralM);
+  const cell = reach;
+  // poses by grid cell: [drive, pose index]
+  const grid = new Map<string, Array<[number, number]>>();
+  drives.forEach((poses, d) => {
+    poses.forEach((p, i) => {
+      const k = `${Math.floor(p.xM / cell)},${Math.floor(p.yM / cell)}`;
+      let a = grid.get(k);
+      if (!a) grid.set(k, (a = []));
+      a.push([d, i]);
+    });
   });
-  // Coarse cells first, then the exact distance test against the drives found there.
-  const pointsByDrive = trajectories;
-  const r2 = o.radiusM * o.radiusM;
+  const seen = new Set<number>();
   const drivesNear = (p: XY): number => {
+    seen.clear();
     const cx = Math.floor(p[0] / cell);
     const cy = Math.floor(p[1] / cell);
-    const candidates = new Set<number>();
-    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) for (const d of grid.get(`${cx + dx},${cy + dy}`) ?? []) candidates.add(d);
-    let n = 0;
-    for (const d of candidates) {
-      if (nearAny(p, pointsByDrive[d]!, r2, cell)) n++;
+    for (let dx = -1; dx <= 1; dx++) {
+      for (let dy = -1; dy <= 1; dy++) {
+        for (const [d, i] of grid.get(`${cx + dx},${cy + dy}`) ?? []) {
+          if (seen.has(d)) continue;
+          const pose = drives[d]![i]!;
+          const [bx, by] = inverseTransformPoint(p, pose.xM, pose.yM, pose.yawRad);
+          if (bx >= -o.behindM && bx <= o.aheadM && Math.abs(by) <= o.lateralM) seen.add(d);
+        }
+      }
     }
-    return n;
+    return seen.size;
   };
   const covered: Primitive[] = [];
   const drivesPerPlace: number[] = [];
@@ -99,34 +116,4 @@ export function coverageOf(gt: readonly Primitive[], trajectories: ReadonlyArray
     flush();
   }
   return { covered, drivesPerPlace, coveredLengthM, totalLengthM };
-}
-
-// Trajectories are dense (10 Hz); a per-call linear scan of one drive's cell neighbourhood would
-// need a per-drive index, so cache one lazily.
-const driveIndexCache = new WeakMap<ReadonlyArray<XY>, Map<string, XY[]>>();
-
-function nearAny(p: XY, traj: ReadonlyArray<XY>, r2: number, cell: number): boolean {
-  let idx = driveIndexCache.get(traj);
-  if (!idx) {
-    idx = new Map();
-    for (const q of traj) {
-      const k = `${Math.floor(q[0] / cell)},${Math.floor(q[1] / cell)}`;
-      let a = idx.get(k);
-      if (!a) idx.set(k, (a = []));
-      a.push(q);
-    }
-    driveIndexCache.set(traj, idx);
-  }
-  const cx = Math.floor(p[0] / cell);
-  const cy = Math.floor(p[1] / cell);
-  for (let dx = -1; dx <= 1; dx++) {
-    for (let dy = -1; dy <= 1; dy++) {
-      for (const q of idx.get(`${cx + dx},${cy + dy}`) ?? []) {
-        const ex = q[0] - p[0];
-        const ey = q[1] - p[1];
-        if (ex * ex + ey * ey <= r2) return true;
-      }
-    }
-  }
-  return false;
 }

@@ -18,8 +18,7 @@ import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../cloud/store/index.ts';
-import type { XY } from '../shared/schema.ts';
-import { coverageOf } from './coverage.ts';
+import { coverageOf, type CoveragePose } from './coverage.ts';
 import { evaluateMap, formatReportTable } from './eval/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { planFleet, type PlannedDrive } from './fleet.ts';
@@ -121,7 +120,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
   // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
   // parallel up to the concurrency limit.
-  const trajectories: XY[][] = [];
+  const trajectories: CoveragePose[][] = [];
   let kmDriven = 0;
   let drivesDone = 0;
   let messagesPushed = 0;
@@ -130,8 +129,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
     for (let v = queue.shift(); v; v = queue.shift()) {
       for (const drive of v.drives) {
         const sim = simulateDrive(map, drive);
-        const tr: XY[] = [];
-        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
+        const tr: CoveragePose[] = [];
+        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         trajectories.push(tr);
         kmDriven += sim.lengthM / 1000;
         messagesPushed += await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint });

@@ -20,7 +20,7 @@ import { encodeBatch, type WireObservation } from '../shared/batch.ts';
 import type { XY } from '../shared/schema.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { coverageOf } from './coverage.ts';
+import { coverageOf, type CoveragePose } from './coverage.ts';
 import { evaluateMap, formatReportTable } from './eval/index.ts';
 import { planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
@@ -59,7 +59,7 @@ say(`fleet: ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1
 
 const dir = values.store ?? mkdtempSync(path.join(tmpdir(), 'fm-bench-'));
 const store = new LocalDirStore(dir);
-let trajectories: XY[][] = [];
+let trajectories: CoveragePose[][] = [];
 let nObs = 0;
 let km = 0;
 let bytes = 0;
@@ -67,7 +67,7 @@ let drives = plan.drives.length;
 const key = randomBytes(32);
 const seqOf = new Map<string, number>();
 if (values.store) {
-  ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: XY[][]; nObs: number; km: number; bytes: number; drives: number });
+  ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: CoveragePose[][]; nObs: number; km: number; bytes: number; drives: number });
   say(`store ${dir}: ${nObs} observations over ${km.toFixed(1)} km`);
 } else {
   const r = await simulateInto(map, plan.drives, '');
@@ -77,15 +77,15 @@ if (values.store) {
 }
 
 /** Simulates the drives on `m`, georeferences them like the edge daemon and stores the batches. */
-async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: XY[][]; nObs: number; km: number; bytes: number; batches: number }> {
-  const out = { trajectories: [] as XY[][], nObs: 0, km: 0, bytes: 0, batches: 0 };
+async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: CoveragePose[][]; nObs: number; km: number; bytes: number; batches: number }> {
+  const out = { trajectories: [] as CoveragePose[][], nObs: 0, km: 0, bytes: 0, batches: 0 };
   const spacing = Number(values['keyframe-spacing-m']);
   for (const planned of list) {
     const drive = { ...planned, driveId: planned.driveId + driveSuffix };
     const sim = simulateDrive(m, drive);
     out.km += sim.lengthM / 1000;
-    const tr: XY[] = [];
-    for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push([sim.truth.xM[i]!, sim.truth.yM[i]!]);
+    const tr: CoveragePose[] = [];
+    for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
     out.trajectories.push(tr);
     const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
     const obs: WireObservation[] = [];

@@ -23,6 +23,7 @@ import { averagePrecision, greedyMatch, lineCandidates, pointCandidates, type Ca
 import { consensusFloor, type FloorInput } from './floor.ts';
 import { SegmentGrid } from './grid_index.ts';
 import { buildLineInstances, buildPointInstances, lineOf, type Instance } from './instances.ts';
+import { stitchPolylines } from './stitch.ts';
 import { lengthWithinM, perpendicularDistancesM, pointsWithin, quantile } from './metrics.ts';
 
 export interface EvaluateOptions {
@@ -44,6 +45,8 @@ export interface EvaluateOptions {
   fpRadiusM?: number;
   /** Step for the length figures (recall, false-positive length), metres. */
   coverageStepM?: number;
+  /** Line pieces (same class) whose ends meet within this are joined before cutting, metres; 0 = off. */
+  stitchToleranceM?: number;
   /** Alignment for the relative figures; `patchM` must be a multiple of the AP patch. */
   align?: Partial<Omit<AlignOptions, 'originM'>>;
   /** Compute the relative figures (default true). */
@@ -67,6 +70,7 @@ export interface EvalSettings {
   pointRadiusM: number;
   fpRadiusM: number;
   coverageStepM: number;
+  stitchToleranceM: number;
   align: AlignOptions;
 }
 
@@ -87,6 +91,7 @@ export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
   pointRadiusM: 1.0, // m
   fpRadiusM: 1.0, // m
   coverageStepM: 0.25, // m
+  stitchToleranceM: 0.3, // m: tile-border pieces of a published line end a few cm apart
   align: DEFAULT_ALIGN_OPTIONS,
 };
 
@@ -214,6 +219,7 @@ export function evaluateMap(gt: readonly Primitive[], pred: readonly ScoredPrimi
 }
 
 const DEFINITIONS: Record<string, string> = {
+  stitching: 'line pieces of a class whose ends meet (within stitchToleranceM, exactly two ends) are joined first, on both sides',
   instances: 'GT and predictions cut on a square patch grid; matching within a patch (points: map-wide)',
   chamfer: 'symmetric mean distance of each instance\'s resampled points to the other instance\'s polyline',
   matching: 'predictions by descending score take the nearest unmatched GT of the class; TP if Chamfer <= threshold',
@@ -267,6 +273,11 @@ function scoreClass(
 ): { report: ClassReport; lateralCm: number[] } {
   const geometry = CLASS_GEOMETRY[cls];
   const isPoint = geometry === 'point';
+  if (geometry === 'polyline' && s.stitchToleranceM > 0) {
+    // How a line is split (Lanelet2 ways, tile borders) says nothing about the world (stitch.ts).
+    gt = stitchPolylines(gt, s.stitchToleranceM).map((l) => ({ cls, points: l.points }));
+    pred = stitchPolylines(pred, s.stitchToleranceM).map((l) => ({ cls, points: l.points, score: l.score }));
+  }
   const scores = pred.map((p) => p.score);
   const maxThr = s.thresholdsM[s.thresholdsM.length - 1]!;
   const instOpts = { patchM: s.patchM, originM: s.patchOriginM, resampleCount: s.resampleCount, minPieceM: s.minPieceM };
@@ -384,6 +395,7 @@ function resolveSettings(o: EvaluateOptions): EvalSettings {
     pointRadiusM: positive(o.pointRadiusM ?? d.pointRadiusM, 'pointRadiusM'),
     fpRadiusM: positive(o.fpRadiusM ?? d.fpRadiusM, 'fpRadiusM'),
     coverageStepM: positive(o.coverageStepM ?? d.coverageStepM, 'coverageStepM'),
+    stitchToleranceM: nonNegative(o.stitchToleranceM ?? d.stitchToleranceM, 'stitchToleranceM'),
     align,
   };
 }
