@@ -42,7 +42,8 @@ describe('fleetmap demo', () => {
     // figures a broken chain would fail: something real was mapped where the fleet drove
     expect(report.kmDriven).toBeGreaterThan(5);
     expect(report.mAP['1.0']).toBeGreaterThan(0.3);
-    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.5);
+    // (a small fleet sees much of the ground truth with only two drives, each of which may miss it)
+    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.3);
     expect(report.relative.lateralErrorCm.p50).toBeLessThan(20);
     // AP is monotone in the threshold
     expect(report.mAP['0.2']).toBeLessThanOrEqual(report.mAP['0.5'] + 1e-9);
@@ -67,8 +68,8 @@ describe('fleetmap demo', () => {
     expect(report.settingsDemo.map).toBe('ring-road.osm');
     expect(report.drives).toBe(3);
     // the ring's dividers and curbs were mapped where the fleet drove
-    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.5);
-    expect(report.classes.road_boundary.recall).toBeGreaterThan(0.5);
-    expect(report.mAP['1.0']).toBeGreaterThan(0.3);
+    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.7);
+    expect(report.classes.road_boundary.recall).toBeGreaterThan(0.7);
+    expect(report.mAP['1.0']).toBeGreaterThan(0.5);
   });
 });
