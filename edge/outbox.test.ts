@@ -19,7 +19,7 @@ describe('Outbox', () => {
     const b1 = form(o)!;
     expect(b1).toMatchObject({ seq: 1, observations: 3, queueDepth: 2 });
     const b2 = form(o)!;
-    expect(b2).toMatchObject({ seq: 2, observations: 2, queueDepth: 3 }); // 0 pending + 3 in batch 1
+    expect(b2).toMatchObject({ seq: 2, observations: 2, queueDepth: 0 }); // nothing behind batch 2
     expect(form(o)).toBeUndefined();
     const head = o.head()!;
     expect(head.seq).toBe(1);

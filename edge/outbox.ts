@@ -191,8 +191,9 @@ export class Outbox {
       }
       const seq = (this.st.nextSeq.get() as { value: number }).value;
       const pendingLeft = (this.st.countPending.get() as { n: number }).n - taken.length;
-      const inBatches = (this.st.batchTotals.get() as { o: number }).o;
-      const queueDepth = pendingLeft + inBatches;
+      // The backlog behind this batch (shared/batch.ts): earlier batches still awaiting their ack
+      // are reported by their own queueDepth, so the last batch of a drained vehicle says 0.
+      const queueDepth = pendingLeft;
       const createdUnixMs = Math.round(o.nowUnixMs);
       const envelope = o.encode({ seq, createdUnixMs, queueDepth, observations: taken });
       this.st.insertBatch.run(seq, createdUnixMs, taken.length, envelope);
