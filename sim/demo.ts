@@ -133,7 +133,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         trajectories.push(tr);
         kmDriven += sim.lengthM / 1000;
-        messagesPushed += await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint });
+        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint });
+        messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
         drivesDone++;
         say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${sim.counts.perception} perception frames, uploaded`);
       }
