@@ -140,14 +140,28 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
   if (!(await store.putIfAbsent(`tiles/v${version}/manifest.json`, Buffer.from(JSON.stringify(manifest, null, 1))))) {
     throw new Error(`tiles/v${version}/manifest.json already exists: versions are immutable`);
   }
-  // Publish last, and never move latest backwards (a slower concurrent merge of a lower version).
-  const cur = await readLatest(store);
-  if (!cur || cur.version < version) {
-    const latest: Latest = { version, manifest: `tiles/v${version}/manifest.json`, createdUnixMs: manifest.createdUnixMs };
-    await store.put(LATEST_KEY, Buffer.from(JSON.stringify(latest)));
-  }
+  await publishLatest(store, version);
   log.info('merge_published', { version, tiles: results.length, features: results.reduce((a, r) => a + r.features, 0), elapsedMs: manifest.elapsedMs });
   return manifest;
+}
+
+/**
+ * Point tiles/latest.json at the highest published version, last. The store has no
+ * compare-and-swap, so two concurrent merges may both write it; each writer therefore re-reads
+ * after writing and writes again while a higher manifest exists than latest names. Manifests are
+ * written before latest, so whichever writer writes last sees the highest one: latest never
+ * stays on a lower version.
+ */
+async function publishLatest(store: ObjectStore, version: number): Promise<void> {
+  for (;;) {
+    let top = version;
+    while (await store.exists(`tiles/v${top + 1}/manifest.json`)) top++;
+    const cur = await readLatest(store);
+    if (cur && cur.version >= top) return;
+    const m = JSON.parse((await store.get(`tiles/v${top}/manifest.json`))!.toString('utf8')) as Manifest;
+    const latest: Latest = { version: top, manifest: `tiles/v${top}/manifest.json`, createdUnixMs: m.createdUnixMs };
+    await store.put(LATEST_KEY, Buffer.from(JSON.stringify(latest)));
+  }
 }
 
 function summarise(results: readonly TileJobResult[]): Manifest['changes'] {
