@@ -267,6 +267,17 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
   return good + bad <= 2 && continues(L, P, s, e, prm);
 }
 
+/** An end of L (the last vertex when `atEnd`, else the first) and the unit tangent pointing out of L there. */
+function endOf(L: Polyline, atEnd: boolean): { ex: number; ey: number; ox: number; oy: number } {
+  const n = L.n;
+  const ex = atEnd ? L.x[n - 1]! : L.x[0]!;
+  const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
+  const ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
+  const oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
+  const ol = Math.hypot(ox, oy) || 1;
+  return { ex, ey, ox: ox / ol, oy: oy / ol };
+}
+
 /**
  * Does the item continue L past one of its ends? The edge sends consecutive crops of the road
  * that abut end to start (each place once per drive), so a piece that merely continues a line
@@ -275,15 +286,8 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
  */
 function continues(L: Polyline, P: LinePoints, s: number, e: number, prm: LineParams): boolean {
   if (e - s < 2) return false;
-  const n = L.n;
   for (const atEnd of [false, true]) {
-    const ex = atEnd ? L.x[n - 1]! : L.x[0]!;
-    const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
-    let ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
-    let oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
-    const ol = Math.hypot(ox, oy) || 1;
-    ox /= ol;
-    oy /= ol;
+    const { ex, ey, ox, oy } = endOf(L, atEnd);
     for (const [near, next, far] of [
       [s, s + 1, e - 1],
       [e - 1, e - 2, s],
@@ -324,14 +328,7 @@ function extendEnds(
 ): { line: Polyline; head: number; tail: number } | undefined {
   const runs: Array<{ xs: number[]; ys: number[] } | undefined> = [];
   for (const atEnd of [false, true]) {
-    const n = L.n;
-    const ex = atEnd ? L.x[n - 1]! : L.x[0]!;
-    const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
-    let ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
-    let oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
-    const ol = Math.hypot(ox, oy) || 1;
-    ox /= ol;
-    oy /= ol;
+    const { ex, ey, ox, oy } = endOf(L, atEnd);
     // Nearest point to the end of each member item near it.
     const nearest = new Map<number, [number, number]>();
     grid.forEachWithin(ex, ey, prm.gateM, (i, d2) => {

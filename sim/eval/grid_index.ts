@@ -82,6 +82,26 @@ export class SegmentGrid {
     this.segmentCount = s;
   }
 
+  /** Parameter in [0, 1] of the foot point found by the last segDist2 call. */
+  private footT = 0;
+
+  /** Squared distance from (x, y) to segment s; leaves the foot's parameter in `footT`. */
+  private segDist2(s: number, x: number, y: number): number {
+    const ax = this.ax[s]!;
+    const ay = this.ay[s]!;
+    const vx = this.bx[s]! - ax;
+    const vy = this.by[s]! - ay;
+    const wx = x - ax;
+    const wy = y - ay;
+    const len2 = vx * vx + vy * vy;
+    let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    this.footT = t;
+    const dx = wx - vx * t;
+    const dy = wy - vy * t;
+    return dx * dx + dy * dy;
+  }
+
   /** The nearest segment within `radiusM` of (x, y), or null. */
   nearest(x: number, y: number, radiusM: number): NearestHit | null {
     let best = radiusM * radiusM;
@@ -97,22 +117,11 @@ export class SegmentGrid {
         const list = this.cells.get(cellKey(ix, iy));
         if (list === undefined) continue;
         for (const s of list) {
-          const ax = this.ax[s]!;
-          const ay = this.ay[s]!;
-          const vx = this.bx[s]! - ax;
-          const vy = this.by[s]! - ay;
-          const wx = x - ax;
-          const wy = y - ay;
-          const len2 = vx * vx + vy * vy;
-          let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
-          t = t < 0 ? 0 : t > 1 ? 1 : t;
-          const dx = wx - vx * t;
-          const dy = wy - vy * t;
-          const d2 = dx * dx + dy * dy;
+          const d2 = this.segDist2(s, x, y);
           if (d2 <= best) {
             best = d2;
             bestSeg = s;
-            bestT = t;
+            bestT = this.footT;
           }
         }
       }
@@ -152,18 +161,7 @@ export class SegmentGrid {
         const list = this.cells.get(cellKey(ix, iy));
         if (list === undefined) continue;
         for (const s of list) {
-          const ax = this.ax[s]!;
-          const ay = this.ay[s]!;
-          const vx = this.bx[s]! - ax;
-          const vy = this.by[s]! - ay;
-          const wx = x - ax;
-          const wy = y - ay;
-          const len2 = vx * vx + vy * vy;
-          let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
-          t = t < 0 ? 0 : t > 1 ? 1 : t;
-          const dx = wx - vx * t;
-          const dy = wy - vy * t;
-          if (dx * dx + dy * dy <= r2) return true;
+          if (this.segDist2(s, x, y) <= r2) return true;
         }
       }
     }
