@@ -89,6 +89,9 @@ export class Georeferencer {
         return this.onDrive(m.payload);
       case 'perception':
         return this.onFrame(m.payload);
+      case 'camera':
+        // Camera frames go to the on-vehicle perception (edge/perception/), not here.
+        return { observations: [] };
     }
   }
 

@@ -13,6 +13,7 @@ import {
   MAX_VERTICES_PER_OBSERVATION,
   isPrimitiveClass,
   isTopicName,
+  decodeCameraFrame,
   type TopicName,
   type TopicPayloads,
 } from '../shared/index.ts';
@@ -33,6 +34,12 @@ export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult
   if (frames.length !== 2) return fail('bad_frames', `expected 2 frames [topic, payload], got ${frames.length}`);
   const topic = Buffer.from(frames[0]!).toString('utf8');
   if (!isTopicName(topic)) return fail('unknown_topic', `unknown topic ${JSON.stringify(topic.slice(0, 64))}`);
+  if (topic === 'camera') {
+    // Raw pixels behind a fixed header: never through msgpack (shared/camera-frame.ts).
+    const f = decodeCameraFrame(frames[1]!);
+    if (typeof f === 'string') return fail('bad_payload', f);
+    return { ok: true, topic, payload: f };
+  }
   let raw: unknown;
   try {
     raw = unpack(Buffer.from(frames[1]!));
@@ -63,7 +70,7 @@ const VALIDATORS: Record<TopicName, Validator> = {
   },
   vehicle: (v) => {
     if (!isObject(v)) return 'payload must be a map';
-    return monoTime(v.tMonoNs) ?? range(v, 'speedMps', -100, 100) ?? range(v, 'yawRateRps', -10, 10);
+    return monoTime(v.tMonoNs) ?? range(v, 'speedMps', -100, 100) ?? range(v, 'yawRateRps', -10, 10) ?? (v.pitchRateRps === undefined ? undefined : range(v, 'pitchRateRps', -10, 10));
   },
   drive: (v) => {
     if (!isObject(v)) return 'payload must be a map';
@@ -73,6 +80,7 @@ const VALIDATORS: Record<TopicName, Validator> = {
     }
     return monoTime(v.tMonoNs);
   },
+  camera: () => 'camera frames are decoded without msgpack', // handled above, never reached
   perception: (v) => {
     if (!isObject(v)) return 'payload must be a map';
     const t = monoTime(v.tMonoNs);

@@ -6,3 +6,5 @@ export * from './tiles.ts';
 export * from './topics.ts';
 export * from './envelope.ts';
 export * from './batch.ts';
+export * from './camera.ts';
+export * from './camera-frame.ts';

@@ -3,13 +3,15 @@
  * cereal/services.py: each topic's nominal rate and payload type. Sockets, tests and fixtures
  * derive from this table.
  *
- * Framing on ZeroMQ: a two-part message [topic (utf8), payload (msgpack)]. The edge daemon's
+ * Framing on ZeroMQ: a two-part message [topic (utf8), payload (msgpack)], except `camera`, whose
+ * payload is raw bytes (shared/camera-frame.ts). The edge daemon's
  * intake is a PULL socket: sensor gateways PUSH, so a slow daemon applies backpressure instead
  * of silently dropping frames (which a PUB/SUB bus would do at its high-water mark).
  *
  * Frames: the vehicle body frame is x forward, y left (metres), origin at the rear axle
  * centre on the ground. Angles are radians, counter-clockwise from east (yaw) in the world.
  */
+import type { CameraFrame } from './camera-frame.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from './schema.ts';
 
 export interface GnssFix {
@@ -33,6 +35,11 @@ export interface VehicleSignals {
   speedMps: number;
   /** Yaw rate from the IMU, radians per second, counter-clockwise positive. */
   yawRateRps: number;
+  /**
+   * Pitch rate from the IMU, radians per second, positive = nose going down (ISO 8855:
+   * right-handed about the body y axis, which points left). Optional: older gateways omit it.
+   */
+  pitchRateRps?: number;
 }
 
 /** One observed primitive in the vehicle body frame (x forward, y left, metres). */
@@ -77,6 +84,10 @@ export const TOPICS = {
     description: 'map-primitive observations in the body frame (PerceptionFrame); produced by a perception stage',
   },
   drive: { rateHz: 0, description: 'drive start/end markers (DriveMarker)' },
+  camera: {
+    rateHz: 10,
+    description: 'front camera frames: raw pixels behind a 24-byte header (shared/camera-frame.ts), not msgpack',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;
@@ -86,6 +97,7 @@ export interface TopicPayloads {
   vehicle: VehicleSignals;
   perception: PerceptionFrame;
   drive: DriveMarker;
+  camera: CameraFrame;
 }
 
 export function isTopicName(v: string): v is TopicName {

@@ -117,7 +117,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   const monoNs = (tS: number): number => startNs + Math.round(tS * 1e9);
   const unixMs = (tS: number): number => drive.startUnixMs + Math.round(tS * 1000);
   const messages: SimMessage[] = [];
-  const counts: Record<TopicName, number> = { drive: 0, vehicle: 0, gnss: 0, perception: 0 };
+  const counts: Record<TopicName, number> = { drive: 0, vehicle: 0, gnss: 0, perception: 0, camera: 0 };
   const push = (m: SimMessage): void => {
     messages.push(m);
     counts[m.topic]++;
