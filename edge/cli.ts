@@ -26,7 +26,7 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --ingest-curve-public-key Z85  encrypt the uplink with CURVE, pinning the ingest's public key
                            (logged by the ingest as curvePublicKey)
   --outbox FILE            outbox SQLite file (created if missing)
-  --hw-profile NAME|FILE   hardware profile (default: detected; x86_64 -> x86_64-dev)
+  --hw-profile NAME|FILE   hardware profile (default: detected; x86_64 -> x86-64)
   --batch-max-observations N   override the profile's batch size
   --batch-max-bytes N          override the profile's batch byte budget
   --idle-flush-s S             flush the outbox after S seconds without intake messages

@@ -11,7 +11,7 @@
  *   "ingest": "tcp://127.0.0.1:5700",  // DEALER, connects here
  *   "ingestCurvePublicKey": "<40 z85>", // optional: CURVE-encrypt the uplink, pinning the ingest's key
  *   "outbox": "/var/lib/fleetmap/outbox.sqlite",
- *   "hwProfile": "x86_64-dev",         // name in hw-profiles/ or a .json path; default: detection
+ *   "hwProfile": "x86-64",         // name in hw-profiles/ or a .json path; default: detection
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
  *   "idleFlushS": 2,                   // override the profile's intake idle flush
  *   "keyframeSpacingM": 12,           // compaction: one perception keyframe per 12 m travelled (0 = upload every frame)

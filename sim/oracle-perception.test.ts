@@ -79,7 +79,7 @@ describe('OraclePerception (test double)', () => {
     expect(falsePos / frames).toBeLessThan(0.6);
   });
 
-  it('on the real map: observations lie on ground truth, and frames are fast', () => {
+  it('on the real map: observations lie on ground truth (speed: sim/bench/oracle-perception.bench.ts)', () => {
     const map = loadLanelet2File(KARLSRUHE_OSM_PATH);
     const oracle = new OraclePerception(map.primitives, { falsePositivesPerFrame: 0 });
     const route = planRoute(buildLaneletGraph(map), new Rng(8), { targetLengthM: 1000 });
@@ -88,7 +88,6 @@ describe('OraclePerception (test double)', () => {
     const errors: number[] = [];
     let frames = 0;
     let observations = 0;
-    const t0 = performance.now();
     for (let t = 0; t < profile.durationS; t += 0.5) {
       const pose = profile.poseAt(t);
       const f = oracle.observe(pose, rng);
@@ -100,11 +99,9 @@ describe('OraclePerception (test double)', () => {
         for (const p of o.pointsBody) errors.push(pointPolylineDistM(transformPoint(p, pose.xM, pose.yM, pose.yawRad), truth.points));
       });
     }
-    const fps = frames / ((performance.now() - t0) / 1000);
     errors.sort((a, b) => a - b);
     expect(observations / frames).toBeGreaterThan(5);
     expect(errors[Math.floor(errors.length * 0.5)]!).toBeLessThan(0.12);
     expect(errors[Math.floor(errors.length * 0.99)]!).toBeLessThan(0.5);
-    expect(fps).toBeGreaterThan(300); // ~5000/s on one core; loose so a busy CI machine passes
   });
 });

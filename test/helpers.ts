@@ -124,11 +124,12 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8): string 
   writeFileSync(
     file,
     JSON.stringify({
-      schemaVersion: 1,
+      schemaVersion: 2,
       name: 'it-test',
       description: 'integration tests: small batches, short timeouts',
       detect: { arch: ['none'] },
-      inference: { executionProviders: ['cpu'], intraOpThreads: 1, interOpThreads: 1 },
+      inference: { executionProviders: [{ name: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, modelVariant: 'fleetmap-seg', inputWidthPx: 256, inputHeightPx: 128 },
+      perception: { maxHz: 10, skipPolicy: 'latest', maxQueuedFrames: 1 },
       intake: { idleFlushS: 0.3 },
       outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5 },
       uplink: { maxKbps: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },
