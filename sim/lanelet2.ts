@@ -27,6 +27,8 @@ export interface GroundTruthPrimitive extends Primitive {
   sourceType: string;
   /** OSM `subtype` tag of the source way ("" when absent). */
   sourceSubtype: string;
+  /** Paint colour from the OSM `color` tag (e.g. "white", "yellow"); absent = white. */
+  color?: string;
 }
 
 export interface LaneletBound {
@@ -178,6 +180,7 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
       const p: GroundTruthPrimitive = { ...src, cls: mapping.cls, points: pts };
       if (mapping.style) p.style = mapping.style;
       if (mapping.kind) p.kind = mapping.kind;
+      if (way.tags.color) p.color = way.tags.color;
       primitives.push(p);
       add(totals, classKey(p), polylineLengthM(pts));
     }

@@ -17,6 +17,33 @@ import type { Lanelet2Map } from './lanelet2.ts';
 import { sortMessages, type SimMessage } from './messages.ts';
 import { OraclePerception, type OraclePerceptionOptions } from './oracle-perception.ts';
 import { deriveSeed, Rng } from './rng.ts';
+import type { CameraCalibration } from '../shared/camera.ts';
+import { vehicleCalibration } from './camera/calibration.ts';
+import { CLEAR_CONDITIONS, type CameraConditions } from './camera/conditions.ts';
+import { PitchTrack, type PitchModelOptions } from './camera/pitch.ts';
+import { renderFrame } from './camera/render.ts';
+
+export interface SimulatedCameraOptions {
+  /** Emit rendered `camera` frames instead of oracle `perception` frames. */
+  enabled: boolean;
+  /** Camera frame rate, hertz. */
+  hz: number;
+  /** Imaging conditions of the drive (worldSeed defaults to the drive seed). */
+  conditions: Partial<CameraConditions>;
+  /** Seed of the per-vehicle mounting variation (same vehicle, same calibration). */
+  calibrationSeed: number;
+  /** A fixed calibration instead of the per-vehicle one. */
+  calibration?: CameraCalibration;
+  pitch: Partial<PitchModelOptions>;
+}
+
+export const DEFAULT_SIMULATED_CAMERA_OPTIONS: SimulatedCameraOptions = {
+  enabled: false,
+  hz: 10, // Hz
+  conditions: {},
+  calibrationSeed: 1,
+  pitch: {},
+};
 
 export interface VehicleSignalOptions {
   /** Wheel-speed scale error per drive, 1-sigma (fraction). */
@@ -47,6 +74,8 @@ export interface SimulateDriveOptions {
   gnss: Partial<GnssErrorOptions>;
   perception: Partial<OraclePerceptionOptions>;
   vehicleSignals: Partial<VehicleSignalOptions>;
+  /** Rendered front-camera frames (off by default: oracle perception frames). */
+  camera: Partial<SimulatedCameraOptions>;
 }
 
 export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
@@ -58,6 +87,7 @@ export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
   gnss: {},
   perception: {},
   vehicleSignals: {},
+  camera: {},
 };
 
 /** The ground-truth trajectory with the vehicle clock beside the drive-relative seconds. */
@@ -83,6 +113,8 @@ export interface SimulatedDrive {
   durationS: number;
   /** Messages per topic. */
   counts: Record<TopicName, number>;
+  /** The front camera's calibration of this vehicle (also when the camera is off). */
+  calibration: CameraCalibration;
 }
 
 const oracleCache = new WeakMap<Lanelet2Map, Map<string, OraclePerception>>();
@@ -109,6 +141,9 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
     if (!(o[key] > 0 && o[key] <= 1000)) throw new RangeError(`${key} must be in (0, 1000] Hz, got ${o[key]}`);
   }
   const vs = { ...DEFAULT_VEHICLE_SIGNAL_OPTIONS, ...o.vehicleSignals };
+  const cam = { ...DEFAULT_SIMULATED_CAMERA_OPTIONS, ...o.camera };
+  if (cam.enabled && !(cam.hz > 0 && cam.hz <= 100)) throw new RangeError(`camera.hz must be in (0, 100] Hz, got ${cam.hz}`);
+  const calibration = cam.calibration ?? vehicleCalibration(drive.vehicleId, cam.calibrationSeed);
   const rng = (label: string): Rng => new Rng(deriveSeed(drive.seed, label));
   const profile = new DriveProfile(drive.route.centreline, rng('drive'), o.drive);
   const gnssModel = new GnssErrorModel(rng('gnss'), profile.durationS, o.gnss);
@@ -128,10 +163,19 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   const vRng = rng('vehicle');
   const speedScale = 1 + vRng.normal(0, vs.speedScaleSigma);
   const gyroBias = vRng.normal(0, vs.yawRateBiasSigmaRps);
+  const pitch = new PitchTrack(profile.durationS, (tS) => profile.poseAt(tS).accelMps2, cam.pitch);
   forEachTick(profile.durationS, o.vehicleHz, (tS) => {
     const p = profile.poseAt(tS);
     const speedMps = p.speedMps > 0 ? Math.max(0, p.speedMps * speedScale + vRng.normal(0, vs.speedNoiseMps)) : 0;
-    push({ topic: 'vehicle', payload: { tMonoNs: monoNs(tS), speedMps: round(speedMps, 1e4), yawRateRps: round(p.yawRateRps + gyroBias + vRng.normal(0, vs.yawRateNoiseRps), 1e5) } });
+    push({
+      topic: 'vehicle',
+      payload: {
+        tMonoNs: monoNs(tS),
+        speedMps: round(speedMps, 1e4),
+        yawRateRps: round(p.yawRateRps + gyroBias + vRng.normal(0, vs.yawRateNoiseRps), 1e5),
+        pitchRateRps: round(pitch.pitchRateRpsAt(tS), 1e6),
+      },
+    });
   });
 
   forEachTick(profile.durationS, o.gnssHz, (tS) => {
@@ -163,8 +207,22 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
       const id = map.primitives[i]!.id;
       inView.set(id, (inView.get(id) ?? 0) + 1);
     }
-    push({ topic: 'perception', payload: { tMonoNs: monoNs(tS), frameId: frameId++, observations: frame.observations } });
+    if (!cam.enabled) push({ topic: 'perception', payload: { tMonoNs: monoNs(tS), frameId: frameId++, observations: frame.observations } });
   });
+
+  if (cam.enabled) {
+    const conditions: CameraConditions = { ...CLEAR_CONDITIONS, worldSeed: drive.seed % 1_000_000_007, ...cam.conditions };
+    const cRng = rng('camera');
+    let cameraFrameId = 0;
+    forEachTick(profile.durationS, cam.hz, (tS) => {
+      const p = profile.poseAt(tS);
+      const f = renderFrame(map, p, calibration, pitch.pitchRadAt(tS), conditions, cRng);
+      push({
+        topic: 'camera',
+        payload: { tMonoNs: monoNs(tS), frameId: cameraFrameId++, encoding: 'rgb8', widthPx: calibration.widthPx, heightPx: calibration.heightPx, exposureUs: f.exposureUs, pixels: f.image },
+      });
+    });
+  }
 
   push({ topic: 'drive', payload: { tMonoNs: monoNs(profile.durationS) + 1_000_000, event: 'end', driveId: drive.driveId } });
 
@@ -179,6 +237,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
     lengthM: profile.lengthM,
     durationS: profile.durationS,
     counts,
+    calibration,
   };
 }
 

@@ -1,0 +1,338 @@
+/**
+ * The frame buffers of one rendered camera frame and the polygon rasteriser that fills them:
+ * body-frame polygons (metres) are moved into the camera frame, clipped against a near plane,
+ * projected and scan-converted (even-odd rule, pixel centres) into
+ * - `rgb`: a supersampled float RGB buffer (0..1, `ss` x `ss` samples per output pixel), with
+ *   alpha blending or multiplication (shadows);
+ * - `label`: class ids at stride 2 of the output image (PERCEPTION.md section 2).
+ * Ground points lie at z = 0.5 * k * x^2 (a vertical curvature of the road, `slopeK`).
+ */
+import type { CameraCalibration, CameraPose } from '../../shared/camera.ts';
+
+const MAX_VERTS = 32;
+const NEAR_M = 0.3;
+
+export class FrameRaster {
+  readonly widthPx: number;
+  readonly heightPx: number;
+  /** Samples per output pixel along each axis. */
+  readonly ss: number;
+  readonly ssWidth: number;
+  readonly ssHeight: number;
+  readonly labelWidth: number;
+  readonly labelHeight: number;
+  readonly rgb: Float32Array;
+  readonly label: Uint8Array;
+  /** Body-frame polygon input (metres); fill bx/by/bz[0..n) then call a fill method. */
+  readonly bx = new Float64Array(MAX_VERTS);
+  readonly by = new Float64Array(MAX_VERTS);
+  readonly bz = new Float64Array(MAX_VERTS);
+  // camera
+  readonly r = new Float64Array(9);
+  readonly t = new Float64Array(3);
+  fx = 1;
+  fy = 1;
+  cx = 0;
+  cy = 0;
+  slopeK = 0;
+  // scratch
+  private readonly cxs = new Float64Array(MAX_VERTS);
+  private readonly cys = new Float64Array(MAX_VERTS);
+  private readonly czs = new Float64Array(MAX_VERTS);
+  private readonly qx = new Float64Array(MAX_VERTS * 2);
+  private readonly qy = new Float64Array(MAX_VERTS * 2);
+  private readonly qz = new Float64Array(MAX_VERTS * 2);
+  private readonly sx = new Float64Array(MAX_VERTS * 2);
+  private readonly sy = new Float64Array(MAX_VERTS * 2);
+  private readonly xints = new Float64Array(MAX_VERTS * 2);
+  private readonly spanRow: Int32Array;
+  private readonly spanX0: Int32Array;
+  private readonly spanX1: Int32Array;
+
+  constructor(widthPx: number, heightPx: number, ss = 2) {
+    if (!(Number.isInteger(widthPx) && widthPx >= 8 && widthPx % 2 === 0)) throw new RangeError(`widthPx must be an even integer >= 8, got ${widthPx}`);
+    if (!(Number.isInteger(heightPx) && heightPx >= 8 && heightPx % 2 === 0)) throw new RangeError(`heightPx must be an even integer >= 8, got ${heightPx}`);
+    if (!(Number.isInteger(ss) && ss >= 1 && ss <= 4)) throw new RangeError(`ss must be an integer in [1, 4], got ${ss}`);
+    this.widthPx = widthPx;
+    this.heightPx = heightPx;
+    this.ss = ss;
+    this.ssWidth = widthPx * ss;
+    this.ssHeight = heightPx * ss;
+    this.labelWidth = widthPx / 2;
+    this.labelHeight = heightPx / 2;
+    this.rgb = new Float32Array(this.ssWidth * this.ssHeight * 3);
+    this.label = new Uint8Array(this.labelWidth * this.labelHeight);
+    const maxSpans = this.ssHeight * MAX_VERTS;
+    this.spanRow = new Int32Array(maxSpans);
+    this.spanX0 = new Int32Array(maxSpans);
+    this.spanX1 = new Int32Array(maxSpans);
+  }
+
+  setCamera(pose: CameraPose, cal: CameraCalibration, slopeK: number): void {
+    if (cal.widthPx !== this.widthPx || cal.heightPx !== this.heightPx) throw new RangeError(`calibration is ${cal.widthPx}x${cal.heightPx} px, the raster ${this.widthPx}x${this.heightPx} px`);
+    this.r.set(pose.r);
+    this.t.set(pose.t);
+    this.fx = cal.fxPx;
+    this.fy = cal.fyPx;
+    this.cx = cal.cxPx;
+    this.cy = cal.cyPx;
+    this.slopeK = slopeK;
+  }
+
+  /** Ground height at body x, metres. */
+  groundZ(xM: number): number {
+    return 0.5 * this.slopeK * xM * xM;
+  }
+
+  /** Depth (camera z) of a body point, metres. */
+  depthM(xM: number, yM: number, zM: number): number {
+    const r = this.r;
+    return r[2]! * (xM - this.t[0]!) + r[5]! * (yM - this.t[1]!) + r[8]! * (zM - this.t[2]!);
+  }
+
+  /** Projected output-image point of a body point into `out` ([u, v]); false when behind. */
+  project(xM: number, yM: number, zM: number, out: Float64Array): boolean {
+    const r = this.r;
+    const px = xM - this.t[0]!;
+    const py = yM - this.t[1]!;
+    const pz = zM - this.t[2]!;
+    const zc = r[2]! * px + r[5]! * py + r[8]! * pz;
+    if (!(zc >= NEAR_M)) return false;
+    out[0] = this.cx + (this.fx * (r[0]! * px + r[3]! * py + r[6]! * pz)) / zc;
+    out[1] = this.cy + (this.fy * (r[1]! * px + r[4]! * py + r[7]! * pz)) / zc;
+    return true;
+  }
+
+  /** Alpha-blend the body polygon bx/by/bz[0..n) in colour (r, g, b) into the rgb buffer. */
+  fillColour(n: number, cr: number, cg: number, cb: number, alpha: number): void {
+    const spans = this.scanBody(n, this.ss, this.ssWidth, this.ssHeight);
+    const rgb = this.rgb;
+    const a = alpha;
+    const ia = 1 - alpha;
+    for (let s = 0; s < spans; s++) {
+      let i = (this.spanRow[s]! * this.ssWidth + this.spanX0[s]!) * 3;
+      const end = (this.spanRow[s]! * this.ssWidth + this.spanX1[s]!) * 3;
+      if (a >= 1) {
+        for (; i < end; i += 3) {
+          rgb[i] = cr;
+          rgb[i + 1] = cg;
+          rgb[i + 2] = cb;
+        }
+      } else {
+        for (; i < end; i += 3) {
+          rgb[i] = rgb[i]! * ia + cr * a;
+          rgb[i + 1] = rgb[i + 1]! * ia + cg * a;
+          rgb[i + 2] = rgb[i + 2]! * ia + cb * a;
+        }
+      }
+    }
+  }
+
+  /** Multiply the rgb buffer under the body polygon by (fr, fg, fb) (shadows). */
+  fillMultiply(n: number, fr: number, fg: number, fb: number): void {
+    const spans = this.scanBody(n, this.ss, this.ssWidth, this.ssHeight);
+    const rgb = this.rgb;
+    for (let s = 0; s < spans; s++) {
+      const end = (this.spanRow[s]! * this.ssWidth + this.spanX1[s]!) * 3;
+      for (let i = (this.spanRow[s]! * this.ssWidth + this.spanX0[s]!) * 3; i < end; i += 3) {
+        rgb[i] = rgb[i]! * fr;
+        rgb[i + 1] = rgb[i + 1]! * fg;
+        rgb[i + 2] = rgb[i + 2]! * fb;
+      }
+    }
+  }
+
+  /** Set the label of every label pixel whose centre the body polygon covers. */
+  fillLabel(n: number, value: number): void {
+    const spans = this.scanBody(n, 0.5, this.labelWidth, this.labelHeight);
+    this.writeLabelSpans(spans, value);
+  }
+
+  /**
+   * Label a ground segment (body metres) as a line of half-width `halfWidthM`, at least
+   * `minHalfPx` label pixels either side of its centre.
+   */
+  labelGroundLine(x0: number, y0: number, x1: number, y1: number, halfWidthM: number, minHalfPx: number, value: number): void {
+    const k = this.slopeK;
+    // camera coordinates of both ends
+    this.bx[0] = x0;
+    this.by[0] = y0;
+    this.bz[0] = 0.5 * k * x0 * x0;
+    this.bx[1] = x1;
+    this.by[1] = y1;
+    this.bz[1] = 0.5 * k * x1 * x1;
+    this.toCamera(2);
+    let ax = this.cxs[0]!;
+    let ay = this.cys[0]!;
+    let az = this.czs[0]!;
+    let bx = this.cxs[1]!;
+    let by = this.cys[1]!;
+    let bz = this.czs[1]!;
+    if (az < NEAR_M && bz < NEAR_M) return;
+    if (az < NEAR_M || bz < NEAR_M) {
+      const f = (NEAR_M - az) / (bz - az);
+      const nx = ax + (bx - ax) * f;
+      const ny = ay + (by - ay) * f;
+      if (az < NEAR_M) {
+        ax = nx;
+        ay = ny;
+        az = NEAR_M;
+      } else {
+        bx = nx;
+        by = ny;
+        bz = NEAR_M;
+      }
+    }
+    const sc = 0.5;
+    const u0 = (this.cx + (this.fx * ax) / az) * sc;
+    const v0 = (this.cy + (this.fy * ay) / az) * sc;
+    const u1 = (this.cx + (this.fx * bx) / bz) * sc;
+    const v1 = (this.cy + (this.fy * by) / bz) * sc;
+    const h0 = Math.max(minHalfPx, (this.fx * sc * halfWidthM) / az);
+    const h1 = Math.max(minHalfPx, (this.fx * sc * halfWidthM) / bz);
+    let du = u1 - u0;
+    let dv = v1 - v0;
+    const len = Math.hypot(du, dv);
+    if (len < 1e-6) {
+      du = 1;
+      dv = 0;
+    } else {
+      du /= len;
+      dv /= len;
+    }
+    // perpendicular (-dv, du); extend the ends by half a pixel so short pieces join
+    const eu = du * 0.5;
+    const ev = dv * 0.5;
+    const sx = this.sx;
+    const sy = this.sy;
+    sx[0] = u0 - eu - dv * h0;
+    sy[0] = v0 - ev + du * h0;
+    sx[1] = u1 + eu - dv * h1;
+    sy[1] = v1 + ev + du * h1;
+    sx[2] = u1 + eu + dv * h1;
+    sy[2] = v1 + ev - du * h1;
+    sx[3] = u0 - eu + dv * h0;
+    sy[3] = v0 - ev - du * h0;
+    const spans = this.scanScreen(4, this.labelWidth, this.labelHeight);
+    this.writeLabelSpans(spans, value);
+  }
+
+  /** Label a disc of `radiusPx` label pixels around the label-image point (u, v). */
+  labelDisc(uLabel: number, vLabel: number, radiusPx: number, value: number): void {
+    const r0 = Math.max(0, Math.ceil(vLabel - radiusPx - 0.5));
+    const r1 = Math.min(this.labelHeight - 1, Math.floor(vLabel + radiusPx - 0.5));
+    for (let row = r0; row <= r1; row++) {
+      const dy = row + 0.5 - vLabel;
+      const half = Math.sqrt(Math.max(0, radiusPx * radiusPx - dy * dy));
+      const c0 = Math.max(0, Math.ceil(uLabel - half - 0.5));
+      const c1 = Math.min(this.labelWidth - 1, Math.floor(uLabel + half - 0.5));
+      for (let col = c0; col <= c1; col++) this.label[row * this.labelWidth + col] = value;
+    }
+  }
+
+  private writeLabelSpans(spans: number, value: number): void {
+    for (let s = 0; s < spans; s++) {
+      const base = this.spanRow[s]! * this.labelWidth;
+      this.label.fill(value, base + this.spanX0[s]!, base + this.spanX1[s]!);
+    }
+  }
+
+  private toCamera(n: number): void {
+    const r = this.r;
+    const tx = this.t[0]!;
+    const ty = this.t[1]!;
+    const tz = this.t[2]!;
+    for (let i = 0; i < n; i++) {
+      const px = this.bx[i]! - tx;
+      const py = this.by[i]! - ty;
+      const pz = this.bz[i]! - tz;
+      this.cxs[i] = r[0]! * px + r[3]! * py + r[6]! * pz;
+      this.cys[i] = r[1]! * px + r[4]! * py + r[7]! * pz;
+      this.czs[i] = r[2]! * px + r[5]! * py + r[8]! * pz;
+    }
+  }
+
+  /** Transform, clip at the near plane, project at `scale` (pixels per output pixel), scan. */
+  private scanBody(n: number, scale: number, w: number, h: number): number {
+    this.toCamera(n);
+    // Sutherland-Hodgman against z >= NEAR_M
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const j = i + 1 === n ? 0 : i + 1;
+      const zi = this.czs[i]!;
+      const zj = this.czs[j]!;
+      const inI = zi >= NEAR_M;
+      const inJ = zj >= NEAR_M;
+      if (inI) {
+        this.qx[m] = this.cxs[i]!;
+        this.qy[m] = this.cys[i]!;
+        this.qz[m] = zi;
+        m++;
+      }
+      if (inI !== inJ) {
+        const f = (NEAR_M - zi) / (zj - zi);
+        this.qx[m] = this.cxs[i]! + (this.cxs[j]! - this.cxs[i]!) * f;
+        this.qy[m] = this.cys[i]! + (this.cys[j]! - this.cys[i]!) * f;
+        this.qz[m] = NEAR_M;
+        m++;
+      }
+    }
+    if (m < 3) return 0;
+    for (let i = 0; i < m; i++) {
+      this.sx[i] = (this.cx + (this.fx * this.qx[i]!) / this.qz[i]!) * scale;
+      this.sy[i] = (this.cy + (this.fy * this.qy[i]!) / this.qz[i]!) * scale;
+    }
+    return this.scanScreen(m, w, h);
+  }
+
+  /** Spans (row, [x0, x1)) of pixel centres inside the screen polygon sx/sy[0..m), even-odd. */
+  private scanScreen(m: number, w: number, h: number): number {
+    const sx = this.sx;
+    const sy = this.sy;
+    let minY = Infinity;
+    let maxY = -Infinity;
+    let minX = Infinity;
+    let maxX = -Infinity;
+    for (let i = 0; i < m; i++) {
+      if (sy[i]! < minY) minY = sy[i]!;
+      if (sy[i]! > maxY) maxY = sy[i]!;
+      if (sx[i]! < minX) minX = sx[i]!;
+      if (sx[i]! > maxX) maxX = sx[i]!;
+    }
+    if (maxX < 0 || minX > w || maxY < 0 || minY > h) return 0;
+    const r0 = Math.max(0, Math.ceil(minY - 0.5));
+    const r1 = Math.min(h - 1, Math.ceil(maxY - 0.5) - 1);
+    let spans = 0;
+    const xi = this.xints;
+    for (let row = r0; row <= r1; row++) {
+      const yc = row + 0.5;
+      let k = 0;
+      for (let i = 0; i < m; i++) {
+        const j = i + 1 === m ? 0 : i + 1;
+        const y0 = sy[i]!;
+        const y1 = sy[j]!;
+        if (y0 <= yc !== y1 <= yc) {
+          const x = sx[i]! + ((yc - y0) * (sx[j]! - sx[i]!)) / (y1 - y0);
+          // insertion sort
+          let p = k++;
+          while (p > 0 && xi[p - 1]! > x) {
+            xi[p] = xi[p - 1]!;
+            p--;
+          }
+          xi[p] = x;
+        }
+      }
+      for (let p = 0; p + 1 < k; p += 2) {
+        const c0 = Math.max(0, Math.ceil(xi[p]! - 0.5));
+        const c1 = Math.min(w, Math.ceil(xi[p + 1]! - 0.5));
+        if (c1 > c0 && spans < this.spanRow.length) {
+          this.spanRow[spans] = row;
+          this.spanX0[spans] = c0;
+          this.spanX1[spans] = c1;
+          spans++;
+        }
+      }
+    }
+    return spans;
+  }
+}
