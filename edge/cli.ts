@@ -10,6 +10,7 @@ import { main } from './daemon.ts';
 import { HwProfileError } from './hw-profile.ts';
 import { JsonLogger } from './log.ts';
 import { OutboxError } from './outbox.ts';
+import { ModelError } from './perception/model.ts';
 
 const HELP = `usage: fleetmap edge run [--config FILE] [options]
 
@@ -32,6 +33,11 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --idle-flush-s S             flush the outbox after S seconds without intake messages
   --keyframe-spacing-m M       compaction: keep one perception keyframe per M metres travelled,
                                cropped to the new stretch of road (default 12; 0 = every frame whole)
+  --camera-calibration FILE    the front camera's calibration JSON (shared/camera.ts); needed for
+                               camera frames, which the on-vehicle model turns into observations
+  --model FILE.onnx            perception model (default: edge/model/<profile modelVariant>.onnx)
+  --replay                     sensor data replayed faster than real time (simulation, log replay):
+                               never skip camera frames, apply backpressure to the bus instead
   --stats-interval-s S         period of the edge_stats log event (default 10)
   --exit-when-drained      exit 0 once drained: no drive open (its end marker came, or there was
                            none and idleFlushS passed without messages) and everything queued
@@ -63,6 +69,9 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'idle-flush-s': { type: 'string' },
         'keyframe-spacing-m': { type: 'string' },
         'stats-interval-s': { type: 'string' },
+        'camera-calibration': { type: 'string' },
+        model: { type: 'string' },
+        replay: { type: 'boolean' },
         'exit-when-drained': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -107,6 +116,9 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     set('idleFlushS', num('idle-flush-s', values['idle-flush-s']));
     set('keyframeSpacingM', num('keyframe-spacing-m', values['keyframe-spacing-m']));
     set('statsIntervalS', num('stats-interval-s', values['stats-interval-s']));
+    set('cameraCalibration', values['camera-calibration']);
+    set('model', values.model);
+    if (values.replay) s.replay = true;
     if (values['exit-when-drained']) s.exitWhenDrained = true;
     cfg = resolveEdgeConfig(s);
   } catch (e) {
@@ -117,7 +129,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     throw e;
   }
 
-  const intake = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
+  const intake = new zmq.Pull({ linger: 0, receiveHighWaterMark: 1000 });
   // immediate: queue only on a live connection, so a down ingest fails the send (and we back off)
   // instead of piling up stale copies that would all arrive on reconnect.
   const uplink = new zmq.Dealer({ linger: 0, immediate: true, sendTimeout: 0, reconnectInterval: 100, reconnectMaxInterval: 5000 });
@@ -165,6 +177,10 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof OutboxError) {
       log.error('outbox_failed', { code: e.code, reason: e.message });
+      return 2;
+    }
+    if (e instanceof ModelError) {
+      log.error('perception_failed', { reason: e.message });
       return 2;
     }
     throw e;

@@ -14,20 +14,28 @@
  *   "hwProfile": "x86-64",         // name in hw-profiles/ or a .json path; default: detection
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
  *   "idleFlushS": 2,                   // override the profile's intake idle flush
- *   "keyframeSpacingM": 12,           // compaction: one perception keyframe per 12 m travelled (0 = upload every frame)
+ *   "keyframeSpacingM": 12,           // compaction of `perception` frames: one keyframe per 12 m travelled (0 = every frame)
+ *   "cameraCalibration": "front.json", // the front camera's calibration (shared/camera.ts); camera frames need it
+ *   "model": "fleetmap-seg.onnx",      // the perception model; default edge/model/<profile's modelVariant>.onnx
+ *   "replay": false,                   // sensor data replayed faster than real time: perception applies
+ *                                      // backpressure to the bus instead of skipping frames
  *   "exitWhenDrained": false,
  *   "statsIntervalS": 10 }
  * ```
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH } from '../shared/index.ts';
+import { fileURLToPath } from 'node:url';
+import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, validateCameraCalibration, type CameraCalibration } from '../shared/index.ts';
 import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
 
 /** Default compaction keyframe spacing, metres (edge/compact.ts explains the trade). */
 export const DEFAULT_KEYFRAME_SPACING_M = 12;
 
 export const VEHICLE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Where the shipped models live (edge/model/). */
+export const MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
 
 export interface EdgeConfig {
   vehicleId: string;
@@ -44,6 +52,12 @@ export interface EdgeConfig {
   idleFlushS: number;
   /** Compaction keyframe spacing, metres; 0 uploads every perception frame whole. */
   keyframeSpacingM: number;
+  /** The front camera's calibration; undefined = camera frames are refused (counted). */
+  cameraCalibration: CameraCalibration | undefined;
+  /** The perception model (.onnx; its metadata .json beside it). */
+  modelPath: string;
+  /** Replayed sensor data: never skip camera frames, apply backpressure instead. */
+  replay: boolean;
   exitWhenDrained: boolean;
   statsIntervalS: number;
 }
@@ -69,6 +83,9 @@ export interface EdgeSettings {
   batchMaxBytes?: number;
   idleFlushS?: number;
   keyframeSpacingM?: number;
+  cameraCalibration?: string;
+  model?: string;
+  replay?: boolean;
   exitWhenDrained?: boolean;
   statsIntervalS?: number;
 }
@@ -86,6 +103,9 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   batchMaxBytes: 'number',
   idleFlushS: 'number',
   keyframeSpacingM: 'number',
+  cameraCalibration: 'string',
+  model: 'string',
+  replay: 'boolean',
   exitWhenDrained: 'boolean',
   statsIntervalS: 'number',
 };
@@ -109,7 +129,7 @@ export function readConfigFile(file: string): EdgeSettings {
   }
   if (problems.length) throw new ConfigError(problems);
   const dir = path.dirname(path.resolve(file));
-  for (const k of ['keyFile', 'outbox'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
+  for (const k of ['keyFile', 'outbox', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
   if (typeof out.hwProfile === 'string' && (out.hwProfile.includes('/') || out.hwProfile.endsWith('.json'))) out.hwProfile = path.resolve(dir, out.hwProfile);
   return out as EdgeSettings;
 }
@@ -179,6 +199,16 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
   const statsIntervalS = num('statsIntervalS', 10, 0.1, 86_400, false);
   const keyframeSpacingM = num('keyframeSpacingM', DEFAULT_KEYFRAME_SPACING_M, 0, 1000, false);
 
+  let cameraCalibration: CameraCalibration | undefined;
+  if (s.cameraCalibration !== undefined) {
+    try {
+      cameraCalibration = validateCameraCalibration(JSON.parse(readFileSync(s.cameraCalibration, 'utf8')), s.cameraCalibration);
+    } catch (e) {
+      problems.push(e instanceof RangeError ? e.message : `cannot read cameraCalibration ${s.cameraCalibration}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const modelPath = s.model ?? (hwProfile ? path.join(MODEL_DIR, `${hwProfile.inference.modelVariant}.onnx`) : '');
+
   if (problems.length || !hwProfile) throw new ConfigError(problems);
   return {
     vehicleId,
@@ -193,6 +223,9 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     batchMaxAgeS: hwProfile.outbox.batchMaxAgeS,
     idleFlushS,
     keyframeSpacingM,
+    cameraCalibration,
+    modelPath,
+    replay: s.replay ?? false,
     exitWhenDrained: s.exitWhenDrained ?? false,
     statsIntervalS,
   };

@@ -7,6 +7,7 @@ import type { Logger, RateLimitedLog } from './log.ts';
 import type { Outbox } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 import type { Wakeup } from './wakeup.ts';
+import type { CameraPerception } from './perception/camera-perception.ts';
 
 export interface EdgeSockets {
   /** Sensor bus intake, bound. */
@@ -19,7 +20,7 @@ export interface EdgeState {
   messagesIn: number;
   startedAtMs: number; // wall clock at start-up
   lastMessageAtMs: number | undefined; // wall clock of the last intake message
-  badMessages: Partial<Record<IntakeErrorCode | 'georef_failed', number>>;
+  badMessages: Partial<Record<IntakeErrorCode | 'georef_failed' | 'no_camera_calibration', number>>;
   observationsQueued: number;
   observationsRefused: number; // outbox full
   batchesFormed: number;
@@ -28,6 +29,10 @@ export interface EdgeState {
   /** There was something to deliver in this run (messages arrived, or the outbox was not empty at start). */
   hadWork: boolean;
   drained: boolean;
+  /** The perception part is between taking a frame and queueing what it produced. */
+  perceptionBusy: boolean;
+  /** Callers waiting for the local map to be flushed (drive markers), resolved by the perception part. */
+  perceptionFlushWaiters: Array<() => void>;
 }
 
 export interface EdgeContext {
@@ -36,9 +41,11 @@ export interface EdgeContext {
   limited: RateLimitedLog;
   outbox: Outbox;
   georef: Georeferencer;
+  /** On-vehicle perception of camera frames; undefined without a camera calibration. */
+  perception: CameraPerception | undefined;
   uplink: Uplink;
   sockets: EdgeSockets;
-  wake: { batcher: Wakeup; uplink: Wakeup; monitor: Wakeup };
+  wake: { batcher: Wakeup; uplink: Wakeup; monitor: Wakeup; intake: Wakeup; perception: Wakeup };
   state: EdgeState;
   now: () => number;
   /** Ask the supervisor to stop the daemon (e.g. drained with --exit-when-drained). */

@@ -12,6 +12,9 @@ import { Outbox } from './outbox.ts';
 import { supervise, type SuperviseResult } from './processes.ts';
 import { Uplink } from './uplink.ts';
 import { Wakeup } from './wakeup.ts';
+import { executionProviderNames, onnxruntimeSessionOptions } from './hw-profile.ts';
+import { CameraPerception } from './perception/camera-perception.ts';
+import { Segmenter } from './perception/model.ts';
 
 export interface EdgeMainOptions {
   cfg: EdgeConfig;
@@ -21,7 +24,39 @@ export interface EdgeMainOptions {
   now?: () => number;
 }
 
+/** The perception stage, when the vehicle has a calibrated camera; the model is loaded and checked here. */
+export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<CameraPerception | undefined> {
+  if (!cfg.cameraCalibration) {
+    log.info('perception_off', { reason: 'no camera calibration (--camera-calibration): camera frames are refused and counted' });
+    return undefined;
+  }
+  const inf = cfg.hwProfile.inference;
+  const providerOptions = Object.fromEntries(onnxruntimeSessionOptions(cfg.hwProfile).executionProviders.map(({ name, ...rest }) => [name, rest]));
+  const segmenter = await Segmenter.create({
+    modelPath: cfg.modelPath,
+    executionProviders: executionProviderNames(cfg.hwProfile),
+    providerOptions,
+    intraOpThreads: inf.intraOpThreads,
+    interOpThreads: inf.interOpThreads,
+    onWarn: (event, fields) => log.warn(event, fields),
+  });
+  const md = segmenter.model.metadata;
+  log.info('perception_started', {
+    model: md.name,
+    modelVersion: md.version,
+    sha256: md.sha256,
+    provider: segmenter.provider,
+    requestedProviders: executionProviderNames(cfg.hwProfile),
+    fallbacks: segmenter.fallbacks.length,
+    maxHz: cfg.hwProfile.perception.maxHz,
+    skipPolicy: cfg.replay ? 'backpressure (replay)' : cfg.hwProfile.perception.skipPolicy,
+    camera: `${cfg.cameraCalibration.widthPx}x${cfg.cameraCalibration.heightPx}`,
+  });
+  return new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz });
+}
+
 export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions): Promise<SuperviseResult> {
+  const perception = await startPerception(cfg, log);
   const outbox = new Outbox(cfg.outboxPath, { vehicleId: cfg.vehicleId, maxContentBytes: cfg.hwProfile.outbox.maxDiskMb * 1024 * 1024 });
   try {
     const start = outbox.stats();
@@ -44,9 +79,10 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
           savedDrive(outbox.getMeta('drive')),
           cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
         ),
+        perception,
         uplink,
         sockets,
-        wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup() },
+        wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup(), intake: new Wakeup(), perception: new Wakeup() },
         state: {
           messagesIn: 0,
           startedAtMs: now(),
@@ -59,6 +95,8 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
           flushRequested: start.pendingObservations > 0, // leftovers from the last run go out now
           hadWork: start.pendingObservations > 0 || start.batches > 0,
           drained: false,
+          perceptionBusy: false,
+          perceptionFlushWaiters: [],
         },
         now,
       },

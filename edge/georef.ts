@@ -172,3 +172,20 @@ export function georeferenceObservation(o: BodyObservation, pose: Pose, poseFram
   if (o.cls === 'traffic_sign') w.signCode = o.signCode ?? '';
   return w;
 }
+
+/**
+ * A primitive already in the pose estimator's east-north frame (the on-vehicle local map's
+ * output, metres) to a WireObservation: the same path as a body-frame observation at the
+ * frame's origin with zero heading.
+ */
+export function georeferenceLocal(
+  o: { cls: BodyObservation['cls']; style?: BodyObservation['style']; kind?: BodyObservation['kind']; signCode?: string; score: number; pointsLocal: Array<[number, number]>; poseSigmaM: number; tUnixMs: number },
+  poseFrame: LocalFrame,
+  driveId: string,
+): WireObservation {
+  const body: BodyObservation = { cls: o.cls, score: Math.min(1, Math.max(0, o.score)), pointsBody: o.pointsLocal };
+  if (o.style) body.style = o.style;
+  if (o.kind) body.kind = o.kind;
+  if (o.signCode !== undefined) body.signCode = o.signCode;
+  return georeferenceObservation(body, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: o.poseSigmaM }, poseFrame, driveId, Math.round(o.tUnixMs));
+}

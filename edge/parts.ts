@@ -3,9 +3,11 @@
  * uplink.ts) with sockets and the clock, and turns what happened into log events. They are
  * listed, started and stopped by edge/processes.ts.
  */
-import { CodecError, decodeAck, encodeBatch } from '../shared/index.ts';
+import { CodecError, decodeAck, encodeBatch, type LocalFrame, type WireObservation } from '../shared/index.ts';
 import type { EdgeContext } from './context.ts';
+import { georeferenceLocal } from './georef.ts';
 import { decodeSensorMessage } from './intake.ts';
+import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
 
 const TICK_MS = 250;
 
@@ -16,7 +18,15 @@ export async function runIntake(ctx: EdgeContext, signal: AbortSignal): Promise<
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const frames of intake) {
+      const topic = frames.length === 2 ? Buffer.from(frames[0]!).toString('utf8') : '';
+      // A drive marker waits until the local map has been flushed, so every stretch of road is
+      // tagged with the drive (and pose frame) that saw it.
+      if (topic === 'drive' && ctx.perception) await flushPerception(ctx, signal);
       handleIntakeMessage(ctx, frames);
+      // Replayed data: hold the bus (ZeroMQ backpressure) while a frame waits behind the one in flight.
+      if (topic === 'camera' && ctx.cfg.replay && ctx.perception) {
+        while (ctx.perception.depth >= 2 && !signal.aborted) await ctx.wake.intake.wait(TICK_MS, signal);
+      }
       if (signal.aborted) break;
     }
   } catch (e) {
@@ -38,6 +48,17 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
     limited.warn(`bad:${m.code}`, 'intake_bad_message', { code: m.code, reason: m.message, count: state.badMessages[m.code] });
     return;
   }
+  if (m.topic === 'camera') {
+    if (!ctx.perception) {
+      state.badMessages.no_camera_calibration = (state.badMessages.no_camera_calibration ?? 0) + 1;
+      limited.warn('bad:no_camera_calibration', 'intake_bad_message', { code: 'no_camera_calibration', reason: 'camera frame but no --camera-calibration: perception is off', count: state.badMessages.no_camera_calibration });
+      return;
+    }
+    ctx.perception.offer(m.payload);
+    ctx.wake.perception.notify();
+    return;
+  }
+  if (m.topic === 'vehicle') ctx.perception?.onVehicle(m.payload);
   let r;
   try {
     r = ctx.georef.handle(m);
@@ -61,20 +82,82 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
     const c = ctx.georef.counters;
     limited.warn(`drop:${r.dropped}`, 'frame_dropped', { reason: r.dropped, framesBeforePose: c.framesBeforePose, framesPoseTooOld: c.framesPoseTooOld, framesPoseTooNew: c.framesPoseTooNew });
   }
-  if (r.observations.length > 0) {
-    const { accepted, refused } = ctx.outbox.add(r.observations, ctx.now());
-    state.observationsQueued += accepted;
-    if (refused > 0) {
-      state.observationsRefused += refused;
-      limited.warn('outbox_full', 'outbox_full', {
-        refusedObservations: refused,
-        totalRefused: state.observationsRefused,
-        contentBytes: ctx.outbox.stats().contentBytes,
-        maxDiskMb: ctx.cfg.hwProfile.outbox.maxDiskMb,
-      });
-    }
-    ctx.wake.batcher.notify();
+  if (r.observations.length > 0) queueObservations(ctx, r.observations);
+}
+
+/** Observations into the outbox (one transaction); refusals (outbox full) counted and logged. */
+function queueObservations(ctx: EdgeContext, observations: WireObservation[]): void {
+  const { state, limited } = ctx;
+  const { accepted, refused } = ctx.outbox.add(observations, ctx.now());
+  state.observationsQueued += accepted;
+  if (refused > 0) {
+    state.observationsRefused += refused;
+    limited.warn('outbox_full', 'outbox_full', {
+      refusedObservations: refused,
+      totalRefused: state.observationsRefused,
+      contentBytes: ctx.outbox.stats().contentBytes,
+      maxDiskMb: ctx.cfg.hwProfile.outbox.maxDiskMb,
+    });
   }
+  ctx.wake.batcher.notify();
+}
+
+/** Ask the perception part to flush its local map once idle; resolves when done (or on stop). */
+async function flushPerception(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  if (!ctx.perception || signal.aborted) return;
+  const done = new Promise<void>((resolve) => {
+    ctx.state.perceptionFlushWaiters.push(resolve);
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  ctx.wake.perception.notify();
+  await done;
+}
+
+/**
+ * perception: camera frames (taken from the gate) -> segmentation -> local map -> finished
+ * stretches of road -> georeference -> outbox. Flushes the local map when a drive marker asks
+ * (the intake waits for it) and at stop, so nothing seen is left behind.
+ */
+export async function runPerception(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
+  const p = ctx.perception;
+  if (!p) {
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    return;
+  }
+  const poseOf = (tMonoNs: number): FramePose => {
+    const at = ctx.georef.pose.poseAt(tMonoNs);
+    const tUnixMs = ctx.georef.pose.unixMsAt(tMonoNs);
+    if (!at.ok || tUnixMs === undefined) return { ok: false, reason: at.ok ? 'no_clock' : at.reason };
+    return { ok: true, eastM: at.pose.eastM, northM: at.pose.northM, headingRad: at.pose.headingRad, sigmaM: at.pose.sigmaM, frame: at.frame, tUnixMs };
+  };
+  const emit = (out: PerceptionOutput): void => {
+    if (out.primitives.length === 0 || !out.frame) return;
+    const driveId = ctx.georef.drive.driveId ?? `${ctx.cfg.vehicleId}-nodrive`;
+    queueObservations(ctx, out.primitives.map((q) => georeferenceLocal(q, out.frame as LocalFrame, driveId)));
+  };
+  while (!signal.aborted) {
+    const frame = p.take();
+    if (frame) {
+      ctx.state.perceptionBusy = true;
+      try {
+        for (const out of await p.process(frame, poseOf)) emit(out);
+      } finally {
+        ctx.state.perceptionBusy = false;
+      }
+      ctx.wake.intake.notify();
+      continue;
+    }
+    if (ctx.state.perceptionFlushWaiters.length > 0 && p.idle) {
+      emit(p.flush());
+      ctx.state.flushRequested = true;
+      for (const w of ctx.state.perceptionFlushWaiters.splice(0)) w();
+      ctx.wake.batcher.notify();
+      continue;
+    }
+    await ctx.wake.perception.wait(TICK_MS, signal);
+  }
+  // Stopping: what the local map holds is still worth uploading on the next run.
+  if (p.holding) emit(p.flush());
 }
 
 /**
@@ -218,7 +301,8 @@ export async function runMonitor(ctx: EdgeContext, signal: AbortSignal): Promise
     // While a drive is open only its end marker makes the intake quiet (a pause in the sensor
     // stream is not the end of the drive); without an open drive, idleFlushS of silence does.
     const quiet = !drive.open && (ctx.georef.counters.drivesEnded > 0 || now - (state.lastMessageAtMs ?? state.startedAtMs) >= cfg.idleFlushS * 1000);
-    const drained = state.hadWork && quiet && ctx.outbox.isEmpty();
+    const perceptionIdle = !ctx.perception || (ctx.perception.idle && !ctx.perception.holding && !state.perceptionBusy);
+    const drained = state.hadWork && quiet && perceptionIdle && ctx.outbox.isEmpty();
     if (drained && !state.drained) {
       ctx.log.info('drained', { ...statsFields(ctx), exitWhenDrained: cfg.exitWhenDrained });
       if (cfg.exitWhenDrained) ctx.requestStop('drained');
@@ -265,5 +349,19 @@ export function statsFields(ctx: EdgeContext): Record<string, number | Record<st
     deadLetters: o.deadLetters,
     nextSeq: o.nextSeq,
     outboxContentBytes: o.contentBytes,
+    ...(ctx.perception ? perceptionStats(ctx.perception.counters) : {}),
+  };
+}
+
+function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']): Record<string, number> {
+  return {
+    cameraFramesIn: c.framesIn,
+    cameraFramesProcessed: c.framesProcessed,
+    cameraFramesSkippedRate: c.framesSkippedRate,
+    cameraFramesSkippedBehind: c.framesSkippedBehind,
+    cameraFramesWithoutPose: c.framesWithoutPose,
+    cameraFramesWrongSize: c.framesWrongSize,
+    perceptionPrimitives: c.primitivesOut,
+    inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };
 }

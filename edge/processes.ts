@@ -11,7 +11,7 @@
  * service manager (systemd on the vehicle) restarts it, and the outbox makes that safe.
  */
 import type { EdgeContext } from './context.ts';
-import { runAcks, runBatcher, runIntake, runMonitor, runUplink } from './parts.ts';
+import { runAcks, runBatcher, runIntake, runMonitor, runPerception, runUplink } from './parts.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -21,6 +21,7 @@ export interface ProcessSpec {
 
 export const PROCESSES: readonly ProcessSpec[] = [
   { name: 'intake', description: 'PULL sensor bus -> decode -> pose + georeference -> outbox.pending', run: runIntake },
+  { name: 'perception', description: 'camera frames -> ONNX segmentation -> local map -> finished stretches of road -> outbox', run: runPerception },
   { name: 'batcher', description: 'outbox.pending -> signed batches (size, age, drive end, intake idle)', run: runBatcher },
   { name: 'uplink', description: 'send the oldest unacked batch to the ingest, stop-and-wait with backoff', run: runUplink },
   { name: 'acks', description: 'ingest acks -> delete (stored/duplicate) or dead-letter (rejected)', run: runAcks },

@@ -25,6 +25,10 @@ import { planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
+import { encodeCameraFrame } from '../shared/camera-frame.ts';
+import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
+import { deriveSeed, Rng } from './rng.ts';
+import type { SimMessage } from './messages.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'cli', 'main.ts');
@@ -40,6 +44,11 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
   --drive-length-m M    target route length per drive, metres (default 2000)
   --seed S              seed of everything random (default 1)
   --concurrency N       edge daemons running at once (default 4)
+  --perception P        model (default): rendered camera frames, the on-vehicle ONNX model in
+                        each daemon; oracle: the test double's body-frame observations
+  --camera-hz HZ        camera frame rate with --perception model (default 2)
+  --conditions C        imaging conditions per drive: mixed (default, seeded random effects),
+                        clear, lowSun, night, wet, worn
   --out DIR             output directory, wiped first (default out/demo)
   -h, --help`;
 
@@ -51,6 +60,9 @@ interface DemoOptions {
   seed: number;
   concurrency: number;
   outDir: string;
+  perception: 'model' | 'oracle';
+  cameraHz: number;
+  conditions: string;
 }
 
 export default async function demo(argv: string[]): Promise<number> {
@@ -67,6 +79,9 @@ export default async function demo(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         concurrency: { type: 'string' },
         out: { type: 'string' },
+        perception: { type: 'string' },
+        'camera-hz': { type: 'string' },
+        conditions: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -82,7 +97,11 @@ export default async function demo(argv: string[]): Promise<number> {
       seed: positiveInt('--seed', values.seed ?? '1'),
       concurrency: positiveInt('--concurrency', values.concurrency ?? '4'),
       outDir: path.resolve(values.out ?? 'out/demo'),
+      perception: oneOf('--perception', values.perception ?? 'model', ['model', 'oracle'] as const),
+      cameraHz: positiveNumber('--camera-hz', values['camera-hz'] ?? '2'),
+      conditions: values.conditions ?? 'mixed',
     };
+    if (o.conditions !== 'mixed' && !isConditionPreset(o.conditions)) throw new RangeError(`--conditions must be mixed or one of ${Object.keys(CONDITION_PRESETS).join(', ')}, got ${JSON.stringify(o.conditions)}`);
   } catch (e) {
     console.error(`fleetmap demo: ${(e as Error).message}\n\n${HELP}`);
     return 2;
@@ -128,12 +147,12 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const runVehicle = async (): Promise<void> => {
     for (let v = queue.shift(); v; v = queue.shift()) {
       for (const drive of v.drives) {
-        const sim = simulateDrive(map, drive);
+        const sim = simulateDrive(map, drive, o.perception === 'model' ? { camera: { enabled: true, hz: o.cameraHz, conditions: demoConditions(o.conditions, drive.seed), calibrationSeed: o.seed } } : {});
         const tr: CoveragePose[] = [];
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         trajectories.push(tr);
         kmDriven += sim.lengthM / 1000;
-        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint });
+        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception });
         messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
         drivesDone++;
         say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${sim.counts.perception} perception frames, uploaded`);
@@ -173,7 +192,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
     mapVersion: published.version,
     batches: batchKeys.length,
     groundTruthCoverage: { minDrives: 2, coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
-    settingsDemo: { map: path.basename(o.mapPath), vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed },
+    perception: o.perception === 'model' ? { kind: 'model', cameraHz: o.cameraHz, conditions: o.conditions } : { kind: 'oracle' },
+    settingsDemo: { map: path.basename(o.mapPath), vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception },
   };
   writeFileSync(path.join(o.outDir, 'report.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('');
@@ -187,12 +207,25 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
 const packr = new Packr({ useRecords: false });
 
+/** One sensor-bus message as its ZeroMQ frames: camera frames raw behind their header, the rest msgpack. */
+function encodeSensorMessage(m: SimMessage): [string, Uint8Array] {
+  return m.topic === 'camera' ? [m.topic, encodeCameraFrame(m.payload)] : [m.topic, packr.pack(m.payload)];
+}
+
+/** The imaging conditions of one drive: a preset, or a seeded random mix of effects. */
+function demoConditions(name: string, driveSeed: number): Partial<CameraConditions> {
+  if (name === 'mixed') return randomConditions(new Rng(deriveSeed(driveSeed, 'demo-conditions')));
+  return isConditionPreset(name) ? CONDITION_PRESETS[name] : {};
+}
+
 /** One drive = one boot of the vehicle computer: start the daemon, play the sensors, wait until drained. */
 async function runDrive(
   drive: PlannedDrive,
   sim: SimulatedDrive,
-  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string },
+  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; perception: 'model' | 'oracle' },
 ): Promise<number> {
+  const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
+  writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
   const args = [
     'edge', 'run',
     '--vehicle-id', drive.vehicleId,
@@ -201,13 +234,15 @@ async function runDrive(
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
     '--exit-when-drained',
+    // The demo plays the sensors faster than real time: perception applies backpressure instead of skipping.
+    ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];
   const edge = startProcess(args, path.join(ctx.logDir, `${drive.driveId}.log`));
   const endpoint = await edge.waitForEvent('intake_listening', 60_000);
   const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
   push.connect(String(endpoint.endpoint));
   try {
-    for (const m of sim.messages) await push.send([m.topic, packr.pack(m.payload)]);
+    for (const m of sim.messages) await push.send(encodeSensorMessage(m));
   } finally {
     push.close();
   }
@@ -297,6 +332,17 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new RangeError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`${flag} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function positiveInt(flag: string, v: string): number {

@@ -29,29 +29,37 @@ export function applyLighting(e: EffectInputs, c: CameraConditions): void {
   const wet = c.wet;
   if (night > 0 || wet > 0) {
     const ambient = 1 - 0.93 * night;
-    for (let v = 0; v < H; v++) {
-      for (let u = 0; u < W; u++) {
-        const p = v * W + u;
+    const [hr, hg, hb] = e.horizon;
+    // headlight falloff across the image, per column
+    const across = columnScratch.length >= W ? columnScratch : (columnScratch = new Float64Array(W));
+    for (let u = 0; u < W; u++) {
+      const lat = (u + 0.5 - e.cxPx) / (0.5 * W);
+      across[u] = night * 1.15 * Math.exp(-lat * lat * 1.2);
+    }
+    const wetF = 1 - 0.35 * wet;
+    const wetAdd = wet * 0.45 * (1 - 0.9 * night);
+    const skyF = night > 0 ? 1 - 0.95 * night : ambient;
+    for (let v = 0, p = 0; v < H; v++) {
+      for (let u = 0; u < W; u++, p++) {
         const d = distM[p]!;
-        let f = ambient;
+        let f = skyF;
         let add = 0;
-        if (Number.isFinite(d)) {
+        if (d !== Infinity) {
+          f = ambient;
           if (night > 0) {
-            const lat = (u + 0.5 - e.cxPx) / (0.5 * W);
-            const beam = 1 / (1 + Math.max(0, (d - 6) / 14) ** 2);
-            f += night * 1.15 * beam * Math.exp(-lat * lat * 1.2);
+            const q = Math.max(0, (d - 6) / 14);
+            const beam = 1 / (1 + q * q);
+            f += across[u]! * beam;
           }
           if (wet > 0) {
-            f *= 1 - 0.35 * wet;
-            add = wet * 0.45 * Math.min(1, Math.max(0, (d - 4) / 70)) * (1 - 0.9 * night);
+            f *= wetF;
+            add = wetAdd * Math.min(1, Math.max(0, (d - 4) / 70));
           }
-        } else if (night > 0) {
-          f = 1 - 0.95 * night;
         }
         const i = p * 3;
-        img[i] = img[i]! * f + add * e.horizon[0];
-        img[i + 1] = img[i + 1]! * f + add * e.horizon[1];
-        img[i + 2] = img[i + 2]! * f + add * e.horizon[2];
+        img[i] = img[i]! * f + add * hr;
+        img[i + 1] = img[i + 1]! * f + add * hg;
+        img[i + 2] = img[i + 2]! * f + add * hb;
       }
     }
   }
@@ -68,52 +76,135 @@ export function applyLighting(e: EffectInputs, c: CameraConditions): void {
   if (c.lowSun > 0 && e.sunUV) {
     const [su, sv] = e.sunUV;
     const s = c.lowSun;
+    const keep = 1 - 0.15 * s;
     for (let v = 0; v < H; v++) {
+      const dv = v + 0.5 - sv;
+      const rowTerm = 0.12 + 0.12 * Math.exp(-Math.abs(dv) / 1.5);
       for (let u = 0; u < W; u++) {
-        const r = Math.hypot(u + 0.5 - su, v + 0.5 - sv);
-        const g = s * (0.12 + 0.35 * Math.exp(-r / 45) + 0.9 * Math.exp(-r / 9) + 0.12 * Math.exp(-Math.abs(v + 0.5 - sv) / 1.5));
+        const du = u + 0.5 - su;
+        const r = Math.sqrt(du * du + dv * dv);
+        // exp(-r / 9) = exp(-r / 45)^5
+        const e45 = Math.exp(-r / 45);
+        const e45sq = e45 * e45;
+        const g = s * (rowTerm + 0.35 * e45 + 0.9 * (e45sq * e45sq * e45));
         const i = (v * W + u) * 3;
-        img[i] = img[i]! * (1 - 0.15 * s) + g * 1.0;
-        img[i + 1] = img[i + 1]! * (1 - 0.15 * s) + g * 0.9;
-        img[i + 2] = img[i + 2]! * (1 - 0.15 * s) + g * 0.72;
+        img[i] = img[i]! * keep + g * 1.0;
+        img[i + 1] = img[i + 1]! * keep + g * 0.9;
+        img[i + 2] = img[i + 2]! * keep + g * 0.72;
       }
     }
     streak(img, W, H, su, Math.max(sv + 4, 0), H, 0.35 * s * (0.4 + wet), 30, 1, 0.9, 0.7);
   }
 }
 
+let columnScratch = new Float64Array(0);
+
 /** Exposure gain with a soft shoulder, blur, noise, quantisation into `out` (RGB bytes). */
 export function finishImage(img: Float32Array, W: number, H: number, c: CameraConditions, noiseSeed: number, out: Uint8Array, scratch: Float32Array): void {
   const gain = c.exposure;
-  for (let i = 0; i < img.length; i++) {
-    const x = img[i]! * gain;
-    img[i] = x < 0.8 ? x : 0.8 + 0.2 * (1 - Math.exp(-(x - 0.8) / 0.2));
+  const blur = c.blurPx > 0;
+  // blur: exposure first, the horizontal pass into `scratch`; the vertical pass runs on the way out
+  let taps: Float32Array = EMPTY_TAPS;
+  if (blur) {
+    for (let i = 0; i < img.length; i++) img[i] = shoulder(img[i]! * gain);
+    taps = gaussianTaps(c.blurPx);
+    blurRows(img, W, H, taps, scratch);
   }
-  if (c.blurPx > 0) gaussianBlur(img, W, H, c.blurPx, scratch);
+  const R = taps.length - 1;
+  const w0 = blur ? taps[0]! : 0;
+  const n = W * 3;
+  const rowA = rowOffsetsA.length > R ? rowOffsetsA : (rowOffsetsA = new Int32Array(R + 1));
+  const rowC = rowOffsetsC.length > R ? rowOffsetsC : (rowOffsetsC = new Int32Array(R + 1));
   const sigma = c.noiseSigma;
+  // table lookups at a random offset and an odd stride per frame
+  const rnd = new FastNoise(noiseSeed);
+  let k = 0;
+  let stride = 0;
+  if (sigma > 0) {
+    k = Math.floor(rnd.next() * 65536);
+    stride = (Math.floor(rnd.next() * 16384) << 1) | 1;
+  }
+  const T = NORMAL_TABLE;
+  const sc = sigma / 255;
+  const c0 = sc * 0.8;
+  const c1 = sc * 0.5;
+  const noisy = sigma > 0;
   // a clamped view rounds and clips on store
   const oc = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
-  if (sigma > 0) {
-    // table lookups at a random offset and an odd stride per frame
-    const rnd = new FastNoise(noiseSeed);
-    const off = Math.floor(rnd.next() * 65536);
-    const stride = (Math.floor(rnd.next() * 16384) << 1) | 1;
-    const T = NORMAL_TABLE;
-    const sc = sigma / 255;
-    const c0 = sc * 0.8;
-    const c1 = sc * 0.5;
-    let k = off;
-    for (let p = 0; p < W * H; p++) {
-      const i = p * 3;
-      const common = T[k & 0xffff]! * c0;
-      oc[i] = (img[i]! + common + T[(k + 1) & 0xffff]! * c1) * 255;
-      oc[i + 1] = (img[i + 1]! + common + T[(k + 2) & 0xffff]! * c1) * 255;
-      oc[i + 2] = (img[i + 2]! + common + T[(k + 3) & 0xffff]! * c1) * 255;
-      k = (k + stride) & 0xffff;
+  const tmp = scratch;
+  for (let v = 0; v < H; v++) {
+    if (blur) {
+      // vertical taps of this row, edges clamped
+      for (let t = 1; t <= R; t++) {
+        rowA[t] = (v - t < 0 ? 0 : v - t) * n;
+        rowC[t] = (v + t >= H ? H - 1 : v + t) * n;
+      }
     }
-  } else {
-    for (let i = 0; i < img.length; i++) oc[i] = img[i]! * 255;
+    const row = v * n;
+    for (let u = 0, i = row; u < W; u++, i += 3) {
+      let r: number;
+      let g: number;
+      let b: number;
+      if (blur) {
+        // the same sums as blurring in place: taps in order, in double, stored as float32
+        r = tmp[i]! * w0;
+        g = tmp[i + 1]! * w0;
+        b = tmp[i + 2]! * w0;
+        const x = i - row;
+        for (let t = 1; t <= R; t++) {
+          const w = taps[t]!;
+          const ia = rowA[t]! + x;
+          const ic = rowC[t]! + x;
+          r += (tmp[ia]! + tmp[ic]!) * w;
+          g += (tmp[ia + 1]! + tmp[ic + 1]!) * w;
+          b += (tmp[ia + 2]! + tmp[ic + 2]!) * w;
+        }
+        r = Math.fround(r);
+        g = Math.fround(g);
+        b = Math.fround(b);
+      } else {
+        r = Math.fround(shoulder(img[i]! * gain));
+        g = Math.fround(shoulder(img[i + 1]! * gain));
+        b = Math.fround(shoulder(img[i + 2]! * gain));
+      }
+      if (noisy) {
+        const common = T[k & 0xffff]! * c0;
+        oc[i] = (r + common + T[(k + 1) & 0xffff]! * c1) * 255;
+        oc[i + 1] = (g + common + T[(k + 2) & 0xffff]! * c1) * 255;
+        oc[i + 2] = (b + common + T[(k + 3) & 0xffff]! * c1) * 255;
+        k = (k + stride) & 0xffff;
+      } else {
+        oc[i] = r * 255;
+        oc[i + 1] = g * 255;
+        oc[i + 2] = b * 255;
+      }
+    }
   }
+}
+
+const EMPTY_TAPS: Float32Array = new Float32Array(1);
+let rowOffsetsA = new Int32Array(8);
+let rowOffsetsC = new Int32Array(8);
+
+const SHOULDER_STEPS_PER_UNIT = 4096;
+const SHOULDER_MAX = 4;
+/** 0.2 * (1 - exp(-d / 0.2)) at d = i / SHOULDER_STEPS_PER_UNIT, for the exposure shoulder. */
+const SHOULDER_TABLE: Float64Array = (() => {
+  const n = SHOULDER_MAX * SHOULDER_STEPS_PER_UNIT;
+  const t = new Float64Array(n + 2);
+  for (let i = 0; i < t.length; i++) t[i] = 0.2 * (1 - Math.exp(-i / SHOULDER_STEPS_PER_UNIT / 0.2));
+  return t;
+})();
+
+/** Exposure shoulder: linear to 0.8, then 0.8 + 0.2 * (1 - exp(-(x - 0.8) / 0.2)) (interpolated table, error < 1e-7). */
+function shoulder(x: number): number {
+  if (x < 0.8) return x;
+  const d = (x - 0.8) * SHOULDER_STEPS_PER_UNIT;
+  if (d >= SHOULDER_MAX * SHOULDER_STEPS_PER_UNIT) return 0.8 + 0.2 * (1 - Math.exp(-(x - 0.8) / 0.2));
+  const j = d | 0;
+  const f = d - j;
+  const a = SHOULDER_TABLE[j]!;
+  return 0.8 + a + (SHOULDER_TABLE[j + 1]! - a) * f;
 }
 
 function splat(img: Float32Array, W: number, H: number, cu: number, cv: number, rad: number, r: number, g: number, b: number): void {
@@ -148,49 +239,40 @@ function streak(img: Float32Array, W: number, H: number, u: number, v0: number, 
   }
 }
 
-function gaussianBlur(img: Float32Array, W: number, H: number, sigma: number, tmp: Float32Array): void {
+/** Normalised gaussian weights of a blur of `sigma` px for offsets 0..R (float32, as the kernel always was). */
+function gaussianTaps(sigma: number): Float32Array {
   const R = Math.max(1, Math.ceil(sigma * 2.5));
   const k = new Float32Array(2 * R + 1);
   let sum = 0;
   for (let i = -R; i <= R; i++) sum += k[i + R] = Math.exp(-(i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
-  // horizontal into tmp, vertical back into img (edges clamped)
+  return k.slice(R);
+}
+
+/** Horizontal gaussian pass (symmetric taps w[t] * (x[-t] + x[+t]), edges clamped) from img into tmp. */
+function blurRows(img: Float32Array, W: number, H: number, taps: Float32Array, tmp: Float32Array): void {
+  const R = taps.length - 1;
+  const w0 = taps[0]!;
+  const n = W * 3;
   for (let v = 0; v < H; v++) {
+    const row = v * n;
     for (let u = 0; u < W; u++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let t = -R; t <= R; t++) {
-        const x = u + t < 0 ? 0 : u + t >= W ? W - 1 : u + t;
-        const i = (v * W + x) * 3;
-        const w = k[t + R]!;
-        r += img[i]! * w;
-        g += img[i + 1]! * w;
-        b += img[i + 2]! * w;
+      const o = row + u * 3;
+      let r = img[o]! * w0;
+      let g = img[o + 1]! * w0;
+      let b = img[o + 2]! * w0;
+      const inside = u >= R && u < W - R;
+      for (let t = 1; t <= R; t++) {
+        const w = taps[t]!;
+        const a = inside ? o - 3 * t : row + (u - t < 0 ? 0 : u - t) * 3;
+        const c = inside ? o + 3 * t : row + (u + t >= W ? W - 1 : u + t) * 3;
+        r += (img[a]! + img[c]!) * w;
+        g += (img[a + 1]! + img[c + 1]!) * w;
+        b += (img[a + 2]! + img[c + 2]!) * w;
       }
-      const o = (v * W + u) * 3;
       tmp[o] = r;
       tmp[o + 1] = g;
       tmp[o + 2] = b;
-    }
-  }
-  for (let v = 0; v < H; v++) {
-    for (let u = 0; u < W; u++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let t = -R; t <= R; t++) {
-        const y = v + t < 0 ? 0 : v + t >= H ? H - 1 : v + t;
-        const i = (y * W + u) * 3;
-        const w = k[t + R]!;
-        r += tmp[i]! * w;
-        g += tmp[i + 1]! * w;
-        b += tmp[i + 2]! * w;
-      }
-      const o = (v * W + u) * 3;
-      img[o] = r;
-      img[o + 1] = g;
-      img[o + 2] = b;
     }
   }
 }

@@ -2,8 +2,11 @@
  * The frame buffers of one rendered camera frame and the polygon rasteriser that fills them:
  * body-frame polygons (metres) are moved into the camera frame, clipped against a near plane,
  * projected and scan-converted (even-odd rule, pixel centres) into
+ * - `base`: the per-pixel base layer (sky and ground) at output resolution;
  * - `rgb`: a supersampled float RGB buffer (0..1, `ss` x `ss` samples per output pixel), with
- *   alpha blending or multiplication (shadows);
+ *   alpha blending or multiplication (shadows). Only output pixels a polygon touches are
+ *   supersampled: their samples are copied from `base` when first drawn on (`expanded`), and
+ *   `resolve` averages them and takes `base` for all other pixels;
  * - `label`: class ids at stride 2 of the output image (PERCEPTION.md section 2).
  * Ground points lie at z = 0.5 * k * x^2 (a vertical curvature of the road, `slopeK`).
  */
@@ -11,6 +14,9 @@ import type { CameraCalibration, CameraPose } from '../../shared/camera.ts';
 
 const MAX_VERTS = 32;
 const NEAR_M = 0.3;
+const MODE_SET = 0;
+const MODE_BLEND = 1;
+const MODE_MULTIPLY = 2;
 
 export class FrameRaster {
   readonly widthPx: number;
@@ -22,6 +28,16 @@ export class FrameRaster {
   readonly labelWidth: number;
   readonly labelHeight: number;
   readonly rgb: Float32Array;
+  /** Output-resolution RGB base layer, filled before any polygon is drawn. */
+  readonly base: Float32Array;
+  /**
+   * Per output pixel: 1 when its samples in `rgb` are in use (copied from `base`), 2 when they
+   * were but a polygon has covered the pixel in full since (`base` holds its colour again).
+   */
+  readonly expanded: Uint8Array;
+  /** Pixels expanded this frame, each once. */
+  private readonly expandedList: Int32Array;
+  private expandedCount = 0;
   readonly label: Uint8Array;
   /** Body-frame polygon input (metres); fill bx/by/bz[0..n) then call a fill method. */
   readonly bx = new Float64Array(MAX_VERTS);
@@ -61,6 +77,9 @@ export class FrameRaster {
     this.labelWidth = widthPx / 2;
     this.labelHeight = heightPx / 2;
     this.rgb = new Float32Array(this.ssWidth * this.ssHeight * 3);
+    this.base = new Float32Array(widthPx * heightPx * 3);
+    this.expanded = new Uint8Array(widthPx * heightPx);
+    this.expandedList = new Int32Array(widthPx * heightPx);
     this.label = new Uint8Array(this.labelWidth * this.labelHeight);
     const maxSpans = this.ssHeight * MAX_VERTS;
     this.spanRow = new Int32Array(maxSpans);
@@ -77,6 +96,81 @@ export class FrameRaster {
     this.cx = cal.cxPx;
     this.cy = cal.cyPx;
     this.slopeK = slopeK;
+  }
+
+  /** Start a frame: no pixel is supersampled yet, labels are background (0). */
+  beginFrame(): void {
+    this.expanded.fill(0);
+    this.expandedCount = 0;
+    this.label.fill(0);
+  }
+
+  /** Copy the base colour into the samples of the output pixels under ss row `row`, columns [x0, x1). */
+  private expand(row: number, x0: number, x1: number): void {
+    const ss = this.ss;
+    const W = this.widthPx;
+    const sw = this.ssWidth;
+    const v = (row / ss) | 0;
+    const u1 = ((x1 - 1) / ss) | 0;
+    const ex = this.expanded;
+    const base = this.base;
+    const rgb = this.rgb;
+    for (let u = (x0 / ss) | 0; u <= u1; u++) {
+      const p = v * W + u;
+      if (ex[p] === 1) continue;
+      if (ex[p] === 0) this.expandedList[this.expandedCount++] = p;
+      ex[p] = 1;
+      const cr = base[p * 3]!;
+      const cg = base[p * 3 + 1]!;
+      const cb = base[p * 3 + 2]!;
+      for (let a = 0; a < ss; a++) {
+        let i = ((v * ss + a) * sw + u * ss) * 3;
+        for (let b = 0; b < ss; b++, i += 3) {
+          rgb[i] = cr;
+          rgb[i + 1] = cg;
+          rgb[i + 2] = cb;
+        }
+      }
+    }
+  }
+
+  /** Finish the frame's colours: supersampled pixels are averaged into `base`, which is then the output image. */
+  resolve(): Float32Array {
+    const ss = this.ss;
+    const W = this.widthPx;
+    const sw = this.ssWidth;
+    const src = this.rgb;
+    const base = this.base;
+    const ex = this.expanded;
+    const list = this.expandedList;
+    const inv = 1 / (ss * ss);
+    for (let q = 0; q < this.expandedCount; q++) {
+      const p = list[q]!;
+      if (ex[p] !== 1) {
+        ex[p] = 0; // painted over in full since: its base is the colour
+        continue;
+      }
+      const v = (p / W) | 0;
+      const u = p - v * W;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let a = 0; a < ss; a++) {
+        let i = ((v * ss + a) * sw + u * ss) * 3;
+        for (let k = 0; k < ss; k++, i += 3) {
+          r += src[i]!;
+          g += src[i + 1]!;
+          b += src[i + 2]!;
+        }
+      }
+      const o = p * 3;
+      base[o] = r * inv;
+      base[o + 1] = g * inv;
+      base[o + 2] = b * inv;
+      ex[p] = 0;
+    }
+    this.expandedCount = 0;
+    return base;
   }
 
   /** Ground height at body x, metres. */
@@ -106,38 +200,123 @@ export class FrameRaster {
   /** Alpha-blend the body polygon bx/by/bz[0..n) in colour (r, g, b) into the rgb buffer. */
   fillColour(n: number, cr: number, cg: number, cb: number, alpha: number): void {
     const spans = this.scanBody(n, this.ss, this.ssWidth, this.ssHeight);
-    const rgb = this.rgb;
-    const a = alpha;
-    const ia = 1 - alpha;
-    for (let s = 0; s < spans; s++) {
-      let i = (this.spanRow[s]! * this.ssWidth + this.spanX0[s]!) * 3;
-      const end = (this.spanRow[s]! * this.ssWidth + this.spanX1[s]!) * 3;
-      if (a >= 1) {
-        for (; i < end; i += 3) {
-          rgb[i] = cr;
-          rgb[i + 1] = cg;
-          rgb[i + 2] = cb;
-        }
-      } else {
-        for (; i < end; i += 3) {
-          rgb[i] = rgb[i]! * ia + cr * a;
-          rgb[i + 1] = rgb[i + 1]! * ia + cg * a;
-          rgb[i + 2] = rgb[i + 2]! * ia + cb * a;
-        }
-      }
-    }
+    this.paintSpans(spans, alpha >= 1 ? MODE_SET : MODE_BLEND, cr, cg, cb, alpha);
   }
 
   /** Multiply the rgb buffer under the body polygon by (fr, fg, fb) (shadows). */
   fillMultiply(n: number, fr: number, fg: number, fb: number): void {
     const spans = this.scanBody(n, this.ss, this.ssWidth, this.ssHeight);
+    this.paintSpans(spans, MODE_MULTIPLY, fr, fg, fb, 1);
+  }
+
+  /**
+   * Apply a paint operation to the sample spans: output pixels whose samples the spans cover
+   * completely are done once per pixel (on `base` while not supersampled: all its samples would
+   * get the same value), the partly covered ones per sample.
+   */
+  private paintSpans(spans: number, mode: number, cr: number, cg: number, cb: number, a: number): void {
+    const ss = this.ss;
+    const W = this.widthPx;
+    const sw = this.ssWidth;
+    const rows = this.spanRow;
+    const xs0 = this.spanX0;
+    const xs1 = this.spanX1;
+    const base = this.base;
+    const ex = this.expanded;
     const rgb = this.rgb;
-    for (let s = 0; s < spans; s++) {
-      const end = (this.spanRow[s]! * this.ssWidth + this.spanX1[s]!) * 3;
-      for (let i = (this.spanRow[s]! * this.ssWidth + this.spanX0[s]!) * 3; i < end; i += 3) {
-        rgb[i] = rgb[i]! * fr;
-        rgb[i + 1] = rgb[i + 1]! * fg;
-        rgb[i + 2] = rgb[i + 2]! * fb;
+    const ia = 1 - a;
+    let s = 0;
+    while (s < spans) {
+      const v = (rows[s]! / ss) | 0;
+      const rowTop = v * ss;
+      let e = s + 1;
+      while (e < spans && rows[e]! < rowTop + ss) e++;
+      // pixels covered in full: one span on each of the ss sample rows
+      let fu0 = 0;
+      let fu1 = 0;
+      if (e - s === ss) {
+        let lo = 0;
+        let hi = sw;
+        let ok = true;
+        for (let t = s; t < e; t++) {
+          if (rows[t] !== rowTop + (t - s)) ok = false;
+          if (xs0[t]! > lo) lo = xs0[t]!;
+          if (xs1[t]! < hi) hi = xs1[t]!;
+        }
+        if (ok) {
+          fu0 = Math.ceil(lo / ss);
+          fu1 = Math.floor(hi / ss);
+          if (fu1 < fu0) fu1 = fu0;
+        }
+      }
+      for (let u = fu0; u < fu1; u++) {
+        const p = v * W + u;
+        if (ex[p] !== 1 || mode === MODE_SET) {
+          const o = p * 3;
+          if (mode === MODE_SET) {
+            base[o] = cr;
+            base[o + 1] = cg;
+            base[o + 2] = cb;
+            if (ex[p] === 1) ex[p] = 2;
+          } else if (mode === MODE_BLEND) {
+            base[o] = base[o]! * ia + cr * a;
+            base[o + 1] = base[o + 1]! * ia + cg * a;
+            base[o + 2] = base[o + 2]! * ia + cb * a;
+          } else {
+            base[o] = base[o]! * cr;
+            base[o + 1] = base[o + 1]! * cg;
+            base[o + 2] = base[o + 2]! * cb;
+          }
+        } else {
+          for (let r = rowTop; r < rowTop + ss; r++) {
+            const i0 = (r * sw + u * ss) * 3;
+            this.paintSamples(i0, i0 + ss * 3, mode, cr, cg, cb, a, ia);
+          }
+        }
+      }
+      const fx0 = fu0 * ss;
+      const fx1 = fu1 * ss;
+      for (let t = s; t < e; t++) {
+        const row = rows[t]!;
+        const x0 = xs0[t]!;
+        const x1 = xs1[t]!;
+        if (fx1 > fx0) {
+          if (fx0 > x0) this.samplePart(row, x0, Math.min(x1, fx0), mode, cr, cg, cb, a, ia);
+          if (x1 > fx1) this.samplePart(row, Math.max(x0, fx1), x1, mode, cr, cg, cb, a, ia);
+        } else {
+          this.samplePart(row, x0, x1, mode, cr, cg, cb, a, ia);
+        }
+      }
+      s = e;
+    }
+    void rgb;
+  }
+
+  private samplePart(row: number, x0: number, x1: number, mode: number, cr: number, cg: number, cb: number, a: number, ia: number): void {
+    if (x1 <= x0) return;
+    this.expand(row, x0, x1);
+    this.paintSamples((row * this.ssWidth + x0) * 3, (row * this.ssWidth + x1) * 3, mode, cr, cg, cb, a, ia);
+  }
+
+  private paintSamples(i: number, end: number, mode: number, cr: number, cg: number, cb: number, a: number, ia: number): void {
+    const rgb = this.rgb;
+    if (mode === MODE_SET) {
+      for (; i < end; i += 3) {
+        rgb[i] = cr;
+        rgb[i + 1] = cg;
+        rgb[i + 2] = cb;
+      }
+    } else if (mode === MODE_BLEND) {
+      for (; i < end; i += 3) {
+        rgb[i] = rgb[i]! * ia + cr * a;
+        rgb[i + 1] = rgb[i + 1]! * ia + cg * a;
+        rgb[i + 2] = rgb[i + 2]! * ia + cb * a;
+      }
+    } else {
+      for (; i < end; i += 3) {
+        rgb[i] = rgb[i]! * cr;
+        rgb[i + 1] = rgb[i + 1]! * cg;
+        rgb[i + 2] = rgb[i + 2]! * cb;
       }
     }
   }

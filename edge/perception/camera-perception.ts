@@ -1,0 +1,182 @@
+/**
+ * CameraPerception: the daemon's perception stage as one object, without sockets or timers.
+ *
+ *   camera frame -> FrameGate (rate cap, latest frame wins; or backpressure when replaying)
+ *     -> Segmenter (preprocess, onnxruntime, decode) -> GroundLut (calibration + vehicle pitch)
+ *     -> LocalMap (odometry-frame evidence) -> finished stretches of road as LocalPrimitives.
+ *
+ * The local map lives in the pose estimator's east-north frame; when that frame changes (a new
+ * drive re-anchors the pose) everything held is flushed first, with the old frame, so nothing is
+ * georeferenced in the wrong frame. The daemon's part (edge/parts.ts `runPerception`) drives it.
+ */
+import type { CameraCalibration, CameraFrame, VehicleSignals } from '../../shared/index.ts';
+import { FrameGate } from './gate.ts';
+import { GroundLut } from './ground.ts';
+import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
+import { PitchEstimator } from './pitch.ts';
+import { scaleCalibration } from './preprocess.ts';
+import type { SegOutput } from './decode.ts';
+
+/** What runs the model: the Segmenter, or a stand-in in tests. */
+export interface FrameSegmenter {
+  run(frame: CameraFrame): Promise<SegOutput>;
+  /** Model input size (the calibration is scaled to it). */
+  readonly inputWidthPx: number;
+  readonly inputHeightPx: number;
+}
+
+/** Pose at a frame's time, in some east-north frame (any identity object), or why there is none. */
+export type FramePose =
+  | { ok: true; eastM: number; northM: number; headingRad: number; sigmaM: number; frame: unknown; tUnixMs: number }
+  | { ok: false; reason: string };
+
+export interface CameraPerceptionOptions {
+  /** Most frames processed per second of sensor time, hertz (profile perception.maxHz). */
+  maxRateHz: number;
+  localMap: Partial<LocalMapOptions>;
+}
+
+export interface CameraPerceptionCounters {
+  framesIn: number;
+  framesProcessed: number;
+  /** Frames skipped because they came sooner than 1 / maxRateHz after the last one started. */
+  framesSkippedRate: number;
+  /** Frames skipped because a newer one arrived while they waited (inference could not keep up). */
+  framesSkippedBehind: number;
+  framesWithoutPose: number;
+  framesWrongSize: number;
+  primitivesOut: number;
+  inferenceMsTotal: number;
+}
+
+/** Primitives ready for georeferencing, in the east-north frame `frame`. */
+export interface PerceptionOutput {
+  primitives: LocalPrimitive[];
+  frame: unknown;
+}
+
+export class CameraPerception {
+  readonly counters: CameraPerceptionCounters = {
+    framesIn: 0,
+    framesProcessed: 0,
+    framesSkippedRate: 0,
+    framesSkippedBehind: 0,
+    framesWithoutPose: 0,
+    framesWrongSize: 0,
+    primitivesOut: 0,
+    inferenceMsTotal: 0,
+  };
+  readonly gate: FrameGate<CameraFrame>;
+  private readonly lut: GroundLut;
+  private readonly pitch = new PitchEstimator();
+  private readonly localMapOptions: Partial<LocalMapOptions>;
+  private localMap: LocalMap;
+  private mapFrame: unknown = undefined;
+  private ready: CameraFrame | undefined;
+  /** Newest sensor time offered, ms: the gate's clock. */
+  private latestMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly segmenter: FrameSegmenter,
+    readonly calibration: CameraCalibration,
+    options: Partial<CameraPerceptionOptions> = {},
+  ) {
+    const maxRateHz = options.maxRateHz ?? 10;
+    this.gate = new FrameGate<CameraFrame>({ maxRateHz });
+    this.lut = new GroundLut(scaleCalibration(calibration, segmenter.inputWidthPx, segmenter.inputHeightPx));
+    this.localMapOptions = options.localMap ?? {};
+    this.localMap = new LocalMap(this.localMapOptions);
+  }
+
+  onVehicle(v: VehicleSignals): void {
+    this.pitch.update(v.tMonoNs, v.pitchRateRps);
+  }
+
+  /**
+   * A camera frame from the bus. The gate's clock is sensor time (the frame's tMonoNs), so the
+   * rate cap means the same whether the bus runs in real time or is replayed faster.
+   */
+  offer(frame: CameraFrame): void {
+    this.counters.framesIn++;
+    if (frame.widthPx !== this.calibration.widthPx || frame.heightPx !== this.calibration.heightPx) {
+      this.counters.framesWrongSize++;
+      return;
+    }
+    this.latestMs = Math.max(this.latestMs, frame.tMonoNs / 1e6);
+    const start = this.gate.offer(frame, this.latestMs);
+    if (start) this.ready = start;
+    this.syncSkips();
+  }
+
+  /** Frames held (in flight + waiting), never more than 2. */
+  get depth(): number {
+    return this.gate.depth;
+  }
+
+  /** The frame to run now, if any (it is then in flight until `process` returns). */
+  take(): CameraFrame | undefined {
+    const f = this.ready;
+    this.ready = undefined;
+    return f;
+  }
+
+  /** Whether nothing is in flight or waiting. */
+  get idle(): boolean {
+    return this.gate.depth === 0 && this.ready === undefined;
+  }
+
+  /** Whether the local map holds evidence not yet emitted. */
+  get holding(): boolean {
+    return this.localMap.chunksHeld > 0;
+  }
+
+  /**
+   * Run one frame taken with `take()`: segment, project, fuse; returns what the local map
+   * finished (plus, when the pose frame changed, everything held from the old frame).
+   */
+  async process(frame: CameraFrame, poseOf: (tMonoNs: number) => FramePose): Promise<PerceptionOutput[]> {
+    const out: PerceptionOutput[] = [];
+    try {
+      const pose = poseOf(frame.tMonoNs);
+      if (!pose.ok) {
+        this.counters.framesWithoutPose++;
+        return out;
+      }
+      if (pose.frame !== this.mapFrame) {
+        if (this.mapFrame !== undefined) out.push(this.flush());
+        this.mapFrame = pose.frame;
+      }
+      const t0 = performance.now();
+      const seg = await this.segmenter.run(frame);
+      this.counters.inferenceMsTotal += performance.now() - t0;
+      this.lut.update(this.pitch.pitchRad(frame.tMonoNs));
+      this.localMap.addFrame(seg, this.lut, pose, pose.tUnixMs);
+      this.counters.framesProcessed++;
+      const done = this.localMap.finish(pose.eastM, pose.northM, pose.headingRad);
+      if (done.primitives.length > 0) out.push(this.emit(done.primitives));
+      return out;
+    } finally {
+      const next = this.gate.done(this.latestMs);
+      if (next) this.ready = next;
+      this.syncSkips();
+    }
+  }
+
+  /** Emit everything the local map holds (drive end, pose frame change) and start afresh. */
+  flush(): PerceptionOutput {
+    const r = this.localMap.flush();
+    const out = this.emit(r.primitives);
+    this.localMap = new LocalMap(this.localMapOptions);
+    return out;
+  }
+
+  private emit(primitives: LocalPrimitive[]): PerceptionOutput {
+    this.counters.primitivesOut += primitives.length;
+    return { primitives, frame: this.mapFrame };
+  }
+
+  private syncSkips(): void {
+    this.counters.framesSkippedRate = this.gate.counters.skippedRateCap;
+    this.counters.framesSkippedBehind = this.gate.counters.skippedReplaced;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Polyline helpers for vectorisation, metres in any planar frame: linking pieces end to end
+ * across gaps (dashes, occlusions) when their directions agree, and clipping to a rectangle.
+ */
+export type Pt = [number, number];
+
+export interface LinkOptions {
+  /** Longest gap bridged between two pieces, metres. */
+  maxGapM: number;
+  /** Largest angle between the pieces' directions (and the gap), radians. */
+  maxAngleRad: number;
+  /** Largest sideways offset of one piece's end from the other's extension, metres. */
+  maxLateralM: number;
+  /** End directions are measured over this much of each piece, metres. */
+  tangentM: number;
+  /** Pieces shorter than this have no reliable direction (only the other's is checked), metres. */
+  minDirectionalM: number;
+}
+
+export const DEFAULT_LINK_OPTIONS: LinkOptions = {
+  maxGapM: 8, // m
+  maxAngleRad: 0.2, // rad
+  maxLateralM: 0.35, // m
+  tangentM: 1.5, // m
+  minDirectionalM: 0.6, // m
+};
+
+interface End {
+  piece: number;
+  /** 0 = start, 1 = end of the piece. */
+  side: 0 | 1;
+  x: number;
+  y: number;
+  /** Outward unit direction. */
+  dx: number;
+  dy: number;
+  directional: boolean;
+}
+
+/** Join pieces into chains (greedy by gap cost, no cycles); returns the joined polylines. */
+export function linkPolylines(pieces: readonly Pt[][], options: Partial<LinkOptions> = {}): Pt[][] {
+  const o = { ...DEFAULT_LINK_OPTIONS, ...options };
+  const ends: End[] = [];
+  pieces.forEach((p, i) => {
+    const len = lengthM(p);
+    ends.push(endOf(p, i, 0, o.tangentM, len >= o.minDirectionalM));
+    ends.push(endOf(p, i, 1, o.tangentM, len >= o.minDirectionalM));
+  });
+  const cosMax = Math.cos(o.maxAngleRad);
+  const cands: Array<{ a: number; b: number; cost: number }> = [];
+  for (let a = 0; a < ends.length; a++) {
+    const ea = ends[a]!;
+    for (let b = a + 1; b < ends.length; b++) {
+      const eb = ends[b]!;
+      if (ea.piece === eb.piece) continue;
+      const gx = eb.x - ea.x;
+      const gy = eb.y - ea.y;
+      const d = Math.hypot(gx, gy);
+      if (d > o.maxGapM) continue;
+      if (!ea.directional && !eb.directional && d > 0.5) continue;
+      if (ea.directional && eb.directional && -(ea.dx * eb.dx + ea.dy * eb.dy) < cosMax) continue;
+      let lateral = 0;
+      let ok = true;
+      for (const [e, sx, sy] of [[ea, gx, gy], [eb, -gx, -gy]] as const) {
+        if (!e.directional) continue;
+        // The gap must continue the piece outward, with a small sideways offset.
+        if (d > 0.5 && (e.dx * sx + e.dy * sy) / d < cosMax) ok = false;
+        const lat = Math.abs(e.dx * sy - e.dy * sx);
+        if (lat > o.maxLateralM + 0.03 * d) ok = false;
+        lateral = Math.max(lateral, lat);
+      }
+      if (ok) cands.push({ a, b, cost: d + 5 * lateral });
+    }
+  }
+  cands.sort((p, q) => p.cost - q.cost);
+  const parent = pieces.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  // link[endIndex] = the end it is joined to, or -1.
+  const link = new Int32Array(ends.length).fill(-1);
+  for (const c of cands) {
+    if (link[c.a] !== -1 || link[c.b] !== -1) continue;
+    const ra = find(ends[c.a]!.piece);
+    const rb = find(ends[c.b]!.piece);
+    if (ra === rb) continue;
+    parent[ra] = rb;
+    link[c.a] = c.b;
+    link[c.b] = c.a;
+  }
+  // Assemble chains from pieces with a free end.
+  const used = new Uint8Array(pieces.length);
+  const chains: Pt[][] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    if (used[i]) continue;
+    let startSide: 0 | 1;
+    if (link[2 * i] === -1) startSide = 0;
+    else if (link[2 * i + 1] === -1) startSide = 1;
+    else continue; // interior piece of a chain: reached from its chain's end
+    const chain: Pt[] = [];
+    let piece = i;
+    let enter: 0 | 1 = startSide;
+    for (;;) {
+      used[piece] = 1;
+      const pts = pieces[piece]!;
+      if (enter === 0) for (const p of pts) chain.push(p);
+      else for (let k = pts.length - 1; k >= 0; k--) chain.push(pts[k]!);
+      const exitEnd = 2 * piece + (enter === 0 ? 1 : 0);
+      const to = link[exitEnd]!;
+      if (to === -1) break;
+      piece = ends[to]!.piece;
+      enter = ends[to]!.side;
+      if (used[piece]) break;
+    }
+    chains.push(chain);
+  }
+  return chains;
+}
+
+/**
+ * Clip a polyline to the rectangle [minX, maxX] x [minY, maxY]; returns the pieces inside (each
+ * with at least two vertices). Pieces cut at an edge end exactly on it, so neighbouring
+ * rectangles' pieces meet.
+ */
+export function clipPolyline(pts: readonly Pt[], minX: number, minY: number, maxX: number, maxY: number): Pt[][] {
+  const out: Pt[][] = [];
+  let cur: Pt[] = [];
+  const flush = (): void => {
+    if (cur.length >= 2) out.push(cur);
+    cur = [];
+  };
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[i + 1]!;
+    const dx = b[0] - a[0];
+    const dy = b[1] - a[1];
+    let t0 = 0;
+    let t1 = 1;
+    let inside = true;
+    for (const [p, q] of [[-dx, a[0] - minX], [dx, maxX - a[0]], [-dy, a[1] - minY], [dy, maxY - a[1]]] as const) {
+      if (p === 0) {
+        if (q < 0) inside = false;
+        continue;
+      }
+      const t = q / p;
+      if (p < 0) {
+        if (t > t1) inside = false;
+        else if (t > t0) t0 = t;
+      } else {
+        if (t < t0) inside = false;
+        else if (t < t1) t1 = t;
+      }
+    }
+    if (!inside) {
+      flush();
+      continue;
+    }
+    const s: Pt = [a[0] + t0 * dx, a[1] + t0 * dy];
+    const e: Pt = [a[0] + t1 * dx, a[1] + t1 * dy];
+    if (cur.length === 0) cur.push(s);
+    else if (t0 > 0) {
+      flush();
+      cur.push(s);
+    }
+    cur.push(e);
+    if (t1 < 1) flush();
+  }
+  flush();
+  return out;
+}
+
+export function lengthM(pts: readonly Pt[]): number {
+  let s = 0;
+  for (let i = 1; i < pts.length; i++) s += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
+  return s;
+}
+
+function endOf(p: readonly Pt[], piece: number, side: 0 | 1, tangentM: number, directional: boolean): End {
+  const n = p.length;
+  const end = side === 0 ? p[0]! : p[n - 1]!;
+  // Walk inward until tangentM is covered.
+  let k = side === 0 ? 0 : n - 1;
+  const step = side === 0 ? 1 : -1;
+  let inner = end;
+  while (k + step >= 0 && k + step < n) {
+    k += step;
+    inner = p[k]!;
+    if (Math.hypot(inner[0] - end[0], inner[1] - end[1]) >= tangentM) break;
+  }
+  const dx = end[0] - inner[0];
+  const dy = end[1] - inner[1];
+  const d = Math.hypot(dx, dy);
+  return { piece, side, x: end[0], y: end[1], dx: d > 0 ? dx / d : 0, dy: d > 0 ? dy / d : 0, directional: directional && d > 0 };
+}

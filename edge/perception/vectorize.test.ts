@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { SEG_CLASS_IDS } from '../../shared/camera.ts';
+import { SegDecoder } from './decode.ts';
+import { GroundLut } from './ground.ts';
+import { vectorizeFrame } from './localmap.ts';
+import { renderRoad, subsampleTable, TEST_CALIBRATION, type RoadScene } from './test-scene.ts';
+import { allocBevGrid, vectorizeGrid, type BevGrid } from './vectorize.ts';
+
+const CELL = 0.15;
+
+/** Paint a class into a grid: every cell whose centre satisfies `inside` sees it with `ratio`. */
+function paint(g: BevGrid, cls: number, inside: (x: number, y: number) => boolean, ratio = 0.9): void {
+  const n = g.widthCells * g.heightCells;
+  for (let i = 0; i < n; i++) {
+    const c = i % g.widthCells;
+    const r = (i - c) / g.widthCells;
+    const x = g.originXM + (c + 0.5) * g.cellM;
+    const y = g.originYM + (r + 0.5) * g.cellM;
+    if (inside(x, y)) g.evidence[(cls - 1) * n + i] = ratio * g.visibility[i]!;
+  }
+}
+
+describe('decode', () => {
+  it('takes the arg-max class and its probability per pixel', () => {
+    const dec = new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 });
+    // planes: class 0 [0.5, 0.1], class 1 [0.3, 0.2], class 2 [0.2, 0.7]
+    const out = dec.decode(Float32Array.from([0.5, 0.1, 0.3, 0.2, 0.2, 0.7]));
+    expect([...out.classId]).toEqual([0, 2]);
+    expect(out.prob[1]).toBeCloseTo(0.7, 6);
+    expect(() => dec.decode(new Float32Array(5))).toThrow(/must hold 3x1x2 = 6 floats, got 5/);
+  });
+});
+
+describe('vectorizeGrid', () => {
+  it('finds a solid and a dashed divider, linked across the dash gaps, and a stop line', () => {
+    // 30 m x 12 m, x along the road; lines at y = 2.03 (solid) and y = -1.62 (dashed 3 m / 6 m).
+    const g = allocBevGrid(200, 80, CELL, 0, -6);
+    g.visibility.fill(4);
+    paint(g, SEG_CLASS_IDS.divider_solid, (x, y) => x > 1 && x < 29 && Math.abs(y - 2.03) <= 0.1);
+    paint(g, SEG_CLASS_IDS.divider_dashed, (x, y) => x > 1 && x < 29 && (x - 1) % 9 < 3 && Math.abs(y + 1.62) <= 0.1);
+    // Stop line across the lane: x in [20, 20.45], y in [-1.3, 1.7]
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 20 && x < 20.45 && y >= -1.3 && y <= 1.7);
+    const prims = vectorizeGrid(g);
+    const dividers = prims.filter((p) => p.cls === 'lane_divider');
+    expect(dividers).toHaveLength(2);
+    const solid = dividers.find((d) => d.style === 'solid')!;
+    const dashed = dividers.find((d) => d.style === 'dashed')!;
+    expect(solid).toBeDefined();
+    expect(dashed).toBeDefined();
+    for (const p of solid.points) expect(Math.abs(p[1] - 2.03)).toBeLessThan(0.1);
+    for (const p of dashed.points) expect(Math.abs(p[1] + 1.62)).toBeLessThan(0.1);
+    // Dashes at x 1-4, 10-13, 19-22, 28-29: one polyline from the first dash to the last.
+    const xs = dashed.points.map((p) => p[0]);
+    expect(Math.min(...xs)).toBeLessThan(1.5);
+    expect(Math.max(...xs)).toBeGreaterThan(28.5);
+    expect(solid.points.length).toBeLessThanOrEqual(3); // straight: Douglas-Peucker keeps the ends
+    expect(solid.score).toBeGreaterThan(0.85);
+    const stops = prims.filter((p) => p.cls === 'stop_line');
+    expect(stops).toHaveLength(1);
+    const [a, b] = stops[0]!.points as [[number, number], [number, number]];
+    const [lo, hi] = a[1] < b[1] ? [a, b] : [b, a];
+    expect(Math.abs(lo[0] - 20.22)).toBeLessThan(0.1);
+    expect(Math.abs(hi[0] - 20.22)).toBeLessThan(0.1);
+    expect(Math.abs(lo[1] + 1.3)).toBeLessThan(0.15);
+    expect(Math.abs(hi[1] - 1.7)).toBeLessThan(0.15);
+    expect(prims.filter((p) => p.cls !== 'lane_divider' && p.cls !== 'stop_line')).toHaveLength(0);
+  });
+
+  it('vectorises crosswalks, boundaries and sign / light bases', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // Zebra: stripes 0.5 m wide every 1 m along y, 3 m long in x, from y = -4 to 4.
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 10 && x < 13 && y >= -4 && y < 4 && (((y + 4) % 1) + 1) % 1 < 0.5);
+    paint(g, SEG_CLASS_IDS.boundary_curb, (x, y) => x > 1 && x < 28 && Math.abs(y - 6) <= 0.1);
+    paint(g, SEG_CLASS_IDS.sign_base, (x, y) => Math.hypot(x - 20, y + 6) < 0.25);
+    paint(g, SEG_CLASS_IDS.light_base, (x, y) => Math.hypot(x - 25, y - 6.8) < 0.25);
+    const prims = vectorizeGrid(g);
+    const cw = prims.filter((p) => p.cls === 'crosswalk');
+    expect(cw).toHaveLength(1);
+    expect(cw[0]!.points).toHaveLength(4);
+    const cx = cw[0]!.points.map((p) => p[0]);
+    const cy = cw[0]!.points.map((p) => p[1]);
+    expect(Math.min(...cx)).toBeCloseTo(10, 0);
+    expect(Math.max(...cx)).toBeCloseTo(13, 0);
+    expect(Math.min(...cy)).toBeCloseTo(-4, 0);
+    expect(Math.max(...cy)).toBeCloseTo(3.5, 0);
+    const curb = prims.filter((p) => p.cls === 'road_boundary');
+    expect(curb).toHaveLength(1);
+    expect(curb[0]!.kind).toBe('curb');
+    const sign = prims.find((p) => p.cls === 'traffic_sign')!;
+    expect(sign.signCode).toBe('');
+    expect(Math.hypot(sign.points[0]![0] - 20, sign.points[0]![1] + 6)).toBeLessThan(0.1);
+    const light = prims.find((p) => p.cls === 'traffic_light')!;
+    expect(Math.hypot(light.points[0]![0] - 25, light.points[0]![1] - 6.8)).toBeLessThan(0.1);
+  });
+
+  it('clips to a rectangle so neighbouring rectangles share nothing', () => {
+    const g = allocBevGrid(200, 40, CELL, 0, -3);
+    g.visibility.fill(1);
+    paint(g, SEG_CLASS_IDS.divider_solid, (x, y) => x > 1 && x < 29 && Math.abs(y - 0.5) <= 0.1);
+    const left = vectorizeGrid(g, {}, { minXM: 0, minYM: -3, maxXM: 15, maxYM: 3 });
+    const right = vectorizeGrid(g, {}, { minXM: 15, minYM: -3, maxXM: 30, maxYM: 3 });
+    expect(left).toHaveLength(1);
+    expect(right).toHaveLength(1);
+    expect(Math.max(...left[0]!.points.map((p) => p[0]))).toBeCloseTo(15, 6);
+    expect(Math.min(...right[0]!.points.map((p) => p[0]))).toBeCloseTo(15, 6);
+  });
+});
+
+describe('vectorizeFrame (one rendered frame through ground projection)', () => {
+  it('recovers both dividers with their style and the stop line', () => {
+    const scene: RoadScene = { originEastM: -50, originNorthM: 0, headingRad: 0, solidT: 1.75, dashedT: -1.8, lineWidthM: 0.15, dashM: 3, gapM: 6, stopS: 50 + 9, stopWidthM: 0.4, stopT0: -1.5, stopT1: 1.5 };
+    const lut = new GroundLut(TEST_CALIBRATION);
+    lut.update(0);
+    const seg = renderRoad(scene, subsampleTable(TEST_CALIBRATION, 0), 0, 0, 0);
+    const prims = vectorizeFrame(seg, lut);
+    const dividers = prims.filter((p) => p.cls === 'lane_divider');
+    const near = (pts: Array<[number, number]>, t: number): boolean => pts.every((p) => p[0] > 12 || Math.abs(p[1] - t) < 0.1);
+    const solid = dividers.filter((d) => Math.abs(d.pointsLocal[0]![1] - 1.75) < 0.5);
+    const dashed = dividers.filter((d) => Math.abs(d.pointsLocal[0]![1] + 1.8) < 0.5);
+    expect(solid).toHaveLength(1);
+    expect(dashed).toHaveLength(1);
+    expect(solid[0]!.style).toBe('solid');
+    expect(dashed[0]!.style).toBe('dashed');
+    expect(near(solid[0]!.pointsLocal, 1.75)).toBe(true);
+    expect(near(dashed[0]!.pointsLocal, -1.8)).toBe(true);
+    const stops = prims.filter((p) => p.cls === 'stop_line');
+    expect(stops).toHaveLength(1);
+    const [a, b] = stops[0]!.pointsLocal as [[number, number], [number, number]];
+    expect(Math.abs((a[0] + b[0]) / 2 - 9.2)).toBeLessThan(0.4);
+    expect(Math.abs(Math.abs(a[1] - b[1]) - 3)).toBeLessThan(0.4);
+  });
+});
