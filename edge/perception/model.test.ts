@@ -61,7 +61,7 @@ describe('createSession', () => {
       },
       providerPresent: (ep) => ep === 'cpu',
     });
-    expect(created).toEqual([['cuda'], ['cpu']]);
+    expect(created).toEqual([[{ name: 'cuda' }], [{ name: 'cpu' }]]);
     expect(r.provider).toBe('cpu');
     expect(r.fallbacks[0]!.reason).toMatch(/cuda provider is not installed/);
   });
