@@ -119,7 +119,7 @@ export function writeKeys(dir: string): string {
 }
 
 /** A hw profile with short timeouts so tests do not wait on production numbers. */
-export function writeTestProfile(dir: string, batchMaxObservations = 8): string {
+export function writeTestProfile(dir: string, batchMaxObservations = 8, providers: string[] = ['cpu'], perceptionMaxHz = 10): string {
   const file = path.join(dir, 'test-profile.json');
   writeFileSync(
     file,
@@ -128,8 +128,8 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8): string 
       name: 'it-test',
       description: 'integration tests: small batches, short timeouts',
       detect: { arch: ['none'] },
-      inference: { executionProviders: [{ name: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, modelVariant: 'fleetmap-seg', inputWidthPx: 256, inputHeightPx: 128 },
-      perception: { maxHz: 10, skipPolicy: 'latest', maxQueuedFrames: 1 },
+      inference: { executionProviders: providers.map((name) => ({ name })), intraOpThreads: 1, interOpThreads: 1, modelVariant: 'fleetmap-seg', inputWidthPx: 256, inputHeightPx: 128 },
+      perception: { maxHz: perceptionMaxHz, skipPolicy: 'latest', maxQueuedFrames: 1 },
       intake: { idleFlushS: 0.3 },
       outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5 },
       uplink: { maxKbps: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },
