@@ -7,7 +7,7 @@ import { SEG_CLASS_IDS, SEG_IGNORE } from '../../shared/camera.ts';
 import type { Rng } from '../rng.ts';
 import { bodyX, bodyY, nearView, type FrameContext } from './context.ts';
 
-const BASE_RADIUS_PX = 1.5; // label pixels
+const BASE_RADIUS_PX = 2.5; // label pixels (about 0.3-1 m on the ground at 10-30 m: a target the stride-2 model can find)
 
 /** Queue a sign or traffic light primitive for drawing. */
 export function addPoleObject(ctx: FrameContext, pi: number): void {
