@@ -6,7 +6,8 @@
  *       [--holdout-fraction 0.3] [--exclude-effects night,wet]
  *
  * Maps: `karlsruhe` (bundled), `ring` (test/fixtures/ring-road.ts), `gen:N` (N procedurally
- * generated maps from sim/mapgen, when it exists).
+ * generated maps from sim/mapgen, cycling through its layouts, every other one with left-hand
+ * traffic).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +30,12 @@ async function loadMaps(spec: string, seed: number): Promise<Array<{ name: strin
       const genPath = fileURLToPath(new URL('../mapgen/index.ts', import.meta.url));
       if (!existsSync(genPath)) throw new Error(`--maps ${name}: sim/mapgen/index.ts does not exist yet (TODO: procedural maps)`);
       const gen = (await import(genPath)) as Record<string, unknown>;
-      const fn = gen.generateMap as ((o: { seed: number }) => string | { osmXml: string; name: string }) | undefined;
+      const fn = gen.generateMap as ((o: { seed: number; layout?: string; trafficSide?: 'right' | 'left' }) => string | { osmXml: string; name: string }) | undefined;
       if (typeof fn !== 'function') throw new Error(`--maps ${name}: sim/mapgen/index.ts does not export generateMap`);
       for (let i = 0; i < n; i++) {
-        const g = fn({ seed: seed * 1000 + i });
+        // Every layout, and left-hand traffic on every other map.
+        const layouts = ['mixed', 'grid', 'suburban', 'roundabout', 'multilane'];
+        const g = fn({ seed: seed * 1000 + i, layout: layouts[i % layouts.length], trafficSide: i % 2 === 1 ? 'left' : 'right' });
         const xml = typeof g === 'string' ? g : g.osmXml;
         out.push({ name: typeof g === 'string' ? `gen-${seed * 1000 + i}` : g.name, map: loadLanelet2(xml, { origin: osmBoundsCentre(xml) }) });
       }
