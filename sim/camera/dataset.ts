@@ -69,19 +69,35 @@ export interface DatasetMeta {
   msPerFrame: number;
 }
 
-/** East coordinate (map frame, metres) splitting a map into train (west) and holdout (east). */
+/**
+ * East coordinate (map frame, metres) splitting a map into train (west) and holdout (east):
+ * the cut leaves `holdoutFraction` of the drivable lane length (vehicle lanelets' centrelines,
+ * weighted by length) east of it. A quantile of what can be driven, not of the bounding box:
+ * a few outlying ways must not leave the held-out side empty.
+ */
 export function holdoutCutEastM(map: Lanelet2Map, holdoutFraction: number): number {
-  let minX = Infinity;
-  let maxX = -Infinity;
-  for (const l of map.lanelets) for (const p of l.centreline) {
-    if (p[0] < minX) minX = p[0];
-    if (p[0] > maxX) maxX = p[0];
+  const xs: number[] = [];
+  const ws: number[] = [];
+  const lanes = map.lanelets.filter((l) => l.vehicle);
+  for (const l of lanes.length > 0 ? lanes : map.lanelets) {
+    const c = l.centreline;
+    for (let i = 1; i < c.length; i++) {
+      xs.push((c[i - 1]![0] + c[i]![0]) / 2);
+      ws.push(Math.hypot(c[i]![0] - c[i - 1]![0], c[i]![1] - c[i - 1]![1]));
+    }
   }
-  if (!Number.isFinite(minX)) for (const p of map.primitives) for (const q of p.points) {
-    if (q[0] < minX) minX = q[0];
-    if (q[0] > maxX) maxX = q[0];
+  if (xs.length === 0) for (const p of map.primitives) for (const q of p.points) {
+    xs.push(q[0]);
+    ws.push(1);
   }
-  return minX + (1 - holdoutFraction) * (maxX - minX);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
+  const total = ws.reduce((a, b) => a + b, 0);
+  let acc = 0;
+  for (const i of order) {
+    acc += ws[i]!;
+    if (acc >= (1 - holdoutFraction) * total) return xs[i]!;
+  }
+  return xs[order[order.length - 1]!]!;
 }
 
 export function writeDataset(options: Partial<DatasetOptions> & Pick<DatasetOptions, 'outDir' | 'maps'>): DatasetMeta {
