@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,12 +192,14 @@ async function runDemo(o: DemoOptions): Promise<number> {
     mapVersion: published.version,
     batches: batchKeys.length,
     groundTruthCoverage: { minDrives: 2, coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
-    perception: o.perception === 'model' ? { kind: 'model', cameraHz: o.cameraHz, conditions: o.conditions } : { kind: 'oracle' },
+    perception: o.perception === 'model' ? { kind: 'model', cameraHz: o.cameraHz, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' },
     settingsDemo: { map: path.basename(o.mapPath), vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception },
   };
   writeFileSync(path.join(o.outDir, 'report.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('');
   console.log(formatReportTable(out));
+  const pm = out.perception;
+  console.log(pm.kind === 'model' ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
   console.log('');
   const health = startProcess(['cloud', 'health', '--store', storeDir], undefined);
   await health.exited;
@@ -210,6 +212,12 @@ const packr = new Packr({ useRecords: false });
 /** One sensor-bus message as its ZeroMQ frames: camera frames raw behind their header, the rest msgpack. */
 function encodeSensorMessage(m: SimMessage): [string, Uint8Array] {
   return m.topic === 'camera' ? [m.topic, encodeCameraFrame(m.payload)] : [m.topic, packr.pack(m.payload)];
+}
+
+/** Name, version and sha256 of the model the edge daemons load (edge/model/, metadata beside it). */
+function modelIdentity(): { name: string; version: string; sha256: string } {
+  const md = JSON.parse(readFileSync(path.join(REPO_ROOT, 'edge', 'model', 'fleetmap-seg.json'), 'utf8')) as { name: string; version: string; sha256: string };
+  return { name: md.name, version: md.version, sha256: md.sha256 };
 }
 
 /** The imaging conditions of one drive: a preset, or a seeded random mix of effects. */

@@ -14,9 +14,9 @@ import { ringRoadOsm } from './fixtures/ring-road.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('fleetmap demo', () => {
-  it('turns a small simulated fleet into published tiles and an honest report.json', () => {
+  it('turns a small simulated fleet into published tiles and an honest report.json (camera frames, on-vehicle model)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--vehicles', '4', '--drives', '2', '--drive-length-m', '1500', '--seed', '7', '--out', out], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--vehicles', '4', '--drives', '2', '--drive-length-m', '1500', '--seed', '7', '--camera-hz', '1', '--out', out], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 240_000,
@@ -27,6 +27,8 @@ describe('fleetmap demo', () => {
     // the contract tools read
     expect(report.version).toBe(1);
     expect(report.drives).toBe(8);
+    expect(report.perception).toMatchObject({ kind: 'model', cameraHz: 1 });
+    expect(report.perception.model).toMatchObject({ name: 'fleetmap-seg' });
     for (const k of ['kmDriven', 'bytesUploaded', 'bytesPerKm', 'absoluteFloorCm', 'elapsedS']) expect(typeof report[k], k).toBe('number');
     expect(report.bytesPerKm).toBeCloseTo(report.bytesUploaded / report.kmDriven, 6);
     for (const cls of PRIMITIVE_CLASSES) {
@@ -54,11 +56,11 @@ describe('fleetmap demo', () => {
     expect(existsSync(path.join(out, 'store', 'tiles', 'v1', 'manifest.json'))).toBe(true);
   });
 
-  it('takes any Lanelet2 map: --map with a synthetic ring road', () => {
+  it('takes any Lanelet2 map: --map with a synthetic ring road (oracle perception, the named test double)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-ring-'));
     const mapFile = path.join(out, 'ring-road.osm');
     writeFileSync(mapFile, ringRoadOsm());
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '3', '--drives', '1', '--drive-length-m', '800', '--seed', '3', '--out', path.join(out, 'demo')], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '3', '--drives', '1', '--drive-length-m', '800', '--seed', '3', '--perception', 'oracle', '--out', path.join(out, 'demo')], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 240_000,
@@ -66,6 +68,7 @@ describe('fleetmap demo', () => {
     expect(r.status, `demo failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, 'demo', 'report.json'), 'utf8'));
     expect(report.settingsDemo.map).toBe('ring-road.osm');
+    expect(report.perception).toEqual({ kind: 'oracle' });
     expect(report.drives).toBe(3);
     // the ring's dividers and curbs were mapped where the fleet drove
     expect(report.classes.lane_divider.recall).toBeGreaterThan(0.7);
