@@ -199,7 +199,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   console.log('');
   console.log(formatReportTable(out));
   const pm = out.perception;
-  console.log(pm.kind === 'model' ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
+  console.log('model' in pm && pm.model ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
   console.log('');
   const health = startProcess(['cloud', 'health', '--store', storeDir], undefined);
   await health.exited;
