@@ -361,6 +361,7 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     cameraFramesSkippedBehind: c.framesSkippedBehind,
     cameraFramesWithoutPose: c.framesWithoutPose,
     cameraFramesWrongSize: c.framesWrongSize,
+    cameraFramesSkippedStationary: c.framesSkippedStationary,
     perceptionPrimitives: c.primitivesOut,
     inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };

@@ -214,9 +214,15 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
     const conditions: CameraConditions = { ...CLEAR_CONDITIONS, worldSeed: drive.seed % 1_000_000_007, ...cam.conditions };
     const cRng = rng('camera');
     let cameraFrameId = 0;
+    let last: { xM: number; yM: number; yawRad: number; pitchRad: number; frame: ReturnType<typeof renderFrame> } | undefined;
     forEachTick(profile.durationS, cam.hz, (tS) => {
       const p = profile.poseAt(tS);
-      const f = renderFrame(map, p, calibration, pitch.pitchRadAt(tS), conditions, cRng);
+      const pitchRad = pitch.pitchRadAt(tS);
+      // A car standing still sees the same picture: the simulator renders it once (a cost of the
+      // simulation, not of the edge, which still receives every frame).
+      const still = last && Math.hypot(p.xM - last.xM, p.yM - last.yM) < 0.02 && Math.abs(p.yawRad - last.yawRad) < 1e-4 && Math.abs(pitchRad - last.pitchRad) < 1e-4;
+      if (!still) last = { xM: p.xM, yM: p.yM, yawRad: p.yawRad, pitchRad, frame: renderFrame(map, p, calibration, pitchRad, conditions, cRng) };
+      const f = last!.frame;
       push({
         topic: 'camera',
         payload: { tMonoNs: monoNs(tS), frameId: cameraFrameId++, encoding: 'rgb8', widthPx: calibration.widthPx, heightPx: calibration.heightPx, exposureUs: f.exposureUs, pixels: f.image },

@@ -33,6 +33,12 @@ export type FramePose =
 export interface CameraPerceptionOptions {
   /** Most frames processed per second of sensor time, hertz (profile perception.maxHz). */
   maxRateHz: number;
+  /**
+   * A frame is not run when the vehicle moved less than this since the last frame that was, and
+   * turned less than `minTurnRad`: a standing car sees the same road again (metres).
+   */
+  minTravelM: number;
+  minTurnRad: number;
   localMap: Partial<LocalMapOptions>;
 }
 
@@ -45,6 +51,8 @@ export interface CameraPerceptionCounters {
   framesSkippedBehind: number;
   framesWithoutPose: number;
   framesWrongSize: number;
+  /** Frames not run because the vehicle stood still (minTravelM, minTurnRad). */
+  framesSkippedStationary: number;
   primitivesOut: number;
   inferenceMsTotal: number;
 }
@@ -63,6 +71,7 @@ export class CameraPerception {
     framesSkippedBehind: 0,
     framesWithoutPose: 0,
     framesWrongSize: 0,
+    framesSkippedStationary: 0,
     primitivesOut: 0,
     inferenceMsTotal: 0,
   };
@@ -73,6 +82,10 @@ export class CameraPerception {
   private localMap: LocalMap;
   private mapFrame: unknown = undefined;
   private ready: CameraFrame | undefined;
+  private readonly minTravelM: number;
+  private readonly minTurnRad: number;
+  /** Pose of the last frame run, in the local map's frame. */
+  private lastRun: { eastM: number; northM: number; headingRad: number } | undefined;
   /** Newest sensor time offered, ms: the gate's clock. */
   private latestMs = Number.NEGATIVE_INFINITY;
 
@@ -82,6 +95,9 @@ export class CameraPerception {
     options: Partial<CameraPerceptionOptions> = {},
   ) {
     const maxRateHz = options.maxRateHz ?? 10;
+    this.minTravelM = options.minTravelM ?? 0.5; // m
+    this.minTurnRad = options.minTurnRad ?? 0.02; // rad
+    if (!(this.minTravelM >= 0) || !(this.minTurnRad >= 0)) throw new RangeError(`minTravelM and minTurnRad must be >= 0, got ${this.minTravelM}, ${this.minTurnRad}`);
     this.gate = new FrameGate<CameraFrame>({ maxRateHz });
     this.lut = new GroundLut(scaleCalibration(calibration, segmenter.inputWidthPx, segmenter.inputHeightPx));
     this.localMapOptions = options.localMap ?? {};
@@ -145,7 +161,14 @@ export class CameraPerception {
       if (pose.frame !== this.mapFrame) {
         if (this.mapFrame !== undefined) out.push(this.flush());
         this.mapFrame = pose.frame;
+        this.lastRun = undefined;
       }
+      const last = this.lastRun;
+      if (last && Math.hypot(pose.eastM - last.eastM, pose.northM - last.northM) < this.minTravelM && Math.abs(wrapRad(pose.headingRad - last.headingRad)) < this.minTurnRad) {
+        this.counters.framesSkippedStationary++;
+        return out;
+      }
+      this.lastRun = { eastM: pose.eastM, northM: pose.northM, headingRad: pose.headingRad };
       const t0 = performance.now();
       const seg = await this.segmenter.run(frame);
       this.counters.inferenceMsTotal += performance.now() - t0;
@@ -167,6 +190,7 @@ export class CameraPerception {
     const r = this.localMap.flush();
     const out = this.emit(r.primitives);
     this.localMap = new LocalMap(this.localMapOptions);
+    this.lastRun = undefined;
     return out;
   }
 
@@ -179,4 +203,8 @@ export class CameraPerception {
     this.counters.framesSkippedRate = this.gate.counters.skippedRateCap;
     this.counters.framesSkippedBehind = this.gate.counters.skippedReplaced;
   }
+}
+
+function wrapRad(a: number): number {
+  return Math.atan2(Math.sin(a), Math.cos(a));
 }

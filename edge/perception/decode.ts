@@ -3,10 +3,11 @@
  * softmax over the C classes of `SEG_CLASS_IDS`, stride 2 relative to the model input). Nothing
  * else indexes the raw tensor: the rest of perception reads a `SegOutput`.
  *
- * Per output pixel (row-major, index r * widthPx + c): the arg-max class id and its probability.
+ * Per output pixel (row-major, index r * widthPx + c): the arg-max class id and its probability,
+ * and the probability of the two small pole-foot classes (sign_base, light_base).
  * The decoder owns one preallocated `SegOutput`, overwritten by every `decode` call.
  */
-import { SEG_CLASS_COUNT } from '../../shared/camera.ts';
+import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 
 export interface SegOutput {
   /** Output grid size, pixels (the model input / stride). */
@@ -16,6 +17,13 @@ export interface SegOutput {
   classId: Uint8Array;
   /** Probability of that class, in [0, 1]. */
   prob: Float32Array;
+  /**
+   * Probability of the pole-foot classes sign_base / light_base per pixel, whatever wins the
+   * arg-max (optional; SegDecoder fills them): these blobs are a few pixels small and their
+   * probability rarely wins the arg-max, so the local map also takes their probability from here.
+   */
+  signBaseProb?: Float32Array;
+  lightBaseProb?: Float32Array;
 }
 
 export interface SegOutputDims {
@@ -47,6 +55,8 @@ export class SegDecoder {
       if (!(Number.isInteger(d[k]) && d[k] >= 1)) throw new RangeError(`decode.${k} must be a positive integer, got ${d[k]}`);
     }
     this.out = allocSegOutput(d.widthPx, d.heightPx);
+    if (d.classes > SEG_CLASS_IDS.sign_base) this.out.signBaseProb = new Float32Array(d.widthPx * d.heightPx);
+    if (d.classes > SEG_CLASS_IDS.light_base) this.out.lightBaseProb = new Float32Array(d.widthPx * d.heightPx);
   }
 
   /** Parse `probs` (NCHW, N = 1) into `this.out` (returned). */
@@ -58,21 +68,22 @@ export class SegDecoder {
     }
     const cls = this.out.classId;
     const best = this.out.prob;
-    // Class-major pass: contiguous reads of each channel plane.
+    // Per pixel over the planes (the lowest class id wins a tie).
     for (let i = 0; i < n; i++) {
-      cls[i] = 0;
-      best[i] = probs[i]!;
-    }
-    for (let k = 1; k < classes; k++) {
-      const base = k * n;
-      for (let i = 0; i < n; i++) {
-        const p = probs[base + i]!;
-        if (p > best[i]!) {
-          best[i] = p;
-          cls[i] = k;
+      let b = probs[i]!;
+      let k = 0;
+      for (let c = 1, j = i + n; c < classes; c++, j += n) {
+        const p = probs[j]!;
+        if (p > b) {
+          b = p;
+          k = c;
         }
       }
+      cls[i] = k;
+      best[i] = b;
     }
+    if (this.out.signBaseProb) this.out.signBaseProb.set(probs.subarray(SEG_CLASS_IDS.sign_base * n, (SEG_CLASS_IDS.sign_base + 1) * n));
+    if (this.out.lightBaseProb) this.out.lightBaseProb.set(probs.subarray(SEG_CLASS_IDS.light_base * n, (SEG_CLASS_IDS.light_base + 1) * n));
     return this.out;
   }
 }

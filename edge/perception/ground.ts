@@ -15,7 +15,7 @@
  * holes. A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
  * beyond `maxRangeM` ahead (body x) or nearer than `minRangeM`, or beyond +-`maxLateralM`.
  */
-import { cameraPose, pixelToGround, type CameraCalibration } from '../../shared/camera.ts';
+import { cameraPose, type CameraCalibration } from '../../shared/camera.ts';
 
 export interface GroundOptions {
   /** Output grid width, pixels. */
@@ -71,6 +71,10 @@ export class GroundLut {
   pitchRad = Number.NaN;
   /** How often the table was computed. */
   builds = 0;
+  /** Build scratch: ground points (x, y) of centre, near, far, left, right. */
+  private readonly pt = new Float64Array(10);
+  private colScratch = new Float64Array(0);
+  private rowScratch = new Float64Array(0);
 
   constructor(calibration: CameraCalibration, options: Partial<GroundOptions> = {}) {
     this.options = { ...DEFAULT_GROUND_OPTIONS, ...options };
@@ -109,52 +113,97 @@ export class GroundLut {
     return true;
   }
 
+  private colTerms(w: number): Float64Array {
+    if (this.colScratch.length < 9 * w) this.colScratch = new Float64Array(9 * w);
+    return this.colScratch;
+  }
+
+  private rowTerms(h: number): Float64Array {
+    if (this.rowScratch.length < 9 * h) this.rowScratch = new Float64Array(9 * h);
+    return this.rowScratch;
+  }
+
   private build(pitchRad: number): void {
     const o = this.options;
     const cal = this.calibration;
     const pose = cameraPose(cal, pitchRad);
     const s = o.stride;
     const h = s / 2;
-    const c0: [number, number] = [0, 0];
-    const pn: [number, number] = [0, 0];
-    const pf: [number, number] = [0, 0];
-    const pl: [number, number] = [0, 0];
-    const pr: [number, number] = [0, 0];
-    let count = 0;
-    for (let r = 0; r < o.outHeightPx; r++) {
+    const W = o.outWidthPx;
+    const H = o.outHeightPx;
+    // pixelToGround inline: the ray direction is R * [xc, yc, 1]; its x/y/z parts split into a
+    // per-column term (R[k][0] * xc), a per-row term (R[k][1] * yc) and R[k][2], summed in the
+    // same order, so every ground point equals pixelToGround's.
+    const R = pose.r;
+    const t0 = pose.t[0]!;
+    const t1 = pose.t[1]!;
+    const t2 = pose.t[2]!;
+    const cols = this.colTerms(W);
+    const rows = this.rowTerms(H);
+    for (let c = 0; c < W; c++) {
+      const u = s * c + h;
+      for (let q = 0; q < 3; q++) {
+        const xc = ((q === 0 ? u : q === 1 ? u - h : u + h) - cal.cxPx) / cal.fxPx;
+        cols[9 * c + 3 * q] = R[0]! * xc;
+        cols[9 * c + 3 * q + 1] = R[3]! * xc;
+        cols[9 * c + 3 * q + 2] = R[6]! * xc;
+      }
+    }
+    for (let r = 0; r < H; r++) {
       const v = s * r + h;
-      for (let c = 0; c < o.outWidthPx; c++) {
-        const i = r * o.outWidthPx + c;
-        const u = s * c + h;
+      for (let q = 0; q < 3; q++) {
+        const yc = ((q === 0 ? v : q === 1 ? v + h : v - h) - cal.cyPx) / cal.fyPx;
+        rows[9 * r + 3 * q] = R[1]! * yc;
+        rows[9 * r + 3 * q + 1] = R[4]! * yc;
+        rows[9 * r + 3 * q + 2] = R[7]! * yc;
+      }
+    }
+    const r2 = R[2]!;
+    const r5 = R[5]!;
+    const r8 = R[8]!;
+    const g = this.pt;
+    let count = 0;
+    for (let r = 0; r < H; r++) {
+      for (let c = 0; c < W; c++) {
+        const i = r * W + c;
         this.valid[i] = 0;
-        const g = pixelToGround(pose, cal, u, v, c0);
-        if (!g || g[0] > o.maxRangeM || g[0] < o.minRangeM || Math.abs(g[1]) > o.maxLateralM) continue;
-        const near = pixelToGround(pose, cal, u, v + h, pn);
-        const far = pixelToGround(pose, cal, u, v - h, pf);
-        const left = pixelToGround(pose, cal, u - h, v, pl);
-        const right = pixelToGround(pose, cal, u + h, v, pr);
-        if (!near || !left || !right) continue;
-        const nearLen = Math.hypot(g[0] - near[0], g[1] - near[1]);
+        // Centre (column term 0, row term 0), near (0, 1), far (0, 2), left (1, 0), right (2, 0).
+        if (!groundPoint(cols, 9 * c, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 0)) continue;
+        const gx = g[0]!;
+        const gy = g[1]!;
+        if (gx > o.maxRangeM || gx < o.minRangeM || Math.abs(gy) > o.maxLateralM) continue;
+        const hasNear = groundPoint(cols, 9 * c, rows, 9 * r + 3, r2, r5, r8, t0, t1, t2, g, 2);
+        const hasFar = groundPoint(cols, 9 * c, rows, 9 * r + 6, r2, r5, r8, t0, t1, t2, g, 4);
+        const hasLeft = groundPoint(cols, 9 * c + 3, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 6);
+        const hasRight = groundPoint(cols, 9 * c + 6, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 8);
+        if (!hasNear || !hasLeft || !hasRight) continue;
+        const nx = g[2]!;
+        const ny = g[3]!;
+        const nearLen = Math.sqrt((gx - nx) ** 2 + (gy - ny) ** 2);
         // The far edge runs off towards the horizon for the top valid rows: mirror the near half.
         let fx: number;
         let fy: number;
-        if (far && Math.hypot(far[0] - g[0], far[1] - g[1]) <= 3 * nearLen) {
-          fx = far[0];
-          fy = far[1];
+        if (hasFar && Math.sqrt((g[4]! - gx) ** 2 + (g[5]! - gy) ** 2) <= 3 * nearLen) {
+          fx = g[4]!;
+          fy = g[5]!;
         } else {
-          fx = 2 * g[0] - near[0];
-          fy = 2 * g[1] - near[1];
+          fx = 2 * gx - nx;
+          fy = 2 * gy - ny;
         }
-        this.xM[i] = g[0];
-        this.yM[i] = g[1];
-        this.nearXM[i] = near[0];
-        this.nearYM[i] = near[1];
+        const lx = g[6]!;
+        const ly = g[7]!;
+        const rx = g[8]!;
+        const ry = g[9]!;
+        this.xM[i] = gx;
+        this.yM[i] = gy;
+        this.nearXM[i] = nx;
+        this.nearYM[i] = ny;
         this.farXM[i] = fx;
         this.farYM[i] = fy;
-        this.acrossXM[i] = right[0] - left[0];
-        this.acrossYM[i] = right[1] - left[1];
-        this.alongM[i] = Math.hypot(fx - near[0], fy - near[1]);
-        this.acrossM[i] = Math.hypot(right[0] - left[0], right[1] - left[1]);
+        this.acrossXM[i] = rx - lx;
+        this.acrossYM[i] = ry - ly;
+        this.alongM[i] = Math.sqrt((fx - nx) ** 2 + (fy - ny) ** 2);
+        this.acrossM[i] = Math.sqrt((rx - lx) ** 2 + (ry - ly) ** 2);
         this.valid[i] = 1;
         count++;
       }
@@ -163,4 +212,20 @@ export class GroundLut {
     this.pitchRad = pitchRad;
     this.builds++;
   }
+}
+
+/**
+ * pixelToGround with the ray's column and row terms precomputed (cols[ci..ci+2] = R[0|3|6] * xc,
+ * rows[ri..ri+2] = R[1|4|7] * yc): the ground point into out[k], out[k + 1]; false when the ray
+ * points at or above the horizon.
+ */
+function groundPoint(cols: Float64Array, ci: number, rows: Float64Array, ri: number, r2: number, r5: number, r8: number, t0: number, t1: number, t2: number, out: Float64Array, k: number): boolean {
+  const dz = cols[ci + 2]! + rows[ri + 2]! + r8;
+  if (!(dz < -1e-9)) return false;
+  const dx = cols[ci]! + rows[ri]! + r2;
+  const dy = cols[ci + 1]! + rows[ri + 1]! + r5;
+  const sc = -t2 / dz;
+  out[k] = t0 + sc * dx;
+  out[k + 1] = t1 + sc * dy;
+  return true;
 }

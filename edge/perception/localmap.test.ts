@@ -71,3 +71,120 @@ describe('LocalMap', () => {
     expect(map.counters.chunksRevisited).toBe(0);
   });
 });
+
+describe('LocalMap pole feet', () => {
+  // A sign foot at 40 m along the road, 4 m right of it; the model gives it probability 0.4 but
+  // background wins the arg-max everywhere (as for most real pole feet: a blob of a few pixels).
+  const SIGN_ALONG = 40;
+  const SIGN_LAT = -4;
+  const signEN = (): [number, number] => {
+    const c = Math.cos(HEADING);
+    const s = Math.sin(HEADING);
+    return [scene.originEastM + SIGN_ALONG * c - SIGN_LAT * s, scene.originNorthM + SIGN_ALONG * s + SIGN_LAT * c];
+  };
+
+  function drive(withProb: boolean, frames: (k: number) => boolean): LocalPrimitive[] {
+    const lut = new GroundLut(TEST_CALIBRATION);
+    lut.update(0);
+    const table = subsampleTable(TEST_CALIBRATION, 0);
+    const seg = allocSegOutput(128, 64);
+    const map = new LocalMap();
+    const out: LocalPrimitive[] = [];
+    const [se, sn] = signEN();
+    for (let k = 0; k <= 60; k++) {
+      const e = scene.originEastM + k * Math.cos(HEADING);
+      const n = scene.originNorthM + k * Math.sin(HEADING);
+      renderRoad(scene, table, e, n, HEADING, seg);
+      if (withProb) {
+        const p = (seg.signBaseProb ??= new Float32Array(lut.size));
+        p.fill(0);
+        if (frames(k)) {
+          // Body-frame position of the foot; pixels whose ground point lies within 0.4 m of it.
+          const c = Math.cos(HEADING);
+          const s = Math.sin(HEADING);
+          const bx = c * (se - e) + s * (sn - n);
+          const by = -s * (se - e) + c * (sn - n);
+          for (let i = 0; i < lut.size; i++) if (lut.valid[i] && Math.hypot(lut.xM[i]! - bx, lut.yM[i]! - by) < 0.4 && seg.classId[i] === 0) p[i] = 0.4;
+        }
+      }
+      map.addFrame(seg, lut, { eastM: e, northM: n, headingRad: HEADING, sigmaM: 0.2 }, 0);
+      out.push(...map.finish(e, n, HEADING).primitives);
+    }
+    out.push(...map.flush().primitives);
+    return out.filter((p) => p.cls === 'traffic_sign');
+  }
+
+  it('finds a sign whose foot never wins the arg-max, from its probability over frames', () => {
+    const signs = drive(true, () => true);
+    expect(signs).toHaveLength(1);
+    const [se, sn] = signEN();
+    expect(Math.hypot(signs[0]!.pointsLocal[0]![0] - se, signs[0]!.pointsLocal[0]![1] - sn)).toBeLessThan(0.5);
+    expect(signs[0]!.signCode).toBe('');
+  });
+
+  it('finds nothing without the probability, nor from a foot seen in one frame only', () => {
+    expect(drive(false, () => true)).toHaveLength(0);
+    expect(drive(true, (k) => k === 20)).toHaveLength(0);
+  });
+});
+
+describe('LocalMap splatting', () => {
+  it('puts every footprint sample where a per-sample transform does, across chunk edges, within the chunk boxes', () => {
+    const lut = new GroundLut(TEST_CALIBRATION);
+    lut.update(0);
+    const table = subsampleTable(TEST_CALIBRATION, 0);
+    const seg = allocSegOutput(128, 64);
+    const cellM = 0.15;
+    const N = 32; // 4.8 m chunks: many footprints cross chunk edges
+    const map = new LocalMap({ chunkCells: N, marginM: 1 });
+    // Reference: each sample transformed on its own (the straightforward splat), per global cell.
+    const ref = new Map<string, number>();
+    const poses = [
+      { eastM: 5, northM: -3, headingRad: 0.3 },
+      { eastM: 4.8, northM: 0.001, headingRad: Math.PI / 2 },
+      { eastM: -7.2, northM: 9.6, headingRad: -2.4 },
+    ];
+    for (const pose of poses) {
+      renderRoad(scene, table, pose.eastM, pose.northM, pose.headingRad, seg);
+      map.addFrame(seg, lut, { ...pose, sigmaM: 0.1 }, 0);
+      const cos = Math.cos(pose.headingRad);
+      const sin = Math.sin(pose.headingRad);
+      for (let i = 0; i < lut.size; i++) {
+        if (!lut.valid[i]) continue;
+        const nA = Math.min(64, Math.max(1, Math.ceil(lut.alongM[i]! / (0.7 * cellM))));
+        const nC = Math.min(64, Math.max(1, Math.ceil(lut.acrossM[i]! / (0.7 * cellM))));
+        for (let a = 0; a < nA; a++) {
+          for (let c = 0; c < nC; c++) {
+            const ta = (a + 0.5) / nA;
+            const tc = (c + 0.5) / nC - 0.5;
+            const bx = lut.nearXM[i]! + ta * (lut.farXM[i]! - lut.nearXM[i]!) + tc * lut.acrossXM[i]!;
+            const by = lut.nearYM[i]! + ta * (lut.farYM[i]! - lut.nearYM[i]!) + tc * lut.acrossYM[i]!;
+            const key = `${Math.floor((pose.eastM + cos * bx - sin * by) / cellM)},${Math.floor((pose.northM + sin * bx + cos * by) / cellM)}`;
+            ref.set(key, (ref.get(key) ?? 0) + 1 / (nA * nC));
+          }
+        }
+      }
+    }
+    // The map's chunks (private; read for this check only).
+    const chunks = (map as unknown as { chunks: Map<number, { ci: number; cj: number; visibility: Float32Array; boxes: Int32Array }> }).chunks;
+    let compared = 0;
+    let misplaced = 0;
+    for (const ch of chunks.values()) {
+      const b = ch.boxes.subarray(4 * 9, 4 * 10); // the visibility box
+      for (let r = 0; r < N; r++) {
+        for (let c = 0; c < N; c++) {
+          const v = ch.visibility[r * N + c]!;
+          const want = ref.get(`${ch.ci * N + c},${ch.cj * N + r}`) ?? 0;
+          if (v !== 0) {
+            compared++;
+            expect(c >= b[0]! && c <= b[2]! && r >= b[1]! && r <= b[3]!).toBe(true);
+          }
+          if (Math.abs(v - want) > 1e-4 * Math.max(1, want)) misplaced++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    // A sample exactly on a cell edge may round to either side: allow a handful.
+    expect(misplaced).toBeLessThanOrEqual(4);
+  });
+});

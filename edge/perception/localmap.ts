@@ -9,7 +9,9 @@
  * along its ray, and across), metres long for far rows. The footprint is sampled at ~0.7 cell
  * spacing and each sample carries weight 1 / samples, so every pixel adds the same total weight:
  * far pixels spread thinly over the cells they cover (no holes), near pixels concentrate
- * (precision). The class of a pixel is its arg-max (SegOutput).
+ * (precision). The class of a pixel is its arg-max (SegOutput); the tiny pole-foot classes
+ * (sign_base, light_base) also add their own probability where it reaches `pointProbThreshold`
+ * though another class wins the arg-max.
  *
  * Emission: `finish(vehicle pose)` vectorises each chunk the vehicle can no longer see (wholly
  * behind it by more than `behindM`, or all of it farther than `farM`) ONCE, on a grid that adds
@@ -19,11 +21,11 @@
  * vehicle is `retainM` away, then it is freed; a revisit (after a U-turn) starts it afresh.
  * `flush()` (drive end) emits everything left and frees all.
  */
-import { SEG_CLASS_COUNT } from '../../shared/camera.ts';
+import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
 import type { SegOutput } from './decode.ts';
 import type { GroundLut } from './ground.ts';
-import { allocBevGrid, DEFAULT_VECTORIZE_OPTIONS, validateVectorizeOptions, vectorizeGrid, type VectorizeOptions } from './vectorize.ts';
+import { allocBevGrid, DEFAULT_VECTORIZE_OPTIONS, validateVectorizeOptions, vectorizeGrid, type BevGrid, type VectorizeOptions } from './vectorize.ts';
 
 export interface LocalMapOptions {
   /** Cell side, metres. */
@@ -40,6 +42,12 @@ export interface LocalMapOptions {
   retainM: number;
   /** Footprint samples per pixel and axis at most (bounds the cost of far rows). */
   maxSamplesPerAxis: number;
+  /**
+   * sign_base / light_base evidence is also taken where the class loses the arg-max but its
+   * probability (SegOutput.signBaseProb / lightBaseProb) reaches this, in (0, 1]: the pole feet
+   * are a few pixels small and rarely win the arg-max.
+   */
+  pointProbThreshold: number;
   /** Vectorisation of finished chunks. */
   vectorize: Partial<VectorizeOptions>;
 }
@@ -52,6 +60,7 @@ export const DEFAULT_LOCAL_MAP_OPTIONS: LocalMapOptions = {
   farM: 60, // m
   retainM: 120, // m
   maxSamplesPerAxis: 64, // samples
+  pointProbThreshold: 0.2, // probability
   vectorize: {},
 };
 
@@ -99,19 +108,33 @@ export interface FinishResult {
   chunksHeld: number;
 }
 
-interface Chunk {
-  ci: number;
-  cj: number;
-  visibility: Float32Array;
-  evidence: Float32Array;
-  emitted: boolean;
-  maxSigmaM: number;
-  lastTUnixMs: number;
+class Chunk {
+  emitted = false;
+  maxSigmaM = 0;
   /** Frame counter value when last touched (to update sigma/time once per frame). */
-  touchedFrame: number;
+  touchedFrame = 0;
+
+  constructor(
+    readonly ci: number,
+    readonly cj: number,
+    readonly visibility: Float32Array,
+    readonly evidence: Float32Array,
+    /**
+     * Per plane (evidence planes 0..PLANES-1, then visibility at PLANES) a cell box [c0, r0, c1,
+     * r1] (inclusive, chunk cells; empty when c1 < c0) holding all its non-zero cells.
+     */
+    readonly boxes: Int32Array,
+    public lastTUnixMs: number,
+  ) {}
 }
 
 const PLANES = SEG_CLASS_COUNT - 1;
+const SIGN = SEG_CLASS_IDS.sign_base;
+const LIGHT = SEG_CLASS_IDS.light_base;
+/** Box slot of the visibility plane in Chunk.boxes. */
+const VIS = PLANES;
+/** A sample this close to a cell edge (in cells) may round either way: the fast path keeps clear of chunk edges by it. */
+const EDGE_EPS = 1e-6;
 
 export class LocalMap {
   readonly options: LocalMapOptions;
@@ -119,6 +142,13 @@ export class LocalMap {
   private readonly chunks = new Map<number, Chunk>();
   private readonly chunkM: number;
   private readonly cellsPerChunk: number;
+  /** Arrays of freed chunks (zeroed), reused by new ones. */
+  private readonly pool: Array<{ visibility: Float32Array; evidence: Float32Array; boxes: Int32Array }> = [];
+  /** Footprint lattices of the ground table last used (see footprintsOf). */
+  private fp: Footprints | undefined;
+  /** The grid chunks are vectorised on (reused) and per plane the box written into it last time. */
+  private grid: BevGrid | undefined;
+  private gridWritten: Int32Array | undefined;
 
   constructor(options: Partial<LocalMapOptions> = {}) {
     this.options = { ...DEFAULT_LOCAL_MAP_OPTIONS, ...options, vectorize: { ...options.vectorize } };
@@ -130,6 +160,7 @@ export class LocalMap {
     }
     if (o.marginM > o.cellM * o.chunkCells) throw new RangeError(`localMap.marginM (${o.marginM} m) must not exceed a chunk side (${o.cellM * o.chunkCells} m)`);
     if (!(Number.isInteger(o.maxSamplesPerAxis) && o.maxSamplesPerAxis >= 1)) throw new RangeError(`localMap.maxSamplesPerAxis must be a positive integer, got ${o.maxSamplesPerAxis}`);
+    if (!(o.pointProbThreshold > 0 && o.pointProbThreshold <= 1)) throw new RangeError(`localMap.pointProbThreshold must be in (0, 1], got ${o.pointProbThreshold}`);
     validateVectorizeOptions({ ...DEFAULT_VECTORIZE_OPTIONS, ...o.vectorize });
     this.chunkM = o.cellM * o.chunkCells;
     this.cellsPerChunk = o.chunkCells * o.chunkCells;
@@ -158,61 +189,208 @@ export class LocalMap {
     }
     const frameNo = ++this.counters.framesAdded;
     const o = this.options;
-    const cell = o.cellM;
-    const inv = 1 / cell;
-    const spacing = 0.7 * cell;
+    const inv = 1 / o.cellM;
     const N = o.chunkCells;
     const cells = this.cellsPerChunk;
     const cos = Math.cos(pose.headingRad);
     const sin = Math.sin(pose.headingRad);
     const e0 = pose.eastM;
     const n0 = pose.northM;
-    const maxS = o.maxSamplesPerAxis;
-    const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = lut;
     const classId = seg.classId;
     const prob = seg.prob;
+    const signProb = seg.signBaseProb;
+    const lightProb = seg.lightBaseProb;
+    const pointThr = o.pointProbThreshold;
     let chunk: Chunk | undefined;
     let chunkKey = Number.NaN;
     let samples = 0;
-    for (let i = 0; i < lut.size; i++) {
-      if (!valid[i]) continue;
+    const fp = this.footprintsOf(lut);
+    // Body -> grid units (cells of the map frame).
+    const rc = cos * inv;
+    const rs = sin * inv;
+    const tx = e0 * inv;
+    const ty = n0 * inv;
+    const { pix, nAs, nCs, ws, geo } = fp;
+    for (let j = 0; j < fp.count; j++) {
+      const i = pix[j]!;
       const k = classId[i]!;
-      const p = prob[i]!;
-      const nA = Math.min(maxS, Math.max(1, Math.ceil(alongM[i]! / spacing)));
-      const nC = Math.min(maxS, Math.max(1, Math.ceil(acrossM[i]! / spacing)));
-      const w = 1 / (nA * nC);
-      const wp = w * p;
+      const plane = k !== 0 && k < SEG_CLASS_COUNT ? k - 1 : -1;
+      const nA = nAs[j]!;
+      const nC = nCs[j]!;
+      const w = ws[j]!;
+      const wp = w * prob[i]!;
+      // The footprint in grid units: sample (a, c) at (x0, y0) + a * (sx, sy) + c * (svx, svy).
+      const g = 6 * j;
+      const bx = geo[g]!;
+      const by = geo[g + 1]!;
+      const x0 = tx + rc * bx - rs * by;
+      const y0 = ty + rs * bx + rc * by;
+      const sx = rc * geo[g + 2]! - rs * geo[g + 3]!; // step along (the inner loop: the long axis)
+      const sy = rs * geo[g + 2]! + rc * geo[g + 3]!;
+      const svx = rc * geo[g + 4]! - rs * geo[g + 5]!; // step across
+      const svy = rs * geo[g + 4]! + rc * geo[g + 5]!;
+      // Box of the samples (the corners of the lattice; the stepped samples stay within them up
+      // to rounding far below EDGE_EPS).
+      const ex = (nA - 1) * sx;
+      const ey = (nA - 1) * sy;
+      const fx = (nC - 1) * svx;
+      const fy = (nC - 1) * svy;
+      const gx0 = Math.floor(x0 + (ex < 0 ? ex : 0) + (fx < 0 ? fx : 0) - EDGE_EPS);
+      const gx1 = Math.floor(x0 + (ex > 0 ? ex : 0) + (fx > 0 ? fx : 0) + EDGE_EPS);
+      const gy0 = Math.floor(y0 + (ey < 0 ? ey : 0) + (fy < 0 ? fy : 0) - EDGE_EPS);
+      const gy1 = Math.floor(y0 + (ey > 0 ? ey : 0) + (fy > 0 ? fy : 0) + EDGE_EPS);
+      const ci = Math.floor(gx0 / N);
+      const cj = Math.floor(gy0 / N);
+      samples += nA * nC;
+      // Pole feet where they lose the arg-max: their own probability, above the threshold.
+      const ps = signProb !== undefined && k !== SIGN && signProb[i]! >= pointThr ? signProb[i]! : 0;
+      const pl = lightProb !== undefined && k !== LIGHT && lightProb[i]! >= pointThr ? lightProb[i]! : 0;
+      if (ps === 0 && pl === 0 && gx1 < (ci + 1) * N && gy1 < (cj + 1) * N) {
+        // The whole footprint lies in one chunk: local cell indices, no per-sample chunk test.
+        const key = chunkKeyOf(ci, cj);
+        if (key !== chunkKey) {
+          chunk = this.chunkFor(ci, cj, key, frameNo, pose.sigmaM, tUnixMs);
+          chunkKey = key;
+        }
+        const ch = chunk!;
+        const bx0 = gx0 - ci * N;
+        const bx1 = gx1 - ci * N;
+        const by0 = gy0 - cj * N;
+        const by1 = gy1 - cj * N;
+        growBox(ch.boxes, VIS, bx0, by0, bx1, by1);
+        if (plane >= 0) growBox(ch.boxes, plane, bx0, by0, bx1, by1);
+        const lx = x0 - ci * N;
+        const ly = y0 - cj * N;
+        for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp);
+        continue;
+      }
+      // Across a chunk edge (or pole-foot evidence, rare): split into runs per chunk.
+      for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
+      chunk = this.chunks.get(chunkKey);
+    }
+    this.counters.samplesSplatted += samples;
+  }
+
+  /**
+   * Per valid pixel of `lut` its footprint sample lattice in the body frame: nA samples along
+   * (near -> far) by nC across at ~0.7 cell spacing (each at most maxSamplesPerAxis), weight
+   * 1 / (nA nC), the first sample and the steps. Recomputed only when the table is.
+   */
+  private footprintsOf(lut: GroundLut): Footprints {
+    const fp = this.fp;
+    if (fp && fp.lut === lut && fp.builds === lut.builds) return fp;
+    const n = lut.size;
+    const f: Footprints = fp && fp.pix.length >= n ? fp : { lut, builds: -1, count: 0, pix: new Int32Array(n), nAs: new Int32Array(n), nCs: new Int32Array(n), ws: new Float64Array(n), geo: new Float64Array(6 * n) };
+    f.lut = lut;
+    f.builds = lut.builds;
+    const invSpacing = 1 / (0.7 * this.options.cellM);
+    const maxS = this.options.maxSamplesPerAxis;
+    const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = lut;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (!valid[i]) continue;
+      const nA = Math.min(maxS, Math.max(1, Math.ceil(alongM[i]! * invSpacing)));
+      const nC = Math.min(maxS, Math.max(1, Math.ceil(acrossM[i]! * invSpacing)));
+      const invA = 1 / nA;
+      const invC = 1 / nC;
       const nx = nearXM[i]!;
       const ny = nearYM[i]!;
       const ax = farXM[i]! - nx;
       const ay = farYM[i]! - ny;
       const cx = acrossXM[i]!;
       const cy = acrossYM[i]!;
-      for (let a = 0; a < nA; a++) {
-        const ta = (a + 0.5) / nA;
-        const bx0 = nx + ta * ax;
-        const by0 = ny + ta * ay;
-        for (let c = 0; c < nC; c++) {
-          const tc = (c + 0.5) / nC - 0.5;
-          const bx = bx0 + tc * cx;
-          const by = by0 + tc * cy;
-          const gx = Math.floor((e0 + cos * bx - sin * by) * inv);
-          const gy = Math.floor((n0 + sin * bx + cos * by) * inv);
-          const ci = Math.floor(gx / N);
-          const cj = Math.floor(gy / N);
-          const key = chunkKeyOf(ci, cj);
-          if (key !== chunkKey) {
-            chunk = this.chunkFor(ci, cj, key, frameNo, pose.sigmaM, tUnixMs);
-            chunkKey = key;
+      // Sample (a, c) at near + ta * along + tc * across, ta = (a + 0.5) / nA, tc = (c + 0.5) / nC - 0.5.
+      const ta0 = 0.5 * invA;
+      const tc0 = 0.5 * invC - 0.5;
+      const g = 6 * count;
+      f.pix[count] = i;
+      f.nAs[count] = nA;
+      f.nCs[count] = nC;
+      f.ws[count] = invA * invC;
+      f.geo[g] = nx + ta0 * ax + tc0 * cx;
+      f.geo[g + 1] = ny + ta0 * ay + tc0 * cy;
+      f.geo[g + 2] = ax * invA;
+      f.geo[g + 3] = ay * invA;
+      f.geo[g + 4] = cx * invC;
+      f.geo[g + 5] = cy * invC;
+      count++;
+    }
+    f.count = count;
+    this.fp = f;
+    return f;
+  }
+
+  /**
+   * Splat one ray of samples (grid units: start, step, count) that may cross chunk edges: split
+   * into runs that stay in one chunk (clear of its edges by EDGE_EPS, the run's first sample
+   * placed exactly); evidence `wp` into `plane` (none when < 0) and the pole-foot weights into
+   * their planes. Returns the key of the last chunk touched.
+   */
+  private splatRaySlow(x: number, y: number, sx: number, sy: number, n: number, w: number, plane: number, wp: number, wps: number, wpl: number, frameNo: number, sigmaM: number, tUnixMs: number): number {
+    const N = this.options.chunkCells;
+    const cells = this.cellsPerChunk;
+    let chunk: Chunk | undefined;
+    let chunkKey = Number.NaN;
+    let a = 0;
+    while (a < n) {
+      const gx = Math.floor(x);
+      const gy = Math.floor(y);
+      const ci = Math.floor(gx / N);
+      const cj = Math.floor(gy / N);
+      const key = chunkKeyOf(ci, cj);
+      if (key !== chunkKey) {
+        chunk = this.chunkFor(ci, cj, key, frameNo, sigmaM, tUnixMs);
+        chunkKey = key;
+      }
+      const ch = chunk!;
+      // Samples a .. a + m - 1 stay in this chunk.
+      let m = n - a;
+      if (sx > 0) m = Math.min(m, Math.floor(((ci + 1) * N - EDGE_EPS - x) / sx) + 1);
+      else if (sx < 0) m = Math.min(m, Math.floor((x - ci * N - EDGE_EPS) / -sx) + 1);
+      if (sy > 0) m = Math.min(m, Math.floor(((cj + 1) * N - EDGE_EPS - y) / sy) + 1);
+      else if (sy < 0) m = Math.min(m, Math.floor((y - cj * N - EDGE_EPS) / -sy) + 1);
+      // A first sample within EDGE_EPS of an edge (the step along that axis may be 0) goes alone.
+      const fx = x - ci * N;
+      const fy = y - cj * N;
+      if (!(m >= 1) || fx < EDGE_EPS || fx > N - EDGE_EPS || fy < EDGE_EPS || fy > N - EDGE_EPS) m = 1;
+      const lc0 = gx - ci * N;
+      const lr0 = gy - cj * N;
+      const lc1 = Math.min(N - 1, Math.max(0, Math.floor(fx + (m - 1) * sx)));
+      const lr1 = Math.min(N - 1, Math.max(0, Math.floor(fy + (m - 1) * sy)));
+      // The run's box (one cell wider: its inner samples are stepped, not placed exactly).
+      const c0 = Math.max(0, Math.min(lc0, lc1) - 1);
+      const c1 = Math.min(N - 1, Math.max(lc0, lc1) + 1);
+      const r0 = Math.max(0, Math.min(lr0, lr1) - 1);
+      const r1 = Math.min(N - 1, Math.max(lr0, lr1) + 1);
+      growBox(ch.boxes, VIS, c0, r0, c1, r1);
+      if (plane >= 0) growBox(ch.boxes, plane, c0, r0, c1, r1);
+      // The first sample exactly (its cell decided the chunk), then the run.
+      let idx = lr0 * N + lc0;
+      ch.visibility[idx]! += w;
+      if (plane >= 0) ch.evidence[plane * cells + idx]! += wp;
+      if (wps > 0) ch.evidence[(SIGN - 1) * cells + idx]! += wps;
+      if (wpl > 0) ch.evidence[(LIGHT - 1) * cells + idx]! += wpl;
+      if (m > 1) {
+        const lx = fx + sx;
+        const ly = fy + sy;
+        splatRay(ch.visibility, ch.evidence, plane * cells, N, lx, ly, sx, sy, m - 1, w, wp);
+        if (wps > 0 || wpl > 0) {
+          let px = lx;
+          let py = ly;
+          for (let k = 1; k < m; k++, px += sx, py += sy) {
+            idx = Math.floor(py) * N + Math.floor(px);
+            if (wps > 0) ch.evidence[(SIGN - 1) * cells + idx]! += wps;
+            if (wpl > 0) ch.evidence[(LIGHT - 1) * cells + idx]! += wpl;
           }
-          const idx = (gy - cj * N) * N + (gx - ci * N);
-          chunk!.visibility[idx]! += w;
-          if (k !== 0 && k < SEG_CLASS_COUNT) chunk!.evidence[(k - 1) * cells + idx]! += wp;
-          samples++;
         }
       }
+      if (wps > 0) growBox(ch.boxes, SIGN - 1, c0, r0, c1, r1);
+      if (wpl > 0) growBox(ch.boxes, LIGHT - 1, c0, r0, c1, r1);
+      a += m;
+      x += m * sx;
+      y += m * sy;
     }
-    this.counters.samplesSplatted += samples;
+    return chunkKey;
   }
 
   /**
@@ -262,23 +440,16 @@ export class LocalMap {
     let ch = this.chunks.get(key);
     if (ch && ch.emitted) {
       // A revisit (e.g. after a U-turn): start the chunk afresh; it will be emitted again.
-      ch.visibility.fill(0);
-      ch.evidence.fill(0);
+      this.clearChunk(ch);
       ch.emitted = false;
       ch.maxSigmaM = 0;
       this.counters.chunksRevisited++;
     }
     if (!ch) {
-      ch = {
-        ci,
-        cj,
-        visibility: new Float32Array(this.cellsPerChunk),
-        evidence: new Float32Array(this.cellsPerChunk * PLANES),
-        emitted: false,
-        maxSigmaM: 0,
-        lastTUnixMs: tUnixMs,
-        touchedFrame: 0,
-      };
+      const arrays = this.pool.pop();
+      ch = arrays
+        ? new Chunk(ci, cj, arrays.visibility, arrays.evidence, arrays.boxes, tUnixMs)
+        : new Chunk(ci, cj, new Float32Array(this.cellsPerChunk), new Float32Array(this.cellsPerChunk * PLANES), emptyBoxes(PLANES + 1), tUnixMs);
       this.chunks.set(key, ch);
       this.counters.chunksCreated++;
     }
@@ -296,28 +467,50 @@ export class LocalMap {
     const N = o.chunkCells;
     const m = Math.round(o.marginM / o.cellM);
     const W = N + 2 * m;
-    const grid = allocBevGrid(W, W, o.cellM, ch.ci * this.chunkM - m * o.cellM, ch.cj * this.chunkM - m * o.cellM);
     const gridCells = W * W;
+    if (!this.grid) {
+      this.grid = allocBevGrid(W, W, o.cellM, 0, 0);
+      this.grid.evidenceBoxes = new Int32Array(4 * PLANES);
+      this.gridWritten = emptyBoxes(PLANES + 1);
+    }
+    const grid = this.grid;
+    const written = this.gridWritten!;
+    const hint = grid.evidenceBoxes!;
+    grid.originXM = ch.ci * this.chunkM - m * o.cellM;
+    grid.originYM = ch.cj * this.chunkM - m * o.cellM;
+    // Zero what the previous chunk left, then copy the neighbourhood's boxes.
+    for (let q = 0; q <= PLANES; q++) {
+      const dst = q === VIS ? grid.visibility : grid.evidence;
+      const off = q === VIS ? 0 : q * gridCells;
+      const c0 = written[4 * q]!;
+      const c1 = written[4 * q + 2]!;
+      if (c1 >= c0) for (let y = written[4 * q + 1]!; y <= written[4 * q + 3]!; y++) dst.fill(0, off + y * W + c0, off + y * W + c1 + 1);
+    }
+    written.set(emptyBoxes(PLANES + 1));
     for (let dj = -1; dj <= 1; dj++) {
       for (let di = -1; di <= 1; di++) {
         const nb = this.chunks.get(chunkKeyOf(ch.ci + di, ch.cj + dj));
         if (!nb) continue;
-        // Neighbour cell (x, y) lands at grid (x + m + di * N, y + m + dj * N).
-        const x0 = Math.max(0, -(m + di * N));
-        const x1 = Math.min(N, W - (m + di * N));
-        const y0 = Math.max(0, -(m + dj * N));
-        const y1 = Math.min(N, W - (m + dj * N));
-        if (x0 >= x1 || y0 >= y1) continue;
-        for (let y = y0; y < y1; y++) {
-          const src = y * N;
-          const dst = (y + m + dj * N) * W + m + di * N;
-          grid.visibility.set(nb.visibility.subarray(src + x0, src + x1), dst + x0);
-          for (let k = 0; k < PLANES; k++) {
-            grid.evidence.set(nb.evidence.subarray(k * this.cellsPerChunk + src + x0, k * this.cellsPerChunk + src + x1), k * gridCells + dst + x0);
-          }
+        // Neighbour cell (x, y) lands at grid (x + dx, y + dy).
+        const dx = m + di * N;
+        const dy = m + dj * N;
+        for (let q = 0; q <= PLANES; q++) {
+          const b = nb.boxes;
+          const x0 = Math.max(b[4 * q]!, -dx);
+          const x1 = Math.min(b[4 * q + 2]!, W - 1 - dx);
+          const y0 = Math.max(b[4 * q + 1]!, -dy);
+          const y1 = Math.min(b[4 * q + 3]!, W - 1 - dy);
+          if (x0 > x1 || y0 > y1) continue;
+          const src = q === VIS ? nb.visibility : nb.evidence;
+          const srcOff = q === VIS ? 0 : q * this.cellsPerChunk;
+          const dst = q === VIS ? grid.visibility : grid.evidence;
+          const dstOff = q === VIS ? 0 : q * gridCells;
+          for (let y = y0; y <= y1; y++) dst.set(src.subarray(srcOff + y * N + x0, srcOff + y * N + x1 + 1), dstOff + (y + dy) * W + dx + x0);
+          growBox(written, q, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
         }
       }
     }
+    hint.set(written.subarray(0, 4 * PLANES));
     const clip = { minXM: ch.ci * this.chunkM, minYM: ch.cj * this.chunkM, maxXM: (ch.ci + 1) * this.chunkM, maxYM: (ch.cj + 1) * this.chunkM };
     for (const p of vectorizeGrid(grid, o.vectorize, clip)) {
       const lp: LocalPrimitive = { cls: p.cls, score: p.score, pointsLocal: p.points, poseSigmaM: ch.maxSigmaM, tUnixMs: ch.lastTUnixMs };
@@ -334,6 +527,24 @@ export class LocalMap {
   private free(ch: Chunk): void {
     this.chunks.delete(chunkKeyOf(ch.ci, ch.cj));
     this.counters.chunksFreed++;
+    if (this.pool.length < 16) {
+      this.clearChunk(ch);
+      this.pool.push({ visibility: ch.visibility, evidence: ch.evidence, boxes: ch.boxes });
+    }
+  }
+
+  /** Zero a chunk's evidence (only its boxes) and empty the boxes. */
+  private clearChunk(ch: Chunk): void {
+    const N = this.options.chunkCells;
+    for (let q = 0; q <= PLANES; q++) {
+      const c0 = ch.boxes[4 * q]!;
+      const c1 = ch.boxes[4 * q + 2]!;
+      if (c1 < c0) continue;
+      const a = q === VIS ? ch.visibility : ch.evidence;
+      const off = q === VIS ? 0 : q * this.cellsPerChunk;
+      for (let y = ch.boxes[4 * q + 1]!; y <= ch.boxes[4 * q + 3]!; y++) a.fill(0, off + y * N + c0, off + y * N + c1 + 1);
+    }
+    ch.boxes.set(emptyBoxes(PLANES + 1));
   }
 
   private neighboursDone(ch: Chunk): boolean {
@@ -360,6 +571,58 @@ export class LocalMap {
   }
 }
 
+/**
+ * Splat one ray of `n` samples inside one chunk: local grid units from (x, y) in steps (sx, sy),
+ * weight `w` into the visibility and `wp` into the evidence plane at `evBase` (none when < 0).
+ */
+function splatRay(vis: Float32Array, ev: Float32Array, evBase: number, N: number, x: number, y: number, sx: number, sy: number, n: number, w: number, wp: number): void {
+  if (evBase >= 0) {
+    for (let a = 0; a < n; a++, x += sx, y += sy) {
+      const idx = Math.floor(y) * N + Math.floor(x);
+      vis[idx]! += w;
+      ev[evBase + idx]! += wp;
+    }
+  } else {
+    for (let a = 0; a < n; a++, x += sx, y += sy) vis[Math.floor(y) * N + Math.floor(x)]! += w;
+  }
+}
+
+/** Footprint lattices of a ground table's valid pixels (LocalMap.footprintsOf). */
+interface Footprints {
+  lut: GroundLut | undefined;
+  /** lut.builds when computed. */
+  builds: number;
+  count: number;
+  /** Per entry: the pixel index, samples along / across, sample weight. */
+  pix: Int32Array;
+  nAs: Int32Array;
+  nCs: Int32Array;
+  ws: Float64Array;
+  /** Per entry 6 values, body frame metres: first sample (x, y), step along (x, y), step across (x, y). */
+  geo: Float64Array;
+}
+
+/** `count` empty boxes [c0, r0, c1, r1] (c1 < c0). */
+function emptyBoxes(count: number): Int32Array {
+  const b = new Int32Array(4 * count);
+  for (let q = 0; q < count; q++) {
+    b[4 * q] = 0x3fffffff;
+    b[4 * q + 1] = 0x3fffffff;
+    b[4 * q + 2] = -1;
+    b[4 * q + 3] = -1;
+  }
+  return b;
+}
+
+/** Grow box `q` of `boxes` to include [c0, c1] x [r0, r1]. */
+function growBox(boxes: Int32Array, q: number, c0: number, r0: number, c1: number, r1: number): void {
+  const o = 4 * q;
+  if (c0 < boxes[o]!) boxes[o] = c0;
+  if (r0 < boxes[o + 1]!) boxes[o + 1] = r0;
+  if (c1 > boxes[o + 2]!) boxes[o + 2] = c1;
+  if (r1 > boxes[o + 3]!) boxes[o + 3] = r1;
+}
+
 /** One number per chunk index pair (|ci|, |cj| < 2^20: +-37 000 km at 36 m chunks). */
 function chunkKeyOf(ci: number, cj: number): number {
   return (ci + 0x100000) * 0x200000 + (cj + 0x100000);
@@ -369,9 +632,15 @@ function chunkKeyOf(ci: number, cj: number): number {
  * Vectorise one frame on its own (benchmarks, single-frame AP): the frame splatted in the body
  * frame (x forward, y left: pose at the origin, heading 0), every chunk emitted. `pointsLocal`
  * are then body-frame [xM, yM].
+ *
+ * Sign / light bases: one frame cannot show the persistence over frames (`minPointEvidence`) that
+ * separates a pole foot from the model's stray pole-foot pixels, so a single frame keeps the
+ * arg-max rule at the line presence threshold (no evidence from losing probabilities, no
+ * evidence minimum) unless the options say otherwise.
  */
 export function vectorizeFrame(seg: SegOutput, lut: GroundLut, options: Partial<LocalMapOptions> = {}): LocalPrimitive[] {
-  const map = new LocalMap(options);
+  const presence = options.vectorize?.presenceThreshold ?? DEFAULT_VECTORIZE_OPTIONS.presenceThreshold;
+  const map = new LocalMap({ pointProbThreshold: 1, ...options, vectorize: { pointPresenceThreshold: presence, minPointEvidence: 0, ...options.vectorize } });
   map.addFrame(seg, lut, { eastM: 0, northM: 0, headingRad: 0, sigmaM: 0 }, 0);
   return map.flush().primitives;
 }

@@ -48,31 +48,45 @@ export function linkPolylines(pieces: readonly Pt[][], options: Partial<LinkOpti
   });
   const cosMax = Math.cos(o.maxAngleRad);
   const cands: Array<{ a: number; b: number; cost: number }> = [];
-  for (let a = 0; a < ends.length; a++) {
-    const ea = ends[a]!;
-    for (let b = a + 1; b < ends.length; b++) {
+  // Pairs of ends closer than maxGapM: sweep the ends in x order.
+  const order = ends.map((_, i) => i).sort((p, q) => ends[p]!.x - ends[q]!.x || p - q);
+  for (let ii = 0; ii < order.length; ii++) {
+    const i0 = order[ii]!;
+    const xi = ends[i0]!.x;
+    for (let jj = ii + 1; jj < order.length; jj++) {
+      const j0 = order[jj]!;
+      if (ends[j0]!.x - xi > o.maxGapM) break;
+      const a = i0 < j0 ? i0 : j0;
+      const b = i0 < j0 ? j0 : i0;
+      const ea = ends[a]!;
       const eb = ends[b]!;
       if (ea.piece === eb.piece) continue;
       const gx = eb.x - ea.x;
       const gy = eb.y - ea.y;
-      const d = Math.hypot(gx, gy);
+      const d = Math.sqrt(gx * gx + gy * gy);
       if (d > o.maxGapM) continue;
       if (!ea.directional && !eb.directional && d > 0.5) continue;
       if (ea.directional && eb.directional && -(ea.dx * eb.dx + ea.dy * eb.dy) < cosMax) continue;
       let lateral = 0;
       let ok = true;
-      for (const [e, sx, sy] of [[ea, gx, gy], [eb, -gx, -gy]] as const) {
-        if (!e.directional) continue;
-        // The gap must continue the piece outward, with a small sideways offset.
-        if (d > 0.5 && (e.dx * sx + e.dy * sy) / d < cosMax) ok = false;
-        const lat = Math.abs(e.dx * sy - e.dy * sx);
+      // The gap must continue each directional piece outward, with a small sideways offset.
+      if (ea.directional) {
+        if (d > 0.5 && (ea.dx * gx + ea.dy * gy) / d < cosMax) ok = false;
+        const lat = Math.abs(ea.dx * gy - ea.dy * gx);
+        if (lat > o.maxLateralM + 0.03 * d) ok = false;
+        lateral = Math.max(lateral, lat);
+      }
+      if (eb.directional) {
+        if (d > 0.5 && (eb.dx * -gx + eb.dy * -gy) / d < cosMax) ok = false;
+        const lat = Math.abs(eb.dx * -gy - eb.dy * -gx);
         if (lat > o.maxLateralM + 0.03 * d) ok = false;
         lateral = Math.max(lateral, lat);
       }
       if (ok) cands.push({ a, b, cost: d + 5 * lateral });
     }
   }
-  cands.sort((p, q) => p.cost - q.cost);
+  // Ties in the order of (a, b): the order an all-pairs loop would have produced them in.
+  cands.sort((p, q) => p.cost - q.cost || p.a - q.a || p.b - q.b);
   const parent = pieces.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
@@ -172,7 +186,11 @@ export function clipPolyline(pts: readonly Pt[], minX: number, minY: number, max
 
 export function lengthM(pts: readonly Pt[]): number {
   let s = 0;
-  for (let i = 1; i < pts.length; i++) s += Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]);
+  for (let i = 1; i < pts.length; i++) {
+    const dx = pts[i]![0] - pts[i - 1]![0];
+    const dy = pts[i]![1] - pts[i - 1]![1];
+    s += Math.sqrt(dx * dx + dy * dy);
+  }
   return s;
 }
 
@@ -186,10 +204,10 @@ function endOf(p: readonly Pt[], piece: number, side: 0 | 1, tangentM: number, d
   while (k + step >= 0 && k + step < n) {
     k += step;
     inner = p[k]!;
-    if (Math.hypot(inner[0] - end[0], inner[1] - end[1]) >= tangentM) break;
+    if (Math.sqrt((inner[0] - end[0]) ** 2 + (inner[1] - end[1]) ** 2) >= tangentM) break;
   }
   const dx = end[0] - inner[0];
   const dy = end[1] - inner[1];
-  const d = Math.hypot(dx, dy);
+  const d = Math.sqrt(dx * dx + dy * dy);
   return { piece, side, x: end[0], y: end[1], dx: d > 0 ? dx / d : 0, dy: d > 0 ? dy / d : 0, directional: directional && d > 0 };
 }

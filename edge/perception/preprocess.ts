@@ -68,6 +68,24 @@ export class Preprocessor {
     const stride = frame.widthPx * bpp;
     const { x0, x1, wx, y0, y1, wy } = this;
     const k = 1 / 255;
+    if (frame.widthPx === W && frame.heightPx === H) {
+      // Same size: every weight but w00 (= k) is 0, so each value is k * pixel exactly.
+      if (bpp === 3) {
+        for (let o = 0, i = 0; o < plane; o++, i += 3) {
+          out[o] = k * px[i]!;
+          out[o + plane] = k * px[i + 1]!;
+          out[o + 2 * plane] = k * px[i + 2]!;
+        }
+      } else {
+        for (let o = 0; o < plane; o++) {
+          const g = k * px[o]!;
+          out[o] = g;
+          out[o + plane] = g;
+          out[o + 2 * plane] = g;
+        }
+      }
+      return out;
+    }
     for (let r = 0; r < H; r++) {
       const rowA = y0[r]! * stride;
       const rowB = y1[r]! * stride;

@@ -28,6 +28,19 @@ describe('decode', () => {
     expect([...out.classId]).toEqual([0, 2]);
     expect(out.prob[1]).toBeCloseTo(0.7, 6);
     expect(() => dec.decode(new Float32Array(5))).toThrow(/must hold 3x1x2 = 6 floats, got 5/);
+    expect(out.signBaseProb).toBeUndefined(); // a model without the pole-foot classes
+  });
+
+  it('keeps the pole-foot probabilities where they lose the arg-max', () => {
+    const dec = new SegDecoder({ classes: 10, widthPx: 1, heightPx: 1 });
+    const probs = new Float32Array(10);
+    probs[0] = 0.5;
+    probs[SEG_CLASS_IDS.sign_base] = 0.3;
+    probs[SEG_CLASS_IDS.light_base] = 0.2;
+    const out = dec.decode(probs);
+    expect(out.classId[0]).toBe(0);
+    expect(out.signBaseProb![0]).toBeCloseTo(0.3, 6);
+    expect(out.lightBaseProb![0]).toBeCloseTo(0.2, 6);
   });
 });
 

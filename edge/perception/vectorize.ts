@@ -12,17 +12,25 @@
  * - road boundaries: the same with the curb/border/barrier mask, kind by evidence vote;
  * - stop lines: connected component -> its principal axis as a 2-point segment;
  * - crosswalks: stripes joined by a small dilation -> oriented rectangle (4 corners, CCW);
- * - signs / lights: component centroids (signCode '').
+ * - signs / lights: component centroids (signCode '') at their own, lower presence threshold
+ *   (`pointPresenceThreshold`: their evidence is the base classes' probability, see
+ *   LocalMapOptions.pointProbThreshold), kept when the blob holds at least `minPointEvidence`
+ *   (a pole foot is seen over many frames, stray pole-foot pixels of the model are not).
  * Lines are simplified (Douglas-Peucker) and filtered by length. With a `clip` rectangle, each
  * primitive is kept only inside it (polylines cut at its edges; other classes kept when their
  * centre lies in [min, max)), so neighbouring chunks vectorised with overlapping margins emit
  * nothing twice.
+ *
+ * Cost (noisy model output means thousands of blobs and spurs per chunk): each class group is
+ * processed on the bounding box of its evidence only (BevGrid.evidenceBoxes when the caller
+ * knows it, else a scan), raster steps reuse scratch buffers, and the duplicate-trace test looks
+ * up the kept lines' segments in a bucket grid instead of measuring against every line.
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
 import { simplify } from '../compact.ts';
 import { clipPolyline, lengthM, linkPolylines, type Pt } from './polyline.ts';
-import { components, dilate, fillHoles, pruneSpurs, thinZhangSuen, traceSkeleton } from './raster.ts';
+import { componentsFlat, dilate, fillHoles, pruneSpurs, thinZhangSuen, traceSkeletonFlat } from './raster.ts';
 
 /**
  * Class evidence on a square-cell grid. Cell (col, row) covers [originXM + col * cellM, + cellM)
@@ -43,6 +51,13 @@ export interface BevGrid {
    * [(k - 1) * cells, k * cells).
    */
   evidence: Float32Array;
+  /**
+   * Optional hint: per evidence plane (class k at k - 1) a cell box [c0, r0, c1, r1] (inclusive;
+   * empty when c1 < c0) that contains all its non-zero cells, 4 entries per plane. When absent
+   * the vectoriser scans the planes for it. A box too large only costs time; one too small loses
+   * evidence.
+   */
+  evidenceBoxes?: Int32Array;
 }
 
 /** A vectorised primitive in the grid's frame, metres. */
@@ -89,6 +104,18 @@ export interface VectorizeOptions {
   crosswalkJoinM: number;
   /** Smallest sign / light blob, cells. */
   minPointCells: number;
+  /**
+   * Presence threshold of the sign / light bases, in (0, 1]: lower than `presenceThreshold`, as
+   * their evidence is their probability (rarely high for a blob of a few pixels), see
+   * LocalMapOptions.pointProbThreshold.
+   */
+  pointPresenceThreshold: number;
+  /**
+   * Least evidence a sign / light blob must hold (summed over its cells: weighted samples times
+   * probability, about pixel-frames of support): a pole foot is seen over many frames, the
+   * model's stray pole-foot pixels are not.
+   */
+  minPointEvidence: number;
   /** Holes in a line's mask up to this area are filled before thinning, square metres. */
   maxHoleM2: number;
   /** Skeleton branches from a line end to a junction shorter than this are removed, metres. */
@@ -118,6 +145,8 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   minCrosswalkAreaM2: 2, // m^2
   crosswalkJoinM: 0.9, // m
   minPointCells: 2, // cells
+  pointPresenceThreshold: 0.2, // fraction
+  minPointEvidence: 8, // weighted samples (about pixel-frames x probability)
   maxHoleM2: 1, // m^2
   maxSpurM: 0.9, // m
   smoothHalfWindowM: 0.6, // m
@@ -134,7 +163,8 @@ const BOUNDARY_KIND_BY_CLASS: Record<number, BoundaryKind> = { [C.boundary_curb]
 
 export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.presenceThreshold > 0 && o.presenceThreshold <= 1)) throw new RangeError(`vectorize.presenceThreshold must be in (0, 1], got ${o.presenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
+  if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -160,103 +190,246 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   return out;
 }
 
+// Traced path and its refinement, reused across pieces.
+let pathX = new Float64Array(256);
+let pathY = new Float64Array(256);
+let refX = new Float64Array(256);
+let refY = new Float64Array(256);
+
+// Per-group scratch (crop-sized), reused across calls: vectorizeGrid is not re-entrant.
+let ratioBuf = new Float32Array(0);
+let maskBuf = new Uint8Array(0);
+let workBuf = new Uint8Array(0);
+
+/**
+ * A view of the grid for one class group, cropped to the bounding box of the group's evidence
+ * plus a margin: nothing outside it can be set (ratio 0), so every raster step on the crop gives
+ * what it gives on the whole grid (scan orders are preserved; the crop border is unset unless it
+ * is the grid border). Cell index i is crop-relative (row * w + col); positions use the full
+ * grid's origin so they are computed exactly as on the whole grid.
+ */
 class GridView {
-  readonly w: number;
-  readonly h: number;
-  readonly n: number;
+  readonly W: number;
+  readonly H: number;
+  readonly N: number;
   readonly cell: number;
+  /** Per evidence plane (class k at k - 1): bounding box of its non-zero cells [c0, r0, c1, r1] (inclusive), or null. */
+  private readonly boxes: Array<[number, number, number, number] | null>;
+  // Current crop.
+  x0 = 0;
+  y0 = 0;
+  w = 0;
+  h = 0;
+  n = 0;
+  ratio = ratioBuf;
+  mask = maskBuf;
 
   constructor(
     readonly g: BevGrid,
     readonly o: VectorizeOptions,
   ) {
-    this.w = g.widthCells;
-    this.h = g.heightCells;
-    this.n = this.w * this.h;
+    this.W = g.widthCells;
+    this.H = g.heightCells;
+    this.N = this.W * this.H;
     this.cell = g.cellM;
-    if (g.visibility.length !== this.n || g.evidence.length !== this.n * (SEG_CLASS_COUNT - 1)) {
-      throw new RangeError(`vectorize: grid ${this.w}x${this.h} needs visibility[${this.n}] and evidence[${this.n * (SEG_CLASS_COUNT - 1)}], got ${g.visibility.length} and ${g.evidence.length}`);
+    if (g.visibility.length !== this.N || g.evidence.length !== this.N * (SEG_CLASS_COUNT - 1)) {
+      throw new RangeError(`vectorize: grid ${this.W}x${this.H} needs visibility[${this.N}] and evidence[${this.N * (SEG_CLASS_COUNT - 1)}], got ${g.visibility.length} and ${g.evidence.length}`);
+    }
+    this.boxes = new Array(SEG_CLASS_COUNT - 1).fill(null);
+    const hint = g.evidenceBoxes;
+    if (hint !== undefined && hint.length !== 4 * (SEG_CLASS_COUNT - 1)) throw new RangeError(`vectorize: evidenceBoxes needs ${4 * (SEG_CLASS_COUNT - 1)} entries, got ${hint.length}`);
+    for (let k = 0; k < SEG_CLASS_COUNT - 1; k++) {
+      if (!hint) {
+        this.boxes[k] = planeBox(g.evidence, k * this.N, this.W, this.H);
+        continue;
+      }
+      const c0 = Math.max(0, hint[4 * k]!);
+      const r0 = Math.max(0, hint[4 * k + 1]!);
+      const c1 = Math.min(this.W - 1, hint[4 * k + 2]!);
+      const r1 = Math.min(this.H - 1, hint[4 * k + 3]!);
+      this.boxes[k] = c1 >= c0 && r1 >= r0 ? [c0, r0, c1, r1] : null;
     }
   }
 
-  /** Per cell: summed evidence of `classes` / visibility (0 where unseen). */
-  ratio(classes: readonly number[]): Float32Array {
-    const r = new Float32Array(this.n);
+  /**
+   * Crop to the evidence of `classes` plus `margin` cells and compute ratio and mask there;
+   * false when the group has no evidence at all.
+   */
+  select(classes: readonly number[], margin: number, threshold = this.o.presenceThreshold): boolean {
+    let c0 = Infinity;
+    let r0 = Infinity;
+    let c1 = -Infinity;
+    let r1 = -Infinity;
+    for (const k of classes) {
+      const b = this.boxes[k - 1];
+      if (!b) continue;
+      c0 = Math.min(c0, b[0]);
+      r0 = Math.min(r0, b[1]);
+      c1 = Math.max(c1, b[2]);
+      r1 = Math.max(r1, b[3]);
+    }
+    if (!(c1 >= c0)) return false;
+    this.x0 = Math.max(0, c0 - margin);
+    this.y0 = Math.max(0, r0 - margin);
+    this.w = Math.min(this.W - 1, c1 + margin) - this.x0 + 1;
+    this.h = Math.min(this.H - 1, r1 + margin) - this.y0 + 1;
+    this.n = this.w * this.h;
+    if (ratioBuf.length < this.n) {
+      ratioBuf = new Float32Array(Math.max(this.n, ratioBuf.length * 2));
+      maskBuf = new Uint8Array(ratioBuf.length);
+      workBuf = new Uint8Array(ratioBuf.length);
+    }
+    this.ratio = ratioBuf.subarray(0, this.n);
+    this.mask = maskBuf.subarray(0, this.n);
+    // Per cell: summed evidence of `classes` / visibility (0 where unseen).
     const { visibility: vis, evidence: ev } = this.g;
     const minVis = this.o.minVisibility;
-    for (let i = 0; i < this.n; i++) {
-      const vv = vis[i]!;
-      if (!(vv > 0) || vv < minVis) continue;
-      let s = 0;
-      for (const k of classes) s += ev[(k - 1) * this.n + i]!;
-      r[i] = Math.min(1, s / vv);
+    const t = threshold;
+    const r = this.ratio;
+    const m = this.mask;
+    const N = this.N;
+    // Up to three planes summed in class order (as s = 0; s += ... would), unrolled; most cells
+    // hold no evidence of the group: ratio and mask stay 0 there.
+    r.fill(0);
+    m.fill(0);
+    const o0 = (classes[0]! - 1) * N;
+    const o1 = classes.length > 1 ? (classes[1]! - 1) * N : -1;
+    const o2 = classes.length > 2 ? (classes[2]! - 1) * N : -1;
+    const more = classes.length > 3;
+    for (let rr = 0; rr < this.h; rr++) {
+      const full = (rr + this.y0) * this.W + this.x0;
+      const row = rr * this.w;
+      for (let cc = 0; cc < this.w; cc++) {
+        const fi = full + cc;
+        let s = ev[o0 + fi]!;
+        if (o1 >= 0) s += ev[o1 + fi]!;
+        if (o2 >= 0) s += ev[o2 + fi]!;
+        if (more) for (let j = 3; j < classes.length; j++) s += ev[(classes[j]! - 1) * N + fi]!;
+        if (s === 0) continue;
+        // Evidence comes with visibility; a cell seen too little counts as unseen.
+        const vv = vis[fi]!;
+        if (!(vv > 0) || vv < minVis) continue;
+        // Stored as float32; the mask compares the stored value.
+        const q = Math.fround(Math.min(1, s / vv));
+        r[row + cc] = q;
+        if (q >= t) m[row + cc] = 1;
+      }
     }
-    return r;
+    return true;
   }
 
-  mask(ratio: Float32Array): Uint8Array {
-    const m = new Uint8Array(this.n);
-    const t = this.o.presenceThreshold;
-    for (let i = 0; i < this.n; i++) m[i] = ratio[i]! >= t ? 1 : 0;
-    return m;
-  }
-
-  centre(i: number): Pt {
+  /** Full-grid index of crop cell i. */
+  full(i: number): number {
     const c = i % this.w;
     const r = (i - c) / this.w;
-    return [this.g.originXM + (c + 0.5) * this.cell, this.g.originYM + (r + 0.5) * this.cell];
+    return (r + this.y0) * this.W + c + this.x0;
   }
 
-  cellAt(x: number, y: number): number {
-    const c = Math.floor((x - this.g.originXM) / this.cell);
-    const r = Math.floor((y - this.g.originYM) / this.cell);
-    return c < 0 || r < 0 || c >= this.w || r >= this.h ? -1 : r * this.w + c;
+  centreX(i: number): number {
+    return this.g.originXM + ((i % this.w) + this.x0 + 0.5) * this.cell;
   }
 
-  /** Bilinear sample of a per-cell array at (x, y), metres (0 outside). */
-  sample(a: Float32Array, x: number, y: number): number {
+  centreY(i: number): number {
+    const c = i % this.w;
+    return this.g.originYM + ((i - c) / this.w + this.y0 + 0.5) * this.cell;
+  }
+
+  /** Bilinear sample of the crop's ratio at (x, y), metres (0 outside). */
+  sample(x: number, y: number): number {
     const fx = (x - this.g.originXM) / this.cell - 0.5;
     const fy = (y - this.g.originYM) / this.cell - 0.5;
     const c = Math.floor(fx);
     const r = Math.floor(fy);
     const tx = fx - c;
     const ty = fy - r;
-    const get = (cc: number, rr: number): number => (cc < 0 || rr < 0 || cc >= this.w || rr >= this.h ? 0 : a[rr * this.w + cc]!);
-    return (1 - ty) * ((1 - tx) * get(c, r) + tx * get(c + 1, r)) + ty * ((1 - tx) * get(c, r + 1) + tx * get(c + 1, r + 1));
+    const cc = c - this.x0;
+    const rr = r - this.y0;
+    const w = this.w;
+    const h = this.h;
+    const a = this.ratio;
+    if (cc >= 0 && rr >= 0 && cc + 1 < w && rr + 1 < h) {
+      const i = rr * w + cc;
+      return (1 - ty) * ((1 - tx) * a[i]! + tx * a[i + 1]!) + ty * ((1 - tx) * a[i + w]! + tx * a[i + w + 1]!);
+    }
+    const inC0 = cc >= 0 && cc < w;
+    const inC1 = cc + 1 >= 0 && cc + 1 < w;
+    const inR0 = rr >= 0 && rr < h;
+    const inR1 = rr + 1 >= 0 && rr + 1 < h;
+    const v00 = inC0 && inR0 ? a[rr * w + cc]! : 0;
+    const v10 = inC1 && inR0 ? a[rr * w + cc + 1]! : 0;
+    const v01 = inC0 && inR1 ? a[(rr + 1) * w + cc]! : 0;
+    const v11 = inC1 && inR1 ? a[(rr + 1) * w + cc + 1]! : 0;
+    return (1 - ty) * ((1 - tx) * v00 + tx * v10) + ty * ((1 - tx) * v01 + tx * v11);
   }
 
   lines(classes: readonly number[], maxGapM: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
+    if (!this.select(classes, 2)) return;
     const o = this.o;
-    const ratio = this.ratio(classes);
-    const mask = this.mask(ratio);
+    const { ratio, mask, w, h, n } = this;
     const cellsPerM = 1 / this.cell;
-    const solid = fillHoles(mask.slice(), this.w, this.h, Math.round(o.maxHoleM2 * cellsPerM * cellsPerM));
-    const skel = pruneSpurs(thinZhangSuen(solid, this.w, this.h), this.w, this.h, Math.round(o.maxSpurM * cellsPerM));
+    const solid = workBuf.subarray(0, n);
+    solid.set(mask);
+    fillHoles(solid, w, h, Math.round(o.maxHoleM2 * cellsPerM * cellsPerM));
+    const skel = pruneSpurs(thinZhangSuen(solid, w, h), w, h, Math.round(o.maxSpurM * cellsPerM));
     const pieces: Pt[][] = [];
-    for (const path of traceSkeleton(skel, this.w, this.h)) {
-      const pts = path.map((i) => this.centre(i));
-      if (lengthM(pts) + this.cell < o.minPieceM) continue;
-      pieces.push(smoothPolyline(this.refine(pts, ratio), Math.round(o.smoothHalfWindowM * cellsPerM)));
+    const smoothK = Math.round(o.smoothHalfWindowM * cellsPerM);
+    const paths = traceSkeletonFlat(skel, w, h);
+    for (let pk = 0; pk < paths.count; pk++) {
+      const p0 = paths.start[pk]!;
+      const n = paths.start[pk + 1]! - p0;
+      if (pathX.length < n) {
+        pathX = new Float64Array(Math.max(n, 2 * pathX.length));
+        pathY = new Float64Array(pathX.length);
+        refX = new Float64Array(pathX.length);
+        refY = new Float64Array(pathX.length);
+      }
+      let len = 0;
+      for (let k = 0; k < n; k++) {
+        pathX[k] = this.centreX(paths.cells[p0 + k]!);
+        pathY[k] = this.centreY(paths.cells[p0 + k]!);
+        if (k > 0) {
+          const dx = pathX[k]! - pathX[k - 1]!;
+          const dy = pathY[k]! - pathY[k - 1]!;
+          len += Math.sqrt(dx * dx + dy * dy);
+        }
+      }
+      if (len + this.cell < o.minPieceM) continue;
+      this.refine(pathX, pathY, n, refX, refY);
+      pieces.push(smoothPolyline(refX, refY, n, smoothK));
     }
     const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM }), o.duplicateDistanceM);
-    const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.n, k * this.n));
+    const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.N, k * this.N));
+    const vis = this.g.visibility;
+    const votes = new Float64Array(classes.length);
+    const minVis = o.minVisibility;
+    const step = this.cell / 2;
     for (const chain of chains) {
       if (lengthM(chain) < o.minLineLengthM) continue;
       // Walk the chain at half-cell steps: painted fraction (over seen samples), score, votes.
-      const votes = new Float64Array(classes.length);
+      votes.fill(0);
       let seen = 0;
       let painted = 0;
       let scoreSum = 0;
-      forEachSample(chain, this.cell / 2, (x, y) => {
-        const i = this.cellAt(x, y);
-        if (i < 0 || !(this.g.visibility[i]! >= o.minVisibility && this.g.visibility[i]! > 0)) return;
+      const ns = samplePolyline(chain, step);
+      for (let q = 0; q < ns; q++) {
+        const x = sampleXY[2 * q]!;
+        const y = sampleXY[2 * q + 1]!;
+        const fc = Math.floor((x - this.g.originXM) / this.cell);
+        const fr = Math.floor((y - this.g.originYM) / this.cell);
+        if (fc < 0 || fr < 0 || fc >= this.W || fr >= this.H) continue;
+        const vv = vis[fr * this.W + fc]!;
+        if (!(vv >= minVis && vv > 0)) continue;
         seen++;
-        const j = this.bestNear(mask, ratio, i);
-        if (j < 0) return;
+        const cc = fc - this.x0;
+        const rr = fr - this.y0;
+        // Outside the crop (margin 2) no mask cell is within reach of bestNear.
+        const j = cc >= 0 && rr >= 0 && cc < w && rr < h ? this.bestNear(mask, ratio, rr * w + cc) : -1;
+        if (j < 0) continue;
         painted++;
         scoreSum += ratio[j]!;
-        for (let k = 0; k < planes.length; k++) votes[k] = votes[k]! + planes[k]![j]!;
-      });
+        const fj = this.full(j);
+        for (let k = 0; k < planes.length; k++) votes[k] = votes[k]! + planes[k]![fj]!;
+      }
       if (painted === 0) continue;
       const prim: VectorPrimitive = { cls: classes === DIVIDER ? 'lane_divider' : 'road_boundary', score: clamp01(scoreSum / painted), points: [] };
       if (classes === DIVIDER) {
@@ -279,12 +452,16 @@ class GridView {
   }
 
   stopLines(clip: ClipRect | undefined, out: VectorPrimitive[]): void {
-    const ratio = this.ratio([C.stop_line]);
-    for (const comp of components(this.mask(ratio), this.w, this.h)) {
-      if (comp.length < 2) continue;
-      const a = this.axes(comp, ratio);
-      const p0: Pt = [a.cx + a.ux * (a.min0 - this.cell / 2), a.cy + a.uy * (a.min0 - this.cell / 2)];
-      const p1: Pt = [a.cx + a.ux * (a.max0 + this.cell / 2), a.cy + a.uy * (a.max0 + this.cell / 2)];
+    if (!this.select([C.stop_line], 2)) return;
+    const comps = componentsFlat(this.mask, this.w, this.h);
+    const half = this.cell / 2;
+    for (let k = 0; k < comps.count; k++) {
+      const s = comps.start[k]!;
+      const e = comps.start[k + 1]!;
+      if (e - s < 2) continue;
+      const a = this.axes(comps.cells, s, e);
+      const p0: Pt = [a.cx + a.ux * (a.min0 - half), a.cy + a.uy * (a.min0 - half)];
+      const p1: Pt = [a.cx + a.ux * (a.max0 + half), a.cy + a.uy * (a.max0 + half)];
       if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) < this.o.minStopLineLengthM) continue;
       if (clip && !inRect(clip, (p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)) continue;
       out.push({ cls: 'stop_line', score: clamp01(a.meanRatio), points: [p0, p1] });
@@ -292,67 +469,92 @@ class GridView {
   }
 
   crosswalks(clip: ClipRect | undefined, out: VectorPrimitive[]): void {
-    const ratio = this.ratio([C.crosswalk]);
-    const mask = this.mask(ratio);
-    const joined = dilate(mask, this.w, this.h, Math.round(this.o.crosswalkJoinM / 2 / this.cell));
-    for (const comp of components(joined, this.w, this.h)) {
-      const cells = comp.filter((i) => mask[i] === 1);
-      if (cells.length < 3) continue;
-      const a = this.axes(cells, ratio);
+    const radius = Math.round(this.o.crosswalkJoinM / 2 / this.cell);
+    if (!this.select([C.crosswalk], radius + 2)) return;
+    const mask = this.mask;
+    const joined = dilate(mask, this.w, this.h, radius);
+    const comps = componentsFlat(joined, this.w, this.h);
+    const cells = new Int32Array(comps.cells.length);
+    for (let k = 0; k < comps.count; k++) {
+      let nc = 0;
+      for (let q = comps.start[k]!; q < comps.start[k + 1]!; q++) {
+        const i = comps.cells[q]!;
+        if (mask[i] === 1) cells[nc++] = i;
+      }
+      if (nc < 3) continue;
+      const a = this.axes(cells, 0, nc);
       const h = this.cell / 2;
       const l0 = a.min0 - h;
       const l1 = a.max0 + h;
       const m0 = a.min1 - h;
       const m1 = a.max1 + h;
       if ((l1 - l0) * (m1 - m0) < this.o.minCrosswalkAreaM2) continue;
-      const corner = (s: number, t: number): Pt => [a.cx + a.ux * s - a.uy * t, a.cy + a.uy * s + a.ux * t];
-      const poly = [corner(l0, m0), corner(l1, m0), corner(l1, m1), corner(l0, m1)];
+      const poly: Pt[] = [
+        [a.cx + a.ux * l0 - a.uy * m0, a.cy + a.uy * l0 + a.ux * m0],
+        [a.cx + a.ux * l1 - a.uy * m0, a.cy + a.uy * l1 + a.ux * m0],
+        [a.cx + a.ux * l1 - a.uy * m1, a.cy + a.uy * l1 + a.ux * m1],
+        [a.cx + a.ux * l0 - a.uy * m1, a.cy + a.uy * l0 + a.ux * m1],
+      ];
       if (clip && !inRect(clip, a.cx + a.ux * (l0 + l1) / 2 - a.uy * (m0 + m1) / 2, a.cy + a.uy * (l0 + l1) / 2 + a.ux * (m0 + m1) / 2)) continue;
       out.push({ cls: 'crosswalk', score: clamp01(a.meanRatio), points: poly });
     }
   }
 
   points(classId: number, cls: 'traffic_sign' | 'traffic_light', clip: ClipRect | undefined, out: VectorPrimitive[]): void {
-    const ratio = this.ratio([classId]);
-    for (const comp of components(this.mask(ratio), this.w, this.h)) {
-      if (comp.length < this.o.minPointCells) continue;
+    if (!this.select([classId], 2, this.o.pointPresenceThreshold)) return;
+    const ratio = this.ratio;
+    const comps = componentsFlat(this.mask, this.w, this.h);
+    for (let k = 0; k < comps.count; k++) {
+      const s = comps.start[k]!;
+      const e = comps.start[k + 1]!;
+      if (e - s < this.o.minPointCells) continue;
       let sw = 0;
       let sx = 0;
       let sy = 0;
-      for (const i of comp) {
+      for (let q = s; q < e; q++) {
+        const i = comps.cells[q]!;
         const w = ratio[i]!;
-        const [x, y] = this.centre(i);
         sw += w;
-        sx += w * x;
-        sy += w * y;
+        sx += w * this.centreX(i);
+        sy += w * this.centreY(i);
       }
       const p: Pt = [sx / sw, sy / sw];
       if (clip && !inRect(clip, p[0], p[1])) continue;
-      const prim: VectorPrimitive = { cls, score: clamp01(sw / comp.length), points: [p] };
+      if (this.o.minPointEvidence > 0) {
+        const ev = this.g.evidence;
+        const base = (classId - 1) * this.N;
+        let mass = 0;
+        for (let q = s; q < e; q++) mass += ev[base + this.full(comps.cells[q]!)]!;
+        if (mass < this.o.minPointEvidence) continue;
+      }
+      const prim: VectorPrimitive = { cls, score: clamp01(sw / (e - s)), points: [p] };
       if (cls === 'traffic_sign') prim.signCode = '';
       out.push(prim);
     }
   }
 
-  /** Weighted centroid, principal axis (u) and extents along u (0) and its normal (1). */
-  axes(cells: readonly number[], ratio: Float32Array): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
+  /** Weighted centroid, principal axis (u) and extents along u (0) and its normal (1) of cells[s..e). */
+  axes(cells: Int32Array, s: number, e: number): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
+    const ratio = this.ratio;
     let sw = 0;
     let sx = 0;
     let sy = 0;
-    for (const i of cells) {
-      const [x, y] = this.centre(i);
+    for (let q = s; q < e; q++) {
+      const i = cells[q]!;
       const w = ratio[i]!;
       sw += w;
-      sx += w * x;
-      sy += w * y;
+      sx += w * this.centreX(i);
+      sy += w * this.centreY(i);
     }
     const cx = sx / sw;
     const cy = sy / sw;
     let sxx = 0;
     let syy = 0;
     let sxy = 0;
-    for (const i of cells) {
-      const [x, y] = this.centre(i);
+    for (let q = s; q < e; q++) {
+      const i = cells[q]!;
+      const x = this.centreX(i);
+      const y = this.centreY(i);
       const w = ratio[i]!;
       sxx += w * (x - cx) ** 2;
       syy += w * (y - cy) ** 2;
@@ -365,37 +567,48 @@ class GridView {
     let max0 = -Infinity;
     let min1 = Infinity;
     let max1 = -Infinity;
-    for (const i of cells) {
-      const [x, y] = this.centre(i);
-      const s = (x - cx) * ux + (y - cy) * uy;
+    for (let q = s; q < e; q++) {
+      const i = cells[q]!;
+      const x = this.centreX(i);
+      const y = this.centreY(i);
+      const s0 = (x - cx) * ux + (y - cy) * uy;
       const t = -(x - cx) * uy + (y - cy) * ux;
-      if (s < min0) min0 = s;
-      if (s > max0) max0 = s;
+      if (s0 < min0) min0 = s0;
+      if (s0 > max0) max0 = s0;
       if (t < min1) min1 = t;
       if (t > max1) max1 = t;
     }
-    return { cx, cy, ux, uy, min0, max0, min1, max1, meanRatio: sw / cells.length };
+    return { cx, cy, ux, uy, min0, max0, min1, max1, meanRatio: sw / (e - s) };
   }
 
-  /** Move each traced point sideways to the evidence-weighted centre of the line there. */
-  refine(pts: Pt[], ratio: Float32Array): Pt[] {
-    const n = pts.length;
-    if (n < 2) return pts;
+  /**
+   * Move each traced point (xs, ys)[0..n) sideways to the evidence-weighted centre of the line
+   * there, into (ox, oy).
+   */
+  refine(xs: Float64Array, ys: Float64Array, n: number, ox: Float64Array, oy: Float64Array): void {
+    if (n < 2) {
+      for (let i = 0; i < n; i++) {
+        ox[i] = xs[i]!;
+        oy[i] = ys[i]!;
+      }
+      return;
+    }
     const half = this.o.refineHalfWidthM;
     const step = this.cell / 3;
     const k = Math.max(1, Math.round(half / step));
     const reach = Math.max(1, Math.round(1 / this.cell)); // tangent over ~2 m
-    const out: Pt[] = new Array(n);
     const floor = this.o.presenceThreshold * 0.5;
     for (let i = 0; i < n; i++) {
-      const a = pts[Math.max(0, i - reach)]!;
-      const b = pts[Math.min(n - 1, i + reach)]!;
-      let tx = b[0] - a[0];
-      let ty = b[1] - a[1];
-      const d = Math.hypot(tx, ty);
-      const p = pts[i]!;
+      const a = Math.max(0, i - reach);
+      const b = Math.min(n - 1, i + reach);
+      let tx = xs[b]! - xs[a]!;
+      let ty = ys[b]! - ys[a]!;
+      const d = Math.sqrt(tx * tx + ty * ty);
+      const px = xs[i]!;
+      const py = ys[i]!;
       if (d === 0) {
-        out[i] = p;
+        ox[i] = px;
+        oy[i] = py;
         continue;
       }
       tx /= d;
@@ -406,28 +619,29 @@ class GridView {
       let so = 0;
       for (let j = -k; j <= k; j++) {
         const off = j * step;
-        const w = this.sample(ratio, p[0] + nx * off, p[1] + ny * off) - floor;
+        const w = this.sample(px + nx * off, py + ny * off) - floor;
         if (w <= 0) continue;
         sw += w;
         so += w * off;
       }
       const shift = sw > 0 ? so / sw : 0;
-      out[i] = [p[0] + nx * shift, p[1] + ny * shift];
+      ox[i] = px + nx * shift;
+      oy[i] = py + ny * shift;
     }
-    return out;
   }
 
-  /** The cell at or next to `i` (3 x 3) in the mask with the highest ratio, or -1. */
+  /** The crop cell at or next to `i` (3 x 3) in the mask with the highest ratio, or -1. */
   bestNear(mask: Uint8Array, ratio: Float32Array, i: number): number {
-    const c = i % this.w;
-    const r = (i - c) / this.w;
+    const w = this.w;
+    const c = i % w;
+    const r = (i - c) / w;
     let best = -1;
     for (let dr = -1; dr <= 1; dr++) {
       for (let dc = -1; dc <= 1; dc++) {
         const cc = c + dc;
         const rr = r + dr;
-        if (cc < 0 || rr < 0 || cc >= this.w || rr >= this.h) continue;
-        const j = rr * this.w + cc;
+        if (cc < 0 || rr < 0 || cc >= w || rr >= this.h) continue;
+        const j = rr * w + cc;
         if (mask[j] && (best < 0 || ratio[j]! > ratio[best]!)) best = j;
       }
     }
@@ -435,71 +649,209 @@ class GridView {
   }
 }
 
+/** Bounding box [c0, r0, c1, r1] (inclusive) of the non-zero cells of a plane, or null. */
+function planeBox(a: Float32Array, base: number, w: number, h: number): [number, number, number, number] | null {
+  let r0 = -1;
+  let r1 = -1;
+  let c0 = w;
+  let c1 = -1;
+  for (let r = 0; r < h; r++) {
+    const row = base + r * w;
+    let first = -1;
+    for (let c = 0; c < w; c++) {
+      if (a[row + c] !== 0) {
+        first = c;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    if (r0 < 0) r0 = r;
+    r1 = r;
+    if (first < c0) c0 = first;
+    for (let c = w - 1; c > c1; c--) {
+      if (a[row + c] !== 0) {
+        c1 = c;
+        break;
+      }
+    }
+  }
+  return r0 < 0 ? null : [c0, r0, Math.max(c0, c1), r1];
+}
+
+// Polyline samples (x, y pairs) of the last samplePolyline call.
+let sampleXY = new Float64Array(256);
+
+/**
+ * Points every `stepM` along a polyline (carrying the remainder across vertices) plus its last
+ * vertex, into `sampleXY`; returns how many.
+ */
+function samplePolyline(pts: readonly Pt[], stepM: number): number {
+  let n = 0;
+  let carry = 0;
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[i + 1]!;
+    const len = Math.sqrt((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2);
+    let s = carry;
+    for (; s < len; s += stepM) {
+      if (2 * n + 2 > sampleXY.length) sampleXY = growF64(sampleXY);
+      sampleXY[2 * n] = a[0] + ((b[0] - a[0]) * s) / len;
+      sampleXY[2 * n + 1] = a[1] + ((b[1] - a[1]) * s) / len;
+      n++;
+    }
+    carry = s - len;
+  }
+  const last = pts[pts.length - 1]!;
+  if (2 * n + 2 > sampleXY.length) sampleXY = growF64(sampleXY);
+  sampleXY[2 * n] = last[0];
+  sampleXY[2 * n + 1] = last[1];
+  return n + 1;
+}
+
+function growF64(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /**
  * Drop chains that run alongside a longer chain (a blob thinned into two parallel traces): at
- * least 70 % of their length within `distM` of it.
+ * least 70 % of their length within `distM` of it. The kept chains' segments are bucketed on a
+ * grid (each in every bucket its box grown by `distM` touches), so a sample is tested only
+ * against the segments that can be within `distM` of it.
  */
 function dropDuplicates(chains: Pt[][], distM: number): Pt[][] {
   const byLength = chains.map((c) => ({ c, len: lengthM(c) })).sort((a, b) => b.len - a.len);
+  if (byLength.length <= 1) return byLength.map((e) => e.c);
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const c of chains) {
+    for (const p of c) {
+      if (p[0] < minX) minX = p[0];
+      if (p[0] > maxX) maxX = p[0];
+      if (p[1] < minY) minY = p[1];
+      if (p[1] > maxY) maxY = p[1];
+    }
+  }
+  const bucketM = Math.max(0.5, 2 * distM);
+  minX -= distM + bucketM;
+  minY -= distM + bucketM;
+  const nbx = Math.max(1, Math.ceil((maxX + distM + bucketM - minX) / bucketM));
+  const nby = Math.max(1, Math.ceil((maxY + distM + bucketM - minY) / bucketM));
+  const index = new SegmentBuckets(nbx, nby);
   const kept: Pt[][] = [];
   for (const { c } of byLength) {
     let total = 0;
     let close = 0;
-    forEachSample(c, 0.5, (x, y) => {
+    const ns = samplePolyline(c, 0.5);
+    for (let q = 0; q < ns; q++) {
       total++;
-      if (kept.some((k) => distToPolylineM(x, y, k) <= distM)) close++;
-    });
-    if (total === 0 || close / total < 0.7) kept.push(c);
+      const x = sampleXY[2 * q]!;
+      const y = sampleXY[2 * q + 1]!;
+      const bx = Math.floor((x - minX) / bucketM);
+      const by = Math.floor((y - minY) / bucketM);
+      if (bx < 0 || by < 0 || bx >= nbx || by >= nby) continue;
+      if (index.anyWithin(by * nbx + bx, x, y, distM)) close++;
+    }
+    if (total === 0 || close / total < 0.7) {
+      kept.push(c);
+      for (let i = 0; i + 1 < c.length; i++) {
+        const a = c[i]!;
+        const b = c[i + 1]!;
+        const bx0 = Math.max(0, Math.floor((Math.min(a[0], b[0]) - distM - minX) / bucketM));
+        const bx1 = Math.min(nbx - 1, Math.floor((Math.max(a[0], b[0]) + distM - minX) / bucketM));
+        const by0 = Math.max(0, Math.floor((Math.min(a[1], b[1]) - distM - minY) / bucketM));
+        const by1 = Math.min(nby - 1, Math.floor((Math.max(a[1], b[1]) + distM - minY) / bucketM));
+        const s = index.addSegment(a[0], a[1], b[0], b[1]);
+        for (let yy = by0; yy <= by1; yy++) for (let xx = bx0; xx <= bx1; xx++) index.link(yy * nbx + xx, s);
+      }
+    }
   }
   return kept;
 }
 
-function distToPolylineM(x: number, y: number, pts: readonly Pt[]): number {
-  let best = Infinity;
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const a = pts[i]!;
-    const b = pts[i + 1]!;
-    const vx = b[0] - a[0];
-    const vy = b[1] - a[1];
-    const len2 = vx * vx + vy * vy;
-    let t = len2 > 0 ? ((x - a[0]) * vx + (y - a[1]) * vy) / len2 : 0;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    const d = Math.hypot(x - a[0] - t * vx, y - a[1] - t * vy);
-    if (d < best) best = d;
+/** Segments in buckets (singly linked lists in typed arrays). */
+class SegmentBuckets {
+  private readonly head: Int32Array;
+  private next = new Int32Array(64);
+  private seg = new Int32Array(64);
+  private entries = 0;
+  private coords = new Float64Array(64);
+  private segments = 0;
+
+  constructor(nbx: number, nby: number) {
+    this.head = new Int32Array(nbx * nby).fill(-1);
   }
-  return best;
+
+  addSegment(ax: number, ay: number, bx: number, by: number): number {
+    if (4 * this.segments + 4 > this.coords.length) this.coords = growF64(this.coords);
+    const s = this.segments++;
+    this.coords[4 * s] = ax;
+    this.coords[4 * s + 1] = ay;
+    this.coords[4 * s + 2] = bx;
+    this.coords[4 * s + 3] = by;
+    return s;
+  }
+
+  link(bucket: number, s: number): void {
+    if (this.entries >= this.next.length) {
+      const n2 = new Int32Array(this.next.length * 2);
+      n2.set(this.next);
+      this.next = n2;
+      const s2 = new Int32Array(this.seg.length * 2);
+      s2.set(this.seg);
+      this.seg = s2;
+    }
+    const e = this.entries++;
+    this.seg[e] = s;
+    this.next[e] = this.head[bucket]!;
+    this.head[bucket] = e;
+  }
+
+  /** Whether a segment linked to `bucket` lies within `distM` of (x, y). */
+  anyWithin(bucket: number, x: number, y: number, distM: number): boolean {
+    const c = this.coords;
+    const dist2 = distM * distM;
+    for (let e = this.head[bucket]!; e >= 0; e = this.next[e]!) {
+      const s = 4 * this.seg[e]!;
+      const ax = c[s]!;
+      const ay = c[s + 1]!;
+      const vx = c[s + 2]! - ax;
+      const vy = c[s + 3]! - ay;
+      const len2 = vx * vx + vy * vy;
+      let t = len2 > 0 ? ((x - ax) * vx + (y - ay) * vy) / len2 : 0;
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      const dx = x - ax - t * vx;
+      const dy = y - ay - t * vy;
+      if (dx * dx + dy * dy <= dist2) return true;
+    }
+    return false;
+  }
 }
 
-/** Moving average of the vertices over +-k neighbours (the window shrinks at the ends, which stay). */
-function smoothPolyline(pts: Pt[], k: number): Pt[] {
-  const n = pts.length;
-  if (k < 1 || n < 3) return pts;
-  const out: Pt[] = new Array(n);
+/**
+ * Moving average of the vertices (xs, ys)[0..n) over +-k neighbours (the window shrinks at the
+ * ends, which stay), as a polyline.
+ */
+function smoothPolyline(xs: Float64Array, ys: Float64Array, n: number, k: number): Pt[] {
+  const out: Pt[] = [];
+  if (k < 1 || n < 3) {
+    for (let i = 0; i < n; i++) out.push([xs[i]!, ys[i]!]);
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const m = Math.min(k, i, n - 1 - i);
     let sx = 0;
     let sy = 0;
     for (let j = i - m; j <= i + m; j++) {
-      sx += pts[j]![0];
-      sy += pts[j]![1];
+      sx += xs[j]!;
+      sy += ys[j]!;
     }
-    out[i] = [sx / (2 * m + 1), sy / (2 * m + 1)];
+    out.push([sx / (2 * m + 1), sy / (2 * m + 1)]);
   }
   return out;
-}
-
-function forEachSample(pts: readonly Pt[], stepM: number, f: (x: number, y: number) => void): void {
-  let carry = 0;
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const a = pts[i]!;
-    const b = pts[i + 1]!;
-    const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-    let s = carry;
-    for (; s < len; s += stepM) f(a[0] + ((b[0] - a[0]) * s) / len, a[1] + ((b[1] - a[1]) * s) / len);
-    carry = s - len;
-  }
-  const last = pts[pts.length - 1]!;
-  f(last[0], last[1]);
 }
 
 function inRect(r: ClipRect, x: number, y: number): boolean {
