@@ -20,6 +20,13 @@
  * chunk stays (read-only) as margin for its neighbours until they are emitted too or the
  * vehicle is `retainM` away, then it is freed; a revisit (after a U-turn) starts it afresh.
  * `flush()` (drive end) emits everything left and frees all.
+ *
+ * Cost: each pixel's footprint lattice is kept in the body frame per ground table (recomputed
+ * only when the table is), so a frame only moves it into the map frame; a footprint inside one
+ * chunk is splatted ray by ray with local indices, one crossing a chunk edge in runs that stay in
+ * one chunk. Each chunk keeps per plane a box around its non-zero cells: a revisit or a freed
+ * chunk (kept for reuse) zeroes only those, emission copies only those into one reused grid and
+ * hands them to the vectoriser so it works on the evidence's extent alone.
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
@@ -133,6 +140,8 @@ const SIGN = SEG_CLASS_IDS.sign_base;
 const LIGHT = SEG_CLASS_IDS.light_base;
 /** Box slot of the visibility plane in Chunk.boxes. */
 const VIS = PLANES;
+/** Freed chunks whose arrays are kept for reuse (each ~2.5 MB at the defaults). */
+const POOL_CHUNKS = 4;
 /** A sample this close to a cell edge (in cells) may round either way: the fast path keeps clear of chunk edges by it. */
 const EDGE_EPS = 1e-6;
 
@@ -171,9 +180,9 @@ export class LocalMap {
     return this.chunks.size;
   }
 
-  /** Bytes of evidence held (visibility + class planes of all chunks). */
+  /** Bytes of evidence held (visibility + class planes of all chunks, and of freed chunks kept for reuse). */
   get bytesHeld(): number {
-    return this.chunks.size * this.cellsPerChunk * (1 + PLANES) * 4;
+    return (this.chunks.size + this.pool.length) * this.cellsPerChunk * (1 + PLANES) * 4;
   }
 
   /**
@@ -527,7 +536,7 @@ export class LocalMap {
   private free(ch: Chunk): void {
     this.chunks.delete(chunkKeyOf(ch.ci, ch.cj));
     this.counters.chunksFreed++;
-    if (this.pool.length < 16) {
+    if (this.pool.length < POOL_CHUNKS) {
       this.clearChunk(ch);
       this.pool.push({ visibility: ch.visibility, evidence: ch.evidence, boxes: ch.boxes });
     }
