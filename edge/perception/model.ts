@@ -175,6 +175,9 @@ export async function createSession(model: LoadedModel, options: Partial<Session
         intraOpNumThreads: o.intraOpThreads,
         interOpNumThreads: o.interOpThreads,
         graphOptimizationLevel: 'all',
+        // Worker threads sleep between runs instead of spinning: the daemon runs one small frame
+        // at a time beside other processes, and spinning only burns the cores they need.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       });
       if (!o.providerPresent(ep)) reason = `session created but the ${ep} provider is not installed: it would silently run on the CPU`;
     } catch (e) {
