@@ -299,7 +299,7 @@ function startProcess(args: string[], logFile: string | undefined): Proc {
     child,
     exitCode: null,
     exited: new Promise((resolve) => {
-      child.on('exit', (code, sig) => {
+      child.on('close', (code, sig) => { // 'close': exited and every line of its output read
         proc.exitCode = code ?? (sig ? 128 : 1);
         if (logFile) writeFileSync(logFile, `${logLines.join('\n')}\n`);
         for (const w of waiters.splice(0)) w.resolve({ event: 'exited', code: proc.exitCode });
