@@ -20,7 +20,7 @@ describe('supervise', () => {
   const ctx = (log: MemoryLogger) => ({ log }) as unknown as Omit<EdgeContext, 'requestStop'>;
 
   it('lists the daemon parts once, intake first', () => {
-    expect(PROCESSES.map((p) => p.name)).toEqual(['intake', 'batcher', 'uplink', 'acks', 'monitor']);
+    expect(PROCESSES.map((p) => p.name)).toEqual(['intake', 'perception', 'batcher', 'uplink', 'acks', 'monitor']);
   });
 
   it('stops every part in table order on the signal, exit 0', async () => {

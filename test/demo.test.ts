@@ -46,7 +46,7 @@ describe('fleetmap demo', () => {
     expect(report.kmDriven).toBeGreaterThan(5);
     expect(report.mAP['1.0']).toBeGreaterThan(0.05);
     // (a small fleet sees much of the ground truth with only two drives, each of which may miss it)
-    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.3);
+    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.15);
     expect(report.relative.lateralErrorCm.p50).toBeLessThan(40);
     // AP is monotone in the threshold
     expect(report.mAP['0.2']).toBeLessThanOrEqual(report.mAP['0.5'] + 1e-9);
