@@ -8,14 +8,11 @@
  * Every process is the real `fleetmap` command on loopback TCP; the demo only plays the sensors
  * (it pushes the simulated messages into each daemon's intake) and reads the published tiles.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../cloud/store/index.ts';
 import { coverageOf, type CoveragePose } from './coverage.ts';
@@ -25,13 +22,11 @@ import { planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
-import { encodeCameraFrame } from '../shared/camera-frame.ts';
+import { encodeSensorMessage, freePort, startProcess, stopProcess } from './fleetmap-process.ts';
 import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
 import { deriveSeed, Rng } from './rng.ts';
-import type { SimMessage } from './messages.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'cli', 'main.ts');
 
 const HELP = `usage: fleetmap demo [options]      (npm run demo -- [options])
 
@@ -207,13 +202,6 @@ async function runDemo(o: DemoOptions): Promise<number> {
   return 0;
 }
 
-const packr = new Packr({ useRecords: false });
-
-/** One sensor-bus message as its ZeroMQ frames: camera frames raw behind their header, the rest msgpack. */
-function encodeSensorMessage(m: SimMessage): [string, Uint8Array] {
-  return m.topic === 'camera' ? [m.topic, encodeCameraFrame(m.payload)] : [m.topic, packr.pack(m.payload)];
-}
-
 /** Name, version and sha256 of the model the edge daemons load (edge/model/, metadata beside it). */
 function modelIdentity(): { name: string; version: string; sha256: string } {
   const md = JSON.parse(readFileSync(path.join(REPO_ROOT, 'edge', 'model', 'fleetmap-seg.json'), 'utf8')) as { name: string; version: string; sha256: string };
@@ -257,89 +245,6 @@ async function runDrive(
   await edge.exited;
   if (edge.exitCode !== 0) throw new Error(`edge daemon for ${drive.driveId} exited with ${edge.exitCode}; see its log in ${ctx.logDir}`);
   return sim.messages.length;
-}
-
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<void>;
-  exitCode: number | null;
-  waitForEvent(event: string, timeoutMs: number): Promise<Record<string, unknown>>;
-}
-
-/** Run `fleetmap <args>`; JSON log lines on stderr are watched for events and copied to `logFile`. */
-function startProcess(args: string[], logFile: string | undefined): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', logFile ? 'pipe' : 'inherit', 'pipe'],
-  });
-  const waiters: Array<{ event: string; resolve: (v: Record<string, unknown>) => void }> = [];
-  const logLines: string[] = [];
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      logLines.push(line);
-      if (!logFile) process.stderr.write(`${line}\n`);
-      if (!line.startsWith('{')) continue;
-      try {
-        const ev = JSON.parse(line) as Record<string, unknown>;
-        for (let i = waiters.length - 1; i >= 0; i--) {
-          if (waiters[i]!.event === ev.event) waiters.splice(i, 1)[0]!.resolve(ev);
-        }
-      } catch {
-        /* not a log event */
-      }
-    }
-  });
-  if (logFile) child.stdout!.on('data', (d: Buffer) => logLines.push(d.toString('utf8').trimEnd()));
-  const proc: Proc = {
-    child,
-    exitCode: null,
-    exited: new Promise((resolve) => {
-      child.on('close', (code, sig) => { // 'close': exited and every line of its output read
-        proc.exitCode = code ?? (sig ? 128 : 1);
-        if (logFile) writeFileSync(logFile, `${logLines.join('\n')}\n`);
-        for (const w of waiters.splice(0)) w.resolve({ event: 'exited', code: proc.exitCode });
-        resolve();
-      });
-    }),
-    waitForEvent(event, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${event} from fleetmap ${args.slice(0, 2).join(' ')} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({
-          event,
-          resolve: (v) => {
-            clearTimeout(timer);
-            if (v.event === 'exited') reject(new Error(`fleetmap ${args.slice(0, 2).join(' ')} exited (${String(v.code)}) before ${event}${logFile ? `; see ${logFile}` : ''}`));
-            else resolve(v);
-          },
-        });
-      });
-    },
-  };
-  return proc;
-}
-
-async function stopProcess(p: Proc, sig: NodeJS.Signals): Promise<void> {
-  if (p.exitCode !== null) return;
-  p.child.kill(sig);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {

@@ -21,34 +21,31 @@
  *
  * Writes out/bench/edge.json and prints a table. Uses whatever model is in edge/model/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../../cloud/store/index.ts';
 import { loadModel, Segmenter } from '../../edge/perception/index.ts';
 import { SEG_CLASS_NAMES } from '../../shared/camera.ts';
-import { encodeCameraFrame, type CameraFrame } from '../../shared/camera-frame.ts';
+import type { CameraFrame } from '../../shared/camera-frame.ts';
 import { PRIMITIVE_CLASSES } from '../../shared/schema.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { CLEAR_CONDITIONS, randomConditions, type CameraConditions } from '../camera/conditions.ts';
 import { holdoutCutEastM, writeDataset } from '../camera/dataset.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
-import type { SimMessage } from '../messages.ts';
 import { generateMap } from '../mapgen/index.ts';
 import { ringRoadOsm } from '../../test/fixtures/ring-road.ts';
 import { deriveSeed, Rng } from '../rng.ts';
 import { simulateDrive, type SimulatedDrive } from '../simulate-drive.ts';
+import { encodeSensorMessage, freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
 import { AP_THRESHOLDS_M, datasetFrame, QualityAccumulator, readDataset, thrKey, type QualityReport } from './edge-eval.ts';
 import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'cli', 'main.ts');
 const MODEL_PATH = path.join(REPO_ROOT, 'edge', 'model', 'fleetmap-seg.onnx');
 const PYTHON = process.env.FLEETMAP_PYTHON ?? '/usr/bin/python3';
 const DATA_DIR = path.join(BENCH_OUT_DIR, 'edge-data');
@@ -161,7 +158,7 @@ async function main(): Promise<void> {
       say(`${d.drive.driveId}: ${r.framesProcessed}/${r.framesPushed} frames processed in ${r.seconds.toFixed(2)} s -> ${(r.framesProcessed / r.seconds).toFixed(1)} fps end to end; peak RSS ${r.rssMB.toFixed(0)} MB; ${r.observationsDelivered} observations in ${r.batchesDelivered} batches`);
     }
   } finally {
-    await stopProcess(ingest);
+    await stopProcess(ingest, 'SIGTERM');
   }
   const store = new LocalDirStore(storeDir);
   let bytesUploaded = 0;
@@ -297,12 +294,6 @@ interface DriveRun {
   perceptionPrimitives: number;
 }
 
-const packr = new Packr({ useRecords: false });
-
-function encodeSensorMessage(m: SimMessage): [string, Uint8Array] {
-  return m.topic === 'camera' ? [m.topic, encodeCameraFrame(m.payload)] : [m.topic, packr.pack(m.payload)];
-}
-
 async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir: string; logDir: string; ingestEndpoint: string }): Promise<DriveRun> {
   const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
   writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
@@ -369,85 +360,8 @@ async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir
     };
   } finally {
     clearInterval(poll);
-    if (edge.exitCode === null) await stopProcess(edge);
+    if (edge.exitCode === null) await stopProcess(edge, 'SIGTERM');
   }
-}
-
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<void>;
-  exitCode: number | null;
-  waitForEvent(event: string, timeoutMs: number): Promise<Record<string, unknown>>;
-}
-
-/** `fleetmap <args>` (as sim/demo.ts runs it); JSON log lines on stderr are watched and copied to `logFile`. */
-function startProcess(cliArgs: string[], logFile: string): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...cliArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const waiters: Array<{ event: string; resolve: (v: Record<string, unknown>) => void }> = [];
-  const lines: string[] = [];
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      lines.push(line);
-      if (!line.startsWith('{')) continue;
-      try {
-        const ev = JSON.parse(line) as Record<string, unknown>;
-        for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!.event === ev.event) waiters.splice(i, 1)[0]!.resolve(ev);
-      } catch {
-        /* not a log event */
-      }
-    }
-  });
-  child.stdout!.on('data', (d: Buffer) => lines.push(d.toString('utf8').trimEnd()));
-  const proc: Proc = {
-    child,
-    exitCode: null,
-    exited: new Promise((resolve) => {
-      child.on('exit', (code, sig) => {
-        proc.exitCode = code ?? (sig ? 128 : 1);
-        writeFileSync(logFile, `${lines.join('\n')}\n`);
-        for (const w of waiters.splice(0)) w.resolve({ event: 'exited', code: proc.exitCode });
-        resolve();
-      });
-    }),
-    waitForEvent(event, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${event} from fleetmap ${cliArgs.slice(0, 2).join(' ')} within ${timeoutMs} ms; see ${logFile}`)), timeoutMs);
-        waiters.push({
-          event,
-          resolve: (v) => {
-            clearTimeout(timer);
-            if (v.event === 'exited') reject(new Error(`fleetmap ${cliArgs.slice(0, 2).join(' ')} exited (${String(v.code)}) before ${event}; see ${logFile}`));
-            else resolve(v);
-          },
-        });
-      });
-    },
-  };
-  return proc;
-}
-
-async function stopProcess(p: Proc): Promise<void> {
-  if (p.exitCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // ---- PyTorch ---------------------------------------------------------------------------------------
