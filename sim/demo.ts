@@ -150,7 +150,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
         const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception });
         messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
         drivesDone++;
-        say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${sim.counts.perception} perception frames, uploaded`);
+        say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${o.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
       }
     }
   };
