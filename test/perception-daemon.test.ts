@@ -64,21 +64,27 @@ function rssMb(proc: Proc): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+/** An ingest and an edge daemon with the camera on (calibration file, profile), draining to exit. */
+async function startCameraDaemon(tag: string, calibration: unknown, profile: (dir: string) => string, extra: string[]) {
+  const dir = tempDir(tag);
+  const storeDir = path.join(dir, 'store');
+  const calFile = path.join(dir, 'camera.json');
+  writeFileSync(calFile, JSON.stringify(calibration));
+  const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
+  const edge = await startEdge([
+    '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
+    '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint,
+    '--outbox', path.join(dir, 'outbox.sqlite'),
+    '--hw-profile', profile(dir),
+    '--camera-calibration', calFile, '--exit-when-drained', ...extra,
+  ]);
+  return { storeDir, ingest, edge };
+}
+
 describe('edge daemon with the camera and the committed model', () => {
   it('falls back from TensorRT and CUDA to the CPU and says so; camera frames become dividers near the ground truth', async () => {
-    const dir = tempDir('perc');
-    const storeDir = path.join(dir, 'store');
     const { messages, calibration } = simulate(40, 5);
-    const calFile = path.join(dir, 'camera.json');
-    writeFileSync(calFile, JSON.stringify(calibration));
-    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
-    const edge = await startEdge([
-      '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
-      '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint,
-      '--outbox', path.join(dir, 'outbox.sqlite'),
-      '--hw-profile', writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu']),
-      '--camera-calibration', calFile, '--replay', '--exit-when-drained',
-    ]);
+    const { storeDir, ingest, edge } = await startCameraDaemon('perc', calibration, (dir) => writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu']), ['--replay']);
     await play(edge.intake, messages);
     const exit = await edge.proc.exited;
     ingest.proc.kill('SIGTERM');
@@ -118,20 +124,9 @@ describe('edge daemon with the camera and the committed model', () => {
   });
 
   it('skips frames that arrive faster than inference (latest frame wins), counts them, memory stays flat', async () => {
-    const dir = tempDir('perc-skip');
-    const storeDir = path.join(dir, 'store');
     const { messages, calibration } = simulate(120, 20);
-    const calFile = path.join(dir, 'camera.json');
-    writeFileSync(calFile, JSON.stringify(calibration));
-    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
     // A high rate cap, so only inference speed limits the daemon.
-    const edge = await startEdge([
-      '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
-      '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint,
-      '--outbox', path.join(dir, 'outbox.sqlite'),
-      '--hw-profile', writeTestProfile(dir, 64, ['cpu'], 100),
-      '--camera-calibration', calFile, '--exit-when-drained',
-    ]);
+    const { storeDir, ingest, edge } = await startCameraDaemon('perc-skip', calibration, (dir) => writeTestProfile(dir, 64, ['cpu'], 100), []);
     const rss: number[] = [];
     await play(edge.intake, messages, async (n) => {
       if (n % 200 === 0) rss.push(rssMb(edge.proc));

@@ -9,7 +9,7 @@
  * drive re-anchors the pose) everything held is flushed first, with the old frame, so nothing is
  * georeferenced in the wrong frame. The daemon's part (edge/parts.ts `runPerception`) drives it.
  */
-import type { CameraCalibration, CameraFrame, VehicleSignals } from '../../shared/index.ts';
+import { wrapAngleRad, type CameraCalibration, type CameraFrame, type VehicleSignals } from '../../shared/index.ts';
 import { FrameGate } from './gate.ts';
 import { GroundLut, type GroundOptions } from './ground.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
@@ -100,8 +100,9 @@ export class CameraPerception {
   private ready: CameraFrame | undefined;
   private readonly minTravelM: number;
   private readonly minTurnRad: number;
-  /** Pose of the last frame run, in the local map's frame. */
-  private lastRun: { eastM: number; northM: number; headingRad: number } | undefined;
+  /** Pose of the last frame run, in the local map's frame (valid when hasLastRun). */
+  private readonly lastRun = { eastM: 0, northM: 0, headingRad: 0 };
+  private hasLastRun = false;
   /** Newest sensor time offered, ms: the gate's clock. */
   private latestMs = Number.NEGATIVE_INFINITY;
 
@@ -179,14 +180,17 @@ export class CameraPerception {
       if (pose.frame !== this.mapFrame) {
         if (this.mapFrame !== undefined) out.push(this.flush());
         this.mapFrame = pose.frame;
-        this.lastRun = undefined;
+        this.hasLastRun = false;
       }
       const last = this.lastRun;
-      if (last && Math.hypot(pose.eastM - last.eastM, pose.northM - last.northM) < this.minTravelM && Math.abs(wrapRad(pose.headingRad - last.headingRad)) < this.minTurnRad) {
+      if (this.hasLastRun && Math.hypot(pose.eastM - last.eastM, pose.northM - last.northM) < this.minTravelM && Math.abs(wrapAngleRad(pose.headingRad - last.headingRad)) < this.minTurnRad) {
         this.counters.framesSkippedStationary++;
         return out;
       }
-      this.lastRun = { eastM: pose.eastM, northM: pose.northM, headingRad: pose.headingRad };
+      last.eastM = pose.eastM;
+      last.northM = pose.northM;
+      last.headingRad = pose.headingRad;
+      this.hasLastRun = true;
       const t0 = performance.now();
       const seg = await this.segmenter.run(frame);
       this.counters.inferenceMsTotal += performance.now() - t0;
@@ -208,7 +212,7 @@ export class CameraPerception {
     const r = this.localMap.flush();
     const out = this.emit(r.primitives);
     this.localMap = new LocalMap(this.localMapOptions);
-    this.lastRun = undefined;
+    this.hasLastRun = false;
     return out;
   }
 
@@ -221,8 +225,4 @@ export class CameraPerception {
     this.counters.framesSkippedRate = this.gate.counters.skippedRateCap;
     this.counters.framesSkippedBehind = this.gate.counters.skippedReplaced;
   }
-}
-
-function wrapRad(a: number): number {
-  return Math.atan2(Math.sin(a), Math.cos(a));
 }

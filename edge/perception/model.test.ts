@@ -81,7 +81,6 @@ describe('Segmenter', () => {
     expect(Math.max(...out.classId)).toBeLessThan(10);
     expect(Math.min(...out.prob)).toBeGreaterThan(0.1);
     expect(seg.provider).toBe('cpu');
-    expect(seg.timings.inferenceMs).toBeGreaterThan(0);
     await seg.close();
   });
 });

@@ -9,11 +9,12 @@
  * generated maps from sim/mapgen, cycling through its layouts, every other one with left-hand
  * traffic).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
 import { ringRoadOsm } from '../../test/fixtures/ring-road.ts';
+import { generateMap, type Layout } from '../mapgen/index.ts';
+
+const GEN_LAYOUT_CYCLE: readonly Layout[] = ['mixed', 'grid', 'suburban', 'roundabout', 'multilane'];
 import type { CameraConditions } from './conditions.ts';
 import { writeDataset, type AreaSplit } from './dataset.ts';
 
@@ -27,17 +28,10 @@ async function loadMaps(spec: string, seed: number): Promise<Array<{ name: strin
     } else if (name.startsWith('gen:')) {
       const n = Number(name.slice(4));
       if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new RangeError(`--maps ${name}: N must be an integer in [1, 1000]`);
-      const genPath = fileURLToPath(new URL('../mapgen/index.ts', import.meta.url));
-      if (!existsSync(genPath)) throw new Error(`--maps ${name}: sim/mapgen/index.ts does not exist yet (TODO: procedural maps)`);
-      const gen = (await import(genPath)) as Record<string, unknown>;
-      const fn = gen.generateMap as ((o: { seed: number; layout?: string; trafficSide?: 'right' | 'left' }) => string | { osmXml: string; name: string }) | undefined;
-      if (typeof fn !== 'function') throw new Error(`--maps ${name}: sim/mapgen/index.ts does not export generateMap`);
       for (let i = 0; i < n; i++) {
-        // Every layout, and left-hand traffic on every other map.
-        const layouts = ['mixed', 'grid', 'suburban', 'roundabout', 'multilane'];
-        const g = fn({ seed: seed * 1000 + i, layout: layouts[i % layouts.length], trafficSide: i % 2 === 1 ? 'left' : 'right' });
-        const xml = typeof g === 'string' ? g : g.osmXml;
-        out.push({ name: typeof g === 'string' ? `gen-${seed * 1000 + i}` : g.name, map: loadLanelet2(xml, { origin: osmBoundsCentre(xml) }) });
+        // Every layout, and left-hand traffic on every other map (this order made the committed model).
+        const g = generateMap({ seed: seed * 1000 + i, layout: GEN_LAYOUT_CYCLE[i % GEN_LAYOUT_CYCLE.length]!, trafficSide: i % 2 === 1 ? 'left' : 'right' });
+        out.push({ name: g.name, map: loadLanelet2(g.osmXml, { origin: osmBoundsCentre(g.osmXml) }) });
       }
     } else throw new RangeError(`--maps: unknown map ${JSON.stringify(name)} (karlsruhe, ring, gen:N)`);
   }

@@ -13,6 +13,7 @@ import { Rng } from '../rng.ts';
 import { vehicleCalibration } from './calibration.ts';
 import { CLEAR_CONDITIONS, randomConditions, type CameraConditions } from './conditions.ts';
 import { CameraRenderer } from './render.ts';
+import { summarize } from '../bench/report.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -54,10 +55,7 @@ function run(kind: 'clear' | 'mixed'): { ms: number[]; cpuMs: number[]; stages: 
   return { ms, cpuMs, stages: renderer.stageMs, frames };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
+const median = (xs: number[]): number => summarize(xs).median;
 const all: Uint8Array[] = [];
 for (const kind of ['clear', 'mixed'] as const) {
   const r = run(kind);
