@@ -101,18 +101,10 @@ function paintStrip(ctx: FrameContext, ax: number, ay: number, bx: number, by: n
 
 function setQuadGround(ctx: FrameContext, x0: number, y0: number, x1: number, y1: number, x2: number, y2: number, x3: number, y3: number, liftM: number): void {
   const fr = ctx.fr;
-  fr.bx[0] = x0;
-  fr.by[0] = y0;
-  fr.bz[0] = fr.groundZ(x0) + liftM;
-  fr.bx[1] = x1;
-  fr.by[1] = y1;
-  fr.bz[1] = fr.groundZ(x1) + liftM;
-  fr.bx[2] = x2;
-  fr.by[2] = y2;
-  fr.bz[2] = fr.groundZ(x2) + liftM;
-  fr.bx[3] = x3;
-  fr.by[3] = y3;
-  fr.bz[3] = fr.groundZ(x3) + liftM;
+  fr.setVertex(0, x0, y0, fr.groundZ(x0) + liftM);
+  fr.setVertex(1, x1, y1, fr.groundZ(x1) + liftM);
+  fr.setVertex(2, x2, y2, fr.groundZ(x2) + liftM);
+  fr.setVertex(3, x3, y3, fr.groundZ(x3) + liftM);
 }
 
 function labelLine(ctx: FrameContext, ax: number, ay: number, bx: number, by: number, halfM: number, cls: number): void {

@@ -44,18 +44,10 @@ function billboard(ctx: FrameContext, x: number, y: number, l0: number, l1: numb
   const sx = -dy / d;
   const sy = dx / d;
   const g = fr.groundZ(x);
-  fr.bx[0] = x + sx * l0;
-  fr.by[0] = y + sy * l0;
-  fr.bz[0] = g + z0;
-  fr.bx[1] = x + sx * l1;
-  fr.by[1] = y + sy * l1;
-  fr.bz[1] = g + z0;
-  fr.bx[2] = x + sx * l1;
-  fr.by[2] = y + sy * l1;
-  fr.bz[2] = g + z1;
-  fr.bx[3] = x + sx * l0;
-  fr.by[3] = y + sy * l0;
-  fr.bz[3] = g + z1;
+  fr.setVertex(0, x + sx * l0, y + sy * l0, g + z0);
+  fr.setVertex(1, x + sx * l1, y + sy * l1, g + z0);
+  fr.setVertex(2, x + sx * l1, y + sy * l1, g + z1);
+  fr.setVertex(3, x + sx * l0, y + sy * l0, g + z1);
 }
 
 /** A regular polygon facing the camera, centre lateral `lc`, height `zc`, radius `rad` m, rotated `rot`. */

@@ -43,6 +43,13 @@ export class FrameRaster {
   readonly bx = new Float64Array(MAX_VERTS);
   readonly by = new Float64Array(MAX_VERTS);
   readonly bz = new Float64Array(MAX_VERTS);
+
+  /** Set polygon vertex i (body frame, metres). */
+  setVertex(i: number, xM: number, yM: number, zM: number): void {
+    this.bx[i] = xM;
+    this.by[i] = yM;
+    this.bz[i] = zM;
+  }
   // camera
   readonly r = new Float64Array(9);
   readonly t = new Float64Array(3);
