@@ -172,7 +172,9 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   try {
     const r = await main({ cfg, sockets: { intake, uplink }, signal: ac.signal, log });
-    log.info('edge_exit', { reason: r.reason, exitCode: r.exitCode });
+    log.info('edge_exit', { reason: r.reason, exitCode: r.exitCode, abandoned: r.abandoned });
+    // An abandoned part may hold the event loop open forever: exit once the log is written.
+    if (r.abandoned) setTimeout(() => process.exit(r.exitCode), 200).unref();
     return r.exitCode;
   } catch (e) {
     if (e instanceof OutboxError) {

@@ -7,6 +7,7 @@ import { CodecError, decodeAck, encodeBatch, type LocalFrame, type WireObservati
 import type { EdgeContext } from './context.ts';
 import { georeferenceLocal } from './georef.ts';
 import { decodeSensorMessage } from './intake.ts';
+import { flushDecision, isDrained } from './rules.ts';
 import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
 
 const TICK_MS = 250;
@@ -161,20 +162,22 @@ export async function runPerception(ctx: EdgeContext, signal: AbortSignal): Prom
 }
 
 /**
- * batcher: forms batches when a full batch is pending, when the oldest pending observation is
- * batchMaxAgeS old, or on flush (drive end, or the intake idle for idleFlushS).
+ * batcher: forms batches as rules.ts flushDecision says (a full batch; everything pending on a
+ * drive end, the intake idle for idleFlushS, or the oldest pending observation batchMaxAgeS old).
  */
 export async function runBatcher(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
   const { cfg, outbox, state } = ctx;
   while (!signal.aborted) {
-    const now = ctx.now();
     const pending = outbox.stats().pendingObservations;
-    const idle = state.lastMessageAtMs !== undefined && now - state.lastMessageAtMs >= cfg.idleFlushS * 1000;
-    const oldest = outbox.oldestPendingUnixMs();
-    const old = oldest !== undefined && now - oldest >= cfg.batchMaxAgeS * 1000;
-    const flush = state.flushRequested || idle || old;
-    if (pending >= cfg.batchMaxObservations || (pending > 0 && flush)) {
-      formBatches(ctx, flush);
+    const d = flushDecision(cfg, {
+      nowUnixMs: ctx.now(),
+      pendingObservations: pending,
+      lastMessageAtMs: state.lastMessageAtMs,
+      oldestPendingUnixMs: outbox.oldestPendingUnixMs(),
+      flushRequested: state.flushRequested,
+    });
+    if (d.action === 'form') {
+      formBatches(ctx, d.flushAll);
       if (state.flushRequested && outbox.stats().pendingObservations === 0) state.flushRequested = false;
       ctx.wake.uplink.notify();
       ctx.wake.monitor.notify();
@@ -285,24 +288,26 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
 }
 
 /**
- * monitor: periodic `edge_stats`, and the drained protocol. The daemon is drained when the
- * intake is quiet (no drive is open, and either a drive end marker came in this run or there was
- * no message for idleFlushS, counted from start-up if none came) and the
- * outbox holds nothing pending or unacknowledged, after it had something to do in this run.
- * Each transition into drained logs one `drained` event; with --exit-when-drained the daemon
- * then stops and exits 0.
+ * monitor: periodic `edge_stats`, and the drained protocol (rules.ts isDrained: the intake is
+ * quiet and everything this run had was delivered). Each transition into drained logs one
+ * `drained` event; with --exit-when-drained the daemon then stops and exits 0.
  */
 export async function runMonitor(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
   const { cfg, state } = ctx;
   let nextStatsMs = ctx.now() + cfg.statsIntervalS * 1000;
   while (!signal.aborted) {
     const now = ctx.now();
-    const drive = ctx.georef.drive;
-    // While a drive is open only its end marker makes the intake quiet (a pause in the sensor
-    // stream is not the end of the drive); without an open drive, idleFlushS of silence does.
-    const quiet = !drive.open && (ctx.georef.counters.drivesEnded > 0 || now - (state.lastMessageAtMs ?? state.startedAtMs) >= cfg.idleFlushS * 1000);
-    const perceptionIdle = !ctx.perception || (ctx.perception.idle && !ctx.perception.holding && !state.perceptionBusy);
-    const drained = state.hadWork && quiet && perceptionIdle && ctx.outbox.isEmpty();
+    const drained = isDrained({
+      nowUnixMs: now,
+      startedAtMs: state.startedAtMs,
+      lastMessageAtMs: state.lastMessageAtMs,
+      idleFlushS: cfg.idleFlushS,
+      driveOpen: ctx.georef.drive.open,
+      drivesEnded: ctx.georef.counters.drivesEnded,
+      perceptionIdle: !ctx.perception || (ctx.perception.idle && !ctx.perception.holding && !state.perceptionBusy),
+      outboxEmpty: ctx.outbox.isEmpty(),
+      hadWork: state.hadWork,
+    });
     if (drained && !state.drained) {
       ctx.log.info('drained', { ...statsFields(ctx), exitWhenDrained: cfg.exitWhenDrained });
       if (cfg.exitWhenDrained) ctx.requestStop('drained');

@@ -7,6 +7,7 @@ import { PROCESSES, supervise, type ProcessSpec } from './processes.ts';
 const part = (name: string, order: string[]): ProcessSpec => ({
   name,
   description: name,
+  stopDeadlineMs: 1000,
   run: (_ctx, signal) =>
     new Promise<void>((resolve) => {
       signal.addEventListener('abort', () => {
@@ -36,7 +37,7 @@ describe('supervise', () => {
   it('stops everything with exit 1 when a part fails, naming it', async () => {
     const order: string[] = [];
     const log = new MemoryLogger();
-    const failing: ProcessSpec = { name: 'bad', description: '', run: async () => Promise.reject(new Error('disk I/O error')) };
+    const failing: ProcessSpec = { name: 'bad', description: '', stopDeadlineMs: 1000, run: async () => Promise.reject(new Error('disk I/O error')) };
     const r = await supervise(ctx(log), new AbortController().signal, [part('a', order), failing, part('c', order)]);
     expect(r).toEqual({ reason: 'failed:bad', exitCode: 1 });
     expect(order).toEqual(['a', 'c']);
@@ -48,6 +49,7 @@ describe('supervise', () => {
     const asker: ProcessSpec = {
       name: 'monitor',
       description: '',
+      stopDeadlineMs: 1000,
       run: (c, signal) =>
         new Promise<void>((resolve) => {
           c.requestStop('drained');
@@ -55,5 +57,22 @@ describe('supervise', () => {
         }),
     };
     expect(await supervise(ctx(new MemoryLogger()), new AbortController().signal, [part('a', order), asker])).toEqual({ reason: 'drained', exitCode: 0 });
+  });
+
+  it('abandons a part that ignores its stop past its deadline, stops the rest, exit 1', async () => {
+    const order: string[] = [];
+    const log = new MemoryLogger();
+    const stuck: ProcessSpec = { name: 'stuck', description: '', stopDeadlineMs: 50, run: () => new Promise<void>(() => undefined) };
+    const ac = new AbortController();
+    const done = supervise(ctx(log), ac.signal, [part('a', order), stuck, part('c', order)]);
+    ac.abort();
+    expect(await done).toEqual({ reason: 'signal', exitCode: 1, abandoned: ['stuck'] });
+    expect(order).toEqual(['a', 'c']);
+    expect(log.events('process_stop_timeout')).toMatchObject([{ process: 'stuck', stopDeadlineMs: 50 }]);
+    expect(log.events('process_stopped').map((e) => e.process)).toEqual(['a', 'c']);
+  });
+
+  it('every daemon part has a stop deadline', () => {
+    for (const p of PROCESSES) expect(p.stopDeadlineMs, p.name).toBeGreaterThan(0);
   });
 });

@@ -9,6 +9,11 @@
  *
  * A part that throws stops the whole daemon with exit code 1 (`process_failed` event); the
  * service manager (systemd on the vehicle) restarts it, and the outbox makes that safe.
+ *
+ * Each part has a stop deadline: a part still running `stopDeadlineMs` after its abort is
+ * abandoned (`process_stop_timeout`, exit code 1) and the stop goes on with the next, so one
+ * stuck part (a hung inference, a blocked socket) cannot keep the daemon from exiting; systemd's
+ * own TimeoutStopSec stays the last resort. Abandoning is safe for the same reason a kill -9 is.
  */
 import type { EdgeContext } from './context.ts';
 import { runAcks, runBatcher, runIntake, runMonitor, runPerception, runUplink } from './parts.ts';
@@ -17,20 +22,24 @@ export interface ProcessSpec {
   name: string;
   description: string;
   run: (ctx: EdgeContext, signal: AbortSignal) => Promise<void>;
+  /** How long the part may take to end after its abort, milliseconds. */
+  stopDeadlineMs: number;
 }
 
 export const PROCESSES: readonly ProcessSpec[] = [
-  { name: 'intake', description: 'PULL sensor bus -> decode -> pose + georeference -> outbox.pending', run: runIntake },
-  { name: 'perception', description: 'camera frames -> ONNX segmentation -> local map -> finished stretches of road -> outbox', run: runPerception },
-  { name: 'batcher', description: 'outbox.pending -> signed batches (size, age, drive end, intake idle)', run: runBatcher },
-  { name: 'uplink', description: 'send the oldest unacked batch to the ingest, stop-and-wait with backoff', run: runUplink },
-  { name: 'acks', description: 'ingest acks -> delete (stored/duplicate) or dead-letter (rejected)', run: runAcks },
-  { name: 'monitor', description: 'edge_stats every statsIntervalS; drained detection', run: runMonitor },
+  { name: 'intake', description: 'PULL sensor bus -> decode -> pose + georeference -> outbox.pending', run: runIntake, stopDeadlineMs: 2000 },
+  { name: 'perception', description: 'camera frames -> ONNX segmentation -> local map -> finished stretches of road -> outbox', run: runPerception, stopDeadlineMs: 10_000 },
+  { name: 'batcher', description: 'outbox.pending -> signed batches (size, age, drive end, intake idle)', run: runBatcher, stopDeadlineMs: 5000 },
+  { name: 'uplink', description: 'send the oldest unacked batch to the ingest, stop-and-wait with backoff', run: runUplink, stopDeadlineMs: 2000 },
+  { name: 'acks', description: 'ingest acks -> delete (stored/duplicate) or dead-letter (rejected)', run: runAcks, stopDeadlineMs: 2000 },
+  { name: 'monitor', description: 'edge_stats every statsIntervalS; drained detection', run: runMonitor, stopDeadlineMs: 2000 },
 ];
 
 export interface SuperviseResult {
   reason: string; // 'signal' | 'drained' | 'failed:<part>'
   exitCode: number;
+  /** Parts that did not end within their stop deadline (present only when some did not). */
+  abandoned?: string[];
 }
 
 /**
@@ -74,10 +83,20 @@ export async function supervise(ctx: Omit<EdgeContext, 'requestStop'>, signal: A
   await stopped;
   signal.removeEventListener('abort', onSignal);
   ctx.log.info('stopping', { reason: result!.reason });
+  const abandoned: string[] = [];
   for (const r of running) {
     r.ac.abort();
-    await r.done;
-    ctx.log.info('process_stopped', { process: r.p.name });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), r.p.stopDeadlineMs);
+    });
+    const ended = await Promise.race([r.done.then(() => 'ended' as const), deadline]);
+    clearTimeout(timer);
+    if (ended === 'timeout') {
+      abandoned.push(r.p.name);
+      ctx.log.error('process_stop_timeout', { process: r.p.name, stopDeadlineMs: r.p.stopDeadlineMs });
+    } else ctx.log.info('process_stopped', { process: r.p.name });
   }
-  return result!;
+  if (abandoned.length === 0) return result!;
+  return { reason: result!.reason, exitCode: 1, abandoned };
 }
