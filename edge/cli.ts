@@ -8,7 +8,7 @@ import * as zmq from 'zeromq';
 import { ConfigError, readConfigFile, resolveEdgeConfig, type EdgeSettings } from './config.ts';
 import { main } from './daemon.ts';
 import { HwProfileError } from './hw-profile.ts';
-import { JsonLogger } from './log.ts';
+import { JsonLogger } from '../shared/log.ts';
 import { OutboxError } from './outbox.ts';
 import { ModelError } from './perception/model.ts';
 

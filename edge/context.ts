@@ -3,7 +3,7 @@ import type * as zmq from 'zeromq';
 import type { EdgeConfig } from './config.ts';
 import type { Georeferencer } from './georef.ts';
 import type { IntakeErrorCode } from './intake.ts';
-import type { Logger, RateLimitedLog } from './log.ts';
+import type { Logger, RateLimitedLog } from '../shared/log.ts';
 import type { Outbox } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 import type { Wakeup } from './wakeup.ts';

@@ -7,7 +7,7 @@ import type { EdgeConfig } from './config.ts';
 import type { EdgeSockets } from './context.ts';
 import { Georeferencer } from './georef.ts';
 import { ObservationCompactor } from './compact.ts';
-import { RateLimitedLog, type Logger } from './log.ts';
+import { RateLimitedLog, type Logger } from '../shared/log.ts';
 import { Outbox } from './outbox.ts';
 import { supervise, type SuperviseResult } from './processes.ts';
 import { Uplink } from './uplink.ts';

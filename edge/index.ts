@@ -7,6 +7,6 @@ export * from './uplink.ts';
 export * from './backoff.ts';
 export * from './hw-profile.ts';
 export * from './config.ts';
-export * from './log.ts';
+export * from '../shared/log.ts';
 export { PROCESSES, supervise, type ProcessSpec, type SuperviseResult } from './processes.ts';
 export { main, type EdgeMainOptions } from './daemon.ts';

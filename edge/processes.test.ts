@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EdgeContext } from './context.ts';
-import { MemoryLogger } from './log.ts';
+import { MemoryLogger } from '../shared/log.ts';
 import { PROCESSES, supervise, type ProcessSpec } from './processes.ts';
 
 /** A part that runs until aborted, recording when it stopped. */

@@ -9,7 +9,7 @@ import { MAX_ENVELOPE_BYTES } from '../../shared/index.ts';
 import { generateCurveKeypair, readCurveKeypair, type CurveKeypair } from './curve.ts';
 import { FleetHealth, HEALTH_KEY, parseHealth } from './health.ts';
 import { KeyRegistry, KeyRegistryError } from './keys.ts';
-import { JsonLogger } from './log.ts';
+import { JsonLogger } from '../../shared/log.ts';
 import { main } from './main.ts';
 import { IngestService } from './service.ts';
 

@@ -11,7 +11,7 @@ import type * as zmq from 'zeromq';
 import type { ObjectStore } from '../store/index.ts';
 import { encodeAck } from '../../shared/index.ts';
 import { HEALTH_KEY, type FleetHealth } from './health.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../../shared/log.ts';
 import type { IngestResult, IngestService } from './service.ts';
 
 export interface IngestMainOptions {

@@ -1,9 +1,16 @@
 /**
- * Structured log events: one JSON object per line on stderr, `{tUnixMs, level, svc, event, ...}`.
+ * The one logger of fleetmap (edge daemon, cloud ingest, merge): structured events, one JSON
+ * object per line on stderr, written by pino:
+ * `{"level":"warn","tUnixMs":1732900000000,"svc":"edge","event":"uplink_timeout","seq":7,...}`.
+ *
  * Every failure is an event with the numbers that explain it (`uplink_timeout seq=7 attempt=3
- * backoffMs=1800`), never a bare message, so logs can be counted and graphed.
+ * backoffMs=1800`), never a bare message, so logs can be counted and graphed. Lines are written
+ * synchronously: a daemon killed with SIGKILL has written every line it logged before the kill
+ * (the crash tests read them), and nothing is buffered across a crash.
  */
-export type LogValue = string | number | boolean | null | undefined | readonly string[] | Readonly<Record<string, number>>;
+import pino from 'pino';
+
+export type LogValue = string | number | boolean | null | undefined | readonly string[] | readonly number[] | Readonly<Record<string, unknown>>;
 export type LogFields = Readonly<Record<string, LogValue>>;
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -34,17 +41,36 @@ abstract class BaseLogger implements Logger {
   }
 }
 
-/** Writes JSON lines (default: stderr). */
+export interface JsonLoggerOptions {
+  /** File descriptor written to (default 2, stderr). */
+  fd?: number;
+  /** Least level written (default 'info'). */
+  level?: LogLevel;
+  /** Wall clock, Unix ms (tests). */
+  now?: () => number;
+}
+
+/** Writes JSON lines with pino (default: stderr, synchronously). */
 export class JsonLogger extends BaseLogger {
-  constructor(
-    private readonly svc: string,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
-    private readonly now: () => number = Date.now,
-  ) {
+  private readonly pino: pino.Logger;
+
+  constructor(svc: string, o: JsonLoggerOptions = {}) {
     super();
+    const now = o.now ?? Date.now;
+    this.pino = pino(
+      {
+        level: o.level ?? 'info',
+        base: { svc },
+        messageKey: 'msg',
+        timestamp: () => `,"tUnixMs":${now()}`,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      pino.destination({ dest: o.fd ?? 2, sync: true }),
+    );
   }
+
   log(level: LogLevel, event: string, fields: LogFields = {}): void {
-    this.write(`${JSON.stringify({ tUnixMs: this.now(), level, svc: this.svc, event, ...fields })}\n`);
+    this.pino[level]({ event, ...fields });
   }
 }
 
@@ -64,7 +90,7 @@ export class MemoryLogger extends BaseLogger {
 
 /**
  * Counts an event every time and logs it at most once per `intervalMs` (per key), with the count
- * since the last line: a flood of bad sensor messages becomes one line a second, not a thousand.
+ * since the last line: a flood of bad messages becomes one line a second, not a thousand.
  */
 export class RateLimitedLog {
   private readonly last = new Map<string, { atMs: number; suppressed: number }>();
