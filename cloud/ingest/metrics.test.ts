@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { startMetricsEndpoint } from '../../shared/metrics-server.ts';
+import { IngestMetrics } from './metrics.ts';
+
+describe('ingest metrics on a real HTTP endpoint', () => {
+  it('counts batches by outcome and refusals by code, and times handling and storing', async () => {
+    const m = new IngestMetrics();
+    m.observe([{ event: 'batch_stored', vehicleId: 'v', seq: 1, bytes: 100, observations: 3, queueDepth: 0, key: 'k' }], 0.002);
+    m.observe([{ event: 'batch_duplicate', vehicleId: 'v', seq: 1, bytes: 100 }], 0.001);
+    m.observe([{ event: 'batch_rejected', code: 'bad_signature', reason: 'x', vehicleId: null, seq: null, bytes: 75 }], 0.0001);
+    m.observeStore(0.004);
+    m.refused('too_large');
+    m.handshakeFailed('auth');
+    const ep = await startMetricsEndpoint(m.registry, { host: '127.0.0.1', port: 0 });
+    try {
+      const text = await (await fetch(`http://${ep.address}/metrics`)).text();
+      expect(text).toContain('fleetmap_batches_total{outcome="stored"} 1');
+      expect(text).toContain('fleetmap_batches_total{outcome="duplicate"} 1');
+      expect(text).toContain('fleetmap_batches_total{outcome="rejected"} 1');
+      expect(text).toContain('fleetmap_batches_total{outcome="store_failed"} 0');
+      expect(text).toContain('fleetmap_refusals_total{code="bad_signature"} 1');
+      expect(text).toContain('fleetmap_refusals_total{code="too_large"} 1');
+      expect(text).toContain('fleetmap_ingest_bytes_total{outcome="stored"} 100');
+      expect(text).toContain('fleetmap_ingest_handle_seconds_count 3');
+      expect(text).toContain('fleetmap_store_seconds_count 1');
+      expect(text).toContain('fleetmap_ingest_handshake_failures_total{kind="auth"} 1');
+    } finally {
+      await ep.close();
+    }
+  });
+});

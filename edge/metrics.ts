@@ -1,0 +1,70 @@
+/**
+ * The daemon's Prometheus metrics (prom-client), read from the live counters at scrape time: the
+ * loops keep counting as they do for `edge_stats`, and a scrape copies the numbers. Names are
+ * shared with the ingest where they mean the same (`fleetmap_batches_total{outcome}`): the edge
+ * counts the acks it got, the ingest the answers it gave. Served by shared/metrics-server.ts on
+ * `--metrics-listen` (127.0.0.1 by default).
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** One reading of the daemon's numbers (cumulative counts since start, and levels now). */
+export interface EdgeMetricsSample {
+  pendingObservations: number;
+  unackedBatches: number;
+  deadLetters: number;
+  /** Age of the oldest data not yet acknowledged (pending or in a batch), seconds; 0 when none. */
+  oldestUnsentAgeS: number;
+  /** Bytes the outbox holds on disk (database, WAL, shared memory). */
+  outboxDiskBytes: number;
+  /** Wall clock of the last verified ack, Unix seconds; 0 before the first. */
+  lastAckUnixS: number;
+  sentBytes: number;
+  /** Acks by outcome: stored, duplicate, rejected (dead-lettered). */
+  batchesByOutcome: Readonly<Record<string, number>>;
+  resends: number;
+  timeouts: number;
+  /** Data dropped on the vehicle, by reason (outbox_full, disk_budget, sensor message codes, ...). */
+  dropsByReason: Readonly<Record<string, number>>;
+  /** Camera frames by what became of them: inferred, skipped_rate, skipped_behind, stationary, ... */
+  framesByResult: Readonly<Record<string, number>>;
+  /** Total inference time, seconds. */
+  inferenceS: number;
+}
+
+function setAll(g: Gauge | Counter, label: string, values: Readonly<Record<string, number>>): void {
+  g.reset();
+  for (const [k, v] of Object.entries(values)) {
+    if (g instanceof Counter) g.inc({ [label]: k }, v);
+    else g.set({ [label]: k }, v);
+  }
+}
+
+export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehicleId: string }): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ vehicle: labels.vehicleId });
+  // Each collector takes its own reading: a few counter reads and SQLite counts per scrape.
+  const take = read;
+  const gauge = (name: string, help: string, pick: (s: EdgeMetricsSample) => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(take())); } });
+  };
+  const counter = (name: string, help: string, pick: (s: EdgeMetricsSample) => number): void => {
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(pick(take())); } });
+  };
+  const labelled = (name: string, help: string, label: string, pick: (s: EdgeMetricsSample) => Readonly<Record<string, number>>): void => {
+    new Counter({ name, help, labelNames: [label], registers: [registry], collect() { setAll(this, label, pick(take())); } });
+  };
+  gauge('fleetmap_outbox_pending_observations', 'Observations waiting to be batched.', (s) => s.pendingObservations);
+  gauge('fleetmap_outbox_unacked_batches', 'Signed batches waiting for an ack.', (s) => s.unackedBatches);
+  gauge('fleetmap_outbox_dead_letters', 'Batches the ingest rejected, held for an operator.', (s) => s.deadLetters);
+  gauge('fleetmap_outbox_oldest_unsent_age_seconds', 'Age of the oldest data not yet acknowledged.', (s) => s.oldestUnsentAgeS);
+  gauge('fleetmap_outbox_disk_bytes', 'Bytes the outbox holds on disk (database, WAL, shared memory).', (s) => s.outboxDiskBytes);
+  gauge('fleetmap_uplink_last_ack_timestamp_seconds', 'Unix time of the last verified ack (0: none yet).', (s) => s.lastAckUnixS);
+  counter('fleetmap_uplink_sent_bytes_total', 'Envelope bytes sent to the ingest, resends included.', (s) => s.sentBytes);
+  counter('fleetmap_uplink_resends_total', 'Batches sent again after a timeout or a failed send.', (s) => s.resends);
+  counter('fleetmap_uplink_timeouts_total', 'Sends that got no ack in time.', (s) => s.timeouts);
+  labelled('fleetmap_batches_total', 'Batches by the outcome the ingest acknowledged.', 'outcome', (s) => s.batchesByOutcome);
+  labelled('fleetmap_drops_total', 'Data dropped on the vehicle, by reason.', 'reason', (s) => s.dropsByReason);
+  labelled('fleetmap_perception_frames_total', 'Camera frames by what became of them.', 'result', (s) => s.framesByResult);
+  counter('fleetmap_inference_seconds_total', 'Time spent in model inference.', (s) => s.inferenceS);
+  return registry;
+}
