@@ -12,6 +12,7 @@
 import { wrapAngleRad, type CameraCalibration, type CameraFrame, type VehicleSignals } from '../../shared/index.ts';
 import { FrameGate } from './gate.ts';
 import { GroundLut, type GroundOptions } from './ground.ts';
+import { LineStitcher } from './stitch.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
 import { PitchEstimator } from './pitch.ts';
 import { scaleCalibration } from './preprocess.ts';
@@ -96,6 +97,7 @@ export class CameraPerception {
   private readonly pitch = new PitchEstimator();
   private readonly localMapOptions: Partial<LocalMapOptions>;
   private localMap: LocalMap;
+  private readonly stitcher = new LineStitcher();
   private mapFrame: unknown = undefined;
   private ready: CameraFrame | undefined;
   private readonly minTravelM: number;
@@ -160,9 +162,9 @@ export class CameraPerception {
     return this.gate.depth === 0 && this.ready === undefined;
   }
 
-  /** Whether the local map holds evidence not yet emitted. */
+  /** Whether the local map holds evidence not yet emitted (or lines waiting for their continuation). */
   get holding(): boolean {
-    return this.localMap.chunksHeld > 0;
+    return this.localMap.chunksHeld > 0 || this.stitcher.holding;
   }
 
   /**
@@ -198,7 +200,10 @@ export class CameraPerception {
       this.localMap.addFrame(seg, this.lut, pose, pose.tUnixMs);
       this.counters.framesProcessed++;
       const done = this.localMap.finish(pose.eastM, pose.northM, pose.headingRad);
-      if (done.primitives.length > 0) out.push(this.emit(done.primitives));
+      if (done.chunksEmitted > 0) {
+        const ready = this.stitcher.push(done.primitives);
+        if (ready.length > 0) out.push(this.emit(ready));
+      }
       return out;
     } finally {
       const next = this.gate.done(this.latestMs);
@@ -210,7 +215,7 @@ export class CameraPerception {
   /** Emit everything the local map holds (drive end, pose frame change) and start afresh. */
   flush(): PerceptionOutput {
     const r = this.localMap.flush();
-    const out = this.emit(r.primitives);
+    const out = this.emit([...this.stitcher.push(r.primitives), ...this.stitcher.flush()]);
     this.localMap = new LocalMap(this.localMapOptions);
     this.hasLastRun = false;
     return out;
