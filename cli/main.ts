@@ -2,7 +2,10 @@
  * The `fleetmap` command: one entry, subcommands listed in one table. Each subcommand lives in
  * the module that owns it and exports `default async function (argv: string[]): Promise<number>`
  * (the exit code). Modules load lazily so `fleetmap edge run` on a vehicle never loads cloud code.
+ * Failures are one line on stderr, exit 2 for usage and 1 at run time (cli/errors.ts).
  */
+import { EXIT_RUNTIME, EXIT_USAGE, exitCodeOf, oneLine } from './errors.ts';
+
 interface CommandSpec {
   module: string;
   summary: string;
@@ -10,8 +13,10 @@ interface CommandSpec {
 
 const COMMANDS: Record<string, CommandSpec> = {
   'edge run': { module: '../edge/cli.ts', summary: 'run the on-vehicle daemon (intake, georeference, outbox, uplink)' },
+  'edge outbox': { module: '../edge/outbox-cli.ts', summary: "show a stopped daemon's outbox, requeue or purge its dead letters" },
   'cloud ingest': { module: '../cloud/ingest/cli.ts', summary: 'run the ingest service (authenticate, validate, store, ack)' },
   'cloud health': { module: '../cloud/ingest/health-cli.ts', summary: 'print the fleet upload health table' },
+  keys: { module: '../cloud/ingest/keys-cli.ts', summary: 'vehicle and ingest Ed25519 keys; the vehicle key registry' },
   'cloud merge': { module: '../cloud/merge/cli.ts', summary: 'merge stored batches into a new versioned set of map tiles' },
   eval: { module: '../sim/eval/cli.ts', summary: 'score published tiles against a Lanelet2 ground truth' },
   demo: { module: '../sim/demo.ts', summary: 'the whole chain on a simulated fleet: sim -> edge -> ingest -> merge -> eval' },
@@ -22,28 +27,61 @@ function usage(): string {
   return ['usage: fleetmap <command> [options]   (each command takes --help)', '', ...rows].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** The command named by argv (two words, then one), and its own arguments. */
+function resolve(argv: readonly string[]): { name: string | undefined; rest: string[] } {
   const two = argv.slice(0, 2).join(' ');
-  const [name, rest] = COMMANDS[two] ? [two, argv.slice(2)] : COMMANDS[argv[0] ?? ''] ? [argv[0]!, argv.slice(1)] : [undefined, argv];
+  if (COMMANDS[two]) return { name: two, rest: argv.slice(2) };
+  if (COMMANDS[argv[0] ?? '']) return { name: argv[0]!, rest: argv.slice(1) };
+  return { name: undefined, rest: [...argv] };
+}
+
+/** Run one command; its exit code. Errors a command throws reach the caller (see `run`). */
+export async function main(argv: string[]): Promise<number> {
+  const { name, rest } = resolve(argv);
   if (!name) {
     const asked = argv[0] === undefined || argv[0] === '--help' || argv[0] === '-h';
-    (asked ? console.log : console.error)(asked ? usage() : `fleetmap: unknown command ${JSON.stringify(argv.join(' '))}\n\n${usage()}`);
-    return asked ? 0 : 2;
+    if (asked) console.log(usage());
+    else console.error(oneLine('fleetmap', `unknown command ${JSON.stringify(argv.join(' '))} (fleetmap --help lists the commands)`));
+    return asked ? 0 : EXIT_USAGE;
   }
   const spec = COMMANDS[name]!;
   const mod = (await import(new URL(spec.module, import.meta.url).href)) as { default: (argv: string[]) => Promise<number> };
   return mod.default(rest);
 }
 
+/**
+ * The top-level guard: `main`, with any error a command throws turned into one line on stderr,
+ * `fleetmap <command>: <message>`, and exit 2 for a UsageError, 1 for anything else. Never a
+ * stack trace (set FLEETMAP_DEBUG=1 to get one).
+ */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    reportFatal(argv, e);
+    return exitCodeOf(e);
+  }
+}
+
+function reportFatal(argv: readonly string[], e: unknown): void {
+  const { name } = resolve(argv);
+  console.error(oneLine(name ? `fleetmap ${name}` : 'fleetmap', e));
+  if (process.env.FLEETMAP_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+}
+
+/** Errors outside the awaited chain (a callback, a forgotten promise): one line, exit 1. */
+export function installProcessGuards(argv: readonly string[]): void {
+  const fatal = (e: unknown): void => {
+    reportFatal(argv, e);
+    process.exit(EXIT_RUNTIME);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-      process.exitCode = 1;
-    },
-  );
+  const argv = process.argv.slice(2);
+  installProcessGuards(argv);
+  process.exitCode = await run(argv);
 }

@@ -3,7 +3,7 @@
  * Exit codes: 0 stopped by SIGTERM/SIGINT or drained (--exit-when-drained), 1 a part failed,
  * 2 bad configuration or cannot open the outbox/sockets.
  */
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '../shared/cli-args.ts';
 import * as zmq from 'zeromq';
 import { ConfigError, readConfigFile, resolveEdgeConfig, type EdgeSettings } from './config.ts';
 import { main } from './daemon.ts';
@@ -20,13 +20,19 @@ Flags override the config file (JSON, keys in edge/config.ts).
 
   --config FILE            JSON config file
   --vehicle-id ID          vehicle id, [A-Za-z0-9._-]{1,64}
-  --key-hex HEX            vehicle HMAC key, 64 hex digits (prefer --key-file)
-  --key-file FILE          file holding the key as 64 hex digits
+  --key-file FILE          the vehicle's Ed25519 private key, PEM PKCS#8 (fleetmap keys generate;
+                           the ingest's registry holds the public half)
+  --ingest-ack-key FILE    the ingest's ack public key (PEM, or 64 hex digits), pinned: a batch is
+                           deleted or dead-lettered only on an ack signed with it that names the
+                           batch's seq and sha256
   --intake ENDPOINT        PULL endpoint to bind (tcp://127.0.0.1:5601, tcp://127.0.0.1:* for a free port, ipc://PATH)
   --ingest ENDPOINT        ingest ROUTER endpoint to connect (tcp://HOST:PORT)
   --ingest-curve-public-key Z85  encrypt the uplink with CURVE, pinning the ingest's public key
                            (logged by the ingest as curvePublicKey)
   --outbox FILE            outbox SQLite file (created if missing)
+  --link-state-file FILE   file holding "metered" or "unmetered", kept by the network manager: while
+                           metered, low-priority classes are held back and uplink.meteredMaxKbps
+                           applies (edge/link.ts; missing or unreadable counts as metered)
   --hw-profile NAME|FILE   hardware profile (default: detected; x86_64 -> x86-64)
   --batch-max-observations N   override the profile's batch size
   --batch-max-bytes N          override the profile's batch byte budget
@@ -50,15 +56,15 @@ gives the bound intake endpoint; "drained" says the outbox is empty and the inta
 export default async function edgeRun(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCliArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
       options: {
         config: { type: 'string' },
         'vehicle-id': { type: 'string' },
-        'key-hex': { type: 'string' },
         'key-file': { type: 'string' },
+        'ingest-ack-key': { type: 'string' },
         intake: { type: 'string' },
         ingest: { type: 'string' },
         'ingest-curve-public-key': { type: 'string' },
@@ -69,6 +75,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'idle-flush-s': { type: 'string' },
         'keyframe-spacing-m': { type: 'string' },
         'stats-interval-s': { type: 'string' },
+        'link-state-file': { type: 'string' },
         'camera-calibration': { type: 'string' },
         model: { type: 'string' },
         replay: { type: 'boolean' },
@@ -77,7 +84,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`fleetmap edge run: ${(e as Error).message}\n\n${HELP}`);
+    console.error(`fleetmap edge run: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')} (fleetmap edge run --help for usage)`);
     return 2;
   }
   if (values.help) {
@@ -98,18 +105,13 @@ export default async function edgeRun(argv: string[]): Promise<number> {
       if (v !== undefined) s[k] = v;
     };
     set('vehicleId', values['vehicle-id']);
-    if (values['key-hex'] !== undefined) {
-      s.keyHex = values['key-hex'];
-      delete s.keyFile;
-    }
-    if (values['key-file'] !== undefined) {
-      s.keyFile = values['key-file'];
-      delete s.keyHex;
-    }
+    set('keyFile', values['key-file']);
+    set('ingestAckKeyFile', values['ingest-ack-key']);
     set('intake', values.intake);
     set('ingest', values.ingest);
     set('ingestCurvePublicKey', values['ingest-curve-public-key']);
     set('outbox', values.outbox);
+    set('linkStateFile', values['link-state-file']);
     set('hwProfile', values['hw-profile']);
     set('batchMaxObservations', num('batch-max-observations', values['batch-max-observations']));
     set('batchMaxBytes', num('batch-max-bytes', values['batch-max-bytes']));
@@ -134,7 +136,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   // instead of piling up stale copies that would all arrive on reconnect.
   const uplink = new zmq.Dealer({ linger: 0, immediate: true, sendTimeout: 0, reconnectInterval: 100, reconnectMaxInterval: 5000 });
   if (cfg.ingestCurvePublicKey) {
-    // Ephemeral client keys: the vehicle is authenticated by its batch HMAC, CURVE adds secrecy.
+    // Ephemeral client keys: the vehicle is authenticated by its batch signature, CURVE adds secrecy.
     const client = zmq.curveKeyPair();
     uplink.curveServerKey = cfg.ingestCurvePublicKey;
     uplink.curvePublicKey = client.publicKey;
@@ -155,6 +157,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     ingest: cfg.ingestEndpoint,
     uplinkCurve: cfg.ingestCurvePublicKey !== undefined,
     outbox: cfg.outboxPath,
+    linkStateFile: cfg.linkStateFile ?? 'none (the link counts as unmetered)',
     batchMaxObservations: cfg.batchMaxObservations,
     batchMaxBytes: cfg.batchMaxBytes,
     idleFlushS: cfg.idleFlushS,

@@ -2,41 +2,57 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { privateKeyFromSeed, privatePem, publicPem, rawPublicKey } from '../shared/index.ts';
 import { ConfigError, readConfigFile, resolveEdgeConfig } from './config.ts';
 
-const KEY = 'ab'.repeat(32);
-const base = { vehicleId: 'veh-1', keyHex: KEY, intake: 'tcp://127.0.0.1:*', ingest: 'tcp://127.0.0.1:5700', outbox: '/tmp/o.sqlite', hwProfile: 'x86_64-dev' };
+const dir = mkdtempSync(path.join(tmpdir(), 'fm-cfg-'));
+const vehicleKey = privateKeyFromSeed(Buffer.alloc(32, 0xab));
+const ackKey = privateKeyFromSeed(Buffer.alloc(32, 0xac));
+const keyFile = path.join(dir, 'veh-1.key');
+const ackFile = path.join(dir, 'ingest-ack.pub');
+writeFileSync(keyFile, privatePem(vehicleKey), { mode: 0o600 });
+writeFileSync(ackFile, publicPem(ackKey));
+const base = { vehicleId: 'veh-1', keyFile, ingestAckKeyFile: ackFile, intake: 'tcp://127.0.0.1:*', ingest: 'tcp://127.0.0.1:5700', outbox: '/tmp/o.sqlite', hwProfile: 'x86_64-dev' };
 
 describe('edge config', () => {
-  it('takes the batch limits from the hw profile unless overridden', () => {
+  it('takes the batch limits from the hw profile unless overridden; reads the Ed25519 keys', () => {
     const c = resolveEdgeConfig(base);
-    expect(c.key.equals(Buffer.from(KEY, 'hex'))).toBe(true);
+    expect(rawPublicKey(c.key).equals(rawPublicKey(vehicleKey))).toBe(true);
+    expect(rawPublicKey(c.ingestAckKey).equals(rawPublicKey(ackKey))).toBe(true);
     expect(c.batchMaxObservations).toBe(c.hwProfile.outbox.batchMaxObservations);
     expect(resolveEdgeConfig({ ...base, batchMaxObservations: 7 }).batchMaxObservations).toBe(7);
   });
   it('lists every problem, naming the field and the value but never the key', () => {
+    const secret = path.join(dir, 'not-a-key');
+    writeFileSync(secret, 'secret!\n');
     try {
-      resolveEdgeConfig({ ...base, vehicleId: 'a/b', keyHex: 'secret!', ingest: 'http://x', batchMaxObservations: 0, hwProfile: 'nope' });
+      resolveEdgeConfig({ ...base, vehicleId: 'a/b', keyFile: secret, ingestAckKeyFile: keyFile, ingest: 'http://x', batchMaxObservations: 0, hwProfile: 'nope' });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       const msg = (e as Error).message;
-      expect(msg).toMatch(/vehicleId must match .* got "a\/b"/);
-      expect(msg).toMatch(/keyHex must hold 64 hex digits \(32 bytes\), got 7 characters \(not all hex\)/);
+      expect(msg).toMatch(/vehicleId: vehicle id must match .* got "a\/b"/);
+      expect(msg).toMatch(/keyFile: .*not-a-key: not a PEM private key/);
+      expect(msg).toMatch(/ingestAckKeyFile: .*veh-1\.key: holds a private key; give the public key/);
       expect(msg).not.toMatch(/secret!/);
       expect(msg).toMatch(/ingest must be a ZeroMQ endpoint .* got "http:\/\/x"/);
       expect(msg).toMatch(/no such profile file .*nope\.json/);
     }
+    expect(() => resolveEdgeConfig({ ...base, keyFile: undefined, ingestAckKeyFile: undefined })).toThrow(/keyFile is required .*ingestAckKeyFile is required/);
+    expect(() => resolveEdgeConfig({ ...base, vehicleId: '__proto__' })).toThrow(/reserved/);
   });
   it('reads a config file, resolving paths against it and refusing unknown fields', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fm-cfg-'));
     const f = path.join(dir, 'edge.json');
-    writeFileSync(path.join(dir, 'k.key'), `${KEY}\n`);
-    writeFileSync(f, JSON.stringify({ vehicleId: 'veh-1', keyFile: 'k.key', outbox: 'o.sqlite' }));
+    writeFileSync(path.join(dir, 'k.key'), `${'ab'.repeat(32)}\n`); // a raw seed in hex is accepted too
+    writeFileSync(f, JSON.stringify({ vehicleId: 'veh-1', keyFile: 'k.key', ingestAckKeyFile: 'ingest-ack.pub', outbox: 'o.sqlite' }));
     const s = readConfigFile(f);
     expect(s.outbox).toBe(path.join(dir, 'o.sqlite'));
-    expect(resolveEdgeConfig({ ...s, intake: base.intake, ingest: base.ingest, hwProfile: 'x86_64-dev' }).key.toString('hex')).toBe(KEY);
+    expect(s.ingestAckKeyFile).toBe(ackFile);
+    const c = resolveEdgeConfig({ ...s, intake: base.intake, ingest: base.ingest, hwProfile: 'x86_64-dev' });
+    expect(rawPublicKey(c.key).equals(rawPublicKey(vehicleKey))).toBe(true);
     writeFileSync(f, JSON.stringify({ vehicleID: 'x' }));
     expect(() => readConfigFile(f)).toThrow(/unknown field "vehicleID"/);
+    writeFileSync(f, JSON.stringify({ keyHex: 'ab' }));
+    expect(() => readConfigFile(f)).toThrow(/unknown field "keyHex"/);
   });
 });

@@ -6,11 +6,15 @@
  * Config file keys (all optional when the flag is given):
  * ```
  * { "vehicleId": "veh-001",            // [A-Za-z0-9._-]{1,64}: also a store key segment in the cloud
- *   "keyHex": "<64 hex chars>",        // or "keyFile": "veh-001.key" (a file holding the hex)
+ *   "keyFile": "veh-001.key",          // the vehicle's Ed25519 private key, PEM PKCS#8 (fleetmap keys generate)
+ *   "ingestAckKeyFile": "ingest-ack.pub", // the ingest's ack public key (PEM, or 64 hex digits): pinned;
+ *                                      // only acks it signed for exactly the batch sent delete anything
  *   "intake": "tcp://127.0.0.1:5601",  // PULL, bound here (tcp://HOST:* picks a free port; ipc://PATH)
  *   "ingest": "tcp://127.0.0.1:5700",  // DEALER, connects here
  *   "ingestCurvePublicKey": "<40 z85>", // optional: CURVE-encrypt the uplink, pinning the ingest's key
  *   "outbox": "/var/lib/fleetmap/outbox.sqlite",
+ *   "linkStateFile": "/run/fleetmap/link-state", // optional: "metered" | "unmetered", written by the
+ *                                      // network manager (edge/link.ts); without it the link is unmetered
  *   "hwProfile": "x86-64",         // name in hw-profiles/ or a .json path; default: detection
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
  *   "idleFlushS": 2,                   // override the profile's intake idle flush
@@ -26,25 +30,31 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, validateCameraCalibration, type CameraCalibration } from '../shared/index.ts';
+import type { KeyObject } from 'node:crypto';
+import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, readPrivateKeyFile, readPublicKeyFile, validateCameraCalibration, vehicleIdProblem, type CameraCalibration } from '../shared/index.ts';
 import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
 
 /** Default compaction keyframe spacing, metres (edge/compact.ts explains the trade). */
 export const DEFAULT_KEYFRAME_SPACING_M = 12;
 
-export const VEHICLE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+export { VEHICLE_ID_RE } from '../shared/index.ts';
 
 /** Where the shipped models live (edge/model/). */
 export const MODEL_DIR = fileURLToPath(new URL('./model/', import.meta.url));
 
 export interface EdgeConfig {
   vehicleId: string;
-  key: Buffer; // 32-byte HMAC key shared with the ingest's key registry
+  /** The vehicle's Ed25519 private key; the ingest's registry holds its public half. */
+  key: KeyObject;
+  /** The ingest's pinned Ed25519 ack public key. */
+  ingestAckKey: KeyObject;
   intakeEndpoint: string;
   ingestEndpoint: string;
   /** The ingest's CURVE public key (z85); undefined = plain TCP. */
   ingestCurvePublicKey: string | undefined;
   outboxPath: string;
+  /** The file saying whether the link is metered (edge/link.ts); undefined = always unmetered. */
+  linkStateFile: string | undefined;
   hwProfile: HwProfile;
   batchMaxObservations: number;
   batchMaxBytes: number;
@@ -72,12 +82,13 @@ export class ConfigError extends Error {
 /** Raw settings from the file and the flags, before validation (flags already merged over file). */
 export interface EdgeSettings {
   vehicleId?: string;
-  keyHex?: string;
   keyFile?: string;
+  ingestAckKeyFile?: string;
   intake?: string;
   ingest?: string;
   ingestCurvePublicKey?: string;
   outbox?: string;
+  linkStateFile?: string;
   hwProfile?: string;
   batchMaxObservations?: number;
   batchMaxBytes?: number;
@@ -92,12 +103,13 @@ export interface EdgeSettings {
 
 const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'> = {
   vehicleId: 'string',
-  keyHex: 'string',
   keyFile: 'string',
+  ingestAckKeyFile: 'string',
   intake: 'string',
   ingest: 'string',
   ingestCurvePublicKey: 'string',
   outbox: 'string',
+  linkStateFile: 'string',
   hwProfile: 'string',
   batchMaxObservations: 'number',
   batchMaxBytes: 'number',
@@ -124,12 +136,12 @@ export function readConfigFile(file: string): EdgeSettings {
   for (const [k, v] of Object.entries(raw)) {
     const want = SETTING_TYPES[k as keyof EdgeSettings];
     if (!want) problems.push(`${file}: unknown field ${JSON.stringify(k)} (known: ${Object.keys(SETTING_TYPES).join(', ')})`);
-    else if (typeof v !== want) problems.push(`${file}: ${k} must be a ${want}, got ${k === 'keyHex' ? typeof v : JSON.stringify(v)}`);
+    else if (typeof v !== want) problems.push(`${file}: ${k} must be a ${want}, got ${JSON.stringify(v)}`);
     else out[k] = v;
   }
   if (problems.length) throw new ConfigError(problems);
   const dir = path.dirname(path.resolve(file));
-  for (const k of ['keyFile', 'outbox', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
+  for (const k of ['keyFile', 'ingestAckKeyFile', 'outbox', 'linkStateFile', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
   if (typeof out.hwProfile === 'string' && (out.hwProfile.includes('/') || out.hwProfile.endsWith('.json'))) out.hwProfile = path.resolve(dir, out.hwProfile);
   return out as EdgeSettings;
 }
@@ -145,7 +157,8 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     return v;
   };
   const vehicleId = need('vehicleId', '--vehicle-id');
-  if (vehicleId && !VEHICLE_ID_RE.test(vehicleId)) problems.push(`vehicleId must match ${VEHICLE_ID_RE}, got ${JSON.stringify(vehicleId)}`);
+  const idProblem = vehicleId ? vehicleIdProblem(vehicleId) : undefined;
+  if (idProblem) problems.push(`vehicleId: ${idProblem}`);
   const intakeEndpoint = need('intake', '--intake tcp://HOST:PORT or ipc://PATH');
   const ingestEndpoint = need('ingest', '--ingest tcp://HOST:PORT');
   const outboxPath = need('outbox', '--outbox FILE.sqlite');
@@ -158,24 +171,22 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     problems.push(`ingestCurvePublicKey must be 40 z85 characters, got ${JSON.stringify(curveKey)}`);
   }
 
-  let key = Buffer.alloc(0);
-  if (s.keyHex !== undefined && s.keyFile !== undefined) problems.push('give keyHex or keyFile, not both');
-  else if (s.keyHex === undefined && s.keyFile === undefined) problems.push('a vehicle key is required (--key-hex HEX or --key-file FILE)');
+  let key: KeyObject | undefined;
+  if (s.keyFile === undefined) problems.push('keyFile is required (--key-file FILE: the vehicle\'s Ed25519 private key, PEM, from fleetmap keys generate)');
   else {
-    let text = s.keyHex;
-    let from = 'keyHex';
-    if (s.keyFile !== undefined) {
-      from = `keyFile ${s.keyFile}`;
-      try {
-        text = readFileSync(s.keyFile, 'utf8');
-      } catch (e) {
-        problems.push(`cannot read keyFile ${s.keyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
+    try {
+      key = readPrivateKeyFile(s.keyFile);
+    } catch (e) {
+      problems.push(`keyFile: ${(e as Error).message}`);
     }
-    if (text !== undefined) {
-      const hex = text.trim();
-      if (!/^[0-9a-fA-F]{64}$/.test(hex)) problems.push(`${from} must hold 64 hex digits (32 bytes), got ${hex.length} characters${/^[0-9a-fA-F]*$/.test(hex) ? '' : ' (not all hex)'}`);
-      else key = Buffer.from(hex, 'hex');
+  }
+  let ingestAckKey: KeyObject | undefined;
+  if (s.ingestAckKeyFile === undefined) problems.push('ingestAckKeyFile is required (--ingest-ack-key FILE: the ingest\'s ack public key, from fleetmap keys generate-ingest)');
+  else {
+    try {
+      ingestAckKey = readPublicKeyFile(s.ingestAckKeyFile);
+    } catch (e) {
+      problems.push(`ingestAckKeyFile: ${(e as Error).message}`);
     }
   }
 
@@ -209,14 +220,16 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
   }
   const modelPath = s.model ?? (hwProfile ? path.join(MODEL_DIR, `${hwProfile.inference.modelVariant}.onnx`) : '');
 
-  if (problems.length || !hwProfile) throw new ConfigError(problems);
+  if (problems.length || !hwProfile || !key || !ingestAckKey) throw new ConfigError(problems);
   return {
     vehicleId,
     key,
+    ingestAckKey,
     intakeEndpoint,
     ingestEndpoint,
     ingestCurvePublicKey: curveKey,
     outboxPath,
+    linkStateFile: s.linkStateFile,
     hwProfile,
     batchMaxObservations,
     batchMaxBytes,

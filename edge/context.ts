@@ -5,6 +5,7 @@ import type { Georeferencer } from './georef.ts';
 import type { IntakeErrorCode } from './intake.ts';
 import type { Logger, RateLimitedLog } from '../shared/log.ts';
 import type { Outbox } from './outbox.ts';
+import type { LinkStatus } from './link-watch.ts';
 import type { Uplink } from './uplink.ts';
 import type { Wakeup } from './wakeup.ts';
 import type { CameraPerception } from './perception/camera-perception.ts';
@@ -20,7 +21,7 @@ export interface EdgeState {
   messagesIn: number;
   startedAtMs: number; // wall clock at start-up
   lastMessageAtMs: number | undefined; // wall clock of the last intake message
-  badMessages: Partial<Record<IntakeErrorCode | 'georef_failed' | 'no_camera_calibration', number>>;
+  badMessages: Partial<Record<IntakeErrorCode | 'georef_failed' | 'no_camera_calibration' | 'not_wire_encodable', number>>;
   observationsQueued: number;
   observationsRefused: number; // outbox full
   batchesFormed: number;
@@ -33,6 +34,8 @@ export interface EdgeState {
   perceptionBusy: boolean;
   /** Callers waiting for the local map to be flushed (drive markers), resolved by the perception part. */
   perceptionFlushWaiters: Array<() => void>;
+  /** The link (metered or not) and what it means for the uplink and the batcher (link-watch.ts). */
+  link: LinkStatus;
 }
 
 export interface EdgeContext {

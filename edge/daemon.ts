@@ -9,6 +9,7 @@ import { Georeferencer } from './georef.ts';
 import { ObservationCompactor } from './compact.ts';
 import { RateLimitedLog, type Logger } from '../shared/log.ts';
 import { Outbox } from './outbox.ts';
+import { applyLinkToUplink, linkStatus, logLink } from './link-watch.ts';
 import { supervise, type SuperviseResult } from './processes.ts';
 import { Uplink } from './uplink.ts';
 import { Wakeup } from './wakeup.ts';
@@ -57,16 +58,34 @@ export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<Cam
 
 export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions): Promise<SuperviseResult> {
   const perception = await startPerception(cfg, log);
-  const outbox = new Outbox(cfg.outboxPath, { vehicleId: cfg.vehicleId, maxContentBytes: cfg.hwProfile.outbox.maxDiskMb * 1024 * 1024 });
+  const ob = cfg.hwProfile.outbox;
+  const outbox = new Outbox(cfg.outboxPath, {
+    vehicleId: cfg.vehicleId,
+    maxDiskBytes: ob.maxDiskMb * 1024 * 1024,
+    policy: { dropWhenFull: ob.dropWhenFull, dropToPercent: ob.dropToPercent, classPriority: ob.classPriority },
+  });
   try {
     const start = outbox.stats();
-    log.info('outbox_opened', { ...start, path: cfg.outboxPath });
+    const disk = outbox.disk();
+    log.info('outbox_opened', {
+      ...start,
+      path: cfg.outboxPath,
+      maxDiskBytes: outbox.maxDiskBytes,
+      dbBytes: disk.dbBytes,
+      walBytes: disk.walBytes,
+      dropWhenFull: ob.dropWhenFull,
+      migratedFromSchema: outbox.opened.migratedFrom ?? null,
+      vacuumedBytes: outbox.opened.vacuumed ? [outbox.opened.vacuumed.beforeBytes, outbox.opened.vacuumed.afterBytes] : null,
+    });
     const up = cfg.hwProfile.uplink;
     const uplink = new Uplink({
       ackTimeoutMs: up.ackTimeoutMs,
       maxKbps: up.maxKbps,
       backoff: { baseMs: up.backoffBaseMs, capMs: up.backoffCapMs, jitter: up.backoffJitter },
     });
+    const link = linkStatus(cfg, now());
+    applyLinkToUplink(uplink, link);
+    logLink({ log }, link, null);
     return await supervise(
       {
         cfg,
@@ -97,6 +116,7 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
           drained: false,
           perceptionBusy: false,
           perceptionFlushWaiters: [],
+          link,
         },
         now,
       },

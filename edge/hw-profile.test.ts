@@ -94,6 +94,31 @@ describe('hw profiles', () => {
     expect(msg).toMatch(/uplink.maxKpbs is not a known key .*, got 100/);
   });
 
+  it('validates the disk-budget policy and the metered-link fields, naming each', () => {
+    for (const name of listHwProfiles()) {
+      const p = loadHwProfile(name);
+      expect(p.outbox.dropWhenFull).toEqual(['dead_letters', 'pending', 'batches']); // formed batches last
+      if (p.uplink.maxKbps > 0) expect(p.uplink.meteredMaxKbps).toBeLessThanOrEqual(p.uplink.maxKbps);
+    }
+    const p = raw('jetson-orin-nx');
+    p.outbox!.dropWhenFull = ['pending', 'pending', 'everything'];
+    p.outbox!.dropToPercent = 100;
+    p.outbox!.classPriority = { lane_divider: 4, road_boundary: 11, stop_line: 7, crosswalk: 6, traffic_sign: 8, traffic_lite: 8 };
+    p.uplink!.meteredMaxKbps = 5000;
+    p.uplink!.meteredMinPriority = -1;
+    const msg = problemsOf(p);
+    expect(msg).toMatch(/outbox.dropWhenFull must be a list of "dead_letters", "pending", "batches" without repeats, .*, got \["pending","pending","everything"\]/);
+    expect(msg).toMatch(/outbox.dropToPercent must be an integer in \[50, 99\], got 100/);
+    expect(msg).toMatch(/outbox.classPriority.traffic_lite is not a known key/);
+    expect(msg).toMatch(/outbox.classPriority.road_boundary must be an integer in \[0, 9\], got 11/);
+    expect(msg).toMatch(/outbox.classPriority.traffic_light must be an integer in \[0, 9\], got undefined/);
+    expect(msg).toMatch(/uplink.meteredMaxKbps must be in \(0, uplink.maxKbps \(1000\)\].*, got 5000/);
+    expect(msg).toMatch(/uplink.meteredMinPriority must be an integer in \[0, 10\], got -1/);
+    const q = raw('jetson-orin-nano');
+    q.uplink!.meteredMaxKbps = 64; // 131072 B at 64 kbit/s = 16384 ms > the 15 s ack timeout
+    expect(problemsOf(q)).toMatch(/uplink.ackTimeoutMs must be > 16384 ms, the time outbox.batchMaxBytes \(131072\) takes at uplink.meteredMaxKbps \(64\), got 15000/);
+  });
+
   it('checks the fields against each other', () => {
     const p = raw('jetson-orin-nano');
     p.inference!.executionProviders = [{ name: 'cpu' }, { name: 'cuda' }, { name: 'cuda' }];

@@ -17,8 +17,14 @@
  *                 inputWidthPx, inputHeightPx },             // the model's input size
  *   perception: { maxHz, skipPolicy: "latest", maxQueuedFrames },
  *   intake:     { idleFlushS },                              // flush the outbox after this much intake silence
- *   outbox:     { maxDiskMb, batchMaxObservations, batchMaxBytes, batchMaxAgeS },
- *   uplink:     { maxKbps (0 = unlimited), ackTimeoutMs, backoffBaseMs, backoffCapMs, backoffJitter } }
+ *   outbox:     { maxDiskMb,                                 // everything on disk: database + WAL + shm
+ *                 batchMaxObservations, batchMaxBytes, batchMaxAgeS,
+ *                 dropWhenFull: ["dead_letters", "pending", "batches"],  // what may go at the budget, in order
+ *                 dropToPercent,                             // after a drop: this % of maxDiskMb
+ *                 classPriority: { lane_divider: 0..9, ... } },  // every class; higher = more valuable
+ *   uplink:     { maxKbps (0 = unlimited), meteredMaxKbps (on a metered link; <= maxKbps),
+ *                 meteredMinPriority (classes below it are held back while metered; 0 = none),
+ *                 ackTimeoutMs, backoffBaseMs, backoffCapMs, backoffJitter } }
  * ```
  * v1 profiles (executionProviders as plain names, no model or perception section) are refused
  * with a message saying what v2 adds.
@@ -26,7 +32,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH } from '../shared/index.ts';
+import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, PRIMITIVE_CLASSES } from '../shared/index.ts';
+import { DROP_KINDS, MAX_CLASS_PRIORITY, type ClassPriority, type DropKind } from './outbox-policy.ts';
 
 export const HW_PROFILE_SCHEMA_VERSION = 2;
 /** onnxruntime execution providers a profile may list. */
@@ -74,8 +81,16 @@ export interface HwProfile {
   };
   perception: { maxHz: number; skipPolicy: SkipPolicy; maxQueuedFrames: number };
   intake: { idleFlushS: number };
-  outbox: { maxDiskMb: number; batchMaxObservations: number; batchMaxBytes: number; batchMaxAgeS: number };
-  uplink: { maxKbps: number; ackTimeoutMs: number; backoffBaseMs: number; backoffCapMs: number; backoffJitter: number };
+  outbox: {
+    maxDiskMb: number;
+    batchMaxObservations: number;
+    batchMaxBytes: number;
+    batchMaxAgeS: number;
+    dropWhenFull: DropKind[];
+    dropToPercent: number;
+    classPriority: ClassPriority;
+  };
+  uplink: { maxKbps: number; meteredMaxKbps: number; meteredMinPriority: number; ackTimeoutMs: number; backoffBaseMs: number; backoffCapMs: number; backoffJitter: number };
 }
 
 /** A profile that does not validate; `problems` lists every bad field with its value. */
@@ -107,8 +122,8 @@ const SECTION_KEYS: Record<string, readonly string[]> = {
   inference: ['executionProviders', 'intraOpThreads', 'interOpThreads', 'modelVariant', 'inputWidthPx', 'inputHeightPx'],
   perception: ['maxHz', 'skipPolicy', 'maxQueuedFrames'],
   intake: ['idleFlushS'],
-  outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS'],
-  uplink: ['maxKbps', 'ackTimeoutMs', 'backoffBaseMs', 'backoffCapMs', 'backoffJitter'],
+  outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS', 'dropWhenFull', 'dropToPercent', 'classPriority'],
+  uplink: ['maxKbps', 'meteredMaxKbps', 'meteredMinPriority', 'ackTimeoutMs', 'backoffBaseMs', 'backoffCapMs', 'backoffJitter'],
 };
 const TOP_KEYS = ['schemaVersion', 'name', 'description', ...Object.keys(SECTION_KEYS)];
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -180,9 +195,24 @@ export function validateHwProfile(raw: unknown, source = '<inline>'): HwProfile 
   // Half the envelope limit: the budget counts uncompressed observation bytes, plus header room.
   num(ob, 'outbox', 'batchMaxBytes', 1024, MAX_ENVELOPE_BYTES / 2, true);
   num(ob, 'outbox', 'batchMaxAgeS', 0.1, 86_400, false);
+  const dropWant = `a list of ${DROP_KINDS.map((k) => `"${k}"`).join(', ')} without repeats, in the order they may be dropped ([] = refuse new data only)`;
+  if (!Array.isArray(ob.dropWhenFull) || !ob.dropWhenFull.every((k) => (DROP_KINDS as readonly unknown[]).includes(k)) || new Set(ob.dropWhenFull).size !== ob.dropWhenFull.length) {
+    bad('outbox.dropWhenFull', dropWant, ob.dropWhenFull);
+  }
+  num(ob, 'outbox', 'dropToPercent', 50, 99, true);
+  if (!isObject(ob.classPriority)) bad('outbox.classPriority', `an object giving every class (${PRIMITIVE_CLASSES.join(', ')}) a priority 0..${MAX_CLASS_PRIORITY}`, ob.classPriority);
+  else {
+    unknownKeys(ob.classPriority, 'outbox.classPriority.', PRIMITIVE_CLASSES);
+    for (const c of PRIMITIVE_CLASSES) num(ob.classPriority, 'outbox.classPriority', c, 0, MAX_CLASS_PRIORITY, true);
+  }
 
   const up = section('uplink');
   num(up, 'uplink', 'maxKbps', 0, 10_000_000, false);
+  num(up, 'uplink', 'meteredMaxKbps', 0, 10_000_000, false);
+  num(up, 'uplink', 'meteredMinPriority', 0, MAX_CLASS_PRIORITY + 1, true);
+  if (typeof up.maxKbps === 'number' && up.maxKbps > 0 && typeof up.meteredMaxKbps === 'number' && (up.meteredMaxKbps === 0 || up.meteredMaxKbps > up.maxKbps)) {
+    bad('uplink.meteredMaxKbps', `in (0, uplink.maxKbps (${up.maxKbps})]: a metered link is never allowed more than the general cap`, up.meteredMaxKbps);
+  }
   num(up, 'uplink', 'ackTimeoutMs', 10, 600_000, true);
   num(up, 'uplink', 'backoffBaseMs', 1, 600_000, true);
   num(up, 'uplink', 'backoffCapMs', 1, 3_600_000, true);
@@ -191,9 +221,15 @@ export function validateHwProfile(raw: unknown, source = '<inline>'): HwProfile 
     bad('uplink.backoffCapMs', `>= uplink.backoffBaseMs (${up.backoffBaseMs})`, up.backoffCapMs);
   }
   // A full batch must be able to go out at the capped rate before its ack is given up on.
-  if (typeof up.maxKbps === 'number' && up.maxKbps > 0 && typeof ob.batchMaxBytes === 'number' && typeof up.ackTimeoutMs === 'number') {
-    const sendMs = Math.ceil((ob.batchMaxBytes * 8) / up.maxKbps);
-    if (up.ackTimeoutMs <= sendMs) bad('uplink.ackTimeoutMs', `> ${sendMs} ms, the time outbox.batchMaxBytes (${ob.batchMaxBytes}) takes at uplink.maxKbps (${up.maxKbps})`, up.ackTimeoutMs);
+  for (const cap of ['maxKbps', 'meteredMaxKbps'] as const) {
+    const kbps = up[cap];
+    if (typeof kbps === 'number' && kbps > 0 && typeof ob.batchMaxBytes === 'number' && typeof up.ackTimeoutMs === 'number') {
+      const sendMs = Math.ceil((ob.batchMaxBytes * 8) / kbps);
+      if (up.ackTimeoutMs <= sendMs) {
+        bad('uplink.ackTimeoutMs', `> ${sendMs} ms, the time outbox.batchMaxBytes (${ob.batchMaxBytes}) takes at uplink.${cap} (${kbps})`, up.ackTimeoutMs);
+        break;
+      }
+    }
   }
 
   if (problems.length > 0) throw new HwProfileError(source, problems);

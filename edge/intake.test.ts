@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeSensorMessage } from './intake.ts';
@@ -21,5 +22,40 @@ describe('decodeSensorMessage', () => {
       message: 'perception: observations[0]: traffic_sign needs 1 vertices, got 2',
     });
     expect(decodeSensorMessage(msg('perception', { tMonoNs: 1, frameId: 1, observations: [{ cls: 'stop_line', score: 2, pointsBody: [] }] }))).toMatchObject({ ok: false, code: 'bad_payload' });
+  });
+  it('reads 64-bit integers from standard encoders (Python msgpack writes uint64 above 2^32) as numbers', () => {
+    // Python's msgpack, the encoder a sensor driver is likely to use: tUnixMs and tMonoNs are uint64 (0xcf).
+    const script = [
+      'import msgpack, sys',
+      'g = {"tMonoNs": 5000000000123, "tUnixMs": 1767225600000, "fixType": "3d", "lat": 49.0, "lng": 8.4, "horizontalAccuracyM": 1.5, "courseRad": 0.5}',
+      'sys.stdout.buffer.write(msgpack.packb(g))',
+    ].join('\n');
+    const bytes = execFileSync('/usr/bin/python3', ['-c', script]);
+    expect(bytes.includes(0xcf)).toBe(true); // really a uint64 on the wire
+    const r = decodeSensorMessage([Buffer.from('gnss'), bytes]);
+    expect(r).toMatchObject({ ok: true, topic: 'gnss', payload: { tMonoNs: 5_000_000_000_123, tUnixMs: 1_767_225_600_000 } });
+    expect(typeof (r as { payload: { tUnixMs: unknown } }).payload.tUnixMs).toBe('number');
+  });
+  it('refuses a 64-bit integer that is not exactly representable, naming the field', () => {
+    // {"tMonoNs": uint64 2^64 - 1, "speedMps": 0, "yawRateRps": 0}, built by hand.
+    const bytes = Buffer.concat([
+      Buffer.from([0x83, 0xa7]), Buffer.from('tMonoNs'), Buffer.from([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.from([0xa8]), Buffer.from('speedMps'), Buffer.from([0x00]),
+      Buffer.from([0xaa]), Buffer.from('yawRateRps'), Buffer.from([0x00]),
+    ]);
+    expect(decodeSensorMessage([Buffer.from('vehicle'), bytes])).toEqual({
+      ok: false,
+      code: 'bad_payload',
+      message: 'vehicle: tMonoNs is the integer 18446744073709551615, beyond ±(2^53 - 1): not exactly representable as a number',
+    });
+    // 2^53 itself is exact: accepted as a number; 2^53 + 1 is not.
+    const at = (n: bigint): Buffer => {
+      const b = Buffer.alloc(9);
+      b[0] = 0xcf;
+      b.writeBigUInt64BE(n, 1);
+      return Buffer.concat([Buffer.from([0x83, 0xa7]), Buffer.from('tMonoNs'), b, Buffer.from([0xa8]), Buffer.from('speedMps'), Buffer.from([0x00]), Buffer.from([0xaa]), Buffer.from('yawRateRps'), Buffer.from([0x00])]);
+    };
+    expect(decodeSensorMessage([Buffer.from('vehicle'), at(2n ** 53n)])).toMatchObject({ ok: true, payload: { tMonoNs: 2 ** 53 } });
+    expect(decodeSensorMessage([Buffer.from('vehicle'), at(2n ** 53n + 1n)])).toMatchObject({ ok: false, code: 'bad_payload', message: expect.stringMatching(/^vehicle: tMonoNs is the integer 9007199254740993, beyond/) });
   });
 });

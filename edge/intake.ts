@@ -4,8 +4,13 @@
  * parts.ts. Anything that does not validate is refused with a stable `code` (counted) and an
  * exact `message` (logged); nothing malformed reaches the georeferencer or the outbox, where it
  * could poison a batch.
+ *
+ * Integers: standard msgpack encoders (Python's msgpack, C's msgpack-c) write any integer above
+ * 2^32 - 1 as uint64/int64 (every GNSS tUnixMs). Those decode to plain numbers when they are
+ * exactly representable (|n| <= 2^53); larger ones are refused (`bad_payload`, naming the field),
+ * never rounded.
  */
-import { unpack } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import {
   BOUNDARY_KINDS,
   CLASS_GEOMETRY,
@@ -30,6 +35,9 @@ export type IntakeErrorCode = 'bad_frames' | 'unknown_topic' | 'bad_msgpack' | '
 export type SensorMessage = { [T in TopicName]: { topic: T; payload: TopicPayloads[T] } }[TopicName];
 export type DecodeResult = ({ ok: true } & SensorMessage) | { ok: false; code: IntakeErrorCode; message: string };
 
+/** Plain msgpack: maps as objects, no records; 64-bit integers as BigInt, made numbers below when exact. */
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
+
 export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult {
   if (frames.length !== 2) return fail('bad_frames', `expected 2 frames [topic, payload], got ${frames.length}`);
   const topic = Buffer.from(frames[0]!).toString('utf8');
@@ -42,10 +50,13 @@ export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult
   }
   let raw: unknown;
   try {
-    raw = unpack(Buffer.from(frames[1]!));
+    raw = unpackr.unpack(Buffer.from(frames[1]!));
   } catch (e) {
     return fail('bad_msgpack', `${topic}: payload is not msgpack: ${(e as Error).message}`);
   }
+  let big: { path: string; value: bigint } | undefined;
+  ({ value: raw, unsafe: big } = bigIntsToNumbers(raw, ''));
+  if (big !== undefined) return fail('bad_payload', `${topic}: ${big.path || 'payload'} is the integer ${big.value}, beyond ±(2^53 - 1): not exactly representable as a number`);
   const why = VALIDATORS[topic](raw);
   if (why !== undefined) return fail('bad_payload', `${topic}: ${why}`);
   return { ok: true, topic, payload: raw } as DecodeResult;
@@ -141,3 +152,32 @@ function show(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * Replace every BigInt (a msgpack int64/uint64) in a decoded payload with the same number when
+ * it is exact (|n| <= 2^53); the first one that is not comes back as `unsafe`, with its path.
+ */
+function bigIntsToNumbers(v: unknown, at: string): { value: unknown; unsafe?: { path: string; value: bigint } } {
+  if (typeof v === 'bigint') return v >= -MAX_EXACT_INT && v <= MAX_EXACT_INT ? { value: Number(v) } : { value: v, unsafe: { path: at, value: v } };
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return { value: v };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (typeof e === 'number') continue; // the common case: coordinates
+      const r = bigIntsToNumbers(e, `${at}[${i}]`);
+      if (r.unsafe) return { value: v, unsafe: r.unsafe };
+      v[i] = r.value;
+    }
+    return { value: v };
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const r = bigIntsToNumbers(o[k], at ? `${at}.${k}` : k);
+    if (r.unsafe) return { value: v, unsafe: r.unsafe };
+    o[k] = r.value;
+  }
+  return { value: v };
+}
+
+/** 2^53: every integer up to it is exactly a number. */
+const MAX_EXACT_INT = 2n ** 53n;

@@ -4,13 +4,19 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, encodeBatch, type WireObservation } from '../shared/index.ts';
 import { Outbox, OutboxError, type BatchToEncode } from './outbox.ts';
+import type { OutboxPolicy } from './outbox-policy.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const tmp = (): string => path.join(mkdtempSync(path.join(tmpdir(), 'fm-outbox-')), 'outbox.sqlite');
-const open = (file: string, maxContentBytes = 1 << 20): Outbox => new Outbox(file, { vehicleId: 'veh-1', maxContentBytes });
+const POLICY: OutboxPolicy = {
+  dropWhenFull: [],
+  dropToPercent: 90,
+  classPriority: { lane_divider: 4, road_boundary: 4, stop_line: 7, crosswalk: 6, traffic_sign: 8, traffic_light: 8 },
+};
+const open = (file: string, maxDiskBytes = 4 << 20): Outbox => new Outbox(file, { vehicleId: 'veh-1', maxDiskBytes, policy: POLICY });
 const obs = (i: number): WireObservation => ({ tile: '16/34297/22504', driveId: 'd1', tUnixMs: 1_700_000_000_000 + i, cls: 'traffic_sign', signCode: `s${i}`, score: 1, poseSigmaCm: 30, pointsCm: [[i, -i]] });
 const encode = (b: BatchToEncode): Buffer => encodeBatch({ vehicleId: 'veh-1', ...b }, KEY);
-const form = (o: Outbox, maxObservations = 3, maxBytes = 1 << 20) => o.formBatch({ maxObservations, maxBytes, nowUnixMs: 1_700_000_000_500, encode });
+const form = (o: Outbox, maxObservations = 3, maxBytes = 1 << 20) => o.formBatch({ maxObservations, maxBytes, minPriority: 0, nowUnixMs: 1_700_000_000_500, encode });
 
 describe('Outbox', () => {
   it('forms batches in order with consecutive seqs, exact bytes and queueDepth', () => {
@@ -23,7 +29,7 @@ describe('Outbox', () => {
     expect(form(o)).toBeUndefined();
     const head = o.head()!;
     expect(head.seq).toBe(1);
-    const decoded = decodeBatch(head.envelope, () => KEY);
+    const decoded = decodeBatch(head.envelope, 'trusted');
     expect(decoded.observations.map((x) => x.signCode)).toEqual(['s0', 's1', 's2']);
     o.close();
   });
@@ -76,10 +82,37 @@ describe('Outbox', () => {
     o.close();
   });
 
-  it('refuses observations beyond its disk budget', () => {
-    const o = open(tmp(), 200);
-    expect(o.add([obs(0)], 1)).toEqual({ accepted: 1, refused: 0 });
-    expect(o.add([1, 2, 3, 4].map(obs), 1)).toEqual({ accepted: 0, refused: 4 });
+  it('refuses observations beyond its disk budget when the policy drops nothing', () => {
+    const file = tmp();
+    const o = open(file, 256 * 1024);
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 2000 && refused === 0; i++) {
+      const r = o.add(Array.from({ length: 20 }, (_, k) => obs(i * 20 + k)), 1);
+      accepted += r.accepted;
+      refused += r.refused;
+    }
+    expect(accepted).toBeGreaterThan(0);
+    expect(refused).toBe(20); // a frame is refused whole
+    expect(o.dropTotals.observations.refused).toEqual({ traffic_sign: 20 });
+    expect(o.dropTotals.applied).toBe(0);
+    expect(o.disk().totalBytes).toBeLessThanOrEqual(256 * 1024);
+    o.close();
+  });
+
+  it('holds back classes below minPriority (a metered link) in their order, and sends them later', () => {
+    const o = open(tmp());
+    const divider = (i: number): WireObservation => ({ ...obs(i), cls: 'lane_divider', signCode: undefined, pointsCm: [[i, 0], [i + 100, 0]] });
+    o.add([divider(0), obs(1), divider(2), obs(3)], 1);
+    expect(o.pendingCount(5)).toBe(2);
+    expect(o.oldestPendingUnixMs(5)).toBe(1);
+    const metered = o.formBatch({ maxObservations: 10, maxBytes: 1 << 20, minPriority: 5, nowUnixMs: 2, encode })!;
+    expect(metered).toMatchObject({ seq: 1, observations: 2, queueDepth: 2 }); // the two signs; two dividers wait
+    expect(decodeBatch(o.head()!.envelope, 'trusted').observations.map((x) => x.signCode)).toEqual(['s1', 's3']);
+    expect(o.formBatch({ maxObservations: 10, maxBytes: 1 << 20, minPriority: 5, nowUnixMs: 2, encode })).toBeUndefined();
+    expect(o.stats().pendingObservations).toBe(2);
+    const later = form(o, 10)!; // unmetered again
+    expect(later).toMatchObject({ seq: 2, observations: 2, queueDepth: 0 });
     o.close();
   });
 
@@ -88,6 +121,6 @@ describe('Outbox', () => {
     const o = open(file);
     expect(() => open(file)).toThrow(OutboxError);
     o.close();
-    expect(() => new Outbox(file, { vehicleId: 'veh-2', maxContentBytes: 1000 })).toThrow(/belongs to vehicle "veh-1"/);
+    expect(() => new Outbox(file, { vehicleId: 'veh-2', maxDiskBytes: 1 << 20, policy: POLICY })).toThrow(/belongs to vehicle "veh-1"/);
   });
 });

@@ -1,20 +1,31 @@
 /**
  * The outbox: an SQLite file (better-sqlite3, WAL) that holds every observation from the moment
- * the georeferencer produces it until the ingest has stored it.
+ * the georeferencer produces it until the ingest has stored it, within a disk budget.
  *
- * Tables:
- * - `pending`: observations not yet in a batch (msgpack of WireObservation), in arrival order.
- * - `batches`: formed batches, `seq` -> the EXACT envelope bytes sent. A row is deleted only
- *   when the ingest acks 'stored' or 'duplicate' for that seq. After a crash the same bytes are
- *   resent under the same seq, so the ingest's (vehicleId, seq) dedupe makes delivery exactly-once.
+ * Tables (schema and file handling in outbox-db.ts):
+ * - `pending`: observations not yet in a batch (msgpack of WireObservation), in arrival order,
+ *   with their class, score and class priority.
+ * - `batches`: formed batches, `seq` -> the EXACT envelope bytes sent. A row is deleted when the
+ *   ingest acks 'stored' or 'duplicate' for that seq, or when the disk-budget policy drops it.
+ *   After a crash the same bytes are resent under the same seq, so the ingest's (vehicleId, seq)
+ *   dedupe makes delivery exactly-once.
  * - `dead_letters`: batches the ingest rejected, with the reason; kept (bytes included) for an
- *   operator, never resent automatically.
+ *   operator (`fleetmap edge outbox`), never resent automatically.
  * - `meta`: `next_seq` (survives restarts; never reused even when every row is gone),
  *   `vehicle_id` (an outbox belongs to one vehicle), `schema_version`, and small daemon state
  *   that must survive a restart (`drive`: the current drive id, see setMeta).
  *
- * Batch formation is one transaction: take the oldest pending rows (up to N observations and a
- * byte budget), encode with seq = next_seq, insert the batch, delete the rows, bump next_seq.
+ * Batch formation is one transaction: take the oldest pending rows whose class priority is at
+ * least `minPriority` (up to N observations and a byte budget), encode with seq = next_seq,
+ * insert the batch, delete those rows, bump next_seq.
+ *
+ * Disk budget (`maxDiskBytes`): counts the database file, its WAL and everything else the
+ * outbox has on disk, measured with stat (outbox-db.ts). A write that would go over it first
+ * reclaims free pages and checkpoints the WAL; if still over, the policy (outbox-policy.ts)
+ * drops the lowest-value data down to `dropToPercent` of the budget, and counts what it dropped
+ * per reason and class (`dropTotals`, `takeBudgetEvents`); if nothing droppable is left, new
+ * observations are refused (counted as well). After each write the budget is checked again, so
+ * between calls the outbox stays within the budget (the test states the slack).
  *
  * Durability: journal_mode=WAL with synchronous=FULL. With NORMAL a power cut (the usual way a
  * car computer stops) can roll back the last commits: a batch already sent and stored could be
@@ -23,19 +34,34 @@
  * FULL makes every commit durable before the batch can be sent; the cost is one WAL fsync per
  * perception frame and per batch, a few per second.
  *
- * locking_mode=EXCLUSIVE: a second daemon on the same file fails at open (two senders on one
- * seq space would break the dedupe). The lock dies with the process, SIGKILL included.
+ * locking_mode=EXCLUSIVE: a second daemon (or the operator tool) on the same file fails at open
+ * (two senders on one seq space would break the dedupe). The lock dies with the process.
  */
-import Database from 'better-sqlite3';
-import { Packr } from 'msgpackr';
-import type { WireObservation } from '../shared/index.ts';
+import { crashPoint } from '../shared/crash-points.ts';
+import type Database from 'better-sqlite3';
+import { PRIMITIVE_CLASSES, classCode, type PrimitiveClass, type WireObservation } from '../shared/index.ts';
+import { OutboxError, className, diskUsage, freeBytes, getMetaValue, obsPackr, openOutboxDb, reclaim, walLimitBytes, type DiskUsage, type OpenedOutboxDb } from './outbox-db.ts';
+import {
+  ROW_OVERHEAD_BYTES,
+  addCounts,
+  addDropTotals,
+  budgetCheck,
+  emptyDropTotals,
+  prioritySql,
+  type ClassCounts,
+  type DropKind,
+  type DropTotals,
+  type OutboxPolicy,
+} from './outbox-policy.ts';
 
-export const OUTBOX_SCHEMA_VERSION = 1;
+export { OUTBOX_SCHEMA_VERSION, OutboxError, diskUsage, type DiskUsage } from './outbox-db.ts';
 
 export interface OutboxOptions {
   vehicleId: string;
-  /** Refuse new observations once stored content reaches this, bytes. */
-  maxContentBytes: number;
+  /** Everything the outbox may take on disk (database, WAL, shm), bytes. */
+  maxDiskBytes: number;
+  /** What to drop when the budget is reached, and the class priorities (hw-profile `outbox`). */
+  policy: OutboxPolicy;
 }
 
 export interface BatchToEncode {
@@ -49,6 +75,8 @@ export interface FormBatchOptions {
   maxObservations: number;
   /** Budget on the summed (uncompressed) observation sizes, bytes; at least one is always taken. */
   maxBytes: number;
+  /** Only observations whose class priority is at least this (0 = all; see link.ts). */
+  minPriority: number;
   nowUnixMs: number;
   /** Encodes and signs a batch (encodeBatch with the vehicle key). */
   encode: (b: BatchToEncode) => Buffer;
@@ -74,134 +102,186 @@ export interface OutboxStats {
   batchObservations: number;
   deadLetters: number;
   nextSeq: number;
+  /** Summed sizes of the stored observations and envelopes, bytes (what the rows hold). */
   contentBytes: number;
+  /** What the outbox takes on disk (all files), bytes. */
+  diskBytes: number;
 }
 
-export class OutboxError extends Error {
-  constructor(
-    readonly code: 'locked' | 'wrong_vehicle' | 'schema',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OutboxError';
-  }
+/** One application of the disk-budget policy (something was dropped), for a warn log event. */
+export interface BudgetEvent {
+  /** The call that met the budget: a write projected over it, or any write that left it over (the WAL grows on deletes too). */
+  trigger: 'add' | 'form_batch' | 'ack' | 'dead_letter' | 'meta';
+  maxDiskBytes: number;
+  targetBytes: number;
+  needBytes: number;
+  diskBytesBefore: number;
+  diskBytesAfter: number;
+  droppedPending: number;
+  droppedBatches: number;
+  droppedBatchObservations: number;
+  droppedDeadLetters: number;
+  droppedDeadLetterObservations: number;
+  droppedByClass: ClassCounts;
+  /** Observations of this write refused even so (nothing droppable was left). */
+  refusedObservations: number;
 }
-
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 export class Outbox {
   readonly path: string;
+  readonly maxDiskBytes: number;
+  readonly policy: OutboxPolicy;
+  /** What opening did to the file: a one-time VACUUM (auto_vacuum was off), a schema migration. */
+  readonly opened: Pick<OpenedOutboxDb, 'vacuumed' | 'migratedFrom'>;
   private readonly db: Database.Database;
   private contentBytes = 0;
-  private readonly maxContentBytes: number;
+  /** The WAL's share of the budget (outbox-db.ts walLimitBytes); also the free space that triggers a reclaim. */
+  private readonly walLimitBytes: number;
   private readonly st: ReturnType<Outbox['prepare']>;
+  /** Drops and refusals in this run. */
+  private readonly totals: DropTotals = emptyDropTotals();
+  /** Refusals not yet written to meta.drop_totals (written at close, and with the next drop). */
+  private unsavedRefused: ClassCounts = {};
+  private readonly events: BudgetEvent[] = [];
 
   constructor(file: string, opts: OutboxOptions) {
     if (!opts.vehicleId) throw new TypeError(`OutboxOptions.vehicleId must be non-empty, got ${JSON.stringify(opts.vehicleId)}`);
-    if (!(opts.maxContentBytes > 0)) throw new RangeError(`OutboxOptions.maxContentBytes must be positive, got ${opts.maxContentBytes}`);
+    if (!(opts.maxDiskBytes > 0)) throw new RangeError(`OutboxOptions.maxDiskBytes must be positive, got ${opts.maxDiskBytes}`);
+    if (!(opts.policy.dropToPercent >= 50 && opts.policy.dropToPercent <= 99)) throw new RangeError(`OutboxOptions.policy.dropToPercent must be in [50, 99], got ${opts.policy.dropToPercent}`);
+    for (const c of PRIMITIVE_CLASSES) {
+      if (!Number.isInteger(opts.policy.classPriority[c])) throw new RangeError(`OutboxOptions.policy.classPriority.${c} must be an integer, got ${String(opts.policy.classPriority[c])}`);
+    }
     this.path = file;
-    this.maxContentBytes = opts.maxContentBytes;
-    this.db = new Database(file, { timeout: 0 });
+    this.maxDiskBytes = opts.maxDiskBytes;
+    this.policy = opts.policy;
+    this.walLimitBytes = walLimitBytes(opts.maxDiskBytes);
+    const o = openOutboxDb(file, { create: true, migrate: true, walLimitBytes: this.walLimitBytes });
+    this.db = o.db;
+    this.opened = { vacuumed: o.vacuumed, migratedFrom: o.migratedFrom };
     try {
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the exclusive lock now
+      this.claim(opts.vehicleId);
+      this.applyClassPriority();
+      reclaim(this.db);
     } catch (e) {
       this.db.close();
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new OutboxError('locked', `outbox ${file} is in use by another process`);
       throw e;
     }
-    this.migrate(opts.vehicleId);
     this.st = this.prepare();
     this.contentBytes = (this.db.prepare('SELECT (SELECT COALESCE(SUM(length(obs)), 0) FROM pending) + (SELECT COALESCE(SUM(length(envelope)), 0) FROM batches) + (SELECT COALESCE(SUM(length(envelope)), 0) FROM dead_letters) AS n').get() as { n: number }).n;
   }
 
-  private migrate(vehicleId: string): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value ANY NOT NULL) STRICT;
-      CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT, queued_unix_ms INTEGER NOT NULL, obs BLOB NOT NULL) STRICT;
-      CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, created_unix_ms INTEGER NOT NULL, observations INTEGER NOT NULL, envelope BLOB NOT NULL) STRICT;
-      CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, created_unix_ms INTEGER NOT NULL, observations INTEGER NOT NULL, envelope BLOB NOT NULL, reason TEXT NOT NULL, dead_unix_ms INTEGER NOT NULL) STRICT;
-    `);
-    const get = (k: string): unknown => (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: unknown } | undefined)?.value;
+  private claim(vehicleId: string): void {
     this.db.transaction(() => {
       const ins = this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
-      ins.run('schema_version', OUTBOX_SCHEMA_VERSION);
       ins.run('vehicle_id', vehicleId);
       ins.run('next_seq', 1);
     })();
-    const v = get('schema_version');
-    if (v !== OUTBOX_SCHEMA_VERSION) throw new OutboxError('schema', `outbox ${this.path} has schema v${String(v)}, expected v${OUTBOX_SCHEMA_VERSION}`);
-    const owner = get('vehicle_id');
+    const owner = getMetaValue(this.db, 'vehicle_id');
     if (owner !== vehicleId) throw new OutboxError('wrong_vehicle', `outbox ${this.path} belongs to vehicle ${JSON.stringify(owner)}, not ${JSON.stringify(vehicleId)}`);
+  }
+
+  /** pending.prio follows the profile's class priorities; re-derived when they changed. */
+  private applyClassPriority(): void {
+    const want = JSON.stringify(PRIMITIVE_CLASSES.map((c) => this.policy.classPriority[c]));
+    if (getMetaValue(this.db, 'class_priority') === want) return;
+    this.db.transaction(() => {
+      this.db.exec(`UPDATE pending SET prio = ${prioritySql(this.policy.classPriority, 'cls')}`);
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('class_priority', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(want);
+    })();
   }
 
   private prepare() {
     const db = this.db;
     return {
-      insertPending: db.prepare('INSERT INTO pending (queued_unix_ms, obs) VALUES (?, ?)'),
-      takePending: db.prepare('SELECT id, obs FROM pending ORDER BY id LIMIT ?'),
-      deletePendingUpTo: db.prepare('DELETE FROM pending WHERE id <= ?'),
+      insertPending: db.prepare('INSERT INTO pending (queued_unix_ms, obs, cls, score, prio) VALUES (?, ?, ?, ?, ?)'),
+      takePending: db.prepare('SELECT id, obs FROM pending WHERE prio >= ? ORDER BY id LIMIT ?'),
+      deletePending: db.prepare('DELETE FROM pending WHERE id = ?'),
       countPending: db.prepare('SELECT COUNT(*) AS n FROM pending'),
-      oldestPending: db.prepare('SELECT MIN(queued_unix_ms) AS t FROM pending'),
+      countPendingFrom: db.prepare('SELECT COUNT(*) AS n FROM pending WHERE prio >= ?'),
+      oldestPendingFrom: db.prepare('SELECT queued_unix_ms AS t FROM pending WHERE prio >= ? ORDER BY id LIMIT 1'),
+      pendingByValue: db.prepare('SELECT id, cls, length(obs) AS bytes FROM pending ORDER BY prio, score, id LIMIT ?'),
       batchTotals: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(observations), 0) AS o FROM batches'),
       nextSeq: db.prepare("SELECT value FROM meta WHERE key = 'next_seq'"),
       setNextSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
-      insertBatch: db.prepare('INSERT INTO batches (seq, created_unix_ms, observations, envelope) VALUES (?, ?, ?, ?)'),
+      insertBatch: db.prepare('INSERT INTO batches (seq, created_unix_ms, observations, envelope, class_counts) VALUES (?, ?, ?, ?, ?)'),
       head: db.prepare('SELECT seq, envelope, observations, created_unix_ms FROM batches ORDER BY seq LIMIT 1'),
-      getBatch: db.prepare('SELECT seq, envelope, observations, created_unix_ms FROM batches WHERE seq = ?'),
+      getBatch: db.prepare('SELECT seq, envelope, observations, created_unix_ms, class_counts FROM batches WHERE seq = ?'),
       deleteBatch: db.prepare('DELETE FROM batches WHERE seq = ?'),
-      insertDead: db.prepare('INSERT OR REPLACE INTO dead_letters (seq, created_unix_ms, observations, envelope, reason, dead_unix_ms) VALUES (?, ?, ?, ?, ?, ?)'),
+      oldestBatches: db.prepare('SELECT seq, observations, length(envelope) AS bytes, class_counts FROM batches ORDER BY seq LIMIT ?'),
+      insertDead: db.prepare('INSERT OR REPLACE INTO dead_letters (seq, created_unix_ms, observations, envelope, reason, dead_unix_ms, class_counts) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       countDead: db.prepare('SELECT COUNT(*) AS n FROM dead_letters'),
       listDead: db.prepare('SELECT seq, observations, reason, dead_unix_ms FROM dead_letters ORDER BY seq'),
+      oldestDead: db.prepare('SELECT seq, observations, length(envelope) AS bytes, class_counts FROM dead_letters ORDER BY seq LIMIT ?'),
+      deleteDead: db.prepare('DELETE FROM dead_letters WHERE seq = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
 
   /**
-   * Queue observations (one perception frame) in one transaction. Refuses all of them when the
-   * outbox is at its disk limit (the only place the edge drops data; the caller logs it).
+   * Queue observations (one perception frame) in one transaction. At the disk budget the policy
+   * makes room first (dropping lower-value data, see outbox-policy.ts); what still does not fit is
+   * refused whole and counted. `budget` says what the policy dropped for this write, if anything.
    */
-  add(observations: readonly WireObservation[], nowUnixMs: number): { accepted: number; refused: number } {
-    if (observations.length === 0) return { accepted: 0, refused: 0 };
-    const blobs = observations.map((o) => packr.pack(o));
+  add(observations: readonly WireObservation[], nowUnixMs: number): { accepted: number; refused: number; budget: BudgetEvent | undefined } {
+    if (observations.length === 0) return { accepted: 0, refused: 0, budget: undefined };
+    const blobs = observations.map((o) => obsPackr.pack(o));
     const size = blobs.reduce((a, b) => a + b.length, 0);
-    if (this.contentBytes + size > this.maxContentBytes) return { accepted: 0, refused: observations.length };
+    const needBytes = size + blobs.length * ROW_OVERHEAD_BYTES;
+    const room = this.makeRoom(needBytes, 'add');
+    if (!room.fits) {
+      const refused: ClassCounts = {};
+      for (const o of observations) refused[o.cls] = (refused[o.cls] ?? 0) + 1;
+      addCounts(this.totals.observations.refused, refused);
+      addCounts(this.unsavedRefused, refused);
+      if (room.event) room.event.refusedObservations = observations.length;
+      return { accepted: 0, refused: observations.length, budget: room.event };
+    }
+    const prio = this.policy.classPriority;
     this.db.transaction(() => {
-      for (const b of blobs) this.st.insertPending.run(Math.round(nowUnixMs), b);
+      observations.forEach((o, i) => this.st.insertPending.run(Math.round(nowUnixMs), blobs[i]!, classCode(o.cls), o.score, prio[o.cls]));
+      crashPoint('outbox_append');
     })();
     this.contentBytes += size;
-    return { accepted: observations.length, refused: 0 };
+    this.afterWrite('add');
+    return { accepted: observations.length, refused: 0, budget: room.event };
   }
 
-  /** Move the oldest pending observations into a new batch; undefined when nothing is pending. */
+  /**
+   * Move the oldest pending observations of priority >= minPriority into a new batch; undefined
+   * when none is pending. Rows held back (lower priority) keep their place.
+   */
   formBatch(o: FormBatchOptions): FormedBatch | undefined {
     if (!(o.maxObservations >= 1)) throw new RangeError(`maxObservations must be >= 1, got ${o.maxObservations}`);
-    return this.db.transaction((): FormedBatch | undefined => {
-      const rows = this.st.takePending.all(o.maxObservations) as Array<{ id: number; obs: Buffer }>;
+    if (!Number.isInteger(o.minPriority)) throw new RangeError(`minPriority must be an integer, got ${o.minPriority}`);
+    const formed = this.db.transaction((): FormedBatch | undefined => {
+      const rows = this.st.takePending.all(o.minPriority, o.maxObservations) as Array<{ id: number; obs: Buffer }>;
       if (rows.length === 0) return undefined;
       const taken: WireObservation[] = [];
+      const ids: number[] = [];
       let bytes = 0;
-      let lastId = 0;
       for (const r of rows) {
         if (taken.length > 0 && bytes + r.obs.length > o.maxBytes) break;
-        taken.push(packr.unpack(r.obs) as WireObservation);
+        taken.push(obsPackr.unpack(r.obs) as WireObservation);
+        ids.push(r.id);
         bytes += r.obs.length;
-        lastId = r.id;
       }
       const seq = (this.st.nextSeq.get() as { value: number }).value;
-      const pendingLeft = (this.st.countPending.get() as { n: number }).n - taken.length;
       // The backlog behind this batch (shared/batch.ts): earlier batches still awaiting their ack
       // are reported by their own queueDepth, so the last batch of a drained vehicle says 0.
-      const queueDepth = pendingLeft;
+      const queueDepth = (this.st.countPending.get() as { n: number }).n - taken.length;
       const createdUnixMs = Math.round(o.nowUnixMs);
       const envelope = o.encode({ seq, createdUnixMs, queueDepth, observations: taken });
-      this.st.insertBatch.run(seq, createdUnixMs, taken.length, envelope);
-      this.st.deletePendingUpTo.run(lastId);
+      const counts: ClassCounts = {};
+      for (const x of taken) counts[x.cls] = (counts[x.cls] ?? 0) + 1;
+      this.st.insertBatch.run(seq, createdUnixMs, taken.length, envelope, JSON.stringify(counts));
+      for (const id of ids) this.st.deletePending.run(id);
       this.st.setNextSeq.run(seq + 1);
+      crashPoint('outbox_form_batch');
       this.contentBytes += envelope.length - bytes;
       return { seq, observations: taken.length, envelopeBytes: envelope.length, queueDepth };
     }).immediate();
+    if (formed) this.afterWrite('form_batch');
+    return formed;
   }
 
   /** The oldest batch not yet acknowledged (the one the uplink sends). */
@@ -215,18 +295,22 @@ export class Outbox {
     if (!b) return false;
     this.st.deleteBatch.run(seq);
     this.contentBytes -= b.envelope.length;
+    this.maybeReclaim();
+    this.afterWrite('ack');
     return true;
   }
 
   /** The ingest rejected this batch: move it to dead_letters with the reason. */
   deadLetter(seq: number, reason: string, nowUnixMs: number): boolean {
-    return this.db.transaction(() => {
-      const b = toBatch(this.st.getBatch.get(seq));
-      if (!b) return false;
-      this.st.insertDead.run(b.seq, b.createdUnixMs, b.observations, b.envelope, reason, Math.round(nowUnixMs));
+    const moved = this.db.transaction(() => {
+      const r = this.st.getBatch.get(seq) as { seq: number; envelope: Buffer; observations: number; created_unix_ms: number; class_counts: string | null } | undefined;
+      if (!r) return false;
+      this.st.insertDead.run(r.seq, r.created_unix_ms, r.observations, r.envelope, reason, Math.round(nowUnixMs), r.class_counts);
       this.st.deleteBatch.run(seq);
       return true;
     }).immediate();
+    if (moved) this.afterWrite('dead_letter');
+    return moved;
   }
 
   deadLetters(): Array<{ seq: number; observations: number; reason: string; deadUnixMs: number }> {
@@ -238,19 +322,40 @@ export class Outbox {
     }));
   }
 
-  /** Small daemon state that must survive a restart (string values, keys not starting with next_seq/vehicle_id/schema_version). */
+  /** Small daemon state that must survive a restart (string values; outbox keys are reserved). */
   setMeta(key: string, value: string): void {
-    if (key === 'next_seq' || key === 'vehicle_id' || key === 'schema_version') throw new RangeError(`meta key ${key} is reserved`);
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    if (RESERVED_META.includes(key)) throw new RangeError(`meta key ${key} is reserved`);
+    this.st.setMeta.run(key, value);
+    this.afterWrite('meta');
   }
 
   getMeta(key: string): string | undefined {
-    const v = (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: unknown } | undefined)?.value;
+    const v = getMetaValue(this.db, key);
     return typeof v === 'string' ? v : undefined;
   }
 
-  oldestPendingUnixMs(): number | undefined {
-    return (this.st.oldestPending.get() as { t: number | null }).t ?? undefined;
+  /** Pending observations of priority >= minPriority (those formBatch would take). */
+  pendingCount(minPriority: number): number {
+    return (this.st.countPendingFrom.get(minPriority) as { n: number }).n;
+  }
+
+  /** Queue time of the oldest pending observation of priority >= minPriority. */
+  oldestPendingUnixMs(minPriority: number): number | undefined {
+    return (this.st.oldestPendingFrom.get(minPriority) as { t: number } | undefined)?.t;
+  }
+
+  disk(): DiskUsage {
+    return diskUsage(this.path);
+  }
+
+  /** Drops and refusals in this run (the file's lifetime totals: `fleetmap edge outbox show`). */
+  get dropTotals(): Readonly<DropTotals> {
+    return this.totals;
+  }
+
+  /** Applications of the budget policy since the last call, for the caller to log. */
+  takeBudgetEvents(): BudgetEvent[] {
+    return this.events.splice(0, this.events.length);
   }
 
   stats(): OutboxStats {
@@ -262,6 +367,7 @@ export class Outbox {
       deadLetters: (this.st.countDead.get() as { n: number }).n,
       nextSeq: (this.st.nextSeq.get() as { value: number }).value,
       contentBytes: this.contentBytes,
+      diskBytes: this.disk().totalBytes,
     };
   }
 
@@ -274,11 +380,153 @@ export class Outbox {
   close(): void {
     if (!this.db.open) return;
     try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.saveTotals(emptyDropTotals());
+      reclaim(this.db); // leave the file compact, the WAL empty
     } finally {
       this.db.close();
     }
   }
+
+  // --- the disk budget ---------------------------------------------------------------------
+
+  /**
+   * Make room for a write of `needBytes`: fits as is; or after reclaiming free pages and the WAL;
+   * or after the policy dropped lower-value data (then `event` says what). `fits` false: refuse.
+   */
+  private makeRoom(needBytes: number, trigger: BudgetEvent['trigger']): { fits: boolean; event: BudgetEvent | undefined } {
+    const max = this.maxDiskBytes;
+    const pct = this.policy.dropToPercent;
+    // The WAL is counted at its limit at least (it grows to that before SQLite checkpoints it):
+    // planning with what it holds right now would checkpoint after every few writes near the budget.
+    const planned = (x: DiskUsage): number => x.totalBytes - x.walBytes + Math.max(x.walBytes, this.walLimitBytes);
+    let u = this.disk();
+    if (budgetCheck({ diskBytes: planned(u), needBytes, maxDiskBytes: max, dropToPercent: pct }).fits) return { fits: true, event: undefined };
+    if (u.walBytes > this.walLimitBytes || freeBytes(this.db) > 0) {
+      reclaim(this.db);
+      u = this.disk();
+    }
+    let check = budgetCheck({ diskBytes: planned(u), needBytes, maxDiskBytes: max, dropToPercent: pct });
+    if (check.fits) return { fits: true, event: undefined };
+    const before = u.totalBytes;
+    const dropped = emptyDropTotals();
+    for (let round = 0; round < 16 && !check.fits; round++) {
+      const remaining: number = check.mustFreeBytes;
+      if (remaining <= 0 || this.dropSome(remaining, dropped, round === 0) === 0) break;
+      reclaim(this.db);
+      u = this.disk();
+      // Keep dropping until the hysteresis target is met, not just the budget.
+      const target = Math.floor((max * pct) / 100);
+      check = planned(u) + needBytes <= target ? { fits: true } : { fits: false, mustFreeBytes: planned(u) + needBytes - target };
+    }
+    const fits = planned(u) + needBytes <= max;
+    if (dropped.batches + dropped.deadLetters === 0 && Object.keys(dropped.observations.pending).length === 0) return { fits, event: undefined };
+    dropped.applied = 1;
+    this.totals.applied++;
+    const sum = (c: ClassCounts): number => Object.values(c).reduce((a, n) => a + (n ?? 0), 0);
+    const byClass: ClassCounts = {};
+    for (const k of ['pending', 'batches', 'dead_letters'] as const) addCounts(byClass, dropped.observations[k]);
+    const event: BudgetEvent = {
+      trigger,
+      maxDiskBytes: max,
+      targetBytes: Math.floor((max * pct) / 100),
+      needBytes,
+      diskBytesBefore: before,
+      diskBytesAfter: u.totalBytes,
+      droppedPending: sum(dropped.observations.pending),
+      droppedBatches: dropped.batches,
+      droppedBatchObservations: sum(dropped.observations.batches),
+      droppedDeadLetters: dropped.deadLetters,
+      droppedDeadLetterObservations: sum(dropped.observations.dead_letters),
+      droppedByClass: byClass,
+      refusedObservations: 0,
+    };
+    this.events.push(event);
+    return { fits, event };
+  }
+
+  /**
+   * Drop rows in the policy's order until their estimated size reaches `bytes`, in one
+   * transaction with the totals in meta (`firstRound`: this application of the policy is counted
+   * there once). Returns the estimated bytes freed (0: nothing droppable).
+   */
+  private dropSome(bytes: number, dropped: DropTotals, firstRound: boolean): number {
+    return this.db.transaction((): number => {
+      let freed = 0;
+      const run = emptyDropTotals();
+      for (const kind of this.policy.dropWhenFull) {
+        while (freed < bytes) {
+          const n = this.dropRowsOf(kind, bytes - freed, run);
+          if (n === 0) break;
+          freed += n;
+        }
+        if (freed >= bytes) break;
+      }
+      if (freed > 0) {
+        addDropTotals(dropped, run);
+        addDropTotals(this.totals, { ...run, observations: { ...run.observations, refused: {} } });
+        this.saveTotals({ ...run, applied: firstRound ? 1 : 0 });
+      }
+      return freed;
+    }).immediate();
+  }
+
+  /** One chunk of rows of one kind, lowest value first; returns estimated bytes freed. */
+  private dropRowsOf(kind: DropKind, bytes: number, run: DropTotals): number {
+    let freed = 0;
+    if (kind === 'pending') {
+      const rows = this.st.pendingByValue.all(512) as Array<{ id: number; cls: number; bytes: number }>;
+      for (const r of rows) {
+        if (freed >= bytes) break;
+        this.st.deletePending.run(r.id);
+        freed += r.bytes + ROW_OVERHEAD_BYTES;
+        this.contentBytes -= r.bytes;
+        const c = className(r.cls) as PrimitiveClass | 'unknown';
+        run.observations.pending[c] = (run.observations.pending[c] ?? 0) + 1;
+      }
+      return freed;
+    }
+    const rows = (kind === 'batches' ? this.st.oldestBatches : this.st.oldestDead).all(64) as Array<{ seq: number; observations: number; bytes: number; class_counts: string | null }>;
+    for (const r of rows) {
+      if (freed >= bytes) break;
+      (kind === 'batches' ? this.st.deleteBatch : this.st.deleteDead).run(r.seq);
+      freed += r.bytes + ROW_OVERHEAD_BYTES;
+      this.contentBytes -= r.bytes;
+      if (kind === 'batches') run.batches++;
+      else run.deadLetters++;
+      addCounts(run.observations[kind], r.class_counts ? (JSON.parse(r.class_counts) as ClassCounts) : { unknown: r.observations });
+    }
+    return freed;
+  }
+
+  /** After a write: over the budget (the projection was short, or the WAL grew) -> reclaim, then the policy. */
+  private afterWrite(trigger: BudgetEvent['trigger']): void {
+    if (this.disk().totalBytes <= this.maxDiskBytes) return;
+    this.makeRoom(0, trigger);
+  }
+
+  /** After deletes: give the pages back once enough are free (cheap: one header read). */
+  private maybeReclaim(): void {
+    if (freeBytes(this.db) >= this.walLimitBytes) reclaim(this.db);
+  }
+
+  /** Add `add` (and the refusals not yet saved) to meta.drop_totals. */
+  private saveTotals(add: DropTotals): void {
+    const all = readDropTotals(this.db);
+    addDropTotals(all, add);
+    addCounts(all.observations.refused, this.unsavedRefused);
+    this.unsavedRefused = {};
+    this.st.setMeta.run('drop_totals', JSON.stringify(all));
+  }
+}
+
+const RESERVED_META = ['next_seq', 'vehicle_id', 'schema_version', 'class_priority', 'drop_totals'];
+
+/** The file's lifetime drop and refusal totals (meta.drop_totals). */
+export function readDropTotals(db: Database.Database): DropTotals {
+  const v = getMetaValue(db, 'drop_totals');
+  const t = emptyDropTotals();
+  if (typeof v === 'string') addDropTotals(t, JSON.parse(v) as DropTotals);
+  return t;
 }
 
 function toBatch(row: unknown): OutboxBatch | undefined {

@@ -3,11 +3,14 @@
  * uplink.ts) with sockets and the clock, and turns what happened into log events. They are
  * listed, started and stopped by edge/processes.ts.
  */
-import { CodecError, decodeAck, encodeBatch, type LocalFrame, type WireObservation } from '../shared/index.ts';
+import { CodecError, decodeAck, encodeBatch, sha256, wireObservationProblem, type LocalFrame, type WireObservation } from '../shared/index.ts';
 import type { EdgeContext } from './context.ts';
 import { georeferenceLocal } from './georef.ts';
 import { decodeSensorMessage } from './intake.ts';
 import { flushDecision, isDrained } from './rules.ts';
+import { logBudgetEvents, outboxStatsFields } from './outbox-events.ts';
+import { refreshLink } from './link-watch.ts';
+import { crashPoint } from '../shared/crash-points.ts';
 import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
 
 const TICK_MS = 250;
@@ -86,10 +89,23 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
   if (r.observations.length > 0) queueObservations(ctx, r.observations);
 }
 
-/** Observations into the outbox (one transaction); refusals (outbox full) counted and logged. */
-function queueObservations(ctx: EdgeContext, observations: WireObservation[]): void {
+/**
+ * Observations into the outbox (one transaction); refusals (outbox full) counted and logged.
+ * One the wire cannot carry (a sign code or drive id beyond the wire limits...) is refused here,
+ * counted as badMessages.not_wire_encodable, so it can never make a whole batch unencodable.
+ */
+function queueObservations(ctx: EdgeContext, all: WireObservation[]): void {
   const { state, limited } = ctx;
+  const observations = all.filter((o) => {
+    const problem = wireObservationProblem(o);
+    if (problem === undefined) return true;
+    state.badMessages.not_wire_encodable = (state.badMessages.not_wire_encodable ?? 0) + 1;
+    limited.warn('bad:not_wire_encodable', 'observation_refused', { code: 'not_wire_encodable', reason: problem, count: state.badMessages.not_wire_encodable });
+    return false;
+  });
+  if (observations.length === 0) return;
   const { accepted, refused } = ctx.outbox.add(observations, ctx.now());
+  logBudgetEvents(ctx);
   state.observationsQueued += accepted;
   if (refused > 0) {
     state.observationsRefused += refused;
@@ -97,6 +113,7 @@ function queueObservations(ctx: EdgeContext, observations: WireObservation[]): v
       refusedObservations: refused,
       totalRefused: state.observationsRefused,
       contentBytes: ctx.outbox.stats().contentBytes,
+      diskBytes: ctx.outbox.disk().totalBytes,
       maxDiskMb: ctx.cfg.hwProfile.outbox.maxDiskMb,
     });
   }
@@ -168,17 +185,20 @@ export async function runPerception(ctx: EdgeContext, signal: AbortSignal): Prom
 export async function runBatcher(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
   const { cfg, outbox, state } = ctx;
   while (!signal.aborted) {
-    const pending = outbox.stats().pendingObservations;
+    refreshLink(ctx);
+    // Only what formBatch would take: classes held back on a metered link wait (link.ts).
+    const pending = outbox.pendingCount(state.link.minPriority);
     const d = flushDecision(cfg, {
       nowUnixMs: ctx.now(),
       pendingObservations: pending,
       lastMessageAtMs: state.lastMessageAtMs,
-      oldestPendingUnixMs: outbox.oldestPendingUnixMs(),
+      oldestPendingUnixMs: outbox.oldestPendingUnixMs(state.link.minPriority),
       flushRequested: state.flushRequested,
     });
     if (d.action === 'form') {
       formBatches(ctx, d.flushAll);
-      if (state.flushRequested && outbox.stats().pendingObservations === 0) state.flushRequested = false;
+      logBudgetEvents(ctx);
+      if (state.flushRequested && outbox.pendingCount(state.link.minPriority) === 0) state.flushRequested = false;
       ctx.wake.uplink.notify();
       ctx.wake.monitor.notify();
     } else if (pending === 0) state.flushRequested = false;
@@ -189,11 +209,12 @@ export async function runBatcher(ctx: EdgeContext, signal: AbortSignal): Promise
 function formBatches(ctx: EdgeContext, flushAll: boolean): void {
   const { cfg, outbox, log, state } = ctx;
   for (;;) {
-    const pending = outbox.stats().pendingObservations;
+    const pending = outbox.pendingCount(state.link.minPriority);
     if (pending === 0 || (!flushAll && pending < cfg.batchMaxObservations)) return;
     const b = outbox.formBatch({
       maxObservations: cfg.batchMaxObservations,
       maxBytes: cfg.batchMaxBytes,
+      minPriority: state.link.minPriority,
       nowUnixMs: ctx.now(),
       encode: (x) => encodeBatch({ vehicleId: cfg.vehicleId, ...x }, cfg.key),
     });
@@ -218,14 +239,17 @@ export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<
     sock.events.on(t, (e) => ctx.limited.warn(t, 'uplink_handshake_failed', { endpoint: e.address, kind: t, reason: e.error.message }));
   }
   sock.connect(ctx.cfg.ingestEndpoint); // after the monitor is attached, so the first handshake is seen
+  let hashed: { seq: number; envelope: Buffer; sha256: Buffer } | undefined;
   while (!signal.aborted) {
     const head = outbox.head();
     const now = ctx.now();
-    const act = uplink.step(now, head && { seq: head.seq, sizeBytes: head.envelope.length });
+    if (head && (hashed?.seq !== head.seq || !hashed.envelope.equals(head.envelope))) hashed = { seq: head.seq, envelope: head.envelope, sha256: sha256(head.envelope) };
+    const act = uplink.step(now, head && { seq: head.seq, sizeBytes: head.envelope.length, sha256: hashed!.sha256 });
     let waitMs = TICK_MS * 4;
     if (act.type === 'send' && head) {
       try {
         await ctx.sockets.uplink.send(head.envelope);
+        crashPoint('uplink_after_send');
         uplink.onSent(act.seq, ctx.now());
         log.info('batch_sent', { seq: act.seq, attempt: act.attempt, bytes: head.envelope.length, observations: head.observations });
       } catch (e) {
@@ -238,7 +262,12 @@ export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<
   }
 }
 
-/** acks: DEALER replies -> Uplink.onAck -> delete or dead-letter the batch in the outbox. */
+/**
+ * acks: DEALER replies -> verify with the pinned ingest ack key -> Uplink.onAck -> delete or
+ * dead-letter the batch in the outbox. An ack that does not verify or decode is counted
+ * (unverifiedAcks), logged (rate-limited) and ignored; one naming other bytes than the batch in
+ * flight is counted (mismatchedAcks) and ignored.
+ */
 export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<void> {
   const { uplink: sock } = ctx.sockets;
   const { outbox, uplink, log, state } = ctx;
@@ -249,9 +278,10 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
       const last = frames[frames.length - 1];
       let ack;
       try {
-        ack = decodeAck(last ?? Buffer.alloc(0));
+        ack = decodeAck(last ?? Buffer.alloc(0), ctx.cfg.ingestAckKey);
       } catch (e) {
-        log.warn('bad_ack', { code: e instanceof CodecError ? e.code : 'error', reason: (e as Error).message, frames: frames.length });
+        uplink.onUnverifiedAck();
+        ctx.limited.warn('ack_unverified', 'ack_unverified', { code: e instanceof CodecError ? e.code : 'error', reason: (e as Error).message, frames: frames.length, unverifiedAcks: uplink.counters.unverifiedAcks });
         continue;
       }
       const now = ctx.now();
@@ -260,6 +290,7 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
         case 'delivered': {
           const head = outbox.head();
           const n = head?.seq === out.seq ? head.observations : 0;
+          crashPoint('acks_before_delete');
           outbox.ack(out.seq);
           state.observationsDelivered += n;
           log.info('batch_acked', { seq: out.seq, status: out.status, attempts: out.attempts, rttMs: out.rttMs ?? null, observations: n });
@@ -275,7 +306,11 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
         case 'stale':
           log.info('ack_stale', { seq: out.seq, status: out.status });
           break;
+        case 'mismatch':
+          log.warn('ack_mismatch', { seq: out.seq, status: out.status, ackSha256: out.ackSha256, inFlightSha256: out.inFlightSha256, mismatchedAcks: uplink.counters.mismatchedAcks });
+          break;
       }
+      logBudgetEvents(ctx);
       ctx.wake.uplink.notify();
       ctx.wake.monitor.notify();
     }
@@ -349,11 +384,14 @@ export function statsFields(ctx: EdgeContext): Record<string, number | Record<st
     resends: u.resends,
     timeouts: u.timeouts,
     sendFailures: u.sendFailures,
+    unverifiedAcks: u.unverifiedAcks,
+    mismatchedAcks: u.mismatchedAcks,
     pendingObservations: o.pendingObservations,
     unackedBatches: o.batches,
     deadLetters: o.deadLetters,
     nextSeq: o.nextSeq,
     outboxContentBytes: o.contentBytes,
+    ...outboxStatsFields(ctx, o.pendingObservations),
     ...(ctx.perception ? perceptionStats(ctx.perception.counters) : {}),
   };
 }

@@ -3,7 +3,10 @@ import { backoffDelayMs } from './backoff.ts';
 import { Uplink } from './uplink.ts';
 
 const opts = { ackTimeoutMs: 1000, maxKbps: 0, backoff: { baseMs: 100, capMs: 800, jitter: 0 } };
-const head = { seq: 5, sizeBytes: 1000 };
+const H5 = Buffer.alloc(32, 5);
+const H6 = Buffer.alloc(32, 6);
+const head = { seq: 5, sizeBytes: 1000, sha256: H5 };
+const head6 = { seq: 6, sizeBytes: 10, sha256: H6 };
 
 describe('backoffDelayMs', () => {
   it('doubles up to the cap, jitter takes up to its fraction away', () => {
@@ -64,9 +67,9 @@ describe('Uplink', () => {
     const u = new Uplink(opts);
     u.step(0, head);
     u.onSent(5, 0);
-    expect(u.onAck({ seq: 4, status: 'stored' }, 10)).toEqual({ type: 'stale', seq: 4, status: 'stored' });
-    expect(u.onAck({ seq: 5, status: 'duplicate' }, 20)).toEqual({ type: 'delivered', seq: 5, status: 'duplicate', attempts: 1, rttMs: 20 });
-    expect(u.step(21, { seq: 6, sizeBytes: 10 })).toEqual({ type: 'send', seq: 6, attempt: 1 });
+    expect(u.onAck({ seq: 4, status: 'stored', batchSha256: H5 }, 10)).toEqual({ type: 'stale', seq: 4, status: 'stored' });
+    expect(u.onAck({ seq: 5, status: 'duplicate', batchSha256: H5 }, 20)).toEqual({ type: 'delivered', seq: 5, status: 'duplicate', attempts: 1, rttMs: 20 });
+    expect(u.step(21, head6)).toEqual({ type: 'send', seq: 6, attempt: 1 });
   });
 
   it('accepts a late ack for the current seq after a timeout', () => {
@@ -74,27 +77,41 @@ describe('Uplink', () => {
     u.step(0, head);
     u.onSent(5, 0);
     u.step(1000, head); // timed out, in backoff
-    expect(u.onAck({ seq: 5, status: 'stored' }, 1050)).toMatchObject({ type: 'delivered', seq: 5, rttMs: undefined });
+    expect(u.onAck({ seq: 5, status: 'stored', batchSha256: H5 }, 1050)).toMatchObject({ type: 'delivered', seq: 5, rttMs: undefined });
   });
 
   it('dead-letters a rejection that names the seq; holds the batch on an unattributed refusal', () => {
     const u = new Uplink(opts);
     u.step(0, head);
     u.onSent(5, 0);
-    expect(u.onAck({ seq: 5, status: 'rejected', reason: 'bad_body: x' }, 5)).toEqual({ type: 'dead_letter', seq: 5, reason: 'bad_body: x', attempts: 1 });
-    u.step(10, { seq: 6, sizeBytes: 10 });
+    expect(u.onAck({ seq: 5, status: 'rejected', reason: 'bad_body: x', batchSha256: H5 }, 5)).toEqual({ type: 'dead_letter', seq: 5, reason: 'bad_body: x', attempts: 1 });
+    u.step(10, head6);
     u.onSent(6, 10);
-    expect(u.onAck({ seq: null, status: 'rejected', reason: 'bad_mac: ...' }, 20)).toEqual({ type: 'refused', seq: 6, reason: 'bad_mac: ...', retryInMs: 800 });
-    expect(u.step(20, { seq: 6, sizeBytes: 10 })).toEqual({ type: 'wait', untilMs: 820, for: 'backoff' });
-    expect(u.step(820, { seq: 6, sizeBytes: 10 })).toEqual({ type: 'send', seq: 6, attempt: 2 });
+    expect(u.onAck({ seq: null, status: 'rejected', reason: 'bad_signature: ...', batchSha256: H6 }, 20)).toEqual({ type: 'refused', seq: 6, reason: 'bad_signature: ...', retryInMs: 800 });
+    expect(u.step(20, head6)).toEqual({ type: 'wait', untilMs: 820, for: 'backoff' });
+    expect(u.step(820, head6)).toEqual({ type: 'send', seq: 6, attempt: 2 });
+  });
+
+  it('acts only on an ack naming the sha256 of the bytes in flight; counts the others', () => {
+    const u = new Uplink(opts);
+    u.step(0, head);
+    u.onSent(5, 0);
+    const other = Buffer.alloc(32, 9);
+    expect(u.onAck({ seq: 5, status: 'stored', batchSha256: other }, 10)).toEqual({ type: 'mismatch', seq: 5, status: 'stored', ackSha256: other.toString('hex'), inFlightSha256: H5.toString('hex') });
+    expect(u.onAck({ seq: 5, status: 'rejected', reason: 'x', batchSha256: other }, 10)).toMatchObject({ type: 'mismatch' });
+    expect(u.onAck({ seq: null, status: 'rejected', reason: 'bad_signature: x', batchSha256: other }, 10)).toMatchObject({ type: 'mismatch', seq: null });
+    u.onUnverifiedAck();
+    expect(u.counters).toMatchObject({ mismatchedAcks: 3, unverifiedAcks: 1, delivered: 0, deadLettered: 0, refused: 0 });
+    expect(u.inFlightSeq).toBe(5); // still waiting for its own ack
+    expect(u.onAck({ seq: 5, status: 'stored', batchSha256: H5 }, 20)).toMatchObject({ type: 'delivered', seq: 5 });
   });
 
   it('rate-limits by bytes', () => {
     const u = new Uplink({ ...opts, maxKbps: 8 }); // 1 byte per ms
     u.step(0, head);
     u.onSent(5, 0);
-    u.onAck({ seq: 5, status: 'stored' }, 10);
-    expect(u.step(10, { seq: 6, sizeBytes: 10 })).toEqual({ type: 'wait', untilMs: 1000, for: 'rate_limit' });
+    u.onAck({ seq: 5, status: 'stored', batchSha256: H5 }, 10);
+    expect(u.step(10, head6)).toEqual({ type: 'wait', untilMs: 1000, for: 'rate_limit' });
   });
 
   it('goes idle when the outbox is empty and validates its options', () => {

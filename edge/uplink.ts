@@ -9,7 +9,9 @@
  * No ack within ackTimeoutMs -> the attempt timed out; the same bytes are resent after an
  * exponential backoff with cap and jitter (backoff.ts). Acks go to `onAck`, which says what the
  * outbox must do: delete the batch ('stored'/'duplicate'), dead-letter it ('rejected' for its seq),
- * or nothing (an ack for another seq: a late answer to an earlier attempt).
+ * or nothing (an ack for another seq: a late answer to an earlier attempt; or an ack whose sha256
+ * is not that of the bytes in flight: 'mismatch'). Only acks whose signature the loop verified
+ * with the pinned ingest ack key reach `onAck`; the others are only counted (`onUnverifiedAck`).
  *
  * A rejection without a seq means the ingest could not authenticate the envelope at all
  * (unknown vehicle, bad signature): that is the vehicle's key or registration, not this batch,
@@ -31,6 +33,8 @@ export interface UplinkOptions {
 export interface UplinkHead {
   seq: number;
   sizeBytes: number;
+  /** sha256 of the envelope bytes: an ack must name exactly these. */
+  sha256: Buffer;
 }
 
 export type UplinkAction =
@@ -42,7 +46,8 @@ export type AckOutcome =
   | { type: 'delivered'; seq: number; status: 'stored' | 'duplicate'; attempts: number; rttMs: number | undefined }
   | { type: 'dead_letter'; seq: number; reason: string; attempts: number }
   | { type: 'refused'; seq: number; reason: string; retryInMs: number }
-  | { type: 'stale'; seq: number | null; status: Ack['status'] };
+  | { type: 'stale'; seq: number | null; status: Ack['status'] }
+  | { type: 'mismatch'; seq: number | null; status: Ack['status']; ackSha256: string; inFlightSha256: string };
 
 /** Something the loop should log, with numbers. */
 export interface UplinkEvent {
@@ -56,6 +61,7 @@ export interface UplinkEvent {
 interface InFlight {
   seq: number;
   sizeBytes: number;
+  sha256: Buffer;
   attempts: number; // sends so far (including failed ones)
   sentAtMs: number | undefined; // awaiting an ack since then
   nextSendMs: number; // earliest time for the next send when not awaiting an ack
@@ -71,10 +77,14 @@ export interface UplinkCounters {
   deadLettered: number;
   refused: number;
   staleAcks: number;
+  /** Acks for the seq in flight that named other bytes (ignored). */
+  mismatchedAcks: number;
+  /** Acks whose signature did not verify with the pinned ingest key, or that did not decode (ignored). */
+  unverifiedAcks: number;
 }
 
 export class Uplink {
-  readonly counters: UplinkCounters = { sends: 0, resends: 0, timeouts: 0, sendFailures: 0, delivered: 0, duplicates: 0, deadLettered: 0, refused: 0, staleAcks: 0 };
+  readonly counters: UplinkCounters = { sends: 0, resends: 0, timeouts: 0, sendFailures: 0, delivered: 0, duplicates: 0, deadLettered: 0, refused: 0, staleAcks: 0, mismatchedAcks: 0, unverifiedAcks: 0 };
   private cur: InFlight | undefined;
   private rateFreeAtMs = 0;
   private readonly events: UplinkEvent[] = [];
@@ -98,8 +108,8 @@ export class Uplink {
       this.cur = undefined;
       return { type: 'idle' };
     }
-    if (!this.cur || this.cur.seq !== head.seq) {
-      this.cur = { seq: head.seq, sizeBytes: head.sizeBytes, attempts: 0, sentAtMs: undefined, nextSendMs: nowMs };
+    if (!this.cur || this.cur.seq !== head.seq || !this.cur.sha256.equals(head.sha256)) {
+      this.cur = { seq: head.seq, sizeBytes: head.sizeBytes, sha256: head.sha256, attempts: 0, sentAtMs: undefined, nextSendMs: nowMs };
     }
     const c = this.cur;
     if (c.sentAtMs !== undefined) {
@@ -146,8 +156,18 @@ export class Uplink {
     if (c && c.sentAtMs === undefined && c.nextSendMs > nowMs) c.nextSendMs = nowMs;
   }
 
+  /** An ack that did not verify or decode: counted, never acted on. */
+  onUnverifiedAck(): void {
+    this.counters.unverifiedAcks++;
+  }
+
+  /** A verified ack (signature checked by the caller with the pinned ingest ack key). */
   onAck(ack: Ack, nowMs: number): AckOutcome {
     const c = this.cur;
+    if (c && (ack.seq === null || ack.seq === c.seq) && !ack.batchSha256.equals(c.sha256)) {
+      this.counters.mismatchedAcks++;
+      return { type: 'mismatch', seq: ack.seq, status: ack.status, ackSha256: ack.batchSha256.toString('hex'), inFlightSha256: c.sha256.toString('hex') };
+    }
     if (c && ack.status === 'rejected' && ack.seq === null) {
       const retryInMs = backoffDelayMs(this.opts.backoff, Number.MAX_SAFE_INTEGER, this.random);
       c.sentAtMs = undefined;

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAck, decodeBatch, encodeAck, encodeBatch, type ObservationBatch } from './batch.ts';
-import { CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_BATCH } from './envelope.ts';
+import { createPublicKey } from 'node:crypto';
+import { decodeBatch, encodeBatch, type ObservationBatch } from './batch.ts';
+import { CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_ACK, KIND_BATCH } from './envelope.ts';
+import { privateKeyFromSeed } from './signing.ts';
 import { Packr } from 'msgpackr';
 
+/** The vehicle's Ed25519 private key as its seed; the ingest knows only the public half. */
 const key = Buffer.from('0123456789abcdef0123456789abcdef');
-const keyFor = (id: string) => (id === 'veh-001' ? key : undefined);
+const vehiclePublicKey = createPublicKey(privateKeyFromSeed(key));
+const keyFor = (id: string) => (id === 'veh-001' ? vehiclePublicKey : undefined);
 
 function sampleBatch(): ObservationBatch {
   return {
@@ -61,43 +65,164 @@ describe('batch codec', () => {
   });
 
   it('refuses another version with an exact message', () => {
-    const buf = corrupt(encodeBatch(sampleBatch(), key), 2, 2);
-    expect(() => decodeBatch(buf, keyFor)).toThrow(`got v2 data, expected v${ENVELOPE_VERSION}`);
+    const buf = corrupt(encodeBatch(sampleBatch(), key), 2, 1);
+    expect(() => decodeBatch(buf, keyFor)).toThrow(`got v1 data, expected v${ENVELOPE_VERSION}`);
   });
 
-  it('refuses bad magic, truncation, unknown vehicles and forged signatures', () => {
+  it('refuses bad magic, truncation, unknown or revoked vehicles and forged signatures', () => {
     const good = encodeBatch(sampleBatch(), key);
-    const codeOf = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as CodecError).code;
-      }
-      return 'no error';
-    };
     expect(codeOf(() => decodeBatch(corrupt(good, 0, 0), keyFor))).toBe('bad_magic');
     expect(codeOf(() => decodeBatch(good.subarray(0, good.length - 5), keyFor))).toBe('truncated');
     expect(codeOf(() => decodeBatch(Buffer.from([1, 2, 3]), keyFor))).toBe('too_short');
     expect(codeOf(() => decodeBatch(good, () => undefined))).toBe('unknown_sender');
-    expect(codeOf(() => decodeBatch(good, () => Buffer.from('another key of 32 bytes.........')))).toBe('bad_mac');
-    expect(codeOf(() => decodeBatch(corrupt(good, 20, good[20]! ^ 0xff), keyFor))).toBe('bad_mac');
+    expect(codeOf(() => decodeBatch(good, () => 'revoked'))).toBe('revoked_sender');
+    expect(codeOf(() => decodeBatch(good, () => pubOf(otherSeed)))).toBe('bad_signature');
+    expect(codeOf(() => decodeBatch(corrupt(good, 20, good[20]! ^ 0xff), keyFor))).toBe('bad_signature');
+    expect(codeOf(() => decodeBatch(corrupt(good, good.length - 1, good[good.length - 1]! ^ 1), keyFor))).toBe('bad_signature');
+    // signed with another vehicle's key, under this vehicle's id: refused
+    expect(codeOf(() => decodeBatch(encodeBatch(sampleBatch(), otherSeed), keyFor))).toBe('bad_signature');
+  });
+
+  it('refuses an ack-kind (or any non-batch) envelope before decompressing or parsing it', () => {
+    // A body that is neither brotli nor msgpack: were it decompressed or parsed, the code would differ.
+    const junk = Buffer.from('not brotli, not msgpack');
+    const ackKind = encodeEnvelope({ kind: KIND_ACK, senderId: 'veh-001', body: junk, key, compress: false });
+    expect(() => decodeBatch(ackKind, keyFor)).toThrow('expected a batch (kind 1), got kind 2');
+    expect(codeOf(() => decodeBatch(ackKind, keyFor))).toBe('bad_kind');
+    const compressedFlag = corrupt(ackKind, 4, 1);
+    expect(codeOf(() => decodeBatch(compressedFlag, keyFor))).toBe('bad_flags');
+    // and a batch whose signature fails is never decompressed either
+    const unsigned = Buffer.from(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: junk, key: otherSeed, compress: false }));
+    unsigned[4] = 1; // claims brotli
+    expect(codeOf(() => decodeBatch(unsigned, keyFor))).toBe('bad_signature');
   });
 
   it('refuses a well-signed body that breaks the model, naming the field', () => {
-    const packr = new Packr({ useRecords: false });
-    const body = packr.pack({ s: 3, u: 1, q: 0, d: ['d1'], t: [{ k: '16/1/2', o: [[0, 9, '', 255, 0, 0, 10, 1, 2, 3, 4]] }] });
-    const buf = encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body, key });
-    expect(() => decodeBatch(buf, keyFor)).toThrow(/lane_divider style code 9/);
-    const one = packr.pack({ s: 3, u: 1, q: 0, d: ['d1'], t: [{ k: '16/1/2', o: [[1, 0, '', 255, 0, 0, 10, 1, 2]] }] });
-    expect(() => decodeBatch(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: one, key }), keyFor)).toThrow(/road_boundary needs at least 2 vertices, got 1/);
-    const seq0 = packr.pack({ s: 0, u: 1, q: 0, d: [], t: [] });
-    expect(() => decodeBatch(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: seq0, key }), keyFor)).toThrow(/batch.seq must be a positive integer, got 0/);
-    const notMsgpack = Buffer.from([0xc1, 0xc1, 0xc1]);
-    expect(() => decodeBatch(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: notMsgpack, key, compress: false }), keyFor)).toThrow(CodecError);
+    expect(() => decodeBatch(raw({ ...okBody(), t: [{ k: TILE, o: [[0, 9, '', 255, 0, -10, 10, 1, 2, 3, 4]] }] }), keyFor)).toThrow(/lane_divider style code 9 is not one of 0 \(solid\), 1 \(dashed\), 2 \(mixed\)/);
+    expect(() => decodeBatch(raw({ ...okBody(), t: [{ k: TILE, o: [[1, 0, '', 255, 0, -10, 10, 1, 2]] }] }), keyFor)).toThrow(/road_boundary needs at least 2 vertices, got 1/);
+    expect(() => decodeBatch(raw({ ...okBody(), s: 0 }), keyFor)).toThrow(/batch.seq must be a positive integer <= 9007199254740991, got 0/);
+    expect(() => decodeBatch(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: Buffer.from([0xc1, 0xc1, 0xc1]), key, compress: false }), keyFor)).toThrow(CodecError);
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), x: 1 }), keyFor))).toBe('bad_body');
   });
 
-  it('round-trips acks', () => {
-    expect(decodeAck(encodeAck({ seq: 5, status: 'stored' }))).toEqual({ seq: 5, status: 'stored' });
-    expect(decodeAck(encodeAck({ seq: null, status: 'rejected', reason: 'bad_magic: x' }))).toEqual({ seq: null, status: 'rejected', reason: 'bad_magic: x' });
+  it('decodes a raw body within every limit (the baseline for the refusals below)', () => {
+    const b = decodeBatch(raw(okBody()), keyFor, { nowUnixMs: NOW });
+    expect(b.observations).toHaveLength(1);
+    expect(b.observations[0]).toMatchObject({ cls: 'traffic_sign', signCode: 'de205', driveId: 'd1', tUnixMs: NOW - 1000 });
+  });
+
+  it('refuses each value out of its range, with a stable code and an exact reason', () => {
+    const row = (f: Partial<Record<number, unknown>>): unknown[] => {
+      const r: unknown[] = [4, -1, 'de205', 255, 0, -1000, 50, 10, 20];
+      for (const [i, v] of Object.entries(f)) r[Number(i)] = v;
+      return r;
+    };
+    const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      ['seq 2^53', { s: 2 ** 53 }, 'bad_range', /batch.seq must be a positive integer <= 9007199254740991, got 9007199254740992/],
+      ['seq 1e21', { s: 1e21 }, 'bad_range', /batch.seq must be a positive integer/],
+      ['seq 1.5', { s: 1.5 }, 'bad_range', /batch.seq/],
+      ['seq -1', { s: -1 }, 'bad_range', /batch.seq/],
+      ['queueDepth -1', { q: -1 }, 'bad_range', /batch.queueDepth/],
+      ['created too old', { u: NOW - 31 * 86_400_000 }, 'bad_time', /batch.createdUnixMs \d+ is outside the accepted window/],
+      ['created ahead', { u: NOW + 11 * 60_000 }, 'bad_time', /batch.createdUnixMs/],
+      ['observed too old', { t: [{ k: TILE, o: [row({ 5: -31 * 86_400_000 })] }] }, 'bad_time', /observed at \d+, outside the accepted window/],
+      ['observed ahead', { t: [{ k: TILE, o: [row({ 5: 11 * 60_000 })] }] }, 'bad_time', /observed at/],
+      ['poseSigmaCm huge', { t: [{ k: TILE, o: [row({ 6: 100_001 })] }] }, 'bad_range', /poseSigmaCm 100001 outside 0..100000/],
+      ['poseSigmaCm negative', { t: [{ k: TILE, o: [row({ 6: -1 })] }] }, 'bad_range', /poseSigmaCm -1/],
+      ['score 256', { t: [{ k: TILE, o: [row({ 3: 256 })] }] }, 'bad_range', /score 256 outside 0..255/],
+      ['drive index', { t: [{ k: TILE, o: [row({ 4: 1 })] }] }, 'bad_range', /drive index 1 outside the 1 drive ids/],
+      ['sign code long', { t: [{ k: TILE, o: [row({ 2: 'x'.repeat(33) })] }] }, 'bad_body', /sign code must be at most 32 printable ASCII characters/],
+      ['sign code control char', { t: [{ k: TILE, o: [row({ 2: 'de\u0000205' })] }] }, 'bad_body', /sign code/],
+      ['sign code non-ascii', { t: [{ k: TILE, o: [row({ 2: 'dé205' })] }] }, 'bad_body', /sign code/],
+      ['coordinate', { t: [{ k: TILE, o: [row({ 7: 200_001 })] }] }, 'bad_range', /more than 200000 cm from the tile centre/],
+      ['class code', { t: [{ k: TILE, o: [row({ 0: 6 })] }] }, 'bad_body', /unknown class code 6/],
+      ['float field', { t: [{ k: TILE, o: [row({ 6: 1.5 })] }] }, 'bad_body', /field 6 must be an integer, got 1.5/],
+      ['drive id long', { d: ['d'.repeat(65)] }, 'bad_body', /batch.driveIds\[0\] must be 1..64 printable ASCII characters/],
+      ['drive id space', { d: ['a b'] }, 'bad_body', /batch.driveIds\[0\]/],
+      ['drive id repeated', { d: ['d1', 'd1'] }, 'bad_body', /the same id twice/],
+      ['too many drive ids', { d: Array.from({ length: 9 }, (_, i) => `d${i}`) }, 'over_limit', /batch has 9 drive ids, the limit is 8/],
+      ['tile key leading zero', { t: [{ k: '16/034297/22504', o: [row({})] }] }, 'bad_tile_key', /tile key must be canonical/],
+      ['tile key plus', { t: [{ k: '16/+34297/22504', o: [row({})] }] }, 'bad_tile_key', /canonical/],
+      ['tile key out of range', { t: [{ k: '16/65536/22504', o: [row({})] }] }, 'bad_tile_key', /tile x must be an integer in \[0, 65535\] at z16, got 65536/],
+      ['tile key zoom', { t: [{ k: '15/1/2', o: [row({})] }] }, 'bad_tile_key', /is not at zoom 16/],
+      ['tile twice', { t: [{ k: TILE, o: [row({})] }, { k: TILE, o: [row({})] }] }, 'bad_body', /appears twice/],
+      ['vertices per observation', { t: [{ k: TILE, o: [[0, 0, '', 255, 0, -1, 10, ...new Array(2002).fill(1)]] }] }, 'over_limit', /1001 vertices, the limit is 1000/],
+    ];
+    for (const [name, patch, code, reason] of cases) {
+      let err: unknown;
+      try {
+        decodeBatch(raw({ ...okBody(), ...patch }), keyFor, { nowUnixMs: NOW });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, name).toBeInstanceOf(CodecError);
+      expect((err as CodecError).code, name).toBe(code);
+      expect((err as CodecError).message, name).toMatch(reason);
+    }
+  });
+
+  it('counts before it builds: too many observations or vertices are refused from the counts alone', () => {
+    const many = Array.from({ length: 20_001 }, () => [4, -1, '', 1, 0, 0, 0, 0, 0]);
+    expect(() => decodeBatch(raw({ ...okBody(), t: [{ k: TILE, o: many }] }), keyFor)).toThrow(/more than 20000 observations/);
+    const longRow = [0, 0, '', 255, 0, -1, 10, ...new Array(2 * 1000).fill(1)];
+    const heavy = Array.from({ length: 501 }, () => longRow);
+    expect(() => decodeBatch(raw({ ...okBody(), t: [{ k: TILE, o: heavy }] }), keyFor)).toThrow('batch has more than 500000 vertices');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), t: [{ k: TILE, o: heavy }] }), keyFor))).toBe('over_limit');
+  });
+
+  it('refuses msgpack extensions: structured-clone references, records, bundled strings, dates', () => {
+    const shared = { k: TILE, o: [[4, -1, 'de205', 255, 0, -1000, 50, 10, 20]] };
+    const variants: Array<[string, Buffer]> = [
+      ['structured clone', new Packr({ structuredClone: true, useRecords: false }).pack({ ...okBody(), t: [shared, shared] })],
+      ['records', new Packr({ useRecords: true }).pack(okBody())],
+      ['bundled strings', new Packr({ bundleStrings: true, useRecords: false }).pack({ ...okBody(), d: ['x'.repeat(100)] })],
+      ['date', new Packr({ useRecords: false }).pack({ ...okBody(), u: new Date(NOW) })],
+    ];
+    for (const [name, body] of variants) {
+      let err: unknown;
+      try {
+        decodeBatch(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body, key }), keyFor, { nowUnixMs: NOW });
+      } catch (e) {
+        err = e;
+      }
+      expect((err as CodecError).code, name).toBe('bad_msgpack');
+      expect((err as CodecError).message, name).toMatch(/extension type 0x[0-9a-f]{2} at byte \d+/);
+    }
+  });
+
+  it('refuses to encode what the wire cannot carry', () => {
+    const b = sampleBatch();
+    expect(() => encodeBatch({ ...b, vehicleId: '__proto__' }, key)).toThrow(/reserved/);
+    expect(() => encodeBatch({ ...b, seq: 2 ** 53 }, key)).toThrow(/seq must be a positive safe integer/);
+    expect(() => encodeBatch({ ...b, observations: [{ ...b.observations[2]!, signCode: 'x'.repeat(33) }] }, key)).toThrow(/signCode must be at most 32/);
+    expect(() => encodeBatch({ ...b, observations: [{ ...b.observations[2]!, tile: '16/034303/22474' }] }, key)).toThrow(/canonical/);
+    const nine = Array.from({ length: 9 }, (_, i) => ({ ...b.observations[2]!, driveId: `d${i}` }));
+    expect(() => encodeBatch({ ...b, observations: nine }, key)).toThrow(/at most 8 drive ids/);
   });
 });
+
+const NOW = 1_790_000_000_000;
+const TILE = '16/34303/22474';
+const otherSeed = Buffer.alloc(32, 0x55);
+
+function pubOf(seed: Uint8Array) {
+  return createPublicKey(privateKeyFromSeed(seed));
+}
+
+function okBody(): Record<string, unknown> {
+  return { s: 3, u: NOW, q: 0, d: ['d1'], t: [{ k: TILE, o: [[4, -1, 'de205', 255, 0, -1000, 50, 10, 20]] }] };
+}
+
+/** A body signed correctly but built by hand, bypassing encodeBatch's checks. */
+function raw(body: Record<string, unknown>): Buffer {
+  return encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: new Packr({ useRecords: false }).pack(body), key });
+}
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as CodecError).code;
+  }
+  return 'no error';
+}

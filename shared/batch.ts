@@ -12,20 +12,30 @@
  * { s: seq, u: createdUnixMs, q: queueDepth, d: [driveId, ...],
  *   t: [ { k: "z/x/y", o: [ [cls, attr, sign, score255, driveIdx, dtMs, poseSigmaCm, x0, y0, dx1, dy1, ...], ... ] }, ... ] }
  * ```
- * attr: style index (lane_divider) or kind index (road_boundary), -1 otherwise; sign: sign code or "".
- * dtMs: observation time minus createdUnixMs (usually negative).
+ * cls: CLASS_CODES; attr: DIVIDER_STYLE_CODES (lane_divider) or BOUNDARY_KIND_CODES (road_boundary),
+ * -1 otherwise; sign: sign code or "". dtMs: observation time minus createdUnixMs (usually negative).
+ * docs/WIRE.md is the spec, with every limit and refusal below.
+ *
+ * Decoding checks counts and sizes before it builds anything, and every number against its range;
+ * drive ids are the vehicle's own (the merge scopes them: ids.ts vehicleScopedDriveId).
  */
 import { Packr } from 'msgpackr';
 import {
-  BOUNDARY_KINDS,
+  BOUNDARY_KIND_CODES,
+  CLASS_CODES,
   CLASS_GEOMETRY,
-  DIVIDER_STYLES,
-  PRIMITIVE_CLASSES,
+  DIVIDER_STYLE_CODES,
+  boundaryKindOfCode,
+  classOfCode,
+  dividerStyleOfCode,
   type BoundaryKind,
   type DividerStyle,
   type PrimitiveClass,
 } from './schema.ts';
-import { CodecError, KIND_ACK, KIND_BATCH, encodeEnvelope, openEnvelope } from './envelope.ts';
+import { CodecError, KIND_BATCH, encodeEnvelope, openEnvelope, type KeyLookup } from './envelope.ts';
+import { MAX_DRIVE_ID_CHARS, MAX_SIGN_CODE_CHARS, isWireDriveId, isWireSignCode, vehicleIdProblem } from './ids.ts';
+import { MsgpackRefusal, unpackPlain } from './msgpack-safe.ts';
+import type { SigningKey } from './signing.ts';
 import { MAP_TILE_ZOOM, parseTileKey } from './tiles.ts';
 
 /** One georeferenced observation as it travels to the cloud. */
@@ -57,24 +67,31 @@ export interface ObservationBatch {
   observations: WireObservation[];
 }
 
-export type AckStatus = 'stored' | 'duplicate' | 'rejected';
-
-export interface Ack {
-  /** The batch this answers; null when the batch was too broken to read its seq. */
-  seq: number | null;
-  status: AckStatus;
-  /** Why a batch was rejected (exact, for logs and operators). */
-  reason?: string;
-}
-
 /** Largest |coordinate| accepted, cm: a tile is ~400 m wide, observations may overhang it. */
 export const MAX_ABS_COORD_CM = 200_000;
 export const MAX_OBSERVATIONS_PER_BATCH = 20_000;
 export const MAX_VERTICES_PER_OBSERVATION = 1_000;
+/** All vertices of one batch together. */
+export const MAX_VERTICES_PER_BATCH = 500_000;
+/** Distinct tiles in one batch. */
+export const MAX_TILES_PER_BATCH = 4_096;
+/** Distinct drive ids in one batch (a batch normally holds 1, 2 when a drive ends inside it). */
+export const MAX_DRIVE_IDS_PER_BATCH = 8;
+/** Largest poseSigmaCm accepted (1 km: beyond that the position is meaningless). */
+export const MAX_POSE_SIGMA_CM = 100_000;
+/** Default time window around the ingest's clock: not older than 30 days, not more than 10 minutes ahead. */
+export const DEFAULT_MAX_AGE_MS = 30 * 86_400_000;
+export const DEFAULT_MAX_AHEAD_MS = 10 * 60_000;
+/** msgpack budget of a batch body: every value (scalars, arrays, maps, keys), and nesting. */
+export const MAX_BATCH_MSGPACK_ITEMS = 2 * MAX_VERTICES_PER_BATCH + 10 * MAX_OBSERVATIONS_PER_BATCH + 4 * MAX_TILES_PER_BATCH + MAX_DRIVE_IDS_PER_BATCH + 16;
+const BATCH_MSGPACK_DEPTH = 5; // body map > tiles list > tile map > rows list > row
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+/** Fields of a row before its vertices. */
+const ROW_HEADER = 7;
 
-export function encodeBatch(batch: ObservationBatch, key: Uint8Array, opts: { compress?: boolean } = {}): Buffer {
+const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, bundleStrings: false, mapsAsObjects: true, int64AsType: 'number' });
+
+export function encodeBatch(batch: ObservationBatch, key: SigningKey, opts: { compress?: boolean } = {}): Buffer {
   validateBatchFields(batch);
   const driveIndex = new Map<string, number>();
   const byTile = new Map<string, unknown[][]>();
@@ -84,10 +101,9 @@ export function encodeBatch(batch: ObservationBatch, key: Uint8Array, opts: { co
       di = driveIndex.size;
       driveIndex.set(o.driveId, di);
     }
-    const attr =
-      o.cls === 'lane_divider' && o.style ? DIVIDER_STYLES.indexOf(o.style) : o.cls === 'road_boundary' && o.kind ? BOUNDARY_KINDS.indexOf(o.kind) : -1;
+    const attr = o.cls === 'lane_divider' && o.style ? DIVIDER_STYLE_CODES[o.style] : o.cls === 'road_boundary' && o.kind ? BOUNDARY_KIND_CODES[o.kind] : -1;
     const row: unknown[] = [
-      PRIMITIVE_CLASSES.indexOf(o.cls),
+      CLASS_CODES[o.cls],
       attr,
       o.signCode ?? '',
       Math.round(clamp01(o.score) * 255),
@@ -108,6 +124,8 @@ export function encodeBatch(batch: ObservationBatch, key: Uint8Array, opts: { co
     if (!rows) byTile.set(o.tile, (rows = []));
     rows.push(row);
   }
+  if (driveIndex.size > MAX_DRIVE_IDS_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_DRIVE_IDS_PER_BATCH} drive ids, got ${driveIndex.size}`);
+  if (byTile.size > MAX_TILES_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_TILES_PER_BATCH} tiles, got ${byTile.size}`);
   const body = {
     s: batch.seq,
     u: batch.createdUnixMs,
@@ -118,117 +136,216 @@ export function encodeBatch(batch: ObservationBatch, key: Uint8Array, opts: { co
   return encodeEnvelope({ kind: KIND_BATCH, senderId: batch.vehicleId, body: packr.pack(body), key, compress: opts.compress ?? true });
 }
 
+export interface BatchDecodeOptions {
+  /**
+   * The receiver's clock, Unix ms: createdUnixMs and every observation time must lie within
+   * [now - maxAgeMs, now + maxAheadMs]. Undefined = no time window (reading our own store back).
+   */
+  nowUnixMs?: number;
+  /** default DEFAULT_MAX_AGE_MS (30 days) */
+  maxAgeMs?: number;
+  /** default DEFAULT_MAX_AHEAD_MS (10 minutes) */
+  maxAheadMs?: number;
+}
+
 /**
- * Decode and validate a batch. Throws CodecError with a precise reason; never returns a batch
- * that violates the model (the ingest stores only what this returns).
+ * A refused batch: `authenticated` once the signature checked out (then `seq` is the batch's seq
+ * when the body let us read it as a valid seq, else null).
  */
-export function decodeBatch(buf: Uint8Array, keyFor: ((vehicleId: string) => Uint8Array | undefined) | 'trusted'): ObservationBatch {
-  const { header, body } = openEnvelope(buf, keyFor);
-  if (header.kind !== KIND_BATCH) throw new CodecError('bad_kind', `expected a batch (kind 1), got kind ${header.kind}`);
-  const raw = unpack(body);
-  const bad = (why: string): never => {
-    throw new CodecError('bad_body', why);
-  };
-  if (!isPlainObject(raw)) bad('batch body must be a map');
-  const m = raw as Record<string, unknown>;
-  const seq = m.s;
-  if (!isNonNegInt(seq) || seq === 0) bad(`batch.seq must be a positive integer, got ${show(seq)}`);
-  if (!isFiniteNumber(m.u)) bad(`batch.createdUnixMs must be a number, got ${show(m.u)}`);
-  if (!isNonNegInt(m.q)) bad(`batch.queueDepth must be a non-negative integer, got ${show(m.q)}`);
-  if (!Array.isArray(m.d) || !m.d.every((d) => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
-    bad('batch.driveIds must be a list of non-empty strings (<= 128 chars)');
+export class BatchRefusal extends CodecError {
+  constructor(
+    e: CodecError,
+    readonly authenticated: boolean,
+    readonly seq: number | null,
+  ) {
+    super(e.code, e.message);
+    this.name = 'BatchRefusal';
   }
-  if (!Array.isArray(m.t)) bad('batch.tiles must be a list');
-  const driveIds = m.d as string[];
-  const createdUnixMs = m.u as number;
-  const observations: WireObservation[] = [];
-  (m.t as unknown[]).forEach((tileEntry, ti) => {
-    if (!isPlainObject(tileEntry)) bad(`tiles[${ti}] must be a map`);
-    const te = tileEntry as Record<string, unknown>;
-    if (typeof te.k !== 'string') bad(`tiles[${ti}].key must be a string`);
-    const tile = te.k as string;
+}
+
+/**
+ * Decode and validate a batch. Throws a BatchRefusal (a CodecError) with a precise reason; never
+ * returns a batch that violates the model (the ingest stores only what this accepts).
+ * Order: header, kind, signature, decompression, msgpack shape, counts, then values.
+ */
+export function decodeBatch(buf: Uint8Array, keyFor: ((vehicleId: string) => KeyLookup) | 'trusted', opts: BatchDecodeOptions = {}): ObservationBatch {
+  let opened;
+  try {
+    opened = openEnvelope(buf, KIND_BATCH, keyFor);
+  } catch (e) {
+    if (e instanceof CodecError) throw new BatchRefusal(e, false, null);
+    throw e;
+  }
+  const { header, body } = opened;
+  let seq: number | null = null;
+  try {
+    let raw: unknown;
     try {
-      if (parseTileKey(tile).z !== MAP_TILE_ZOOM) bad(`tiles[${ti}] key ${tile} is not at zoom ${MAP_TILE_ZOOM}`);
+      raw = unpackPlain(body, { maxItems: MAX_BATCH_MSGPACK_ITEMS, maxDepth: BATCH_MSGPACK_DEPTH });
+    } catch (e) {
+      if (e instanceof MsgpackRefusal) throw new CodecError('bad_msgpack', `batch body: ${e.message}`);
+      throw e;
+    }
+    if (isPlainObject(raw) && isPositiveSafeInt((raw as Record<string, unknown>).s)) seq = (raw as Record<string, unknown>).s as number;
+    return validateBody(raw, header.senderId, opts);
+  } catch (e) {
+    if (e instanceof CodecError) throw new BatchRefusal(e, true, seq);
+    throw e;
+  }
+}
+
+function validateBody(raw: unknown, vehicleId: string, opts: BatchDecodeOptions): ObservationBatch {
+  const fail = (code: 'bad_body' | 'over_limit' | 'bad_tile_key' | 'bad_time' | 'bad_range', why: string): never => {
+    throw new CodecError(code, why);
+  };
+  if (!isPlainObject(raw)) fail('bad_body', 'batch body must be a map');
+  const m = raw as Record<string, unknown>;
+  checkKeys(m, ['s', 'u', 'q', 'd', 't'], 'batch body', fail);
+  if (!isSafeInt(m.s) || (m.s as number) < 1) fail('bad_range', `batch.seq must be a positive integer <= ${Number.MAX_SAFE_INTEGER}, got ${show(m.s)}`);
+  if (!isSafeInt(m.u) || (m.u as number) < 0) fail('bad_range', `batch.createdUnixMs must be a non-negative integer, got ${show(m.u)}`);
+  if (!isSafeInt(m.q) || (m.q as number) < 0) fail('bad_range', `batch.queueDepth must be a non-negative integer, got ${show(m.q)}`);
+  const seq = m.s as number;
+  const createdUnixMs = m.u as number;
+  const window = timeWindow(opts);
+  if (window && (createdUnixMs < window.from || createdUnixMs > window.to)) {
+    fail('bad_time', `batch.createdUnixMs ${createdUnixMs} is outside the accepted window [${window.from}, ${window.to}] (${window.describe})`);
+  }
+  if (!Array.isArray(m.d)) fail('bad_body', 'batch.driveIds must be a list');
+  const driveIds = m.d as unknown[];
+  if (driveIds.length > MAX_DRIVE_IDS_PER_BATCH) fail('over_limit', `batch has ${driveIds.length} drive ids, the limit is ${MAX_DRIVE_IDS_PER_BATCH}`);
+  driveIds.forEach((d, i) => {
+    if (!isWireDriveId(d)) fail('bad_body', `batch.driveIds[${i}] must be 1..${MAX_DRIVE_ID_CHARS} printable ASCII characters, got ${show(d)}`);
+  });
+  if (new Set(driveIds).size !== driveIds.length) fail('bad_body', 'batch.driveIds holds the same id twice');
+  if (!Array.isArray(m.t)) fail('bad_body', 'batch.tiles must be a list');
+  const tiles = m.t as unknown[];
+  if (tiles.length > MAX_TILES_PER_BATCH) fail('over_limit', `batch has ${tiles.length} tiles, the limit is ${MAX_TILES_PER_BATCH}`);
+  // Counts first: nothing is built before the whole batch is known to be within its budgets.
+  let nObs = 0;
+  let nVertices = 0;
+  const seenTiles = new Set<string>();
+  tiles.forEach((te, ti) => {
+    if (!isPlainObject(te)) fail('bad_body', `tiles[${ti}] must be a map`);
+    const t = te as Record<string, unknown>;
+    checkKeys(t, ['k', 'o'], `tiles[${ti}]`, fail);
+    if (typeof t.k !== 'string') fail('bad_tile_key', `tiles[${ti}].key must be a string, got ${show(t.k)}`);
+    const key = t.k as string;
+    try {
+      if (parseTileKey(key).z !== MAP_TILE_ZOOM) fail('bad_tile_key', `tiles[${ti}] key ${key} is not at zoom ${MAP_TILE_ZOOM}`);
     } catch (e) {
       if (e instanceof CodecError) throw e;
-      bad(`tiles[${ti}]: ${(e as Error).message}`);
+      fail('bad_tile_key', `tiles[${ti}]: ${(e as Error).message}`);
     }
-    if (!Array.isArray(te.o)) bad(`tiles[${ti}].observations must be a list`);
-    (te.o as unknown[]).forEach((row, oi) => {
-      const where = `tile ${tile} observation ${oi}`;
-      if (!Array.isArray(row) || row.length < 9 || row.length % 2 === 0) bad(`${where}: malformed row (length ${Array.isArray(row) ? row.length : show(row)})`);
-      const r = row as unknown[];
-      if (!r.every((v, i) => (i === 2 ? typeof v === 'string' : isFiniteNumber(v) && Number.isInteger(v)))) bad(`${where}: fields must be integers (and a sign code string)`);
-      const [clsCode, attr, sign, score255, di, dtMs, poseSigmaCm] = r as [number, number, string, number, number, number, number];
-      const cls = PRIMITIVE_CLASSES[clsCode];
-      if (cls === undefined) bad(`${where}: unknown class code ${clsCode}`);
-      const c = cls as PrimitiveClass;
-      if (score255 < 0 || score255 > 255) bad(`${where}: score ${score255} outside 0..255`);
-      if (di < 0 || di >= driveIds.length) bad(`${where}: drive index ${di} outside the ${driveIds.length} drive ids`);
-      if (poseSigmaCm < 0) bad(`${where}: poseSigmaCm ${poseSigmaCm} is negative`);
-      const o: WireObservation = {
-        tile,
-        driveId: driveIds[di]!,
-        tUnixMs: createdUnixMs + dtMs,
-        cls: c,
-        score: score255 / 255,
-        poseSigmaCm,
-        pointsCm: [],
-      };
-      if (c === 'lane_divider') {
-        const style = DIVIDER_STYLES[attr];
-        if (style === undefined) bad(`${where}: lane_divider style code ${attr} is not one of ${DIVIDER_STYLES.join('/')}`);
-        o.style = style;
-      } else if (c === 'road_boundary') {
-        const kind = BOUNDARY_KINDS[attr];
-        if (kind === undefined) bad(`${where}: road_boundary kind code ${attr} is not one of ${BOUNDARY_KINDS.join('/')}`);
-        o.kind = kind;
-      } else if (attr !== -1) bad(`${where}: ${c} carries no style/kind, got code ${attr}`);
-      if (c === 'traffic_sign') o.signCode = sign;
-      else if (sign !== '') bad(`${where}: only traffic_sign carries a sign code`);
-      let x = 0;
-      let y = 0;
-      for (let i = 7; i < r.length; i += 2) {
-        x += r[i] as number;
-        y += r[i + 1] as number;
-        if (Math.abs(x) > MAX_ABS_COORD_CM || Math.abs(y) > MAX_ABS_COORD_CM) bad(`${where}: vertex (${x}, ${y}) cm is more than ${MAX_ABS_COORD_CM} cm from the tile centre`);
-        o.pointsCm.push([x, y]);
+    if (seenTiles.has(key)) fail('bad_body', `tile ${key} appears twice`);
+    seenTiles.add(key);
+    if (!Array.isArray(t.o)) fail('bad_body', `tiles[${ti}].observations must be a list`);
+    const rows = t.o as unknown[];
+    nObs += rows.length;
+    if (nObs > MAX_OBSERVATIONS_PER_BATCH) fail('over_limit', `batch has more than ${MAX_OBSERVATIONS_PER_BATCH} observations`);
+    rows.forEach((row, oi) => {
+      if (!Array.isArray(row) || row.length < ROW_HEADER + 2 || (row.length - ROW_HEADER) % 2 !== 0) {
+        fail('bad_body', `tile ${key} observation ${oi}: malformed row (length ${Array.isArray(row) ? row.length : show(row)})`);
       }
-      checkVertexCount(c, o.pointsCm.length, bad, where);
-      observations.push(o);
+      const n = ((row as unknown[]).length - ROW_HEADER) / 2;
+      if (n > MAX_VERTICES_PER_OBSERVATION) fail('over_limit', `tile ${key} observation ${oi}: ${n} vertices, the limit is ${MAX_VERTICES_PER_OBSERVATION}`);
+      nVertices += n;
+      if (nVertices > MAX_VERTICES_PER_BATCH) fail('over_limit', `batch has more than ${MAX_VERTICES_PER_BATCH} vertices`);
     });
   });
-  if (observations.length > MAX_OBSERVATIONS_PER_BATCH) bad(`batch has ${observations.length} observations, the limit is ${MAX_OBSERVATIONS_PER_BATCH}`);
-  return { vehicleId: header.senderId, seq: seq as number, createdUnixMs, queueDepth: m.q as number, observations };
+
+  const observations: WireObservation[] = [];
+  for (const te of tiles as Array<{ k: string; o: unknown[][] }>) {
+    const tile = te.k;
+    te.o.forEach((r, oi) => {
+      const where = `tile ${tile} observation ${oi}`;
+      for (let i = 0; i < r.length; i++) {
+        if (i === 2 ? typeof r[i] !== 'string' : !isSafeInt(r[i])) fail('bad_body', `${where}: field ${i} must be ${i === 2 ? 'a string (sign code)' : 'an integer'}, got ${show(r[i])}`);
+      }
+      const [clsCode, attr, sign, score255, di, dtMs, poseSigmaCm] = r as [number, number, string, number, number, number, number];
+      const cls = classOfCode(clsCode);
+      if (cls === undefined) fail('bad_body', `${where}: unknown class code ${clsCode}`);
+      const c = cls as PrimitiveClass;
+      if (score255 < 0 || score255 > 255) fail('bad_range', `${where}: score ${score255} outside 0..255`);
+      if (di < 0 || di >= driveIds.length) fail('bad_range', `${where}: drive index ${di} outside the ${driveIds.length} drive ids`);
+      if (poseSigmaCm < 0 || poseSigmaCm > MAX_POSE_SIGMA_CM) fail('bad_range', `${where}: poseSigmaCm ${poseSigmaCm} outside 0..${MAX_POSE_SIGMA_CM}`);
+      const tUnixMs = createdUnixMs + dtMs;
+      if (!Number.isSafeInteger(tUnixMs) || tUnixMs < 0) fail('bad_range', `${where}: time ${createdUnixMs} + ${dtMs} ms is not a valid Unix time`);
+      if (window && (tUnixMs < window.from || tUnixMs > window.to)) fail('bad_time', `${where}: observed at ${tUnixMs}, outside the accepted window [${window.from}, ${window.to}] (${window.describe})`);
+      const o: WireObservation = { tile, driveId: driveIds[di] as string, tUnixMs, cls: c, score: score255 / 255, poseSigmaCm, pointsCm: [] };
+      if (c === 'lane_divider') {
+        const style = dividerStyleOfCode(attr);
+        if (style === undefined) fail('bad_body', `${where}: lane_divider style code ${attr} is not one of ${codeList(DIVIDER_STYLE_CODES)}`);
+        o.style = style;
+      } else if (c === 'road_boundary') {
+        const kind = boundaryKindOfCode(attr);
+        if (kind === undefined) fail('bad_body', `${where}: road_boundary kind code ${attr} is not one of ${codeList(BOUNDARY_KIND_CODES)}`);
+        o.kind = kind;
+      } else if (attr !== -1) fail('bad_body', `${where}: ${c} carries no style/kind, got code ${attr}`);
+      if (c === 'traffic_sign') {
+        if (!isWireSignCode(sign)) fail('bad_body', `${where}: sign code must be at most ${MAX_SIGN_CODE_CHARS} printable ASCII characters, got ${show(sign)}`);
+        o.signCode = sign;
+      } else if (sign !== '') fail('bad_body', `${where}: only traffic_sign carries a sign code`);
+      const n = (r.length - ROW_HEADER) / 2;
+      checkVertexCount(c, n, (why) => fail('bad_body', why), where);
+      let x = 0;
+      let y = 0;
+      for (let i = ROW_HEADER; i < r.length; i += 2) {
+        x += r[i] as number;
+        y += r[i + 1] as number;
+        if (Math.abs(x) > MAX_ABS_COORD_CM || Math.abs(y) > MAX_ABS_COORD_CM) fail('bad_range', `${where}: vertex (${x}, ${y}) cm is more than ${MAX_ABS_COORD_CM} cm from the tile centre`);
+        o.pointsCm.push([x, y]);
+      }
+      observations.push(o);
+    });
+  }
+  return { vehicleId, seq, createdUnixMs, queueDepth: m.q as number, observations };
 }
 
-export function encodeAck(ack: Ack): Buffer {
-  const body: Record<string, unknown> = { s: ack.seq, st: ack.status };
-  if (ack.reason !== undefined) body.r = ack.reason;
-  return encodeEnvelope({ kind: KIND_ACK, senderId: '', body: packr.pack(body), compress: false });
-}
-
-export function decodeAck(buf: Uint8Array): Ack {
-  const { header, body } = openEnvelope(buf, () => undefined);
-  if (header.kind !== KIND_ACK) throw new CodecError('bad_kind', `expected an ack (kind 2), got kind ${header.kind}`);
-  const m = unpack(body);
-  if (!isPlainObject(m)) throw new CodecError('bad_body', 'ack body must be a map');
-  const r = m as Record<string, unknown>;
-  if (r.s !== null && !isNonNegInt(r.s)) throw new CodecError('bad_body', `ack.seq must be an integer or null, got ${show(r.s)}`);
-  if (r.st !== 'stored' && r.st !== 'duplicate' && r.st !== 'rejected') throw new CodecError('bad_body', `ack.status must be stored/duplicate/rejected, got ${show(r.st)}`);
-  const ack: Ack = { seq: r.s as number | null, status: r.st };
-  if (typeof r.r === 'string') ack.reason = r.r;
-  return ack;
+function timeWindow(opts: BatchDecodeOptions): { from: number; to: number; describe: string } | undefined {
+  if (opts.nowUnixMs === undefined) return undefined;
+  const age = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const ahead = opts.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS;
+  return { from: opts.nowUnixMs - age, to: opts.nowUnixMs + ahead, describe: `at most ${age / 1000} s old and ${ahead / 1000} s ahead of the ingest's clock` };
 }
 
 function validateBatchFields(b: ObservationBatch): void {
-  if (!b.vehicleId || Buffer.byteLength(b.vehicleId) > 255) throw new RangeError(`vehicleId must be 1..255 utf8 bytes, got ${JSON.stringify(b.vehicleId)}`);
-  if (!Number.isInteger(b.seq) || b.seq < 1) throw new RangeError(`seq must be a positive integer, got ${b.seq}`);
-  if (!Number.isInteger(b.queueDepth) || b.queueDepth < 0) throw new RangeError(`queueDepth must be a non-negative integer, got ${b.queueDepth}`);
+  const idProblem = vehicleIdProblem(b.vehicleId);
+  if (idProblem) throw new RangeError(idProblem);
+  if (!Number.isSafeInteger(b.seq) || b.seq < 1) throw new RangeError(`seq must be a positive safe integer, got ${b.seq}`);
+  if (!Number.isSafeInteger(b.createdUnixMs) || b.createdUnixMs < 0) throw new RangeError(`createdUnixMs must be a non-negative integer, got ${b.createdUnixMs}`);
+  if (!Number.isSafeInteger(b.queueDepth) || b.queueDepth < 0) throw new RangeError(`queueDepth must be a non-negative integer, got ${b.queueDepth}`);
   if (b.observations.length > MAX_OBSERVATIONS_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_OBSERVATIONS_PER_BATCH} observations, got ${b.observations.length}`);
-  b.observations.forEach((o, i) => checkVertexCount(o.cls, o.pointsCm.length, (why) => {
-    throw new RangeError(why);
-  }, `observation ${i}`));
+  let vertices = 0;
+  b.observations.forEach((o, i) => {
+    const problem = wireObservationProblem(o);
+    if (problem) throw new RangeError(`observation ${i}: ${problem}`);
+    vertices += o.pointsCm.length;
+  });
+  if (vertices > MAX_VERTICES_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_VERTICES_PER_BATCH} vertices, got ${vertices}`);
+}
+
+/**
+ * Why an observation cannot go on the wire (drive id, sign code, tile key, vertex count, pose
+ * sigma), or undefined. The edge checks this before queueing, so a bad one is refused at once
+ * instead of failing a whole batch later.
+ */
+export function wireObservationProblem(o: WireObservation): string | undefined {
+  if (!isWireDriveId(o.driveId)) return `driveId must be 1..${MAX_DRIVE_ID_CHARS} printable ASCII characters, got ${show(o.driveId)}`;
+  if (o.signCode !== undefined && !isWireSignCode(o.signCode)) return `signCode must be at most ${MAX_SIGN_CODE_CHARS} printable ASCII characters, got ${show(o.signCode)}`;
+  try {
+    if (parseTileKey(o.tile).z !== MAP_TILE_ZOOM) return `tile ${o.tile} is not at zoom ${MAP_TILE_ZOOM}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!(o.poseSigmaCm >= 0 && Math.round(o.poseSigmaCm) <= MAX_POSE_SIGMA_CM)) return `poseSigmaCm must be in 0..${MAX_POSE_SIGMA_CM}, got ${o.poseSigmaCm}`;
+  try {
+    checkVertexCount(o.cls, o.pointsCm.length, (why) => {
+      throw new RangeError(why);
+    }, o.cls);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
 }
 
 function checkVertexCount(cls: PrimitiveClass, n: number, bad: (why: string) => never, where: string): void {
@@ -239,21 +356,20 @@ function checkVertexCount(cls: PrimitiveClass, n: number, bad: (why: string) => 
   if (shape === 'polygon' && n < 3) bad(`${where}: ${cls} needs at least 3 vertices, got ${n}`);
 }
 
-function unpack(body: Buffer): unknown {
-  try {
-    return packr.unpack(body);
-  } catch (e) {
-    throw new CodecError('bad_body', `body is not valid msgpack: ${(e as Error).message}`);
-  }
+function checkKeys(m: Record<string, unknown>, allowed: readonly string[], where: string, fail: (code: 'bad_body', why: string) => never): void {
+  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail('bad_body', `${where} has unknown field ${show(k)} (known: ${allowed.join(', ')})`);
+  for (const k of allowed) if (!Object.hasOwn(m, k)) fail('bad_body', `${where} lacks field ${show(k)}`);
 }
 
+const codeList = (t: Readonly<Record<string, number>>): string => Object.entries(t).map(([k, v]) => `${v} (${k})`).join(', ');
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNonNegInt = (v: unknown): v is number => isFiniteNumber(v) && Number.isInteger(v) && v >= 0;
+const isSafeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const isPositiveSafeInt = (v: unknown): v is number => isSafeInt(v) && v >= 1;
 const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 function show(v: unknown): string {
   try {
-    return JSON.stringify(v) ?? String(v);
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
   } catch {
     return String(v);
   }

@@ -1,53 +1,64 @@
 /**
- * The binary envelope around every uplink message (edge <-> cloud).
+ * The binary envelope around every uplink message (edge <-> cloud). docs/WIRE.md is the spec.
  *
  * Layout (big-endian):
  * ```
  * offset  size  field
  * 0       2     magic "FM" (0x46 0x4d)
- * 2       1     version (ENVELOPE_VERSION)
- * 3       1     kind: 1 = observation batch, 2 = ack
- * 4       1     flags: bit 0 = body is brotli-compressed
- * 5       1     sender id length L (bytes, utf8; the vehicle id for batches, empty for acks)
+ * 2       1     version (ENVELOPE_VERSION = 2)
+ * 3       1     kind: 1 = observation batch (vehicle -> ingest), 2 = ack (ingest -> vehicle)
+ * 4       1     flags: bit 0 = body is brotli-compressed (batches only; acks are never compressed)
+ * 5       1     sender id length L (bytes, ASCII; the vehicle id for batches, empty for acks)
  * 6       L     sender id
  * 6+L     4     body length B
  * 10+L    B     body (msgpack, possibly compressed)
- * 10+L+B  32    batches only: HMAC-SHA256 over bytes [0, 10+L+B) with the sender's key
+ * 10+L+B  64    Ed25519 signature over bytes [0, 10+L+B): the vehicle's key (batches), the
+ *               ingest's ack key (acks)
  * ```
- * The sender id is outside the body so the receiver can pick the key and check the MAC before it
- * decompresses or parses anything a stranger sent.
+ * The sender id is outside the body so the receiver can pick the key and check the signature
+ * before it decompresses or parses anything a stranger sent; the kind is checked before that.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zc } from 'node:zlib';
+import { SIGNATURE_BYTES, signEd25519, verifyEd25519, type SigningKey, type VerifyKey } from './signing.ts';
 
 export const ENVELOPE_MAGIC = 0x464d;
-export const ENVELOPE_VERSION = 1;
-export const MAC_BYTES = 32;
+export const ENVELOPE_VERSION = 2;
 /** Largest envelope either side accepts, bytes. */
 export const MAX_ENVELOPE_BYTES = 8 * 1024 * 1024;
 /** Largest decompressed body, bytes (guards against decompression bombs). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Fixed part of the header (magic .. sender length, then the body length), bytes. */
+export const ENVELOPE_HEADER_BYTES = 10;
 
 export const KIND_BATCH = 1;
 export const KIND_ACK = 2;
 export type EnvelopeKind = typeof KIND_BATCH | typeof KIND_ACK;
 
-const FLAG_BROTLI = 1;
-const HEADER_BYTES = 10;
+export const FLAG_BROTLI = 1;
+const HEADER_BYTES = ENVELOPE_HEADER_BYTES;
 
-export type CodecErrorCode =
-  | 'too_short'
-  | 'too_large'
-  | 'bad_magic'
-  | 'bad_version'
-  | 'bad_kind'
-  | 'bad_flags'
-  | 'truncated'
-  | 'bad_sender'
-  | 'unknown_sender'
-  | 'bad_mac'
-  | 'bad_compression'
-  | 'bad_body';
+/** Every refusal code; stable (counted, logged, documented in docs/WIRE.md). */
+export const CODEC_ERROR_CODES = [
+  'too_short',
+  'too_large',
+  'bad_magic',
+  'bad_version',
+  'bad_kind',
+  'bad_flags',
+  'truncated',
+  'bad_sender',
+  'unknown_sender',
+  'revoked_sender',
+  'bad_signature',
+  'bad_compression',
+  'bad_msgpack',
+  'bad_body',
+  'over_limit',
+  'bad_tile_key',
+  'bad_time',
+  'bad_range',
+] as const;
+export type CodecErrorCode = (typeof CODEC_ERROR_CODES)[number];
 
 /** A message that cannot be decoded; `code` is stable for counting, `message` says exactly why. */
 export class CodecError extends Error {
@@ -63,24 +74,23 @@ export interface EncodeEnvelopeOptions {
   kind: EnvelopeKind;
   senderId: string;
   body: Uint8Array;
-  /** Brotli-compress the body (default true). */
+  /** Brotli-compress the body (default true for batches; acks are never compressed). */
   compress?: boolean;
-  /** HMAC key; required for batches. */
-  key?: Uint8Array;
+  /** The sender's Ed25519 private key (the vehicle's for batches, the ingest's ack key for acks). */
+  key: SigningKey;
 }
 
 export function encodeEnvelope(o: EncodeEnvelopeOptions): Buffer {
   const sender = Buffer.from(o.senderId, 'utf8');
-  if (sender.length > 255) throw new RangeError(`senderId must be at most 255 utf8 bytes, got ${sender.length}`);
-  const compress = o.compress ?? true;
+  if (sender.length > 255) throw new RangeError(`senderId must be at most 255 bytes, got ${sender.length}`);
+  const compress = o.kind === KIND_BATCH && (o.compress ?? true);
   const body = compress
     ? brotliCompressSync(o.body, {
         params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_SIZE_HINT]: o.body.length },
       })
     : Buffer.from(o.body);
-  const withMac = o.kind === KIND_BATCH;
-  if (withMac && !o.key) throw new TypeError('a batch envelope needs the vehicle key to sign it');
-  const out = Buffer.alloc(HEADER_BYTES + sender.length + body.length + (withMac ? MAC_BYTES : 0));
+  const signedLen = HEADER_BYTES + sender.length + body.length;
+  const out = Buffer.alloc(signedLen + SIGNATURE_BYTES);
   out.writeUInt16BE(ENVELOPE_MAGIC, 0);
   out.writeUInt8(ENVELOPE_VERSION, 2);
   out.writeUInt8(o.kind, 3);
@@ -89,11 +99,7 @@ export function encodeEnvelope(o: EncodeEnvelopeOptions): Buffer {
   sender.copy(out, 6);
   out.writeUInt32BE(body.length, 6 + sender.length);
   body.copy(out, HEADER_BYTES + sender.length);
-  if (withMac) {
-    const signedLen = HEADER_BYTES + sender.length + body.length;
-    const mac = createHmac('sha256', o.key!).update(out.subarray(0, signedLen)).digest();
-    mac.copy(out, signedLen);
-  }
+  signEd25519(out.subarray(0, signedLen), o.key).copy(out, signedLen);
   return out;
 }
 
@@ -105,9 +111,9 @@ export interface EnvelopeHeader {
   bodyLength: number;
 }
 
-/** Parse and check the header only (no MAC check, no decompression). */
+/** Parse and check the header only (no signature check, no decompression). */
 export function readEnvelopeHeader(buf: Uint8Array): EnvelopeHeader {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asBuffer(buf);
   if (b.length > MAX_ENVELOPE_BYTES) {
     throw new CodecError('too_large', `envelope is ${b.length} bytes, the limit is ${MAX_ENVELOPE_BYTES}`);
   }
@@ -124,38 +130,50 @@ export function readEnvelopeHeader(buf: Uint8Array): EnvelopeHeader {
   if (kind !== KIND_BATCH && kind !== KIND_ACK) throw new CodecError('bad_kind', `unknown envelope kind ${kind}, expected 1 (batch) or 2 (ack)`);
   const flags = b.readUInt8(4);
   if ((flags & ~FLAG_BROTLI) !== 0) throw new CodecError('bad_flags', `unknown envelope flags 0x${flags.toString(16)}`);
+  if (kind === KIND_ACK && flags !== 0) throw new CodecError('bad_flags', `an ack is never compressed, got flags 0x${flags.toString(16)}`);
   const senderLen = b.readUInt8(5);
   if (b.length < HEADER_BYTES + senderLen) throw new CodecError('truncated', `envelope ends inside the sender id`);
   const senderBytes = b.subarray(6, 6 + senderLen);
-  const senderId = senderBytes.toString('utf8');
-  if (!Buffer.from(senderId, 'utf8').equals(senderBytes)) throw new CodecError('bad_sender', 'sender id is not valid utf8');
+  // Printable ASCII only: sender ids name files and keys, and are shown to operators.
+  for (const c of senderBytes) {
+    if (c < 0x21 || c > 0x7e) throw new CodecError('bad_sender', `sender id holds byte 0x${c.toString(16).padStart(2, '0')}; only printable ASCII is allowed`);
+  }
+  const senderId = senderBytes.toString('latin1');
   const bodyLength = b.readUInt32BE(6 + senderLen);
   const bodyStart = HEADER_BYTES + senderLen;
-  const expected = bodyStart + bodyLength + (kind === KIND_BATCH ? MAC_BYTES : 0);
+  const expected = bodyStart + bodyLength + SIGNATURE_BYTES;
   if (b.length !== expected) {
     throw new CodecError('truncated', `envelope is ${b.length} bytes but its header announces ${expected}`);
   }
   return { kind: kind as EnvelopeKind, senderId, compressed: (flags & FLAG_BROTLI) !== 0, bodyStart, bodyLength };
 }
 
+/** What a key lookup can answer: the sender's public key, undefined (unknown) or 'revoked'. */
+export type KeyLookup = VerifyKey | undefined | 'revoked';
+
 /**
- * Check the MAC (batches) with the key `keyFor(senderId)` returns, then return the raw body.
- * `keyFor` returning undefined means the sender is unknown. `'trusted'` skips the MAC check: only
- * for envelopes read back from our own store, which the ingest verified before writing.
+ * Open an envelope of the expected kind: header, then the kind (before anything else), then the
+ * signature with the key `keyFor(senderId)` returns, then decompression; returns the raw body.
+ * `'trusted'` skips the signature check: only for envelopes read back from our own store, which
+ * the ingest verified before writing.
  */
 export function openEnvelope(
   buf: Uint8Array,
-  keyFor: ((senderId: string) => Uint8Array | undefined) | 'trusted',
+  expectKind: EnvelopeKind,
+  keyFor: ((senderId: string) => KeyLookup) | 'trusted',
 ): { header: EnvelopeHeader; body: Buffer } {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asBuffer(buf);
   const header = readEnvelopeHeader(b);
+  if (header.kind !== expectKind) {
+    throw new CodecError('bad_kind', `expected ${expectKind === KIND_BATCH ? 'a batch (kind 1)' : 'an ack (kind 2)'}, got kind ${header.kind}`);
+  }
   const signedEnd = header.bodyStart + header.bodyLength;
-  if (header.kind === KIND_BATCH && keyFor !== 'trusted') {
+  if (keyFor !== 'trusted') {
     const key = keyFor(header.senderId);
-    if (!key) throw new CodecError('unknown_sender', `unknown vehicle ${JSON.stringify(header.senderId)}`);
-    const mac = createHmac('sha256', key).update(b.subarray(0, signedEnd)).digest();
-    if (!timingSafeEqual(mac, b.subarray(signedEnd, signedEnd + MAC_BYTES))) {
-      throw new CodecError('bad_mac', `signature does not match vehicle ${JSON.stringify(header.senderId)}'s key`);
+    if (key === undefined) throw new CodecError('unknown_sender', `unknown ${header.kind === KIND_BATCH ? 'vehicle' : 'sender'} ${JSON.stringify(header.senderId)}`);
+    if (key === 'revoked') throw new CodecError('revoked_sender', `the key of vehicle ${JSON.stringify(header.senderId)} is revoked`);
+    if (!verifyEd25519(b.subarray(0, signedEnd), b.subarray(signedEnd, signedEnd + SIGNATURE_BYTES), key)) {
+      throw new CodecError('bad_signature', header.kind === KIND_BATCH ? `signature does not match vehicle ${JSON.stringify(header.senderId)}'s key` : 'signature does not match the pinned ingest ack key');
     }
   }
   const raw = b.subarray(header.bodyStart, signedEnd);
@@ -170,4 +188,8 @@ export function openEnvelope(
     body = Buffer.from(raw);
   }
   return { header, body };
+}
+
+function asBuffer(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 }

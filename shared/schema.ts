@@ -7,7 +7,7 @@
  * WGS84 positions are always objects `{ lng, lat }` in degrees, never bare pairs.
  */
 
-/** Every primitive class fleetmap maps. Order is part of the wire format (class codes). */
+/** Every primitive class fleetmap maps. Wire codes are CLASS_CODES below, not positions here. */
 export const PRIMITIVE_CLASSES = [
   'lane_divider',
   'road_boundary',
@@ -66,12 +66,40 @@ export function isPrimitiveClass(v: unknown): v is PrimitiveClass {
   return typeof v === 'string' && (PRIMITIVE_CLASSES as readonly string[]).includes(v);
 }
 
+/**
+ * Wire codes (docs/WIRE.md): explicit numbers, never array positions, so reordering or adding a
+ * name above cannot change what a stored batch means. A new class gets a new number; a code is
+ * never reused.
+ */
+export const CLASS_CODES: Readonly<Record<PrimitiveClass, number>> = {
+  lane_divider: 0,
+  road_boundary: 1,
+  stop_line: 2,
+  crosswalk: 3,
+  traffic_sign: 4,
+  traffic_light: 5,
+};
+export const DIVIDER_STYLE_CODES: Readonly<Record<DividerStyle, number>> = { solid: 0, dashed: 1, mixed: 2 };
+export const BOUNDARY_KIND_CODES: Readonly<Record<BoundaryKind, number>> = { curb: 0, road_border: 1, barrier: 2 };
+
+const invert = <K extends string>(t: Readonly<Record<K, number>>): ReadonlyMap<number, K> => new Map(Object.entries(t).map(([k, v]) => [v as number, k as K]));
+const CLASS_BY_CODE = invert(CLASS_CODES);
+const STYLE_BY_CODE = invert(DIVIDER_STYLE_CODES);
+const KIND_BY_CODE = invert(BOUNDARY_KIND_CODES);
+
 export function classCode(cls: PrimitiveClass): number {
-  return PRIMITIVE_CLASSES.indexOf(cls);
+  return CLASS_CODES[cls];
 }
 
 export function classFromCode(code: number): PrimitiveClass {
-  const cls = PRIMITIVE_CLASSES[code];
+  const cls = CLASS_BY_CODE.get(code);
   if (cls === undefined) throw new RangeError(`unknown primitive class code ${code}`);
   return cls;
 }
+
+/** The class with this wire code, or undefined. */
+export const classOfCode = (code: number): PrimitiveClass | undefined => CLASS_BY_CODE.get(code);
+/** The divider style with this wire code, or undefined. */
+export const dividerStyleOfCode = (code: number): DividerStyle | undefined => STYLE_BY_CODE.get(code);
+/** The boundary kind with this wire code, or undefined. */
+export const boundaryKindOfCode = (code: number): BoundaryKind | undefined => KIND_BY_CODE.get(code);

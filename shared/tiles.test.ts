@@ -33,8 +33,16 @@ describe('tiles', () => {
   it('parses keys and refuses bad ones precisely', () => {
     expect(parseTileKey('16/34301/22474')).toEqual({ z: 16, x: 34301, y: 22474 });
     expect(tileKey({ z: 16, x: 1, y: 2 })).toBe('16/1/2');
-    expect(() => parseTileKey('16/1')).toThrow('tile key must look like "z/x/y", got "16/1"');
+    expect(() => parseTileKey('16/1')).toThrow('tile key must be canonical "z/x/y" (decimal, no leading zeros or signs), got "16/1"');
     expect(() => parseTileKey('2/4/0')).toThrow('tile x must be an integer in [0, 3] at z2, got 4');
+  });
+  it('accepts only canonical keys: what tileKey writes', () => {
+    for (const bad of ['16/034297/22504', '016/34297/22504', '16/34297/022504', '+16/1/2', '16/+1/2', '16/-1/2', '16/1/2/', ' 16/1/2', '16/1/2 ', '16/1.0/2', '16/1e3/2', '16/0x10/2', '16//2', '16/1/2\n', '99/1/2']) {
+      expect(() => parseTileKey(bad), bad).toThrow();
+    }
+    expect(() => parseTileKey('16/65536/0')).toThrow('tile x must be an integer in [0, 65535] at z16, got 65536');
+    expect(() => parseTileKey(`16/${'9'.repeat(40)}/0`)).toThrow(/canonical/);
+    for (const t of [{ z: 0, x: 0, y: 0 }, { z: 16, x: 0, y: 65535 }, { z: 30, x: 2 ** 30 - 1, y: 7 }]) expect(parseTileKey(tileKey(t))).toEqual(t);
   });
   it('covers a box with every tile it touches', () => {
     const ts = tilesCovering({ west: 8.41, east: 8.45, south: 48.998, north: 49.012 });

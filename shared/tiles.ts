@@ -23,9 +23,14 @@ export function tileKey(t: TileId): string {
   return `${t.z}/${t.x}/${t.y}`;
 }
 
+/**
+ * Parse a canonical tile key: exactly what tileKey writes ("16/34297/22504"): decimal digits, no
+ * sign, no leading zeros, x and y in range for z. "16/034297/22504" is refused, so one tile has
+ * one key (keys name store objects and group observations).
+ */
 export function parseTileKey(key: string): TileId {
-  const m = /^(\d{1,2})\/(\d+)\/(\d+)$/.exec(key);
-  if (!m) throw new SyntaxError(`tile key must look like "z/x/y", got ${JSON.stringify(key)}`);
+  const m = typeof key === 'string' && key.length <= 24 ? /^(0|[1-9]\d?)\/(0|[1-9]\d{0,9})\/(0|[1-9]\d{0,9})$/.exec(key) : null;
+  if (!m) throw new SyntaxError(`tile key must be canonical "z/x/y" (decimal, no leading zeros or signs), got ${JSON.stringify(typeof key === 'string' ? key.slice(0, 40) : key)}`);
   const t = { z: Number(m[1]), x: Number(m[2]), y: Number(m[3]) };
   assertTile(t);
   return t;

@@ -8,14 +8,16 @@
  * Every process is the real `fleetmap` command on loopback TCP; the demo only plays the sensors
  * (it pushes the simulated messages into each daemon's intake) and reads the published tiles.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../cloud/store/index.ts';
+import { oneLine } from '../cli/errors.ts';
+import { OutDirError, prepareOutDir } from '../cli/out-dir.ts';
+import { parseCliArgs } from '../shared/cli-args.ts';
 import { coverageOf, type CoveragePose } from './coverage.ts';
+import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet-keys.ts';
 import { evaluateMap, formatReportTable } from './eval/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { planFleet, type PlannedDrive } from './fleet.ts';
@@ -44,7 +46,8 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
   --camera-hz HZ        camera frame rate with --perception model (default 2)
   --conditions C        imaging conditions per drive: mixed (default, seeded random effects),
                         clear, lowSun, night, wet, worn
-  --out DIR             output directory, wiped first (default out/demo)
+  --out DIR             output directory (default out/demo): created and marked by the demo;
+                        one it made before is cleared, any other non-empty one is refused
   -h, --help`;
 
 interface DemoOptions {
@@ -63,7 +66,7 @@ interface DemoOptions {
 export default async function demo(argv: string[]): Promise<number> {
   let o: DemoOptions;
   try {
-    const { values } = parseArgs({
+    const { values } = parseCliArgs({
       args: argv,
       strict: true,
       options: {
@@ -97,8 +100,11 @@ export default async function demo(argv: string[]): Promise<number> {
       conditions: values.conditions ?? 'mixed',
     };
     if (o.conditions !== 'mixed' && !isConditionPreset(o.conditions)) throw new RangeError(`--conditions must be mixed or one of ${Object.keys(CONDITION_PRESETS).join(', ')}, got ${JSON.stringify(o.conditions)}`);
+    if (!existsSync(o.mapPath)) throw new RangeError(`--map ${o.mapPath}: no such file`);
+    // Refuse a directory the demo did not make before any work (it is cleared later, not here).
+    prepareOutDir(o.outDir);
   } catch (e) {
-    console.error(`fleetmap demo: ${(e as Error).message}\n\n${HELP}`);
+    console.error(oneLine('fleetmap demo', e) + (e instanceof OutDirError ? '' : ' (fleetmap demo --help for usage)'));
     return 2;
   }
   return runDemo(o);
@@ -114,22 +120,16 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const plan = planFleet(map, { vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed });
   say(`fleet: ${plan.vehicles.length} vehicles, ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
 
-  rmSync(o.outDir, { recursive: true, force: true });
+  prepareOutDir(o.outDir, { clear: true });
   const storeDir = path.join(o.outDir, 'store');
   const edgeDir = path.join(o.outDir, 'edge');
   const logDir = path.join(o.outDir, 'logs');
   for (const d of [storeDir, edgeDir, logDir]) mkdirSync(d, { recursive: true });
-  const keys: Record<string, string> = {};
-  for (const v of plan.vehicles) {
-    keys[v.vehicleId] = randomBytes(32).toString('hex');
-    writeFileSync(path.join(edgeDir, `${v.vehicleId}.key`), `${keys[v.vehicleId]}\n`, { mode: 0o600 });
-  }
-  const keysFile = path.join(o.outDir, 'fleet-keys.json');
-  writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  const keys = provisionFleetKeys({ edgeDir, cloudDir: o.outDir, vehicleIds: plan.vehicles.map((v) => v.vehicleId) });
 
   const ingestPort = await freePort();
   const ingestEndpoint = `tcp://127.0.0.1:${ingestPort}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keysFile], path.join(logDir, 'ingest.log'));
+  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}`);
 
   // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
@@ -147,7 +147,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         trajectories.push(tr);
         kmDriven += sim.lengthM / 1000;
-        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception });
+        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys });
         messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
         drivesDone++;
         say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${o.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
@@ -218,14 +218,15 @@ function demoConditions(name: string, driveSeed: number): Partial<CameraConditio
 async function runDrive(
   drive: PlannedDrive,
   sim: SimulatedDrive,
-  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; perception: 'model' | 'oracle' },
+  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; perception: 'model' | 'oracle'; keys: FleetKeys },
 ): Promise<number> {
   const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
   writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
   const args = [
     'edge', 'run',
     '--vehicle-id', drive.vehicleId,
-    '--key-file', path.join(ctx.edgeDir, `${drive.vehicleId}.key`),
+    '--key-file', ctx.keys.keyFileOf(drive.vehicleId),
+    '--ingest-ack-key', ctx.keys.ackPublicKeyFile,
     '--intake', 'tcp://127.0.0.1:*',
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),

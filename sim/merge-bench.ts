@@ -7,16 +7,16 @@
  *   npx tsx sim/merge-bench.ts --vehicles 20 --drives 3 --drive-length-m 2000 --workers 2 [--opt segmentMaxS=8] [--keep]
  *   npx tsx sim/merge-bench.ts --store /tmp/fm-bench-XXXX [--opt ...]   (re-merge a kept store)
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '../shared/cli-args.ts';
 import { InProcessExecutor, WorkerThreadExecutor, runMerge, type MergeExecutor, type MergeOptions } from '../cloud/merge/index.ts';
 import { LocalDirStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer } from '../edge/georef.ts';
 import { encodeBatch, type WireObservation } from '../shared/batch.ts';
+import { generateSigningKeyPair } from '../shared/signing.ts';
 import type { XY } from '../shared/schema.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
@@ -27,7 +27,7 @@ import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { latestVersion, loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive } from './simulate-drive.ts';
 
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     map: { type: 'string', default: KARLSRUHE_OSM_PATH },
     vehicles: { type: 'string', default: '20' },
@@ -64,7 +64,9 @@ let nObs = 0;
 let km = 0;
 let bytes = 0;
 let drives = plan.drives.length;
-const key = randomBytes(32);
+// One Ed25519 key for the simulated fleet: the merge reads the store 'trusted' (the ingest verified
+// each vehicle's signature before writing), so which key signed does not matter here.
+const key = generateSigningKeyPair().privateKey;
 const seqOf = new Map<string, number>();
 if (values.store) {
   ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: CoveragePose[][]; nObs: number; km: number; bytes: number; drives: number });

@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { Outbox } from '../edge/outbox.ts';
 import { generateCurveKeypair } from '../cloud/ingest/curve.ts';
 import { decodeBatch, distanceM, parseTileKey, tileFrame, type ObservationBatch } from '../shared/index.ts';
-import { KEYS, SensorPusher, pushDrive, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
+import { KEYS, SensorPusher, TEST_OUTBOX_POLICY, pushDrive, vehicleKeyFile, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
 
 function readStore(storeDir: string): { files: string[]; batches: ObservationBatch[] } {
   const dir = path.join(storeDir, 'batches', 'veh-1');
@@ -48,7 +48,7 @@ describe('edge daemon -> ingest', () => {
     const curve = generateCurveKeypair(path.join(dir, 'ingest-curve.json'));
     const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir), extra: ['--curve-keypair', path.join(dir, 'ingest-curve.json')] });
     const edge = await startEdge([
-      '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
+      '--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'),
       '--intake', `ipc://${path.join(dir, 'intake.sock')}`,
       '--ingest', ingest.endpoint,
       '--ingest-curve-public-key', curve.publicKey,
@@ -93,37 +93,40 @@ describe('edge daemon -> ingest', () => {
     };
 
     // 1. A wrong key: refused without a seq -> kept and retried, never dead-lettered.
-    const wrongKey = await startEdge([...common, '--key-hex', '33'.repeat(32), '--outbox', path.join(dir, 'wrong.sqlite')]);
+    writeFileSync(path.join(dir, 'wrong.key'), `${'33'.repeat(32)}\n`); // a raw seed in hex: a key file format the edge reads too
+    const wrongKey = await startEdge([...common, '--key-file', path.join(dir, 'wrong.key'), '--outbox', path.join(dir, 'wrong.sqlite')]);
     await drive(wrongKey.intake, 'w');
     await wrongKey.proc.until('refused twice', () => wrongKey.proc.named('uplink_refused').length >= 2);
-    expect(wrongKey.proc.named('uplink_refused')[0]).toMatchObject({ seq: 1, reason: `bad_mac: signature does not match vehicle "veh-1"'s key` });
+    expect(wrongKey.proc.named('uplink_refused')[0]).toMatchObject({ seq: 1, reason: `bad_signature: signature does not match vehicle "veh-1"'s key` });
     wrongKey.proc.kill('SIGTERM');
     expect((await wrongKey.proc.exited).code).toBe(0);
-    const kept = new Outbox(path.join(dir, 'wrong.sqlite'), { vehicleId: 'veh-1', maxContentBytes: 1 << 20 });
+    const kept = new Outbox(path.join(dir, 'wrong.sqlite'), { vehicleId: 'veh-1', maxDiskBytes: 64 << 20, policy: TEST_OUTBOX_POLICY });
     expect(kept.stats()).toMatchObject({ deadLetters: 0 });
     expect(kept.stats().batches).toBeGreaterThan(0);
     kept.close();
 
     // 2. The right key, then the same vehicle with a wiped outbox: its seqs restart at 1, the
     //    ingest already holds different batches there -> rejected with the seq -> dead letters.
-    const first = await startEdge([...common, '--key-hex', KEYS['veh-1'], '--outbox', path.join(dir, 'a.sqlite'), '--exit-when-drained']);
+    const first = await startEdge([...common, '--key-file', vehicleKeyFile('veh-1'), '--outbox', path.join(dir, 'a.sqlite'), '--exit-when-drained']);
     await drive(first.intake, 'a');
     expect((await first.proc.exited).code).toBe(0);
-    const wiped = await startEdge([...common, '--key-hex', KEYS['veh-1'], '--outbox', path.join(dir, 'b.sqlite'), '--exit-when-drained']);
+    const wiped = await startEdge([...common, '--key-file', vehicleKeyFile('veh-1'), '--outbox', path.join(dir, 'b.sqlite'), '--exit-when-drained']);
     await drive(wiped.intake, 'b');
     expect((await wiped.proc.exited).code).toBe(0); // dead letters wait for an operator, they do not block draining
     const dead = wiped.proc.named('batch_dead_lettered');
     expect(dead.length).toBe(wiped.proc.named('batch_formed').length);
     expect(dead[0]).toMatchObject({ seq: 1, reason: expect.stringMatching(/^seq_conflict: batch 1 of veh-1 is already stored with different contents/) });
     expect(wiped.proc.named('batch_sent').filter((e) => e.seq === 1)).toHaveLength(1); // not resent
-    const b = new Outbox(path.join(dir, 'b.sqlite'), { vehicleId: 'veh-1', maxContentBytes: 1 << 20 });
+    const b = new Outbox(path.join(dir, 'b.sqlite'), { vehicleId: 'veh-1', maxDiskBytes: 64 << 20, policy: TEST_OUTBOX_POLICY });
     expect(b.deadLetters().map((d) => d.seq)).toEqual(dead.map((d) => d.seq));
     b.close();
 
     ingest.proc.kill('SIGTERM');
     expect((await ingest.proc.exited).code).toBe(0);
     const health = JSON.parse(readFileSync(path.join(storeDir, 'health', 'fleet.json'), 'utf8'));
-    expect(health.vehicles['veh-1'].rejected.bad_mac).toBeGreaterThanOrEqual(2);
+    // wrong-key batches were never authenticated: counted, but not charged to veh-1
+    expect(health.unattributed.rejected.bad_signature).toBeGreaterThanOrEqual(2);
+    expect(health.vehicles['veh-1'].rejected.bad_signature).toBeUndefined();
     expect(health.vehicles['veh-1'].rejected.seq_conflict).toBe(dead.length);
   });
 

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
+import type { OutboxPolicy } from '../edge/outbox-policy.ts';
 import * as zmq from 'zeromq';
-import { LocalFrame, type BodyObservation, type LngLat, type TopicName, type TopicPayloads } from '../shared/index.ts';
+import { LocalFrame, privateKeyFromSeed, privatePem, publicPem, type BodyObservation, type LngLat, type TopicName, type TopicPayloads } from '../shared/index.ts';
+import { KeyRegistry } from '../cloud/ingest/keys.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(REPO, 'cli', 'main.ts');
@@ -27,8 +29,8 @@ export class Proc {
   /** Exited and all of its output read ('close', not 'exit', which may come before the last lines). */
   private closed = false;
 
-  constructor(readonly name: string, args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(readonly name: string, args: string[], env: Readonly<Record<string, string>> = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let buf = '';
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       buf += chunk;
@@ -110,13 +112,43 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `fm-it-${prefix}-`));
 }
 
+/** Test vehicles' Ed25519 private keys, as raw 32-byte seeds in hex (encodeBatch takes the seed bytes). */
 export const KEYS = { 'veh-1': '11'.repeat(32), 'veh-2': '22'.repeat(32) } as const;
+/** The test ingest's ack key seed. */
+export const ACK_KEY_SEED_HEX = 'ac'.repeat(32);
 
-export function writeKeys(dir: string): string {
-  const file = path.join(dir, 'keys.json');
-  writeFileSync(file, JSON.stringify(KEYS));
+/** Key files shared by every test in this process: vehicle keys (PEM) and the ingest ack key pair. */
+const KEY_DIR = mkdtempSync(path.join(tmpdir(), 'fm-it-keys-'));
+export const ACK_PRIVATE_KEY_FILE = path.join(KEY_DIR, 'ingest-ack.key');
+export const ACK_PUBLIC_KEY_FILE = path.join(KEY_DIR, 'ingest-ack.pub');
+{
+  const ack = privateKeyFromSeed(Buffer.from(ACK_KEY_SEED_HEX, 'hex'));
+  writeFileSync(ACK_PRIVATE_KEY_FILE, privatePem(ack), { mode: 0o600 });
+  writeFileSync(ACK_PUBLIC_KEY_FILE, publicPem(ack));
+}
+
+/** A PEM private key file for a test vehicle (what `fleetmap keys generate` writes), for --key-file. */
+export function vehicleKeyFile(vehicle: keyof typeof KEYS): string {
+  const file = path.join(KEY_DIR, `${vehicle}.key`);
+  writeFileSync(file, privatePem(privateKeyFromSeed(Buffer.from(KEYS[vehicle], 'hex'))), { mode: 0o600 });
   return file;
 }
+
+/** The vehicle key registry (cloud/ingest/keys.ts) with the test vehicles' public keys, active. */
+export function writeKeys(dir: string, vehicles: ReadonlyArray<keyof typeof KEYS> = ['veh-1', 'veh-2']): string {
+  const file = path.join(dir, 'keys.json');
+  let reg = KeyRegistry.empty();
+  for (const v of vehicles) reg = reg.withRegistered(v, privateKeyFromSeed(Buffer.from(KEYS[v], 'hex')), Date.now());
+  reg.writeFile(file);
+  return file;
+}
+
+/** The disk-budget policy of the test profile (hw-profiles/README.md, `outbox`). */
+export const TEST_OUTBOX_POLICY: OutboxPolicy = {
+  dropWhenFull: ['dead_letters', 'pending', 'batches'],
+  dropToPercent: 90,
+  classPriority: { lane_divider: 4, road_boundary: 4, stop_line: 7, crosswalk: 6, traffic_sign: 8, traffic_light: 8 },
+};
 
 /** A hw profile with short timeouts so tests do not wait on production numbers. */
 export function writeTestProfile(dir: string, batchMaxObservations = 8, providers: string[] = ['cpu'], perceptionMaxHz = 10): string {
@@ -131,15 +163,17 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8, provider
       inference: { executionProviders: providers.map((name) => ({ name })), intraOpThreads: 1, interOpThreads: 1, modelVariant: 'fleetmap-seg', inputWidthPx: 256, inputHeightPx: 128 },
       perception: { maxHz: perceptionMaxHz, skipPolicy: 'latest', maxQueuedFrames: 1 },
       intake: { idleFlushS: 0.3 },
-      outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5 },
-      uplink: { maxKbps: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },
+      outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5, ...TEST_OUTBOX_POLICY },
+      uplink: { maxKbps: 0, meteredMaxKbps: 0, meteredMinPriority: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },
     }),
   );
   return file;
 }
 
-export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string; extra?: string[] }): Promise<{ proc: Proc; endpoint: string }> {
-  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2', ...(opts.extra ?? [])]);
+export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string; extra?: string[]; env?: Record<string, string> }): Promise<{ proc: Proc; endpoint: string }> {
+  const extra = opts.extra ?? [];
+  const ackKey = extra.includes('--ack-key') ? [] : ['--ack-key', ACK_PRIVATE_KEY_FILE];
+  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2', ...ackKey, ...extra], opts.env);
   const ev = await proc.event('ingest_listening');
   return { proc, endpoint: ev.endpoint as string };
 }
@@ -149,7 +183,8 @@ export async function startIngest(opts: { storeDir: string; keysFile: string; bi
  * compaction (keyframes, cropping; edge/compact.ts, tested on its own) is off unless asked for.
  */
 export async function startEdge(args: string[]): Promise<{ proc: Proc; intake: string }> {
-  const withDefaults = args.includes('--keyframe-spacing-m') ? args : ['--keyframe-spacing-m', '0', ...args];
+  const withAck = args.includes('--ingest-ack-key') ? args : ['--ingest-ack-key', ACK_PUBLIC_KEY_FILE, ...args];
+  const withDefaults = withAck.includes('--keyframe-spacing-m') ? withAck : ['--keyframe-spacing-m', '0', ...withAck];
   const proc = new Proc('edge', ['edge', 'run', ...withDefaults]);
   const ev = await proc.event('intake_listening');
   return { proc, intake: ev.endpoint as string };
@@ -180,7 +215,8 @@ export class SensorPusher {
 export const ORIGIN: LngLat = { lng: 8.4037, lat: 49.0069 };
 export const SPEED_MPS = 10;
 const world = new LocalFrame(ORIGIN);
-const T0_UNIX_MS = 1_763_900_000_000;
+/** An hour before the tests started: inside the ingest's time window (30 days back by default). */
+const T0_UNIX_MS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 export interface PushedSign {
   signCode: string;

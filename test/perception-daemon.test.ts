@@ -21,7 +21,7 @@ import type { SimMessage } from '../sim/messages.ts';
 import { parseOsmXml } from '../sim/osm-xml.ts';
 import { simulateDrive } from '../sim/simulate-drive.ts';
 import { ringRoadOsm } from './fixtures/ring-road.ts';
-import { KEYS, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type Proc } from './helpers.ts';
+import { startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile, type Proc } from './helpers.ts';
 
 const doc = parseOsmXml(ringRoadOsm());
 const map = loadLanelet2(doc, { origin: osmBoundsCentre(doc) });
@@ -70,9 +70,10 @@ async function startCameraDaemon(tag: string, calibration: unknown, profile: (di
   const storeDir = path.join(dir, 'store');
   const calFile = path.join(dir, 'camera.json');
   writeFileSync(calFile, JSON.stringify(calibration));
-  const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
+  // simulated drives are dated in the past: widen the ingest's time window (a replay)
+  const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir), extra: ['--max-age-days', '36500'] });
   const edge = await startEdge([
-    '--vehicle-id', 'veh-1', '--key-hex', KEYS['veh-1'],
+    '--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'),
     '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint,
     '--outbox', path.join(dir, 'outbox.sqlite'),
     '--hw-profile', profile(dir),

@@ -2,27 +2,42 @@
  * `fleetmap cloud ingest`: the ingest service. Exit codes: 0 stopped by SIGTERM/SIGINT (health
  * persisted), 2 bad flags, key registry or bind failure.
  */
-import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../store/index.ts';
-import { MAX_ENVELOPE_BYTES } from '../../shared/index.ts';
+import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseListenAddress, startMetricsEndpoint, type MetricsEndpoint } from '../../shared/metrics-server.ts';
+import { IngestMetrics } from './metrics.ts';
+import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_AHEAD_MS, MAX_ENVELOPE_BYTES, rawPublicKey, readPrivateKeyFile } from '../../shared/index.ts';
 import { generateCurveKeypair, readCurveKeypair, type CurveKeypair } from './curve.ts';
 import { FleetHealth, HEALTH_KEY, parseHealth } from './health.ts';
 import { KeyRegistry, KeyRegistryError } from './keys.ts';
-import { JsonLogger } from '../../shared/log.ts';
+import { JsonLogger, RateLimitedLog } from '../../shared/log.ts';
 import { main } from './main.ts';
+import { RegistryWatcher } from './registry-watch.ts';
 import { IngestService } from './service.ts';
 
-const HELP = `usage: fleetmap cloud ingest --bind ENDPOINT --store DIR --keys FILE [options]
+const HELP = `usage: fleetmap cloud ingest --bind ENDPOINT --store DIR --keys FILE --ack-key FILE [options]
 
 Receives signed observation batches from edge daemons (ZeroMQ ROUTER), verifies and validates
 them, stores each raw envelope once as batches/<vehicleId>/<seq:10>.fmb (durable before the
-ack) and answers stored / duplicate / rejected. Keeps per-vehicle health in health/fleet.json.
+ack) and answers stored / duplicate / rejected, each ack signed with the ack key.
+Keeps per-vehicle health in health/fleet.json. Wire format: docs/WIRE.md.
 
   --bind ENDPOINT          e.g. tcp://127.0.0.1:5700 (tcp://127.0.0.1:* picks a free port)
   --store DIR              object store root directory
-  --keys FILE              fleet key registry, JSON {"<vehicleId>": "<64 hex digits>"}
-  --health-interval-s S    persist health this often when it changed (default 10)
+  --keys FILE              vehicle public key registry (fleetmap keys register|revoke|list);
+                           re-read when the file changes, on SIGHUP, and checked before each message
+  --ack-key FILE           the ingest's Ed25519 private key (PEM), signs every ack
+                           (fleetmap keys generate-ingest); vehicles pin its public key
+  --keys-poll-s S          stat the registry this often besides watching it (default 2)
+  --max-age-days D         refuse batches/observations older than D days by our clock (default 30;
+                           raise it to replay recorded or simulated drives)
+  --max-ahead-s S          refuse times more than S seconds ahead of our clock (default 600)
+  --health-interval-s S    write health at most this often, after every change (default 1;
+                           0: after every change, coalesced). A kill -9 loses at most this much
+  --max-in-flight N        messages handled at once (group commit: their fsyncs overlap) (default 32)
+  --metrics-listen ADDR    serve Prometheus metrics on http://ADDR/metrics (HOST:PORT or PORT,
+                           host 127.0.0.1 by default); off unless given
   --curve-keypair FILE     encrypt the uplink with CURVE using this server keypair (JSON
                            {publicKey, secretKey}); vehicles pin the public key (edge
                            --ingest-curve-public-key). The public key is logged at start.
@@ -35,7 +50,7 @@ Logs: JSON lines on stderr; "ingest_listening" gives the bound endpoint.`;
 export default async function ingestCli(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCliArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
@@ -43,7 +58,13 @@ export default async function ingestCli(argv: string[]): Promise<number> {
         bind: { type: 'string' },
         store: { type: 'string' },
         keys: { type: 'string' },
+        'ack-key': { type: 'string' },
+        'keys-poll-s': { type: 'string' },
+        'max-age-days': { type: 'string' },
+        'max-ahead-s': { type: 'string' },
         'health-interval-s': { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        'metrics-listen': { type: 'string' },
         'curve-keypair': { type: 'string' },
         'curve-generate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -78,17 +99,50 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     log.log('error', 'config_invalid', { reason: (e as Error).message });
     return 2;
   }
-  const missing = (['bind', 'store', 'keys'] as const).filter((k) => !values[k]);
-  const healthIntervalS = Number(values['health-interval-s'] ?? '10');
-  if (missing.length || !(healthIntervalS > 0)) {
-    log.log('error', 'config_invalid', {
-      reason: missing.length ? `missing ${missing.map((m) => `--${m}`).join(', ')}` : `--health-interval-s must be a positive number, got ${JSON.stringify(values['health-interval-s'])}`,
-    });
+  const missing = (['bind', 'store', 'keys', 'ack-key'] as const).filter((k) => !values[k]);
+  if (missing.length) {
+    log.log('error', 'config_invalid', { reason: `missing ${missing.map((m) => `--${m}`).join(', ')}` });
     return 2;
   }
-  let keys: KeyRegistry;
+  const positive = (flag: 'health-interval-s' | 'keys-poll-s' | 'max-age-days' | 'max-ahead-s' | 'max-in-flight', fallback: number, zeroOk = false): number | undefined => {
+    const raw = values[flag];
+    const v = raw === undefined ? fallback : Number(raw);
+    if (!(Number.isFinite(v) && (v > 0 || (zeroOk && v === 0))) || (raw !== undefined && raw.trim() === '')) {
+      log.log('error', 'config_invalid', { reason: `--${flag} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got ${JSON.stringify(raw)}` });
+      return undefined;
+    }
+    return v;
+  };
+  const healthIntervalS = positive('health-interval-s', 1, true);
+  const maxInFlight = positive('max-in-flight', 32);
+  if (maxInFlight !== undefined && !Number.isInteger(maxInFlight)) {
+    log.log('error', 'config_invalid', { reason: `--max-in-flight must be a positive integer, got ${JSON.stringify(values['max-in-flight'])}` });
+    return 2;
+  }
+  let metricsListen;
   try {
-    keys = KeyRegistry.fromFile(values.keys!);
+    metricsListen = values['metrics-listen'] === undefined ? undefined : parseListenAddress(values['metrics-listen']);
+  } catch (e) {
+    log.log('error', 'config_invalid', { reason: `--metrics-listen: ${(e as Error).message}` });
+    return 2;
+  }
+  const keysPollS = positive('keys-poll-s', 2);
+  const maxAgeDays = positive('max-age-days', DEFAULT_MAX_AGE_MS / 86_400_000);
+  const maxAheadS = positive('max-ahead-s', DEFAULT_MAX_AHEAD_MS / 1000);
+  if (healthIntervalS === undefined || keysPollS === undefined || maxAgeDays === undefined || maxAheadS === undefined || maxInFlight === undefined) return 2;
+  let ackKey;
+  try {
+    ackKey = readPrivateKeyFile(values['ack-key']!);
+  } catch (e) {
+    log.log('error', 'config_invalid', { reason: `--ack-key: ${(e as Error).message}` });
+    return 2;
+  }
+  let watcher: RegistryWatcher;
+  try {
+    watcher = new RegistryWatcher(values.keys!, {
+      reloaded: (r) => log.log('info', 'keys_reloaded', { ...r, file: values.keys }),
+      failed: (r) => log.log('error', 'keys_reload_failed', { ...r, file: values.keys, action: 'keeping the registry in force' }),
+    });
   } catch (e) {
     if (e instanceof KeyRegistryError) {
       log.log('error', 'config_invalid', { reason: e.message });
@@ -96,6 +150,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  const keys: KeyRegistry = watcher.registry;
   const store = new LocalDirStore(values.store!);
   let initial;
   try {
@@ -105,7 +160,18 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     log.log('warn', 'health_unreadable', { key: HEALTH_KEY, reason: (e as Error).message, action: 'starting from empty counters' });
   }
   const health = new FleetHealth(initial, keys.vehicles());
-  const router = new zmq.Router({ linger: 0, maxMessageSize: MAX_ENVELOPE_BYTES + 4096 });
+  // Inbound memory is bounded: at most receiveHighWaterMark messages wait in the socket (each at most
+  // maxMessageSize; a peer sending a larger one is disconnected) besides the maxInFlight in hand.
+  const router = new zmq.Router({ linger: 0, maxMessageSize: MAX_ENVELOPE_BYTES + 4096, receiveHighWaterMark: 64 });
+  const metrics = new IngestMetrics();
+  const limited = new RateLimitedLog(log);
+  // Failed handshakes (a wrong CURVE key, a ZAP refusal, a non-ZMTP peer) are logged and counted.
+  for (const kind of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
+    router.events.on(kind, (e) => {
+      metrics.handshakeFailed(kind.slice('handshake:error:'.length));
+      limited.warn(kind, 'handshake_failed', { kind, endpoint: e.address, reason: e.error.message });
+    });
+  }
   if (curve) {
     router.curveServer = true;
     router.curveSecretKey = curve.secretKey;
@@ -117,20 +183,51 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     router.close();
     return 2;
   }
-  log.log('info', 'ingest_listening', { endpoint: router.lastEndpoint ?? values.bind, store: store.describe(), vehicles: keys.vehicles().length, curvePublicKey: curve?.publicKey ?? null, pid: process.pid });
+  log.log('info', 'ingest_listening', {
+    endpoint: router.lastEndpoint ?? values.bind,
+    store: store.describe(),
+    vehicles: keys.vehicles().length,
+    activeVehicles: keys.activeCount(),
+    curvePublicKey: curve?.publicKey ?? null,
+    ackPublicKeyHex: rawPublicKey(ackKey).toString('hex'),
+    maxAgeDays,
+    maxAheadS,
+    pid: process.pid,
+  });
+  watcher.start(keysPollS * 1000);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     log.log('info', 'signal', { signal: sig });
     ac.abort();
   };
+  const onHup = (): void => {
+    log.log('info', 'signal', { signal: 'SIGHUP' });
+    watcher.reload('sighup');
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHup);
+  let metricsEndpoint: MetricsEndpoint | undefined;
   try {
-    const c = await main({ sockets: { router }, signal: ac.signal, service: new IngestService({ keys, store, health }), health, store, log, healthIntervalS });
+    const service = new IngestService({ keys: () => watcher.registry, store, health, maxAgeMs: maxAgeDays * 86_400_000, maxAheadMs: maxAheadS * 1000 });
+    if (metricsListen) {
+      try {
+        metricsEndpoint = await startMetricsEndpoint(metrics.registry, metricsListen);
+      } catch (e) {
+        log.log('error', 'config_invalid', { reason: `--metrics-listen ${values['metrics-listen']}: ${(e as Error).message}` });
+        return 2;
+      }
+      log.log('info', 'metrics_listening', { address: metricsEndpoint.address });
+    }
+    const c = await main({ sockets: { router }, signal: ac.signal, service, health, store, log, healthMinIntervalMs: healthIntervalS * 1000, maxInFlight, metrics, ackKey, beforeMessage: () => watcher.checkNow() });
     log.log('info', 'ingest_stopped', { ...c });
     return 0;
   } finally {
+    if (!router.closed) router.close();
+    await metricsEndpoint?.close();
+    watcher.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHup);
   }
 }

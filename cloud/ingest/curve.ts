@@ -1,8 +1,8 @@
 /**
- * Optional CurveZMQ encryption of the uplink (zeromq `capability.curve`). The batch HMAC already
+ * Optional CurveZMQ encryption of the uplink (zeromq `capability.curve`). The batch signature already
  * authenticates every batch end to end; CURVE adds confidentiality on the wire (positions of a
  * vehicle are personal data). The ingest holds a long-term keypair; vehicles pin its public key
- * and use an ephemeral client keypair per run (clients are authenticated by the batch HMAC, not
+ * and use an ephemeral client keypair per run (clients are authenticated by the batch's Ed25519 signature, not
  * by their CURVE key, so no ZAP handler is needed).
  *
  * Keypair file (JSON, mode 0600): `{ "publicKey": "<40 z85 chars>", "secretKey": "<40 z85 chars>" }`.

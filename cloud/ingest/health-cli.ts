@@ -1,24 +1,26 @@
 /** `fleetmap cloud health --store DIR [--json]`: print the fleet upload health table. */
-import { parseArgs } from 'node:util';
+import { oneLine } from '../../shared/cli-errors.ts';
+import { parseCliArgs } from '../../shared/cli-args.ts';
 import { LocalDirStore } from '../store/index.ts';
-import { HEALTH_KEY, parseHealth, renderHealthTable } from './health.ts';
+import { boundedHealth, HEALTH_KEY, parseHealth, renderHealthTable } from './health.ts';
 
 const HELP = `usage: fleetmap cloud health --store DIR [--json]
 
-Prints per-vehicle upload health from DIR/health/fleet.json (written by the ingest every
---health-interval-s and on shutdown): last seen, batches stored, duplicates, rejections by code,
-MB stored, observations, last reported queue depth, highest seq.
+Prints per-vehicle upload health from DIR/health/fleet.json (written by the ingest): last seen,
+batches stored, duplicates, rejections by code, MB stored, observations, last reported queue
+depth, highest seq; then the refusals nobody authenticated (never charged to a vehicle).
+Anything a vehicle or a stranger chose (ids, claimed senders) is escaped and cut.
 
   --store DIR   object store root directory
-  --json        print the raw JSON instead of the table
+  --json        print the JSON instead of the table (strings cut to a bounded length)
   -h, --help`;
 
 export default async function healthCli(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { store: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseCliArgs({ args: argv, strict: true, allowPositionals: false, options: { store: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
-    console.error(`fleetmap cloud health: ${(e as Error).message}\n\n${HELP}`);
+    console.error(`${oneLine('fleetmap cloud health', e)} (fleetmap cloud health --help for usage)`);
     return 2;
   }
   if (values.help) {
@@ -26,7 +28,7 @@ export default async function healthCli(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.store) {
-    console.error(`fleetmap cloud health: --store is required\n\n${HELP}`);
+    console.error('fleetmap cloud health: --store DIR is required (fleetmap cloud health --help for usage)');
     return 2;
   }
   const store = new LocalDirStore(values.store);
@@ -39,9 +41,9 @@ export default async function healthCli(argv: string[]): Promise<number> {
   try {
     snap = parseHealth(bytes);
   } catch (e) {
-    console.error(`fleetmap cloud health: ${(e as Error).message}`);
+    console.error(oneLine('fleetmap cloud health', e));
     return 1;
   }
-  console.log(values.json ? JSON.stringify(snap, null, 2) : renderHealthTable(snap));
+  console.log(values.json ? JSON.stringify(boundedHealth(snap), null, 2) : renderHealthTable(snap));
   return 0;
 }

@@ -3,13 +3,24 @@
  * bytes, observations, last reported queue depth. Kept in memory by the ingest, persisted to the
  * object store as `health/fleet.json` (periodically and on shutdown), read by `fleetmap cloud health`.
  *
- * Rejections are attributed to a vehicle only when the envelope names a registered vehicle;
- * anything else (garbage, unknown vehicle ids) goes to `unattributed`, so a stranger cannot grow
- * the table without bound (`recentUnknownSenders` keeps the last few claimed ids, for operators).
+ * Rejections are charged to a vehicle only when they are authenticated (its signature checked out:
+ * seq_conflict, bad_body of a signed batch). Anything a stranger can send without the key
+ * (garbage, bad versions, bad signatures, unknown or forged vehicle ids) goes to `unattributed`, so
+ * nobody can add counts to a vehicle they do not hold the key of, nor grow the table without
+ * bound: `unattributed.rejected` counts by code, `recentUnknownSenders` keeps the last
+ * MAX_RECENT_UNKNOWN claimed ids (cut to MAX_CLAIMED_ID_CHARS) for operators.
+ *
+ * Everything in here that a vehicle or a stranger chose is escaped and cut when shown
+ * (renderHealthTable via display-safe.ts; boundedHealth for JSON output).
+ *
+ * Persisting: health-writer.ts writes health/fleet.json after changes (onChange), coalesced.
  */
+import { capLength, displaySafe, DISPLAY_MAX_CHARS } from './display-safe.ts';
+
 export const HEALTH_KEY = 'health/fleet.json';
 export const HEALTH_SCHEMA_VERSION = 1;
 const MAX_RECENT_UNKNOWN = 10;
+const MAX_CLAIMED_ID_CHARS = 64;
 
 export interface VehicleHealth {
   /** Last authenticated message (stored, duplicate or rejected after authentication), Unix ms. */
@@ -28,6 +39,7 @@ export interface FleetHealthSnapshot {
   schemaVersion: 1;
   updatedUnixMs: number;
   vehicles: Record<string, VehicleHealth>;
+  /** Refusals nobody authenticated: counted by code, never charged to a vehicle. */
   unattributed: { rejected: Record<string, number>; lastSeenUnixMs: number | null; recentUnknownSenders: string[] };
 }
 
@@ -46,6 +58,7 @@ export class FleetHealth {
   private snap: FleetHealthSnapshot;
   /** Changed since the last snapshot() for persisting. */
   dirty = false;
+  private readonly listeners = new Set<() => void>();
 
   constructor(initial?: FleetHealthSnapshot, registered: readonly string[] = []) {
     this.snap = initial ? structuredClone(initial) : { schemaVersion: HEALTH_SCHEMA_VERSION, updatedUnixMs: 0, vehicles: {}, unattributed: { rejected: {}, lastSeenUnixMs: null, recentUnknownSenders: [] } };
@@ -79,27 +92,39 @@ export class FleetHealth {
     this.touch(nowUnixMs);
   }
 
-  /** `vehicleId` only for a registered vehicle; `authenticated` when its MAC checked out. */
+  /**
+   * A refused message. Charged to `vehicleId` only with `authenticated: true` (the signature checked
+   * out with that vehicle's key); otherwise counted under `unattributed`, with the claimed id
+   * (`vehicleId` or `claimedSender`) kept among the recent unauthenticated senders.
+   */
   recordRejected(code: string, who: { vehicleId?: string; authenticated?: boolean; claimedSender?: string }, nowUnixMs: number): void {
-    if (who.vehicleId !== undefined) {
+    if (who.vehicleId !== undefined && who.authenticated === true) {
       const v = this.vehicle(who.vehicleId);
       v.rejected[code] = (v.rejected[code] ?? 0) + 1;
-      if (who.authenticated) v.lastSeenUnixMs = nowUnixMs;
+      v.lastSeenUnixMs = nowUnixMs;
     } else {
       const u = this.snap.unattributed;
       u.rejected[code] = (u.rejected[code] ?? 0) + 1;
       u.lastSeenUnixMs = nowUnixMs;
-      if (who.claimedSender !== undefined) {
-        const s = who.claimedSender.slice(0, 64);
+      const claimed = who.vehicleId ?? who.claimedSender;
+      if (claimed !== undefined) {
+        const s = claimed.slice(0, MAX_CLAIMED_ID_CHARS);
         u.recentUnknownSenders = [s, ...u.recentUnknownSenders.filter((x) => x !== s)].slice(0, MAX_RECENT_UNKNOWN);
       }
     }
     this.touch(nowUnixMs);
   }
 
+  /** Call `listener` after every change (health-writer.ts persists on it); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private touch(nowUnixMs: number): void {
     this.snap.updatedUnixMs = nowUnixMs;
     this.dirty = true;
+    for (const l of this.listeners) l();
   }
 
   snapshot(): FleetHealthSnapshot {
@@ -113,10 +138,15 @@ export class FleetHealth {
 
 /** Parse health/fleet.json; throws with the field that is wrong. */
 export function parseHealth(bytes: Uint8Array): FleetHealthSnapshot {
-  const raw: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
   const bad = (what: string): never => {
     throw new Error(`health/fleet.json: ${what}`);
   };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
+    bad(`not JSON (${(e as Error).message})`);
+  }
   if (typeof raw !== 'object' || raw === null) bad('must be an object');
   const r = raw as Record<string, unknown>;
   if (r.schemaVersion !== HEALTH_SCHEMA_VERSION) bad(`schemaVersion must be ${HEALTH_SCHEMA_VERSION}, got ${JSON.stringify(r.schemaVersion)}`);
@@ -133,7 +163,26 @@ export function parseHealth(bytes: Uint8Array): FleetHealthSnapshot {
   return raw as FleetHealthSnapshot;
 }
 
-/** A readable table, one row per vehicle, then the unattributed rejections. */
+/**
+ * The snapshot with every string anyone outside could have chosen cut to a bounded length (for
+ * `--json`: JSON escapes control characters, this bounds the size). Vehicle ids and codes are
+ * cut too, in case the file was written by something else.
+ */
+export function boundedHealth(s: FleetHealthSnapshot): FleetHealthSnapshot {
+  const cap = (x: string): string => capLength(x, MAX_CLAIMED_ID_CHARS);
+  const capCodes = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, n]) => [capLength(k, 32), n]));
+  return {
+    ...s,
+    vehicles: Object.fromEntries(Object.entries(s.vehicles).map(([id, v]) => [cap(id), { ...v, rejected: capCodes(v.rejected) }])),
+    unattributed: {
+      ...s.unattributed,
+      rejected: capCodes(s.unattributed.rejected),
+      recentUnknownSenders: s.unattributed.recentUnknownSenders.slice(0, MAX_RECENT_UNKNOWN).map((x) => cap(String(x))),
+    },
+  };
+}
+
+/** A readable table, one row per vehicle, then the unattributed rejections; every outside string escaped (display-safe.ts). */
 export function renderHealthTable(s: FleetHealthSnapshot, nowUnixMs: number = Date.now()): string {
   const head = ['vehicle', 'last seen', 'stored', 'dup', 'rejected', 'MB', 'observations', 'queue', 'last seq'];
   const rows = Object.entries(s.vehicles)
@@ -148,20 +197,23 @@ export function renderHealthTable(s: FleetHealthSnapshot, nowUnixMs: number = Da
       String(v.observationsStored),
       v.lastQueueDepth === null ? '-' : String(v.lastQueueDepth),
       v.lastSeq === null ? '-' : String(v.lastSeq),
-    ]);
+    ])
+    // Every cell escaped once: ids are what vehicles and strangers chose; the rest came from a file.
+    .map((cells) => cells.map((c, i) => displaySafe(c, i === 4 ? 4 * DISPLAY_MAX_CHARS : DISPLAY_MAX_CHARS)));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 1 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (rows.length === 0) out.push('(no vehicles)');
   const u = s.unattributed;
-  out.push('', `unattributed rejections: ${codes(u.rejected)}${u.recentUnknownSenders.length ? `; recent unknown senders: ${u.recentUnknownSenders.join(', ')}` : ''}`);
-  out.push(`updated: ${s.updatedUnixMs ? new Date(s.updatedUnixMs).toISOString() : 'never'}`);
+  const senders = u.recentUnknownSenders.slice(0, MAX_RECENT_UNKNOWN).map((x) => `"${displaySafe(String(x)).replace(/"/g, '\\x22')}"`);
+  out.push('', `unattributed rejections: ${displaySafe(codes(u.rejected), 4 * DISPLAY_MAX_CHARS)}${senders.length ? `; recent unauthenticated senders: ${senders.join(', ')}` : ''}`);
+  out.push(`updated: ${typeof s.updatedUnixMs === 'number' && Number.isFinite(s.updatedUnixMs) && s.updatedUnixMs > 0 && s.updatedUnixMs < 8.64e15 ? new Date(s.updatedUnixMs).toISOString() : 'never'}`);
   return out.join('\n');
 }
 
 function codes(r: Record<string, number>): string {
   const e = Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
-  return e.length === 0 ? '-' : e.map(([k, n]) => `${k}:${n}`).join(',');
+  return e.length === 0 ? '-' : e.map(([k, n]) => `${k}:${Number(n)}`).join(',');
 }
 
 function ago(ms: number): string {

@@ -1,6 +1,9 @@
 /** cloud/ingest/: authenticate, validate, store once, ack; fleet upload health. */
 export { IngestService, batchObjectKey, type IngestEffect, type IngestResult } from './service.ts';
-export { FleetHealth, HEALTH_KEY, parseHealth, renderHealthTable, type FleetHealthSnapshot, type VehicleHealth } from './health.ts';
-export { KeyRegistry, KeyRegistryError } from './keys.ts';
+export { FleetHealth, HEALTH_KEY, boundedHealth, parseHealth, renderHealthTable, type FleetHealthSnapshot, type VehicleHealth } from './health.ts';
+export { HealthWriter, type HealthWriterOptions } from './health-writer.ts';
+export { displaySafe } from './display-safe.ts';
+export { KeyRegistry, KeyRegistryError, REGISTRY_FORMAT, REGISTRY_VERSION, type VehicleKeyEntry, type KeyStatus } from './keys.ts';
 export { main, type IngestMainOptions, type IngestCounters } from './main.ts';
 export { readCurveKeypair, generateCurveKeypair, type CurveKeypair } from './curve.ts';
+export { RegistryWatcher } from './registry-watch.ts';

@@ -1,16 +1,31 @@
 /**
- * The ingest's thin socket loop: ROUTER in, one message at a time through IngestService, ack
+ * The ingest's thin socket loop: ROUTER in, each message through IngestService, the signed ack
  * back to the same peer. Frames: [peer, envelope] from a DEALER, or [peer, "", envelope] from a
- * REQ (the reply keeps the empty delimiter). Anything else is rejected as bad_frames. Health is
- * persisted every healthIntervalS (when changed) and once more on stop.
+ * REQ (the reply keeps the empty delimiter). Anything else is rejected as bad_frames.
  *
- * Stop (signal abort): the message being handled is finished and answered, then the socket
- * closes and health is written.
+ * Group commit: up to `maxInFlight` messages are handled at once, so the durable writes of many
+ * vehicles (each an fsync'd file and directory) overlap and the file system commits them
+ * together; each ack is still sent only after its own batch is durable. A vehicle has one batch
+ * in flight at a time (stop-and-wait), and two copies of one batch (a resend racing the
+ * original) are settled by the store's putIfAbsent: one `stored`, the other `duplicate`.
+ * When `maxInFlight` messages are in hand the loop stops reading, and ZeroMQ's receive
+ * high-water mark (set by the caller) bounds what waits in the socket: inbound memory is bounded.
+ *
+ * Health is written after every change, coalesced (health-writer.ts), so a kill -9 loses at most
+ * the last write's worth of counts. Every ack is signed with the ingest's ack key (shared/ack.ts).
+ * Before each message `beforeMessage` runs (the key registry's freshness check: registry-watch.ts).
+ *
+ * Stop (signal abort): no new message is taken; the messages in hand are finished and answered,
+ * then the socket closes and health is written.
  */
+import type { KeyObject } from 'node:crypto';
 import type * as zmq from 'zeromq';
 import type { ObjectStore } from '../store/index.ts';
 import { encodeAck } from '../../shared/index.ts';
+import { crashPoint } from '../../shared/crash-points.ts';
 import { HEALTH_KEY, type FleetHealth } from './health.ts';
+import { HealthWriter } from './health-writer.ts';
+import type { IngestMetrics } from './metrics.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { IngestResult, IngestService } from './service.ts';
 
@@ -21,7 +36,14 @@ export interface IngestMainOptions {
   health: FleetHealth;
   store: ObjectStore;
   log: Logger;
-  healthIntervalS: number;
+  /** Least time between two health writes, ms (0: after every change, coalesced). */
+  healthMinIntervalMs: number;
+  /** The ingest's Ed25519 ack key (private). */
+  ackKey: KeyObject;
+  /** Messages handled at once at most (group commit), >= 1. */
+  maxInFlight: number;
+  metrics?: IngestMetrics;
+  beforeMessage?: () => void;
 }
 
 export interface IngestCounters {
@@ -30,57 +52,52 @@ export interface IngestCounters {
   duplicates: number;
   rejected: number;
   storeFailures: number;
+  /** Messages that arrived after the stop began (not answered: the edge resends them). */
+  droppedAtStop: number;
 }
 
 export async function main(o: IngestMainOptions): Promise<IngestCounters> {
   const { router } = o.sockets;
   const { log, signal } = o;
-  const counters: IngestCounters = { messages: 0, stored: 0, duplicates: 0, rejected: 0, storeFailures: 0 };
-  let writing: Promise<void> = Promise.resolve();
-  const persistHealth = (why: string): Promise<void> => {
-    writing = writing.then(async () => {
-      if (!o.health.dirty && why === 'periodic') return;
-      o.health.dirty = false;
-      try {
-        await o.store.put(HEALTH_KEY, o.health.toBytes());
-      } catch (e) {
-        o.health.dirty = true;
-        log.log('error', 'health_persist_failed', { reason: (e as Error).message, why });
-      }
-    });
-    return writing;
+  if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight >= 1)) throw new RangeError(`maxInFlight must be an integer >= 1, got ${o.maxInFlight}`);
+  const counters: IngestCounters = { messages: 0, stored: 0, duplicates: 0, rejected: 0, storeFailures: 0, droppedAtStop: 0 };
+  const writer = new HealthWriter({ health: o.health, store: o.store, log, minIntervalMs: o.healthMinIntervalMs }).start();
+  const inFlight = new Set<Promise<void>>();
+  const settle = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.race(inFlight);
   };
-  const timer = setInterval(() => void persistHealth('periodic'), Math.max(100, o.healthIntervalS * 1000));
-
-  let busy = false;
   const onAbort = (): void => {
-    if (!busy) router.close();
+    // Finish and answer what is in hand, then close (which ends the receive loop).
+    void settle().then(() => {
+      if (!router.closed) router.close();
+    });
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const frames of router) {
-      busy = true;
-      try {
-        await handleMessage(o, frames, counters);
-      } finally {
-        busy = false;
+      if (signal.aborted) {
+        counters.droppedAtStop++;
+        continue;
       }
-      if (signal.aborted) break;
+      const p: Promise<void> = handleMessage(o, frames, counters).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      while (inFlight.size >= o.maxInFlight) await Promise.race(inFlight);
     }
   } catch (e) {
     if (!signal.aborted) throw e;
   } finally {
     signal.removeEventListener('abort', onAbort);
-    clearInterval(timer);
+    await settle();
     if (!router.closed) router.close();
-    await persistHealth('shutdown');
-    log.log('info', 'health_persisted', { key: HEALTH_KEY, store: o.store.describe() });
+    await writer.close();
+    log.log('info', 'health_persisted', { key: HEALTH_KEY, store: o.store.describe(), writes: writer.writes, failures: writer.failures });
   }
   return counters;
 }
 
 async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: IngestCounters): Promise<void> {
   counters.messages++;
+  o.beforeMessage?.();
   const peer = frames[0]!;
   let envelope: Buffer | undefined;
   let delimiter = false;
@@ -90,8 +107,9 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
     delimiter = true;
   }
   let r: IngestResult;
+  const t0 = performance.now();
   if (envelope === undefined) {
-    r = o.service.rejectFraming(`expected [envelope] from a DEALER or ["", envelope] from a REQ, got ${frames.length - 1} frames`, frames.reduce((a, f) => a + f.length, 0));
+    r = o.service.rejectFraming(`expected [envelope] from a DEALER or ["", envelope] from a REQ, got ${frames.length - 1} frames`, frames.slice(1));
   } else {
     try {
       r = await o.service.handle(envelope);
@@ -101,8 +119,10 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
       return;
     }
   }
+  o.metrics?.observe(r.effects, (performance.now() - t0) / 1000);
   for (const ef of r.effects) {
     const { event, ...fields } = ef;
+    if (event === 'batch_stored') crashPoint('ingest_after_store');
     if (event === 'batch_stored') counters.stored++;
     else if (event === 'batch_duplicate') counters.duplicates++;
     else if (event === 'batch_rejected') counters.rejected++;
@@ -111,7 +131,8 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
   }
   if (!r.ack) return;
   try {
-    await o.sockets.router.send(delimiter ? [peer, Buffer.alloc(0), encodeAck(r.ack)] : [peer, encodeAck(r.ack)]);
+    const ack = encodeAck(r.ack, o.ackKey);
+    await o.sockets.router.send(delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
   } catch (e) {
     o.log.log('warn', 'ack_send_failed', { reason: (e as Error).message, seq: r.ack.seq, status: r.ack.status });
   }

@@ -5,10 +5,9 @@ import { IngestMetrics } from './metrics.ts';
 describe('ingest metrics on a real HTTP endpoint', () => {
   it('counts batches by outcome and refusals by code, and times handling and storing', async () => {
     const m = new IngestMetrics();
-    m.observe([{ event: 'batch_stored', vehicleId: 'v', seq: 1, bytes: 100, observations: 3, queueDepth: 0, key: 'k' }], 0.002);
+    m.observe([{ event: 'batch_stored', vehicleId: 'v', seq: 1, bytes: 100, observations: 3, queueDepth: 0, key: 'k', storeMs: 4 }], 0.002);
     m.observe([{ event: 'batch_duplicate', vehicleId: 'v', seq: 1, bytes: 100 }], 0.001);
     m.observe([{ event: 'batch_rejected', code: 'bad_signature', reason: 'x', vehicleId: null, seq: null, bytes: 75 }], 0.0001);
-    m.observeStore(0.004);
     m.refused('too_large');
     m.handshakeFailed('auth');
     const ep = await startMetricsEndpoint(m.registry, { host: '127.0.0.1', port: 0 });

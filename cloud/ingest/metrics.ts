@@ -33,6 +33,7 @@ export class IngestMetrics {
       switch (e.event) {
         case 'batch_stored':
           this.batches.inc({ outcome: 'stored' });
+          this.store.observe(e.storeMs / 1000);
           this.bytes.inc({ outcome: 'stored' }, e.bytes);
           break;
         case 'batch_duplicate':
@@ -49,11 +50,6 @@ export class IngestMetrics {
           break;
       }
     }
-  }
-
-  /** A durable store write took `seconds`. */
-  observeStore(seconds: number): void {
-    this.store.observe(seconds);
   }
 
   /** A message refused before the service saw it (oversized, bad framing, queue full). */

@@ -12,16 +12,17 @@
  * - no ack:    the store failed (disk full, I/O error); the edge times out and resends later.
  *
  * Rejections carry the batch's seq only once the envelope is authenticated; otherwise seq is
- * null (and the edge holds the batch instead of dead-lettering it: see edge/uplink.ts).
+ * null (and the edge holds the batch instead of dead-lettering it: see edge/uplink.ts). Every ack
+ * names the sha256 of the exact bytes it answers; main.ts signs it with the ingest's ack key.
+ * Refusals are counted per code (fleet health), per registered vehicle or as unattributed.
  */
-import { Unpackr } from 'msgpackr';
 import type { ObjectStore } from '../store/index.ts';
-import { CodecError, decodeBatch, openEnvelope, readEnvelopeHeader, type Ack } from '../../shared/index.ts';
+import { BatchRefusal, CodecError, decodeBatch, readEnvelopeHeader, sha256, type Ack, type BatchDecodeOptions } from '../../shared/index.ts';
 import type { FleetHealth } from './health.ts';
 import type { KeyRegistry } from './keys.ts';
 
 export type IngestEffect =
-  | { event: 'batch_stored'; vehicleId: string; seq: number; bytes: number; observations: number; queueDepth: number; key: string }
+  | { event: 'batch_stored'; vehicleId: string; seq: number; bytes: number; observations: number; queueDepth: number; key: string; storeMs: number }
   | { event: 'batch_duplicate'; vehicleId: string; seq: number; bytes: number }
   | { event: 'batch_rejected'; code: string; reason: string; vehicleId: string | null; seq: number | null; bytes: number }
   | { event: 'store_failed'; vehicleId: string; seq: number; key: string; reason: string };
@@ -36,40 +37,57 @@ export function batchObjectKey(vehicleId: string, seq: number): string {
   return `batches/${vehicleId}/${String(seq).padStart(10, '0')}.fmb`;
 }
 
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+export interface IngestServiceDeps {
+  /** The registry in force now (it may be replaced between messages: registry-watch.ts). */
+  keys: KeyRegistry | (() => KeyRegistry);
+  store: ObjectStore;
+  health: FleetHealth;
+  now?: () => number;
+  /** Time window for createdUnixMs and observation times (defaults: 30 days back, 10 min ahead). */
+  maxAgeMs?: number;
+  maxAheadMs?: number;
+}
 
 export class IngestService {
-  constructor(
-    private readonly deps: { keys: KeyRegistry; store: ObjectStore; health: FleetHealth; now?: () => number },
-  ) {}
+  constructor(private readonly deps: IngestServiceDeps) {}
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
 
+  private keys(): KeyRegistry {
+    const k = this.deps.keys;
+    return typeof k === 'function' ? k() : k;
+  }
+
   async handle(bytes: Uint8Array): Promise<IngestResult> {
-    const { keys, store, health } = this.deps;
+    const { store, health } = this.deps;
+    const keys = this.keys();
+    const digest = sha256(bytes);
+    const now = this.now();
+    const window: BatchDecodeOptions = { nowUnixMs: now, maxAgeMs: this.deps.maxAgeMs, maxAheadMs: this.deps.maxAheadMs };
     let batch;
     try {
-      batch = decodeBatch(bytes, keys.keyFor);
+      batch = decodeBatch(bytes, keys.keyFor, window);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
-      return this.reject(bytes, e.code, e.message);
+      const r = e instanceof BatchRefusal ? e : new BatchRefusal(e, false, null);
+      return this.reject(bytes, digest, r, keys);
     }
     const { vehicleId, seq } = batch;
     const key = batchObjectKey(vehicleId, seq);
     let created: boolean;
+    const storeStart = performance.now();
     try {
       created = await store.putIfAbsent(key, bytes);
     } catch (e) {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
-    const now = this.now();
     if (created) {
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth }, now);
       return {
-        ack: { seq, status: 'stored' },
-        effects: [{ event: 'batch_stored', vehicleId, seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, key }],
+        ack: { seq, status: 'stored', batchSha256: digest },
+        effects: [{ event: 'batch_stored', vehicleId, seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, key, storeMs: Math.round((performance.now() - storeStart) * 100) / 100 }],
       };
     }
     let existing: Buffer | undefined;
@@ -80,21 +98,24 @@ export class IngestService {
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
       health.recordDuplicate(vehicleId, now);
-      return { ack: { seq, status: 'duplicate' }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
+      return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
     }
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
     health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now);
-    return { ack: { seq, status: 'rejected', reason }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
+    return { ack: { seq, status: 'rejected', reason, batchSha256: digest }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
   }
 
-  /** Reject a message that could not be handled, e.g. a wrongly framed ZeroMQ message. */
-  rejectFraming(reason: string, bytes: number): IngestResult {
+  /** Reject a message that could not be handled, e.g. a wrongly framed ZeroMQ message (`frames`: all but the peer id). */
+  rejectFraming(reason: string, frames: readonly Uint8Array[]): IngestResult {
     this.deps.health.recordRejected('bad_frames', {}, this.now());
-    return { ack: { seq: null, status: 'rejected', reason: `bad_frames: ${reason}` }, effects: [{ event: 'batch_rejected', code: 'bad_frames', reason, vehicleId: null, seq: null, bytes }] };
+    const bytes = frames.reduce((a, f) => a + f.length, 0);
+    return {
+      ack: { seq: null, status: 'rejected', reason: `bad_frames: ${reason}`, batchSha256: sha256(Buffer.concat(frames)) },
+      effects: [{ event: 'batch_rejected', code: 'bad_frames', reason, vehicleId: null, seq: null, bytes }],
+    };
   }
 
-  private reject(bytes: Uint8Array, code: string, message: string): IngestResult {
-    const { keys, health } = this.deps;
+  private reject(bytes: Uint8Array, digest: Buffer, e: BatchRefusal, keys: KeyRegistry): IngestResult {
     let sender: string | undefined;
     try {
       sender = readEnvelopeHeader(bytes).senderId;
@@ -102,29 +123,12 @@ export class IngestService {
       // not even a header: unattributed
     }
     const registered = sender !== undefined && keys.has(sender) ? sender : undefined;
-    const { authenticated, seq } = registered !== undefined ? authenticatedSeq(bytes, keys) : { authenticated: false, seq: null };
-    health.recordRejected(code, registered !== undefined ? { vehicleId: registered, authenticated } : { claimedSender: sender }, this.now());
-    const reason = `${code}: ${message}`;
+    const seq = registered !== undefined && e.authenticated ? e.seq : null;
+    this.deps.health.recordRejected(e.code, registered !== undefined ? { vehicleId: registered, authenticated: e.authenticated } : { claimedSender: sender }, this.now());
+    const reason = `${e.code}: ${e.message}`;
     return {
-      ack: { seq, status: 'rejected', reason },
-      effects: [{ event: 'batch_rejected', code, reason, vehicleId: registered ?? null, seq, bytes: bytes.length }],
+      ack: { seq, status: 'rejected', reason, batchSha256: digest },
+      effects: [{ event: 'batch_rejected', code: e.code, reason, vehicleId: registered ?? null, seq, bytes: bytes.length }],
     };
-  }
-}
-
-/** Whether the MAC checks out, and then the seq of the (otherwise invalid) body if readable. */
-function authenticatedSeq(bytes: Uint8Array, keys: KeyRegistry): { authenticated: boolean; seq: number | null } {
-  let body: Buffer;
-  try {
-    ({ body } = openEnvelope(bytes, keys.keyFor));
-  } catch {
-    return { authenticated: false, seq: null };
-  }
-  try {
-    const m = unpackr.unpack(body) as { s?: unknown } | null;
-    const s = m && typeof m === 'object' ? m.s : undefined;
-    return { authenticated: true, seq: typeof s === 'number' && Number.isInteger(s) && s > 0 ? s : null };
-  } catch {
-    return { authenticated: true, seq: null };
   }
 }

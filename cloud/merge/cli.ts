@@ -3,7 +3,9 @@
  * version and publish it (tiles/latest.json). Prints one JSON line per event on stderr and the
  * manifest summary on stdout.
  */
-import { parseArgs } from 'node:util';
+import { statSync } from 'node:fs';
+import { oneLine } from '../../shared/cli-errors.ts';
+import { parseCliArgs } from '../../shared/cli-args.ts';
 import { LocalDirStore } from '../store/index.ts';
 import { InProcessExecutor, WorkerThreadExecutor, type MergeExecutor } from './executor.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions } from './options.ts';
@@ -25,7 +27,7 @@ options:
 export default async function (argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({
+    args = parseCliArgs({
       args: argv,
       options: {
         store: { type: 'string' },
@@ -39,21 +41,19 @@ export default async function (argv: string[]): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (e) {
-    console.error(`fleetmap cloud merge: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    return usageError(e);
   }
   if (args.help) {
     console.log(HELP);
     return 0;
   }
   if (!args.store) {
-    console.error(`fleetmap cloud merge: --store is required\n\n${HELP}`);
-    return 2;
+    return usageError('--store DIR is required');
   }
+  if (!isDirectory(args.store)) return usageError(`--store ${args.store}: no such directory (a store holds batches/ from fleetmap cloud ingest)`);
   const workers = Number(args.workers);
   if (!Number.isInteger(workers) || workers < 1) {
-    console.error(`fleetmap cloud merge: --workers must be an integer >= 1, got ${JSON.stringify(args.workers)}`);
-    return 2;
+    return usageError(`--workers must be an integer >= 1, got ${JSON.stringify(args.workers)}`);
   }
   const options: Partial<MergeOptions> = {};
   for (const [flag, key] of [['min-drives', 'minDrives'], ['margin', 'marginM']] as const) {
@@ -61,8 +61,7 @@ export default async function (argv: string[]): Promise<number> {
     if (raw === undefined) continue;
     const v = Number(raw);
     if (!Number.isFinite(v) || v < 0) {
-      console.error(`fleetmap cloud merge: --${flag} must be a number >= 0, got ${JSON.stringify(raw)}`);
-      return 2;
+      return usageError(`--${flag} must be a number >= 0, got ${JSON.stringify(raw)}`);
     }
     options[key] = v;
   }
@@ -93,4 +92,14 @@ export default async function (argv: string[]): Promise<number> {
   } finally {
     await executor.close();
   }
+}
+
+/** One line on stderr, exit 2. */
+function usageError(e: unknown): number {
+  console.error(`${oneLine('fleetmap cloud merge', e)} (fleetmap cloud merge --help for usage)`);
+  return 2;
+}
+
+function isDirectory(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

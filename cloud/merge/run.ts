@@ -3,13 +3,14 @@
  *
  *  1. claim version N = latest + 1 (`merge/v<N>/claim.json`, putIfAbsent: two merges never
  *     build the same version);
- *  2. read `batches/**.fmb`, shard the observations by tile (`merge/v<N>/obs/...`);
+ *  2. read `batches/**.fmb` (drive ids scoped to their vehicle: stored-batch.ts), shard the
+ *     observations by tile (`merge/v<N>/obs/...`);
  *  3. one job per tile that has observations (or had features in v<N-1>), run by the executor;
  *     each job writes `tiles/v<N>/16/<x>/<y>.geojson`;
  *  4. write `tiles/v<N>/manifest.json`, then LAST `tiles/latest.json` -> N. Readers go through
  *     latest.json, so they never see a half-written version.
  */
-import { decodeBatch, type WireObservation } from '../../shared/batch.ts';
+import type { WireObservation } from '../../shared/batch.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
 import type { ObjectStore } from '../store/index.ts';
 import type { ClassCounts, TileChanges } from './changes.ts';
@@ -18,6 +19,7 @@ import type { TileJob, TileJobResult } from './job.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { parseTileKey, tileKey } from '../../shared/tiles.ts';
 import { encodeShard, neighbourhood, shardKey, tilesTouched } from './shards.ts';
+import { readStoredBatch } from './stored-batch.ts';
 
 export const LATEST_KEY = 'tiles/latest.json';
 
@@ -92,7 +94,7 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
     if (!buf) continue;
     let observations: WireObservation[];
     try {
-      observations = decodeBatch(buf, 'trusted').observations;
+      observations = readStoredBatch(key, buf).observations; // drive ids scoped to the vehicle
     } catch (e) {
       skipped++;
       log.warn('merge_batch_skipped', { key, reason: (e as Error).message });

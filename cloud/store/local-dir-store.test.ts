@@ -1,8 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from './local-dir-store.ts';
+import { LocalDirStore, TEMP_NAME_RE } from './local-dir-store.ts';
+
+/** Every file under `dir` whose name looks like a temp file, relative paths. */
+function temps(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.includes('.tmp-')).sort();
+}
 
 describe('LocalDirStore', () => {
   it('puts, gets, lists and stores a key once with putIfAbsent', async () => {
@@ -20,5 +25,42 @@ describe('LocalDirStore', () => {
     const s = new LocalDirStore(mkdtempSync(path.join(tmpdir(), 'fm-store-')));
     await expect(s.put('../x', Buffer.from('a'))).rejects.toThrow(/object key must be a relative path/);
     await expect(s.put('/abs', Buffer.from('a'))).rejects.toThrow(/object key/);
+  });
+  it('sweeps its own stale temp files at the first write, and only those', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'fm-store-'));
+    mkdirSync(path.join(root, 'batches', 'v1'), { recursive: true });
+    const file = (rel: string, mtimeUnixS: number): void => {
+      writeFileSync(path.join(root, rel), 'x');
+      utimesSync(path.join(root, rel), mtimeUnixS, mtimeUnixS);
+    };
+    const nowUnixS = 2_000_000_000;
+    file('batches/v1/0000000001.fmb.tmp-4242-0badcafe', nowUnixS - 3600); // a dead write: old
+    file('fleet.json.tmp-17-deadbeef', nowUnixS - 601); // old, at the root
+    file('batches/v1/0000000002.fmb.tmp-4243-00c0ffee', nowUnixS - 10); // young: maybe another process's write
+    file('batches/v1/notes.tmp-mine', nowUnixS - 3600); // not the store's naming: never touched
+    file('batches/v1/0000000003.fmb', nowUnixS - 3600);
+    const s = new LocalDirStore(root, { staleTempAfterS: 600, nowUnixMs: () => nowUnixS * 1000 });
+    expect(await s.list('batches/')).toEqual(['batches/v1/0000000003.fmb']);
+    expect(temps(root)).toHaveLength(4); // reading sweeps nothing
+    await s.put('batches/v1/0000000004.fmb', Buffer.from('b'));
+    expect(temps(root)).toEqual(['batches/v1/0000000002.fmb.tmp-4243-00c0ffee', 'batches/v1/notes.tmp-mine']);
+    expect(existsSync(path.join(root, 'batches/v1/0000000003.fmb'))).toBe(true);
+    expect(TEMP_NAME_RE.test('notes.tmp-mine')).toBe(false);
+    // once aged, the young one goes too (called directly)
+    const later = new LocalDirStore(root, { staleTempAfterS: 600, nowUnixMs: () => (nowUnixS + 3600) * 1000 });
+    expect(await later.removeStaleTemps()).toBe(1);
+    expect(temps(root)).toEqual(['batches/v1/notes.tmp-mine']);
+  });
+  it('removes the temp file of a write that fails', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'fm-store-'));
+    const s = new LocalDirStore(root);
+    await s.put('tiles/v1/16/1/2.geojson', Buffer.from('{}'));
+    // rename onto a directory fails (EISDIR): the temp file must not stay behind
+    await expect(s.put('tiles/v1', Buffer.from('x'))).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    await expect(s.putIfAbsent('tiles/v1/16', Buffer.from('x'))).resolves.toBe(false);
+    // the write itself fails (not bytes): the temp file was created, then removed
+    await expect(s.put('batches/v1/0000000001.fmb', 42 as unknown as Uint8Array)).rejects.toThrow();
+    expect(temps(root)).toEqual([]);
+    expect(await s.list('')).toEqual(['tiles/v1/16/1/2.geojson']);
   });
 });

@@ -43,9 +43,15 @@ render() {
   if [[ "${REUSE_DATA:-0}" == 1 ]] && grep -q "\"count\": *$frames[,}]" "$DATA/$name/meta.json" 2>/dev/null; then
     echo "[pipeline] reuse $DATA/$name"; return 0
   fi
-  rm -rf "${DATA:?}/$name"
+  # Never delete what fleetmap did not make: a dataset directory carries .fleetmap-out (cli/out-dir.ts).
+  if [[ -d "$DATA/$name" && -n "$(ls -A "$DATA/$name")" && ! -f "$DATA/$name/.fleetmap-out" ]]; then
+    echo "[pipeline] refusing to replace $DATA/$name: it is not empty and fleetmap did not create it (no .fleetmap-out); move it away" >&2
+    return 1
+  fi
   if [[ "${SYNTHETIC:-0}" == 1 ]]; then
-    "$PY" edge/model/synth_dataset.py --out "$DATA/$name" --frames "$frames" --seed "$seed" > "$DATA/$name.log" 2>&1; return
+    rm -rf "${DATA:?}/$name"
+    "$PY" edge/model/synth_dataset.py --out "$DATA/$name" --frames "$frames" --seed "$seed" > "$DATA/$name.log" 2>&1
+    touch "$DATA/$name/.fleetmap-out"; return
   fi
   npx tsx sim/camera/make-dataset.ts --out "$DATA/$name" --frames "$frames" --maps "$maps" --seed "$seed" \
     --conditions "$cond" --area "$area" "${exclude[@]}" > "$DATA/$name.log" 2>&1 || { echo "[pipeline] make-dataset $name failed:"; tail -20 "$DATA/$name.log"; return 1; }

@@ -22,8 +22,7 @@
  * Writes out/bench/edge.json and prints a table. Uses whatever model is in edge/model/.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
@@ -44,6 +43,8 @@ import { simulateDrive, type SimulatedDrive } from '../simulate-drive.ts';
 import { encodeSensorMessage, freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
 import { AP_THRESHOLDS_M, datasetFrame, QualityAccumulator, readDataset, thrKey, type QualityReport } from './edge-eval.ts';
 import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
+import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from '../fleet-keys.ts';
+import { prepareOutDir } from '../../cli/out-dir.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL_PATH = path.join(REPO_ROOT, 'edge', 'model', 'fleetmap-seg.onnx');
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
       return m.count === FRAMES_PER_SET && m.seed === s.seed && JSON.stringify(m.conditions?.excludeEffects ?? []) === JSON.stringify(excludeEffects);
     })();
     if (ok) continue;
-    rmSync(dir, { recursive: true, force: true });
+    // writeDataset clears the directory only if fleetmap made it (cli/out-dir.ts), else refuses.
     const meta = writeDataset({ outDir: dir, frames: FRAMES_PER_SET, maps: s.maps, seed: s.seed, conditions: 'mixed', excludeEffects, area: s.area, holdoutFraction: HOLDOUT_FRACTION });
     say(`rendered ${meta.count} frames into ${path.relative(REPO_ROOT, dir)} (${meta.msPerFrame} ms/frame)`);
   }
@@ -136,24 +137,18 @@ async function main(): Promise<void> {
   }
 
   // ---- 1. end to end through the real daemon -------------------------------------------------
-  rmSync(RUN_DIR, { recursive: true, force: true });
+  prepareOutDir(RUN_DIR, { clear: true });
   const storeDir = path.join(RUN_DIR, 'store');
   const edgeDir = path.join(RUN_DIR, 'edge');
   const logDir = path.join(RUN_DIR, 'logs');
   for (const d of [storeDir, edgeDir, logDir]) mkdirSync(d, { recursive: true });
-  const keys: Record<string, string> = {};
-  for (const d of drives) {
-    keys[d.drive.vehicleId] = randomBytes(32).toString('hex');
-    writeFileSync(path.join(edgeDir, `${d.drive.vehicleId}.key`), `${keys[d.drive.vehicleId]}\n`, { mode: 0o600 });
-  }
-  const keysFile = path.join(RUN_DIR, 'fleet-keys.json');
-  writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  const keys = provisionFleetKeys({ edgeDir, cloudDir: RUN_DIR, vehicleIds: drives.map((d) => d.drive.vehicleId) });
   const ingestEndpoint = `tcp://127.0.0.1:${await freePort()}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keysFile], path.join(logDir, 'ingest.log'));
+  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   const runs: DriveRun[] = [];
   try {
     for (const d of drives) {
-      const r = await runDrive(d.drive, d.sim!, { edgeDir, logDir, ingestEndpoint });
+      const r = await runDrive(d.drive, d.sim!, { edgeDir, logDir, ingestEndpoint, keys });
       runs.push(r);
       say(`${d.drive.driveId}: ${r.framesProcessed}/${r.framesPushed} frames processed in ${r.seconds.toFixed(2)} s -> ${(r.framesProcessed / r.seconds).toFixed(1)} fps end to end; peak RSS ${r.rssMB.toFixed(0)} MB; ${r.observationsDelivered} observations in ${r.batchesDelivered} batches`);
     }
@@ -294,7 +289,7 @@ interface DriveRun {
   perceptionPrimitives: number;
 }
 
-async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir: string; logDir: string; ingestEndpoint: string }): Promise<DriveRun> {
+async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; keys: FleetKeys }): Promise<DriveRun> {
   const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
   writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
   const encoded = sim.messages.map(encodeSensorMessage); // before the clock starts
@@ -302,7 +297,8 @@ async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir
     [
       'edge', 'run',
       '--vehicle-id', drive.vehicleId,
-      '--key-file', path.join(ctx.edgeDir, `${drive.vehicleId}.key`),
+      '--key-file', ctx.keys.keyFileOf(drive.vehicleId),
+      '--ingest-ack-key', ctx.keys.ackPublicKeyFile,
       '--intake', 'tcp://127.0.0.1:*',
       '--ingest', ctx.ingestEndpoint,
       '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
@@ -374,8 +370,7 @@ function spreadPick<T>(list: readonly T[], n: number): T[] {
 
 /** The frames as a PERCEPTION.md dataset (labels unknown: 255) so edge/model/torch_bench.py can read them. */
 function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  prepareOutDir(dir, { clear: true });
   const img = new Uint8Array(frames.length * 256 * 128 * 3);
   frames.forEach((f, i) => {
     if (f.encoding !== 'rgb8' || f.widthPx !== 256 || f.heightPx !== 128) throw new Error(`drive frame ${i} is ${f.widthPx}x${f.heightPx} ${f.encoding}, expected 256x128 rgb8`);

@@ -4,8 +4,9 @@
  * frames.jsonl / meta.json in one directory. Splits: an AREA of each map (east-west cut of the
  * map's extent: `train` = west part, `holdout` = east part), and seeds (use another seed).
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { prepareOutDir } from '../../cli/out-dir.ts';
 import { SEG_CLASS_NAMES, type CameraCalibration } from '../../shared/camera.ts';
 import { DriveProfile } from '../drive.ts';
 import { planFleet } from '../fleet.ts';
@@ -110,7 +111,7 @@ export function writeDataset(options: Partial<DatasetOptions> & Pick<DatasetOpti
   for (const p of presetList) if (!isConditionPreset(p)) throw new RangeError(`conditions: unknown preset ${JSON.stringify(p)} (use mixed or ${Object.keys(CONDITION_PRESETS).join(', ')})`);
   for (const k of o.excludeEffects) if (!(k in CLEAR_CONDITIONS)) throw new RangeError(`excludeEffects: unknown effect ${JSON.stringify(k)}`);
 
-  mkdirSync(o.outDir, { recursive: true });
+  prepareOutDir(o.outDir, { clear: true });
   const sources = o.maps.map(({ name, map }) => {
     const plan = planFleet(map, { vehicles: o.vehiclesPerMap, drivesPerVehicle: 1, driveLengthM: o.driveLengthM, seed: deriveSeed(o.seed, name) });
     return {

@@ -9,6 +9,7 @@
  * generated maps from sim/mapgen, cycling through its layouts, every other one with left-hand
  * traffic).
  */
+import { exitCodeOf, oneLine, UsageError } from '../../cli/errors.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
 import { ringRoadOsm } from '../../test/fixtures/ring-road.ts';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const outDir = get('out');
-  if (!outDir) throw new RangeError('--out DIR is required');
+  if (!outDir) throw new UsageError('--out DIR is required');
   const frames = Number(get('frames') ?? '1000');
   const seed = Number(get('seed') ?? '1');
   if (!Number.isFinite(seed)) throw new RangeError(`--seed must be a number, got ${get('seed')}`);
@@ -68,6 +69,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  console.error(oneLine('make-dataset', e));
+  process.exit(exitCodeOf(e));
 });

@@ -2,8 +2,9 @@
  * Write sample frames and label overlays as PNGs to out/camera-samples/ (for looking at):
  * `npx tsx sim/camera/samples.ts [--out DIR] [--seed S]`. Prints the render time per frame.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prepareOutDir } from '../../cli/out-dir.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { DriveProfile } from '../drive.ts';
 import { planFleet } from '../fleet.ts';
@@ -23,7 +24,7 @@ const arg = (name: string, dflt: string): string => {
 };
 const outDir = arg('out', 'out/camera-samples');
 const seed = Number(arg('seed', '1'));
-mkdirSync(outDir, { recursive: true });
+prepareOutDir(outDir); // refuses a non-empty directory fleetmap did not make (cli/out-dir.ts)
 
 const maps = {
   karlsruhe: loadLanelet2File(KARLSRUHE_OSM_PATH),

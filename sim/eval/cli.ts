@@ -3,8 +3,9 @@
  * Scores against the WHOLE map (recall counts places no vehicle drove); the demo scores against
  * the driven part (sim/coverage.ts).
  */
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { existsSync, writeFileSync } from 'node:fs';
+import { oneLine } from '../../cli/errors.ts';
+import { parseCliArgs } from '../../shared/cli-args.ts';
 import { LocalDirStore } from '../../cloud/store/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
@@ -22,28 +23,26 @@ const HELP = `usage: fleetmap eval --store DIR [--map FILE] [--version N] [--out
 export default async function evalCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCliArgs({
       args: argv,
       strict: true,
       options: { store: { type: 'string' }, map: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (e) {
-    console.error(`fleetmap eval: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    return usageError(e);
   }
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   if (!values.store) {
-    console.error(`fleetmap eval: --store is required\n\n${HELP}`);
-    return 2;
+    return usageError('--store DIR is required');
   }
   const version = values.version === undefined ? undefined : Number(values.version);
   if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
-    console.error(`fleetmap eval: --version must be a positive integer, got ${JSON.stringify(values.version)}`);
-    return 2;
+    return usageError(`--version must be a positive integer, got ${JSON.stringify(values.version)}`);
   }
+  if (values.map !== undefined && !existsSync(values.map)) return usageError(`--map ${values.map}: no such file`);
   const map = loadLanelet2File(values.map ?? KARLSRUHE_OSM_PATH);
   const published = await loadPublishedMap(new LocalDirStore(values.store), map.frame, version);
   const report = evaluateMap(map.primitives, published.primitives, {});
@@ -51,4 +50,10 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   console.log(formatReportTable(report));
   if (values.out) writeFileSync(values.out, `${JSON.stringify({ ...report, mapVersion: published.version }, null, 2)}\n`);
   return 0;
+}
+
+/** One line on stderr, exit 2. */
+function usageError(e: unknown): number {
+  console.error(`${oneLine('fleetmap eval', e)} (fleetmap eval --help for usage)`);
+  return 2;
 }

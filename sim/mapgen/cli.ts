@@ -57,7 +57,8 @@ export function main(argv: readonly string[]): number {
       process.stderr.write(`mapgen: ${(err as Error).message} (${USAGE})\n`);
       return 2;
     }
-    throw err;
+    process.stderr.write(`mapgen: ${err instanceof Error ? err.message : String(err)}\n`); // e.g. cannot write --out: one line, no stack
+    return 1;
   }
 }
 

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { joinDashValues, parseCliArgs } from './cli-args.ts';
+
+/** A CURVE public key (Z85, 40 chars) that starts with '-': about 1 key in 85 does. */
+const KEY = '-Kx7e9ZC.+w1=Ex2?p0NAs>vY$jrm(bH3g8Wq&Ld';
+
+const options = {
+  'ingest-curve-public-key': { type: 'string' },
+  store: { type: 'string', short: 's' },
+  json: { type: 'boolean' },
+} as const;
+
+describe('parseCliArgs', () => {
+  it('takes a value starting with "-" after a value-taking flag (node parseArgs calls it ambiguous)', () => {
+    expect(KEY).toHaveLength(40);
+    const { values } = parseCliArgs({ args: ['--ingest-curve-public-key', KEY, '--json'], options, strict: true, allowPositionals: false });
+    expect(values).toEqual({ 'ingest-curve-public-key': KEY, json: true });
+  });
+  it('takes --flag=VALUE and short flags the same way', () => {
+    expect(parseCliArgs({ args: [`--ingest-curve-public-key=${KEY}`], options, strict: true }).values).toEqual({ 'ingest-curve-public-key': KEY });
+    expect(parseCliArgs({ args: ['-s', '-odd-dir'], options, strict: true }).values).toEqual({ store: '-odd-dir' });
+    expect(parseCliArgs({ args: ['--store', '--json'], options, strict: true }).values).toEqual({ store: '--json' }); // getopt's rule
+  });
+  it('still reports a missing value, unknown flags, and leaves booleans and "--" alone', () => {
+    expect(() => parseCliArgs({ args: ['--store'], options, strict: true })).toThrow(/argument missing/);
+    expect(() => parseCliArgs({ args: ['--nope', 'x'], options, strict: true })).toThrow(/Unknown option '--nope'/);
+    expect(joinDashValues(['--json', '-x', '--', '--store', '-y'], options)).toEqual(['--json', '-x', '--', '--store', '-y']);
+    expect(joinDashValues(['--store', 'plain', '--store', '-dash'], options)).toEqual(['--store', 'plain', '--store=-dash']);
+  });
+});

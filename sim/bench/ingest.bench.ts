@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:ingest` -> out/bench/ingest.json: durable, acknowledged ingest throughput over
+ * loopback with many concurrent vehicles, set beside the raw rate of fsync'd writes of the same
+ * sizes to the same disk, in one run.
+ *
+ * - Vehicles: each a DEALER socket sending its pre-signed batches stop-and-wait (the next batch
+ *   after the verified ack of the last), as the edge daemon does. The clock runs from the first
+ *   send to the last ack; every ack must be `stored`.
+ * - The ingest is the real `fleetmap cloud ingest` process on a fresh store, once with its
+ *   default group commit (`--max-in-flight 32`) and once handling one message at a time
+ *   (`--max-in-flight 1`), so the gain of group commit is measured, not assumed.
+ * - Raw: the same number of files of the same sizes written to a directory on the same disk, each
+ *   opened, written, fsync'd and closed, one after another (what one durable write costs).
+ *
+ * Fields: batchesPerS, mbPerS, rawFsyncMbPerS, ratioVsRaw (mbPerS / rawFsyncMbPerS), vehicles,
+ * plus the serial run's figures and the batch sizes.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+import * as zmq from 'zeromq';
+import { prepareOutDir } from '../../cli/out-dir.ts';
+import { decodeAck, encodeBatch, readPrivateKeyFile, readPublicKeyFile, tileKey, tileOf, type WireObservation } from '../../shared/index.ts';
+import { provisionFleetKeys } from '../fleet-keys.ts';
+import { freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
+import { Rng } from '../rng.ts';
+import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
+
+const VEHICLES = Number(process.env.BENCH_INGEST_VEHICLES ?? 64);
+const BATCHES_PER_VEHICLE = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
+/** Observations per batch: about what a vehicle uploads per minute of driving with the model. */
+const OBSERVATIONS_PER_BATCH = 120;
+
+interface RunResult {
+  batches: number;
+  bytes: number;
+  seconds: number;
+}
+
+function makeBatches(keyFile: string, vehicleId: string, rng: Rng): Buffer[] {
+  const key = readPrivateKeyFile(keyFile);
+  const tile = tileKey(tileOf({ lng: 8.4037, lat: 49.0069 }));
+  const out: Buffer[] = [];
+  const nowMs = Date.now();
+  for (let seq = 1; seq <= BATCHES_PER_VEHICLE; seq++) {
+    const observations: WireObservation[] = [];
+    for (let i = 0; i < OBSERVATIONS_PER_BATCH; i++) {
+      const x0 = Math.round(rng.uniform(-20000, 20000));
+      const y0 = Math.round(rng.uniform(-20000, 20000));
+      const pts: Array<[number, number]> = [];
+      for (let k = 0; k < 6; k++) pts.push([x0 + k * 150 + Math.round(rng.uniform(-5, 5)), y0 + Math.round(rng.uniform(-20, 20))]);
+      observations.push({ tile, driveId: `${vehicleId}-d1`, tUnixMs: nowMs - 60_000 + i * 100, cls: 'road_boundary', kind: 'curb', score: rng.uniform(0.3, 1), poseSigmaCm: 40, pointsCm: pts });
+    }
+    out.push(encodeBatch({ vehicleId, seq, createdUnixMs: nowMs, queueDepth: BATCHES_PER_VEHICLE - seq, observations }, key));
+  }
+  return out;
+}
+
+async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: string[]; batches: Buffer[][] }, keys: ReturnType<typeof provisionFleetKeys>): Promise<RunResult> {
+  const storeDir = path.join(dir, `store-${maxInFlight}`);
+  mkdirSync(storeDir, { recursive: true });
+  const port = await freePort();
+  const endpoint = `tcp://127.0.0.1:${port}`;
+  const ingest = startProcess(['cloud', 'ingest', '--bind', endpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-in-flight', String(maxInFlight)], path.join(dir, `ingest-${maxInFlight}.log`));
+  await ingest.waitForEvent('ingest_listening', 30_000);
+  const ackKey = readPublicKeyFile(keys.ackPublicKeyFile);
+  const sockets = fleet.vehicleIds.map(() => new zmq.Dealer({ linger: 0 }));
+  for (const s of sockets) s.connect(endpoint);
+  let bytes = 0;
+  let batches = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    sockets.map(async (sock, v) => {
+      for (const b of fleet.batches[v]!) {
+        await sock.send(b);
+        const [reply] = await sock.receive();
+        const ack = decodeAck(reply!, ackKey);
+        if (ack.status !== 'stored') throw new Error(`vehicle ${fleet.vehicleIds[v]}: ack ${ack.status} ${ack.reason ?? ''}`);
+        bytes += b.length;
+        batches++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const s of sockets) s.close();
+  await stopProcess(ingest, 'SIGTERM');
+  return { batches, bytes, seconds };
+}
+
+function rawFsync(dir: string, sizes: readonly number[]): RunResult {
+  const rawDir = path.join(dir, 'raw');
+  mkdirSync(rawDir, { recursive: true });
+  const buf = Buffer.alloc(Math.max(...sizes), 0x5a);
+  const t0 = performance.now();
+  let bytes = 0;
+  sizes.forEach((n, i) => {
+    const fd = openSync(path.join(rawDir, `${i}.bin`), 'wx');
+    writeSync(fd, buf, 0, n);
+    fsyncSync(fd);
+    closeSync(fd);
+    bytes += n;
+  });
+  return { batches: sizes.length, bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const dir = prepareOutDir(path.join(BENCH_OUT_DIR, 'ingest-run'), { clear: true });
+  const vehicleIds = Array.from({ length: VEHICLES }, (_, i) => `bench-${String(i + 1).padStart(3, '0')}`);
+  const keys = provisionFleetKeys({ edgeDir: dir, cloudDir: dir, vehicleIds });
+  const rng = new Rng('bench-ingest');
+  const batches = vehicleIds.map((v) => makeBatches(keys.keyFileOf(v), v, rng));
+  const sizes = batches.flat().map((b) => b.length);
+  const fleet = { vehicleIds, batches };
+  console.log(`${VEHICLES} vehicles x ${BATCHES_PER_VEHICLE} batches, ${(sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024).toFixed(1)} KiB each`);
+  const raw = rawFsync(dir, sizes);
+  console.log(`raw fsync'd writes: ${(raw.batches / raw.seconds).toFixed(0)} files/s, ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s`);
+  const serial = await runIngest(dir, 1, fleet, keys);
+  console.log(`ingest, one message at a time: ${(serial.batches / serial.seconds).toFixed(0)} batches/s, ${(serial.bytes / 1e6 / serial.seconds).toFixed(2)} MB/s`);
+  const group = await runIngest(dir, 32, fleet, keys);
+  console.log(`ingest, group commit (32 in flight): ${(group.batches / group.seconds).toFixed(0)} batches/s, ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s`);
+  const mbPerS = group.bytes / 1e6 / group.seconds;
+  const rawFsyncMbPerS = raw.bytes / 1e6 / raw.seconds;
+  const file = writeBenchReport('ingest', {
+    vehicles: VEHICLES,
+    batchesPerVehicle: BATCHES_PER_VEHICLE,
+    meanBatchBytes: Math.round(raw.bytes / raw.batches),
+    batchesPerS: round(group.batches / group.seconds),
+    mbPerS: round(mbPerS),
+    rawFsyncMbPerS: round(rawFsyncMbPerS),
+    rawFsyncFilesPerS: round(raw.batches / raw.seconds),
+    ratioVsRaw: round(mbPerS / rawFsyncMbPerS),
+    serial: { batchesPerS: round(serial.batches / serial.seconds), mbPerS: round(serial.bytes / 1e6 / serial.seconds), ratioVsRaw: round(serial.bytes / 1e6 / serial.seconds / rawFsyncMbPerS) },
+    groupCommitGain: round(serial.seconds / group.seconds),
+    notes: 'mbPerS: envelope bytes acknowledged as stored per second over loopback, every ack verified; raw: one fsync per file, same sizes, same disk, sequential',
+  });
+  console.log(`ratio vs raw: ${(mbPerS / rawFsyncMbPerS).toFixed(2)}; wrote ${file}`);
+}
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+main().catch((e: unknown) => {
+  console.error(`bench:ingest: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});
