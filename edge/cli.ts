@@ -45,6 +45,8 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --replay                     sensor data replayed faster than real time (simulation, log replay):
                                never skip camera frames, apply backpressure to the bus instead
   --stats-interval-s S         period of the edge_stats log event (default 10)
+  --metrics-listen ADDR        serve Prometheus metrics on http://ADDR/metrics (HOST:PORT or PORT;
+                               host 127.0.0.1 unless given); off unless given
   --exit-when-drained      exit 0 once drained: no drive open (its end marker came, or there was
                            none and idleFlushS passed without messages) and everything queued
                            has been acknowledged (see edge/README.md)
@@ -75,6 +77,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'idle-flush-s': { type: 'string' },
         'keyframe-spacing-m': { type: 'string' },
         'stats-interval-s': { type: 'string' },
+        'metrics-listen': { type: 'string' },
         'link-state-file': { type: 'string' },
         'camera-calibration': { type: 'string' },
         model: { type: 'string' },
@@ -112,6 +115,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     set('ingestCurvePublicKey', values['ingest-curve-public-key']);
     set('outbox', values.outbox);
     set('linkStateFile', values['link-state-file']);
+    set('metricsListen', values['metrics-listen']);
     set('hwProfile', values['hw-profile']);
     set('batchMaxObservations', num('batch-max-observations', values['batch-max-observations']));
     set('batchMaxBytes', num('batch-max-bytes', values['batch-max-bytes']));

@@ -24,9 +24,11 @@
  *   "replay": false,                   // sensor data replayed faster than real time: perception applies
  *                                      // backpressure to the bus instead of skipping frames
  *   "exitWhenDrained": false,
+ *   "metricsListen": "127.0.0.1:9464",  // optional: Prometheus metrics at http://ADDR/metrics
  *   "statsIntervalS": 10 }
  * ```
  */
+import { parseListenAddress } from '../shared/metrics-server.ts';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +57,8 @@ export interface EdgeConfig {
   outboxPath: string;
   /** The file saying whether the link is metered (edge/link.ts); undefined = always unmetered. */
   linkStateFile: string | undefined;
+  /** Where to serve Prometheus metrics (127.0.0.1 unless a host is given); undefined = off. */
+  metricsListen: { host: string; port: number } | undefined;
   hwProfile: HwProfile;
   batchMaxObservations: number;
   batchMaxBytes: number;
@@ -89,6 +93,7 @@ export interface EdgeSettings {
   ingestCurvePublicKey?: string;
   outbox?: string;
   linkStateFile?: string;
+  metricsListen?: string;
   hwProfile?: string;
   batchMaxObservations?: number;
   batchMaxBytes?: number;
@@ -110,6 +115,7 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   ingestCurvePublicKey: 'string',
   outbox: 'string',
   linkStateFile: 'string',
+  metricsListen: 'string',
   hwProfile: 'string',
   batchMaxObservations: 'number',
   batchMaxBytes: 'number',
@@ -208,6 +214,12 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
   const batchMaxBytes = num('batchMaxBytes', hwProfile?.outbox.batchMaxBytes ?? 262_144, 1024, MAX_ENVELOPE_BYTES / 2, true);
   const idleFlushS = num('idleFlushS', hwProfile?.intake.idleFlushS ?? 2, 0.05, 3600, false);
   const statsIntervalS = num('statsIntervalS', 10, 0.1, 86_400, false);
+  let metricsListen: EdgeConfig['metricsListen'];
+  try {
+    metricsListen = s.metricsListen === undefined ? undefined : parseListenAddress(s.metricsListen);
+  } catch (e) {
+    throw new ConfigError([`metricsListen: ${(e as Error).message}`]);
+  }
   const keyframeSpacingM = num('keyframeSpacingM', DEFAULT_KEYFRAME_SPACING_M, 0, 1000, false);
 
   let cameraCalibration: CameraCalibration | undefined;
@@ -230,6 +242,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     ingestCurvePublicKey: curveKey,
     outboxPath,
     linkStateFile: s.linkStateFile,
+    metricsListen,
     hwProfile,
     batchMaxObservations,
     batchMaxBytes,

@@ -26,6 +26,10 @@ export interface EdgeState {
   observationsRefused: number; // outbox full
   batchesFormed: number;
   observationsDelivered: number;
+  /** Envelope bytes handed to the uplink socket, resends included. */
+  bytesSent: number;
+  /** Wall clock of the last verified ack that settled a batch. */
+  lastAckUnixMs: number | undefined;
   flushRequested: boolean;
   /** There was something to deliver in this run (messages arrived, or the outbox was not empty at start). */
   hadWork: boolean;

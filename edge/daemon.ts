@@ -3,6 +3,9 @@
  * until `signal` aborts (SIGTERM/SIGINT in cli.ts) or the daemon is drained with
  * exitWhenDrained. Integration tests drive this with real sockets; cli.ts only parses flags.
  */
+import { startMetricsEndpoint } from '../shared/metrics-server.ts';
+import type { EdgeContext } from './context.ts';
+import { createEdgeMetrics, sampleEdgeMetrics } from './metrics.ts';
 import type { EdgeConfig } from './config.ts';
 import type { EdgeSockets } from './context.ts';
 import { Georeferencer } from './georef.ts';
@@ -86,42 +89,51 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
     const link = linkStatus(cfg, now());
     applyLinkToUplink(uplink, link);
     logLink({ log }, link, null);
-    return await supervise(
-      {
-        cfg,
-        log,
-        limited: new RateLimitedLog(log, 1000, now),
-        outbox,
-        georef: new Georeferencer(
-          cfg.vehicleId,
-          undefined,
-          savedDrive(outbox.getMeta('drive')),
-          cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
-        ),
-        perception,
-        uplink,
-        sockets,
-        wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup(), intake: new Wakeup(), perception: new Wakeup() },
-        state: {
-          messagesIn: 0,
-          startedAtMs: now(),
-          lastMessageAtMs: undefined,
-          badMessages: {},
-          observationsQueued: 0,
-          observationsRefused: 0,
-          batchesFormed: 0,
-          observationsDelivered: 0,
-          flushRequested: start.pendingObservations > 0, // leftovers from the last run go out now
-          hadWork: start.pendingObservations > 0 || start.batches > 0,
-          drained: false,
-          perceptionBusy: false,
-          perceptionFlushWaiters: [],
-          link,
-        },
-        now,
+    const ctx: Omit<EdgeContext, 'requestStop'> = {
+      cfg,
+      log,
+      limited: new RateLimitedLog(log, 1000, now),
+      outbox,
+      georef: new Georeferencer(
+        cfg.vehicleId,
+        undefined,
+        savedDrive(outbox.getMeta('drive')),
+        cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
+      ),
+      perception,
+      uplink,
+      sockets,
+      wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup(), intake: new Wakeup(), perception: new Wakeup() },
+      state: {
+        messagesIn: 0,
+        startedAtMs: now(),
+        lastMessageAtMs: undefined,
+        badMessages: {},
+        observationsQueued: 0,
+        observationsRefused: 0,
+        batchesFormed: 0,
+        observationsDelivered: 0,
+        bytesSent: 0,
+        lastAckUnixMs: undefined,
+        flushRequested: start.pendingObservations > 0, // leftovers from the last run go out now
+        hadWork: start.pendingObservations > 0 || start.batches > 0,
+        drained: false,
+        perceptionBusy: false,
+        perceptionFlushWaiters: [],
+        link,
       },
-      signal,
-    );
+      now,
+    };
+    // Prometheus metrics: read from the live counters at each scrape (edge/metrics.ts).
+    const metrics = cfg.metricsListen
+      ? await startMetricsEndpoint(createEdgeMetrics(() => sampleEdgeMetrics({ ...ctx, requestStop: () => undefined }), { vehicleId: cfg.vehicleId }), cfg.metricsListen)
+      : undefined;
+    if (metrics) log.info('metrics_listening', { address: metrics.address });
+    try {
+      return await supervise(ctx, signal);
+    } finally {
+      await metrics?.close();
+    }
   } finally {
     outbox.close();
     log.info('outbox_closed', { path: cfg.outboxPath });

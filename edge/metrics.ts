@@ -6,6 +6,7 @@
  * `--metrics-listen` (127.0.0.1 by default).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { EdgeContext } from './context.ts';
 
 /** One reading of the daemon's numbers (cumulative counts since start, and levels now). */
 export interface EdgeMetricsSample {
@@ -67,4 +68,52 @@ export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehic
   labelled('fleetmap_perception_frames_total', 'Camera frames by what became of them.', 'result', (s) => s.framesByResult);
   counter('fleetmap_inference_seconds_total', 'Time spent in model inference.', (s) => s.inferenceS);
   return registry;
+}
+
+const sum = (c: Partial<Record<string, number>>): number => Object.values(c).reduce<number>((a, v) => a + (v ?? 0), 0);
+
+/** The daemon's live numbers as one sample (the same counters `edge_stats` logs). */
+export function sampleEdgeMetrics(ctx: EdgeContext): EdgeMetricsSample {
+  const o = ctx.outbox.stats();
+  const u = ctx.uplink.counters;
+  const s = ctx.state;
+  const now = ctx.now();
+  const oldestPending = ctx.outbox.oldestPendingUnixMs(0); // every priority (0..9)
+  const head = ctx.outbox.head();
+  const oldest = Math.min(oldestPending ?? Infinity, head?.createdUnixMs ?? Infinity);
+  const t = ctx.outbox.dropTotals;
+  const drops: Record<string, number> = {
+    disk_budget_pending: sum(t.observations.pending),
+    disk_budget_batches: sum(t.observations.batches),
+    disk_budget_dead_letters: sum(t.observations.dead_letters),
+    outbox_full: sum(t.observations.refused),
+  };
+  for (const [code, n] of Object.entries(s.badMessages)) drops[`sensor_${code}`] = n ?? 0;
+  const frames: Record<string, number> = {};
+  if (ctx.perception) {
+    const c = ctx.perception.counters;
+    Object.assign(frames, {
+      inferred: c.framesProcessed,
+      skipped_rate: c.framesSkippedRate,
+      skipped_behind: c.framesSkippedBehind,
+      stationary: c.framesSkippedStationary,
+      without_pose: c.framesWithoutPose,
+      wrong_size: c.framesWrongSize,
+    });
+  }
+  return {
+    pendingObservations: o.pendingObservations,
+    unackedBatches: o.batches,
+    deadLetters: o.deadLetters,
+    oldestUnsentAgeS: Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0,
+    outboxDiskBytes: ctx.outbox.disk().totalBytes,
+    lastAckUnixS: s.lastAckUnixMs === undefined ? 0 : s.lastAckUnixMs / 1000,
+    sentBytes: s.bytesSent,
+    batchesByOutcome: { stored: u.delivered, duplicate: u.duplicates, rejected: u.deadLettered },
+    resends: u.resends,
+    timeouts: u.timeouts,
+    dropsByReason: drops,
+    framesByResult: frames,
+    inferenceS: ctx.perception ? ctx.perception.counters.inferenceMsTotal / 1000 : 0,
+  };
 }

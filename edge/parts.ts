@@ -250,6 +250,7 @@ export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<
       try {
         await ctx.sockets.uplink.send(head.envelope);
         crashPoint('uplink_after_send');
+        ctx.state.bytesSent += head.envelope.length;
         uplink.onSent(act.seq, ctx.now());
         log.info('batch_sent', { seq: act.seq, attempt: act.attempt, bytes: head.envelope.length, observations: head.observations });
       } catch (e) {
@@ -293,11 +294,13 @@ export async function runAcks(ctx: EdgeContext, signal: AbortSignal): Promise<vo
           crashPoint('acks_before_delete');
           outbox.ack(out.seq);
           state.observationsDelivered += n;
+          state.lastAckUnixMs = now;
           log.info('batch_acked', { seq: out.seq, status: out.status, attempts: out.attempts, rttMs: out.rttMs ?? null, observations: n });
           break;
         }
         case 'dead_letter':
           outbox.deadLetter(out.seq, out.reason, now);
+          state.lastAckUnixMs = now;
           log.error('batch_dead_lettered', { seq: out.seq, reason: out.reason, attempts: out.attempts, deadLetters: outbox.stats().deadLetters });
           break;
         case 'refused':
