@@ -12,21 +12,16 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, LocalFrame, type BodyObservation } from '../shared/index.ts';
 import { diskUsage } from '../edge/outbox-db.ts';
+import { Rng } from '../sim/rng.ts';
 import { ORIGIN, SPEED_MPS, SensorPusher, startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile } from './helpers.ts';
 
 const world = new LocalFrame(ORIGIN);
 /** The drive happens now: the ingest refuses observations from too far in the past. */
 const T0_UNIX_MS = Date.now();
-/** Deterministic noise (mulberry32), so the vertices do not compress to nothing. */
+/** Deterministic noise, so the vertices do not compress to nothing. */
 function noise(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 const sum = (c: unknown): number => Object.values((c ?? {}) as Record<string, number>).reduce((a, n) => a + n, 0);
 

@@ -79,13 +79,7 @@ export class LocalDirStore implements ObjectStore {
     const cutoffMs = this.nowUnixMs() - this.staleTempAfterS * 1000;
     let removed = 0;
     const walk = async (dir: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await fs.readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw e;
-      }
+      const entries = await readDirIfExists(dir);
       for (const ent of entries) {
         const p = path.join(dir, ent.name);
         if (ent.isDirectory()) await walk(p);
@@ -156,13 +150,7 @@ export class LocalDirStore implements ObjectStore {
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];
     const walk = async (dir: string, rel: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await fs.readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw e;
-      }
+      const entries = await readDirIfExists(dir);
       for (const ent of entries) {
         if (ent.name.includes('.tmp-')) continue;
         const r = rel ? `${rel}/${ent.name}` : ent.name;
@@ -183,5 +171,15 @@ async function removeQuietly(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The entries of `dir`, none when it does not exist. */
+async function readDirIfExists(dir: string): Promise<import('node:fs').Dirent[]> {
+  try {
+    return await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
