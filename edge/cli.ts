@@ -27,8 +27,12 @@ Flags override the config file (JSON, keys in edge/config.ts).
                            batch's seq and sha256
   --intake ENDPOINT        PULL endpoint to bind (tcp://127.0.0.1:5601, tcp://127.0.0.1:* for a free port, ipc://PATH)
   --ingest ENDPOINT        ingest ROUTER endpoint to connect (tcp://HOST:PORT)
-  --ingest-curve-public-key Z85  encrypt the uplink with CURVE, pinning the ingest's public key
-                           (logged by the ingest as curvePublicKey)
+  --ingest-curve-public-key Z85  the ingest's CURVE public key, pinned (logged by the ingest as
+                           curvePublicKey); the uplink is encrypted. Required with --curve-keypair
+  --curve-keypair FILE     the vehicle's own CURVE keypair (JSON, mode 0600, fleetmap keys
+                           generate); the ingest admits only registered, active public keys (ZAP)
+  --insecure-no-curve      development only: no transport security; refused unless --ingest is
+                           loopback (127.0.0.0/8, ::1, localhost, ipc://)
   --outbox FILE            outbox SQLite file (created if missing)
   --link-state-file FILE   file holding "metered" or "unmetered", kept by the network manager: while
                            metered, low-priority classes are held back and uplink.meteredMaxKbps
@@ -70,6 +74,8 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         intake: { type: 'string' },
         ingest: { type: 'string' },
         'ingest-curve-public-key': { type: 'string' },
+        'curve-keypair': { type: 'string' },
+        'insecure-no-curve': { type: 'boolean' },
         outbox: { type: 'string' },
         'hw-profile': { type: 'string' },
         'batch-max-observations': { type: 'string' },
@@ -113,6 +119,8 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     set('intake', values.intake);
     set('ingest', values.ingest);
     set('ingestCurvePublicKey', values['ingest-curve-public-key']);
+    set('curveKeypairFile', values['curve-keypair']);
+    if (values['insecure-no-curve']) s.insecureNoCurve = true;
     set('outbox', values.outbox);
     set('linkStateFile', values['link-state-file']);
     set('metricsListen', values['metrics-listen']);
@@ -139,12 +147,14 @@ export default async function edgeRun(argv: string[]): Promise<number> {
   // immediate: queue only on a live connection, so a down ingest fails the send (and we back off)
   // instead of piling up stale copies that would all arrive on reconnect.
   const uplink = new zmq.Dealer({ linger: 0, immediate: true, sendTimeout: 0, reconnectInterval: 100, reconnectMaxInterval: 5000 });
-  if (cfg.ingestCurvePublicKey) {
-    // Ephemeral client keys: the vehicle is authenticated by its batch signature, CURVE adds secrecy.
-    const client = zmq.curveKeyPair();
+  if (cfg.ingestCurvePublicKey && cfg.curveKeypair) {
+    // The vehicle's long-term CURVE key: the ingest's ZAP handler admits it only while the vehicle
+    // is registered and active; every batch is still signed with its Ed25519 key.
     uplink.curveServerKey = cfg.ingestCurvePublicKey;
-    uplink.curvePublicKey = client.publicKey;
-    uplink.curveSecretKey = client.secretKey;
+    uplink.curvePublicKey = cfg.curveKeypair.publicKey;
+    uplink.curveSecretKey = cfg.curveKeypair.secretKey;
+  } else {
+    log.warn('transport_insecure', { ingest: cfg.ingestEndpoint, reason: 'transport security is off (--insecure-no-curve): the uplink is neither encrypted nor authenticated by CURVE; loopback development only' });
   }
   try {
     await intake.bind(cfg.intakeEndpoint);
@@ -159,7 +169,8 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     hwProfile: cfg.hwProfile.name,
     intake: intake.lastEndpoint ?? cfg.intakeEndpoint,
     ingest: cfg.ingestEndpoint,
-    uplinkCurve: cfg.ingestCurvePublicKey !== undefined,
+    uplinkCurve: cfg.curveKeypair !== undefined,
+    curvePublicKey: cfg.curveKeypair?.publicKey ?? null,
     outbox: cfg.outboxPath,
     linkStateFile: cfg.linkStateFile ?? 'none (the link counts as unmetered)',
     batchMaxObservations: cfg.batchMaxObservations,

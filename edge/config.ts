@@ -11,7 +11,10 @@
  *                                      // only acks it signed for exactly the batch sent delete anything
  *   "intake": "tcp://127.0.0.1:5601",  // PULL, bound here (tcp://HOST:* picks a free port; ipc://PATH)
  *   "ingest": "tcp://127.0.0.1:5700",  // DEALER, connects here
- *   "ingestCurvePublicKey": "<40 z85>", // optional: CURVE-encrypt the uplink, pinning the ingest's key
+ *   "ingestCurvePublicKey": "<40 z85>", // the ingest's CURVE public key, pinned (uplink encrypted)
+ *   "curveKeypairFile": "veh-001.curve", // the vehicle's CURVE keypair (fleetmap keys generate);
+ *                                      // its public half is registered and admitted by the ingest's ZAP
+ *   "insecureNoCurve": false,          // development only: no CURVE, refused unless `ingest` is loopback
  *   "outbox": "/var/lib/fleetmap/outbox.sqlite",
  *   "linkStateFile": "/run/fleetmap/link-state", // optional: "metered" | "unmetered", written by the
  *                                      // network manager (edge/link.ts); without it the link is unmetered
@@ -35,6 +38,8 @@ import { fileURLToPath } from 'node:url';
 import type { KeyObject } from 'node:crypto';
 import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, readPrivateKeyFile, readPublicKeyFile, validateCameraCalibration, vehicleIdProblem, type CameraCalibration } from '../shared/index.ts';
 import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
+import { isZ85Key, readCurveKeypair, type CurveKeypair } from '../shared/curve.ts';
+import { isLoopbackEndpoint } from '../shared/endpoint.ts';
 
 /** Default compaction keyframe spacing, metres (edge/compact.ts explains the trade). */
 export const DEFAULT_KEYFRAME_SPACING_M = 12;
@@ -52,8 +57,12 @@ export interface EdgeConfig {
   ingestAckKey: KeyObject;
   intakeEndpoint: string;
   ingestEndpoint: string;
-  /** The ingest's CURVE public key (z85); undefined = plain TCP. */
+  /** The ingest's CURVE public key (z85); undefined only with insecureNoCurve (plain TCP). */
   ingestCurvePublicKey: string | undefined;
+  /** The vehicle's own CURVE keypair; undefined only with insecureNoCurve. */
+  curveKeypair: CurveKeypair | undefined;
+  /** No transport security (loopback development only; the ingest endpoint was checked). */
+  insecureNoCurve: boolean;
   outboxPath: string;
   /** The file saying whether the link is metered (edge/link.ts); undefined = always unmetered. */
   linkStateFile: string | undefined;
@@ -91,6 +100,8 @@ export interface EdgeSettings {
   intake?: string;
   ingest?: string;
   ingestCurvePublicKey?: string;
+  curveKeypairFile?: string;
+  insecureNoCurve?: boolean;
   outbox?: string;
   linkStateFile?: string;
   metricsListen?: string;
@@ -113,6 +124,8 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   intake: 'string',
   ingest: 'string',
   ingestCurvePublicKey: 'string',
+  curveKeypairFile: 'string',
+  insecureNoCurve: 'boolean',
   outbox: 'string',
   linkStateFile: 'string',
   metricsListen: 'string',
@@ -147,7 +160,7 @@ export function readConfigFile(file: string): EdgeSettings {
   }
   if (problems.length) throw new ConfigError(problems);
   const dir = path.dirname(path.resolve(file));
-  for (const k of ['keyFile', 'ingestAckKeyFile', 'outbox', 'linkStateFile', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
+  for (const k of ['keyFile', 'ingestAckKeyFile', 'curveKeypairFile', 'outbox', 'linkStateFile', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
   if (typeof out.hwProfile === 'string' && (out.hwProfile.includes('/') || out.hwProfile.endsWith('.json'))) out.hwProfile = path.resolve(dir, out.hwProfile);
   return out as EdgeSettings;
 }
@@ -173,8 +186,26 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
   }
 
   const curveKey = s.ingestCurvePublicKey;
-  if (curveKey !== undefined && !/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(curveKey)) {
+  if (curveKey !== undefined && !isZ85Key(curveKey)) {
     problems.push(`ingestCurvePublicKey must be 40 z85 characters, got ${JSON.stringify(curveKey)}`);
+  }
+  // Transport security: CURVE both ways (pinned ingest key, own registered keypair), or the
+  // explicit insecure flag, on a loopback ingest only.
+  const insecureNoCurve = s.insecureNoCurve ?? false;
+  let curveKeypair: CurveKeypair | undefined;
+  if (insecureNoCurve) {
+    if (curveKey !== undefined || s.curveKeypairFile !== undefined) problems.push('insecureNoCurve (--insecure-no-curve) contradicts ingestCurvePublicKey / curveKeypairFile: give one or the other');
+    if (ingestEndpoint && !isLoopbackEndpoint(ingestEndpoint)) problems.push(`insecureNoCurve (--insecure-no-curve) is only allowed with a loopback ingest (127.0.0.0/8, ::1, localhost, ipc://, inproc://), got ${JSON.stringify(ingestEndpoint)}`);
+  } else {
+    const lacking = [curveKey === undefined ? 'ingestCurvePublicKey (--ingest-curve-public-key Z85: the ingest\'s, logged as curvePublicKey)' : '', s.curveKeypairFile === undefined ? 'curveKeypairFile (--curve-keypair FILE: the vehicle\'s, from fleetmap keys generate)' : ''].filter(Boolean);
+    if (lacking.length) problems.push(`transport security is required: missing ${lacking.join(' and ')}; or insecureNoCurve (--insecure-no-curve) with a loopback ingest, for development`);
+    if (s.curveKeypairFile !== undefined) {
+      try {
+        curveKeypair = readCurveKeypair(s.curveKeypairFile);
+      } catch (e) {
+        problems.push(`curveKeypairFile: ${(e as Error).message}`);
+      }
+    }
   }
 
   let key: KeyObject | undefined;
@@ -240,6 +271,8 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     intakeEndpoint,
     ingestEndpoint,
     ingestCurvePublicKey: curveKey,
+    curveKeypair,
+    insecureNoCurve,
     outboxPath,
     linkStateFile: s.linkStateFile,
     metricsListen,

@@ -11,6 +11,7 @@ import { flushDecision, isDrained } from './rules.ts';
 import { logBudgetEvents, outboxStatsFields } from './outbox-events.ts';
 import { refreshLink } from './link-watch.ts';
 import { crashPoint } from '../shared/crash-points.ts';
+import { backoffDelayMs } from './backoff.ts';
 import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
 
 const TICK_MS = 250;
@@ -235,10 +236,37 @@ export async function runUplink(ctx: EdgeContext, signal: AbortSignal): Promise<
     ctx.wake.uplink.notify();
   });
   sock.events.on('disconnect', (e) => log.warn('uplink_disconnected', { endpoint: e.address, inFlightSeq: uplink.inFlightSeq ?? null }));
+  // A refused handshake (the ingest's ZAP handler does not admit our CURVE key: not registered
+  // yet, revoked; or a wrong pinned server key) ends the connection for good in libzmq: it does
+  // not reconnect by itself. So reconnect here, backing off (the profile's uplink backoff), until
+  // a handshake completes.
+  const endpoint = ctx.cfg.ingestEndpoint;
+  const up = ctx.cfg.hwProfile.uplink;
+  let refusedHandshakes = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  sock.events.on('handshake', () => {
+    refusedHandshakes = 0;
+  });
   for (const t of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
-    sock.events.on(t, (e) => ctx.limited.warn(t, 'uplink_handshake_failed', { endpoint: e.address, kind: t, reason: e.error.message }));
+    sock.events.on(t, (e) => {
+      refusedHandshakes++;
+      const retryInMs = backoffDelayMs({ baseMs: up.backoffBaseMs, capMs: up.backoffCapMs, jitter: up.backoffJitter }, refusedHandshakes);
+      ctx.limited.warn(t, 'uplink_handshake_failed', { endpoint: e.address, kind: t, reason: e.error.message, refusedHandshakes, retryInMs });
+      if (reconnectTimer || signal.aborted) return;
+      reconnectTimer = setTimeout(() => {
+        reconnectTimer = undefined;
+        if (signal.aborted || sock.closed) return;
+        try {
+          sock.disconnect(endpoint);
+        } catch {
+          // already gone
+        }
+        sock.connect(endpoint);
+      }, retryInMs);
+    });
   }
-  sock.connect(ctx.cfg.ingestEndpoint); // after the monitor is attached, so the first handshake is seen
+  signal.addEventListener('abort', () => clearTimeout(reconnectTimer), { once: true });
+  sock.connect(endpoint); // after the monitor is attached, so the first handshake is seen
   let hashed: { seq: number; envelope: Buffer; sha256: Buffer } | undefined;
   while (!signal.aborted) {
     const head = outbox.head();

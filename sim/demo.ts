@@ -129,8 +129,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
   const ingestPort = await freePort();
   const ingestEndpoint = `tcp://127.0.0.1:${ingestPort}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
-  say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}`);
+  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
+  say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}, CURVE on: only the fleet's registered vehicle keys are admitted`);
 
   // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
   // parallel up to the concurrency limit.
@@ -227,6 +227,7 @@ async function runDrive(
     '--vehicle-id', drive.vehicleId,
     '--key-file', ctx.keys.keyFileOf(drive.vehicleId),
     '--ingest-ack-key', ctx.keys.ackPublicKeyFile,
+    ...ctx.keys.edgeCurveArgs(drive.vehicleId),
     '--intake', 'tcp://127.0.0.1:*',
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../shared/index.ts';
 import { Rng } from '../sim/rng.ts';
-import { ACK_PUBLIC_KEY_FILE, KEYS, Proc, SensorPusher, pushDrive, startIngest, tempDir, writeKeys, writeTestProfile, type LogEvent } from './helpers.ts';
+import { ACK_PUBLIC_KEY_FILE, KEYS, Proc, edgeCurveArgs, SensorPusher, pushDrive, startIngest, tempDir, writeKeys, writeTestProfile, type LogEvent } from './helpers.ts';
 
 const EDGE_KILLS = envCount('FLEETMAP_CRASH_EDGE_KILLS', 200);
 const INGEST_KILLS = envCount('FLEETMAP_CRASH_INGEST_KILLS', 50);
@@ -94,7 +94,8 @@ class IngestUnderFire {
 }
 
 async function startEdgeRun(config: string, ingestEndpoint: string, env: Record<string, string>, extra: string[] = []): Promise<{ proc: Proc; intake: string }> {
-  const proc = new Proc('edge', ['edge', 'run', '--config', config, '--ingest', ingestEndpoint, '--keyframe-spacing-m', '0', '--stats-interval-s', '0.1', ...extra], env);
+  const vehicleId = (JSON.parse(readFileSync(config, 'utf8')) as { vehicleId: string }).vehicleId;
+  const proc = new Proc('edge', ['edge', 'run', '--config', config, ...edgeCurveArgs(vehicleId), '--ingest', ingestEndpoint, '--keyframe-spacing-m', '0', '--stats-interval-s', '0.1', ...extra], env);
   const ev = await proc.event('intake_listening');
   return { proc, intake: ev.endpoint as string };
 }

@@ -55,6 +55,10 @@ describe('fleetmap demo', () => {
     const latest = JSON.parse(readFileSync(path.join(out, 'store', 'tiles', 'latest.json'), 'utf8'));
     expect(latest.version).toBe(1);
     expect(existsSync(path.join(out, 'store', 'tiles', 'v1', 'manifest.json'))).toBe(true);
+    // the secure path: CURVE + ZAP on the uplink, every vehicle admitted, none refused
+    const ingestLog = readFileSync(path.join(out, 'logs', 'ingest.log'), 'utf8');
+    expect(ingestLog).toMatch(/"event":"ingest_listening".*"transportSecurity":"curve\+zap"/);
+    expect(ingestLog).not.toMatch(/"event":"(handshake_refused|handshake_failed|transport_insecure)"/);
   });
 
   it('takes any Lanelet2 map: --map with a synthetic ring road (oracle perception, the named test double)', () => {

@@ -2,7 +2,8 @@
  * The edge daemon and the ingest as real processes on loopback TCP, with a real SQLite outbox
  * and a store directory: sensor messages in, signed batches out, observations on disk.
  *
- * - happy path (intake over ipc, uplink CURVE-encrypted): observations pushed into the intake
+ * - happy path (intake over ipc, uplink CURVE with the ingest's ZAP handler admitting the vehicle's
+ *   registered key, as in production): observations pushed into the intake
  *   land in the store at the right place (a sign seen 10 m ahead, 3 m left is stored within
  *   0.5 m of where it is), tagged with the drive id; bad sensor messages are counted and do not
  *   stop the daemon; `drained` is logged; SIGTERM exits 0.
@@ -17,9 +18,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../edge/outbox.ts';
-import { generateCurveKeypair } from '../cloud/ingest/curve.ts';
 import { decodeBatch, distanceM, parseTileKey, tileFrame, type ObservationBatch } from '../shared/index.ts';
-import { KEYS, SensorPusher, TEST_OUTBOX_POLICY, pushDrive, vehicleKeyFile, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
+import { INGEST_CURVE_PUBLIC_KEY, KEYS, SensorPusher, TEST_OUTBOX_POLICY, pushDrive, vehicleKeyFile, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
 
 function readStore(storeDir: string): { files: string[]; batches: ObservationBatch[] } {
   const dir = path.join(storeDir, 'batches', 'veh-1');
@@ -45,18 +45,18 @@ describe('edge daemon -> ingest', () => {
   it('delivers georeferenced observations, survives bad sensor messages, logs drained, exits 0 on SIGTERM', async () => {
     const dir = tempDir('edge');
     const storeDir = path.join(dir, 'store');
-    const curve = generateCurveKeypair(path.join(dir, 'ingest-curve.json'));
-    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir), extra: ['--curve-keypair', path.join(dir, 'ingest-curve.json')] });
+    // CURVE on by default (test/helpers.ts): the ingest's keypair, the vehicle's registered keypair
+    const ingest = await startIngest({ storeDir, keysFile: writeKeys(dir) });
     const edge = await startEdge([
       '--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'),
       '--intake', `ipc://${path.join(dir, 'intake.sock')}`,
       '--ingest', ingest.endpoint,
-      '--ingest-curve-public-key', curve.publicKey,
       '--outbox', path.join(dir, 'outbox.sqlite'),
       '--hw-profile', writeTestProfile(dir),
     ]);
-    expect(ingest.proc.named('ingest_listening')[0]).toMatchObject({ curvePublicKey: curve.publicKey });
+    expect(ingest.proc.named('ingest_listening')[0]).toMatchObject({ transportSecurity: 'curve+zap', curvePublicKey: INGEST_CURVE_PUBLIC_KEY });
     expect(edge.proc.named('edge_started')[0]).toMatchObject({ uplinkCurve: true });
+    expect(ingest.proc.named('transport_insecure')).toEqual([]);
     const push = new SensorPusher(edge.intake);
     await push.raw(['radar', 'x']);
     await push.raw(['gnss', Buffer.from([0x92, 0x01])]);
@@ -72,6 +72,7 @@ describe('edge daemon -> ingest', () => {
     push.close();
     ingest.proc.kill('SIGTERM');
     expect((await ingest.proc.exited).code).toBe(0);
+    expect(ingest.proc.named('handshake_refused')).toEqual([]);
 
     const { batches } = readStore(storeDir);
     const obs = batches.flatMap((b) => b.observations);

@@ -64,7 +64,8 @@ describe('edge ack trust', () => {
     const dir = tempDir('acktrust');
     const fake = new FakeIngest();
     const endpoint = await fake.start();
-    const args = ['--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'), '--intake', 'tcp://127.0.0.1:*', '--ingest', endpoint, '--outbox', path.join(dir, 'outbox.sqlite'), '--hw-profile', writeTestProfile(dir), '--stats-interval-s', '0.2'];
+    // a stand-in ingest on loopback without CURVE: this test is about acks, not the transport
+    const args = ['--insecure-no-curve', '--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'), '--intake', 'tcp://127.0.0.1:*', '--ingest', endpoint, '--outbox', path.join(dir, 'outbox.sqlite'), '--hw-profile', writeTestProfile(dir), '--stats-interval-s', '0.2'];
     try {
       const edge = await startEdge(args);
       const p = new SensorPusher(edge.intake);

@@ -2,9 +2,14 @@
  * Integration-test helpers: spawn real `fleetmap` processes (node --import tsx cli/main.ts ...),
  * read their JSON log events from stderr, and push sensor messages into an edge intake.
  * Waits are on log events (what the process says it did), never on sleeps.
+ *
+ * Transport security is on by default, as in production: startIngest gives the ingest a CURVE
+ * server keypair (its ZAP handler admits the registered vehicles' CURVE keys, which writeKeys
+ * registers), startEdge gives the daemon the ingest's public key and its vehicle's CURVE keypair.
+ * A test about something else may opt out on loopback (`insecure: true` / `--insecure-no-curve`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +18,7 @@ import type { OutboxPolicy } from '../edge/outbox-policy.ts';
 import * as zmq from 'zeromq';
 import { LocalFrame, privateKeyFromSeed, privatePem, publicPem, type BodyObservation, type LngLat, type TopicName, type TopicPayloads } from '../shared/index.ts';
 import { KeyRegistry } from '../cloud/ingest/keys.ts';
+import { generateCurveKeypair, readCurveKeypair, type CurveKeypair } from '../shared/curve.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(REPO, 'cli', 'main.ts');
@@ -127,6 +133,31 @@ export const ACK_PUBLIC_KEY_FILE = path.join(KEY_DIR, 'ingest-ack.pub');
   writeFileSync(ACK_PUBLIC_KEY_FILE, publicPem(ack));
 }
 
+/** The test ingest's CURVE server keypair file (`cloud ingest --curve-keypair`) and its public key. */
+export const INGEST_CURVE_FILE = path.join(KEY_DIR, 'ingest.curve');
+export const INGEST_CURVE_PUBLIC_KEY = generateCurveKeypair(INGEST_CURVE_FILE).publicKey;
+
+/** A test vehicle's CURVE keypair file (made once per test process), for `edge run --curve-keypair`. */
+export function vehicleCurveFile(vehicleId: string): string {
+  const file = path.join(KEY_DIR, `${vehicleId}.curve`);
+  if (!existsSync(file)) generateCurveKeypair(file);
+  return file;
+}
+
+export function vehicleCurve(vehicleId: string): CurveKeypair {
+  return readCurveKeypair(vehicleCurveFile(vehicleId));
+}
+
+/** The edge flags for CURVE on: the pinned ingest key and the vehicle's own keypair. */
+export function edgeCurveArgs(vehicleId: string): string[] {
+  return ['--ingest-curve-public-key', INGEST_CURVE_PUBLIC_KEY, '--curve-keypair', vehicleCurveFile(vehicleId)];
+}
+
+/** zeromq socket options for a test DEALER acting as `vehicleId` over CURVE (its registered key). */
+export function curveClientOptions(vehicleId: string, kp: CurveKeypair = vehicleCurve(vehicleId)): { curveServerKey: string; curvePublicKey: string; curveSecretKey: string } {
+  return { curveServerKey: INGEST_CURVE_PUBLIC_KEY, curvePublicKey: kp.publicKey, curveSecretKey: kp.secretKey };
+}
+
 /** A PEM private key file for a test vehicle (what `fleetmap keys generate` writes), for --key-file. */
 export function vehicleKeyFile(vehicle: keyof typeof KEYS): string {
   const file = path.join(KEY_DIR, `${vehicle}.key`);
@@ -134,11 +165,11 @@ export function vehicleKeyFile(vehicle: keyof typeof KEYS): string {
   return file;
 }
 
-/** The vehicle key registry (cloud/ingest/keys.ts) with the test vehicles' public keys, active. */
+/** The vehicle key registry (cloud/ingest/keys.ts) with the test vehicles' Ed25519 and CURVE public keys, active. */
 export function writeKeys(dir: string, vehicles: ReadonlyArray<keyof typeof KEYS> = ['veh-1', 'veh-2']): string {
   const file = path.join(dir, 'keys.json');
   let reg = KeyRegistry.empty();
-  for (const v of vehicles) reg = reg.withRegistered(v, privateKeyFromSeed(Buffer.from(KEYS[v], 'hex')), Date.now());
+  for (const v of vehicles) reg = reg.withRegistered(v, privateKeyFromSeed(Buffer.from(KEYS[v], 'hex')), Date.now(), vehicleCurve(v).publicKey);
   reg.writeFile(file);
   return file;
 }
@@ -170,10 +201,12 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8, provider
   return file;
 }
 
-export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string; extra?: string[]; env?: Record<string, string> }): Promise<{ proc: Proc; endpoint: string }> {
+/** Start an ingest: CURVE + ZAP with the test ingest keypair unless `insecure` (loopback only) or extra names the transport. */
+export async function startIngest(opts: { storeDir: string; keysFile: string; bind?: string; extra?: string[]; env?: Record<string, string>; insecure?: boolean }): Promise<{ proc: Proc; endpoint: string }> {
   const extra = opts.extra ?? [];
   const ackKey = extra.includes('--ack-key') ? [] : ['--ack-key', ACK_PRIVATE_KEY_FILE];
-  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2', ...ackKey, ...extra], opts.env);
+  const transport = extra.includes('--curve-keypair') || extra.includes('--insecure-no-curve') ? [] : opts.insecure ? ['--insecure-no-curve'] : ['--curve-keypair', INGEST_CURVE_FILE];
+  const proc = new Proc('ingest', ['cloud', 'ingest', '--bind', opts.bind ?? 'tcp://127.0.0.1:*', '--store', opts.storeDir, '--keys', opts.keysFile, '--health-interval-s', '0.2', ...ackKey, ...transport, ...extra], opts.env);
   const ev = await proc.event('ingest_listening');
   return { proc, endpoint: ev.endpoint as string };
 }
@@ -183,11 +216,22 @@ export async function startIngest(opts: { storeDir: string; keysFile: string; bi
  * compaction (keyframes, cropping; edge/compact.ts, tested on its own) is off unless asked for.
  */
 export async function startEdge(args: string[]): Promise<{ proc: Proc; intake: string }> {
-  const withAck = args.includes('--ingest-ack-key') ? args : ['--ingest-ack-key', ACK_PUBLIC_KEY_FILE, ...args];
+  const withCurve = args.includes('--insecure-no-curve') || args.includes('--curve-keypair') ? args : [...edgeCurveArgs(edgeVehicleId(args)), ...args];
+  const withAck = withCurve.includes('--ingest-ack-key') ? withCurve : ['--ingest-ack-key', ACK_PUBLIC_KEY_FILE, ...withCurve];
   const withDefaults = withAck.includes('--keyframe-spacing-m') ? withAck : ['--keyframe-spacing-m', '0', ...withAck];
   const proc = new Proc('edge', ['edge', 'run', ...withDefaults]);
   const ev = await proc.event('intake_listening');
   return { proc, intake: ev.endpoint as string };
+}
+
+/** The vehicle id an edge command line runs as: --vehicle-id, or the --config file's vehicleId. */
+function edgeVehicleId(args: readonly string[]): string {
+  const i = args.indexOf('--vehicle-id');
+  if (i >= 0) return args[i + 1]!;
+  const c = args.indexOf('--config');
+  const id = c >= 0 ? (JSON.parse(readFileSync(args[c + 1]!, 'utf8')) as { vehicleId?: unknown }).vehicleId : undefined;
+  if (typeof id !== 'string') throw new Error('startEdge: no --vehicle-id and no vehicleId in --config: cannot pick its CURVE keypair (or pass --curve-keypair / --insecure-no-curve)');
+  return id;
 }
 
 /** A PUSH socket into an edge intake: [topic, msgpack(payload)]. */

@@ -1,6 +1,6 @@
 /**
  * The ingest as a real process on a real loopback socket, driven by test DEALERs acting as
- * vehicles: (1) an acknowledged batch is on disk and decodes to what was sent; (2) a batch sent
+ * vehicles over CURVE (admitted by the ingest's ZAP handler): (1) an acknowledged batch is on disk and decodes to what was sent; (2) a batch sent
  * twice is stored once; (3) malformed batches are refused with a clear reason while other
  * vehicles keep being served, and fleet health counts the refusals (persisted on SIGTERM).
  */
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAck, decodeBatch, encodeBatch, readPublicKeyFile, sha256, type Ack, type ObservationBatch } from '../shared/index.ts';
-import { ACK_PUBLIC_KEY_FILE, KEYS, Proc, startIngest, tempDir, writeKeys } from './helpers.ts';
+import { ACK_PUBLIC_KEY_FILE, KEYS, Proc, curveClientOptions, startIngest, tempDir, writeKeys } from './helpers.ts';
 
 const key = (v: keyof typeof KEYS): Buffer => Buffer.from(KEYS[v], 'hex');
 const ackKey = readPublicKeyFile(ACK_PUBLIC_KEY_FILE);
@@ -37,8 +37,9 @@ function batch(vehicleId: string, seq: number, n = 3): ObservationBatch {
 }
 
 class Vehicle {
-  readonly sock = new zmq.Dealer({ linger: 0, receiveTimeout: 10_000 });
-  constructor(endpoint: string) {
+  readonly sock: zmq.Dealer;
+  constructor(endpoint: string, vehicleId: string) {
+    this.sock = new zmq.Dealer({ linger: 0, receiveTimeout: 10_000, ...curveClientOptions(vehicleId) });
     this.sock.connect(endpoint);
   }
   async send(bytes: Buffer): Promise<Ack> {
@@ -60,8 +61,8 @@ describe('ingest process', () => {
     storeDir = path.join(dir, 'store');
     const started = await startIngest({ storeDir, keysFile: writeKeys(dir) });
     ingest = started.proc;
-    v1 = new Vehicle(started.endpoint);
-    v2 = new Vehicle(started.endpoint);
+    v1 = new Vehicle(started.endpoint, 'veh-1');
+    v2 = new Vehicle(started.endpoint, 'veh-2');
   });
 
   afterAll(() => {

@@ -1,6 +1,10 @@
 /**
  * `fleetmap cloud ingest`: the ingest service. Exit codes: 0 stopped by SIGTERM/SIGINT (health
  * persisted), 2 bad flags, key registry or bind failure.
+ *
+ * Transport security is on by default: CURVE with a ZAP handler (zap.ts, zap-handler.ts) that
+ * admits only the CURVE keys of registered, active vehicles. Without --curve-keypair it refuses to
+ * start, unless --insecure-no-curve is given for a loopback --bind (development only).
  */
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../store/index.ts';
@@ -9,6 +13,9 @@ import { parseListenAddress, startMetricsEndpoint, type MetricsEndpoint } from '
 import { IngestMetrics } from './metrics.ts';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_AHEAD_MS, MAX_ENVELOPE_BYTES, rawPublicKey, readPrivateKeyFile } from '../../shared/index.ts';
 import { generateCurveKeypair, readCurveKeypair, type CurveKeypair } from './curve.ts';
+import { isLoopbackEndpoint } from '../../shared/endpoint.ts';
+import { startZapHandler, type ZapHandler } from './zap-handler.ts';
+import { ZAP_DOMAIN } from './zap.ts';
 import { FleetHealth, HEALTH_KEY, parseHealth } from './health.ts';
 import { KeyRegistry, KeyRegistryError } from './keys.ts';
 import { JsonLogger, RateLimitedLog } from '../../shared/log.ts';
@@ -16,7 +23,7 @@ import { main } from './main.ts';
 import { RegistryWatcher } from './registry-watch.ts';
 import { IngestService } from './service.ts';
 
-const HELP = `usage: fleetmap cloud ingest --bind ENDPOINT --store DIR --keys FILE --ack-key FILE [options]
+const HELP = `usage: fleetmap cloud ingest --bind ENDPOINT --store DIR --keys FILE --ack-key FILE --curve-keypair FILE [options]
 
 Receives signed observation batches from edge daemons (ZeroMQ ROUTER), verifies and validates
 them, stores each raw envelope once as batches/<vehicleId>/<seq:10>.fmb (durable before the
@@ -38,10 +45,15 @@ Keeps per-vehicle health in health/fleet.json. Wire format: docs/WIRE.md.
   --max-in-flight N        messages handled at once (group commit: their fsyncs overlap) (default 32)
   --metrics-listen ADDR    serve Prometheus metrics on http://ADDR/metrics (HOST:PORT or PORT,
                            host 127.0.0.1 by default); off unless given
-  --curve-keypair FILE     encrypt the uplink with CURVE using this server keypair (JSON
-                           {publicKey, secretKey}); vehicles pin the public key (edge
-                           --ingest-curve-public-key). The public key is logged at start.
+  --curve-keypair FILE     required: the ingest's CURVE server keypair (JSON {publicKey, secretKey},
+                           mode 0600). The uplink is encrypted and only vehicles whose CURVE
+                           public key is registered and active complete the handshake (ZAP);
+                           vehicles pin the public key (edge --ingest-curve-public-key), which
+                           is logged at start as curvePublicKey
   --curve-generate         with --curve-keypair: create the keypair file, print the public key, exit
+  --insecure-no-curve      development only: no CURVE, no ZAP (anyone who can connect may send;
+                           batches are still signature-checked). Refused unless --bind is
+                           loopback (127.0.0.0/8, ::1, localhost, ipc://, inproc://)
   -h, --help
 
 Stop with SIGTERM/SIGINT: the current message is answered, then health is persisted.
@@ -67,6 +79,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
         'metrics-listen': { type: 'string' },
         'curve-keypair': { type: 'string' },
         'curve-generate': { type: 'boolean' },
+        'insecure-no-curve': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -102,6 +115,12 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   const missing = (['bind', 'store', 'keys', 'ack-key'] as const).filter((k) => !values[k]);
   if (missing.length) {
     log.log('error', 'config_invalid', { reason: `missing ${missing.map((m) => `--${m}`).join(', ')}` });
+    return 2;
+  }
+  const insecure = values['insecure-no-curve'] === true;
+  const transportProblem = transportSecurityProblem({ curve: values['curve-keypair'] !== undefined, insecure, bind: values.bind! });
+  if (transportProblem) {
+    log.log('error', 'config_invalid', { reason: transportProblem });
     return 2;
   }
   const positive = (flag: 'health-interval-s' | 'keys-poll-s' | 'max-age-days' | 'max-ahead-s' | 'max-in-flight', fallback: number, zeroOk = false): number | undefined => {
@@ -165,6 +184,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   const router = new zmq.Router({ linger: 0, maxMessageSize: MAX_ENVELOPE_BYTES + 4096, receiveHighWaterMark: 64 });
   const metrics = new IngestMetrics();
   const limited = new RateLimitedLog(log);
+  let zap: ZapHandler | undefined;
   // Failed handshakes (a wrong CURVE key, a ZAP refusal, a non-ZMTP peer) are logged and counted.
   for (const kind of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
     router.events.on(kind, (e) => {
@@ -175,12 +195,30 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   if (curve) {
     router.curveServer = true;
     router.curveSecretKey = curve.secretKey;
+    router.zapDomain = ZAP_DOMAIN;
+    // The ZAP handler must answer before the first handshake: started before the bind. Each
+    // decision reads the live registry (stat'ed first, like before each message).
+    zap = await startZapHandler({
+      lookup: (key) => {
+        watcher.checkNow('handshake');
+        return watcher.registry.curveKeyOwner(key);
+      },
+      onDecision: (d) => {
+        metrics.zapDecision(d.admitted ? 'admitted' : d.code);
+        if (!d.admitted) limited.warn(`zap:${d.code}`, 'handshake_refused', { code: d.code, reason: d.reason, vehicleId: d.vehicleId ?? null, address: d.address, refusals: metrics.zapRefusals() });
+      },
+      onError: (e) => log.log('error', 'zap_handler_failed', { reason: e.message }),
+    });
+  } else {
+    log.log('warn', 'transport_insecure', { endpoint: values.bind, reason: 'transport security is off (--insecure-no-curve): no encryption, no CURVE authentication of vehicles; loopback development only' });
   }
   try {
     await router.bind(values.bind!);
   } catch (e) {
     log.log('error', 'bind_failed', { endpoint: values.bind, reason: (e as Error).message });
     router.close();
+    await zap?.close();
+    watcher.close();
     return 2;
   }
   log.log('info', 'ingest_listening', {
@@ -188,6 +226,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     store: store.describe(),
     vehicles: keys.vehicles().length,
     activeVehicles: keys.activeCount(),
+    transportSecurity: curve ? 'curve+zap' : 'none',
     curvePublicKey: curve?.publicKey ?? null,
     ackPublicKeyHex: rawPublicKey(ackKey).toString('hex'),
     maxAgeDays,
@@ -224,10 +263,19 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     return 0;
   } finally {
     if (!router.closed) router.close();
+    await zap?.close();
     await metricsEndpoint?.close();
     watcher.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     process.off('SIGHUP', onHup);
   }
+}
+
+/** Why the transport settings are refused (one line), or undefined. */
+export function transportSecurityProblem(o: { curve: boolean; insecure: boolean; bind: string }): string | undefined {
+  if (o.curve && o.insecure) return '--insecure-no-curve contradicts --curve-keypair: give one of them';
+  if (!o.curve && !o.insecure) return 'transport security is required: give --curve-keypair FILE (make one with --curve-keypair FILE --curve-generate), or --insecure-no-curve with a loopback --bind for development';
+  if (o.insecure && !isLoopbackEndpoint(o.bind)) return `--insecure-no-curve is only allowed on a loopback --bind (127.0.0.0/8, ::1, localhost, ipc://, inproc://), got ${JSON.stringify(o.bind)}`;
+  return undefined;
 }

@@ -6,4 +6,6 @@ export { displaySafe } from './display-safe.ts';
 export { KeyRegistry, KeyRegistryError, REGISTRY_FORMAT, REGISTRY_VERSION, type VehicleKeyEntry, type KeyStatus } from './keys.ts';
 export { main, type IngestMainOptions, type IngestCounters } from './main.ts';
 export { readCurveKeypair, generateCurveKeypair, type CurveKeypair } from './curve.ts';
+export { answerZap, ZAP_DOMAIN, ZAP_ENDPOINT, type CurveKeyLookup, type ZapAnswer, type ZapDecision, type ZapRefusal } from './zap.ts';
+export { startZapHandler, type ZapHandler } from './zap-handler.ts';
 export { RegistryWatcher } from './registry-watch.ts';

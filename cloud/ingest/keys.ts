@@ -6,21 +6,23 @@
  * { "format": "fleetmap-vehicle-keys", "version": 1,
  *   "vehicles": {
  *     "veh-001": { "ed25519PublicKeyHex": "<64 hex: the raw 32-byte public key>",
- *                  "curvePublicKeyZ85": null,          // or 40 z85 chars: the vehicle's CURVE
- *                                                      // transport key, for a later CURVE/ZAP step
+ *                  "curvePublicKeyZ85": "<40 z85>",    // the vehicle's CURVE transport public key,
+ *                                                      // admitted by the ZAP handler (zap.ts) while
+ *                                                      // active; null (older files): cannot connect
  *                  "status": "active",                 // or "revoked"
  *                  "registeredUnixMs": 1764400000000,
  *                  "revokedUnixMs": null } } }         // set when revoked
  * ```
  * Vehicle ids follow shared/ids.ts (they become store key segments and health rows; prototype
  * names and temp-file names are refused). Entries live in a Map. Errors name the vehicle and the
- * field, never a key.
+ * field, never a key. A CURVE key belongs to one vehicle at most (the ZAP handler maps it back).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFromRaw, rawPublicKey, vehicleIdProblem, type KeyLookup } from '../../shared/index.ts';
+import { isZ85Key } from '../../shared/curve.ts';
 
 export const REGISTRY_FORMAT = 'fleetmap-vehicle-keys';
 export const REGISTRY_VERSION = 1;
@@ -45,13 +47,13 @@ export class KeyRegistryError extends Error {
   }
 }
 
-const Z85_KEY_RE = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 const HEX_KEY_RE = /^[0-9a-f]{64}$/;
 const ENTRY_FIELDS = ['ed25519PublicKeyHex', 'curvePublicKeyZ85', 'status', 'registeredUnixMs', 'revokedUnixMs'];
 
 export class KeyRegistry {
   private readonly entries: Map<string, VehicleKeyEntry>;
   private readonly keys = new Map<string, KeyObject>();
+  private readonly curveOwners = new Map<string, string>();
 
   constructor(entries: ReadonlyMap<string, VehicleKeyEntry> | Iterable<[string, VehicleKeyEntry]> = [], source = '<inline>') {
     const problems: string[] = [];
@@ -62,8 +64,14 @@ export class KeyRegistry {
         problems.push(p);
         continue;
       }
+      const curve = e.curvePublicKeyZ85;
+      if (curve !== null && this.curveOwners.has(curve)) {
+        problems.push(`vehicle ${JSON.stringify(id)}: curvePublicKeyZ85 is already vehicle ${JSON.stringify(this.curveOwners.get(curve))}'s`);
+        continue;
+      }
       this.entries.set(id, { ...e });
       this.keys.set(id, publicKeyFromRaw(Buffer.from(e.ed25519PublicKeyHex, 'hex')));
+      if (curve !== null) this.curveOwners.set(curve, id);
     }
     if (problems.length) throw new KeyRegistryError(source, problems);
   }
@@ -107,6 +115,12 @@ export class KeyRegistry {
     return e.status === 'revoked' ? 'revoked' : this.keys.get(vehicleId);
   };
 
+  /** For the ZAP handler: the vehicle a CURVE public key (z85) is registered to, and its status. */
+  curveKeyOwner(curvePublicKeyZ85: string): { vehicleId: string; status: KeyStatus } | undefined {
+    const id = this.curveOwners.get(curvePublicKeyZ85);
+    return id === undefined ? undefined : { vehicleId: id, status: this.entries.get(id)!.status };
+  }
+
   /** Registered, active or revoked. */
   has(vehicleId: string): boolean {
     return this.entries.has(vehicleId);
@@ -135,6 +149,12 @@ export class KeyRegistry {
     if (old?.status === 'active') throw new KeyRegistryError('register', [`vehicle ${JSON.stringify(vehicleId)} is already registered and active; revoke it first to replace its key`]);
     const hex = rawPublicKey(publicKey).toString('hex');
     if (old?.status === 'revoked' && old.ed25519PublicKeyHex === hex) throw new KeyRegistryError('register', [`vehicle ${JSON.stringify(vehicleId)}: this key was revoked; generate a new one`]);
+    if (curvePublicKeyZ85 !== null) {
+      if (!isZ85Key(curvePublicKeyZ85)) throw new KeyRegistryError('register', [`vehicle ${JSON.stringify(vehicleId)}: the CURVE public key must be 40 z85 characters`]);
+      if (old?.status === 'revoked' && old.curvePublicKeyZ85 === curvePublicKeyZ85) throw new KeyRegistryError('register', [`vehicle ${JSON.stringify(vehicleId)}: this CURVE key was revoked; generate a new one`]);
+      const owner = this.curveOwners.get(curvePublicKeyZ85);
+      if (owner !== undefined && owner !== vehicleId) throw new KeyRegistryError('register', [`vehicle ${JSON.stringify(vehicleId)}: this CURVE key is already vehicle ${JSON.stringify(owner)}'s`]);
+    }
     const next = new Map(this.entries);
     next.set(vehicleId, { ed25519PublicKeyHex: hex, curvePublicKeyZ85, status: 'active', registeredUnixMs: nowUnixMs, revokedUnixMs: null });
     return new KeyRegistry(next);
@@ -191,7 +211,7 @@ function entryProblem(id: string, e: unknown): string | undefined {
   } catch {
     return `${at}: ed25519PublicKeyHex is not a valid Ed25519 public key`;
   }
-  if (r.curvePublicKeyZ85 !== null && !(typeof r.curvePublicKeyZ85 === 'string' && Z85_KEY_RE.test(r.curvePublicKeyZ85))) return `${at}: curvePublicKeyZ85 must be null or 40 z85 characters`;
+  if (r.curvePublicKeyZ85 !== null && !isZ85Key(r.curvePublicKeyZ85)) return `${at}: curvePublicKeyZ85 must be null or 40 z85 characters`;
   if (r.status !== 'active' && r.status !== 'revoked') return `${at}: status must be "active" or "revoked", got ${JSON.stringify(r.status)}`;
   if (!Number.isSafeInteger(r.registeredUnixMs)) return `${at}: registeredUnixMs must be an integer`;
   if (r.status === 'revoked' ? !Number.isSafeInteger(r.revokedUnixMs) : r.revokedUnixMs !== null) return `${at}: revokedUnixMs must be an integer when revoked, null when active`;

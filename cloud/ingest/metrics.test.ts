@@ -10,6 +10,10 @@ describe('ingest metrics on a real HTTP endpoint', () => {
     m.observe([{ event: 'batch_rejected', code: 'bad_signature', reason: 'x', vehicleId: null, seq: null, bytes: 75 }], 0.0001);
     m.refused('too_large');
     m.handshakeFailed('auth');
+    m.zapDecision('admitted');
+    m.zapDecision('unknown_curve_key');
+    m.zapDecision('unknown_curve_key');
+    expect(m.zapRefusals()).toBe(2);
     const ep = await startMetricsEndpoint(m.registry, { host: '127.0.0.1', port: 0 });
     try {
       const text = await (await fetch(`http://${ep.address}/metrics`)).text();
@@ -23,6 +27,8 @@ describe('ingest metrics on a real HTTP endpoint', () => {
       expect(text).toContain('fleetmap_ingest_handle_seconds_count 3');
       expect(text).toContain('fleetmap_store_seconds_count 1');
       expect(text).toContain('fleetmap_ingest_handshake_failures_total{kind="auth"} 1');
+      expect(text).toContain('fleetmap_ingest_zap_decisions_total{result="admitted"} 1');
+      expect(text).toContain('fleetmap_ingest_zap_decisions_total{result="unknown_curve_key"} 2');
     } finally {
       await ep.close();
     }

@@ -17,6 +17,8 @@ export class IngestMetrics {
   private readonly handle = new Histogram({ name: 'fleetmap_ingest_handle_seconds', help: 'Time to answer one message (authenticate, validate, store).', buckets: SECONDS_BUCKETS, registers: [this.registry] });
   private readonly store = new Histogram({ name: 'fleetmap_store_seconds', help: 'Time to store one batch durably (before its ack).', buckets: SECONDS_BUCKETS, registers: [this.registry] });
   private readonly handshakes = new Counter({ name: 'fleetmap_ingest_handshake_failures_total', help: 'Failed transport handshakes (CURVE/ZAP), by kind.', labelNames: ['kind'], registers: [this.registry] });
+  private readonly zap = new Counter({ name: 'fleetmap_ingest_zap_decisions_total', help: 'ZAP decisions on CURVE handshakes: admitted, or the refusal code (unknown_curve_key, revoked_vehicle, bad_mechanism, bad_request, lookup_failed).', labelNames: ['result'], registers: [this.registry] });
+  private zapRefused = 0;
 
   constructor() {
     // Outcomes and codes that have not happened yet still appear (as 0) once known.
@@ -59,5 +61,16 @@ export class IngestMetrics {
 
   handshakeFailed(kind: string): void {
     this.handshakes.inc({ kind });
+  }
+
+  /** One ZAP decision: 'admitted' or a refusal code. */
+  zapDecision(result: string): void {
+    this.zap.inc({ result });
+    if (result !== 'admitted') this.zapRefused++;
+  }
+
+  /** ZAP refusals since start. */
+  zapRefusals(): number {
+    return this.zapRefused;
   }
 }

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   for (const d of [storeDir, edgeDir, logDir]) mkdirSync(d, { recursive: true });
   const keys = provisionFleetKeys({ edgeDir, cloudDir: RUN_DIR, vehicleIds: drives.map((d) => d.drive.vehicleId) });
   const ingestEndpoint = `tcp://127.0.0.1:${await freePort()}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
+  const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   const runs: DriveRun[] = [];
   try {
     for (const d of drives) {
@@ -299,6 +299,7 @@ async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir
       '--vehicle-id', drive.vehicleId,
       '--key-file', ctx.keys.keyFileOf(drive.vehicleId),
       '--ingest-ack-key', ctx.keys.ackPublicKeyFile,
+      ...ctx.keys.edgeCurveArgs(drive.vehicleId),
       '--intake', 'tcp://127.0.0.1:*',
       '--ingest', ctx.ingestEndpoint,
       '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),

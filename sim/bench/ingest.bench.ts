@@ -3,6 +3,7 @@
  * loopback with many concurrent vehicles, set beside the raw rate of fsync'd writes of the same
  * sizes to the same disk, in one run.
  *
+ * - Transport: CURVE + ZAP, as in production (each vehicle's registered CURVE keypair).
  * - Vehicles: each a DEALER socket sending its pre-signed batches stop-and-wait (the next batch
  *   after the verified ack of the last), as the edge daemon does. The clock runs from the first
  *   send to the last ack; every ack must be `stored`.
@@ -20,6 +21,7 @@ import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { prepareOutDir } from '../../cli/out-dir.ts';
 import { decodeAck, encodeBatch, readPrivateKeyFile, readPublicKeyFile, tileKey, tileOf, type WireObservation } from '../../shared/index.ts';
+import { readCurveKeypair } from '../../shared/curve.ts';
 import { provisionFleetKeys } from '../fleet-keys.ts';
 import { freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
 import { Rng } from '../rng.ts';
@@ -60,10 +62,13 @@ async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: 
   mkdirSync(storeDir, { recursive: true });
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', endpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, '--max-in-flight', String(maxInFlight)], path.join(dir, `ingest-${maxInFlight}.log`));
+  const ingest = startProcess(['cloud', 'ingest', '--bind', endpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-in-flight', String(maxInFlight)], path.join(dir, `ingest-${maxInFlight}.log`));
   await ingest.waitForEvent('ingest_listening', 30_000);
   const ackKey = readPublicKeyFile(keys.ackPublicKeyFile);
-  const sockets = fleet.vehicleIds.map(() => new zmq.Dealer({ linger: 0 }));
+  const sockets = fleet.vehicleIds.map((v) => {
+    const kp = readCurveKeypair(keys.curveKeypairFileOf(v));
+    return new zmq.Dealer({ linger: 0, curveServerKey: keys.ingestCurvePublicKey, curvePublicKey: kp.publicKey, curveSecretKey: kp.secretKey });
+  });
   for (const s of sockets) s.connect(endpoint);
   let bytes = 0;
   let batches = 0;
