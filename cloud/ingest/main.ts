@@ -95,6 +95,18 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
   return counters;
 }
 
+/**
+ * A zeromq.js socket allows one send in progress at a time (a second one fails with EBUSY), and
+ * the messages in hand finish in any order: their acks queue here, per socket.
+ */
+const sendQueues = new WeakMap<zmq.Router, Promise<void>>();
+function sendSerially(router: zmq.Router, frames: Buffer[]): Promise<void> {
+  const prev = sendQueues.get(router) ?? Promise.resolve();
+  const next = prev.then(() => router.send(frames));
+  sendQueues.set(router, next.catch(() => undefined));
+  return next;
+}
+
 async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: IngestCounters): Promise<void> {
   counters.messages++;
   o.beforeMessage?.();
@@ -132,7 +144,7 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
   if (!r.ack) return;
   try {
     const ack = encodeAck(r.ack, o.ackKey);
-    await o.sockets.router.send(delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
+    await sendSerially(o.sockets.router, delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
   } catch (e) {
     o.log.log('warn', 'ack_send_failed', { reason: (e as Error).message, seq: r.ack.seq, status: r.ack.status });
   }
