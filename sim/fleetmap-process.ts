@@ -31,7 +31,7 @@ export interface Proc {
 
 /** Run `fleetmap <args>`; JSON log lines on stderr are watched for events and copied to `logFile`. */
 export function startProcess(args: string[], logFile: string | undefined): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [...(process.env.FLEETMAP_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.FLEETMAP_PROFILE_DIR] : []), '--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFile ? 'pipe' : 'inherit', 'pipe'],
   });

@@ -42,6 +42,14 @@ export class LocalDirStore implements ObjectStore {
     this.nowUnixMs = o.nowUnixMs ?? Date.now;
   }
 
+  /** Directories this store made or saw (no mkdir per write); bounded, forgotten wholesale when full. */
+  private readonly knownDirs = new Set<string>();
+
+  private rememberDir(dir: string): void {
+    if (this.knownDirs.size >= 65_536) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+  }
+
   describe(): string {
     return `file://${this.rootDir}`;
   }
@@ -53,13 +61,27 @@ export class LocalDirStore implements ObjectStore {
 
   private async writeTemp(target: string, data: Uint8Array): Promise<string> {
     await (this.sweep ??= this.removeStaleTemps().catch(() => 0));
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    const dir = path.dirname(target);
+    if (!this.knownDirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.rememberDir(dir);
+    }
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const fh = await fs.open(tmp, 'wx');
+    let fh: import('node:fs/promises').FileHandle;
+    try {
+      fh = await fs.open(tmp, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The directory went away since we saw it (removed by an operator): make it again.
+      this.knownDirs.delete(dir);
+      await fs.mkdir(dir, { recursive: true });
+      this.rememberDir(dir);
+      fh = await fs.open(tmp, 'wx');
+    }
     try {
       try {
         await fh.writeFile(data);
-        await fh.sync();
+        await fh.datasync(); // a new file: its size is data too, so fdatasync makes it durable
         crashPoint('ingest_store_temp_written');
       } finally {
         await fh.close();
