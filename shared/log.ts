@@ -100,13 +100,21 @@ export class RateLimitedLog {
     private readonly now: () => number = Date.now,
   ) {}
   warn(key: string, event: string, fields: LogFields): void {
+    this.log('warn', key, event, fields);
+  }
+
+  info(key: string, event: string, fields: LogFields): void {
+    this.log('info', key, event, fields);
+  }
+
+  log(level: LogLevel, key: string, event: string, fields: LogFields): void {
     const t = this.now();
     const s = this.last.get(key);
     if (s && t - s.atMs < this.intervalMs) {
       s.suppressed++;
       return;
     }
-    this.logger.warn(event, { ...fields, suppressedSinceLast: s?.suppressed ?? 0 });
+    this.logger.log(level, event, { ...fields, suppressedSinceLast: s?.suppressed ?? 0 });
     this.last.set(key, { atMs: t, suppressed: 0 });
   }
 }

@@ -20,7 +20,7 @@ import { brotliCompressSync } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
-import { CODEC_ERROR_CODES, decodeAck, decodeBatch, encodeBatch, encodeEnvelope, ENVELOPE_HEADER_BYTES, ENVELOPE_MAGIC, ENVELOPE_VERSION, KIND_ACK, KIND_BATCH, privateKeyFromSeed, readPublicKeyFile, signEd25519, type Ack, type ObservationBatch } from '../shared/index.ts';
+import { MAX_ENVELOPE_BYTES, CODEC_ERROR_CODES, decodeAck, decodeBatch, encodeBatch, encodeEnvelope, ENVELOPE_HEADER_BYTES, ENVELOPE_MAGIC, ENVELOPE_VERSION, KIND_ACK, KIND_BATCH, privateKeyFromSeed, readPublicKeyFile, signEd25519, type Ack, type ObservationBatch } from '../shared/index.ts';
 import { Rng } from '../sim/rng.ts';
 import { ACK_PUBLIC_KEY_FILE, KEYS, curveClientOptions, startIngest, tempDir, writeKeys } from './helpers.ts';
 
@@ -184,6 +184,17 @@ describe('hostile messages', () => {
       stored.push(seq);
     }
     await attack;
+    // A message above the size limit: libzmq closes that connection without a reply; the ingest
+    // logs and counts it as a disconnect and goes on serving.
+    const big = new zmq.Dealer({ linger: 0, ...curveClientOptions('veh-2') });
+    big.connect(ingest.endpoint);
+    const disconnectsBefore = ingest.proc.named('peer_disconnected').length;
+    await big.send(Buffer.alloc(MAX_ENVELOPE_BYTES + 64 * 1024));
+    await ingest.proc.until('the oversized message closed its connection', () => ingest.proc.named('peer_disconnected').length > disconnectsBefore);
+    big.close();
+    await honest.send(encodeBatch(batch('veh-1', ++seq), honestKey));
+    expect(decodeAck((await honest.receive())[0]!, ackKey)).toMatchObject({ seq, status: 'stored' });
+    stored.push(seq);
     clearInterval(sampler);
     attacker.close();
     honest.close();

@@ -186,6 +186,12 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   const limited = new RateLimitedLog(log);
   let zap: ZapHandler | undefined;
   // Failed handshakes (a wrong CURVE key, a ZAP refusal, a non-ZMTP peer) are logged and counted.
+  // libzmq closes the connection of a peer whose message exceeds maxMessageSize without a
+  // separate event: such refusals show as disconnects (logged at most once a second, counted).
+  router.events.on('disconnect', (e) => {
+    metrics.disconnected();
+    limited.info('disconnect', 'peer_disconnected', { endpoint: e.address, note: 'a vehicle went away, or sent a message above the size limit' });
+  });
   for (const kind of ['handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other'] as const) {
     router.events.on(kind, (e) => {
       metrics.handshakeFailed(kind.slice('handshake:error:'.length));

@@ -16,6 +16,7 @@ export class IngestMetrics {
   private readonly bytes = new Counter({ name: 'fleetmap_ingest_bytes_total', help: 'Envelope bytes received, by outcome.', labelNames: ['outcome'], registers: [this.registry] });
   private readonly handle = new Histogram({ name: 'fleetmap_ingest_handle_seconds', help: 'Time to answer one message (authenticate, validate, store).', buckets: SECONDS_BUCKETS, registers: [this.registry] });
   private readonly store = new Histogram({ name: 'fleetmap_store_seconds', help: 'Time to store one batch durably (before its ack).', buckets: SECONDS_BUCKETS, registers: [this.registry] });
+  private readonly disconnects = new Counter({ name: 'fleetmap_ingest_disconnects_total', help: 'Connections that ended, including those libzmq closed because the peer sent a message above the size limit.', registers: [this.registry] });
   private readonly handshakes = new Counter({ name: 'fleetmap_ingest_handshake_failures_total', help: 'Failed transport handshakes (CURVE/ZAP), by kind.', labelNames: ['kind'], registers: [this.registry] });
   private readonly zap = new Counter({ name: 'fleetmap_ingest_zap_decisions_total', help: 'ZAP decisions on CURVE handshakes: admitted, or the refusal code (unknown_curve_key, revoked_vehicle, bad_mechanism, bad_request, lookup_failed).', labelNames: ['result'], registers: [this.registry] });
   private zapRefused = 0;
@@ -57,6 +58,11 @@ export class IngestMetrics {
   /** A message refused before the service saw it (oversized, bad framing, queue full). */
   refused(code: string): void {
     this.refusals.inc({ code });
+  }
+
+  /** A connection ended (a vehicle went away, or libzmq closed it for an oversized message). */
+  disconnected(): void {
+    this.disconnects.inc();
   }
 
   handshakeFailed(kind: string): void {
