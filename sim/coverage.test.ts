@@ -21,6 +21,12 @@ describe('coverageOf', () => {
     expect(c.covered.some((p) => p.cls === 'road_boundary')).toBe(false); // 40 m to the side
     expect(c.covered.some((p) => p.cls === 'traffic_sign')).toBe(true);
     expect(Math.max(...c.drivesPerPlace)).toBe(3);
+    // each place names its drives (for the realised floor) and the direction across the line
+    expect(c.places.map((p) => p.drives.length)).toEqual(c.drivesPerPlace);
+    expect(c.places[0]).toEqual({ drives: [0, 1, 2], across: [0, 1] }); // divider along east: across is north
+    const last = c.places[c.places.length - 1]!; // the sign: a point has no direction
+    expect(last.across).toBeNull();
+    expect(c.places.some((p) => p.drives.join() === '1,2')).toBe(true); // beyond x = 230 only drives 1 and 2
     expect(c.totalLengthM).toBeCloseTo(800, 6);
   });
   it('needs the field to face the place: a point behind every pose is not seen', () => {

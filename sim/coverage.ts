@@ -9,6 +9,10 @@
  * x in [-behindM, aheadM], |y| <= lateralM (what the edge uploads: the perception field cropped
  * by the compactor). Runs of samples covered by at least `minDrives` drives are kept as pieces
  * (polylines are cut there; polygons and points are kept whole when their centroid is covered).
+ *
+ * Each kept sample is one "place" of the statistical floor (sim/eval/floor.ts): `drivesPerPlace`
+ * counts its drives (the expected floor), `places` names them by index into `drives` with the
+ * direction across the line there (the realised floor, from each drive's actual GNSS bias).
  */
 import { centroid, cumulativeLengthsM, inverseTransformPoint, pointAtM } from '../shared/geometry.ts';
 import { CLASS_GEOMETRY, type Primitive, type XY } from '../shared/schema.ts';
@@ -39,11 +43,21 @@ export interface CoveragePose {
   yawRad: number;
 }
 
+/** One kept sample: which drives saw it and which way is across the ground truth there. */
+export interface CoveragePlace {
+  /** Indices into the `drives` given to `coverageOf`, ascending. */
+  drives: number[];
+  /** Unit vector across the line at the sample, `[eastM, northM]`; null for polygons and points. */
+  across: [number, number] | null;
+}
+
 export interface Coverage {
   /** Ground truth restricted to covered places. */
   covered: Primitive[];
   /** Number of drives covering each kept sample (one entry per place, for the floor). */
   drivesPerPlace: number[];
+  /** The same places (same order), with the drives named. */
+  places: CoveragePlace[];
   coveredLengthM: number;
   totalLengthM: number;
 }
@@ -64,7 +78,7 @@ export function coverageOf(gt: readonly Primitive[], drives: ReadonlyArray<Reado
     });
   });
   const seen = new Set<number>();
-  const drivesNear = (p: XY): number => {
+  const drivesNear = (p: XY): number[] => {
     seen.clear();
     const cx = Math.floor(p[0] / cell);
     const cy = Math.floor(p[1] / cell);
@@ -78,18 +92,20 @@ export function coverageOf(gt: readonly Primitive[], drives: ReadonlyArray<Reado
         }
       }
     }
-    return seen.size;
+    return [...seen].sort((a, b) => a - b);
   };
   const covered: Primitive[] = [];
   const drivesPerPlace: number[] = [];
+  const places: CoveragePlace[] = [];
   let coveredLengthM = 0;
   let totalLengthM = 0;
   for (const prim of gt) {
     if (CLASS_GEOMETRY[prim.cls] !== 'polyline') {
-      const n = drivesNear(centroid(prim.points));
-      if (n >= o.minDrives) {
+      const ds = drivesNear(centroid(prim.points));
+      if (ds.length >= o.minDrives) {
         covered.push(prim);
-        drivesPerPlace.push(n);
+        drivesPerPlace.push(ds.length);
+        places.push({ drives: ds, across: null });
       }
       continue;
     }
@@ -106,14 +122,26 @@ export function coverageOf(gt: readonly Primitive[], drives: ReadonlyArray<Reado
       run = [];
     };
     for (let i = 0; i <= steps; i++) {
-      const p = pointAtM(prim.points, cum, (total * i) / steps);
-      const n = drivesNear(p);
-      if (n >= o.minDrives) {
+      const atM = (total * i) / steps;
+      const p = pointAtM(prim.points, cum, atM);
+      const ds = drivesNear(p);
+      if (ds.length >= o.minDrives) {
         run.push(p);
-        drivesPerPlace.push(n);
+        drivesPerPlace.push(ds.length);
+        places.push({ drives: ds, across: acrossAt(prim.points, cum, atM, total) });
       } else flush();
     }
     flush();
   }
-  return { covered, drivesPerPlace, coveredLengthM, totalLengthM };
+  return { covered, drivesPerPlace, places, coveredLengthM, totalLengthM };
+}
+
+/** Unit normal (left of the direction of travel) of a polyline at `atM` along it; null if degenerate. */
+function acrossAt(points: readonly XY[], cum: Float64Array, atM: number, totalM: number): [number, number] | null {
+  const a = pointAtM(points, cum, Math.max(0, atM - 0.5));
+  const b = pointAtM(points, cum, Math.min(totalM, atM + 0.5));
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const len = Math.hypot(dx, dy);
+  return len > 1e-9 ? [-dy / len + 0, dx / len + 0] : null; // + 0: no -0 (JSON writes it as 0)
 }

@@ -1,20 +1,25 @@
 /**
- * Crosswalk areas from Lanelet2 crossing markings.
- *
- * In Lanelet2 maps a crossing is painted as two roughly parallel lines (`pedestrian_marking`,
- * or `zebra_marking` for the long sides of a zebra) a few metres apart; the area between them
- * is the crosswalk. Sometimes a lanelet (subtype crosswalk, or a road lanelet across a zebra)
- * names both lines as its left/right bounds; often the lines stand alone. So:
- * 1. a closed marking way is a crosswalk polygon by itself;
- * 2. two marking ways that are the left and right bound of one lanelet form one crosswalk;
- * 3. the remaining lines are paired greedily with their nearest near-parallel, overlapping
- *    partner within `maxGapM`;
- * 4. a line left without a partner is reported (it is not an area) and dropped.
+ * Crosswalk areas from Lanelet2 crossing markings: one polygon per physical crossing, whatever
+ * convention the map was drawn in (Lanelet2's LinestringTagging / LaneletAndAreaTagging):
+ * 1. a crossing area: a multipolygon area with `subtype=crosswalk` (its outer ring), or a closed
+ *    marking way wider than a stripe (the outline of the whole crossing);
+ * 2. a lanelet whose left and right bounds are both marking lines (`pedestrian_marking` or
+ *    `zebra_marking`: a crosswalk lanelet, or a road lanelet across a zebra), or a crosswalk
+ *    lanelet (`subtype=crosswalk`) bounded by painted or virtual lines: the area between them.
+ *    A crosswalk lanelet bounded by kerbs, walls or fences is a footway, not paint: skipped;
+ * 3. zebra stripes drawn one way per stripe (closed rings, or groups of >= 3 short parallel
+ *    centre lines) are clustered into crossings (crosswalk-stripes.ts): the box around them;
+ * 4. the remaining lines are paired greedily with their nearest near-parallel, overlapping
+ *    partner within `maxGapM` (two side lines of a crossing);
+ * 5. a line left without a partner is reported (it is not an area) and dropped.
+ * A stripe group or side-line pair whose centre lies inside an area from 1 or 2 is the same
+ * crossing drawn twice: its ways are added to that area, no second crosswalk is made.
  *
  * Rings are counter-clockwise, not closed (first vertex not repeated).
  */
 import type { XY } from '../shared/schema.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
+import { clusterStripes, DEFAULT_STRIPES, pointInRing, stripeGroupBox, stripeShape, type StripeOptions, type StripeShape } from './crosswalk-stripes.ts';
 
 export interface MarkingLine {
   /** OSM way id. */
@@ -27,14 +32,36 @@ export interface MarkingLine {
 }
 
 export interface CrosswalkArea {
-  /** Lanelet id (case 2), way id (case 1) or "wayA+wayB" (case 3). */
+  /** Lanelet or area id (1, 2), way id (closed outline) or "wayA+wayB+..." (3, 4). */
   id: string;
   ring: XY[];
-  /** The marking lines used, and their total length in metres. */
+  /** The marking ways used, and their total length in metres. */
   wayIds: string[];
   sourceType: string;
   sourceSubtype: string;
   markingLengthM: number;
+}
+
+/** A lanelet as the crosswalk builder needs it: subtype, bound ways with their tags and points. */
+export interface CrosswalkLaneletInput {
+  id: string;
+  /** Lanelet subtype ("road", "crosswalk", ...). */
+  subtype: string;
+  leftWayId: string;
+  rightWayId: string;
+  /** OSM `type` of the bound ways. */
+  leftType: string;
+  rightType: string;
+  left: readonly XY[];
+  right: readonly XY[];
+}
+
+/** A crossing drawn as an area (`type=multipolygon`, `subtype=crosswalk`): its outer ring. */
+export interface CrosswalkPolygonInput {
+  id: string;
+  ring: readonly XY[];
+  sourceType: string;
+  sourceSubtype: string;
 }
 
 export interface CrosswalkPairingOptions {
@@ -46,6 +73,10 @@ export interface CrosswalkPairingOptions {
   maxAngleDeg: number;
   /** Smallest overlap along the lines, as a fraction of the shorter line. */
   minOverlapFraction: number;
+  /** Fewest open lines that make a crossing drawn as stripe centre lines. */
+  minCentreLineStripes: number;
+  /** How stripes are grouped (crosswalk-stripes.ts). */
+  stripes: StripeOptions;
 }
 
 export const DEFAULT_CROSSWALK_PAIRING: CrosswalkPairingOptions = {
@@ -53,32 +84,66 @@ export const DEFAULT_CROSSWALK_PAIRING: CrosswalkPairingOptions = {
   minGapM: 1, // metres
   maxAngleDeg: 25, // degrees
   minOverlapFraction: 0.3, // of the shorter line
+  minCentreLineStripes: 3, // lines; two close lines are more likely one line drawn twice
+  stripes: DEFAULT_STRIPES,
 };
+
+/** Bound types a crosswalk lanelet may have to be a painted crossing (not a footway between kerbs). */
+const CROSSWALK_BOUND_TYPES = new Set(['pedestrian_marking', 'zebra_marking', 'virtual', 'line_thin', 'line_thick', '']);
 
 export function buildCrosswalks(
   markings: readonly MarkingLine[],
-  laneletBounds: ReadonlyArray<{ id: string; leftWayId: string; rightWayId: string }>,
+  lanelets: readonly CrosswalkLaneletInput[],
   options: Partial<CrosswalkPairingOptions> = {},
+  polygons: readonly CrosswalkPolygonInput[] = [],
 ): { areas: CrosswalkArea[]; unpaired: MarkingLine[] } {
   const opts = { ...DEFAULT_CROSSWALK_PAIRING, ...options };
   const byId = new Map(markings.map((m) => [m.id, m]));
   const used = new Set<string>();
   const areas: CrosswalkArea[] = [];
 
+  // 1. Areas: crosswalk multipolygons, closed outlines wider than a stripe.
+  for (const p of polygons) {
+    if (p.ring.length < 3) continue;
+    areas.push({ id: p.id, ring: counterClockwise([...p.ring]), wayIds: [], sourceType: p.sourceType, sourceSubtype: p.sourceSubtype, markingLengthM: 0 });
+  }
+  const closedStripes: Array<{ line: MarkingLine; shape: StripeShape }> = [];
   for (const m of markings) {
     if (!m.closed || m.points.length < 3) continue;
     used.add(m.id);
-    areas.push(area(m.id, counterClockwise(m.points), [m]));
+    const shape = stripeShape(m.points, true);
+    if (shape.widthM <= opts.stripes.maxStripeWidthM) closedStripes.push({ line: m, shape });
+    else areas.push(area(m.id, counterClockwise(m.points), [m]));
   }
-  for (const l of laneletBounds) {
+  // 2. Lanelets between marking lines; crosswalk lanelets between painted or virtual lines.
+  for (const l of lanelets) {
     const a = byId.get(l.leftWayId);
     const b = byId.get(l.rightWayId);
-    if (!a || !b || a === b || used.has(a.id) || used.has(b.id)) continue;
-    used.add(a.id);
-    used.add(b.id);
-    areas.push(area(l.id, ringBetween(a.points, b.points), [a, b]));
+    const markingPair = a && b && a !== b && !used.has(a.id) && !used.has(b.id);
+    const crosswalkLanelet = l.subtype === 'crosswalk' && l.leftWayId !== l.rightWayId && CROSSWALK_BOUND_TYPES.has(l.leftType) && CROSSWALK_BOUND_TYPES.has(l.rightType);
+    if (!markingPair && !crosswalkLanelet) continue;
+    const lines = [a, b].filter((m): m is MarkingLine => m !== undefined && !used.has(m.id));
+    for (const m of lines) used.add(m.id);
+    const ring = markingPair ? ringBetween(a.points, b.points) : ringBetween(l.left, l.right);
+    areas.push(lines.length > 0 ? area(l.id, ring, lines) : { id: l.id, ring, wayIds: [], sourceType: 'lanelet', sourceSubtype: l.subtype, markingLengthM: 0 });
+  }
+  const explicit = areas.length;
+
+  // 3a. Open lines drawn as stripe centre lines: groups of >= minCentreLineStripes.
+  const open = markings.filter((m) => !used.has(m.id) && m.points.length >= 2);
+  const stripeGroups: Array<Array<{ line: MarkingLine; shape: StripeShape; centreLine: boolean }>> = [];
+  const openShapes = open.map((m) => stripeShape(m.points, false));
+  for (const g of clusterStripes(openShapes, opts.stripes)) {
+    if (g.length < opts.minCentreLineStripes) continue;
+    stripeGroups.push(g.map((i) => ({ line: open[i]!, shape: openShapes[i]!, centreLine: true })));
+    for (const i of g) used.add(open[i]!.id);
+  }
+  // 3b. Closed stripes: every group is a crossing, even a lone stripe.
+  for (const g of clusterStripes(closedStripes.map((s) => s.shape), opts.stripes)) {
+    stripeGroups.push(g.map((i) => ({ ...closedStripes[i]!, centreLine: false })));
   }
 
+  // 4. Side lines paired greedily.
   const rest = markings.filter((m) => !used.has(m.id) && m.points.length >= 2);
   const candidates: Array<{ i: number; j: number; gapM: number }> = [];
   const cosMax = Math.cos((opts.maxAngleDeg * Math.PI) / 180);
@@ -95,9 +160,39 @@ export function buildCrosswalks(
     if (used.has(a.id) || used.has(b.id)) continue;
     used.add(a.id);
     used.add(b.id);
-    areas.push(area(`${a.id}+${b.id}`, ringBetween(a.points, b.points), [a, b]));
+    const pair = area(`${a.id}+${b.id}`, ringBetween(a.points, b.points), [a, b]);
+    if (!absorb(areas, explicit, pair)) areas.push(pair);
+  }
+  // Stripe groups last: they may lie inside a crossing already drawn as an area or side lines.
+  for (const g of stripeGroups) {
+    const lines = g.map((s) => s.line);
+    const cw = area(lines.map((l) => l.id).join('+'), counterClockwise(stripeGroupBox(g.map((s) => ({ points: s.line.points, shape: s.shape, centreLine: s.centreLine })), opts.stripes.centreLineHalfWidthM)), lines);
+    if (!absorb(areas, areas.length, cw)) areas.push(cw);
   }
   return { areas, unpaired: markings.filter((m) => !used.has(m.id)) };
+}
+
+/** Adds `cw`'s ways to the first of `areas[0..count)` holding its centre; false when none does. */
+function absorb(areas: CrosswalkArea[], count: number, cw: CrosswalkArea): boolean {
+  const c = centroid(cw.ring);
+  for (let k = 0; k < count; k++) {
+    const host = areas[k]!;
+    if (!pointInRing(c, host.ring)) continue;
+    host.wayIds.push(...cw.wayIds);
+    host.markingLengthM += cw.markingLengthM;
+    return true;
+  }
+  return false;
+}
+
+function centroid(ring: readonly XY[]): XY {
+  let x = 0;
+  let y = 0;
+  for (const p of ring) {
+    x += p[0];
+    y += p[1];
+  }
+  return [x / ring.length, y / ring.length];
 }
 
 function area(id: string, ring: XY[], lines: MarkingLine[]): CrosswalkArea {

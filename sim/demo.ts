@@ -5,6 +5,10 @@
  *   computer) fed its sensor messages over ZeroMQ -> ingest process (ROUTER, store) ->
  *   merge process (tiles v<N>) -> evaluation against the ground truth -> table + report.json.
  *
+ * It also writes <out>/coverage.json (sim/coverage-file.ts): the ground truth the fleet saw, the
+ * drives and their realised GNSS biases; `fleetmap eval --store <out>/store --map <map>
+ * --coverage <out>/coverage.json` scores the published map exactly as the demo did.
+ *
  * Every process is the real `fleetmap` command on loopback TCP; the demo only plays the sensors
  * (it pushes the simulated messages into each daemon's intake) and reads the published tiles.
  */
@@ -16,11 +20,13 @@ import { LocalDirStore } from '../cloud/store/index.ts';
 import { oneLine } from '../cli/errors.ts';
 import { OutDirError, prepareOutDir } from '../cli/out-dir.ts';
 import { parseCliArgs } from '../shared/cli-args.ts';
-import { coverageOf, type CoveragePose } from './coverage.ts';
+import { coverageOf, DEFAULT_COVERAGE_OPTIONS, type CoveragePose } from './coverage.ts';
+import { toCoverageFile, writeCoverageFile, type CoverageDrive } from './coverage-file.ts';
 import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet-keys.ts';
-import { evaluateMap, formatReportTable } from './eval/index.ts';
+import { formatReportTable } from './eval/index.ts';
+import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { planFleet, type PlannedDrive } from './fleet.ts';
+import { mapSeedOf, planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
@@ -135,6 +141,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
   // parallel up to the concurrency limit.
   const trajectories: CoveragePose[][] = [];
+  const coverageDrives: CoverageDrive[] = []; // same order as trajectories
   let kmDriven = 0;
   let drivesDone = 0;
   let messagesPushed = 0;
@@ -146,6 +153,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
         const tr: CoveragePose[] = [];
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         trajectories.push(tr);
+        coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, lengthM: sim.lengthM });
         kmDriven += sim.lengthM / 1000;
         const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys });
         messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
@@ -169,26 +177,30 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
   const store = new LocalDirStore(storeDir);
   const published = await loadPublishedMap(store, map.frame);
-  const batchKeys = await store.list('batches/');
-  let bytesUploaded = 0;
-  for (const k of batchKeys) bytesUploaded += (await store.get(k))!.length;
-  const coverage = coverageOf(map.primitives, trajectories);
-  say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
-  const report = evaluateMap(coverage.covered, published.primitives, {
-    drives: plan.drives.length,
+  const uploaded = await uploadedBatchBytes(store);
+  const coverage = coverageOf(map.primitives, trajectories, DEFAULT_COVERAGE_OPTIONS);
+  const coverageFile = toCoverageFile({
+    map: path.basename(o.mapPath),
+    mapSeed: mapSeedOf(map),
+    options: DEFAULT_COVERAGE_OPTIONS,
+    driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM,
+    drives: coverageDrives,
     kmDriven,
-    bytesUploaded,
-    floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: coverage.drivesPerPlace },
+    coverage,
   });
+  writeCoverageFile(path.join(o.outDir, 'coverage.json'), coverageFile);
+  say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
+  // The same call as `fleetmap eval --coverage` (sim/eval/on-coverage.ts): same figures.
+  const report = evaluateOnCoverage(coverageFile, published.primitives, { bytesUploaded: uploaded.bytes });
   const elapsedS = (performance.now() - t0) / 1000;
   const out = {
     ...report,
     elapsedS: round(elapsedS, 10),
     mapVersion: published.version,
-    batches: batchKeys.length,
-    groundTruthCoverage: { minDrives: 2, coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
+    batches: uploaded.batches,
+    groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
     perception: o.perception === 'model' ? { kind: 'model', cameraHz: o.cameraHz, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' },
-    settingsDemo: { map: path.basename(o.mapPath), vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception },
+    settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception },
   };
   writeFileSync(path.join(o.outDir, 'report.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('');

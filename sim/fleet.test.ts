@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { GnssFix, PerceptionFrame, VehicleSignals } from '../shared/topics.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { planFleet } from './fleet.ts';
+import { ringRoadOsm } from '../test/fixtures/ring-road.ts';
+import { planFleet, mapSeedOf } from './fleet.ts';
+import { GnssErrorModel } from './gnss-error.ts';
+import { loadLanelet2, osmBoundsCentre } from './lanelet2.ts';
+import { deriveSeed, Rng } from './rng.ts';
 import type { SimMessage } from './messages.ts';
 import { simulateDrive } from './simulate-drive.ts';
 
@@ -26,6 +30,35 @@ describe('planFleet', () => {
     expect(planFleet(map, { vehicles: 4, drivesPerVehicle: 3, driveLengthM: 1000, seed: 7 })).toEqual(plan);
     const other = planFleet(map, { vehicles: 4, drivesPerVehicle: 3, driveLengthM: 1000, seed: 8 });
     expect(other.drives.map((d) => d.route.laneletIds)).not.toEqual(plan.drives.map((d) => d.route.laneletIds));
+  });
+
+  it('drive seeds depend on the map: other maps get other GNSS biases, the same map the same ones', () => {
+    const ring = loadLanelet2(ringRoadOsm(), { origin: osmBoundsCentre(ringRoadOsm()) });
+    const opts = { vehicles: 4, drivesPerVehicle: 3, driveLengthM: 300, seed: 7 };
+    const onRing = planFleet(ring, opts);
+    expect(onRing.drives.map((d) => d.driveId).sort()).toEqual(plan.drives.map((d) => d.driveId).sort());
+    const seedsOf = (p: typeof plan): Map<string, number> => new Map(p.drives.map((d) => [d.driveId, d.seed]));
+    const k = seedsOf(plan);
+    const r = seedsOf(onRing);
+    for (const [id, seed] of k) expect(r.get(id), id).not.toBe(seed);
+    // ... so the biases differ (simulate-drive.ts draws them from the drive seed)
+    const bias = (seed: number): number => new GnssErrorModel(new Rng(deriveSeed(seed, 'gnss')), 60).biasEastM;
+    expect(bias(r.get('veh-001-d1')!)).not.toBe(bias(k.get('veh-001-d1')!));
+    // stable for one map: the same file loaded again gives the same map seed and drive seeds
+    const again = loadLanelet2File(KARLSRUHE_OSM_PATH);
+    expect(mapSeedOf(again)).toBe(mapSeedOf(map));
+    expect(plan.mapSeed).toBe(mapSeedOf(map));
+    expect(seedsOf(planFleet(again, { vehicles: 4, drivesPerVehicle: 3, driveLengthM: 1000, seed: 7 }))).toEqual(k);
+    expect(mapSeedOf(ring)).not.toBe(mapSeedOf(map));
+    // a lanelet moved by 1 cm is another map; a bound drawn the other way round is the same map
+    const moved = { ...ring, lanelets: ring.lanelets.map((l, i) => (i === 0 ? { ...l, left: [[l.left[0]![0] + 0.01, l.left[0]![1]] as [number, number], ...l.left.slice(1)] } : l)) };
+    expect(mapSeedOf(moved)).not.toBe(mapSeedOf(ring));
+    const flipped = { ...ring, lanelets: ring.lanelets.map((l, i) => (i === 0 ? { ...l, left: [...l.right].reverse(), right: [...l.left].reverse() } : l)) };
+    expect(mapSeedOf(flipped)).toBe(mapSeedOf(ring));
+    // perMapSeeds: false gives the seeds of before (data sets that already seed per map)
+    const legacy = planFleet(map, { ...opts, driveLengthM: 1000, perMapSeeds: false });
+    expect(legacy.mapSeed).toBeNull();
+    for (const d of legacy.drives) expect(d.seed).toBe(deriveSeed(7, d.driveId));
   });
 
   it('validates its options', () => {

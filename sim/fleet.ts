@@ -2,6 +2,11 @@
  * Plan a fleet: vehicles "veh-001", ..., each with drives "veh-001-d1", ... (one drive = one
  * ignition cycle = one boot of the vehicle computer), a route per drive and a start time.
  * Everything is a pure function of the map and the seed.
+ *
+ * Drive seeds mix in the map's road network (`mapSeedOf`): the same fleet seed on two maps gives two
+ * sets of GNSS biases, speeds and perceptions, so a figure measured on a second map is not the
+ * first map's luck again. `perMapSeeds: false` gives the seeds of before (a data set that already
+ * derives its seed per map keeps its frames).
  */
 import type { Lanelet2Map } from './lanelet2.ts';
 import { buildLaneletGraph, type LaneletGraph } from './lanelet-graph.ts';
@@ -22,6 +27,8 @@ export interface FleetOptions {
   firstDriveWindowH: number;
   /** Pause between one drive's start and the next one's, hours (uniform in range). */
   driveGapH: [number, number];
+  /** Mix the map's content (`mapSeedOf`) into every drive seed (default true). */
+  perMapSeeds: boolean;
 }
 
 export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
@@ -32,6 +39,7 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   startUnixMs: Date.UTC(2025, 2, 10, 6, 0, 0), // Monday 10 March 2025, 07:00 in Karlsruhe
   firstDriveWindowH: 2, // h
   driveGapH: [2, 4], // h
+  perMapSeeds: true,
 };
 
 export interface PlannedDrive {
@@ -54,6 +62,8 @@ export interface PlannedVehicle {
 
 export interface FleetPlan {
   seed: Seed;
+  /** The map's content seed mixed into the drive seeds; null with `perMapSeeds: false`. */
+  mapSeed: number | null;
   vehicles: PlannedVehicle[];
   /** All drives, ordered by start time. */
   drives: PlannedDrive[];
@@ -77,6 +87,7 @@ export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {})
   const o = { ...DEFAULT_FLEET_OPTIONS, ...options };
   validate(o);
   const graph = laneletGraphOf(map);
+  const mapSeed = o.perMapSeeds ? mapSeedOf(map) : null;
   const vehicles: PlannedVehicle[] = [];
   for (let v = 1; v <= o.vehicles; v++) {
     const vehicleId = `veh-${String(v).padStart(3, '0')}`;
@@ -85,7 +96,7 @@ export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {})
     const drives: PlannedDrive[] = [];
     for (let d = 1; d <= o.drivesPerVehicle; d++) {
       const driveId = `${vehicleId}-d${d}`;
-      const seed = deriveSeed(o.seed, driveId);
+      const seed = mapSeed === null ? deriveSeed(o.seed, driveId) : deriveSeed(o.seed, 'map', mapSeed, driveId);
       const route = planRoute(graph, new Rng(deriveSeed(seed, 'route')), { targetLengthM: o.driveLengthM });
       drives.push({ vehicleId, driveId, seed, route, startUnixMs, bootToStartS: Math.round(timing.uniform(15, 60) * 1000) / 1000 });
       // The next drive starts after this one surely ended (slowest plausible average 1 m/s).
@@ -95,7 +106,39 @@ export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {})
     vehicles.push({ vehicleId, drives });
   }
   const drives = vehicles.flatMap((v) => v.drives).sort((a, b) => a.startUnixMs - b.startUnixMs || (a.driveId < b.driveId ? -1 : 1));
-  return { seed: o.seed, vehicles, drives, totalLengthM: drives.reduce((s, d) => s + d.route.lengthM, 0) };
+  return { seed: o.seed, mapSeed, vehicles, drives, totalLengthM: drives.reduce((s, d) => s + d.route.lengthM, 0) };
+}
+
+const mapSeedCache = new WeakMap<Lanelet2Map, number>();
+
+/**
+ * A 32-bit seed from the map's content: its frame origin and every lanelet's id and boundary
+ * vertices (to the millimetre, independent of which way the loader orients a bound), FNV-1a.
+ * That is the road network as the file draws it, which is what a fleet drives: the same file
+ * loaded twice gives the same seed, also after changes to how paint and signs are turned into
+ * primitives; a map that differs in any lanelet gives another (barring a 1 in 2^32 collision).
+ */
+export function mapSeedOf(map: Lanelet2Map): number {
+  const cached = mapSeedCache.get(map);
+  if (cached !== undefined) return cached;
+  let h = 0x811c9dc5;
+  const mix = (text: string): void => {
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+  };
+  const bound = (pts: readonly (readonly [number, number])[]): string => {
+    const fwd = pts.map((q) => `${Math.round(q[0] * 1000)},${Math.round(q[1] * 1000)}`);
+    const rev = [...fwd].reverse();
+    return (fwd.join(';') < rev.join(';') ? fwd : rev).join(';');
+  };
+  mix(`${map.frame.origin.lng.toFixed(9)},${map.frame.origin.lat.toFixed(9)}`);
+  const lanelets = [...map.lanelets].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const l of lanelets) mix(`|${l.id}:${[bound(l.left), bound(l.right)].sort().join('/')}`);
+  const seed = h >>> 0;
+  mapSeedCache.set(map, seed);
+  return seed;
 }
 
 function validate(o: FleetOptions): void {

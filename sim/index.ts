@@ -15,9 +15,11 @@ export { MapLoadError } from './map-errors.ts';
 export type { MapLoadProblem, MapLoadProblemCode } from './map-errors.ts';
 export { parseOsmXml } from './osm-xml.ts';
 export type { OsmDocument, OsmNode, OsmWay, OsmRelation, OsmMember } from './osm-xml.ts';
-export { mapWayTags, isVehicleLanelet, isOneWayLanelet } from './lanelet2-tags.ts';
+export { mapWayTags, isVehicleLanelet, isOneWayLanelet, refLineStopLine, STOP_SIGN_CODES } from './lanelet2-tags.ts';
 export { buildCrosswalks, DEFAULT_CROSSWALK_PAIRING } from './crosswalks.ts';
-export type { CrosswalkArea, MarkingLine, CrosswalkPairingOptions } from './crosswalks.ts';
+export type { CrosswalkArea, MarkingLine, CrosswalkPairingOptions, CrosswalkLaneletInput, CrosswalkPolygonInput } from './crosswalks.ts';
+export { clusterStripes, stripeShape, DEFAULT_STRIPES } from './crosswalk-stripes.ts';
+export type { StripeOptions, StripeShape } from './crosswalk-stripes.ts';
 
 export { buildLaneletGraph } from './lanelet-graph.ts';
 export type { LaneletGraph, DirectedLanelet, Successor, LaneletGraphOptions } from './lanelet-graph.ts';
@@ -37,7 +39,7 @@ export { OraclePerception, DEFAULT_ORACLE_OPTIONS } from './oracle-perception.ts
 export type { OraclePerceptionOptions, OracleFrame, PoseXY } from './oracle-perception.ts';
 export { PrimitiveIndex } from './primitive-index.ts';
 
-export { planFleet, laneletGraphOf, DEFAULT_FLEET_OPTIONS } from './fleet.ts';
+export { planFleet, laneletGraphOf, mapSeedOf, DEFAULT_FLEET_OPTIONS } from './fleet.ts';
 export type { FleetOptions, FleetPlan, PlannedDrive, PlannedVehicle } from './fleet.ts';
 export { simulateDrive, oracleFor, DEFAULT_SIMULATE_DRIVE_OPTIONS, DEFAULT_VEHICLE_SIGNAL_OPTIONS } from './simulate-drive.ts';
 export type { SimulateDriveOptions, SimulatedDrive, DriveTruth, VehicleSignalOptions } from './simulate-drive.ts';

@@ -6,9 +6,13 @@
  *   paint is unknown: not a primitive (the Karlsruhe README's totals count them out too).
  * - curbstone (any subtype) -> road_boundary curb; road_border -> road_border;
  *   guard_rail, wall, fence -> barrier.
- * - stop_line -> stop_line.
- * - pedestrian_marking, zebra_marking -> crosswalk marking: paired into a crosswalk polygon by
- *   crosswalks.ts (a single line is not an area).
+ * - stop_line -> stop_line; drawn as its outline (a closed ring) it is reduced to its centre line.
+ *   A `ref_line` of a traffic_light, right_of_way or all_way_stop regulatory element (or of a
+ *   traffic_sign element for a stop sign) is the stop line too when it is painted but tagged as
+ *   a plain line (line_thin / line_thick, or no type): `refLineStopLine`. A `virtual` ref_line
+ *   is no paint and stays unmapped.
+ * - pedestrian_marking, zebra_marking -> crosswalk marking: side lines, lanelet bounds or single
+ *   stripes, made into one polygon per crossing by crosswalks.ts (a single line is not an area).
  * - traffic_light, traffic_sign -> one point each (the linestring's midpoint); a sign's
  *   subtype is its sign code.
  * - virtual and everything else (bike_marking, zig-zag, keepout, rail, ...) -> not a primitive:
@@ -54,6 +58,25 @@ export function mapWayTags(type: string, subtype: string): WayMapping {
   if (type === 'traffic_light') return { as: 'point', cls: 'traffic_light' };
   if (type === 'traffic_sign') return { as: 'point', cls: 'traffic_sign', signCode: subtype };
   return { as: 'none' };
+}
+
+/** Regulatory element subtypes whose `ref_line` is where vehicles stop. */
+const STOP_REF_LINE_SUBTYPES = new Set(['traffic_light', 'right_of_way', 'all_way_stop']);
+
+/** Stop-sign codes (`traffic_sign` subtypes) whose traffic_sign element's `ref_line` is a stop line. */
+export const STOP_SIGN_CODES = new Set(['de206', 'usR1-1', 'stop']);
+
+/** Linestring types a stop line referenced as `ref_line` may carry and still be paint. */
+const PAINTED_REF_LINE_TYPES = new Set(['stop_line', 'line_thin', 'line_thick', '']);
+
+/**
+ * Whether a way used as `ref_line` by a regulatory element is a painted stop line.
+ * `regSubtype` is the element's subtype, `refersSignCodes` the subtypes of its `refers` signs.
+ */
+export function refLineStopLine(regSubtype: string, refersSignCodes: readonly string[], wayType: string): boolean {
+  if (!PAINTED_REF_LINE_TYPES.has(wayType)) return false;
+  if (STOP_REF_LINE_SUBTYPES.has(regSubtype)) return true;
+  return regSubtype === 'traffic_sign' && refersSignCodes.some((c) => STOP_SIGN_CODES.has(c));
 }
 
 /** Lanelet subtypes motor vehicles drive on (Lanelet2's vehicle traffic rules). */

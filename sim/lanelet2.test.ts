@@ -29,6 +29,8 @@ describe('loadLanelet2 on the Karlsruhe map', () => {
     expect((t['traffic_sign']?.count ?? 0) + (t['traffic_light']?.count ?? 0)).toBe(21);
     expect(t['traffic_light']?.count).toBe(10);
     expect(t['stop_line']?.count).toBe(28);
+    // 14 from lanelets bounded by marking lines, 20 from paired free side lines.
+    expect(t['crosswalk']?.count).toBe(34);
   });
 
   it('sums the totals from the primitives themselves', () => {

@@ -14,14 +14,18 @@ import { LocalFrame, assertLngLat, type LngLat } from '../shared/geo.ts';
 import { polylineLengthM, resampleCount, cumulativeLengthsM, pointAtM } from '../shared/geometry.ts';
 import type { Primitive, XY } from '../shared/schema.ts';
 import type { LngLatBounds } from '../shared/tiles.ts';
-import { buildCrosswalks, type MarkingLine } from './crosswalks.ts';
-import { isOneWayLanelet, isVehicleLanelet, mapWayTags } from './lanelet2-tags.ts';
+import { stripeShape } from './crosswalk-stripes.ts';
+import { buildCrosswalks, type CrosswalkPolygonInput, type MarkingLine } from './crosswalks.ts';
+import { isOneWayLanelet, isVehicleLanelet, mapWayTags, refLineStopLine, type WayMapping } from './lanelet2-tags.ts';
 import { MapLoadError, type MapLoadProblem } from './map-errors.ts';
 import { parseOsmXml, type OsmDocument, type OsmWay } from './osm-xml.ts';
 
 /** A map primitive with its source in the OSM file. */
 export interface GroundTruthPrimitive extends Primitive {
-  /** OSM way id; for crosswalks the lanelet id or "wayA+wayB" of the two marking lines. */
+  /**
+   * OSM way id; for crosswalks the lanelet or area id, or the ids of its marking ways joined by
+   * "+" ("wayA+wayB" for two side lines, one id per stripe for a crossing drawn stripe by stripe).
+   */
   id: string;
   /** OSM `type` tag of the source way, e.g. "line_thin". */
   sourceType: string;
@@ -151,10 +155,12 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
   const totals: Record<string, ClassTotal> = {};
   const unmapped: Record<string, ClassTotal> = {};
   const markings: MarkingLine[] = [];
+  const stopRefLines = stopLineRefLines(doc);
   for (const way of doc.ways.values()) {
     const type = way.tags.type ?? '';
     const subtype = way.tags.subtype ?? '';
-    const mapping = mapWayTags(type, subtype);
+    const stopRef: WayMapping | null = stopRefLines.has(way.id) ? { as: 'polyline', cls: 'stop_line' } : null;
+    const mapping = stopRef ?? mapWayTags(type, subtype);
     if (mapping.as === 'none') {
       if (type !== '' && !isAreaOnly(way)) add(unmapped, `${type}/${subtype}`, polylineLengthM(wayPoints(way)));
       continue;
@@ -166,9 +172,9 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
       continue;
     }
     const src = { id: way.id, sourceType: type, sourceSubtype: subtype };
+    const closed = (way.nodeIds.length >= 4 && way.nodeIds[0] === way.nodeIds[way.nodeIds.length - 1]) || way.tags.area === 'yes';
     if (mapping.as === 'crosswalk_marking') {
-      const closed = way.nodeIds.length >= 4 && way.nodeIds[0] === way.nodeIds[way.nodeIds.length - 1];
-      markings.push({ id: way.id, type, subtype, points: pts, closed: closed || way.tags.area === 'yes' });
+      markings.push({ id: way.id, type, subtype, points: pts, closed });
     } else if (mapping.as === 'point') {
       const cum = cumulativeLengthsM(pts);
       const mid = pointAtM(pts, cum, cum[cum.length - 1]! / 2);
@@ -177,18 +183,30 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
       primitives.push(p);
       add(totals, mapping.cls, 0);
     } else {
-      const p: GroundTruthPrimitive = { ...src, cls: mapping.cls, points: pts };
+      // A stop line drawn as its outline is the bar's centre line.
+      const outline = mapping.cls === 'stop_line' && closed && pts.length >= 3;
+      const p: GroundTruthPrimitive = { ...src, cls: mapping.cls, points: outline ? centreLineOfOutline(pts) : pts };
       if (mapping.style) p.style = mapping.style;
       if (mapping.kind) p.kind = mapping.kind;
       if (way.tags.color) p.color = way.tags.color;
       primitives.push(p);
-      add(totals, classKey(p), polylineLengthM(pts));
+      add(totals, classKey(p), polylineLengthM(p.points));
     }
   }
 
   const lanelets = buildLanelets(doc, wayPoints, spacingM, report);
 
-  const { areas, unpaired } = buildCrosswalks(markings, lanelets.map((l) => ({ id: l.id, leftWayId: l.leftBound.wayId, rightWayId: l.rightBound.wayId })));
+  const laneletInputs = lanelets.map((l) => ({
+    id: l.id,
+    subtype: l.subtype,
+    leftWayId: l.leftBound.wayId,
+    rightWayId: l.rightBound.wayId,
+    leftType: l.leftBound.type,
+    rightType: l.rightBound.type,
+    left: l.left,
+    right: l.right,
+  }));
+  const { areas, unpaired } = buildCrosswalks(markings, laneletInputs, {}, crosswalkPolygons(doc, wayPoints, report));
   for (const a of areas) {
     if (a.ring.length < 3) continue;
     primitives.push({ id: a.id, cls: 'crosswalk', points: a.ring, sourceType: a.sourceType, sourceSubtype: a.sourceSubtype });
@@ -211,6 +229,88 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
     unmapped,
     errors,
   };
+}
+
+/**
+ * Ways that regulatory elements use as `ref_line` where vehicles stop, that are painted
+ * (lanelet2-tags.ts `refLineStopLine`) and bound no lanelet: stop lines whatever line type they carry.
+ */
+function stopLineRefLines(doc: OsmDocument): Set<string> {
+  // A lanelet bound runs along the lane: whatever a regulatory element says, it is no stop line.
+  const bounds = new Set<string>();
+  for (const rel of doc.relations.values()) {
+    if (rel.tags.type === 'lanelet') for (const m of rel.members) if (m.type === 'way' && (m.role === 'left' || m.role === 'right')) bounds.add(m.ref);
+  }
+  const out = new Set<string>();
+  for (const rel of doc.relations.values()) {
+    if (rel.tags.type !== 'regulatory_element') continue;
+    const signCodes = rel.members
+      .filter((m) => m.role === 'refers' && m.type === 'way')
+      .map((m) => doc.ways.get(m.ref)?.tags)
+      .filter((t): t is Record<string, string> => t !== undefined && t.type === 'traffic_sign')
+      .map((t) => t.subtype ?? '');
+    for (const m of rel.members) {
+      if (m.role !== 'ref_line' || m.type !== 'way') continue;
+      const way = doc.ways.get(m.ref);
+      if (way && !bounds.has(way.id) && refLineStopLine(rel.tags.subtype ?? '', signCodes, way.tags.type ?? '')) out.add(way.id);
+    }
+  }
+  return out;
+}
+
+/**
+ * Crossings mapped as Lanelet2 areas (`type=multipolygon`, `subtype=crosswalk`): the outer ring,
+ * joined from its `outer` ways end to end.
+ */
+function crosswalkPolygons(doc: OsmDocument, wayPoints: (w: OsmWay) => XY[], report: (p: MapLoadProblem) => void): CrosswalkPolygonInput[] {
+  const out: CrosswalkPolygonInput[] = [];
+  for (const rel of doc.relations.values()) {
+    if ((rel.tags.type !== 'multipolygon' && rel.tags.type !== 'area') || rel.tags.subtype !== 'crosswalk') continue;
+    const ways = rel.members.filter((m) => m.type === 'way' && m.role === 'outer').map((m) => doc.ways.get(m.ref));
+    if (ways.length === 0 || ways.some((w) => w === undefined)) {
+      report({ code: ways.length === 0 ? 'incomplete_area' : 'missing_reference', element: `relation ${rel.id}`, message: 'crosswalk area lacks an outer way or references a missing one' });
+      continue;
+    }
+    const ring = joinRing(ways as OsmWay[], wayPoints);
+    if (!ring || ring.length < 3) {
+      report({ code: 'degenerate_geometry', element: `relation ${rel.id}`, message: 'crosswalk area outer ways do not form a ring of >= 3 vertices' });
+      continue;
+    }
+    out.push({ id: rel.id, ring, sourceType: rel.tags.type, sourceSubtype: 'crosswalk' });
+  }
+  return out;
+}
+
+/** Ways joined end to end (by node id) into one ring, first vertex not repeated; null when they do not chain. */
+function joinRing(ways: readonly OsmWay[], wayPoints: (w: OsmWay) => XY[]): XY[] | null {
+  const left = ways.map((w) => ({ ids: w.nodeIds, pts: wayPoints(w) })).filter((w) => w.ids.length === w.pts.length);
+  if (left.length !== ways.length) return null;
+  const first = left.shift()!;
+  const ids = [...first.ids];
+  const pts = [...first.pts];
+  while (left.length > 0) {
+    const end = ids[ids.length - 1];
+    const k = left.findIndex((w) => w.ids[0] === end || w.ids[w.ids.length - 1] === end);
+    if (k < 0) return null;
+    const w = left.splice(k, 1)[0]!;
+    const forward = w.ids[0] === end;
+    const wIds = forward ? w.ids : [...w.ids].reverse();
+    const wPts = forward ? w.pts : [...w.pts].reverse();
+    ids.push(...wIds.slice(1));
+    pts.push(...wPts.slice(1));
+  }
+  if (ids.length > 1 && ids[0] === ids[ids.length - 1]) pts.pop();
+  return pts;
+}
+
+/** Centre line of a painted bar drawn as its outline: along its long axis, end to end. */
+function centreLineOfOutline(ring: readonly XY[]): XY[] {
+  const s = stripeShape(ring, true);
+  const h = s.lengthM / 2;
+  return [
+    [s.centre[0] - s.axis[0] * h, s.centre[1] - s.axis[1] * h],
+    [s.centre[0] + s.axis[0] * h, s.centre[1] + s.axis[1] * h],
+  ];
 }
 
 /** "lane_divider/dashed", "road_boundary/curb", "stop_line", ... */

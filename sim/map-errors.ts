@@ -12,6 +12,8 @@ export type MapLoadProblemCode =
   | 'degenerate_geometry'
   /** A lanelet lacks its left or right boundary. */
   | 'incomplete_lanelet'
+  /** An area (multipolygon relation) lacks its outer way(s). */
+  | 'incomplete_area'
   /** A crosswalk marking line found no partner line to form a crosswalk area with. */
   | 'unpaired_marking';
 

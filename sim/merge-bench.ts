@@ -60,6 +60,8 @@ say(`fleet: ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1
 const dir = values.store ?? mkdtempSync(path.join(tmpdir(), 'fm-bench-'));
 const store = new LocalDirStore(dir);
 let trajectories: CoveragePose[][] = [];
+/** Each drive's realised GNSS bias [eastM, northM], in trajectory order (the realised floor). */
+let biases: Array<[number, number]> | undefined = [];
 let nObs = 0;
 let km = 0;
 let bytes = 0;
@@ -69,18 +71,19 @@ let drives = plan.drives.length;
 const key = generateSigningKeyPair().privateKey;
 const seqOf = new Map<string, number>();
 if (values.store) {
-  ({ trajectories, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: CoveragePose[][]; nObs: number; km: number; bytes: number; drives: number });
+  // (inputs kept before the realised floor have no biases: that report has only the expected floor)
+  ({ trajectories, biases, nObs, km, bytes, drives } = JSON.parse(readFileSync(path.join(dir, 'bench-inputs.json'), 'utf8')) as { trajectories: CoveragePose[][]; biases?: Array<[number, number]>; nObs: number; km: number; bytes: number; drives: number });
   say(`store ${dir}: ${nObs} observations over ${km.toFixed(1)} km`);
 } else {
   const r = await simulateInto(map, plan.drives, '');
-  ({ trajectories, nObs, km, bytes } = r);
+  ({ trajectories, biases, nObs, km, bytes } = r);
   say(`edge: ${nObs} observations over ${km.toFixed(1)} km, ${(bytes / 1e6).toFixed(2)} MB in ${r.batches} batches`);
-  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, nObs, km, bytes, drives }));
+  if (values.keep) writeFileSync(path.join(dir, 'bench-inputs.json'), JSON.stringify({ trajectories, biases, nObs, km, bytes, drives }));
 }
 
 /** Simulates the drives on `m`, georeferences them like the edge daemon and stores the batches. */
-async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: CoveragePose[][]; nObs: number; km: number; bytes: number; batches: number }> {
-  const out = { trajectories: [] as CoveragePose[][], nObs: 0, km: 0, bytes: 0, batches: 0 };
+async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: CoveragePose[][]; biases: Array<[number, number]>; nObs: number; km: number; bytes: number; batches: number }> {
+  const out = { trajectories: [] as CoveragePose[][], biases: [] as Array<[number, number]>, nObs: 0, km: 0, bytes: 0, batches: 0 };
   const spacing = Number(values['keyframe-spacing-m']);
   for (const planned of list) {
     const drive = { ...planned, driveId: planned.driveId + driveSuffix };
@@ -89,6 +92,7 @@ async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveS
     const tr: CoveragePose[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
     out.trajectories.push(tr);
+    out.biases.push([sim.gnssBias.eastM, sim.gnssBias.northM]);
     const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
     const obs: WireObservation[] = [];
     for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
@@ -127,6 +131,7 @@ const report = evaluateMap(coverage.covered, published.primitives, {
   bytesUploaded: bytes,
   elapsedS: mergeS,
   floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: coverage.drivesPerPlace },
+  ...(biases !== undefined ? { realisedFloor: { driveBiasesM: biases, places: coverage.places } } : {}),
 });
 console.log(formatReportTable(report));
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ report, manifest: { ...manifest, changes: manifest.changes.totals }, mergeS, observations: nObs }, null, 2)}\n`);

@@ -75,9 +75,37 @@ describe('fleetmap demo', () => {
     expect(report.settingsDemo.map).toBe('ring-road.osm');
     expect(report.perception).toEqual({ kind: 'oracle' });
     expect(report.drives).toBe(3);
-    // the ring's dividers and curbs were mapped where the fleet drove
-    expect(report.classes.lane_divider.recall).toBeGreaterThan(0.7);
-    expect(report.classes.road_boundary.recall).toBeGreaterThan(0.7);
-    expect(report.mAP['1.0']).toBeGreaterThan(0.5);
+    // the ring's dividers and curbs were mapped where the fleet drove. Three drives share whatever
+    // GNSS bias they drew (their realised floor: here tens of cm, more than the 0.5 m recall radius
+    // allows for), so the shape is checked after alignment and the absolute error against that floor.
+    expect(report.relative.classes.lane_divider.recall).toBeGreaterThan(0.7);
+    expect(report.relative.classes.road_boundary.recall).toBeGreaterThan(0.7);
+    expect(report.relative.mAP['1.0']).toBeGreaterThan(0.5);
+    expect(report.lateralErrorAllSeenCm.p50).toBeLessThan(report.floorCm.realised.magnitudeP95Cm + 50);
+    // the honest-evaluation keys: the realised floor (named, with the expected one beside it),
+    // FP per km driven and per km published, lateral p95 over all seen ground truth
+    expect(report.absoluteFloorSource).toBe('realised');
+    expect(report.absoluteFloorCm).toBe(report.floorCm.realised.lateralP50Cm);
+    expect(typeof report.floorCm.expected.consensusLateralP50Cm).toBe('number');
+    expect(typeof report.fpLengthPerKmPublished).toBe('number');
+    expect(report.lateralErrorAllSeenCm.samples).toBeGreaterThan(0);
+    expect(report.settingsDemo.mapSeed).toEqual(expect.any(Number));
+    // fleetmap eval --coverage on the same published map reproduces the demo's figures exactly
+    const evalOut = path.join(out, 'eval.json');
+    const e = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'eval', '--store', path.join(out, 'demo', 'store'), '--map', mapFile, '--coverage', path.join(out, 'demo', 'coverage.json'), '--out', evalOut], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(e.status, `eval failed:\n${e.stdout}\n${e.stderr}`).toBe(0);
+    const again = JSON.parse(readFileSync(evalOut, 'utf8'));
+    const figures = Object.keys(again).filter((k) => !['evaluationS', 'elapsedS', 'mapVersion'].includes(k));
+    expect(figures.length).toBeGreaterThan(15);
+    for (const k of figures) expect(again[k], k).toEqual(report[k]);
+    expect(again.mapVersion).toBe(report.mapVersion);
+    // and refuses a coverage file made on another map
+    const wrong = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'eval', '--store', path.join(out, 'demo', 'store'), '--coverage', path.join(out, 'demo', 'coverage.json')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/was made on map ring-road\.osm/);
   });
 });

@@ -113,7 +113,8 @@ export function writeDataset(options: Partial<DatasetOptions> & Pick<DatasetOpti
 
   prepareOutDir(o.outDir, { clear: true });
   const sources = o.maps.map(({ name, map }) => {
-    const plan = planFleet(map, { vehicles: o.vehiclesPerMap, drivesPerVehicle: 1, driveLengthM: o.driveLengthM, seed: deriveSeed(o.seed, name) });
+    // The seed is already per map (by name): keep the frames the committed model was trained on.
+    const plan = planFleet(map, { vehicles: o.vehiclesPerMap, drivesPerVehicle: 1, driveLengthM: o.driveLengthM, seed: deriveSeed(o.seed, name), perMapSeeds: false });
     return {
       name,
       renderer: new CameraRenderer(map),

@@ -1,21 +1,29 @@
 /**
- * `fleetmap eval --store DIR --map FILE`: score a published map version against a Lanelet2 map.
- * Scores against the WHOLE map (recall counts places no vehicle drove); the demo scores against
- * the driven part (sim/coverage.ts).
+ * `fleetmap eval --store DIR --map FILE [--coverage FILE]`: score a published map version against
+ * a Lanelet2 map. Without --coverage it scores against the WHOLE map (recall counts places no
+ * vehicle drove); with the coverage file a demo wrote (sim/coverage-file.ts) it scores against
+ * what the fleet saw, with the demo's context (drives, km driven, bytes uploaded, both floors),
+ * through the same call as the demo (on-coverage.ts): the figures are the demo's.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { oneLine } from '../../cli/errors.ts';
 import { parseCliArgs } from '../../shared/cli-args.ts';
 import { LocalDirStore } from '../../cloud/store/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
+import { readCoverageFile } from '../coverage-file.ts';
+import { mapSeedOf } from '../fleet.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
 import { evaluateMap } from './evaluate.ts';
+import { evaluateOnCoverage, uploadedBatchBytes } from './on-coverage.ts';
 import { formatReportTable } from './table.ts';
 
-const HELP = `usage: fleetmap eval --store DIR [--map FILE] [--version N] [--out FILE]
+const HELP = `usage: fleetmap eval --store DIR [--map FILE] [--coverage FILE] [--version N] [--out FILE]
 
   --store DIR     object store holding tiles/ (as written by fleetmap cloud merge)
   --map FILE      Lanelet2 OSM ground truth (default: the bundled Karlsruhe map)
+  --coverage FILE score only what the fleet saw, as the demo did: the coverage.json a demo
+                  wrote beside its report (must have been made on the same --map)
   --version N     map version to score (default: tiles/latest.json)
   --out FILE      also write the report as JSON
   -h, --help`;
@@ -26,7 +34,7 @@ export default async function evalCommand(argv: string[]): Promise<number> {
     ({ values } = parseCliArgs({
       args: argv,
       strict: true,
-      options: { store: { type: 'string' }, map: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { store: { type: 'string' }, map: { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (e) {
     return usageError(e);
@@ -43,10 +51,26 @@ export default async function evalCommand(argv: string[]): Promise<number> {
     return usageError(`--version must be a positive integer, got ${JSON.stringify(values.version)}`);
   }
   if (values.map !== undefined && !existsSync(values.map)) return usageError(`--map ${values.map}: no such file`);
-  const map = loadLanelet2File(values.map ?? KARLSRUHE_OSM_PATH);
-  const published = await loadPublishedMap(new LocalDirStore(values.store), map.frame, version);
-  const report = evaluateMap(map.primitives, published.primitives, {});
-  console.log(`map v${published.version}: ${published.primitives.length} primitives in ${published.tileCount} tiles, scored against the whole map`);
+  if (values.coverage !== undefined && !existsSync(values.coverage)) return usageError(`--coverage ${values.coverage}: no such file`);
+  const mapPath = values.map ?? KARLSRUHE_OSM_PATH;
+  const map = loadLanelet2File(mapPath);
+  const coverage = values.coverage === undefined ? undefined : readCoverageFile(values.coverage);
+  if (coverage !== undefined && coverage.mapSeed !== mapSeedOf(map)) {
+    return usageError(`--coverage ${values.coverage} was made on map ${coverage.map} (map seed ${coverage.mapSeed}), not on ${path.basename(mapPath)} (map seed ${mapSeedOf(map)}): pass that map with --map`);
+  }
+  const store = new LocalDirStore(values.store);
+  const published = await loadPublishedMap(store, map.frame, version);
+  let report;
+  if (coverage === undefined) {
+    report = evaluateMap(map.primitives, published.primitives, {});
+    console.log(`map v${published.version}: ${published.primitives.length} primitives in ${published.tileCount} tiles, scored against the whole map`);
+  } else {
+    report = evaluateOnCoverage(coverage, published.primitives, { bytesUploaded: (await uploadedBatchBytes(store)).bytes });
+    const km = (m: number): string => (m / 1000).toFixed(1);
+    console.log(
+      `map v${published.version}: ${published.primitives.length} primitives in ${published.tileCount} tiles, scored against what >= ${coverage.options.minDrives} drives saw (${coverage.covered.length} pieces, ${km(coverage.coveredLengthM)} of ${km(coverage.totalLengthM)} km of lines; ${coverage.drives.length} drives)`,
+    );
+  }
   console.log(formatReportTable(report));
   if (values.out) writeFileSync(values.out, `${JSON.stringify({ ...report, mapVersion: published.version }, null, 2)}\n`);
   return 0;

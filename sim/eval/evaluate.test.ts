@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRIMITIVE_CLASSES, type PrimitiveClass, type ScoredPrimitive } from '../../shared/schema.ts';
+import { PRIMITIVE_CLASSES, type Primitive, type PrimitiveClass, type ScoredPrimitive } from '../../shared/schema.ts';
 import { evaluateMap, thresholdKey } from './evaluate.ts';
 import { asPredictions, shifted, syntheticMap } from './test_fixtures.ts';
 
@@ -157,11 +157,55 @@ describe('evaluateMap: figures', () => {
     expect(r.classes.lane_divider.fpLengthM).toBeCloseTo(140 + 90, 6);
     expect(r.classes.lane_divider.fpLengthPerKm).toBeCloseTo(23, 6);
     expect(r.fpLengthPerKm).toBeCloseTo(23, 6);
+    // per km PUBLISHED: 230 m false of the dividers' 3 x 140 m true + ~150 m wavy + 230 m false
+    const c = r.classes.lane_divider;
+    expect(c.fpLengthPerKmPublished).toBeCloseTo(230 / (c.predLengthM! / 1000), 6);
+    expect(c.predLengthM! - base.classes.lane_divider.predLengthM!).toBeCloseTo(230, 6);
+    expect(r.fpLengthPerKmPublished).toBeCloseTo(230 / (r.publishedLengthM / 1000), 6);
+    expect(base.fpLengthPerKmPublished).toBeCloseTo(0, 9);
+    // independent of the km driven, unlike fpLengthPerKm
+    const far = evaluateMap(GT, [...truth, ...falseLines], { kmDriven: 1000, relative: false });
+    expect(far.classes.lane_divider.fpLengthPerKmPublished).toBeCloseTo(c.fpLengthPerKmPublished!, 9);
+    expect(far.classes.lane_divider.fpLengthPerKm).toBeCloseTo(0.23, 6);
+    // points: false signs per km of published lines
+    const sign: ScoredPrimitive = { cls: 'traffic_sign', points: [[100, 45]], score: 0.5, signCode: 'de205' };
+    const withSign = evaluateMap(GT, [...truth, sign], { relative: false });
+    let linesKm = 0;
+    for (const cls of PRIMITIVE_CLASSES) if (withSign.classes[cls].predLengthM !== null) linesKm += withSign.classes[cls].predLengthM! / 1000;
+    expect(withSign.classes.traffic_sign.fpCount).toBe(1);
+    expect(withSign.classes.traffic_sign.fpCountPerKmPublished).toBeCloseTo(1 / linesKm, 9);
+    expect(withSign.classes.traffic_sign.fpCountPerKm).toBeNull(); // no km driven given
     expect(r.classes.lane_divider.recall).toBeCloseTo(1, 9);
     // The same false lines ranked below every true one cost no AP (only FP length).
     const low = evaluateMap(GT, [...truth, ...falseLines.map((p) => ({ ...p, score: 0.1 }))], { kmDriven: 10 });
     expect(ap(low, 'lane_divider', '0.5')).toBe(1);
     expect(low.classes.lane_divider.fpLengthPerKm).toBeCloseTo(23, 6);
+  });
+
+  it('lateralErrorAllSeenCm covers ALL ground truth: misses and far lines count, unlike the matched pairs', () => {
+    const gt: Primitive[] = [
+      { cls: 'lane_divider', points: [[5, 10], [145, 10]], style: 'solid' },
+      { cls: 'lane_divider', points: [[5, 30], [145, 30]], style: 'solid' },
+    ];
+    const near: ScoredPrimitive = { cls: 'lane_divider', points: [[5, 10.1], [145, 10.1]], score: 1 };
+    // Only the first line predicted (10 cm off): the matched pairs say 10 cm, half of the truth is missed.
+    const one = evaluateMap(gt, [near], { relative: false });
+    expect(one.lateralErrorCm.p95).toBeCloseTo(10, 6);
+    expect(one.lateralErrorAllSeenCm.p50).toBeNull(); // the median falls among the misses
+    expect(one.lateralErrorAllSeenCm.p95).toBeNull();
+    expect(one.lateralErrorAllSeenCm.missedFraction).toBeCloseTo(0.5, 2);
+    expect(one.classes.lane_divider.lateralErrorAllSeenCm.samples).toBe(2 * 140 * 4); // every 0.25 m
+    // The second line predicted 3 m off: no match within 1 m, so the matched pairs still say 10 cm,
+    // but over all ground truth seen the p95 is the 3 m.
+    const far: ScoredPrimitive = { cls: 'lane_divider', points: [[5, 33], [145, 33]], score: 1 };
+    const two = evaluateMap(gt, [near, far], { relative: false });
+    expect(two.lateralErrorCm.p95).toBeCloseTo(10, 6);
+    expect(two.lateralErrorAllSeenCm.p95).toBeCloseTo(300, 6);
+    expect(two.lateralErrorAllSeenCm.missedFraction).toBe(0);
+    // Points: each GT point to the nearest predicted point of its class.
+    const signs = evaluateMap([{ cls: 'traffic_sign', points: [[20, 20]] }, { cls: 'traffic_sign', points: [[80, 20]] }], [{ cls: 'traffic_sign', points: [[20, 22]], score: 1 }, { cls: 'traffic_sign', points: [[80, 20.5]], score: 1 }], { relative: false });
+    expect(signs.classes.traffic_sign.lateralErrorCm.samples).toBe(1); // only the 0.5 m one matches within 1 m
+    expect(signs.classes.traffic_sign.lateralErrorAllSeenCm.p95).toBeCloseTo(50 + 0.95 * 150, 6);
   });
 
   it('measures recall of ground-truth length', () => {

@@ -4,13 +4,19 @@
  * Inputs are in one local metric frame, `[eastM, northM]`. Figures, per class (see schema.ts):
  *  1. Chamfer AP at 0.2 / 0.5 / 1.0 m on instances cut on a 50 m patch grid (chamfer_ap.ts,
  *     instances.ts), mAP over the classes present in the ground truth;
- *  2. lateral error (cm, p50/p95) of the pairs matched at the loosest threshold;
+ *  2. lateral error (cm, p50/p95) of the pairs matched at the loosest threshold
+ *     (`lateralErrorCm`), and the distance of ALL ground truth to its nearest prediction of the
+ *     class (`lateralErrorAllSeenCm`: what a missed or badly placed line costs shows up here);
  *  3. recall: fraction of ground-truth length within 0.5 m of a prediction of the class (points:
  *     fraction of ground-truth points within 1.0 m);
- *  4. false-positive length per km driven: prediction length farther than 1.0 m from any ground
- *     truth of the class (points: count farther than 1.0 m), and bytes uploaded per km driven;
+ *  4. false-positive length per km driven and per km published: prediction length farther than
+ *     1.0 m from any ground truth of the class (points: count farther than 1.0 m), divided by the
+ *     km driven (`fpLengthPerKm`) or by the km of lines published (`fpLengthPerKmPublished`), and
+ *     bytes uploaded per km driven;
  *  5. everything again after removing one translation per 100 m patch (`relative`, align.ts);
- *  6. the statistical floor of the absolute lateral error (`absoluteFloorCm`, floor.ts).
+ *  6. the floor of the absolute lateral error (floor.ts): the REALISED floor from the drives'
+ *     actual GNSS biases when given (`realisedFloor`), else the expected one (`floor`); both are
+ *     in `floorCm`, and `absoluteFloorSource` says which one `absoluteFloorCm` is.
  *
  * The report's contract keys (version, drives, kmDriven, bytesUploaded, bytesPerKm, classes.*.
  * {ap, lateralErrorCm, recall}, mAP, relative.{mAP, lateralErrorCm}, absoluteFloorCm, elapsedS)
@@ -20,7 +26,7 @@
 import { CLASS_GEOMETRY, PRIMITIVE_CLASSES, isPrimitiveClass, type Primitive, type PrimitiveClass, type ScoredPrimitive, type XY } from '../../shared/schema.ts';
 import { alignPerPatch, DEFAULT_ALIGN_OPTIONS, medianOffsetCm, type AlignOptions } from './align.ts';
 import { averagePrecision, greedyMatch, lineCandidates, pointCandidates, type Candidate } from './chamfer_ap.ts';
-import { consensusFloor, type FloorInput } from './floor.ts';
+import { consensusFloor, realisedFloor, type ConsensusFloor, type FloorInput, type RealisedFloor, type RealisedFloorInput } from './floor.ts';
 import { SegmentGrid } from './grid_index.ts';
 import { buildLineInstances, buildPointInstances, lineOf, type Instance } from './instances.ts';
 import { stitchPolylines } from './stitch.ts';
@@ -43,8 +49,10 @@ export interface EvaluateOptions {
   pointRadiusM?: number;
   /** A prediction line counts as false positive where no ground truth is within this, metres. */
   fpRadiusM?: number;
-  /** Step for the length figures (recall, false-positive length), metres. */
+  /** Step for the length figures (recall, false-positive length, lateralErrorAllSeenCm), metres. */
   coverageStepM?: number;
+  /** Ground truth with no prediction of its class within this is a miss in lateralErrorAllSeenCm, metres. */
+  allSeenSearchM?: number;
   /** Line pieces (same class) whose ends meet within this are joined before cutting, metres; 0 = off. */
   stitchToleranceM?: number;
   /** Alignment for the relative figures; `patchM` must be a multiple of the AP patch. */
@@ -56,8 +64,10 @@ export interface EvaluateOptions {
   kmDriven?: number;
   bytesUploaded?: number;
   elapsedS?: number;
-  /** Inputs of the statistical floor; without it `absoluteFloorCm` is null. */
+  /** Inputs of the expected floor (sigma / sqrt(n)). */
   floor?: FloorInput;
+  /** Inputs of the realised floor (each drive's actual bias); `absoluteFloorCm` prefers it. */
+  realisedFloor?: RealisedFloorInput;
 }
 
 export interface EvalSettings {
@@ -70,6 +80,8 @@ export interface EvalSettings {
   pointRadiusM: number;
   fpRadiusM: number;
   coverageStepM: number;
+  /** Ground truth farther than this from any prediction of its class is a miss in `lateralErrorAllSeenCm`, metres. */
+  allSeenSearchM: number;
   stitchToleranceM: number;
   align: AlignOptions;
 }
@@ -91,6 +103,7 @@ export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
   pointRadiusM: 1.0, // m
   fpRadiusM: 1.0, // m
   coverageStepM: 0.25, // m
+  allSeenSearchM: 5, // m
   stitchToleranceM: 0.3, // m: tile-border pieces of a published line end a few cm apart
   align: DEFAULT_ALIGN_OPTIONS,
 };
@@ -105,10 +118,25 @@ export interface LateralErrorCm {
   samples: number;
 }
 
+/**
+ * Distance of every ground-truth sample (lines: every <= coverageStepM; points: each point) to the
+ * nearest prediction of its class, cm. A sample with none within allSeenSearchM is a miss; it
+ * counts as farther than any distance, so a quantile that falls among the misses is null.
+ */
+export interface AllSeenLateralCm {
+  p50: number | null;
+  p95: number | null;
+  samples: number;
+  /** Fraction of samples with no prediction of the class within allSeenSearchM. */
+  missedFraction: number | null;
+}
+
 export interface ClassReport {
   ap: ByThreshold;
   /** Lateral error of matched pairs (points: Euclidean distance), cm. */
   lateralErrorCm: LateralErrorCm;
+  /** Over ALL ground truth (seen), not only matched pairs. */
+  lateralErrorAllSeenCm: AllSeenLateralCm;
   /** Fraction of ground-truth length (points: count) recalled; null without ground truth. */
   recall: number | null;
   geometry: 'polyline' | 'polygon' | 'point';
@@ -123,9 +151,13 @@ export interface ClassReport {
   /** Line classes: prediction length farther than fpRadiusM from any ground truth, m and m/km. */
   fpLengthM: number | null;
   fpLengthPerKm: number | null;
-  /** Point classes: predictions farther than pointRadiusM from any ground truth, count and /km. */
+  /** Line classes: false-positive length per km of this class's published (predicted) length, m/km. */
+  fpLengthPerKmPublished: number | null;
+  /** Point classes: predictions farther than pointRadiusM from any ground truth, count and /km driven. */
   fpCount: number | null;
   fpCountPerKm: number | null;
+  /** Point classes: the count per km of published lines (all line classes), 1/km. */
+  fpCountPerKmPublished: number | null;
 }
 
 export interface FigureSet {
@@ -133,10 +165,24 @@ export interface FigureSet {
   mAP: ByThreshold;
   /** Pooled over the line classes (polylines and crosswalk rings); points are per class only. */
   lateralErrorCm: LateralErrorCm;
+  /** The same pooling, over all ground truth seen (AllSeenLateralCm). */
+  lateralErrorAllSeenCm: AllSeenLateralCm;
   /** Ground-truth length recalled over all line classes. */
   recall: number | null;
   /** False-positive length over all line classes per km driven, m/km. */
   fpLengthPerKm: number | null;
+  /** False-positive length over all line classes per km of published lines, m/km. */
+  fpLengthPerKmPublished: number | null;
+  /** Published (predicted) length over all line classes, metres. */
+  publishedLengthM: number;
+}
+
+/** Both floors, cm (floor.ts); a floor whose inputs were not given is null. */
+export interface FloorReport {
+  /** From each drive's actual bias: mean bias of the drives at each place, across the line. */
+  realised: RealisedFloor | null;
+  /** Expected value over bias draws: |N(0, sigma^2 / n)| pooled over places. */
+  expected: (ConsensusFloor & { driveBiasSigmaM: number }) | null;
 }
 
 export interface EvaluationReport {
@@ -148,15 +194,25 @@ export interface EvaluationReport {
   classes: Record<PrimitiveClass, ClassReport>;
   mAP: ByThreshold;
   relative: (FigureSet & { alignment: AlignmentSummary }) | null;
-  /** p50 of the absolute lateral error of a perfect consensus, cm (floor.ts). */
+  /**
+   * p50 of the absolute lateral error of a perfect consensus, cm (floor.ts): the realised floor's
+   * `lateralP50Cm` when realised biases were given, else the expected floor's p50.
+   */
   absoluteFloorCm: number | null;
   elapsedS: number | null;
   // ---- additional keys ----
+  /** Which floor `absoluteFloorCm` / `absoluteFloorP95Cm` are; null without either. */
+  absoluteFloorSource: 'realised' | 'expected' | null;
   lateralErrorCm: LateralErrorCm;
+  lateralErrorAllSeenCm: AllSeenLateralCm;
   recall: number | null;
   fpLengthPerKm: number | null;
+  fpLengthPerKmPublished: number | null;
+  /** Published (predicted) length over all line classes, metres: the "km published". */
+  publishedLengthM: number;
   absoluteFloorP95Cm: number | null;
   floorPlaces: number | null;
+  floorCm: FloorReport;
   /** Seconds spent in evaluateMap. */
   evaluationS: number;
   settings: EvalSettings & { definitions: Record<string, string> };
@@ -196,7 +252,9 @@ export function evaluateMap(gt: readonly Primitive[], pred: readonly ScoredPrimi
       },
     };
   }
-  const floor = opts.floor === undefined ? null : consensusFloor(opts.floor);
+  const expected = opts.floor === undefined ? null : consensusFloor(opts.floor);
+  const realised = opts.realisedFloor === undefined ? null : realisedFloor(opts.realisedFloor);
+  const source = realised !== null ? 'realised' : expected !== null ? 'expected' : null;
   return {
     version: 1,
     drives: optionalNonNegative(opts.drives, 'drives'),
@@ -206,13 +264,18 @@ export function evaluateMap(gt: readonly Primitive[], pred: readonly ScoredPrimi
     classes: absolute.classes,
     mAP: absolute.mAP,
     relative,
-    absoluteFloorCm: floor?.consensusLateralP50Cm ?? null,
+    absoluteFloorCm: realised?.lateralP50Cm ?? expected?.consensusLateralP50Cm ?? null,
     elapsedS: opts.elapsedS ?? null,
+    absoluteFloorSource: source,
     lateralErrorCm: absolute.lateralErrorCm,
+    lateralErrorAllSeenCm: absolute.lateralErrorAllSeenCm,
     recall: absolute.recall,
     fpLengthPerKm: absolute.fpLengthPerKm,
-    absoluteFloorP95Cm: floor?.consensusLateralP95Cm ?? null,
-    floorPlaces: floor?.places ?? null,
+    fpLengthPerKmPublished: absolute.fpLengthPerKmPublished,
+    publishedLengthM: absolute.publishedLengthM,
+    absoluteFloorP95Cm: realised?.lateralP95Cm ?? expected?.consensusLateralP95Cm ?? null,
+    floorPlaces: realised?.places ?? expected?.places ?? null,
+    floorCm: { realised, expected: expected === null ? null : { ...expected, driveBiasSigmaM: opts.floor!.driveBiasSigmaM } },
     evaluationS: (performance.now() - t0) / 1000,
     settings: { ...s, definitions: DEFINITIONS },
   };
@@ -225,11 +288,13 @@ const DEFINITIONS: Record<string, string> = {
   matching: 'predictions by descending score take the nearest unmatched GT of the class; TP if Chamfer <= threshold',
   ap: 'all-points interpolated area under the precision-recall curve (VOC2010 / mmdet area), all patches pooled',
   mAP: 'mean AP over the classes present in the ground truth',
-  lateralErrorCm: 'perpendicular distances of matched predictions\' resampled points to the GT piece, pairs matched at the loosest threshold; overall pools line classes',
+  lateralErrorCm: 'perpendicular distances of matched predictions\' resampled points to the GT piece, pairs matched at the loosest threshold (matched pairs only); overall pools line classes',
+  lateralErrorAllSeenCm: 'distance of every GT sample (lines: every coverageStepM; points: each) to the nearest prediction of its class, over ALL ground truth given (the seen part); none within allSeenSearchM = a miss, farther than any distance (a quantile among misses is null)',
   recall: 'fraction of GT length within recallRadiusM of a prediction of the class (points: count within pointRadiusM)',
   fpLengthPerKm: 'prediction length farther than fpRadiusM from any GT of the class, metres per km driven',
+  fpLengthPerKmPublished: 'the same length per km of published (predicted) line length of the class; overall: of all line classes; points (fpCountPerKmPublished): count per km of all published lines',
   relative: 'figures after removing one best-fit translation per alignment patch (align.ts)',
-  absoluteFloorCm: 'p50 over places of |N(0, sigma^2/n)| (pooled): the absolute lateral p50 of a perfect consensus',
+  absoluteFloorCm: 'the absolute lateral p50 of a perfect consensus: realised (absoluteFloorSource) = p50 over places of |mean bias of the drives that passed it . across the GT line| (points and polygons: |mean bias|); expected = p50 over places of |N(0, sigma^2/n)| (pooled); both in floorCm',
 };
 
 function scoreFigures(gt: readonly Primitive[], pred: readonly ScoredPrimitive[], s: EvalSettings, km: number | null): FigureSet {
@@ -237,18 +302,27 @@ function scoreFigures(gt: readonly Primitive[], pred: readonly ScoredPrimitive[]
   const predBy = groupByClass(pred);
   const classes = {} as Record<PrimitiveClass, ClassReport>;
   const lateralAll: number[] = [];
+  const allSeen: number[] = [];
   let gtLen = 0;
   let gtLenWithin = 0;
   let fpLen = 0;
+  let predLen = 0;
   for (const cls of PRIMITIVE_CLASSES) {
     const r = scoreClass(cls, gtBy.get(cls) ?? [], (predBy.get(cls) ?? []) as ScoredPrimitive[], s, km);
     classes[cls] = r.report;
     if (r.report.geometry !== 'point') {
       for (const d of r.lateralCm) lateralAll.push(d);
+      for (const d of r.allSeenCm) allSeen.push(d);
       gtLen += r.report.gtLengthM ?? 0;
       gtLenWithin += (r.report.recall ?? 0) * (r.report.gtLengthM ?? 0);
       fpLen += r.report.fpLengthM ?? 0;
+      predLen += r.report.predLengthM ?? 0;
     }
+  }
+  // Points have no length of their own: their false positives per km of published lines.
+  for (const cls of PRIMITIVE_CLASSES) {
+    const c = classes[cls];
+    if (c.geometry === 'point') c.fpCountPerKmPublished = c.fpCount !== null && predLen > 0 ? c.fpCount / (predLen / 1000) : null;
   }
   const mAP: ByThreshold = {};
   for (const t of s.thresholdsM) {
@@ -259,8 +333,11 @@ function scoreFigures(gt: readonly Primitive[], pred: readonly ScoredPrimitive[]
     classes,
     mAP,
     lateralErrorCm: lateralStats(lateralAll),
+    lateralErrorAllSeenCm: allSeenStats(allSeen),
     recall: gtLen > 0 ? gtLenWithin / gtLen : null,
     fpLengthPerKm: km !== null && km > 0 ? fpLen / km : null,
+    fpLengthPerKmPublished: predLen > 0 ? fpLen / (predLen / 1000) : null,
+    publishedLengthM: predLen,
   };
 }
 
@@ -270,7 +347,7 @@ function scoreClass(
   pred: readonly ScoredPrimitive[],
   s: EvalSettings,
   km: number | null,
-): { report: ClassReport; lateralCm: number[] } {
+): { report: ClassReport; lateralCm: number[]; allSeenCm: number[] } {
   const geometry = CLASS_GEOMETRY[cls];
   const isPoint = geometry === 'point';
   if (geometry === 'polyline' && s.stitchToleranceM > 0) {
@@ -312,6 +389,7 @@ function scoreClass(
   let predLengthM: number | null = null;
   let fpLengthM: number | null = null;
   let fpCount: number | null = null;
+  let allSeenCm: number[];
   if (isPoint) {
     const gtPts = gt.map((g) => g.points[0]!);
     const predPts = pred.map((p) => p.points[0]!);
@@ -319,6 +397,7 @@ function scoreClass(
     const predGrid = predPts.length ? new SegmentGrid(predPts.map((q) => ({ points: [q], closed: false })), 4) : null;
     recall = gtPts.length ? pointsWithin(gtPts, predGrid, s.pointRadiusM) / gtPts.length : null;
     fpCount = predPts.length - pointsWithin(predPts, gtGrid, s.pointRadiusM);
+    allSeenCm = nearestDistancesCm(gtPts, predGrid, s.allSeenSearchM);
   } else {
     const gtLines = gt.map(lineOf);
     const predLines = pred.map(lineOf);
@@ -330,12 +409,14 @@ function scoreClass(
     predLengthM = fp.totalM;
     recall = gt.length && rec.totalM > 0 ? rec.withinM / rec.totalM : null;
     fpLengthM = Math.max(0, fp.totalM - fp.withinM);
+    allSeenCm = nearestDistancesCm(samplesAlong(gtLines, s.coverageStepM), predGrid, s.allSeenSearchM);
   }
   const perKm = (v: number | null): number | null => (v !== null && km !== null && km > 0 ? v / km : null);
   return {
     report: {
       ap,
       lateralErrorCm: lateralStats(lateralCm),
+      lateralErrorAllSeenCm: allSeenStats(allSeenCm),
       recall,
       geometry,
       gtCount: gt.length,
@@ -346,11 +427,59 @@ function scoreClass(
       predLengthM,
       fpLengthM,
       fpLengthPerKm: perKm(fpLengthM),
+      fpLengthPerKmPublished: fpLengthM !== null && predLengthM !== null && predLengthM > 0 ? fpLengthM / (predLengthM / 1000) : null,
       fpCount,
       fpCountPerKm: perKm(fpCount),
+      fpCountPerKmPublished: null, // points: filled in by scoreFigures (needs all line classes)
     },
     lateralCm,
+    allSeenCm,
   };
+}
+
+/** Distance of each point to the nearest thing in `grid`, cm; Infinity beyond `searchM` (a miss). */
+function nearestDistancesCm(points: readonly XY[], grid: SegmentGrid | null, searchM: number): number[] {
+  return points.map((p) => {
+    const hit = grid === null ? null : grid.nearest(p[0], p[1], searchM);
+    return hit === null ? Infinity : 100 * hit.distM;
+  });
+}
+
+/** Midpoints of steps of at most `stepM` along every line (the samples of lengthWithinM). */
+function samplesAlong(lines: ReadonlyArray<{ points: readonly XY[] }>, stepM: number): XY[] {
+  const out: XY[] = [];
+  for (const l of lines) {
+    const pts = l.points;
+    for (let i = 1; i < pts.length; i++) {
+      const a = pts[i - 1]!;
+      const b = pts[i]!;
+      const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+      if (len === 0) continue;
+      const n = Math.ceil(len / stepM);
+      for (let k = 0; k < n; k++) {
+        const t = (k + 0.5) / n;
+        out.push([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]);
+      }
+    }
+  }
+  return out;
+}
+
+/** Quantiles of distances where Infinity marks a miss: a quantile touching a miss is null. */
+function allSeenStats(cm: readonly number[]): AllSeenLateralCm {
+  if (cm.length === 0) return { p50: null, p95: null, samples: 0, missedFraction: null };
+  const sorted = Float64Array.from(cm).sort(); // misses (Infinity) last
+  const missed = cm.reduce((n, d) => (d === Infinity ? n + 1 : n), 0);
+  const q = (p: number): number | null => {
+    const pos = (sorted.length - 1) * p;
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, sorted.length - 1);
+    const a = sorted[lo]!;
+    if (pos === lo) return Number.isFinite(a) ? a : null;
+    const b = sorted[hi]!;
+    return Number.isFinite(b) ? a + (b - a) * (pos - lo) : null;
+  };
+  return { p50: q(0.5), p95: q(0.95), samples: cm.length, missedFraction: missed / cm.length };
 }
 
 function lateralStats(cm: readonly number[]): LateralErrorCm {
@@ -395,6 +524,7 @@ function resolveSettings(o: EvaluateOptions): EvalSettings {
     pointRadiusM: positive(o.pointRadiusM ?? d.pointRadiusM, 'pointRadiusM'),
     fpRadiusM: positive(o.fpRadiusM ?? d.fpRadiusM, 'fpRadiusM'),
     coverageStepM: positive(o.coverageStepM ?? d.coverageStepM, 'coverageStepM'),
+    allSeenSearchM: positive(o.allSeenSearchM ?? d.allSeenSearchM, 'allSeenSearchM'),
     stitchToleranceM: nonNegative(o.stitchToleranceM ?? d.stitchToleranceM, 'stitchToleranceM'),
     align,
   };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { consensusFloor, erf, pooledHalfNormalQuantileM } from './floor.ts';
+import type { Primitive, ScoredPrimitive } from '../../shared/schema.ts';
+import { evaluateMap } from './evaluate.ts';
+import { consensusFloor, erf, pooledHalfNormalQuantileM, realisedFloor } from './floor.ts';
 
 describe('consensusFloor', () => {
   it('is the half-normal median 0.6745 sigma / sqrt(n) for one drive count', () => {
@@ -34,5 +36,73 @@ describe('consensusFloor', () => {
     expect(erf(1)).toBeCloseTo(0.8427008, 6);
     expect(erf(-2)).toBeCloseTo(-0.9953223, 6);
     expect(pooledHalfNormalQuantileM(2, [1], 0.5)).toBeCloseTo(2 * 0.6744898, 5);
+  });
+});
+
+describe('realisedFloor', () => {
+  // Known injected biases, metres [east, north].
+  const biases: Array<[number, number]> = [
+    [0.3, 0.1],
+    [-0.1, 0.3],
+    [0.4, -0.2],
+    [0.0, 0.6],
+  ];
+
+  it('is the mean bias of the drives that passed each place, across the line there', () => {
+    const f = realisedFloor({
+      driveBiasesM: biases,
+      places: [
+        { drives: [0, 1], across: [0, 1] }, // line along east: mean (0.1, 0.2) -> 0.2 north
+        { drives: [0, 2], across: [1, 0] }, // line along north: mean (0.35, -0.05) -> 0.35 east
+        { drives: [1, 3], across: null }, // a point: mean (-0.05, 0.45) -> |.| = 0.4528
+        { drives: [], across: [0, 1] }, // nobody passed: left out
+      ],
+    })!;
+    expect(f.places).toBe(3);
+    expect(f.placesWithoutDrives).toBe(1);
+    const lat = [20, 35, 100 * Math.hypot(0.05, 0.45)].sort((a, b) => a - b);
+    expect(f.lateralP50Cm).toBeCloseTo(lat[1]!, 9);
+    expect(f.lateralP95Cm).toBeCloseTo(lat[1]! + 0.9 * (lat[2]! - lat[1]!), 9);
+    const mag = [100 * Math.hypot(0.1, 0.2), 100 * Math.hypot(0.35, 0.05), 100 * Math.hypot(0.05, 0.45)].sort((a, b) => a - b);
+    expect(f.magnitudeP50Cm).toBeCloseTo(mag[1]!, 9);
+  });
+
+  it('can be far below the expected floor when the drives happen to cancel (the hold-out map that "beat" it)', () => {
+    // Two drives with opposite biases: a perfect consensus of them is exact.
+    const f = realisedFloor({ driveBiasesM: [[0.8, -0.5], [-0.8, 0.5]], places: [{ drives: [0, 1], across: [0, 1] }] })!;
+    expect(f.lateralP50Cm).toBeCloseTo(0, 9);
+    expect(consensusFloor({ driveBiasSigmaM: 1, drivesPerPlace: [2] })!.consensusLateralP50Cm).toBeCloseTo(100 * 0.67449 / Math.SQRT2, 2);
+  });
+
+  it('is what a perfect consensus scores: GT shifted by the mean bias gives that lateral error', () => {
+    // Lines along east at y = 10 and 30; drives 0,1 passed the first, drives 1,2,3 the second.
+    const gt: Primitive[] = [
+      { cls: 'lane_divider', points: [[5, 10], [45, 10]], style: 'solid' },
+      { cls: 'lane_divider', points: [[5, 30], [45, 30]], style: 'solid' },
+    ];
+    const mean = (ds: number[]): [number, number] => [ds.reduce((s, d) => s + biases[d]![0], 0) / ds.length, ds.reduce((s, d) => s + biases[d]![1], 0) / ds.length];
+    const m1 = mean([0, 1]);
+    const m2 = mean([1, 2, 3]);
+    const pred: ScoredPrimitive[] = [
+      { ...gt[0]!, points: gt[0]!.points.map((q): [number, number] => [q[0] + m1[0], q[1] + m1[1]]), score: 1 },
+      { ...gt[1]!, points: gt[1]!.points.map((q): [number, number] => [q[0] + m2[0], q[1] + m2[1]]), score: 1 },
+    ];
+    const places = [...Array.from({ length: 21 }, () => ({ drives: [0, 1], across: [0, 1] as [number, number] })), ...Array.from({ length: 21 }, () => ({ drives: [1, 2, 3], across: [0, 1] as [number, number] }))];
+    const r = evaluateMap(gt, pred, { relative: false, realisedFloor: { driveBiasesM: biases, places }, floor: { driveBiasSigmaM: 1, drivesPerPlace: places.map((p) => p.drives.length) } });
+    expect(r.absoluteFloorSource).toBe('realised');
+    // 21 + 21 places: the p50 lies halfway between the two places' |mean bias across|
+    expect(r.absoluteFloorCm).toBeCloseTo((100 * Math.abs(m1[1]) + 100 * Math.abs(m2[1])) / 2, 6);
+    expect(r.floorCm.realised!.lateralP50Cm).toBe(r.absoluteFloorCm);
+    expect(r.lateralErrorCm.p50).toBeCloseTo((100 * Math.abs(m1[1]) + 100 * Math.abs(m2[1])) / 2, 1);
+    // the expected floor stays beside it, named
+    expect(r.floorCm.expected!.consensusLateralP50Cm).toBeGreaterThan(30);
+    expect(r.floorCm.expected!.driveBiasSigmaM).toBe(1);
+  });
+
+  it('rejects biases and drive indices it cannot use', () => {
+    expect(realisedFloor({ driveBiasesM: [[0, 0]], places: [{ drives: [], across: null }] })).toBeNull();
+    expect(() => realisedFloor({ driveBiasesM: [[0, NaN]], places: [] })).toThrow(/driveBiasesM\[0\]/);
+    expect(() => realisedFloor({ driveBiasesM: [[0, 0]], places: [{ drives: [1], across: null }] })).toThrow(/places\[0\]\.drives names drive 1/);
+    expect(() => realisedFloor({ driveBiasesM: [[0, 0]], places: [{ drives: [0], across: [2, 0] }] })).toThrow(/unit vector/);
   });
 });

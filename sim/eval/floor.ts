@@ -13,7 +13,11 @@
  * `absoluteFloorCm` in absolute terms, however good its local geometry. Each entry of
  * `drivesPerPlace` is one place weighted equally (per patch, per ground-truth primitive, ...: the
  * caller chooses); places with 0 drives have no consensus at all and are left out (and counted).
+ *
+ * This is the EXPECTED floor (over all draws of the biases). A given fleet's drives drew given
+ * biases: `realisedFloor` below is the floor of that fleet, and the one to compare a map with.
  */
+import { quantile } from './metrics.ts';
 
 export interface FloorInput {
   /** Per-drive bias, standard deviation of one horizontal axis, metres. */
@@ -81,4 +85,91 @@ export function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * a);
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
   return sign * y;
+}
+
+/**
+ * The REALISED floor: what a perfect consensus of the drives that actually passed each place
+ * would be off by, given each drive's actual constant GNSS bias (the simulator knows it:
+ * `GnssErrorModel.biasEastM/NorthM`). A consensus averages its drives, so at a place passed by
+ * drives D it is off by mean_{d in D}(bias_d). Its expected value over all bias draws is the
+ * `consensusFloor` above; the realised one is what this fleet could have reached (with 6 cm of
+ * mean bias in one place, a map 6 cm off there is perfect).
+ *
+ * What is measured at a place: `lateral` is the component of the mean bias across the ground
+ * truth at that place (`acrossE/acrossN`, a unit vector: what the lateral error of a line
+ * measures); a place without a direction (a polygon or a point, `across` null) takes the full
+ * horizontal magnitude (what a point's error measures, and an upper bound for a ring). The
+ * magnitude is reported beside it.
+ */
+export interface RealisedFloorPlace {
+  /** Indices into `driveBiasesM` of the drives that passed the place (>= 1 to count). */
+  drives: readonly number[];
+  /** Unit vector across the ground truth at the place, `[eastM, northM]`; null: no direction. */
+  across: readonly [number, number] | null;
+}
+
+export interface RealisedFloorInput {
+  /** Each drive's realised constant bias, `[eastM, northM]`, metres. */
+  driveBiasesM: ReadonlyArray<readonly [number, number]>;
+  places: readonly RealisedFloorPlace[];
+}
+
+export interface RealisedFloor {
+  /** p50 / p95 over places of |mean bias . across| (no direction: |mean bias|), cm. */
+  lateralP50Cm: number;
+  lateralP95Cm: number;
+  /** p50 / p95 over places of |mean bias| (2-D), cm. */
+  magnitudeP50Cm: number;
+  magnitudeP95Cm: number;
+  /** Places used (with >= 1 drive). */
+  places: number;
+  /** Places left out because no drive passed them. */
+  placesWithoutDrives: number;
+}
+
+/** The realised floor; null when no place has a drive. Throws on bad biases or drive indices. */
+export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
+  const biases = input.driveBiasesM;
+  biases.forEach((b, i) => {
+    if (!Array.isArray(b) || b.length !== 2 || !Number.isFinite(b[0]) || !Number.isFinite(b[1])) {
+      throw new RangeError(`realisedFloor.driveBiasesM[${i}] must be a finite [eastM, northM] pair, got ${JSON.stringify(b)}`);
+    }
+  });
+  const lateral: number[] = [];
+  const magnitude: number[] = [];
+  let without = 0;
+  input.places.forEach((p, i) => {
+    if (p.drives.length === 0) {
+      without++;
+      return;
+    }
+    let e = 0;
+    let n = 0;
+    for (const d of p.drives) {
+      const b = biases[d];
+      if (b === undefined) throw new RangeError(`realisedFloor.places[${i}].drives names drive ${d}, but only ${biases.length} biases are given`);
+      e += b[0];
+      n += b[1];
+    }
+    e /= p.drives.length;
+    n /= p.drives.length;
+    const mag = Math.hypot(e, n);
+    magnitude.push(mag);
+    if (p.across === null) lateral.push(mag);
+    else {
+      const [ax, ay] = p.across;
+      const len = Math.hypot(ax, ay);
+      if (!(Math.abs(len - 1) < 1e-6)) throw new RangeError(`realisedFloor.places[${i}].across must be a unit vector, got ${JSON.stringify(p.across)}`);
+      lateral.push(Math.abs(e * ax + n * ay));
+    }
+  });
+  if (magnitude.length === 0) return null;
+  return {
+    lateralP50Cm: 100 * quantile(lateral, 0.5)!,
+    lateralP95Cm: 100 * quantile(lateral, 0.95)!,
+    magnitudeP50Cm: 100 * quantile(magnitude, 0.5)!,
+    magnitudeP95Cm: 100 * quantile(magnitude, 0.95)!,
+    places: magnitude.length,
+    placesWithoutDrives: without,
+  };
 }

@@ -4,6 +4,7 @@
  * road ends that meet it.
  */
 import type { Rng } from '../rng.ts';
+import { DEFAULT_PAINT, type PaintConventions } from './furniture.ts';
 import { sub, unit, type P } from './geometry.ts';
 import { buildJunction, junctionSetbackM } from './junctions.ts';
 import type { NetworkSpec, RoadSpec } from './network.ts';
@@ -19,9 +20,13 @@ export interface BuildStats {
   junctions: number;
   roundabouts: number;
   roads: number;
+  /** Crossings painted (each one physical crosswalk, however it is drawn). */
+  crosswalks: number;
+  /** Stop-line ways drawn (one per incoming lane, or one per approach when spanning). */
+  stopLines: number;
 }
 
-export function buildNetwork(spec: NetworkSpec, rng: Rng): { doc: OsmDoc; stats: BuildStats } {
+export function buildNetwork(spec: NetworkSpec, rng: Rng, paint: PaintConventions = DEFAULT_PAINT): { doc: OsmDoc; stats: BuildStats } {
   validateNetwork(spec);
   const byId = new Map(spec.junctions.map((j) => [j.id, j]));
   const legsAt = new Map<string, Array<{ outward: P; halfWidthM: number }>>();
@@ -51,14 +56,20 @@ export function buildNetwork(spec: NetworkSpec, rng: Rng): { doc: OsmDoc; stats:
     roadLaneLengthM += built.laneLengthM;
   }
   let junctionLaneLengthM = 0;
+  let crosswalks = 0;
+  let stopLines = 0;
   for (const j of spec.junctions) {
     const legs = ends.get(j.id)!;
     const jr = rng.fork(`junction:${j.id}`);
     if (j.kind === 'roundabout') {
-      const r = buildRoundabout(doc, j, legs, jr);
+      const r = buildRoundabout(doc, j, legs, jr, paint);
       junctionLaneLengthM += r.ringLengthM + r.connectorLengthM;
+      crosswalks += r.crosswalks;
     } else {
-      junctionLaneLengthM += buildJunction(doc, j, legs, jr).connectorLengthM;
+      const b = buildJunction(doc, j, legs, jr, paint);
+      junctionLaneLengthM += b.connectorLengthM;
+      crosswalks += b.crosswalks;
+      stopLines += b.stopLines;
     }
   }
   return {
@@ -69,6 +80,8 @@ export function buildNetwork(spec: NetworkSpec, rng: Rng): { doc: OsmDoc; stats:
       junctions: spec.junctions.filter((j) => j.kind === 'junction').length,
       roundabouts: spec.junctions.filter((j) => j.kind === 'roundabout').length,
       roads: spec.roads.length,
+      crosswalks,
+      stopLines,
     },
   };
 }

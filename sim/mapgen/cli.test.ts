@@ -12,6 +12,8 @@ describe('mapgen cli', () => {
     const { options, out } = parseArgs(['--seed', '9', '--layout', 'roundabout', '--traffic-side', 'left', '--origin-lat', '51.5', '--origin-lng', '-0.12', '--out', 'x.osm']);
     expect(out).toBe('x.osm');
     expect(options).toEqual({ seed: 9, layout: 'roundabout', trafficSide: 'left', originLat: 51.5, originLng: -0.12 });
+    const paint = parseArgs(['--seed', '9', '--crosswalks', 'stripes', '--stop-lines', 'spanning', '--out', 'x.osm']).options;
+    expect(paint).toEqual({ seed: 9, layout: 'mixed', trafficSide: 'right', crosswalkStyle: 'stripes', stopLineStyle: 'spanning' });
   });
 
   it('writes the same map as generateMap', () => {
@@ -35,6 +37,7 @@ describe('mapgen cli', () => {
     [['--seed', '1', '--out'], /--out needs a value/],
     [['--seed', '1', '--bogus', '2', '--out', 'x.osm'], /unknown argument "--bogus"/],
     [['--seed', '1', '--origin-lat', '95', '--out', 'x.osm'], /originLat must be in \[-80, 80\] degrees, got 95/],
+    [['--seed', '1', '--crosswalks', 'dots', '--out', 'x.osm'], /crosswalkStyle must be one of .*got "dots"/],
   ])('exits 2 with one error line on bad usage %j', (argv, message) => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(main(argv)).toBe(2);

@@ -1,21 +1,24 @@
 /**
  * Write a procedural Lanelet2 map:
  *   npx tsx sim/mapgen/cli.ts --seed S [--layout grid|suburban|roundabout|multilane|mixed]
- *       [--traffic-side right|left] [--origin-lat DEG --origin-lng DEG] --out FILE.osm
+ *       [--traffic-side right|left] [--origin-lat DEG --origin-lng DEG]
+ *       [--crosswalks side_lines|stripes|lanelet|lanelet_stripes] [--stop-lines per_lane|spanning] --out FILE.osm
  * Bad usage prints one error line and exits with status 2.
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { generateMap, LAYOUTS, type GenerateMapOptions, type Layout } from './index.ts';
+import { CROSSWALK_STYLES, generateMap, LAYOUTS, STOP_LINE_STYLES, type CrosswalkStyle, type GenerateMapOptions, type Layout, type StopLineStyle } from './index.ts';
 
-const USAGE = `usage: mapgen --seed S [--layout ${LAYOUTS.join('|')}] [--traffic-side right|left] [--origin-lat DEG] [--origin-lng DEG] --out FILE.osm`;
+const USAGE =
+  `usage: mapgen --seed S [--layout ${LAYOUTS.join('|')}] [--traffic-side right|left] [--origin-lat DEG] [--origin-lng DEG] ` +
+  `[--crosswalks ${CROSSWALK_STYLES.join('|')}] [--stop-lines ${STOP_LINE_STYLES.join('|')}] --out FILE.osm`;
 
 export class UsageError extends Error {}
 
 /** Parse the command line into generator options and the output path; throws UsageError. */
 export function parseArgs(argv: readonly string[]): { options: GenerateMapOptions; out: string } {
   const values = new Map<string, string>();
-  const known = new Set(['--seed', '--layout', '--traffic-side', '--origin-lat', '--origin-lng', '--out']);
+  const known = new Set(['--seed', '--layout', '--traffic-side', '--origin-lat', '--origin-lng', '--crosswalks', '--stop-lines', '--out']);
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     if (!known.has(flag)) throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
@@ -41,6 +44,11 @@ export function parseArgs(argv: readonly string[]): { options: GenerateMapOption
     if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${flag} must be a number of degrees, got ${JSON.stringify(text)}`);
     options[key] = v;
   }
+  // Checked by generateMap (a RangeError naming the field and value).
+  const crosswalks = values.get('--crosswalks');
+  if (crosswalks !== undefined) options.crosswalkStyle = crosswalks as CrosswalkStyle;
+  const stopLines = values.get('--stop-lines');
+  if (stopLines !== undefined) options.stopLineStyle = stopLines as StopLineStyle;
   return { options, out };
 }
 

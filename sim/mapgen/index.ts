@@ -10,11 +10,13 @@
  */
 import { Rng } from '../rng.ts';
 import { buildNetwork, type BuildStats } from './build.ts';
+import { CROSSWALK_STYLES, STOP_LINE_STYLES, type CrosswalkStyle, type StopLineStyle } from './furniture.ts';
 import { LAYOUTS, layoutNetwork, type Layout } from './layouts.ts';
 import { writeOsmXml } from './osm-doc.ts';
 
 export { LAYOUTS, type Layout } from './layouts.ts';
 export type { NetworkSpec, RoadSpec, JunctionSpec } from './network.ts';
+export { CROSSWALK_STYLES, STOP_LINE_STYLES, type CrosswalkStyle, type StopLineStyle } from './furniture.ts';
 
 export interface GenerateMapOptions {
   /** Seed of every random choice (integer). */
@@ -29,6 +31,14 @@ export interface GenerateMapOptions {
   originLng?: number;
   /** Decimal places of written lat/lon. Default 8 (about 1 mm). */
   decimals?: number;
+  /**
+   * How crossings are drawn: 'side_lines' (two pedestrian_marking lines, default), 'stripes'
+   * (one closed zebra_marking way per bar), 'lanelet' (a crosswalk lanelet bounded by the two
+   * side lines), 'lanelet_stripes' (a crosswalk lanelet with virtual bounds and the bars).
+   */
+  crosswalkStyle?: CrosswalkStyle;
+  /** How stop lines are drawn: 'per_lane' (one per incoming lane, touching; default) or 'spanning' (one per approach). */
+  stopLineStyle?: StopLineStyle;
 }
 
 export interface GeneratedMap {
@@ -46,6 +56,8 @@ export const DEFAULT_GENERATE_OPTIONS = {
   originLat: 50.9375, // degrees
   originLng: 6.9603, // degrees
   decimals: 8, // decimal places
+  crosswalkStyle: 'side_lines' as CrosswalkStyle,
+  stopLineStyle: 'per_lane' as StopLineStyle,
 };
 
 export function generateMap(options: GenerateMapOptions): GeneratedMap {
@@ -53,9 +65,13 @@ export function generateMap(options: GenerateMapOptions): GeneratedMap {
   validate(o);
   const rng = new Rng(`mapgen:${o.layout}:${o.seed}`);
   const network = layoutNetwork(o.layout, rng.fork('layout'));
-  const { doc, stats } = buildNetwork(network, rng.fork('build'));
+  const { doc, stats } = buildNetwork(network, rng.fork('build'), { crosswalks: o.crosswalkStyle, stopLines: o.stopLineStyle });
   const side = o.trafficSide === 'right' ? 'rht' : 'lht';
-  const name = `mapgen-${o.layout}-s${o.seed}-${side}`;
+  const paint = [
+    o.crosswalkStyle === DEFAULT_GENERATE_OPTIONS.crosswalkStyle ? '' : `-cw_${o.crosswalkStyle}`,
+    o.stopLineStyle === DEFAULT_GENERATE_OPTIONS.stopLineStyle ? '' : `-sl_${o.stopLineStyle}`,
+  ].join('');
+  const name = `mapgen-${o.layout}-s${o.seed}-${side}${paint}`;
   const osmXml = writeOsmXml(doc, {
     origin: { lat: o.originLat, lng: o.originLng },
     trafficSide: o.trafficSide,
@@ -76,6 +92,8 @@ function validate(o: Required<GenerateMapOptions>): void {
   if (!(Math.abs(o.originLat) <= 80)) throw new RangeError(`originLat must be in [-80, 80] degrees, got ${o.originLat}`);
   if (!(Math.abs(o.originLng) <= 180)) throw new RangeError(`originLng must be in [-180, 180] degrees, got ${o.originLng}`);
   if (!Number.isInteger(o.decimals) || o.decimals < 6 || o.decimals > 12) throw new RangeError(`decimals must be an integer in [6, 12], got ${o.decimals}`);
+  if (!(CROSSWALK_STYLES as readonly string[]).includes(o.crosswalkStyle)) throw new RangeError(`crosswalkStyle must be one of ${CROSSWALK_STYLES.join('|')}, got ${JSON.stringify(o.crosswalkStyle)}`);
+  if (!(STOP_LINE_STYLES as readonly string[]).includes(o.stopLineStyle)) throw new RangeError(`stopLineStyle must be one of ${STOP_LINE_STYLES.join('|')}, got ${JSON.stringify(o.stopLineStyle)}`);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -11,7 +11,7 @@
  */
 import type { Rng } from '../rng.ts';
 import { bezier, scale, turnAngleRad, type P } from './geometry.ts';
-import { besideApproach, crosswalk, regulatoryElement, stopLines } from './furniture.ts';
+import { besideApproach, crosswalk, DEFAULT_PAINT, regulatoryElement, stopLines, type PaintConventions } from './furniture.ts';
 import type { JunctionSpec } from './network.ts';
 import type { OsmDoc } from './osm-doc.ts';
 import { edgeTags, type LaneEndRef, type LegEnd } from './roads.ts';
@@ -32,7 +32,13 @@ export function junctionSetbackM(legs: ReadonlyArray<{ outward: P; halfWidthM: n
   return box + 7; // room for a crosswalk in the mouth
 }
 
-export function buildJunction(doc: OsmDoc, spec: JunctionSpec, legsIn: readonly LegEnd[], rng: Rng): { connectorLengthM: number } {
+export function buildJunction(
+  doc: OsmDoc,
+  spec: JunctionSpec,
+  legsIn: readonly LegEnd[],
+  rng: Rng,
+  paint: PaintConventions = DEFAULT_PAINT,
+): { connectorLengthM: number; crosswalks: number; stopLines: number } {
   const legs = [...legsIn].sort((a, b) => Math.atan2(a.outward[1], a.outward[0]) - Math.atan2(b.outward[1], b.outward[0]));
   const n = legs.length;
 
@@ -81,9 +87,12 @@ export function buildJunction(doc: OsmDoc, spec: JunctionSpec, legsIn: readonly 
   }
 
   // Paint and furniture on every approach.
+  let crosswalks = 0;
+  let stopLineCount = 0;
   for (const leg of legs) {
     if (leg.incoming.length === 0) continue;
-    const lines = stopLines(doc, leg);
+    const lines = stopLines(doc, leg, paint.stopLines);
+    stopLineCount += lines.length;
     if (spec.control === 'lights') {
       const light = besideApproach(doc, leg, 1, { type: 'traffic_light', subtype: 'red_yellow_green' });
       regulatoryElement(doc, leg, 'traffic_light', [light], lines);
@@ -91,9 +100,12 @@ export function buildJunction(doc: OsmDoc, spec: JunctionSpec, legsIn: readonly 
       const sign = besideApproach(doc, leg, 3, { type: 'traffic_sign', subtype: 'de206' });
       regulatoryElement(doc, leg, 'traffic_sign', [sign], lines);
     }
-    if (spec.crosswalks && rng.chance(0.75)) crosswalk(doc, leg);
+    if (spec.crosswalks && rng.chance(0.75)) {
+      crosswalk(doc, leg, paint.crosswalks);
+      crosswalks++;
+    }
   }
-  return { connectorLengthM };
+  return { connectorLengthM, crosswalks, stopLines: stopLineCount };
 }
 
 /** One movement lanelet; returns its centre length, metres. */

@@ -7,7 +7,7 @@
  */
 import type { Rng } from '../rng.ts';
 import { add, arc, bezier, polar, scale, type P } from './geometry.ts';
-import { besideApproach, crosswalk, regulatoryElement } from './furniture.ts';
+import { besideApproach, crosswalk, DEFAULT_PAINT, regulatoryElement, type PaintConventions } from './furniture.ts';
 import type { JunctionSpec } from './network.ts';
 import type { OsmDoc } from './osm-doc.ts';
 import { edgeTags, type LegEnd } from './roads.ts';
@@ -27,7 +27,13 @@ interface Cut {
   outerNode: number;
 }
 
-export function buildRoundabout(doc: OsmDoc, spec: JunctionSpec, legs: readonly LegEnd[], rng: Rng): { ringLengthM: number; connectorLengthM: number } {
+export function buildRoundabout(
+  doc: OsmDoc,
+  spec: JunctionSpec,
+  legs: readonly LegEnd[],
+  rng: Rng,
+  paint: PaintConventions = DEFAULT_PAINT,
+): { ringLengthM: number; connectorLengthM: number; crosswalks: number } {
   const c = spec.xy;
   const ri = spec.islandRadiusM;
   const ro = ri + spec.ringWidthM;
@@ -62,6 +68,7 @@ export function buildRoundabout(doc: OsmDoc, spec: JunctionSpec, legs: readonly 
   }
 
   let connectorLengthM = 0;
+  let crosswalks = 0;
   legs.forEach((leg, li) => {
     const entry = cuts.find((k) => k.leg === li && k.kind === 'entry')!;
     const exit = cuts.find((k) => k.leg === li && k.kind === 'exit')!;
@@ -101,9 +108,12 @@ export function buildRoundabout(doc: OsmDoc, spec: JunctionSpec, legs: readonly 
       const roundSign = besideApproach(doc, leg, 3.5, { type: 'traffic_sign', subtype: 'de215' });
       regulatoryElement(doc, leg, 'traffic_sign', [yieldSign, roundSign], []);
     }
-    if (spec.crosswalks && rng.chance(0.75)) crosswalk(doc, leg);
+    if (spec.crosswalks && rng.chance(0.75)) {
+      crosswalk(doc, leg, paint.crosswalks);
+      crosswalks++;
+    }
   });
-  return { ringLengthM, connectorLengthM };
+  return { ringLengthM, connectorLengthM, crosswalks };
 }
 
 function normAngle(a: number): number {
