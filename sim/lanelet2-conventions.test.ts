@@ -3,6 +3,7 @@
  * specification that the map generator does not draw (sim/mapgen/paint-conventions.test.ts
  * covers those it does).
  */
+import { ringAreaM2 } from './clip.ts';
 import { describe, expect, it } from 'vitest';
 import { LocalFrame } from '../shared/geo.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
@@ -87,7 +88,7 @@ describe('crosswalk conventions', () => {
     const cw = crosswalksOf(m);
     expect(cw).toHaveLength(2);
     expect(m.totals['crosswalk']?.count).toBe(2);
-    for (const c of cw) expect(ringArea(c.points)).toBeCloseTo(4 * 6.5, 1);
+    for (const c of cw) expect(ringAreaM2(c.points)).toBeCloseTo(4 * 6.5, 1);
     expect(cw.every((c) => c.id.split('+').length === 7)).toBe(true);
   });
 
@@ -99,7 +100,7 @@ describe('crosswalk conventions', () => {
     expect(m.errors).toEqual([]);
     const cw = crosswalksOf(m);
     expect(cw).toHaveLength(1);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(4 * 6.5, 1);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(4 * 6.5, 1);
     expect(pointInRing([12, 3.5], cw[0]!.points)).toBe(true);
   });
 
@@ -110,7 +111,7 @@ describe('crosswalk conventions', () => {
     f.way([[14, 7], [14, 0]], { type: 'zebra_marking' });
     const cw = crosswalksOf(f.load());
     expect(cw).toHaveLength(1);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(28, 1);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(28, 1);
   });
 
   it('a crosswalk lanelet with virtual bounds is one polygon between them; one between kerbs is a footway', () => {
@@ -125,7 +126,7 @@ describe('crosswalk conventions', () => {
     const m = f.load();
     const cw = crosswalksOf(m);
     expect(cw.map((c) => c.id)).toEqual([String(crossing)]);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(44, 1);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(44, 1);
     expect(m.totals['crosswalk']).toEqual({ count: 1, lengthM: 0 }); // no paint lines among its bounds
   });
 
@@ -161,7 +162,7 @@ describe('crosswalk conventions', () => {
     expect(m.errors).toEqual([]);
     const cw = crosswalksOf(m);
     expect(cw.map((x) => x.id)).toEqual([String(area)]);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(28, 1);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(28, 1);
   });
 
   it('a closed marking ring wider than a bar outlines a whole crossing', () => {
@@ -170,7 +171,7 @@ describe('crosswalk conventions', () => {
     f.way([[10, 0], [14, 0], [14, 7], [10, 7]], { type: 'zebra_marking' }, true);
     const cw = crosswalksOf(f.load());
     expect(cw).toHaveLength(1);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(28, 1);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(28, 1);
   });
 });
 
@@ -243,12 +244,3 @@ describe('clusterStripes', () => {
   });
 });
 
-function ringArea(ring: readonly XY[]): number {
-  let a = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const p = ring[i]!;
-    const q = ring[(i + 1) % ring.length]!;
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ringAreaM2 } from '../clip.ts';
 import type { XY } from '../../shared/schema.ts';
 import { pointInRing } from '../crosswalk-stripes.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
@@ -107,13 +108,3 @@ describe('generated maps in every crosswalk and stop-line convention', () => {
     expect(generateMap({ seed: 1, crosswalkStyle: 'stripes', stopLineStyle: 'spanning' }).name).toBe('mapgen-mixed-s1-rht-cw_stripes-sl_spanning');
   });
 });
-
-function ringAreaM2(ring: readonly XY[]): number {
-  let a = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const p = ring[i]!;
-    const q = ring[(i + 1) % ring.length]!;
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}
