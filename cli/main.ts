@@ -18,6 +18,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   'cloud health': { module: '../cloud/ingest/health-cli.ts', summary: 'print the fleet upload health table' },
   keys: { module: '../cloud/ingest/keys-cli.ts', summary: 'vehicle and ingest Ed25519 keys; the vehicle key registry' },
   'cloud merge': { module: '../cloud/merge/cli.ts', summary: 'merge stored batches into a new versioned set of map tiles' },
+  'cloud export': { module: '../cloud/merge/export-cli.ts', summary: 'write a published map version as a standard file (MBTiles vector tiles)' },
   eval: { module: '../sim/eval/cli.ts', summary: 'score published tiles against a Lanelet2 ground truth' },
   demo: { module: '../sim/demo.ts', summary: 'the whole chain on a simulated fleet: sim -> edge -> ingest -> merge -> eval' },
 };

@@ -16,3 +16,6 @@ export { DEFAULT_MERGE_OPTIONS, resolveMergeOptions, type MergeOptions } from '.
 export { diffTile, type TileChanges, type ClassCounts } from './changes.ts';
 export type { MapFeature, FeatureProperties, TileFeatureCollection, MapGeometry } from './features.ts';
 export { gatherForTile, frameTransform, encodeShard, decodeShard } from './shards.ts';
+export { exportLanelet2, exportLanelet2File, readPublishedFeatures, DEFAULT_EXPORT_LANELET2, type ExportLanelet2Options, type ExportLanelet2Summary } from './export-lanelet2.ts';
+export { readPublishedVersion, type PublishedVersion } from './published-version.ts';
+export { exportMbtiles, buildVectorTiles, DEFAULT_EXPORT_MIN_ZOOM, type ExportMbtilesOptions, type ExportSummary } from './export-mbtiles.ts';
