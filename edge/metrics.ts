@@ -1,12 +1,14 @@
 /**
  * The daemon's Prometheus metrics (prom-client), read from the live counters at scrape time: the
- * loops keep counting as they do for `edge_stats`, and a scrape copies the numbers. Names are
+ * loops keep counting as they do for `edge_stats`, and a scrape copies the numbers (one reading
+ * per scrape). Names are
  * shared with the ingest where they mean the same (`fleetmap_batches_total{outcome}`): the edge
  * counts the acks it got, the ingest the answers it gave. Served by shared/metrics-server.ts on
  * `--metrics-listen` (127.0.0.1 by default).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { EdgeContext } from './context.ts';
+import type { MetricsSource } from '../shared/metrics-server.ts';
 
 /** One reading of the daemon's numbers (cumulative counts since start, and levels now). */
 export interface EdgeMetricsSample {
@@ -32,27 +34,33 @@ export interface EdgeMetricsSample {
   inferenceS: number;
 }
 
-function setAll(g: Gauge | Counter, label: string, values: Readonly<Record<string, number>>): void {
-  g.reset();
-  for (const [k, v] of Object.entries(values)) {
-    if (g instanceof Counter) g.inc({ [label]: k }, v);
-    else g.set({ [label]: k }, v);
-  }
+function setAll(c: Counter, label: string, values: Readonly<Record<string, number>>): void {
+  c.reset();
+  for (const [k, v] of Object.entries(values)) c.inc({ [label]: k }, v);
 }
 
-export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehicleId: string }): Registry {
+/**
+ * The daemon's metrics: each scrape takes ONE reading of the live counters (`read`: a few counter
+ * reads and SQLite counts) and renders every metric from it, so the figures of one scrape agree.
+ */
+export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehicleId: string }): MetricsSource {
   const registry = new Registry();
   registry.setDefaultLabels({ vehicle: labels.vehicleId });
-  // Each collector takes its own reading: a few counter reads and SQLite counts per scrape.
-  const take = read;
+  const updates: Array<(s: EdgeMetricsSample) => void> = [];
   const gauge = (name: string, help: string, pick: (s: EdgeMetricsSample) => number): void => {
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(take())); } });
+    const g = new Gauge({ name, help, registers: [registry] });
+    updates.push((s) => g.set(pick(s)));
   };
   const counter = (name: string, help: string, pick: (s: EdgeMetricsSample) => number): void => {
-    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(pick(take())); } });
+    const c = new Counter({ name, help, registers: [registry] });
+    updates.push((s) => {
+      c.reset();
+      c.inc(pick(s));
+    });
   };
   const labelled = (name: string, help: string, label: string, pick: (s: EdgeMetricsSample) => Readonly<Record<string, number>>): void => {
-    new Counter({ name, help, labelNames: [label], registers: [registry], collect() { setAll(this, label, pick(take())); } });
+    const c = new Counter({ name, help, labelNames: [label], registers: [registry] });
+    updates.push((s) => setAll(c, label, pick(s)));
   };
   gauge('fleetmap_outbox_pending_observations', 'Observations waiting to be batched.', (s) => s.pendingObservations);
   gauge('fleetmap_outbox_unacked_batches', 'Signed batches waiting for an ack.', (s) => s.unackedBatches);
@@ -67,7 +75,14 @@ export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehic
   labelled('fleetmap_drops_total', 'Data dropped on the vehicle, by reason.', 'reason', (s) => s.dropsByReason);
   labelled('fleetmap_perception_frames_total', 'Camera frames by what became of them.', 'result', (s) => s.framesByResult);
   counter('fleetmap_inference_seconds_total', 'Time spent in model inference.', (s) => s.inferenceS);
-  return registry;
+  return {
+    contentType: registry.contentType,
+    metrics: () => {
+      const sample = read();
+      for (const u of updates) u(sample);
+      return registry.metrics();
+    },
+  };
 }
 
 const sum = (c: Partial<Record<string, number>>): number => Object.values(c).reduce<number>((a, v) => a + (v ?? 0), 0);

@@ -72,7 +72,16 @@ describe('supervise', () => {
     expect(log.events('process_stopped').map((e) => e.process)).toEqual(['a', 'c']);
   });
 
-  it('every daemon part has a stop deadline', () => {
-    for (const p of PROCESSES) expect(p.stopDeadlineMs, p.name).toBeGreaterThan(0);
+  it('refuses a part without a usable stop deadline, naming it, before starting anything', async () => {
+    const order: string[] = [];
+    const started: string[] = [];
+    const noDeadline: ProcessSpec = { name: 'forever', description: '', stopDeadlineMs: 0, run: async () => void started.push('forever') };
+    await expect(supervise(ctx(new MemoryLogger()), new AbortController().signal, [part('a', order), noDeadline])).rejects.toThrow(/process forever: stopDeadlineMs must be a positive number/);
+    expect(started).toEqual([]);
+    // the daemon's own table passes the same check: supervising it on an aborted signal starts and stops nothing of ours
+    const stub = PROCESSES.map((p) => ({ ...p, run: part(p.name, order).run }));
+    const ac = new AbortController();
+    ac.abort();
+    expect(await supervise(ctx(new MemoryLogger()), ac.signal, stub)).toEqual({ reason: 'signal', exitCode: 0 });
   });
 });

@@ -47,6 +47,9 @@ export interface SuperviseResult {
  * order, each awaited before the next. Resolves when all parts have ended.
  */
 export async function supervise(ctx: Omit<EdgeContext, 'requestStop'>, signal: AbortSignal, processes: readonly ProcessSpec[] = PROCESSES): Promise<SuperviseResult> {
+  for (const p of processes) {
+    if (!(Number.isFinite(p.stopDeadlineMs) && p.stopDeadlineMs > 0)) throw new RangeError(`process ${p.name}: stopDeadlineMs must be a positive number of milliseconds, got ${p.stopDeadlineMs}`);
+  }
   let result: SuperviseResult | undefined;
   let stopNow: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {

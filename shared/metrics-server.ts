@@ -1,12 +1,11 @@
 /**
  * The local Prometheus endpoint of a fleetmap service (edge daemon, cloud ingest): `GET /metrics`
- * in the text exposition format of a prom-client Registry; everything else 404. Binds 127.0.0.1
+ * in the text exposition format of a prom-client Registry (or a MetricsSource rendering one); everything else 404. Binds 127.0.0.1
  * unless told otherwise: metrics say how busy a vehicle is, which is nobody's business off-board
  * but the operator's scraper.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 
 export interface MetricsEndpoint {
   /** "host:port" actually bound (port 0 asks the OS for one). */
@@ -23,7 +22,13 @@ export function parseListenAddress(value: string): { host: string; port: number 
   return { host, port };
 }
 
-export async function startMetricsEndpoint(registry: Registry, listen: { host: string; port: number }): Promise<MetricsEndpoint> {
+/** What is served: a prom-client Registry, or anything rendering one scrape the same way. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+export async function startMetricsEndpoint(registry: MetricsSource, listen: { host: string; port: number }): Promise<MetricsEndpoint> {
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' || url !== '/metrics') {

@@ -293,3 +293,16 @@ export async function pushDrive(p: SensorPusher, o: { fromS: number; toS: number
   }
   return { signs, dividers };
 }
+
+/** One whole drive into an edge intake: its start marker, pushDrive over [0, toS), its end marker. */
+export async function pushWholeDrive(intake: string, o: { driveId: string; toS: number; tag: string }): Promise<{ signs: PushedSign[]; dividers: number; observations: number }> {
+  const p = new SensorPusher(intake);
+  try {
+    await p.push('drive', { tMonoNs: 0, event: 'start', driveId: o.driveId });
+    const r = await pushDrive(p, { fromS: 0, toS: o.toS, tag: o.tag });
+    await p.push('drive', { tMonoNs: Math.round(o.toS * 1e9), event: 'end', driveId: o.driveId });
+    return { ...r, observations: r.signs.length + r.dividers };
+  } finally {
+    p.close();
+  }
+}

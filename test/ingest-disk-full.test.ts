@@ -12,7 +12,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../shared/index.ts';
-import { SensorPusher, pushDrive, startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile } from './helpers.ts';
+import { pushWholeDrive, startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile } from './helpers.ts';
 
 function setFileSizeLimit(pid: number, limit: string): void {
   try {
@@ -38,12 +38,8 @@ describe('ingest disk full', () => {
     setFileSizeLimit(pid, '64:unlimited'); // soft 64 bytes: no batch (200 bytes and up) fits
 
     const edge = await startEdge(['--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'), '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint, '--outbox', path.join(dir, 'outbox.sqlite'), '--hw-profile', writeTestProfile(dir, 6), '--exit-when-drained']);
-    const p = new SensorPusher(edge.intake);
-    await p.push('drive', { tMonoNs: 0, event: 'start', driveId: 'veh-1-full' });
-    const r = await pushDrive(p, { fromS: 0, toS: 6, tag: 'full' });
-    await p.push('drive', { tMonoNs: 6e9, event: 'end', driveId: 'veh-1-full' });
-    p.close();
-    const produced = r.signs.length + r.dividers;
+    const r = await pushWholeDrive(edge.intake, { driveId: 'veh-1-full', toS: 6, tag: 'full' });
+    const produced = r.observations;
 
     // The ingest cannot store: it says why and answers nothing; the edge times out and resends.
     await ingest.proc.until('three failed stores', () => ingest.proc.named('store_failed').length >= 3);

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SensorPusher, pushDrive, startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile } from './helpers.ts';
+import { pushWholeDrive, startEdge, startIngest, tempDir, vehicleKeyFile, writeKeys, writeTestProfile } from './helpers.ts';
 
 function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
@@ -26,12 +26,7 @@ describe('metrics endpoints', () => {
     const edge = await startEdge(['--vehicle-id', 'veh-1', '--key-file', vehicleKeyFile('veh-1'), '--intake', 'tcp://127.0.0.1:*', '--ingest', ingest.endpoint, '--outbox', path.join(dir, 'outbox.sqlite'), '--hw-profile', writeTestProfile(dir, 4), '--metrics-listen', '0']);
     const edgeAt = (await edge.proc.event('metrics_listening')).address as string;
     expect(edgeAt).toMatch(/^127\.0\.0\.1:\d+$/);
-    const p = new SensorPusher(edge.intake);
-    await p.push('drive', { tMonoNs: 0, event: 'start', driveId: 'veh-1-m1' });
-    const r = await pushDrive(p, { fromS: 0, toS: 4, tag: 'm' });
-    await p.push('drive', { tMonoNs: 4e9, event: 'end', driveId: 'veh-1-m1' });
-    p.close();
-    const n = r.signs.length + r.dividers;
+    const n = (await pushWholeDrive(edge.intake, { driveId: 'veh-1-m1', toS: 4, tag: 'm' })).observations;
     await edge.proc.until('all acked', () => edge.proc.sum('batch_acked', 'observations') === n);
 
     const edgeText = await (await fetch(`http://${edgeAt}/metrics`)).text();

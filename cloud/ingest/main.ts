@@ -63,6 +63,7 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
   const counters: IngestCounters = { messages: 0, stored: 0, duplicates: 0, rejected: 0, storeFailures: 0, droppedAtStop: 0 };
   const writer = new HealthWriter({ health: o.health, store: o.store, log, minIntervalMs: o.healthMinIntervalMs }).start();
   const inFlight = new Set<Promise<void>>();
+  const send = serialSender(router);
   const settle = async (): Promise<void> => {
     while (inFlight.size > 0) await Promise.race(inFlight);
   };
@@ -79,7 +80,7 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
         counters.droppedAtStop++;
         continue;
       }
-      const p: Promise<void> = handleMessage(o, frames, counters).finally(() => inFlight.delete(p));
+      const p: Promise<void> = handleMessage(o, frames, counters, send).finally(() => inFlight.delete(p));
       inFlight.add(p);
       while (inFlight.size >= o.maxInFlight) await Promise.race(inFlight);
     }
@@ -99,15 +100,16 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
  * A zeromq.js socket allows one send in progress at a time (a second one fails with EBUSY), and
  * the messages in hand finish in any order: their acks queue here, per socket.
  */
-const sendQueues = new WeakMap<zmq.Router, Promise<void>>();
-function sendSerially(router: zmq.Router, frames: Buffer[]): Promise<void> {
-  const prev = sendQueues.get(router) ?? Promise.resolve();
-  const next = prev.then(() => router.send(frames));
-  sendQueues.set(router, next.catch(() => undefined));
-  return next;
+function serialSender(router: zmq.Router): (frames: Buffer[]) => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return (frames) => {
+    const next = last.then(() => router.send(frames));
+    last = next.catch(() => undefined);
+    return next;
+  };
 }
 
-async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: IngestCounters): Promise<void> {
+async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: IngestCounters, send: (frames: Buffer[]) => Promise<void>): Promise<void> {
   counters.messages++;
   o.beforeMessage?.();
   const peer = frames[0]!;
@@ -144,7 +146,7 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
   if (!r.ack) return;
   try {
     const ack = encodeAck(r.ack, o.ackKey);
-    await sendSerially(o.sockets.router, delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
+    await send(delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
   } catch (e) {
     o.log.log('warn', 'ack_send_failed', { reason: (e as Error).message, seq: r.ack.seq, status: r.ack.status });
   }

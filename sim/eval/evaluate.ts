@@ -30,7 +30,7 @@ import { consensusFloor, realisedFloor, type ConsensusFloor, type FloorInput, ty
 import { SegmentGrid } from './grid_index.ts';
 import { buildLineInstances, buildPointInstances, lineOf, type Instance } from './instances.ts';
 import { stitchPolylines } from './stitch.ts';
-import { lengthWithinM, perpendicularDistancesM, pointsWithin, quantile } from './metrics.ts';
+import { forEachStepMidpoint, lengthWithinM, perpendicularDistancesM, pointsWithin, quantile } from './metrics.ts';
 
 export interface EvaluateOptions {
   /** Chamfer thresholds, metres. Report keys are these written with at least one decimal ("1.0"). */
@@ -448,20 +448,7 @@ function nearestDistancesCm(points: readonly XY[], grid: SegmentGrid | null, sea
 /** Midpoints of steps of at most `stepM` along every line (the samples of lengthWithinM). */
 function samplesAlong(lines: ReadonlyArray<{ points: readonly XY[] }>, stepM: number): XY[] {
   const out: XY[] = [];
-  for (const l of lines) {
-    const pts = l.points;
-    for (let i = 1; i < pts.length; i++) {
-      const a = pts[i - 1]!;
-      const b = pts[i]!;
-      const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-      if (len === 0) continue;
-      const n = Math.ceil(len / stepM);
-      for (let k = 0; k < n; k++) {
-        const t = (k + 0.5) / n;
-        out.push([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]);
-      }
-    }
-  }
+  forEachStepMidpoint(lines, stepM, (x, y) => out.push([x, y]));
   return out;
 }
 

@@ -40,12 +40,10 @@ export function perpendicularDistancesM(samples: readonly XY[], line: readonly X
 }
 
 /**
- * Length of `lines` lying within `radiusM` of anything in `grid`, metres. Each line is walked in
- * steps of at most `stepM`; a step counts as within when its midpoint is.
+ * Walk every line in steps of at most `stepM` and call `visit` with each step's midpoint and
+ * length, metres (the one sampling of lengths along lines in the evaluation).
  */
-export function lengthWithinM(lines: readonly IndexedLine[], grid: SegmentGrid | null, radiusM: number, stepM: number): { totalM: number; withinM: number } {
-  let totalM = 0;
-  let withinM = 0;
+export function forEachStepMidpoint(lines: ReadonlyArray<{ points: readonly XY[] }>, stepM: number, visit: (x: number, y: number, stepLenM: number) => void): void {
   for (const l of lines) {
     const pts = l.points;
     for (let i = 1; i < pts.length; i++) {
@@ -53,16 +51,26 @@ export function lengthWithinM(lines: readonly IndexedLine[], grid: SegmentGrid |
       const b = pts[i]!;
       const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
       if (len === 0) continue;
-      totalM += len;
-      if (grid === null) continue;
       const n = Math.ceil(len / stepM);
-      const step = len / n;
       for (let k = 0; k < n; k++) {
         const t = (k + 0.5) / n;
-        if (grid.anyWithin(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, radiusM)) withinM += step;
+        visit(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, len / n);
       }
     }
   }
+}
+
+/**
+ * Length of `lines` lying within `radiusM` of anything in `grid`, metres. Each line is walked in
+ * steps of at most `stepM`; a step counts as within when its midpoint is.
+ */
+export function lengthWithinM(lines: readonly IndexedLine[], grid: SegmentGrid | null, radiusM: number, stepM: number): { totalM: number; withinM: number } {
+  let totalM = 0;
+  let withinM = 0;
+  forEachStepMidpoint(lines, stepM, (x, y, stepLenM) => {
+    totalM += stepLenM;
+    if (grid !== null && grid.anyWithin(x, y, radiusM)) withinM += stepLenM;
+  });
   return { totalM, withinM };
 }
 
