@@ -18,7 +18,11 @@ const COMMANDS: Record<string, CommandSpec> = {
   'cloud health': { module: '../cloud/ingest/health-cli.ts', summary: 'print the fleet upload health table' },
   keys: { module: '../cloud/ingest/keys-cli.ts', summary: 'vehicle and ingest Ed25519 keys; the vehicle key registry' },
   'cloud merge': { module: '../cloud/merge/cli.ts', summary: 'merge stored batches into a new versioned set of map tiles' },
+  'cloud diff': { module: '../cloud/merge/diff-cli.ts', summary: 'list what changed between two published map versions, with evidence and status' },
+  'cloud worker': { module: '../cloud/merge/worker-cli.ts', summary: 'run merge jobs from a BullMQ queue on Redis (distributed merge)' },
+  'cloud gc': { module: '../cloud/merge/gc-cli.ts', summary: 'delete merge leftovers no published map version uses' },
   'cloud export': { module: '../cloud/merge/export-cli.ts', summary: 'write a published map version as a standard file (MBTiles vector tiles)' },
+  'cloud web': { module: '../cloud/web/cli.ts', summary: 'serve the read-only web page: fleet health, charts, the published map and its changes' },
   eval: { module: '../sim/eval/cli.ts', summary: 'score published tiles against a Lanelet2 ground truth' },
   demo: { module: '../sim/demo.ts', summary: 'the whole chain on a simulated fleet: sim -> edge -> ingest -> merge -> eval' },
 };

@@ -50,6 +50,8 @@ export interface EdgeContext {
   georef: Georeferencer;
   /** On-vehicle perception of camera frames; undefined without a camera calibration. */
   perception: CameraPerception | undefined;
+  /** Version of the loaded perception model (reported in batches: vehicle-status.ts). */
+  modelVersion?: string;
   uplink: Uplink;
   sockets: EdgeSockets;
   wake: { batcher: Wakeup; uplink: Wakeup; monitor: Wakeup; intake: Wakeup; perception: Wakeup };

@@ -29,7 +29,7 @@ export interface EdgeMainOptions {
 }
 
 /** The perception stage, when the vehicle has a calibrated camera; the model is loaded and checked here. */
-export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<CameraPerception | undefined> {
+export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ perception: CameraPerception; modelVersion: string } | undefined> {
   if (!cfg.cameraCalibration) {
     log.info('perception_off', { reason: 'no camera calibration (--camera-calibration): camera frames are refused and counted' });
     return undefined;
@@ -56,11 +56,12 @@ export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<Cam
     skipPolicy: cfg.replay ? 'backpressure (replay)' : cfg.hwProfile.perception.skipPolicy,
     camera: `${cfg.cameraCalibration.widthPx}x${cfg.cameraCalibration.heightPx}`,
   });
-  return new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz });
+  return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz }), modelVersion: md.version };
 }
 
 export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions): Promise<SuperviseResult> {
-  const perception = await startPerception(cfg, log);
+  const started = await startPerception(cfg, log);
+  const perception = started?.perception;
   const ob = cfg.hwProfile.outbox;
   const outbox = new Outbox(cfg.outboxPath, {
     vehicleId: cfg.vehicleId,
@@ -101,6 +102,7 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
         cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
       ),
       perception,
+      modelVersion: started?.modelVersion,
       uplink,
       sockets,
       wake: { batcher: new Wakeup(), uplink: new Wakeup(), monitor: new Wakeup(), intake: new Wakeup(), perception: new Wakeup() },

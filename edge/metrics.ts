@@ -92,18 +92,7 @@ export function sampleEdgeMetrics(ctx: EdgeContext): EdgeMetricsSample {
   const o = ctx.outbox.stats();
   const u = ctx.uplink.counters;
   const s = ctx.state;
-  const now = ctx.now();
-  const oldestPending = ctx.outbox.oldestPendingUnixMs(0); // every priority (0..9)
-  const head = ctx.outbox.head();
-  const oldest = Math.min(oldestPending ?? Infinity, head?.createdUnixMs ?? Infinity);
-  const t = ctx.outbox.dropTotals;
-  const drops: Record<string, number> = {
-    disk_budget_pending: sum(t.observations.pending),
-    disk_budget_batches: sum(t.observations.batches),
-    disk_budget_dead_letters: sum(t.observations.dead_letters),
-    outbox_full: sum(t.observations.refused),
-  };
-  for (const [code, n] of Object.entries(s.badMessages)) drops[`sensor_${code}`] = n ?? 0;
+  const drops = edgeDropsByReason(ctx);
   const frames: Record<string, number> = {};
   if (ctx.perception) {
     const c = ctx.perception.counters;
@@ -120,7 +109,7 @@ export function sampleEdgeMetrics(ctx: EdgeContext): EdgeMetricsSample {
     pendingObservations: o.pendingObservations,
     unackedBatches: o.batches,
     deadLetters: o.deadLetters,
-    oldestUnsentAgeS: Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0,
+    oldestUnsentAgeS: oldestUnsentAgeS(ctx),
     outboxDiskBytes: ctx.outbox.disk().totalBytes,
     lastAckUnixS: s.lastAckUnixMs === undefined ? 0 : s.lastAckUnixMs / 1000,
     sentBytes: s.bytesSent,
@@ -131,4 +120,25 @@ export function sampleEdgeMetrics(ctx: EdgeContext): EdgeMetricsSample {
     framesByResult: frames,
     inferenceS: ctx.perception ? ctx.perception.counters.inferenceMsTotal / 1000 : 0,
   };
+}
+
+/** Age of the oldest data not yet acknowledged (pending at any priority, or in a batch), seconds; 0 when none. */
+export function oldestUnsentAgeS(ctx: Pick<EdgeContext, 'outbox' | 'now'>): number {
+  const oldestPending = ctx.outbox.oldestPendingUnixMs(0); // every priority (0..9)
+  const head = ctx.outbox.head();
+  const oldest = Math.min(oldestPending ?? Infinity, head?.createdUnixMs ?? Infinity);
+  return Number.isFinite(oldest) ? Math.max(0, (ctx.now() - oldest) / 1000) : 0;
+}
+
+/** Data dropped on the vehicle, by reason: the outbox's budget drops and refusals, and bad sensor messages. */
+export function edgeDropsByReason(ctx: Pick<EdgeContext, 'outbox' | 'state'>): Record<string, number> {
+  const t = ctx.outbox.dropTotals;
+  const drops: Record<string, number> = {
+    disk_budget_pending: sum(t.observations.pending),
+    disk_budget_batches: sum(t.observations.batches),
+    disk_budget_dead_letters: sum(t.observations.dead_letters),
+    outbox_full: sum(t.observations.refused),
+  };
+  for (const [code, n] of Object.entries(ctx.state.badMessages)) drops[`sensor_${code}`] = n ?? 0;
+  return drops;
 }

@@ -3,7 +3,7 @@
  * uplink.ts) with sockets and the clock, and turns what happened into log events. They are
  * listed, started and stopped by edge/processes.ts.
  */
-import { CodecError, decodeAck, encodeBatch, sha256, wireObservationProblem, type LocalFrame, type WireObservation } from '../shared/index.ts';
+import { CodecError, decodeAck, encodeBatch, sha256, wireObservationProblem, type LocalFrame, type VehicleStatus, type WireObservation } from '../shared/index.ts';
 import type { EdgeContext } from './context.ts';
 import { georeferenceLocal } from './georef.ts';
 import { decodeSensorMessage } from './intake.ts';
@@ -13,6 +13,7 @@ import { refreshLink } from './link-watch.ts';
 import { crashPoint } from '../shared/crash-points.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
+import { vehicleStatusOf } from './vehicle-status.ts';
 
 const TICK_MS = 250;
 
@@ -209,15 +210,19 @@ export async function runBatcher(ctx: EdgeContext, signal: AbortSignal): Promise
 
 function formBatches(ctx: EdgeContext, flushAll: boolean): void {
   const { cfg, outbox, log, state } = ctx;
+  // What the vehicle reports about itself (vehicle-status.ts), read once before the first batch:
+  // forming batches changes neither the oldest unsent data nor the drops.
+  let status: VehicleStatus | undefined;
   for (;;) {
     const pending = outbox.pendingCount(state.link.minPriority);
     if (pending === 0 || (!flushAll && pending < cfg.batchMaxObservations)) return;
+    status ??= vehicleStatusOf(ctx);
     const b = outbox.formBatch({
       maxObservations: cfg.batchMaxObservations,
       maxBytes: cfg.batchMaxBytes,
       minPriority: state.link.minPriority,
       nowUnixMs: ctx.now(),
-      encode: (x) => encodeBatch({ vehicleId: cfg.vehicleId, ...x }, cfg.key),
+      encode: (x) => encodeBatch({ vehicleId: cfg.vehicleId, ...x, status }, cfg.key),
     });
     if (!b) return;
     state.batchesFormed++;
@@ -437,6 +442,8 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     cameraFramesWrongSize: c.framesWrongSize,
     cameraFramesSkippedStationary: c.framesSkippedStationary,
     perceptionPrimitives: c.primitivesOut,
+    perceptionRevisitDropped: c.primitivesRevisitDropped,
+    perceptionRevisitTrimmed: c.primitivesRevisitTrimmed,
     inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };
 }

@@ -226,3 +226,24 @@ function codeOf(f: () => unknown): string {
   }
   return 'no error';
 }
+
+describe('vehicle status (optional `h`)', () => {
+  it('round-trips every field, and a batch without one decodes without one', () => {
+    const status = { oldestUnsentAgeS: 93, dropsByReason: { outbox_full: 4, sensor_bad_msgpack: 1 }, modelVersion: '1.0.0', hwProfile: 'x86-64', softwareVersion: '0.1.0' };
+    expect(decodeBatch(encodeBatch({ ...sampleBatch(), status }, key), keyFor).status).toEqual(status);
+    expect(decodeBatch(encodeBatch(sampleBatch(), key), keyFor)).not.toHaveProperty('status');
+    expect(decodeBatch(raw({ ...okBody(), h: {} }), keyFor).status).toEqual({});
+  });
+
+  it('refuses a status the model does not allow, with a stable code', () => {
+    const reasons = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`r${i}`, 1]));
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { z: 1 } }), keyFor))).toBe('bad_body');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: [] }), keyFor))).toBe('bad_body');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { a: -1 } }), keyFor))).toBe('bad_range');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { x: { outbox_full: 1.5 } } }), keyFor))).toBe('bad_range');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { x: reasons } }), keyFor))).toBe('over_limit');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { m: 'v1\u001b[2J' } }), keyFor))).toBe('bad_body');
+    expect(codeOf(() => decodeBatch(raw({ ...okBody(), h: { x: { 'has space': 1 } } }), keyFor))).toBe('bad_body');
+    expect(() => encodeBatch({ ...sampleBatch(), status: { hwProfile: 'x'.repeat(65) } }, key)).toThrow(/hwProfile must be 1..64 printable ASCII/);
+  });
+});

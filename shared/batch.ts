@@ -10,8 +10,10 @@
  * Batch body (msgpack map, short keys because every byte is uplink):
  * ```
  * { s: seq, u: createdUnixMs, q: queueDepth, d: [driveId, ...],
- *   t: [ { k: "z/x/y", o: [ [cls, attr, sign, score255, driveIdx, dtMs, poseSigmaCm, x0, y0, dx1, dy1, ...], ... ] }, ... ] }
+ *   t: [ { k: "z/x/y", o: [ [cls, attr, sign, score255, driveIdx, dtMs, poseSigmaCm, x0, y0, dx1, dy1, ...], ... ] }, ... ],
+ *   h?: { a?: oldestUnsentAgeS, x?: { reason: dropped, ... }, m?: modelVersion, p?: hwProfile, w?: softwareVersion } }
  * ```
+ * `h` (the vehicle's status, for fleet health) is optional and additive: absent in older clients.
  * cls: CLASS_CODES; attr: DIVIDER_STYLE_CODES (lane_divider) or BOUNDARY_KIND_CODES (road_boundary),
  * -1 otherwise; sign: sign code or "". dtMs: observation time minus createdUnixMs (usually negative).
  * docs/WIRE.md is the spec, with every limit and refusal below.
@@ -65,7 +67,28 @@ export interface ObservationBatch {
   /** Observations still waiting in the vehicle's outbox after this batch. */
   queueDepth: number;
   observations: WireObservation[];
+  /** What the vehicle reports about itself (wire key `h`, optional; older clients send none). */
+  status?: VehicleStatus;
 }
+
+/** A vehicle's report on itself, carried in a batch (wire key `h`; every field optional). */
+export interface VehicleStatus {
+  /** Age of the oldest data not yet acknowledged when the batch was formed, whole seconds. */
+  oldestUnsentAgeS?: number;
+  /** Data dropped on the vehicle, by reason: cumulative counts (they restart from 0 with the daemon or a new outbox). */
+  dropsByReason?: Record<string, number>;
+  /** Version of the perception model the vehicle runs. */
+  modelVersion?: string;
+  /** Name of the vehicle's hardware profile (hw-profiles/). */
+  hwProfile?: string;
+  /** Version of the vehicle's fleetmap software. */
+  softwareVersion?: string;
+}
+
+/** Drop reasons a status may carry. */
+export const MAX_STATUS_DROP_REASONS = 32;
+/** Longest string in a status (drop reason, model version, hw-profile, software version). */
+export const MAX_STATUS_STRING_CHARS = 64;
 
 /** Largest |coordinate| accepted, cm: a tile is ~400 m wide, observations may overhang it. */
 export const MAX_ABS_COORD_CM = 200_000;
@@ -82,8 +105,10 @@ export const MAX_POSE_SIGMA_CM = 100_000;
 /** Default time window around the ingest's clock: not older than 30 days, not more than 10 minutes ahead. */
 export const DEFAULT_MAX_AGE_MS = 30 * 86_400_000;
 export const DEFAULT_MAX_AHEAD_MS = 10 * 60_000;
+/** msgpack values of the largest status `h`: its key and map, 5 keys and values, the drops map's entries. */
+const STATUS_MSGPACK_ITEMS = 2 + 10 + 2 * MAX_STATUS_DROP_REASONS;
 /** msgpack budget of a batch body: every value (scalars, arrays, maps, keys), and nesting. */
-export const MAX_BATCH_MSGPACK_ITEMS = 2 * MAX_VERTICES_PER_BATCH + 10 * MAX_OBSERVATIONS_PER_BATCH + 4 * MAX_TILES_PER_BATCH + MAX_DRIVE_IDS_PER_BATCH + 16;
+export const MAX_BATCH_MSGPACK_ITEMS = 2 * MAX_VERTICES_PER_BATCH + 10 * MAX_OBSERVATIONS_PER_BATCH + 4 * MAX_TILES_PER_BATCH + MAX_DRIVE_IDS_PER_BATCH + 16 + STATUS_MSGPACK_ITEMS;
 const BATCH_MSGPACK_DEPTH = 5; // body map > tiles list > tile map > rows list > row
 
 /** Fields of a row before its vertices. */
@@ -126,13 +151,14 @@ export function encodeBatch(batch: ObservationBatch, key: SigningKey, opts: { co
   }
   if (driveIndex.size > MAX_DRIVE_IDS_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_DRIVE_IDS_PER_BATCH} drive ids, got ${driveIndex.size}`);
   if (byTile.size > MAX_TILES_PER_BATCH) throw new RangeError(`a batch holds at most ${MAX_TILES_PER_BATCH} tiles, got ${byTile.size}`);
-  const body = {
+  const body: Record<string, unknown> = {
     s: batch.seq,
     u: batch.createdUnixMs,
     q: batch.queueDepth,
     d: [...driveIndex.keys()],
     t: [...byTile].map(([k, o]) => ({ k, o })),
   };
+  if (batch.status) body.h = statusToWire(batch.status);
   return encodeEnvelope({ kind: KIND_BATCH, senderId: batch.vehicleId, body: packr.pack(body), key, compress: opts.compress ?? true });
 }
 
@@ -200,7 +226,7 @@ function validateBody(raw: unknown, vehicleId: string, opts: BatchDecodeOptions)
   };
   if (!isPlainObject(raw)) fail('bad_body', 'batch body must be a map');
   const m = raw as Record<string, unknown>;
-  checkKeys(m, ['s', 'u', 'q', 'd', 't'], 'batch body', fail);
+  checkKeys(m, ['s', 'u', 'q', 'd', 't'], 'batch body', fail, ['h']);
   if (!isSafeInt(m.s) || (m.s as number) < 1) fail('bad_range', `batch.seq must be a positive integer <= ${Number.MAX_SAFE_INTEGER}, got ${show(m.s)}`);
   if (!isSafeInt(m.u) || (m.u as number) < 0) fail('bad_range', `batch.createdUnixMs must be a non-negative integer, got ${show(m.u)}`);
   if (!isSafeInt(m.q) || (m.q as number) < 0) fail('bad_range', `batch.queueDepth must be a non-negative integer, got ${show(m.q)}`);
@@ -298,7 +324,67 @@ function validateBody(raw: unknown, vehicleId: string, opts: BatchDecodeOptions)
       observations.push(o);
     });
   }
-  return { vehicleId, seq, createdUnixMs, queueDepth: m.q as number, observations };
+  const batch: ObservationBatch = { vehicleId, seq, createdUnixMs, queueDepth: m.q as number, observations };
+  if (Object.hasOwn(m, 'h')) batch.status = statusFromWire(m.h, fail);
+  return batch;
+}
+
+function statusToWire(st: VehicleStatus): Record<string, unknown> {
+  const problem = vehicleStatusProblem(st);
+  if (problem) throw new RangeError(`status: ${problem}`);
+  const h: Record<string, unknown> = {};
+  if (st.oldestUnsentAgeS !== undefined) h.a = Math.round(st.oldestUnsentAgeS);
+  if (st.dropsByReason !== undefined) h.x = { ...st.dropsByReason };
+  if (st.modelVersion !== undefined) h.m = st.modelVersion;
+  if (st.hwProfile !== undefined) h.p = st.hwProfile;
+  if (st.softwareVersion !== undefined) h.w = st.softwareVersion;
+  return h;
+}
+
+/** Why a status cannot go on the wire, or undefined (the edge checks before it encodes). */
+export function vehicleStatusProblem(st: VehicleStatus): string | undefined {
+  if (st.oldestUnsentAgeS !== undefined && !(Number.isFinite(st.oldestUnsentAgeS) && st.oldestUnsentAgeS >= 0 && Math.round(st.oldestUnsentAgeS) <= Number.MAX_SAFE_INTEGER)) return `oldestUnsentAgeS must be a non-negative number, got ${st.oldestUnsentAgeS}`;
+  if (st.dropsByReason !== undefined) {
+    const e = Object.entries(st.dropsByReason);
+    if (e.length > MAX_STATUS_DROP_REASONS) return `dropsByReason holds at most ${MAX_STATUS_DROP_REASONS} reasons, got ${e.length}`;
+    for (const [k, n] of e) {
+      if (!isWireDriveId(k)) return `drop reason must be 1..${MAX_STATUS_STRING_CHARS} printable ASCII characters, got ${show(k)}`;
+      if (!isSafeInt(n) || n < 0) return `dropsByReason.${k} must be a non-negative integer, got ${show(n)}`;
+    }
+  }
+  for (const k of ['modelVersion', 'hwProfile', 'softwareVersion'] as const) {
+    if (st[k] !== undefined && !isWireDriveId(st[k])) return `${k} must be 1..${MAX_STATUS_STRING_CHARS} printable ASCII characters without spaces, got ${show(st[k])}`;
+  }
+  return undefined;
+}
+
+function statusFromWire(raw: unknown, fail: (code: 'bad_body' | 'over_limit' | 'bad_range', why: string) => never): VehicleStatus {
+  if (!isPlainObject(raw)) fail('bad_body', 'batch.status must be a map');
+  const h = raw as Record<string, unknown>;
+  checkKeys(h, [], 'batch.status', fail, ['a', 'x', 'm', 'p', 'w']);
+  const st: VehicleStatus = {};
+  if (Object.hasOwn(h, 'a')) {
+    if (!isSafeInt(h.a) || h.a < 0) fail('bad_range', `batch.status.oldestUnsentAgeS must be a non-negative integer, got ${show(h.a)}`);
+    st.oldestUnsentAgeS = h.a as number;
+  }
+  if (Object.hasOwn(h, 'x')) {
+    if (!isPlainObject(h.x)) fail('bad_body', 'batch.status.dropsByReason must be a map');
+    const e = Object.entries(h.x as Record<string, unknown>);
+    if (e.length > MAX_STATUS_DROP_REASONS) fail('over_limit', `batch.status.dropsByReason has ${e.length} reasons, the limit is ${MAX_STATUS_DROP_REASONS}`);
+    const drops: Record<string, number> = {};
+    for (const [k, n] of e) {
+      if (!isWireDriveId(k)) fail('bad_body', `batch.status.dropsByReason: a reason must be 1..${MAX_STATUS_STRING_CHARS} printable ASCII characters, got ${show(k)}`);
+      if (!isSafeInt(n) || n < 0) fail('bad_range', `batch.status.dropsByReason.${k} must be a non-negative integer, got ${show(n)}`);
+      Object.defineProperty(drops, k, { value: n, enumerable: true, writable: true, configurable: true });
+    }
+    st.dropsByReason = drops;
+  }
+  for (const [key, field] of [['m', 'modelVersion'], ['p', 'hwProfile'], ['w', 'softwareVersion']] as const) {
+    if (!Object.hasOwn(h, key)) continue;
+    if (!isWireDriveId(h[key])) fail('bad_body', `batch.status.${field} must be 1..${MAX_STATUS_STRING_CHARS} printable ASCII characters without spaces, got ${show(h[key])}`);
+    st[field] = h[key] as string;
+  }
+  return st;
 }
 
 function timeWindow(opts: BatchDecodeOptions): { from: number; to: number; describe: string } | undefined {
@@ -356,9 +442,11 @@ function checkVertexCount(cls: PrimitiveClass, n: number, bad: (why: string) => 
   if (shape === 'polygon' && n < 3) bad(`${where}: ${cls} needs at least 3 vertices, got ${n}`);
 }
 
-function checkKeys(m: Record<string, unknown>, allowed: readonly string[], where: string, fail: (code: 'bad_body', why: string) => never): void {
-  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail('bad_body', `${where} has unknown field ${show(k)} (known: ${allowed.join(', ')})`);
-  for (const k of allowed) if (!Object.hasOwn(m, k)) fail('bad_body', `${where} lacks field ${show(k)}`);
+/** `required` must all be there; any other key than those and `optional` is refused. */
+function checkKeys(m: Record<string, unknown>, required: readonly string[], where: string, fail: (code: 'bad_body', why: string) => never, optional: readonly string[] = []): void {
+  const known = [...required, ...optional];
+  for (const k of Object.keys(m)) if (!known.includes(k)) fail('bad_body', `${where} has unknown field ${show(k)} (known: ${known.join(', ')})`);
+  for (const k of required) if (!Object.hasOwn(m, k)) fail('bad_body', `${where} lacks field ${show(k)}`);
 }
 
 const codeList = (t: Readonly<Record<string, number>>): string => Object.entries(t).map(([k, v]) => `${v} (${k})`).join(', ');

@@ -1,6 +1,6 @@
 /**
  * Fault injection for the crash tests (a test hook, inert in production): a kill -9 of this
- * process (edge daemon or ingest) at a named moment, so the tests can land a crash exactly where
+ * process (edge daemon, ingest or merge worker) at a named moment, so the tests can land a crash exactly where
  * a random one would be rare (inside an outbox transaction, between a send and its ack, between
  * an ack and the delete, between a durable store and its ack).
  *
@@ -22,6 +22,8 @@ export const CRASH_POINTS = [
   'ingest_after_store',
   /** Ingest: a batch's temp file is written and synced; it is not yet linked under its key. */
   'ingest_store_temp_written',
+  /** Merge: a tile job merged its tile; it has not written the tile object (a worker killed mid-job). */
+  'merge_tile_job',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

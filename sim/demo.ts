@@ -33,6 +33,8 @@ import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
 import { encodeSensorMessage, freePort, startProcess, stopProcess } from './fleetmap-process.ts';
 import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
 import { deriveSeed, Rng } from './rng.ts';
+import { Progress } from '../shared/progress.ts';
+import { serveUntilInterrupted, startEmbeddedWeb } from '../cloud/web/embedded.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,6 +56,8 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
                         clear, lowSun, night, wet, worn
   --out DIR             output directory (default out/demo): created and marked by the demo;
                         one it made before is cleared, any other non-empty one is refused
+  --quiet               no progress display (it is shown on stderr only when that is a terminal)
+  --serve               keep serving the map review page until Ctrl-C (the default on a terminal)
   -h, --help`;
 
 interface DemoOptions {
@@ -67,6 +71,8 @@ interface DemoOptions {
   perception: 'model' | 'oracle';
   cameraHz: number;
   conditions: string;
+  quiet: boolean;
+  serve: boolean;
 }
 
 export default async function demo(argv: string[]): Promise<number> {
@@ -86,6 +92,8 @@ export default async function demo(argv: string[]): Promise<number> {
         perception: { type: 'string' },
         'camera-hz': { type: 'string' },
         conditions: { type: 'string' },
+        quiet: { type: 'boolean' },
+        serve: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -104,6 +112,8 @@ export default async function demo(argv: string[]): Promise<number> {
       perception: oneOf('--perception', values.perception ?? 'model', ['model', 'oracle'] as const),
       cameraHz: positiveNumber('--camera-hz', values['camera-hz'] ?? '2'),
       conditions: values.conditions ?? 'mixed',
+      quiet: values.quiet ?? false,
+      serve: values.serve ?? false,
     };
     if (o.conditions !== 'mixed' && !isConditionPreset(o.conditions)) throw new RangeError(`--conditions must be mixed or one of ${Object.keys(CONDITION_PRESETS).join(', ')}, got ${JSON.stringify(o.conditions)}`);
     if (!existsSync(o.mapPath)) throw new RangeError(`--map ${o.mapPath}: no such file`);
@@ -118,7 +128,8 @@ export default async function demo(argv: string[]): Promise<number> {
 
 async function runDemo(o: DemoOptions): Promise<number> {
   const t0 = performance.now();
-  const say = (msg: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  const progress = new Progress({ quiet: o.quiet });
+  const say = (msg: string): void => progress.interrupt(() => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`));
 
   say(`loading map ${path.relative(process.cwd(), o.mapPath) || o.mapPath}`);
   const map = loadLanelet2File(o.mapPath);
@@ -131,6 +142,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const edgeDir = path.join(o.outDir, 'edge');
   const logDir = path.join(o.outDir, 'logs');
   for (const d of [storeDir, edgeDir, logDir]) mkdirSync(d, { recursive: true });
+  // The review page (cloud/web), up from the start so its charts sample the uploads; unref'd: it never keeps the demo alive.
+  const web = await startEmbeddedWeb({ storeDir, logFile: path.join(logDir, 'web.log') });
   const keys = provisionFleetKeys({ edgeDir, cloudDir: o.outDir, vehicleIds: plan.vehicles.map((v) => v.vehicleId) });
 
   const ingestPort = await freePort();
@@ -158,23 +171,29 @@ async function runDemo(o: DemoOptions): Promise<number> {
         const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys });
         messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
         drivesDone++;
+        progress.update(drivesDone);
         say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${o.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
       }
     }
   };
+  progress.stage('demo: drive and upload', plan.drives.length, 'drives');
   try {
     await Promise.all(Array.from({ length: Math.min(o.concurrency, plan.vehicles.length) }, runVehicle));
   } finally {
+    progress.end();
     await stopProcess(ingest, 'SIGTERM');
   }
   if (ingest.exitCode !== 0) throw new Error(`ingest exited with ${ingest.exitCode}; see ${path.join(logDir, 'ingest.log')}`);
   say(`all ${plan.drives.length} drives uploaded (${messagesPushed} sensor messages); ingest stopped`);
 
+  progress.stage('demo: merge');
   const merge = startProcess(['cloud', 'merge', '--store', storeDir], path.join(logDir, 'merge.log'));
   await merge.exited;
+  progress.end();
   if (merge.exitCode !== 0) throw new Error(`merge exited with ${merge.exitCode}; see ${path.join(logDir, 'merge.log')}`);
   say('merge published a new map version');
 
+  progress.stage('demo: evaluate');
   const store = new LocalDirStore(storeDir);
   const published = await loadPublishedMap(store, map.frame);
   const uploaded = await uploadedBatchBytes(store);
@@ -192,6 +211,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
   // The same call as `fleetmap eval --coverage` (sim/eval/on-coverage.ts): same figures.
   const report = evaluateOnCoverage(coverageFile, published.primitives, { bytesUploaded: uploaded.bytes });
+  progress.end();
   const elapsedS = (performance.now() - t0) / 1000;
   const out = {
     ...report,
@@ -211,6 +231,10 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const health = startProcess(['cloud', 'health', '--store', storeDir], undefined);
   await health.exited;
   say(`wrote ${path.relative(process.cwd(), path.join(o.outDir, 'report.json'))} and tiles under ${path.relative(process.cwd(), path.join(storeDir, 'tiles'))}`);
+  const serve = o.serve || process.stdout.isTTY === true;
+  console.log(`map review: ${web.url}${serve ? '  (serving until Ctrl-C)' : ''}`);
+  if (serve) await serveUntilInterrupted(web);
+  else await web.close();
   return 0;
 }
 

@@ -13,9 +13,6 @@ import * as path from 'node:path';
 import { parseCliArgs } from '../shared/cli-args.ts';
 import { InProcessExecutor, WorkerThreadExecutor, runMerge, type MergeExecutor, type MergeOptions } from '../cloud/merge/index.ts';
 import { LocalDirStore } from '../cloud/store/index.ts';
-import { ObservationCompactor } from '../edge/compact.ts';
-import { Georeferencer } from '../edge/georef.ts';
-import { encodeBatch, type WireObservation } from '../shared/batch.ts';
 import { generateSigningKeyPair } from '../shared/signing.ts';
 import type { XY } from '../shared/schema.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
@@ -25,7 +22,8 @@ import { evaluateMap, formatReportTable } from './eval/index.ts';
 import { planFleet, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { latestVersion, loadPublishedMap } from './published-tiles.ts';
-import { simulateDrive } from './simulate-drive.ts';
+import { resolvePublished } from '../cloud/merge/publish.ts';
+import { simulateFleetIntoStore } from './fleet-store.ts';
 
 const { values } = parseCliArgs({
   options: {
@@ -83,31 +81,8 @@ if (values.store) {
 
 /** Simulates the drives on `m`, georeferences them like the edge daemon and stores the batches. */
 async function simulateInto(m: typeof map, list: readonly PlannedDrive[], driveSuffix: string): Promise<{ trajectories: CoveragePose[][]; biases: Array<[number, number]>; nObs: number; km: number; bytes: number; batches: number }> {
-  const out = { trajectories: [] as CoveragePose[][], biases: [] as Array<[number, number]>, nObs: 0, km: 0, bytes: 0, batches: 0 };
-  const spacing = Number(values['keyframe-spacing-m']);
-  for (const planned of list) {
-    const drive = { ...planned, driveId: planned.driveId + driveSuffix };
-    const sim = simulateDrive(m, drive);
-    out.km += sim.lengthM / 1000;
-    const tr: CoveragePose[] = [];
-    for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
-    out.trajectories.push(tr);
-    out.biases.push([sim.gnssBias.eastM, sim.gnssBias.northM]);
-    const geo = new Georeferencer(drive.vehicleId, undefined, undefined, spacing > 0 ? new ObservationCompactor({ keyframeSpacingM: spacing, maxWindowM: Math.max(30, spacing) }) : undefined);
-    const obs: WireObservation[] = [];
-    for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
-    out.nObs += obs.length;
-    for (let i = 0; i < obs.length; i += 2000) {
-      const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
-      seqOf.set(drive.vehicleId, seq);
-      const chunk = obs.slice(i, i + 2000);
-      const buf = encodeBatch({ vehicleId: drive.vehicleId, seq, createdUnixMs: chunk[chunk.length - 1]!.tUnixMs, queueDepth: 0, observations: chunk }, key);
-      out.bytes += buf.length;
-      out.batches++;
-      await store.put(`batches/${drive.vehicleId}/${String(seq).padStart(10, '0')}.fmb`, buf);
-    }
-  }
-  return out;
+  const r = await simulateFleetIntoStore(m, list, store, { keyframeSpacingM: Number(values['keyframe-spacing-m']), driveSuffix, key, seqOf });
+  return { trajectories: r.trajectories, biases: r.biases, nObs: r.observations, km: r.km, bytes: r.bytes, batches: r.batches };
 }
 
 const workers = Number(values.workers);
@@ -155,7 +130,8 @@ if (nRemove > 0) {
   // Which removed features were removed truly (near a removed divider)?
   const prevV = (await latestVersion(store))! - 1;
   const prevFeatures = new Map<string, XY[]>();
-  for (const k of (await store.list(`tiles/v${prevV}/`)).filter((x) => x.endsWith('.geojson'))) {
+  const { manifest: prevManifest } = await resolvePublished(store, prevV); // tiles may be carried from older versions
+  for (const k of prevManifest.tiles.map((t) => t.key)) {
     for (const f of (JSON.parse((await store.get(k))!.toString('utf8')) as { features: Array<{ id: string; geometry: { type: string; coordinates: unknown } }> }).features) {
       if (f.geometry.type !== 'LineString') continue;
       prevFeatures.set(f.id, (f.geometry.coordinates as Array<[number, number]>).map(([lng, lat]) => map.frame.toLocal({ lng, lat })));

@@ -1,8 +1,10 @@
 /**
- * Reads a published map version (tiles/latest.json -> tiles/v<N>/...) back into primitives in a
- * caller-chosen local frame, for the evaluation. Reads through the same ObjectStore interface the
- * cloud writes with; knows only the published GeoJSON contract, not the merge's internals.
+ * Reads a published map version (tiles/latest.json -> tiles/v<N>/manifest.json -> the tile objects
+ * it lists, some carried from older versions) back into primitives in a caller-chosen local frame,
+ * for the evaluation. The layout is cloud/merge/publish.ts's; this knows only the published
+ * GeoJSON contract, not the merge's internals.
  */
+import { readLatest, readTileObject, resolvePublished, manifestKey } from '../cloud/merge/publish.ts';
 import type { ObjectStore } from '../cloud/store/index.ts';
 import type { LocalFrame } from '../shared/geo.ts';
 import { isPrimitiveClass, type ScoredPrimitive, type XY } from '../shared/schema.ts';
@@ -21,20 +23,17 @@ export interface PublishedMap {
 
 /** The version `tiles/latest.json` points to, or undefined when nothing is published. */
 export async function latestVersion(store: ObjectStore): Promise<number | undefined> {
-  const raw = await store.get('tiles/latest.json');
-  if (!raw) return undefined;
-  const v = (JSON.parse(raw.toString('utf8')) as { version?: unknown }).version;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`tiles/latest.json has no valid version: ${raw.toString('utf8').slice(0, 200)}`);
-  return v;
+  return (await readLatest(store))?.version;
 }
 
 export async function loadPublishedMap(store: ObjectStore, frame: LocalFrame, version?: number): Promise<PublishedMap> {
   const v = version ?? (await latestVersion(store));
   if (v === undefined) throw new Error(`no published map in ${store.describe()} (tiles/latest.json is missing)`);
-  const keys = (await store.list(`tiles/v${v}/`)).filter((k) => k.endsWith('.geojson'));
+  const { manifest } = await resolvePublished(store, v);
+  const keys = manifest.tiles.map((t) => t.key);
   const primitives: ScoredPrimitive[] = [];
   for (const key of keys) {
-    const fc = JSON.parse((await store.get(key))!.toString('utf8')) as { features?: Feature[] };
+    const fc = (await readTileObject(store, key, manifestKey(v))) as unknown as { features?: Feature[] };
     for (const f of fc.features ?? []) {
       const p = featureToPrimitive(f, frame);
       if (p) primitives.push(p);

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../edge/outbox.ts';
 import { decodeBatch, distanceM, parseTileKey, tileFrame, type ObservationBatch } from '../shared/index.ts';
-import { INGEST_CURVE_PUBLIC_KEY, KEYS, SensorPusher, TEST_OUTBOX_POLICY, pushDrive, vehicleKeyFile, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign } from './helpers.ts';
+import { INGEST_CURVE_PUBLIC_KEY, KEYS, SensorPusher, TEST_OUTBOX_POLICY, pushDrive, vehicleKeyFile, startEdge, startIngest, tempDir, writeKeys, writeTestProfile, type PushedSign, REPO } from './helpers.ts';
 
 function readStore(storeDir: string): { files: string[]; batches: ObservationBatch[] } {
   const dir = path.join(storeDir, 'batches', 'veh-1');
@@ -207,5 +207,8 @@ describe('edge daemon -> ingest', () => {
     const health = JSON.parse(readFileSync(path.join(storeDir, 'health', 'fleet.json'), 'utf8'));
     expect(health.vehicles['veh-1']).toMatchObject({ batchesStored: batches.length, observationsStored: nA + nB + nC, rejected: {} });
     expect(health.vehicles['veh-1'].duplicates).toBeGreaterThanOrEqual(1);
+    // what the daemon reports about itself in its batches (docs/WIRE.md 3.4) reached fleet health
+    const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(health.vehicles['veh-1']).toMatchObject({ softwareVersion: pkg.version, hwProfile: expect.any(String), oldestUnsentAgeS: expect.any(Number), statusUnixMs: expect.any(Number) });
   });
 });

@@ -131,7 +131,8 @@ describe('ingest process', () => {
 
     const table = new Proc('health', ['cloud', 'health', '--store', storeDir]);
     expect((await table.exited).code).toBe(0);
-    expect(table.stdout).toMatch(/veh-1\s+\S+ ago\s+3\s+1\s+-/);
+    // vehicle, trouble, last seen, oldest unsent, queue, MB/24h, drops, refused, model, hw-profile, software, stored
+    expect(table.stdout).toMatch(/veh-1\s+-\s+\S+ ago\s+-\s+7\s+[\d.]+\s+-\s+-\s+-\s+-\s+-\s+3\n/);
     expect(table.stdout).toMatch(/unattributed rejections: bad_frames:1,bad_magic:1,bad_signature:1,bad_version:1,unknown_sender:1; recent unauthenticated senders: "veh-77", "veh-1"/);
   });
 });

@@ -7,7 +7,7 @@
  * start, unless --insecure-no-curve is given for a loopback --bind (development only).
  */
 import * as zmq from 'zeromq';
-import { LocalDirStore } from '../store/index.ts';
+import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 import { parseCliArgs } from '../../shared/cli-args.ts';
 import { parseListenAddress, startMetricsEndpoint, type MetricsEndpoint } from '../../shared/metrics-server.ts';
 import { IngestMetrics } from './metrics.ts';
@@ -31,7 +31,7 @@ ack) and answers stored / duplicate / rejected, each ack signed with the ack key
 Keeps per-vehicle health in health/fleet.json. Wire format: docs/WIRE.md.
 
   --bind ENDPOINT          e.g. tcp://127.0.0.1:5700 (tcp://127.0.0.1:* picks a free port)
-  --store DIR              object store root directory
+  --store DIR|S3           object store root directory (created), or s3://bucket[/prefix]
   --keys FILE              vehicle public key registry (fleetmap keys register|revoke|list);
                            re-read when the file changes, on SIGHUP, and checked before each message
   --ack-key FILE           the ingest's Ed25519 private key (PEM), signs every ack
@@ -55,6 +55,7 @@ Keeps per-vehicle health in health/fleet.json. Wire format: docs/WIRE.md.
                            batches are still signature-checked). Refused unless --bind is
                            loopback (127.0.0.0/8, ::1, localhost, ipc://, inproc://)
   -h, --help
+${S3_CLI_HELP}
 
 Stop with SIGTERM/SIGINT: the current message is answered, then health is persisted.
 Logs: JSON lines on stderr; "ingest_listening" gives the bound endpoint.`;
@@ -69,6 +70,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
       options: {
         bind: { type: 'string' },
         store: { type: 'string' },
+        ...S3_CLI_OPTIONS,
         keys: { type: 'string' },
         'ack-key': { type: 'string' },
         'keys-poll-s': { type: 'string' },
@@ -156,6 +158,13 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     log.log('error', 'config_invalid', { reason: `--ack-key: ${(e as Error).message}` });
     return 2;
   }
+  let store: ObjectStore;
+  try {
+    store = openStoreArg(values.store!, values, { log });
+  } catch (e) {
+    log.log('error', 'config_invalid', { reason: (e as Error).message });
+    return 2;
+  }
   let watcher: RegistryWatcher;
   try {
     watcher = new RegistryWatcher(values.keys!, {
@@ -170,7 +179,6 @@ export default async function ingestCli(argv: string[]): Promise<number> {
     throw e;
   }
   const keys: KeyRegistry = watcher.registry;
-  const store = new LocalDirStore(values.store!);
   let initial;
   try {
     const b = await store.get(HEALTH_KEY);
@@ -183,6 +191,7 @@ export default async function ingestCli(argv: string[]): Promise<number> {
   // maxMessageSize; a peer sending a larger one is disconnected) besides the maxInFlight in hand.
   const router = new zmq.Router({ linger: 0, maxMessageSize: MAX_ENVELOPE_BYTES + 4096, receiveHighWaterMark: 64 });
   const metrics = new IngestMetrics();
+  metrics.watchFleet(() => health.snapshot().vehicles); // vehicles in trouble, at each scrape
   const limited = new RateLimitedLog(log);
   let zap: ZapHandler | undefined;
   // Failed handshakes (a wrong CURVE key, a ZAP refusal, a non-ZMTP peer) are logged and counted.

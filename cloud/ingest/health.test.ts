@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../store/index.ts';
 import type { ObjectStore } from '../store/index.ts';
 import { displaySafe } from './display-safe.ts';
-import { boundedHealth, FleetHealth, HEALTH_KEY, parseHealth, renderHealthTable } from './health.ts';
+import { boundedHealth, bytesLast24h, FleetHealth, HEALTH_KEY, parseHealth, renderHealthTable, sortByTrouble, troubleOf, type FleetHealthSnapshot } from './health.ts';
 import { HealthWriter } from './health-writer.ts';
 
 describe('FleetHealth attribution', () => {
@@ -99,6 +99,7 @@ describe('HealthWriter', () => {
       get: (k) => inner.get(k),
       exists: (k) => inner.exists(k),
       list: (p) => inner.list(p),
+      delete: (k) => inner.delete(k),
       describe: () => inner.describe(),
     };
     return { store, release, puts: () => puts };
@@ -152,5 +153,77 @@ describe('HealthWriter', () => {
     health.recordRejected('bad_magic', {}, 2);
     await w.flush();
     expect(parseHealth((await inner.get(HEALTH_KEY))!).unattributed.rejected).toEqual({ bad_magic: 2 });
+  });
+});
+
+describe('vehicle status and trouble', () => {
+  const T = { silentAfterS: 1800, maxOldestUnsentS: 3600, recentS: 86_400 };
+  const H = 3_600_000;
+  const base = 1_790_000_000_000;
+
+  it('reads a snapshot written before status and trouble fields existed, as unknown', () => {
+    const old = { schemaVersion: 1, updatedUnixMs: 5, vehicles: { 'veh-1': { lastSeenUnixMs: 5, batchesStored: 1, duplicates: 0, rejected: { bad_body: 2 }, bytesStored: 9, observationsStored: 1, lastQueueDepth: 0, lastSeq: 1 } }, unattributed: { rejected: {}, lastSeenUnixMs: null, recentUnknownSenders: [] } };
+    const v = parseHealth(Buffer.from(JSON.stringify(old))).vehicles['veh-1']!;
+    expect(v).toMatchObject({ rejected: { bad_body: 2 }, bytesByHour: {}, lastRejectedUnixMs: null, statusUnixMs: null, oldestUnsentAgeS: null, dropsByReason: {}, modelVersion: null });
+    // old refusals of unknown time are shown, not judged: only the silence counts
+    expect(troubleOf(v, 5 + 60_000, T)).toEqual([]);
+    expect(troubleOf(v, 5 + 3_600_000, T).map((t) => t.code)).toEqual(['silent']);
+    // the same old snapshot handed straight to FleetHealth (not parsed) keeps counting
+    const h = new FleetHealth(old as unknown as FleetHealthSnapshot);
+    h.recordStored('veh-1', { seq: 2, bytes: 10, observations: 1, queueDepth: 0, status: { oldestUnsentAgeS: 3, dropsByReason: { outbox_full: 1 } } }, 7_200_000);
+    expect(h.snapshot().vehicles['veh-1']).toMatchObject({ batchesStored: 2, bytesStored: 19, oldestUnsentAgeS: 3, dropsByReason: { outbox_full: 1 }, dropsIncreasedUnixMs: 7_200_000, bytesByHour: { '2': 10 } });
+  });
+
+  it('drops: trouble when a reported count goes up (or restarts above 0), for recentS after', () => {
+    const h = new FleetHealth();
+    const report = (atMs: number, drops: Record<string, number>): void => h.recordStored('v', { seq: atMs, bytes: 1, observations: 1, queueDepth: 0, status: { oldestUnsentAgeS: 1, dropsByReason: drops } }, atMs);
+    report(base, {});
+    expect(h.snapshot().vehicles.v!.dropsIncreasedUnixMs).toBeNull();
+    report(base + H, { outbox_full: 3 });
+    report(base + 2 * H, { outbox_full: 3 }); // unchanged: still the first time
+    expect(h.snapshot().vehicles.v!.dropsIncreasedUnixMs).toBe(base + H);
+    report(base + 3 * H, { outbox_full: 1 }); // the daemon restarted and dropped again
+    const v = h.snapshot().vehicles.v!;
+    expect(v.dropsIncreasedUnixMs).toBe(base + 3 * H);
+    expect(troubleOf(v, base + 3 * H + 60_000, T).map((t) => t.code)).toEqual(['drops']);
+    expect(troubleOf(v, base + 3 * H + 86_400_000 + 1, { ...T, silentAfterS: 1e9 })).toEqual([]);
+    // a hostile reason name is a plain own key, not the prototype
+    report(base + 4 * H, { __proto__: 1 } as unknown as Record<string, number>);
+    report(base + 5 * H, JSON.parse('{"__proto__": 2}') as Record<string, number>);
+    expect(Object.getPrototypeOf(h.snapshot().vehicles.v!.dropsByReason)).toBe(Object.prototype);
+    expect(parseHealth(h.toBytes()).vehicles.v!.dropsByReason).toEqual(JSON.parse('{"__proto__": 2}'));
+  });
+
+  it('refused, backlog and silent, most severe first; sortByTrouble ranks by them', () => {
+    const h = new FleetHealth(undefined, ['never']);
+    h.recordStored('all', { seq: 1, bytes: 1, observations: 1, queueDepth: 9, status: { oldestUnsentAgeS: 4000 } }, base);
+    h.recordRejected('bad_time', { vehicleId: 'all', authenticated: true }, base, 'bad_time: too old');
+    h.recordStored('backlog', { seq: 1, bytes: 1, observations: 1, queueDepth: 9, status: { oldestUnsentAgeS: 3601 } }, base + 3 * H - 1000);
+    h.recordStored('fine-a', { seq: 1, bytes: 1, observations: 1, queueDepth: 0, status: { oldestUnsentAgeS: 3600 } }, base + 3 * H - 2000);
+    h.recordStored('fine-b', { seq: 1, bytes: 1, observations: 1, queueDepth: 0 }, base + 3 * H - 2000);
+    const now = base + 3 * H;
+    const s = h.snapshot();
+    expect(troubleOf(s.vehicles.all!, now, T)).toEqual([
+      { code: 'silent', detail: 'last seen 3h ago (over 30m)' },
+      { code: 'refused', detail: '1 refused in all, the last 3h ago' },
+      { code: 'backlog', detail: 'oldest unsent data 67m old (over 60m)' },
+    ]);
+    expect(sortByTrouble(s.vehicles, now, T).map((r) => [r.vehicleId, r.trouble.length])).toEqual([
+      ['all', 3],
+      ['never', 1],
+      ['backlog', 1],
+      ['fine-a', 0],
+      ['fine-b', 0],
+    ]);
+  });
+
+  it('bytes per day: the last 24 hours, hour by hour', () => {
+    const h = new FleetHealth();
+    for (let hour = 0; hour < 30; hour++) h.recordStored('v', { seq: hour + 1, bytes: 1000, observations: 1, queueDepth: 0 }, base + hour * H);
+    const v = h.snapshot().vehicles.v!;
+    expect(Object.keys(v.bytesByHour)).toHaveLength(24); // older hours are not kept
+    expect(bytesLast24h(v, base + 29 * H)).toBe(24_000);
+    expect(bytesLast24h(v, base + 40 * H)).toBe(13_000);
+    expect(v.bytesStored).toBe(30_000);
   });
 });

@@ -1,6 +1,25 @@
 /** cloud/ingest/: authenticate, validate, store once, ack; fleet upload health. */
 export { IngestService, batchObjectKey, type IngestEffect, type IngestResult } from './service.ts';
-export { FleetHealth, HEALTH_KEY, boundedHealth, parseHealth, renderHealthTable, type FleetHealthSnapshot, type VehicleHealth } from './health.ts';
+export {
+  FleetHealth,
+  HEALTH_KEY,
+  boundedHealth,
+  bytesLast24h,
+  DEFAULT_TROUBLE_THRESHOLDS,
+  healthReport,
+  parseHealth,
+  renderHealthTable,
+  sortByTrouble,
+  troubleOf,
+  TROUBLE_CODES,
+  type FleetHealthSnapshot,
+  type HealthReport,
+  type RankedVehicle,
+  type Trouble,
+  type TroubleCode,
+  type TroubleThresholds,
+  type VehicleHealth,
+} from './health.ts';
 export { HealthWriter, type HealthWriterOptions } from './health-writer.ts';
 export { displaySafe } from './display-safe.ts';
 export { KeyRegistry, KeyRegistryError, REGISTRY_FORMAT, REGISTRY_VERSION, type VehicleKeyEntry, type KeyStatus } from './keys.ts';

@@ -118,6 +118,7 @@ describe('IngestService', () => {
       get: async () => undefined,
       exists: async () => false,
       list: async () => [],
+      delete: async () => undefined,
       describe: () => 'broken://',
     };
     const { svc } = setup(broken);
@@ -136,8 +137,9 @@ describe('FleetHealth', () => {
     const back = parseHealth(h.toBytes());
     expect(back).toEqual(h.snapshot());
     const table = renderHealthTable(back, 1_060_000);
-    expect(table).toMatch(/veh-1\s+60s ago\s+1\s+0\s+-\s+2\.50\s+120\s+7\s+3/);
-    expect(table).toMatch(/veh-2\s+60s ago\s+0\s+0\s+bad_body:1/);
+    // vehicle, trouble, last seen, oldest unsent, queue, MB/24h, drops, refused, model, hw-profile, software, stored
+    expect(table).toMatch(/veh-1\s+-\s+60s ago\s+-\s+7\s+2\.50\s+-\s+-\s+-\s+-\s+-\s+1/);
+    expect(table).toMatch(/veh-2\s+refused\s+60s ago\s+-\s+-\s+0\.00\s+-\s+bad_body:1/);
     expect(table).toMatch(/unattributed rejections: bad_magic:1/);
   });
   it('refuses a key registry with bad entries, naming the vehicle but not the key', () => {

@@ -84,7 +84,7 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (created) {
-      health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth }, now);
+      health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {
         ack: { seq, status: 'stored', batchSha256: digest },
         effects: [{ event: 'batch_stored', vehicleId, seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, key, storeMs: Math.round((performance.now() - storeStart) * 100) / 100 }],
@@ -101,7 +101,7 @@ export class IngestService {
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
     }
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
-    health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now);
+    health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now, reason);
     return { ack: { seq, status: 'rejected', reason, batchSha256: digest }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
   }
 
@@ -124,8 +124,8 @@ export class IngestService {
     }
     const registered = sender !== undefined && keys.has(sender) ? sender : undefined;
     const seq = registered !== undefined && e.authenticated ? e.seq : null;
-    this.deps.health.recordRejected(e.code, registered !== undefined ? { vehicleId: registered, authenticated: e.authenticated } : { claimedSender: sender }, this.now());
     const reason = `${e.code}: ${e.message}`;
+    this.deps.health.recordRejected(e.code, registered !== undefined ? { vehicleId: registered, authenticated: e.authenticated } : { claimedSender: sender }, this.now(), reason);
     return {
       ack: { seq, status: 'rejected', reason, batchSha256: digest },
       effects: [{ event: 'batch_rejected', code: e.code, reason, vehicleId: registered ?? null, seq, bytes: bytes.length }],

@@ -7,16 +7,30 @@
  *   overlaps; the merge itself is synchronous CPU work).
  * - `WorkerThreadExecutor`: a pool of worker threads, one job per worker at a time: real
  *   parallelism on several cores.
+ * - `QueueExecutor` (queue-executor.ts): BullMQ on Redis, workers on any machine (a VersionExecutor).
  */
 import { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '../store/index.ts';
 import { ShardCache, openStore, runTileJob, type TileJob, type TileJobResult } from './job.ts';
+import type { Manifest } from './publish.ts';
 
 export interface MergeExecutor {
   /** Runs every job; results in job order. Rejects with the first failure once running jobs settle. */
   run(jobs: readonly TileJob[], onResult?: (r: TileJobResult) => void): Promise<TileJobResult[]>;
   /** Releases workers / connections. */
   close(): Promise<void>;
+}
+
+/**
+ * An executor that publishes the version itself once every tile job succeeded (a BullMQ flow:
+ * the publish job is the tile jobs' parent). It reads the publish plan from the store.
+ */
+export interface VersionExecutor extends MergeExecutor {
+  runVersion(run: { store: ObjectStore; version: number; runId: string; planKey: string; jobs: readonly TileJob[]; onResult?: (r: TileJobResult) => void }): Promise<Manifest>;
+}
+
+export function isVersionExecutor(e: MergeExecutor): e is VersionExecutor {
+  return typeof (e as Partial<VersionExecutor>).runVersion === 'function';
 }
 
 export interface InProcessOptions {

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseCliArgs } from '../../shared/cli-args.ts';
 import { EXIT_RUNTIME, EXIT_USAGE, oneLine } from '../../shared/cli-errors.ts';
-import { LocalDirStore, type ObjectStore } from '../store/index.ts';
+import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 
 export interface ExportFormat {
   summary: string;
@@ -24,17 +24,18 @@ export const EXPORT_FORMATS: Record<string, ExportFormat> = {
 
 const NAME = 'fleetmap cloud export';
 
-const HELP = `usage: ${NAME} --store DIR [--version N] --format F --out FILE
+const HELP = `usage: ${NAME} --store DIR|s3://BUCKET[/PREFIX] [--version N] --format F --out FILE
 
 Writes one published map version (DIR/tiles/v<N>/) to FILE in a standard format. FILE must not
 exist (never overwritten); its directory must.
 
 options:
-  --store DIR        object store root (a local directory)            (required)
+  --store DIR|S3     object store: an existing directory, or s3://bucket[/prefix] (required)
   --version N        map version                                      (default: tiles/latest.json)
   --format F         output format                                    (required)
   --out FILE         the new output file                              (required)
   -h, --help         this text
+${S3_CLI_HELP}
 
 formats:
 ${Object.entries(EXPORT_FORMATS)
@@ -48,6 +49,7 @@ export default async function (argv: string[]): Promise<number> {
       args: argv,
       options: {
         store: { type: 'string' },
+        ...S3_CLI_OPTIONS,
         version: { type: 'string' },
         format: { type: 'string' },
         out: { type: 'string' },
@@ -73,12 +75,17 @@ export default async function (argv: string[]): Promise<number> {
     version = /^[1-9]\d{0,8}$/.test(args.version) ? Number(args.version) : NaN;
     if (!Number.isInteger(version)) return usageError(`--version must be an integer >= 1, got ${JSON.stringify(args.version)}`);
   }
-  if (!(statSync(args.store, { throwIfNoEntry: false })?.isDirectory() ?? false)) return usageError(`--store ${args.store}: no such directory`);
+  let store: ObjectStore;
+  try {
+    store = openStoreArg(args.store, args, { mustExist: true });
+  } catch (e) {
+    return usageError(e);
+  }
   const out = path.resolve(args.out);
   if (existsSync(out)) return usageError(`--out ${args.out}: refusing to overwrite an existing file`);
   if (!(statSync(path.dirname(out), { throwIfNoEntry: false })?.isDirectory() ?? false)) return usageError(`--out ${args.out}: directory ${path.dirname(out)} does not exist`);
   try {
-    const summary = await format.run(new LocalDirStore(args.store), out, version);
+    const summary = await format.run(store, out, version);
     console.log(JSON.stringify({ format: args.format, ...summary }));
     return 0;
   } catch (e) {

@@ -1,17 +1,21 @@
 /**
  * cloud/merge: stored observation batches -> versioned HD map tiles.
  *
- * - `runMerge(store, opts)`: the coordinator (claim version, shard by tile, run tile jobs,
- *   publish tiles/v<N>/ + manifest, then tiles/latest.json).
+ * - `runMerge(store, opts)`: the coordinator (claim version, plan incrementally, run tile jobs,
+ *   publish: publish.ts owns the version layout, manifest, then tiles/latest.json).
  * - `mergeTile(input)`: the pure per-tile merge (align, cluster, clip, diff).
  * - `MergeExecutor` (`InProcessExecutor`, `WorkerThreadExecutor`) runs `TileJob`s; jobs and
  *   results are plain data.
  */
-export { runMerge, readLatest, LATEST_KEY, silentLog, type Manifest, type Latest, type MergeLog, type RunMergeOptions } from './run.ts';
+export { runMerge, silentLog, type MergeLog, type RunMergeOptions } from './run.ts';
+export { readLatest, readManifest, resolvePublished, readTileObject, listPublishedVersions, publishVersion, buildManifest, tileObjectKey, manifestKey, LATEST_KEY, type Manifest, type ManifestTile, type Latest, type TileState, type PublishPlan } from './publish.ts';
+export { QueueExecutor, TILE_QUEUE, PUBLISH_QUEUE, type QueueExecutorOptions } from './queue-executor.ts';
+export { startQueueWorker, type QueueWorkerOptions } from './queue-worker.ts';
+export { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
 export { mergeTile, type TileInput, type TileResult, type TileStats, type SegmentCorrection } from './merge-tile.ts';
 export type { TileObservation } from './prepare.ts';
-export { InProcessExecutor, WorkerThreadExecutor, runPool, type MergeExecutor, type InProcessOptions } from './executor.ts';
-export { runTileJob, tileObjectKey, openStore, type TileJob, type TileJobResult } from './job.ts';
+export { InProcessExecutor, WorkerThreadExecutor, runPool, isVersionExecutor, type MergeExecutor, type VersionExecutor, type InProcessOptions } from './executor.ts';
+export { runTileJob, openStore, type TileJob, type TileJobResult } from './job.ts';
 export { DEFAULT_MERGE_OPTIONS, resolveMergeOptions, type MergeOptions } from './options.ts';
 export { diffTile, type TileChanges, type ClassCounts } from './changes.ts';
 export type { MapFeature, FeatureProperties, TileFeatureCollection, MapGeometry } from './features.ts';

@@ -1,19 +1,23 @@
 /**
  * A tile job: what a worker needs to merge one tile, as plain data (it crosses process and queue
- * boundaries), and the I/O around the pure `mergeTile`: read the 3x3 shards and the previous
- * version of the tile, merge, write `tiles/v<N>/16/<x>/<y>.geojson`, return a summary.
- * The version becomes visible only when the coordinator writes tiles/latest.json.
+ * boundaries), and the I/O around the pure `mergeTile`: read the observation state of the tile
+ * and its neighbours (state.ts) and the tile's previous object, merge, write
+ * `tiles/v<N>/16/<x>/<y>.geojson` (publish.ts owns the layout), return a summary. The same job
+ * gives the same bytes wherever it runs, and may run twice (a retry, a stalled queue job): it
+ * only ever writes its own tile object. The version becomes visible when it is published.
  */
-import { fileURLToPath } from 'node:url';
+import { crashPoint } from '../../shared/crash-points.ts';
 import type { WireObservation } from '../../shared/batch.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
-import { parseTileKey, tileKey } from '../../shared/tiles.ts';
-import { LocalDirStore, type ObjectStore } from '../store/index.ts';
+import { parseTileKey } from '../../shared/tiles.ts';
+import { openStore as openObjectStore, type ObjectStore } from '../store/index.ts';
 import type { TileChanges } from './changes.ts';
 import { parseTileCollection, type MapFeature } from './features.ts';
 import { mergeTile, type TileStats } from './merge-tile.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
-import { decodeShard, gatherForTile, neighbourhood, shardKey } from './shards.ts';
+import { tileObjectKey } from './publish.ts';
+import { tileOfStateKey } from './state.ts';
+import { decodeShard, gatherForTile } from './shards.ts';
 
 export interface TileJob {
   /** "16/x/y". */
@@ -21,10 +25,10 @@ export interface TileJob {
   version: number;
   /** Where the store is, as `ObjectStore.describe()` gives it ("file:///var/fleetmap"). */
   store: string;
-  /** Key prefix of this run's observation shards ("merge/v3/obs"). */
-  shardPrefix: string;
-  /** The version to diff against, or null for the first. */
-  previousVersion: number | null;
+  /** Observation state shards of the tile and its neighbours (those that hold any), object keys. */
+  shards: string[];
+  /** The tile's object in the previous version (to diff against), or null when it had none. */
+  previousKey: string | null;
   options: Partial<MergeOptions>;
 }
 
@@ -38,26 +42,22 @@ export interface TileJobResult {
   stats: Omit<TileStats, 'corrections'>;
 }
 
-export function tileObjectKey(version: number, tile: string): string {
-  const t = parseTileKey(tile);
-  return `tiles/v${version}/${t.z}/${t.x}/${t.y}.geojson`;
-}
+export { tileObjectKey };
 
-/** Opens a store from its `describe()` location. Only local directories so far. */
+/** Opens a store from its `describe()` location (file:// or s3://; S3 settings from this process's environment). */
 export function openStore(location: string): ObjectStore {
-  if (location.startsWith('file://')) return new LocalDirStore(fileURLToPath(location));
-  throw new RangeError(`cannot open object store ${JSON.stringify(location)}: only file:// stores are supported`);
+  return openObjectStore(location);
 }
 
-export async function readPreviousTile(store: ObjectStore, version: number | null, tile: string): Promise<MapFeature[]> {
-  if (version === null) return [];
-  const key = tileObjectKey(version, tile);
+export async function readPreviousTile(store: ObjectStore, key: string | null): Promise<MapFeature[]> {
+  if (key === null) return [];
   const buf = await store.get(key);
-  return buf ? parseTileCollection(buf, key).features : [];
+  if (!buf) throw new Error(`previous tile object ${key} is missing`);
+  return parseTileCollection(buf, key).features;
 }
 
 /**
- * Decoded shards by object key. Shards are immutable (their key names the version), so a worker
+ * Decoded shards by object key. State shards are immutable (content-addressed keys), so a worker
  * that runs several neighbouring jobs decodes each shard once. Bounded by `maxShards`.
  */
 export class ShardCache {
@@ -75,16 +75,23 @@ export class ShardCache {
   }
 }
 
-export async function runTileJob(job: TileJob, store: ObjectStore = openStore(job.store), cache: ShardCache = new ShardCache(9)): Promise<TileJobResult> {
+/** Where a running job is, for a queue's progress (fraction 0..1 and the step just done). */
+export type JobProgress = (fraction: number, step: 'read' | 'merged' | 'written') => void | Promise<void>;
+
+export async function runTileJob(job: TileJob, store: ObjectStore = openStore(job.store), cache: ShardCache = new ShardCache(9), progress?: JobProgress): Promise<TileJobResult> {
   const o = resolveMergeOptions(job.options);
   const t = parseTileKey(job.tile);
   const shards = new Map<string, WireObservation[]>();
-  for (const nb of neighbourhood(t)) {
-    const obs = await cache.get(store, shardKey(job.shardPrefix, tileKey(nb)));
-    if (obs) shards.set(tileKey(nb), obs);
+  for (const key of job.shards) {
+    const obs = await cache.get(store, key);
+    if (!obs) throw new Error(`observation state ${key} of tile job ${job.tile} is missing`);
+    shards.set(tileOfStateKey(key), obs);
   }
-  const previous = await readPreviousTile(store, job.previousVersion, job.tile);
+  const previous = await readPreviousTile(store, job.previousKey);
+  await progress?.(0.2, 'read');
   const res = mergeTile({ tile: job.tile, version: job.version, observations: gatherForTile(t, shards, o.marginM), previous, options: job.options });
+  await progress?.(0.9, 'merged');
+  crashPoint('merge_tile_job');
   const key = tileObjectKey(job.version, job.tile);
   await store.put(key, Buffer.from(JSON.stringify(res.collection)));
   const byClass: TileJobResult['byClass'] = {};

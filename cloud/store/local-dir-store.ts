@@ -155,18 +155,29 @@ export class LocalDirStore implements ObjectStore {
     try {
       return await fs.readFile(this.pathOf(key));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined; // a directory is not an object
       throw e;
     }
   }
 
   async exists(key: string): Promise<boolean> {
+    const st = await fs.stat(this.pathOf(key)).catch(() => undefined);
+    return st?.isFile() ?? false;
+  }
+
+  /** Unlinks the key's file (a key naming a directory, or nothing, is absent: no error). Directories stay. */
+  async delete(key: string): Promise<void> {
+    const target = this.pathOf(key);
     try {
-      await fs.access(this.pathOf(key));
-      return true;
-    } catch {
-      return false;
+      await fs.unlink(target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      if ((await fs.lstat(target).catch(() => undefined))?.isDirectory()) return;
+      throw e;
     }
+    await this.syncDir(path.dirname(target));
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,7 +1,8 @@
 /**
  * The object store the cloud keeps batches, fleet health and published tiles in.
  * Keys are '/'-separated relative paths ("batches/veh-001/0000000007.fmb"); no leading '/',
- * no '..' segments. Implementations: LocalDirStore (embedded default), S3 (later).
+ * no '..' segments. Implementations: LocalDirStore (embedded default), S3Store; `openStore`
+ * (open-store.ts) opens either from its describe() location. README.md says more.
  */
 export interface ObjectStore {
   /** Write (replace) an object; durable when the promise resolves. */
@@ -13,14 +14,24 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** All keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
-  /** A human-readable location for logs ("file:///var/fleetmap", "s3://bucket/prefix"). */
+  /** Remove the object; resolves when it is gone. An absent key is not an error. */
+  delete(key: string): Promise<void>;
+  /**
+   * Where the store is ("file:///var/fleetmap", "s3://bucket/prefix"): for logs, and what tile
+   * jobs carry to workers, which reopen it with `openStore` (settings from their environment).
+   */
   describe(): string;
 }
 
 const KEY_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
+/** True for a key the store can hold (see assertObjectKey). */
+export function isObjectKey(key: string): boolean {
+  return KEY_RE.test(key) && !key.split('/').some((s) => s === '.' || s === '..');
+}
+
 export function assertObjectKey(key: string): void {
-  if (!KEY_RE.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+  if (!isObjectKey(key)) {
     throw new RangeError(`object key must be a relative path of [A-Za-z0-9._-] segments, got ${JSON.stringify(key)}`);
   }
 }

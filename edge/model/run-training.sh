@@ -12,7 +12,8 @@
 # HOLDOUT_MAPS (unseen generated maps, default gen:4 with seed 505), HOLDOUT_EFFECTS (effects never rendered into the training, held-out-area
 # and held-out-seed sets, default wet: the `wet` set then measures an unseen condition),
 # REUSE_DATA=1 keeps datasets already generated (same sizes) instead of rendering them again;
-# SYNTHETIC=1 uses edge/model/synth_dataset.py instead of the simulator (pipeline development only).
+# SYNTHETIC=1 uses edge/model/synth_dataset.py instead of the simulator (pipeline development only);
+# QUIET=1: no training progress line (it is drawn on stderr only when that is a terminal).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -72,7 +73,7 @@ render holdout-maps "$HOLDOUT_FRAMES" 505 mixed all "$HOLDOUT_MAPS"
 T_DATA=$(( $(date +%s) - T0 ))
 
 stage "training ($CONFIG)"
-"$PY" edge/model/train.py --config "$CONFIG"
+"$PY" edge/model/train.py --config "$CONFIG" $([[ "${QUIET:-0}" == 1 ]] && echo --quiet)
 
 stage "evaluating on the held-out sets"
 "$PY" edge/model/evaluate.py --checkpoint "$RUN/checkpoint.pt" --out "$RUN/eval.json" \

@@ -39,7 +39,50 @@ DEFAULTS = {
 }
 
 
+class TtyProgress:
+    """One line on stderr, redrawn in place at most every 0.25 s: stage, step/total, rate, time left.
+    Writes nothing unless stderr is a terminal, or with --quiet (as shared/progress.ts)."""
+
+    def __init__(self, enabled: bool, min_interval_s: float = 0.25) -> None:
+        self.enabled = enabled
+        self.min_interval_s = min_interval_s
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, stage: str, done: int, total: int, elapsed_s: float, unit: str, per_item: int = 1, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < self.min_interval_s):
+            return
+        self.last = now
+        sys.stderr.write("\r\x1b[2K" + progress_line(stage, done, total, elapsed_s, unit, per_item))
+        sys.stderr.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.enabled and self.drawn:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+def progress_line(stage: str, done: int, total: int, elapsed_s: float, unit: str, per_item: int = 1) -> str:
+    """`stage  [####----]  done/total  pct%  rate unit/s  elapsed  left` (pure: tests and the TTY line)."""
+    f = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
+    cells = int(f * 20)
+    parts = [stage, "[" + "#" * cells + "-" * (20 - cells) + "]", f"{done}/{total}", f"{int(f * 100)}%"]
+    if done > 0 and elapsed_s > 0:
+        parts.append(f"{done * per_item / elapsed_s:.1f} {unit}/s")
+        parts.append(f"elapsed {elapsed_s / 60:.1f} min")
+        if done < total:
+            parts.append(f"left {elapsed_s / done * (total - done) / 60:.1f} min")
+    return "  ".join(parts)
+
+
+PROGRESS = TtyProgress(False)
+
+
 def log(msg: str) -> None:
+    PROGRESS.clear()
     print(f"[train] {msg}", flush=True)
 
 
@@ -115,7 +158,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Train FleetSegNet")
     ap.add_argument("--config", default=os.path.join(HERE, "train-config.json"))
     ap.add_argument("--override", help="JSON object merged over the config (tests, quick runs)")
+    ap.add_argument("--quiet", action="store_true", help="no progress line (shown on stderr only when it is a terminal)")
     args = ap.parse_args()
+    global PROGRESS
+    PROGRESS = TtyProgress(sys.stderr.isatty() and not args.quiet)
     cfg = load_config(args.config, args.override)
     t_start = time.time()
     torch.set_num_threads(int(cfg["threads"]))
@@ -207,6 +253,7 @@ def main() -> None:
             count += 1
             now = time.time()
             elapsed = now - t_train
+            PROGRESS.update(f"train: epoch {epoch + 1}/{plan['epochs']}", step, plan["total"], elapsed, "frames", bs, force=step >= plan["total"])
             if now - last_log >= cfg["logEverySeconds"]:
                 last_log = now
                 eta = elapsed / step * (plan["total"] - step)

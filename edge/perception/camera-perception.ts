@@ -14,6 +14,7 @@ import { FrameGate } from './gate.ts';
 import { GroundLut, type GroundOptions } from './ground.ts';
 import { LineStitcher } from './stitch.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
+import { RevisitFilter, type RevisitOptions } from './revisit.ts';
 import { PitchEstimator } from './pitch.ts';
 import { scaleCalibration } from './preprocess.ts';
 import type { SegOutput } from './decode.ts';
@@ -43,6 +44,8 @@ export interface CameraPerceptionOptions {
   localMap: Partial<LocalMapOptions>;
   /** Ground projection (range limits of the pixels that enter the local map). */
   ground: Partial<GroundOptions>;
+  /** Each stretch of road once per drive (revisit.ts); `false` uploads every pass. */
+  revisit: Partial<RevisitOptions> | false;
 }
 
 /**
@@ -57,6 +60,7 @@ export const DEFAULT_CAMERA_PERCEPTION_OPTIONS: CameraPerceptionOptions = {
   minTurnRad: 0.02, // rad
   localMap: { vectorize: { presenceThreshold: 0.45, minLineLengthM: 6 } },
   ground: { maxRangeM: 15 }, // m
+  revisit: {},
 };
 
 export interface CameraPerceptionCounters {
@@ -71,6 +75,9 @@ export interface CameraPerceptionCounters {
   /** Frames not run because the vehicle stood still (minTravelM, minTurnRad). */
   framesSkippedStationary: number;
   primitivesOut: number;
+  /** Primitives dropped whole / lines shortened because this drive already uploaded that stretch. */
+  primitivesRevisitDropped: number;
+  primitivesRevisitTrimmed: number;
   inferenceMsTotal: number;
 }
 
@@ -90,6 +97,8 @@ export class CameraPerception {
     framesWrongSize: 0,
     framesSkippedStationary: 0,
     primitivesOut: 0,
+    primitivesRevisitDropped: 0,
+    primitivesRevisitTrimmed: 0,
     inferenceMsTotal: 0,
   };
   readonly gate: FrameGate<CameraFrame>;
@@ -98,6 +107,10 @@ export class CameraPerception {
   private readonly localMapOptions: Partial<LocalMapOptions>;
   private localMap: LocalMap;
   private readonly stitcher = new LineStitcher();
+  private readonly revisitOptions: Partial<RevisitOptions> | false;
+  private revisits: RevisitFilter | undefined;
+  /** Travel of the current pose frame so far (the revisit filter's odometer), metres. */
+  private travelledM = 0;
   private mapFrame: unknown = undefined;
   private ready: CameraFrame | undefined;
   private readonly minTravelM: number;
@@ -123,6 +136,8 @@ export class CameraPerception {
     const lm = options.localMap ?? {};
     this.localMapOptions = { ...d.localMap, ...lm, vectorize: { ...d.localMap.vectorize, ...lm.vectorize } };
     this.localMap = new LocalMap(this.localMapOptions);
+    this.revisitOptions = options.revisit ?? d.revisit;
+    this.revisits = this.revisitOptions === false ? undefined : new RevisitFilter(this.revisitOptions);
   }
 
   onVehicle(v: VehicleSignals): void {
@@ -189,6 +204,7 @@ export class CameraPerception {
         this.counters.framesSkippedStationary++;
         return out;
       }
+      if (this.hasLastRun) this.travelledM += Math.hypot(pose.eastM - last.eastM, pose.northM - last.northM);
       last.eastM = pose.eastM;
       last.northM = pose.northM;
       last.headingRad = pose.headingRad;
@@ -201,7 +217,7 @@ export class CameraPerception {
       this.counters.framesProcessed++;
       const done = this.localMap.finish(pose.eastM, pose.northM, pose.headingRad);
       if (done.chunksEmitted > 0) {
-        const ready = this.stitcher.push(done.primitives);
+        const ready = this.stitcher.push(this.once(done.primitives));
         if (ready.length > 0) out.push(this.emit(ready));
       }
       return out;
@@ -215,9 +231,24 @@ export class CameraPerception {
   /** Emit everything the local map holds (drive end, pose frame change) and start afresh. */
   flush(): PerceptionOutput {
     const r = this.localMap.flush();
-    const out = this.emit([...this.stitcher.push(r.primitives), ...this.stitcher.flush()]);
+    const out = this.emit([...this.stitcher.push(this.once(r.primitives)), ...this.stitcher.flush()]);
     this.localMap = new LocalMap(this.localMapOptions);
+    // The memory belongs to one pose frame and one drive.
+    if (this.revisitOptions !== false) this.revisits = new RevisitFilter(this.revisitOptions);
+    this.travelledM = 0;
     this.hasLastRun = false;
+    return out;
+  }
+
+  /** What this drive has not uploaded yet (all of it with the filter off). */
+  private once(prims: LocalPrimitive[]): LocalPrimitive[] {
+    if (!this.revisits) return prims;
+    const c = this.revisits.counters;
+    const dropped = c.dropped;
+    const trimmed = c.trimmed;
+    const out = this.revisits.filter(prims, this.travelledM);
+    this.counters.primitivesRevisitDropped += c.dropped - dropped;
+    this.counters.primitivesRevisitTrimmed += c.trimmed - trimmed;
     return out;
   }
 

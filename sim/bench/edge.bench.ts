@@ -45,6 +45,7 @@ import { AP_THRESHOLDS_M, datasetFrame, QualityAccumulator, readDataset, thrKey,
 import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
 import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from '../fleet-keys.ts';
 import { prepareOutDir } from '../../cli/out-dir.ts';
+import { Progress } from '../../shared/progress.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL_PATH = path.join(REPO_ROOT, 'edge', 'model', 'fleetmap-seg.onnx');
@@ -73,7 +74,9 @@ const FRAMES_PER_SET = Math.round(argNum('frames-per-set', 200));
 const DRIVE_LENGTH_M = argNum('drive-length-m', 800);
 
 const t0 = performance.now();
-const say = (msg: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+// Stage progress on a terminal (stderr) only, and not with --quiet; `say` lines go around it.
+const progress = new Progress({ quiet: args.includes('--quiet') });
+const say = (msg: string): void => progress.interrupt(() => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`));
 
 async function main(): Promise<void> {
   // ---- the model and what it was trained on -------------------------------------------------
@@ -128,13 +131,16 @@ async function main(): Promise<void> {
     const plan = planFleet(g.map, { vehicles: 1, drivesPerVehicle: 1, driveLengthM: DRIVE_LENGTH_M, seed: SEED_DRIVES + i });
     return { label: g.name, map: g.map, drive: { ...plan.drives[0]!, vehicleId: `bench-gen${i}`, driveId: `bench-gen${i}-d1` } };
   });
+  progress.stage('edge bench: simulate held-out drives', drives.length, 'drives');
   for (const d of drives) {
     const cond = randomConditions(new Rng(deriveSeed(d.drive.seed, 'bench-conditions')));
     for (const k of excludeEffects) (cond as unknown as Record<string, number>)[k] = (CLEAR_CONDITIONS as unknown as Record<string, number>)[k]!;
     const tr = performance.now();
     d.sim = simulateDrive(d.map, d.drive, { camera: { enabled: true, hz: CAMERA_HZ, conditions: cond, calibrationSeed: SEED_DRIVES } });
     say(`simulated ${d.drive.driveId} (${d.label}): ${(d.sim.lengthM / 1000).toFixed(2)} km, ${d.sim.counts.camera} camera frames rendered in ${((performance.now() - tr) / 1000).toFixed(1)} s`);
+    progress.tick();
   }
+  progress.end();
 
   // ---- 1. end to end through the real daemon -------------------------------------------------
   prepareOutDir(RUN_DIR, { clear: true });
@@ -146,13 +152,16 @@ async function main(): Promise<void> {
   const ingestEndpoint = `tcp://127.0.0.1:${await freePort()}`;
   const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   const runs: DriveRun[] = [];
+  progress.stage('edge bench: drives through the real daemon', drives.length, 'drives');
   try {
     for (const d of drives) {
       const r = await runDrive(d.drive, d.sim!, { edgeDir, logDir, ingestEndpoint, keys });
       runs.push(r);
+      progress.tick();
       say(`${d.drive.driveId}: ${r.framesProcessed}/${r.framesPushed} frames processed in ${r.seconds.toFixed(2)} s -> ${(r.framesProcessed / r.seconds).toFixed(1)} fps end to end; peak RSS ${r.rssMB.toFixed(0)} MB; ${r.observationsDelivered} observations in ${r.batchesDelivered} batches`);
     }
   } finally {
+    progress.end();
     await stopProcess(ingest, 'SIGTERM');
   }
   const store = new LocalDirStore(storeDir);
@@ -195,11 +204,15 @@ async function main(): Promise<void> {
   for (const s of sets) {
     const ds = readDataset(path.join(DATA_DIR, s.name));
     const acc = new QualityAccumulator();
+    progress.stage(`edge bench: quality on ${s.name}`, ds.count, 'frames');
     for (let i = 0; i < ds.count; i++) {
+      progress.update(i);
       const f = datasetFrame(ds, i);
       const lab = ds.labels.subarray(i * 128 * 64, (i + 1) * 128 * 64);
       await acc.addFrame(seg, f, lab, ds.frames[i]!, [all]);
     }
+    progress.update(ds.count);
+    progress.end();
     bySet[s.name] = acc.report();
     say(`${s.name}: mIoU ${bySet[s.name]!.mIoU}, mAP ${JSON.stringify(bySet[s.name]!.mAP)}`);
   }

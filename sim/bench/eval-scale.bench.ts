@@ -13,6 +13,7 @@ import { polylineLengthM } from '../../shared/geometry.ts';
 import { evaluateMap } from '../eval/evaluate.ts';
 import { noisyPredictions, syntheticCity } from '../eval/test_fixtures.ts';
 import { benchArgs, summarize, writeBenchReport } from './report.ts';
+import { Progress } from '../../shared/progress.ts';
 
 const MAX_EVALUATION_S = 8; // the old test bound
 const KM_DRIVEN = 400; // km, as in the test (only scales the per-km figures)
@@ -25,6 +26,9 @@ const pred = noisyPredictions(gt, 1);
 
 const fullS: number[] = [];
 const absoluteOnlyS: number[] = [];
+// On a terminal (stderr) only, and not with --quiet.
+const progress = new Progress({ quiet: process.argv.includes('--quiet') });
+progress.stage('eval-scale: runs (1 warm-up)', runs + 1, 'runs');
 for (let run = 0; run <= runs; run++) {
   // Alternate the order so a slow phase of a busy machine does not fall on one variant only.
   const order = run % 2 === 0 ? [true, false] : [false, true];
@@ -33,7 +37,9 @@ for (let run = 0; run <= runs; run++) {
     if (run === 0) continue; // warm-up
     (relative ? fullS : absoluteOnlyS).push(r.evaluationS);
   }
+  progress.tick();
 }
+progress.end();
 
 const full = summarize(fullS);
 const absoluteOnly = summarize(absoluteOnlyS);

@@ -8,13 +8,18 @@
  */
 import { runHostileAttack } from '../../test/hostile-attack.ts';
 import { writeBenchReport } from './report.ts';
+import { Progress } from '../../shared/progress.ts';
 
 const MESSAGES = Number(process.env.BENCH_HOSTILE_MESSAGES ?? 10_000);
 const MAX_HONEST_WAIT_MS = 10_000;
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  // On a terminal (stderr) only, and not with --quiet: the attack reports no counts, so elapsed time only.
+  const progress = new Progress({ quiet: process.argv.includes('--quiet') });
+  progress.stage(`hostile: ${MESSAGES} messages against the ingest`);
   const r = await runHostileAttack(MESSAGES);
+  progress.end();
   const seconds = (performance.now() - t0) / 1000;
   const waits = [...r.honestWaitsMs].sort((a, b) => a - b);
   const q = (f: number): number => Math.round(waits[Math.min(waits.length - 1, Math.floor(f * waits.length))]! * 10) / 10;

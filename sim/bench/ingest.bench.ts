@@ -26,6 +26,7 @@ import { provisionFleetKeys } from '../fleet-keys.ts';
 import { freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
 import { Rng } from '../rng.ts';
 import { BENCH_OUT_DIR, summarize, writeBenchReport } from './report.ts';
+import { Progress } from '../../shared/progress.ts';
 
 const VEHICLES = Number(process.env.BENCH_INGEST_VEHICLES ?? 64);
 const BATCHES_PER_VEHICLE = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
@@ -120,13 +121,18 @@ async function main(): Promise<void> {
   // Rounds interleave the three measurements so that the shared disk's drift hits them alike;
   // each figure is the median over rounds.
   const rounds: Array<{ raw: RunResult; serial: RunResult; group: RunResult }> = [];
+  // On a terminal (stderr) only, and not with --quiet.
+  const progress = new Progress({ quiet: process.argv.includes('--quiet') });
+  progress.stage('ingest: rounds (raw fsync, one at a time, group commit)', ROUNDS, 'rounds');
   for (let r = 1; r <= ROUNDS; r++) {
     const raw = rawFsync(path.join(dir, `round-${r}`), sizes);
     const serial = await runIngest(path.join(dir, `round-${r}`), 1, fleet, keys);
     const group = await runIngest(path.join(dir, `round-${r}`), 32, fleet, keys);
     rounds.push({ raw, serial, group });
-    console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s`);
+    progress.tick();
+    progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s`));
   }
+  progress.end();
   const med = (f: (x: (typeof rounds)[number]) => number): number => summarize(rounds.map(f)).median;
   const mbPerS = med((x) => x.group.bytes / 1e6 / x.group.seconds);
   const rawFsyncMbPerS = med((x) => x.raw.bytes / 1e6 / x.raw.seconds);

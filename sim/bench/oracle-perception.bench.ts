@@ -17,6 +17,7 @@ import { OraclePerception } from '../oracle-perception.ts';
 import { Rng } from '../rng.ts';
 import { planRoute } from '../routes.ts';
 import { benchArgs, summarize, writeBenchReport } from './report.ts';
+import { Progress } from '../../shared/progress.ts';
 
 const MIN_FRAMES_PER_S = 300; // the old test bound
 const FRAME_STEP_S = 0.5; // s between frames along the drive, as in the test
@@ -32,6 +33,9 @@ const setupS = (performance.now() - tSetup) / 1000;
 const framesPerS: number[] = [];
 let frames = 0;
 let observations = 0;
+// On a terminal (stderr) only, and not with --quiet.
+const progress = new Progress({ quiet: process.argv.includes('--quiet') });
+progress.stage('oracle-perception: runs (1 warm-up)', runs + 1, 'runs');
 for (let run = 0; run <= runs; run++) {
   const rng = new Rng(10);
   frames = 0;
@@ -43,7 +47,9 @@ for (let run = 0; run <= runs; run++) {
   }
   const s = (performance.now() - t0) / 1000;
   if (run > 0) framesPerS.push(frames / s); // run 0 warms up the JIT
+  progress.tick();
 }
+progress.end();
 
 const fps = summarize(framesPerS);
 const perceptionHz = TOPICS.perception.rateHz;

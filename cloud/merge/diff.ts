@@ -1,0 +1,151 @@
+/**
+ * What changed between two published map versions, feature by feature, with its evidence and a
+ * status an operator can act on.
+ *
+ * The merge reports each version's changes against the one before (changes.ts: a feature that
+ * overlaps nothing before is added, one that nothing overlaps now is removed, a matched one that
+ * moved beyond movedThresholdM is moved; low-scored churn apart), naming features by their ids,
+ * which stay stable across versions where the merge matched a feature. Between versions A < B
+ * the changes are those reported by A+1..B that still hold: `added` = reported added and present
+ * in B, `removed` = reported removed and present in A, `moved` = reported moved and present in
+ * both. (A raw difference of the id sets would also list every feature whose pieces the merge
+ * re-cut, which is not a change on the ground.) A feature clipped into several tiles is one
+ * change, its tiles listed.
+ *
+ * Status:
+ * - added: `confirmed` when at least `confirmDrives` distinct drives support the feature in B,
+ *   its score reaches the merge's changeMinScore and it was first seen after A was made (its
+ *   evidence is new: a feature first seen before A that A did not publish is the merge drawing
+ *   old evidence differently, not a change on the ground); else `candidate`;
+ * - moved: the same support and score, and seen again after A was made;
+ * - removed: `confirmed` when the feature had that support in A (a well-established feature
+ *   that drives passed without seeing it: the merge drops one only after
+ *   `staleAfterMissedDrives` misses); else `candidate`.
+ * Evidence: support drives and observations, score, spread, first and last seen (the feature in
+ * B; in A for removed ones), and the versions that reported it.
+ */
+import type { ObjectStore } from '../store/index.ts';
+import type { PrimitiveClass } from '../../shared/schema.ts';
+import type { FeatureProperties, MapGeometry } from './features.ts';
+import { manifestKey, readTileObject, resolvePublished, type Manifest } from './publish.ts';
+
+export type ChangeStatus = 'candidate' | 'confirmed';
+
+export interface VersionChange {
+  kind: 'added' | 'removed' | 'moved';
+  status: ChangeStatus;
+  id: string;
+  cls: PrimitiveClass;
+  tiles: string[];
+  evidence: Pick<FeatureProperties, 'score' | 'supportDrives' | 'supportObservations' | 'firstSeenUnixMs' | 'lastSeenUnixMs' | 'spreadM'> & {
+    /** Versions in A+1..B whose change list names this feature. */
+    reportedIn: number[];
+  };
+  /** Geometries in B (in A for removed ones), [lng, lat] WGS84, one per tile. */
+  geometries: MapGeometry[];
+}
+
+export interface VersionDiff {
+  from: number;
+  to: number;
+  confirmDrives: number;
+  changes: VersionChange[];
+  totals: Record<VersionChange['kind'], Record<ChangeStatus, number>>;
+}
+
+export interface DiffOptions {
+  /** Distinct drives that confirm an added or moved feature. */
+  confirmDrives: number;
+}
+
+export const DEFAULT_DIFF_OPTIONS: DiffOptions = { confirmDrives: 3 };
+
+interface Seen {
+  cls: PrimitiveClass;
+  props: FeatureProperties;
+  tiles: string[];
+  geometries: MapGeometry[];
+}
+
+/** Every feature of a published version by id. */
+async function featuresOf(store: ObjectStore, version: number, manifest: Manifest): Promise<Map<string, Seen>> {
+  const out = new Map<string, Seen>();
+  for (const t of manifest.tiles) {
+    const fc = await readTileObject(store, t.key, manifestKey(version));
+    for (const f of fc.features) {
+      const s = out.get(f.id);
+      if (s) {
+        s.tiles.push(t.tile);
+        s.geometries.push(f.geometry);
+      } else out.set(f.id, { cls: f.properties.class, props: f.properties, tiles: [t.tile], geometries: [f.geometry] });
+    }
+  }
+  return out;
+}
+
+/** The change lists of versions from+1..to, by id: which versions named it, per kind. */
+async function reportedBetween(store: ObjectStore, from: number, to: number): Promise<Record<'added' | 'removed' | 'moved', Map<string, number[]>>> {
+  const out = { added: new Map<string, number[]>(), removed: new Map<string, number[]>(), moved: new Map<string, number[]>() };
+  for (let v = from + 1; v <= to; v++) {
+    const m = (await resolvePublished(store, v).catch(() => undefined))?.manifest;
+    if (!m) continue; // a version claimed but never published (crashed merge)
+    for (const tc of Object.values(m.changes.tiles)) {
+      for (const [kind, ids] of [['added', tc.addedIds], ['removed', tc.removedIds], ['moved', tc.movedIds]] as const) {
+        for (const id of ids) {
+          const list = out[kind].get(id) ?? [];
+          if (!list.includes(v)) list.push(v);
+          out[kind].set(id, list);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export async function diffVersions(store: ObjectStore, from: number, to: number, options: Partial<DiffOptions> = {}): Promise<VersionDiff> {
+  const o = { ...DEFAULT_DIFF_OPTIONS, ...options };
+  if (!(Number.isInteger(o.confirmDrives) && o.confirmDrives >= 1)) throw new RangeError(`confirmDrives must be an integer >= 1, got ${o.confirmDrives}`);
+  if (!(from < to)) throw new RangeError(`diff needs an older version first: v${from} is not older than v${to}`);
+  const a = await resolvePublished(store, from);
+  const b = await resolvePublished(store, to);
+  const [fa, fb, reported] = await Promise.all([featuresOf(store, from, a.manifest), featuresOf(store, to, b.manifest), reportedBetween(store, from, to)]);
+  const minScore = b.manifest.options.changeMinScore;
+  const changes: VersionChange[] = [];
+  const make = (kind: VersionChange['kind'], id: string, s: Seen, status: ChangeStatus): VersionChange => ({
+    kind,
+    status,
+    id,
+    cls: s.cls,
+    tiles: s.tiles.slice().sort(),
+    evidence: {
+      score: s.props.score,
+      supportDrives: s.props.supportDrives,
+      supportObservations: s.props.supportObservations,
+      firstSeenUnixMs: s.props.firstSeenUnixMs,
+      lastSeenUnixMs: s.props.lastSeenUnixMs,
+      ...(s.props.spreadM !== undefined ? { spreadM: s.props.spreadM } : {}),
+      reportedIn: (reported[kind].get(id) ?? []).slice().sort((x, y) => x - y),
+    },
+    geometries: s.geometries,
+  });
+  const aMadeUnixMs = a.manifest.createdUnixMs;
+  const supported = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && s.props.score >= minScore;
+  const status = (ok: boolean): ChangeStatus => (ok ? 'confirmed' : 'candidate');
+  for (const id of reported.added.keys()) {
+    const s = fb.get(id);
+    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && s.props.firstSeenUnixMs > aMadeUnixMs)));
+  }
+  for (const id of reported.moved.keys()) {
+    const s = fb.get(id);
+    if (s && fa.has(id)) changes.push(make('moved', id, s, status(supported(s) && s.props.lastSeenUnixMs > aMadeUnixMs)));
+  }
+  for (const id of reported.removed.keys()) {
+    const s = fa.get(id);
+    if (s && !fb.has(id)) changes.push(make('removed', id, s, status(supported(s))));
+  }
+  const order = { added: 0, moved: 1, removed: 2 };
+  changes.sort((x, y) => order[x.kind] - order[y.kind] || (x.status === y.status ? 0 : x.status === 'confirmed' ? -1 : 1) || x.cls.localeCompare(y.cls) || x.id.localeCompare(y.id));
+  const totals = { added: { candidate: 0, confirmed: 0 }, removed: { candidate: 0, confirmed: 0 }, moved: { candidate: 0, confirmed: 0 } };
+  for (const c of changes) totals[c.kind][c.status]++;
+  return { from, to, confirmDrives: o.confirmDrives, changes, totals };
+}

@@ -1,0 +1,89 @@
+/**
+ * Garbage collection of a store's merge outputs. Never touches batches, their index, manifests,
+ * tiles/latest.json, the tile objects any published manifest lists, nor anything of a merge in
+ * flight. Removes:
+ *
+ *  - tile objects (tiles/v<M>/...geojson) no published manifest lists, and inputs.json of versions
+ *    that were never published: the leftovers of crashed merges;
+ *  - merge/v<M>/* but claim.json and report.json: publish plans, old-layout shards
+ *    (merge/v<M>/obs/...). Claims stay, so a version number is never reused;
+ *  - observation state (state/obs/...) the latest version does not list: only the latest's state is
+ *    needed (the next merge starts from it); older versions stay readable (tiles + manifest).
+ *
+ * A merge is in flight when its claim has no manifest and is younger than `graceMs` (default one
+ * day); while one is, its versions' objects and all of state/ are left alone. Run gc when no merge
+ * is about to start: a merge starting during the state sweep may reuse (content-addressed) a state
+ * object the sweep then removes.
+ */
+import type { ObjectStore } from '../store/index.ts';
+import { claimKey, listPublishedVersions, readLatest, readManifest, reportKey } from './publish.ts';
+
+export interface GcOptions {
+  /** Report only; delete nothing. */
+  dryRun?: boolean;
+  /** A claim without a manifest younger than this is a merge in flight, milliseconds (default 1 day). */
+  graceMs?: number;
+  nowUnixMs?: () => number;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  publishedVersions: number[];
+  inFlightVersions: number[];
+  crashedVersions: number[];
+  /** Keys deleted (or that would be, with dryRun), by kind. */
+  deleted: { tiles: string[]; mergeScratch: string[]; state: string[] };
+  /** Why the state sweep did not run, when it did not. */
+  stateSkipped: string | null;
+}
+
+export async function collectGarbage(store: ObjectStore, o: GcOptions = {}): Promise<GcReport> {
+  const dryRun = o.dryRun ?? false;
+  const graceMs = o.graceMs ?? 86_400_000;
+  const now = (o.nowUnixMs ?? Date.now)();
+  const stateKeys = await store.list('state/');
+  const published = await listPublishedVersions(store);
+  const referenced = new Set<string>();
+  for (const v of published) for (const t of (await readManifest(store, v))!.tiles) referenced.add(t.key);
+  const latest = await readLatest(store);
+  const latestManifest = latest ? await readManifest(store, latest.version) : undefined;
+  const liveState = new Set<string>((latestManifest?.tiles ?? []).map((t) => t.obs).filter((k): k is string => typeof k === 'string'));
+
+  const claimed = new Set<number>();
+  for (const k of await store.list('merge/v')) {
+    const m = /^merge\/v(\d+)\/claim\.json$/.exec(k);
+    if (m) claimed.add(Number(m[1]));
+  }
+  const isPublished = new Set(published);
+  const inFlight: number[] = [];
+  const crashed: number[] = [];
+  for (const v of [...claimed].sort((a, b) => a - b)) {
+    if (isPublished.has(v)) continue;
+    const buf = await store.get(claimKey(v));
+    const at = buf ? Number((JSON.parse(buf.toString('utf8')) as { claimedUnixMs?: unknown }).claimedUnixMs) : NaN;
+    if (Number.isFinite(at) && now - at < graceMs) inFlight.push(v);
+    else crashed.push(v);
+  }
+  const busy = new Set(inFlight);
+  const versionOf = (key: string): number => Number(/^(?:tiles|merge)\/v(\d+)\//.exec(key)?.[1] ?? NaN);
+
+  const deleted: GcReport['deleted'] = { tiles: [], mergeScratch: [], state: [] };
+  for (const k of await store.list('tiles/v')) {
+    const v = versionOf(k);
+    if (!Number.isInteger(v) || busy.has(v)) continue;
+    if (k.endsWith('.geojson') && !referenced.has(k)) deleted.tiles.push(k);
+    else if (k.endsWith('/inputs.json') && !isPublished.has(v)) deleted.tiles.push(k);
+  }
+  for (const k of await store.list('merge/v')) {
+    const v = versionOf(k);
+    if (!Number.isInteger(v) || busy.has(v) || k === claimKey(v) || k === reportKey(v)) continue;
+    deleted.mergeScratch.push(k);
+  }
+  let stateSkipped: string | null = null;
+  if (inFlight.length) stateSkipped = `merge in flight (v${inFlight.join(', v')})`;
+  else if (!latestManifest) stateSkipped = 'no published version';
+  else for (const k of stateKeys) if (!liveState.has(k)) deleted.state.push(k);
+
+  if (!dryRun) for (const k of [...deleted.tiles, ...deleted.mergeScratch, ...deleted.state]) await store.delete(k);
+  return { dryRun, publishedVersions: published, inFlightVersions: inFlight, crashedVersions: crashed, deleted, stateSkipped };
+}

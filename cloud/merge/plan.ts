@@ -1,0 +1,167 @@
+/**
+ * What merge N must do, decided by the coordinator before any tile job runs (incremental by
+ * default):
+ *
+ *  1. batches: those not in v<N-1>'s consumed set (tiles/v<N-1>/inputs.json); `rebuild` reads all
+ *     (skipping, by their index, batches wholly older than the window);
+ *  2. state: for each tile with new observations, or whose oldest observation left the window,
+ *     the new state = previous state (window applied) + new observations (state.ts); `rebuild`
+ *     builds every tile's state from the batches. Same observations, same key;
+ *  3. recompute: every tile with a changed state in its 3x3 neighbourhood, plus tiles new to the
+ *     map (all tiles when the merge options changed or there is no previous version); every other
+ *     tile of v<N-1> is carried into N by reference (its manifest entry, tile object untouched).
+ *     `recomputeAll` recomputes every tile (after a change of the merge code: options are
+ *     compared, code is not).
+ */
+import type { WireObservation } from '../../shared/batch.ts';
+import { parseTileKey, tileKey } from '../../shared/tiles.ts';
+import type { ObjectStore } from '../store/index.ts';
+import { BatchSet } from './batch-set.ts';
+import { indexOf, readBatchIndex, writeBatchIndex } from './batch-index.ts';
+import type { TileJob } from './job.ts';
+import type { MergeOptions } from './options.ts';
+import type { Manifest, ManifestTile, PublishPlan, TileState } from './publish.ts';
+import { neighbourhood, tilesTouched } from './shards.ts';
+import { EMPTY_STATE, normalise, readState, writeState } from './state.ts';
+import { readStoredBatch } from './stored-batch.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface PlanInput {
+  store: ObjectStore;
+  version: number;
+  nowUnixMs: number;
+  previous: Manifest | undefined;
+  options: MergeOptions;
+  /** Options as given (what jobs carry). */
+  jobOptions: Partial<MergeOptions>;
+  windowDays: number | null;
+  rebuild: boolean;
+  /** Recompute every tile (a new merge algorithm); carried tiles then get new objects. */
+  recomputeAll: boolean;
+  warn: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface MergePlan {
+  publish: PublishPlan;
+  jobs: TileJob[];
+  /** For the run report and log. */
+  stats: { mode: 'incremental' | 'rebuild'; batchesRead: number; batchesSkippedByWindow: number; batchesUndecodable: number; newObservations: number; statesChanged: number; tilesRecomputed: number; tilesCarried: number };
+}
+
+export async function planMerge(p: PlanInput): Promise<MergePlan> {
+  const { store, previous: prev } = p;
+  const cutoffUnixMs = p.windowDays === null ? -Infinity : p.nowUnixMs - p.windowDays * DAY_MS;
+  // A previous version from before incremental merges (no inputs.json) is rebuilt from the batches.
+  const incremental = !p.rebuild && prev !== undefined && typeof prev.inputs === 'string';
+  const consumed = incremental ? await readInputs(store, prev) : new BatchSet();
+  const prevTiles = new Map<string, ManifestTile>((prev?.tiles ?? []).map((t) => [t.tile, t]));
+
+  // 1. New observations, by the tile they are keyed to.
+  const fresh = new Map<string, WireObservation[]>();
+  const touched = new Set<string>();
+  const boxes = new Map<string, [number, number, number, number]>();
+  let read = 0;
+  let skippedByWindow = 0;
+  let undecodable = 0;
+  let nNew = 0;
+  for (const key of (await store.list('batches/')).filter((k) => k.endsWith('.fmb'))) {
+    if (consumed.has(key)) continue;
+    consumed.add(key);
+    if (cutoffUnixMs > -Infinity) {
+      const idx = await readBatchIndex(store, key);
+      if (idx && (idx.maxTUnixMs === null || idx.maxTUnixMs < cutoffUnixMs)) {
+        skippedByWindow++;
+        continue;
+      }
+    }
+    const buf = await store.get(key);
+    if (!buf) continue;
+    read++;
+    let observations: WireObservation[];
+    try {
+      observations = readStoredBatch(key, buf).observations; // drive ids scoped to the vehicle
+    } catch (e) {
+      undecodable++;
+      p.warn('merge_batch_skipped', { key, reason: (e as Error).message });
+      await writeBatchIndex(store, key, { tiles: [], observations: 0, minTUnixMs: null, maxTUnixMs: null, error: (e as Error).message });
+      continue;
+    }
+    await writeBatchIndex(store, key, indexOf(observations));
+    for (const o of observations) {
+      if (o.tUnixMs < cutoffUnixMs) continue;
+      let list = fresh.get(o.tile);
+      if (!list) fresh.set(o.tile, (list = []));
+      list.push(o);
+      for (const t of tilesTouched(o, boxes)) touched.add(t);
+      nNew++;
+    }
+  }
+
+  // 2. State of every tile whose observations may have changed.
+  const candidates = new Set<string>(fresh.keys());
+  for (const t of prevTiles.values()) {
+    if (t.obs === null) continue;
+    if (!incremental || (t.oldestObsUnixMs !== null && t.oldestObsUnixMs < cutoffUnixMs)) candidates.add(t.tile);
+  }
+  const changed = new Map<string, TileState>();
+  for (const tile of [...candidates].sort()) {
+    const before = prevTiles.get(tile);
+    let obs: WireObservation[] = [];
+    if (incremental && before?.obs) obs = (await readState(store, before.obs)).filter((o) => o.tUnixMs >= cutoffUnixMs);
+    obs = obs.concat(normalise(tile, fresh.get(tile) ?? []));
+    const state = await writeState(store, tile, obs);
+    if (state.obs !== (before?.obs ?? null)) changed.set(tile, state);
+  }
+  const stateOf = (tile: string): TileState => changed.get(tile) ?? (prevTiles.has(tile) ? pickState(prevTiles.get(tile)!) : EMPTY_STATE);
+
+  // 3. Which tiles to recompute; the rest are carried.
+  const allTiles = new Set<string>([...prevTiles.keys(), ...touched]);
+  const optionsChanged = prev !== undefined && JSON.stringify(prev.options) !== JSON.stringify(p.options);
+  const recompute = new Set<string>();
+  if (!prev || optionsChanged || p.recomputeAll) for (const t of allTiles) recompute.add(t);
+  else {
+    for (const t of touched) if (!prevTiles.has(t)) recompute.add(t);
+    for (const t of changed.keys()) for (const nb of neighbourhood(parseTileKey(t))) if (allTiles.has(tileKey(nb))) recompute.add(tileKey(nb));
+  }
+
+  const shardsOf = (tile: string): string[] => neighbourhood(parseTileKey(tile)).map((nb) => stateOf(tileKey(nb)).obs).filter((k): k is string => k !== null);
+  const cost = (tile: string): number => neighbourhood(parseTileKey(tile)).reduce((a, nb) => a + stateOf(tileKey(nb)).obsCount, 0);
+  // Largest jobs first (observations in the 3x3 neighbourhood), so the last ones to finish are
+  // short and the workers end together.
+  const jobs: TileJob[] = [...recompute]
+    .map((tile) => ({ tile, cost: cost(tile) }))
+    .sort((a, b) => b.cost - a.cost || (a.tile < b.tile ? -1 : 1))
+    .map(({ tile }) => ({ tile, version: p.version, store: store.describe(), shards: shardsOf(tile), previousKey: prevTiles.get(tile)?.key ?? null, options: p.jobOptions }));
+  const states: Record<string, TileState> = {};
+  for (const t of [...recompute].sort()) states[t] = stateOf(t);
+  const carried = [...prevTiles.values()].filter((t) => !recompute.has(t.tile));
+  let nObs = 0;
+  for (const t of allTiles) nObs += stateOf(t).obsCount;
+  return {
+    publish: {
+      version: p.version,
+      createdUnixMs: p.nowUnixMs,
+      previousVersion: prev?.version ?? null,
+      windowDays: p.windowDays,
+      options: p.options,
+      inputs: consumed.toJson(),
+      inputBatchCount: consumed.size,
+      inputObservationCount: nObs,
+      carried,
+      states,
+    },
+    jobs,
+    stats: { mode: incremental ? 'incremental' : 'rebuild', batchesRead: read, batchesSkippedByWindow: skippedByWindow, batchesUndecodable: undecodable, newObservations: nNew, statesChanged: changed.size, tilesRecomputed: jobs.length, tilesCarried: carried.length },
+  };
+}
+
+async function readInputs(store: ObjectStore, prev: Manifest): Promise<BatchSet> {
+  const buf = await store.get(prev.inputs);
+  if (!buf) throw new Error(`${prev.inputs} (consumed batches of v${prev.version}) is missing`);
+  return BatchSet.fromJson(JSON.parse(buf.toString('utf8')), prev.inputs);
+}
+
+function pickState(t: ManifestTile): TileState {
+  return { obs: t.obs ?? null, obsCount: t.obsCount ?? 0, oldestObsUnixMs: t.oldestObsUnixMs ?? null };
+}

@@ -1,0 +1,69 @@
+/**
+ * The demo's change phase: after the fleet's first pass is merged into v1, the world changes
+ * (sim/change-scenarios.ts, every scenario, where both passes drive often enough), part of the
+ * fleet drives again, the merge publishes v2, and what `fleetmap cloud diff` lists for v1 -> v2
+ * is scored against the true changes.
+ */
+import { diffVersions, type VersionDiff } from '../cloud/merge/diff.ts';
+import type { ObjectStore } from '../cloud/store/index.ts';
+import { applyChangeScenarios, CHANGE_SCENARIOS, eligibleAlong, type ChangedWorld } from './change-scenarios.ts';
+import { reportedFromDiff, scoreChanges, type ChangeScore } from './eval/change-eval.ts';
+import { planFleet, type FleetPlan } from './fleet.ts';
+import type { Lanelet2Map } from './lanelet2.ts';
+import { loadPublishedMap } from './published-tiles.ts';
+import { deriveSeed } from './rng.ts';
+
+export interface ChangePhasePlan {
+  world: ChangedWorld;
+  plan: FleetPlan;
+}
+
+export interface ChangePhaseOptions {
+  /** Vehicles that drive again after the change. */
+  vehicles: number;
+  drivesPerVehicle: number;
+  driveLengthM: number;
+  seed: number;
+  /** Days between the first pass and the second. */
+  laterDays: number;
+  /** Drives of each pass a changed place needs (else it is not changed: nobody would see it). */
+  minDrives: number;
+}
+
+/** The second pass's fleet plan and the changed world it drives. */
+export function planChangePhase(map: Lanelet2Map, first: FleetPlan, o: ChangePhaseOptions): ChangePhasePlan {
+  const firstStartUnixMs = Math.min(...first.drives.map((d) => d.startUnixMs));
+  const plan = planFleet(map, {
+    vehicles: o.vehicles,
+    drivesPerVehicle: o.drivesPerVehicle,
+    driveLengthM: o.driveLengthM,
+    seed: deriveSeed(o.seed, 'change-phase'),
+    startUnixMs: firstStartUnixMs + o.laterDays * 86_400_000,
+  });
+  const eligible = eligibleAlong(map, first.drives.map((d) => d.route), plan.drives.map((d) => d.route), o.minDrives);
+  const world = applyChangeScenarios(map, CHANGE_SCENARIOS, eligible, { seed: deriveSeed(o.seed, 'change-scenarios') });
+  // The second pass drives the changed world (same lanelets, so the same routes).
+  return { world, plan };
+}
+
+export interface ChangePhaseResult {
+  diff: VersionDiff;
+  score: ChangeScore;
+}
+
+export async function scoreChangePhase(store: ObjectStore, map: Lanelet2Map, world: ChangedWorld, from: number, to: number, coveredKm: number): Promise<ChangePhaseResult> {
+  const diff = await diffVersions(store, from, to);
+  const previous = (await loadPublishedMap(store, map.frame, from)).primitives;
+  const score = scoreChanges(world.changes, reportedFromDiff(diff.changes, map.frame), coveredKm, { previous });
+  return { diff, score };
+}
+
+/** A few lines for the terminal: the true changes, which were found, and the scores. */
+export function formatChangePhase(r: ChangePhaseResult): string {
+  const s = r.score;
+  const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+  const lines = [`change detection v${r.diff.from} -> v${r.diff.to}: ${s.detected}/${s.trueChanges} true changes found (${s.notInPrevious} more changed what v${r.diff.from} never had), ${s.reported} confirmed changes reported (${s.falseChanges} false); precision ${f(s.precision)}, recall ${f(s.recall)}, F1 ${f(s.f1)}, false changes per 10 km ${f(s.falseChangesPer10Km)}`];
+  for (const c of s.perChange) lines.push(`  ${c.detected ? 'found ' : 'missed'}  ${c.scenario.padEnd(18)} ${c.kind.padEnd(8)} ${c.cls}`);
+  lines.push(`  (fleetmap cloud diff --store <out>/store v${r.diff.from} v${r.diff.to} lists them with their evidence)`);
+  return lines.join('\n');
+}
