@@ -212,7 +212,8 @@ function acrossLanelet(l: Lanelet, sM: number): XY[] {
 
 /**
  * Where a change can be scored: lanelets that at least `minDrives` drives of each pass drive
- * (before and after the change), and primitives within `nearM` of such a lanelet's centreline.
+ * (before and after the change), and primitives with at least 80 % of their vertices within
+ * `nearM` of such a lanelet's centreline.
  */
 export function eligibleAlong(map: Lanelet2Map, before: ReadonlyArray<{ laneletIds: readonly string[] }>, after: ReadonlyArray<{ laneletIds: readonly string[] }>, minDrives: number, nearM = 8): Eligibility {
   const count = (routes: ReadonlyArray<{ laneletIds: readonly string[] }>): Map<string, number> => {
@@ -224,6 +225,6 @@ export function eligibleAlong(map: Lanelet2Map, before: ReadonlyArray<{ laneletI
   const a = count(after);
   const ok = new Set(map.lanelets.filter((l) => (b.get(l.id) ?? 0) >= minDrives && (a.get(l.id) ?? 0) >= minDrives).map((l) => l.id));
   const lines = map.lanelets.filter((l) => ok.has(l.id)).map((l) => l.centreline);
-  const near = (p: GroundTruthPrimitive): boolean => p.points.every((q) => lines.some((c) => pointPolylineDistM(q, c) <= nearM));
+  const near = (p: GroundTruthPrimitive): boolean => p.points.filter((q) => lines.some((c) => pointPolylineDistM(q, c) <= nearM)).length >= 0.8 * p.points.length;
   return { lanelet: (l) => ok.has(l.id), primitive: near };
 }

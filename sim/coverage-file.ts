@@ -45,6 +45,8 @@ export interface CoverageFile {
   places: CoveragePlace[];
   coveredLengthM: number;
   totalLengthM: number;
+  /** The map version the demo scored with this file (`fleetmap eval --coverage` scores it by default); absent in older files. */
+  mapVersion?: number;
 }
 
 export interface CoverageFileInput {
@@ -55,6 +57,7 @@ export interface CoverageFileInput {
   drives: CoverageDrive[];
   kmDriven: number;
   coverage: Coverage;
+  mapVersion?: number;
 }
 
 export function toCoverageFile(i: CoverageFileInput): CoverageFile {
@@ -72,6 +75,7 @@ export function toCoverageFile(i: CoverageFileInput): CoverageFile {
     places: i.coverage.places,
     coveredLengthM: i.coverage.coveredLengthM,
     totalLengthM: i.coverage.totalLengthM,
+    ...(i.mapVersion !== undefined ? { mapVersion: i.mapVersion } : {}),
   };
 }
 
@@ -117,6 +121,7 @@ export function decodeCoverageFile(raw: unknown, name = 'coverage file'): Covera
   if (!Array.isArray(f.drivesPerPlace) || !Array.isArray(f.places) || f.places.length !== f.drivesPerPlace.length) {
     bad('places and drivesPerPlace must be arrays of the same length');
   }
+  if (f.mapVersion !== undefined && !(typeof f.mapVersion === 'number' && Number.isInteger(f.mapVersion) && f.mapVersion >= 1)) bad(`mapVersion must be an integer >= 1, got ${JSON.stringify(f.mapVersion)}`);
   const nDrives = f.drives.length;
   (f.places as unknown[]).forEach((p: unknown, i) => {
     const x = p as Record<string, unknown> | null;

@@ -8,7 +8,7 @@ import { diffVersions, type VersionDiff } from '../cloud/merge/diff.ts';
 import type { ObjectStore } from '../cloud/store/index.ts';
 import { applyChangeScenarios, CHANGE_SCENARIOS, eligibleAlong, type ChangedWorld } from './change-scenarios.ts';
 import { reportedFromDiff, scoreChanges, type ChangeScore } from './eval/change-eval.ts';
-import { planFleet, type FleetPlan } from './fleet.ts';
+import { planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import type { Lanelet2Map } from './lanelet2.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import { deriveSeed } from './rng.ts';
@@ -33,13 +33,22 @@ export interface ChangePhaseOptions {
 /** The second pass's fleet plan and the changed world it drives. */
 export function planChangePhase(map: Lanelet2Map, first: FleetPlan, o: ChangePhaseOptions): ChangePhasePlan {
   const firstStartUnixMs = Math.min(...first.drives.map((d) => d.startUnixMs));
-  const plan = planFleet(map, {
+  const later = planFleet(map, {
     vehicles: o.vehicles,
     drivesPerVehicle: o.drivesPerVehicle,
     driveLengthM: o.driveLengthM,
     seed: deriveSeed(o.seed, 'change-phase'),
     startUnixMs: firstStartUnixMs + o.laterDays * 86_400_000,
   });
+  // Drive numbers continue each vehicle's first pass: a drive id names one drive (the merge
+  // scopes it to its vehicle), so veh-001's drives after the change are d4, d5, ... after d1-d3.
+  const firstDrives = new Map<string, number>();
+  for (const d of first.drives) firstDrives.set(d.vehicleId, (firstDrives.get(d.vehicleId) ?? 0) + 1);
+  const rename = (d: PlannedDrive): PlannedDrive => {
+    const n = Number(/-d(\d+)$/.exec(d.driveId)?.[1] ?? 1);
+    return { ...d, driveId: `${d.vehicleId}-d${(firstDrives.get(d.vehicleId) ?? 0) + n}` };
+  };
+  const plan: FleetPlan = { ...later, vehicles: later.vehicles.map((v) => ({ ...v, drives: v.drives.map(rename) })), drives: later.drives.map(rename) };
   const eligible = eligibleAlong(map, first.drives.map((d) => d.route), plan.drives.map((d) => d.route), o.minDrives);
   const world = applyChangeScenarios(map, CHANGE_SCENARIOS, eligible, { seed: deriveSeed(o.seed, 'change-scenarios') });
   // The second pass drives the changed world (same lanelets, so the same routes).

@@ -4,6 +4,9 @@
  *   Lanelet2 map -> fleet plan -> per drive: an edge daemon process (one boot of the vehicle
  *   computer) fed its sensor messages over ZeroMQ -> ingest process (ROUTER, store) ->
  *   merge process (tiles v<N>) -> evaluation against the ground truth -> table + report.json.
+ *   Then (--change-drives, default 1) the world changes (sim/change-scenarios.ts), the fleet
+ *   drives again, the merge publishes v2, and what `fleetmap cloud diff v1 v2` lists is scored
+ *   against the true changes (sim/demo-changes.ts): report.json `change`.
  *
  * It also writes <out>/coverage.json (sim/coverage-file.ts): the ground truth the fleet saw, the
  * drives and their realised GNSS biases; `fleetmap eval --store <out>/store --map <map>
@@ -26,7 +29,7 @@ import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet
 import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { mapSeedOf, planFleet, type PlannedDrive } from './fleet.ts';
+import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
@@ -34,6 +37,9 @@ import { encodeSensorMessage, freePort, startProcess, stopProcess } from './flee
 import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
 import { deriveSeed, Rng } from './rng.ts';
 import { Progress } from '../shared/progress.ts';
+import { resolvePublished } from '../cloud/merge/publish.ts';
+import { formatChangePhase, planChangePhase, scoreChangePhase, type ChangePhasePlan, type ChangePhaseResult } from './demo-changes.ts';
+import type { Lanelet2Map } from './lanelet2.ts';
 import { serveUntilInterrupted, startEmbeddedWeb } from '../cloud/web/embedded.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,6 +58,9 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
   --perception P        model (default): rendered camera frames, the on-vehicle ONNX model in
                         each daemon; oracle: the test double's body-frame observations
   --camera-hz HZ        camera frame rate with --perception model (default 2)
+  --change-drives N     after v1 the world changes (every change scenario) and each vehicle
+                        drives N more times; the merge publishes v2 and its changes are scored
+                        (default 1; 0: no change phase)
   --conditions C        imaging conditions per drive: mixed (default, seeded random effects),
                         clear, lowSun, night, wet, worn
   --out DIR             output directory (default out/demo): created and marked by the demo;
@@ -71,6 +80,7 @@ interface DemoOptions {
   perception: 'model' | 'oracle';
   cameraHz: number;
   conditions: string;
+  changeDrives: number;
   quiet: boolean;
   serve: boolean;
 }
@@ -91,6 +101,7 @@ export default async function demo(argv: string[]): Promise<number> {
         out: { type: 'string' },
         perception: { type: 'string' },
         'camera-hz': { type: 'string' },
+        'change-drives': { type: 'string' },
         conditions: { type: 'string' },
         quiet: { type: 'boolean' },
         serve: { type: 'boolean' },
@@ -112,6 +123,7 @@ export default async function demo(argv: string[]): Promise<number> {
       perception: oneOf('--perception', values.perception ?? 'model', ['model', 'oracle'] as const),
       cameraHz: positiveNumber('--camera-hz', values['camera-hz'] ?? '2'),
       conditions: values.conditions ?? 'mixed',
+      changeDrives: nonNegativeInt('--change-drives', values['change-drives'] ?? '1'),
       quiet: values.quiet ?? false,
       serve: values.serve ?? false,
     };
@@ -151,82 +163,61 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}, CURVE on: only the fleet's registered vehicle keys are admitted`);
 
-  // Drives of one vehicle run in order (its outbox carries over between boots); vehicles run in
-  // parallel up to the concurrency limit.
-  const trajectories: CoveragePose[][] = [];
-  const coverageDrives: CoverageDrive[] = []; // same order as trajectories
-  let kmDriven = 0;
-  let drivesDone = 0;
-  let messagesPushed = 0;
-  const queue = plan.vehicles.slice();
-  const runVehicle = async (): Promise<void> => {
-    for (let v = queue.shift(); v; v = queue.shift()) {
-      for (const drive of v.drives) {
-        const sim = simulateDrive(map, drive, o.perception === 'model' ? { camera: { enabled: true, hz: o.cameraHz, conditions: demoConditions(o.conditions, drive.seed), calibrationSeed: o.seed } } : {});
-        const tr: CoveragePose[] = [];
-        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
-        trajectories.push(tr);
-        coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, lengthM: sim.lengthM });
-        kmDriven += sim.lengthM / 1000;
-        const pushed = await runDrive(drive, sim, { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys });
-        messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
-        drivesDone++;
-        progress.update(drivesDone);
-        say(`drive ${String(drivesDone).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${o.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
-      }
-    }
-  };
-  progress.stage('demo: drive and upload', plan.drives.length, 'drives');
+  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, conditions: o.conditions, seed: o.seed };
+  let first: PassResult;
+  let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
+  let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
   try {
-    await Promise.all(Array.from({ length: Math.min(o.concurrency, plan.vehicles.length) }, runVehicle));
+    first = await drivePass(map, plan, ctx, o.concurrency, progress, say, 'demo: drive and upload');
+    say(`all ${plan.drives.length} drives uploaded (${first.messagesPushed} sensor messages)`);
+    await mergeVersion(storeDir, logDir, progress, 'merge-v1');
+    say('merge published a new map version');
+    v1Evaluated = await evaluateFirstVersion(o, map, plan, storeDir, first, progress, say);
+    if (o.changeDrives > 0) {
+      const phase = planChangePhase(map, plan, { vehicles: o.vehicles, drivesPerVehicle: o.changeDrives, driveLengthM: o.driveLengthM, seed: o.seed, laterDays: 30, minDrives: 2 });
+      say(`the world changes: ${phase.world.changes.map((c) => `${c.scenario} (${c.kind} ${c.cls})`).join(', ') || 'nothing (no place both passes drive often enough)'}; ${phase.plan.drives.length} drives follow`);
+      const pass = await drivePass(phase.world.map, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change');
+      changePhase = { phase, pass };
+    }
   } finally {
     progress.end();
     await stopProcess(ingest, 'SIGTERM');
   }
   if (ingest.exitCode !== 0) throw new Error(`ingest exited with ${ingest.exitCode}; see ${path.join(logDir, 'ingest.log')}`);
-  say(`all ${plan.drives.length} drives uploaded (${messagesPushed} sensor messages); ingest stopped`);
-
-  progress.stage('demo: merge');
-  const merge = startProcess(['cloud', 'merge', '--store', storeDir], path.join(logDir, 'merge.log'));
-  await merge.exited;
-  progress.end();
-  if (merge.exitCode !== 0) throw new Error(`merge exited with ${merge.exitCode}; see ${path.join(logDir, 'merge.log')}`);
-  say('merge published a new map version');
-
-  progress.stage('demo: evaluate');
-  const store = new LocalDirStore(storeDir);
-  const published = await loadPublishedMap(store, map.frame);
-  const uploaded = await uploadedBatchBytes(store);
-  const coverage = coverageOf(map.primitives, trajectories, DEFAULT_COVERAGE_OPTIONS);
-  const coverageFile = toCoverageFile({
-    map: path.basename(o.mapPath),
-    mapSeed: mapSeedOf(map),
-    options: DEFAULT_COVERAGE_OPTIONS,
-    driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM,
-    drives: coverageDrives,
-    kmDriven,
-    coverage,
-  });
-  writeCoverageFile(path.join(o.outDir, 'coverage.json'), coverageFile);
-  say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
-  // The same call as `fleetmap eval --coverage` (sim/eval/on-coverage.ts): same figures.
-  const report = evaluateOnCoverage(coverageFile, published.primitives, { bytesUploaded: uploaded.bytes });
-  progress.end();
+  say('ingest stopped');
+  let change: ChangePhaseResult | undefined;
+  if (changePhase) {
+    await mergeVersion(storeDir, logDir, progress, 'merge-v2');
+    const { version } = await resolvePublished(new LocalDirStore(storeDir));
+    change = await scoreChangePhase(new LocalDirStore(storeDir), map, changePhase.phase.world, v1Evaluated.report.mapVersion, version, v1Evaluated.coverage.coveredLengthM / 1000);
+  }
+  const { report: v1Report } = v1Evaluated;
   const elapsedS = (performance.now() - t0) / 1000;
   const out = {
-    ...report,
+    ...v1Report,
     elapsedS: round(elapsedS, 10),
-    mapVersion: published.version,
-    batches: uploaded.batches,
-    groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
-    perception: o.perception === 'model' ? { kind: 'model', cameraHz: o.cameraHz, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' },
-    settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception },
+    ...(change && changePhase
+      ? {
+          change: {
+            fromVersion: change.diff.from,
+            toVersion: change.diff.to,
+            drivesAfter: changePhase.pass.drives,
+            trueChanges: changePhase.phase.world.changes.map((c) => ({ scenario: c.scenario, kind: c.kind, cls: c.cls, id: c.id })),
+            score: { ...change.score, perChange: change.score.perChange },
+            diffTotals: change.diff.totals,
+          },
+        }
+      : {}),
   };
   writeFileSync(path.join(o.outDir, 'report.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('');
   console.log(formatReportTable(out));
   const pm = out.perception;
   console.log('model' in pm && pm.model ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
+  if (change) {
+    console.log('');
+    console.log(formatChangePhase(change));
+  }
   console.log('');
   const health = startProcess(['cloud', 'health', '--store', storeDir], undefined);
   await health.exited;
@@ -236,6 +227,113 @@ async function runDemo(o: DemoOptions): Promise<number> {
   if (serve) await serveUntilInterrupted(web);
   else await web.close();
   return 0;
+}
+
+interface DriveContext {
+  edgeDir: string;
+  logDir: string;
+  ingestEndpoint: string;
+  perception: 'model' | 'oracle';
+  keys: FleetKeys;
+  cameraHz: number;
+  conditions: string;
+  seed: number;
+}
+
+/** What one pass of the fleet drove (trajectories in drive order, for coverage and the floor). */
+interface PassResult {
+  drives: number;
+  trajectories: CoveragePose[][];
+  coverageDrives: CoverageDrive[];
+  kmDriven: number;
+  messagesPushed: number;
+}
+
+type Say = (msg: string) => void;
+
+/**
+ * Every drive of `plan` on `map`, through real daemons. Drives of one vehicle run in order (its
+ * outbox carries over between boots); vehicles run in parallel up to `concurrency`. When a drive
+ * fails, no vehicle starts another, every running drive settles (its daemon stopped), then the
+ * first failure is thrown: no daemon outlives the demo.
+ */
+async function drivePass(map: Lanelet2Map, plan: FleetPlan, ctx: DriveContext, concurrency: number, progress: Progress, say: Say, stage: string): Promise<PassResult> {
+  const r: PassResult = { drives: 0, trajectories: [], coverageDrives: [], kmDriven: 0, messagesPushed: 0 };
+  const queue = plan.vehicles.slice();
+  let failure: unknown;
+  const runVehicle = async (): Promise<void> => {
+    for (let v = queue.shift(); v && failure === undefined; v = queue.shift()) {
+      for (const drive of v.drives) {
+        if (failure !== undefined) return;
+        const sim = simulateDrive(map, drive, ctx.perception === 'model' ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed } } : {});
+        const tr: CoveragePose[] = [];
+        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
+        try {
+          const pushed = await runDrive(drive, sim, ctx);
+          r.messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
+        } catch (e) {
+          failure ??= e;
+          return;
+        }
+        r.trajectories.push(tr);
+        r.coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, lengthM: sim.lengthM });
+        r.kmDriven += sim.lengthM / 1000;
+        r.drives++;
+        progress.update(r.drives);
+        say(`drive ${String(r.drives).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${ctx.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
+      }
+    }
+  };
+  progress.stage(stage, plan.drives.length, 'drives');
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, plan.vehicles.length) }, runVehicle));
+  } finally {
+    progress.end();
+  }
+  if (failure !== undefined) throw failure;
+  return r;
+}
+
+/** One `fleetmap cloud merge` process over the store (its log under logs/<name>.log). */
+async function mergeVersion(storeDir: string, logDir: string, progress: Progress, name: string): Promise<void> {
+  progress.stage(`demo: ${name}`);
+  const merge = startProcess(['cloud', 'merge', '--store', storeDir], path.join(logDir, `${name}.log`));
+  await merge.exited;
+  progress.end();
+  if (merge.exitCode !== 0) throw new Error(`merge exited with ${merge.exitCode}; see ${path.join(logDir, `${name}.log`)}`);
+}
+
+/** Scores the first published version against what the first pass saw; writes coverage.json. */
+async function evaluateFirstVersion(o: DemoOptions, map: Lanelet2Map, plan: FleetPlan, storeDir: string, first: PassResult, progress: Progress, say: Say) {
+  progress.stage('demo: evaluate');
+  const store = new LocalDirStore(storeDir);
+  const published = await loadPublishedMap(store, map.frame);
+  const uploaded = await uploadedBatchBytes(store, published.version);
+  const coverage = coverageOf(map.primitives, first.trajectories, DEFAULT_COVERAGE_OPTIONS);
+  const coverageFile = toCoverageFile({
+    map: path.basename(o.mapPath),
+    mapSeed: mapSeedOf(map),
+    options: DEFAULT_COVERAGE_OPTIONS,
+    driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM,
+    drives: first.coverageDrives,
+    kmDriven: first.kmDriven,
+    coverage,
+    mapVersion: published.version,
+  });
+  writeCoverageFile(path.join(o.outDir, 'coverage.json'), coverageFile);
+  say(`evaluating v${published.version}: ${published.primitives.length} published primitives in ${published.tileCount} tiles against ${coverage.covered.length} covered ground-truth pieces (${(coverage.coveredLengthM / 1000).toFixed(1)} of ${(coverage.totalLengthM / 1000).toFixed(1)} km of lines seen by >= 2 drives)`);
+  // The same call as `fleetmap eval --coverage` (sim/eval/on-coverage.ts): same figures.
+  const evaluation = evaluateOnCoverage(coverageFile, published.primitives, { bytesUploaded: uploaded.bytes });
+  progress.end();
+  const report = {
+    ...evaluation,
+    mapVersion: published.version,
+    batches: uploaded.batches,
+    groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
+    perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' as const },
+    settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception, changeDrivesPerVehicle: o.changeDrives },
+  };
+  return { report, coverage };
 }
 
 /** Name, version and sha256 of the model the edge daemons load (edge/model/, metadata beside it). */
@@ -254,7 +352,7 @@ function demoConditions(name: string, driveSeed: number): Partial<CameraConditio
 async function runDrive(
   drive: PlannedDrive,
   sim: SimulatedDrive,
-  ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; perception: 'model' | 'oracle'; keys: FleetKeys },
+  ctx: DriveContext,
 ): Promise<number> {
   const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
   writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
@@ -272,15 +370,21 @@ async function runDrive(
     ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];
   const edge = startProcess(args, path.join(ctx.logDir, `${drive.driveId}.log`));
-  const endpoint = await edge.waitForEvent('intake_listening', 60_000);
-  const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
-  push.connect(String(endpoint.endpoint));
   try {
-    for (const m of sim.messages) await push.send(encodeSensorMessage(m));
-  } finally {
-    push.close();
+    const endpoint = await edge.waitForEvent('intake_listening', 120_000);
+    const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
+    push.connect(String(endpoint.endpoint));
+    try {
+      for (const m of sim.messages) await push.send(encodeSensorMessage(m));
+    } finally {
+      push.close();
+    }
+    await edge.exited;
+  } catch (e) {
+    // Never leave the daemon running when the drive fails.
+    await stopProcess(edge, 'SIGKILL');
+    throw e;
   }
-  await edge.exited;
   if (edge.exitCode !== 0) throw new Error(`edge daemon for ${drive.driveId} exited with ${edge.exitCode}; see its log in ${ctx.logDir}`);
   return sim.messages.length;
 }
@@ -293,6 +397,12 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 function positiveNumber(flag: string, v: string): number {
   const n = Number(v);
   if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`${flag} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function nonNegativeInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n)) throw new RangeError(`${flag} must be an integer >= 0, got ${JSON.stringify(v)}`);
   return n;
 }
 

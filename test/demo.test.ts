@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 describe('fleetmap demo', () => {
   it('turns a small simulated fleet into published tiles and an honest report.json (camera frames, on-vehicle model)', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--vehicles', '4', '--drives', '2', '--drive-length-m', '1500', '--seed', '7', '--camera-hz', '1', '--out', out], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--vehicles', '4', '--drives', '2', '--drive-length-m', '1500', '--seed', '7', '--camera-hz', '1', '--change-drives', '0', '--out', out], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 240_000,
@@ -75,6 +75,13 @@ describe('fleetmap demo', () => {
     expect(report.settingsDemo.map).toBe('ring-road.osm');
     expect(report.perception).toEqual({ kind: 'oracle' });
     expect(report.drives).toBe(3);
+    // the change phase: the world changed after v1, every vehicle drove once more, v2 was published
+    // and its changes scored against the true ones (what the scenarios could place on this ring)
+    expect(report.mapVersion).toBe(1);
+    expect(report.change).toMatchObject({ fromVersion: 1, toVersion: 2, drivesAfter: 3 });
+    expect(report.change.score.trueChanges + report.change.score.notInPrevious).toBe(report.change.trueChanges.length);
+    expect(report.change.score.perChange).toHaveLength(report.change.score.trueChanges);
+    expect(JSON.parse(readFileSync(path.join(out, 'demo', 'store', 'tiles', 'latest.json'), 'utf8')).version).toBe(2);
     // the ring's dividers and curbs were mapped where the fleet drove. Three drives share whatever
     // GNSS bias they drew (their realised floor: here tens of cm, more than the 0.5 m recall radius
     // allows for), so the shape is checked after alignment and the absolute error against that floor.

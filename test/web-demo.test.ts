@@ -18,7 +18,7 @@ describe('fleetmap demo --serve', () => {
     const mapFile = path.join(dir, 'ring-road.osm');
     writeFileSync(mapFile, ringRoadOsm());
     const out = path.join(dir, 'demo');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '2', '--drives', '1', '--drive-length-m', '600', '--perception', 'oracle', '--quiet', '--serve', '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '2', '--drives', '1', '--drive-length-m', '600', '--perception', 'oracle', '--change-drives', '0', '--quiet', '--serve', '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));

@@ -92,7 +92,7 @@ function parseVersion(s: string): number | undefined {
 /** The diff as a table: one row per change; ids and codes are ours (no vehicle-chosen text). */
 export function formatDiff(d: VersionDiff): string {
   const t = d.totals;
-  const head = `v${d.from} -> v${d.to}: added ${t.added.confirmed} confirmed + ${t.added.candidate} candidate, moved ${t.moved.confirmed} + ${t.moved.candidate}, removed ${t.removed.confirmed} + ${t.removed.candidate} (confirmed: >= ${d.confirmDrives} drives; added: first seen after v${d.from})`;
+  const head = `v${d.from} -> v${d.to}: added ${t.added.confirmed} confirmed + ${t.added.candidate} candidate, moved ${t.moved.confirmed} + ${t.moved.candidate}, removed ${t.removed.confirmed} + ${t.removed.candidate} (confirmed: >= ${d.confirmDrives} drives; added: first seen after v${d.from}'s data)`;
   if (d.changes.length === 0) return `${head}\nno changes`;
   const rows = d.changes.map((c) => [
     c.kind,

@@ -14,10 +14,12 @@
  *
  * Status:
  * - added: `confirmed` when at least `confirmDrives` distinct drives support the feature in B,
- *   its score reaches the merge's changeMinScore and it was first seen after A was made (its
- *   evidence is new: a feature first seen before A that A did not publish is the merge drawing
- *   old evidence differently, not a change on the ground); else `candidate`;
- * - moved: the same support and score, and seen again after A was made;
+ *   its score reaches the merge's changeMinScore and it was first seen after A's newest
+ *   sighting (the latest lastSeenUnixMs of A's features: data time, so a replayed or late
+ *   upload is judged by when it was observed, not when it was merged): its evidence is new. A
+ *   feature first seen before that which A did not publish is the merge drawing old evidence
+ *   differently, not a change on the ground. Else `candidate`;
+ * - moved: the same support and score, and seen again after A's newest sighting;
  * - removed: `confirmed` when the feature had that support in A (a well-established feature
  *   that drives passed without seeing it: the merge drops one only after
  *   `staleAfterMissedDrives` misses); else `candidate`.
@@ -128,16 +130,17 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
     },
     geometries: s.geometries,
   });
-  const aMadeUnixMs = a.manifest.createdUnixMs;
+  let aSeenUnixMs = -Infinity;
+  for (const f of fa.values()) aSeenUnixMs = Math.max(aSeenUnixMs, f.props.lastSeenUnixMs);
   const supported = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && s.props.score >= minScore;
   const status = (ok: boolean): ChangeStatus => (ok ? 'confirmed' : 'candidate');
   for (const id of reported.added.keys()) {
     const s = fb.get(id);
-    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && s.props.firstSeenUnixMs > aMadeUnixMs)));
+    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && s.props.firstSeenUnixMs > aSeenUnixMs)));
   }
   for (const id of reported.moved.keys()) {
     const s = fb.get(id);
-    if (s && fa.has(id)) changes.push(make('moved', id, s, status(supported(s) && s.props.lastSeenUnixMs > aMadeUnixMs)));
+    if (s && fa.has(id)) changes.push(make('moved', id, s, status(supported(s) && s.props.lastSeenUnixMs > aSeenUnixMs)));
   }
   for (const id of reported.removed.keys()) {
     const s = fa.get(id);

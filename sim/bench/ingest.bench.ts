@@ -16,7 +16,7 @@
  * Fields: batchesPerS, mbPerS, rawFsyncMbPerS, ratioVsRaw (mbPerS / rawFsyncMbPerS), vehicles,
  * plus the serial run's figures and the batch sizes.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { prepareOutDir } from '../../cli/out-dir.ts';
@@ -38,7 +38,44 @@ interface RunResult {
   batches: number;
   bytes: number;
   seconds: number;
+  /** CPU seconds (user + system) over the timed span: this bench process (the 64 vehicles) and the ingest process. */
+  clientCpuS?: number;
+  ingestCpuS?: number;
 }
+
+/** User + system CPU seconds of a process so far (Linux /proc; undefined elsewhere). */
+function procCpuS(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds by thread name (main thread, libuv pool, ZeroMQ I/O threads...) of a process so far (Linux /proc). */
+function threadCpuS(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    }
+  } catch {
+    // the process is gone, or no /proc: no breakdown
+  }
+  return out;
+}
+
+const selfCpuS = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 function makeBatches(keyFile: string, vehicleId: string, rng: Rng): Buffer[] {
   const key = readPrivateKeyFile(keyFile);
@@ -74,6 +111,9 @@ async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: 
   for (const s of sockets) s.connect(endpoint);
   let bytes = 0;
   let batches = 0;
+  const ingestCpu0 = procCpuS(ingest.child.pid);
+  const threads0 = threadCpuS(ingest.child.pid);
+  const clientCpu0 = selfCpuS();
   const t0 = performance.now();
   await Promise.all(
     sockets.map(async (sock, v) => {
@@ -88,9 +128,15 @@ async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: 
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const clientCpuS = selfCpuS() - clientCpu0;
+  const ingestCpu1 = procCpuS(ingest.child.pid);
+  if (process.env.BENCH_INGEST_THREADS) {
+    const by = [...threadCpuS(ingest.child.pid)].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
+    console.log(`ingest --max-in-flight ${maxInFlight}: ${seconds.toFixed(2)} s; CPU s by thread: ${by.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ')}; client ${(selfCpuS() - clientCpu0).toFixed(2)}`);
+  }
   for (const s of sockets) s.close();
   await stopProcess(ingest, 'SIGTERM');
-  return { batches, bytes, seconds };
+  return { batches, bytes, seconds, clientCpuS, ingestCpuS: ingestCpu0 !== undefined && ingestCpu1 !== undefined ? ingestCpu1 - ingestCpu0 : undefined };
 }
 
 function rawFsync(dir: string, sizes: readonly number[]): RunResult {
@@ -130,7 +176,7 @@ async function main(): Promise<void> {
     const group = await runIngest(path.join(dir, `round-${r}`), 32, fleet, keys);
     rounds.push({ raw, serial, group });
     progress.tick();
-    progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s`));
+    progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s; CPU cores busy (client/ingest): one at a time ${cores(serial)}, group ${cores(group)}`));
   }
   progress.end();
   const med = (f: (x: (typeof rounds)[number]) => number): number => summarize(rounds.map(f)).median;
@@ -156,6 +202,8 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+/** CPU seconds per second of the timed span, client/ingest: 2.00 would be both cores of a 2-core machine. */
+const cores = (x: RunResult): string => `${((x.clientCpuS ?? NaN) / x.seconds).toFixed(2)}/${((x.ingestCpuS ?? NaN) / x.seconds).toFixed(2)}`;
 
 main().catch((e: unknown) => {
   console.error(`bench:ingest: ${e instanceof Error ? e.message : String(e)}`);

@@ -24,7 +24,8 @@ const HELP = `usage: fleetmap eval --store DIR [--map FILE] [--coverage FILE] [-
   --map FILE      Lanelet2 OSM ground truth (default: the bundled Karlsruhe map)
   --coverage FILE score only what the fleet saw, as the demo did: the coverage.json a demo
                   wrote beside its report (must have been made on the same --map)
-  --version N     map version to score (default: tiles/latest.json)
+  --version N     map version to score (default: the one the coverage file was scored on,
+                  else tiles/latest.json)
   --out FILE      also write the report as JSON
   -h, --help`;
 
@@ -59,13 +60,14 @@ export default async function evalCommand(argv: string[]): Promise<number> {
     return usageError(`--coverage ${values.coverage} was made on map ${coverage.map} (map seed ${coverage.mapSeed}), not on ${path.basename(mapPath)} (map seed ${mapSeedOf(map)}): pass that map with --map`);
   }
   const store = new LocalDirStore(values.store);
-  const published = await loadPublishedMap(store, map.frame, version);
+  // With a coverage file, the version the demo scored with it (unless --version says otherwise).
+  const published = await loadPublishedMap(store, map.frame, version ?? coverage?.mapVersion);
   let report;
   if (coverage === undefined) {
     report = evaluateMap(map.primitives, published.primitives, {});
     console.log(`map v${published.version}: ${published.primitives.length} primitives in ${published.tileCount} tiles, scored against the whole map`);
   } else {
-    report = evaluateOnCoverage(coverage, published.primitives, { bytesUploaded: (await uploadedBatchBytes(store)).bytes });
+    report = evaluateOnCoverage(coverage, published.primitives, { bytesUploaded: (await uploadedBatchBytes(store, published.version)).bytes });
     const km = (m: number): string => (m / 1000).toFixed(1);
     console.log(
       `map v${published.version}: ${published.primitives.length} primitives in ${published.tileCount} tiles, scored against what >= ${coverage.options.minDrives} drives saw (${coverage.covered.length} pieces, ${km(coverage.coveredLengthM)} of ${km(coverage.totalLengthM)} km of lines; ${coverage.drives.length} drives)`,

@@ -5,6 +5,8 @@
  *   coverage file (sim/coverage-file.ts) + published primitives + the store's batches
  *     -> evaluateMap(covered ground truth, published, { drives, kmDriven, bytesUploaded, floors })
  */
+import { BatchSet } from '../../cloud/merge/batch-set.ts';
+import { resolvePublished } from '../../cloud/merge/publish.ts';
 import type { ObjectStore } from '../../cloud/store/index.ts';
 import type { ScoredPrimitive } from '../../shared/schema.ts';
 import type { CoverageFile } from '../coverage-file.ts';
@@ -20,9 +22,19 @@ export function coverageEvaluateOptions(file: CoverageFile): EvaluateOptions {
   };
 }
 
-/** Bytes of every uploaded batch in the store (`batches/`), and how many batches. */
-export async function uploadedBatchBytes(store: ObjectStore): Promise<{ bytes: number; batches: number }> {
-  const keys = await store.list('batches/');
+/**
+ * Bytes of the uploaded batches in the store (`batches/`), and how many: every batch, or with
+ * `version` the batches that map version was merged from (its manifest's consumed-batch set).
+ */
+export async function uploadedBatchBytes(store: ObjectStore, version?: number): Promise<{ bytes: number; batches: number }> {
+  let keys = await store.list('batches/');
+  if (version !== undefined) {
+    const { manifest } = await resolvePublished(store, version);
+    const buf = await store.get(manifest.inputs);
+    if (!buf) throw new Error(`map version ${version} lists ${manifest.inputs}, which is missing`);
+    const merged = BatchSet.fromJson(JSON.parse(buf.toString('utf8')), manifest.inputs);
+    keys = keys.filter((k) => merged.has(k));
+  }
   let bytes = 0;
   for (const k of keys) bytes += (await store.get(k))?.length ?? 0;
   return { bytes, batches: keys.length };

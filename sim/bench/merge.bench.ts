@@ -1,0 +1,300 @@
+/**
+ * `npm run bench:merge` -> out/bench/merge.json: merge throughput on a simulated Karlsruhe fleet
+ * (default 40 vehicles x 3 drives = 120 drives, oracle perception, edge georeferencing and
+ * compaction in-process: sim/fleet-store.ts), all in one run on this machine:
+ *
+ * - `verticesPerSPerCore`: observation vertices in the store / CPU seconds of a whole `runMerge`
+ *   (rebuild + recomputeAll: every batch read and decoded, every tile merged and published) with
+ *   one in-process worker (one core; CPU time, as the machine is shared: the wall-clock figure is
+ *   `verticesPerSWallOneWorker`). Median of `--runs` merges.
+ * - `workers`: the same with n = 1, 2 workers: `worker_threads` (WorkerThreadExecutor) and
+ *   `bullmq` (QueueExecutor on a local redis-server, n `fleetmap cloud worker` processes, their
+ *   start-up not timed). `verticesPerS` is wall-clock throughput of the whole merge; `cpuS` the
+ *   CPU seconds of this process and the worker processes.
+ * - `incremental`: the store first holds 90 % of the drives (merged as v1); the other 10 % are
+ *   added and merged incrementally (`s`, runMerge from v<N-1>'s state: only tiles whose 3x3
+ *   neighbourhood got observations are recomputed), then the same store is merged whole
+ *   (`fullS`); `ratio` = s / fullS.
+ * - `dbscan`: point clustering of the signs / lights of every stored observation, each moved by
+ *   the correction the merge estimated for its drive segment (the points the merge clusters):
+ *   ours (`clusterPoints`, radius pointRadiusM, clusters of >= minDrives drives) against
+ *   scikit-learn's DBSCAN (Debian's python3-sklearn, min_samples = minDrives, the eps among
+ *   DBSCAN_EPS_M with the smaller position error) on the same points. `positionErrorCm`: median
+ *   over the ground-truth signs / lights seen by >= 2 drives of the distance to the nearest
+ *   cluster centre of the class. `ratio` = sklearn.s / ours.s (seconds: median over
+ *   DBSCAN_RUNS of clustering both classes; Python's start-up not included).
+ *
+ * Environment: BENCH_MERGE_VEHICLES (40), BENCH_MERGE_DRIVES (3 per vehicle); `--runs N` (1).
+ * Timings on a shared 2-core machine are noisy: compare figures of one run with each other.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clusterPoints } from '../../cloud/merge/cluster-shapes.ts';
+import { InProcessExecutor, QueueExecutor, WorkerThreadExecutor, gatherForTile, mergeTile, runMerge, type MergeExecutor } from '../../cloud/merge/index.ts';
+import { DEFAULT_MERGE_OPTIONS } from '../../cloud/merge/options.ts';
+import { readStoredBatch } from '../../cloud/merge/stored-batch.ts';
+import { LocalDirStore, type ObjectStore } from '../../cloud/store/index.ts';
+import type { WireObservation } from '../../shared/batch.ts';
+import { parseTileKey, tileFrame } from '../../shared/tiles.ts';
+import { startRedis } from '../../test/support/redis.ts';
+import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
+import { planFleet } from '../fleet.ts';
+import { simulateFleetIntoStore } from '../fleet-store.ts';
+import { startProcess, stopProcess, type Proc } from '../fleetmap-process.ts';
+import type { Lanelet2Map } from '../lanelet2.ts';
+import { benchArgs, summarize, writeBenchReport } from './report.ts';
+
+const VEHICLES = Number(process.env.BENCH_MERGE_VEHICLES ?? 40);
+const DRIVES_PER_VEHICLE = Number(process.env.BENCH_MERGE_DRIVES ?? 3);
+/** Share of the drives added for the incremental merge. */
+const NEW_DRIVES_SHARE = 0.1;
+/** DBSCAN eps tried (neighbour distance, metres; ours clusters within pointRadiusM of a median). */
+const DBSCAN_EPS_M = [0.5, 0.75, 1.0, 1.5];
+const DBSCAN_RUNS = 21;
+const PYTHON = '/usr/bin/python3';
+const SKLEARN_SCRIPT = fileURLToPath(new URL('./dbscan-sklearn.py', import.meta.url));
+const POINT_CLASSES = ['traffic_sign', 'traffic_light'] as const;
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS_PER_S = 100;
+
+const { runs } = benchArgs(process.argv.slice(2), 1);
+const t0 = performance.now();
+const say = (m: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
+
+const map = loadLanelet2File(KARLSRUHE_OSM_PATH);
+const plan = planFleet(map, { vehicles: VEHICLES, drivesPerVehicle: DRIVES_PER_VEHICLE, driveLengthM: 2000, seed: 1 });
+const dir = mkdtempSync(path.join(tmpdir(), 'fm-bench-merge-'));
+const storeDir = path.join(dir, 'store');
+const store = new LocalDirStore(storeDir);
+try {
+  // 90 % of the drives, merged as v1; then the rest, merged incrementally; then whole.
+  const nOld = Math.round(plan.drives.length * (1 - NEW_DRIVES_SHARE));
+  const seqOf = new Map<string, number>();
+  const first = await simulateFleetIntoStore(map, plan.drives.slice(0, nOld), store, { seqOf });
+  say(`fleet: ${nOld} drives, ${first.observations} observations`);
+  await timedMerge(store, new InProcessExecutor({ store, concurrency: 1 }), true);
+  const second = await simulateFleetIntoStore(map, plan.drives.slice(nOld), store, { seqOf });
+  say(`fleet: + ${plan.drives.length - nOld} drives, ${second.observations} observations`);
+  const inc = await timedMerge(store, new InProcessExecutor({ store, concurrency: 1 }), false);
+  say(`incremental merge: ${inc.s.toFixed(2)} s (${inc.cpuS.toFixed(2)} CPU s)`);
+
+  const input = await readAll(store);
+  say(`store: ${input.observations.length} observations, ${input.vertices} vertices in ${input.batches} batches`);
+
+  const full: Timing[] = [];
+  for (let r = 0; r < runs; r++) full.push(await timedMerge(store, new InProcessExecutor({ store, concurrency: 1 }), true));
+  const fullS = summarize(full.map((t) => t.s)).median;
+  const fullCpuS = summarize(full.map((t) => t.cpuS)).median;
+  say(`full merge, 1 in-process worker: ${fullS.toFixed(2)} s, ${fullCpuS.toFixed(2)} CPU s (${Math.round(input.vertices / fullCpuS)} vertices per CPU second)`);
+
+  const workers: Array<{ n: number; executor: string; verticesPerS: number; s: number; cpuS: number }> = [];
+  const addWorkers = (n: number, executor: string, t: Timing): void => {
+    workers.push({ n, executor, verticesPerS: Math.round(input.vertices / t.s), s: round3(t.s), cpuS: round3(t.cpuS) });
+    say(`full merge, ${n} ${executor} worker(s): ${t.s.toFixed(2)} s, ${t.cpuS.toFixed(2)} CPU s`);
+  };
+  for (const n of [1, 2]) addWorkers(n, 'worker_threads', await timedMerge(store, new WorkerThreadExecutor({ workers: n }), true));
+  for (const n of [1, 2]) addWorkers(n, 'bullmq', await bullmqMerge(store, storeDir, n, dir));
+
+  const dbscan = comparePointClustering(map, input.observations);
+  say(`point clustering: ours ${(dbscan.ours.s * 1000).toFixed(2)} ms, ${dbscan.ours.positionErrorCm} cm; sklearn ${(dbscan.sklearn.s * 1000).toFixed(2)} ms, ${dbscan.sklearn.positionErrorCm} cm (eps ${dbscan.sklearn.epsM} m)`);
+
+  const file = writeBenchReport('merge', {
+    drives: plan.drives.length,
+    observations: input.observations.length,
+    vertices: input.vertices,
+    batches: input.batches,
+    runs,
+    fullMergeS: summarize(full.map((t) => t.s)),
+    fullMergeCpuS: summarize(full.map((t) => t.cpuS)),
+    // Per CPU second of the one-worker merge (the machine is shared: wall time overstates it).
+    verticesPerSPerCore: Math.round(input.vertices / fullCpuS),
+    verticesPerSWallOneWorker: Math.round(input.vertices / fullS),
+    targetVerticesPerSPerCore: 1_000_000,
+    workers,
+    incremental: { newDrivesShare: NEW_DRIVES_SHARE, s: round3(inc.s), fullS: round3(fullS), ratio: round3(inc.s / fullS), cpuS: round3(inc.cpuS), fullCpuS: round3(fullCpuS) },
+    dbscan,
+  });
+  say(`wrote ${file}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+interface Timing {
+  /** Wall-clock seconds. */
+  s: number;
+  /** CPU seconds of this process (all its threads) and of `pids`, over the same span. */
+  cpuS: number;
+}
+
+/**
+ * One runMerge: `full` reads every batch again and recomputes every tile (rebuild,
+ * recomputeAll), else the default incremental merge from v<N-1>'s state.
+ */
+async function timedMerge(s: ObjectStore, executor: MergeExecutor, full: boolean, pids: readonly number[] = []): Promise<Timing> {
+  const t = performance.now();
+  const c0 = process.cpuUsage();
+  const p0 = pids.map(procCpuS);
+  try {
+    await runMerge(s, { executor, rebuild: full, recomputeAll: full });
+  } finally {
+    await executor.close();
+  }
+  const c = process.cpuUsage(c0);
+  const others = pids.reduce((a, pid, i) => a + procCpuS(pid) - p0[i]!, 0);
+  return { s: (performance.now() - t) / 1000, cpuS: (c.user + c.system) / 1e6 + others };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; 0 elsewhere). */
+function procCpuS(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+/** A full merge through BullMQ: a fresh redis-server and n worker processes (start-up not timed). */
+async function bullmqMerge(s: ObjectStore, storeDir: string, n: number, workDir: string): Promise<Timing> {
+  const redis = await startRedis();
+  const procs: Proc[] = [];
+  try {
+    for (let i = 0; i < n; i++) procs.push(startProcess(['cloud', 'worker', '--redis', redis.url, '--store', storeDir], path.join(workDir, `worker-${n}-${i}.log`)));
+    await Promise.all(procs.map((p) => p.waitForEvent('worker_ready', 60_000)));
+    return await timedMerge(s, new QueueExecutor({ redisUrl: redis.url }), true, procs.map((p) => p.child.pid!));
+  } finally {
+    await Promise.all(procs.map((p) => stopProcess(p, 'SIGTERM')));
+    await redis.stop();
+  }
+}
+
+/** Every stored observation, decoded, and the vertex count. */
+async function readAll(s: ObjectStore): Promise<{ observations: WireObservation[]; vertices: number; batches: number }> {
+  const keys = (await s.list('batches/')).filter((k) => k.endsWith('.fmb'));
+  const observations: WireObservation[] = [];
+  let vertices = 0;
+  for (const key of keys) {
+    for (const o of readStoredBatch(key, (await s.get(key))!).observations) {
+      observations.push(o);
+      vertices += o.pointsCm.length;
+    }
+  }
+  return { observations, vertices, batches: keys.length };
+}
+
+interface ClusteringFigures {
+  s: number;
+  positionErrorCm: number;
+  clusters: number;
+  /** Ground-truth points seen by >= 2 drives with a centre within 1 m. */
+  within1m: number;
+}
+
+/** Ours vs scikit-learn's DBSCAN on the raw sign / light observations, map frame (metres). */
+function comparePointClustering(m: Lanelet2Map, observations: readonly WireObservation[]): { points: number; truth: number; ours: ClusteringFigures; sklearn: ClusteringFigures & { epsM: number }; ratio: number } {
+  const o = DEFAULT_MERGE_OPTIONS;
+  const shift = alignmentOf(observations);
+  const byClass = POINT_CLASSES.map((cls) => {
+    const obs = observations.filter((ob) => ob.cls === cls);
+    const x = new Float64Array(obs.length);
+    const y = new Float64Array(obs.length);
+    const driveIds = new Map<string, number>();
+    const drive = new Int32Array(obs.length);
+    obs.forEach((ob, i) => {
+      const [dx, dy] = shift.get(ob) ?? [0, 0];
+      const [xm, ym] = m.frame.toLocal(tileFrame(parseTileKey(ob.tile)).toLngLat([ob.pointsCm[0]![0] / 100 + dx, ob.pointsCm[0]![1] / 100 + dy]));
+      x[i] = xm;
+      y[i] = ym;
+      if (!driveIds.has(ob.driveId)) driveIds.set(ob.driveId, driveIds.size);
+      drive[i] = driveIds.get(ob.driveId)!;
+    });
+    const score = Float32Array.from(obs, (ob) => ob.score);
+    const signCode = obs.map((ob) => ob.signCode ?? '');
+    // Ground truth seen by >= 2 drives (an observation within 3 m).
+    const truth = m.primitives
+      .filter((g) => g.cls === cls)
+      .map((g) => g.points[0]!)
+      .filter(([gx, gy]) => {
+        const seen = new Set<number>();
+        for (let i = 0; i < obs.length; i++) if (Math.hypot(x[i]! - gx, y[i]! - gy) < 3) seen.add(drive[i]!);
+        return seen.size >= 2;
+      });
+    return { cls, n: obs.length, x, y, drive, score, signCode, truth };
+  });
+
+  const ours = (): Array<Array<[number, number]>> =>
+    byClass.map((c) => {
+      const idx = Array.from({ length: c.n }, (_, i) => i);
+      const out: Array<[number, number]> = [];
+      for (const k of clusterPoints(idx, c.x, c.y, c.score, c.drive, c.signCode, o.pointRadiusM)) {
+        if (new Set(k.members.map((i) => c.drive[i]!)).size >= o.minDrives) out.push([k.x, k.y]);
+      }
+      return out;
+    });
+  let oursCentres = ours();
+  const times: number[] = [];
+  for (let r = 0; r < DBSCAN_RUNS; r++) {
+    const t = performance.now();
+    oursCentres = ours();
+    times.push((performance.now() - t) / 1000);
+  }
+  const oursFig: ClusteringFigures = { s: summarize(times).median, ...errorOf(byClass.map((c) => c.truth), oursCentres) };
+
+  const req = { classes: Object.fromEntries(byClass.map((c) => [c.cls, Array.from({ length: c.n }, (_, i) => [c.x[i]!, c.y[i]!])])), eps: DBSCAN_EPS_M, minSamples: o.minDrives, runs: DBSCAN_RUNS };
+  const py = spawnSync(PYTHON, [SKLEARN_SCRIPT], { input: JSON.stringify(req), encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (py.status !== 0) throw new Error(`${PYTHON} ${SKLEARN_SCRIPT} failed (exit ${py.status}): ${py.stderr.trim().split('\n').pop()} (Debian package python3-sklearn)`);
+  const res = JSON.parse(py.stdout) as Record<string, Array<{ eps: number; s: number; centres: Array<[number, number]> }>>;
+  let best: (ClusteringFigures & { epsM: number }) | undefined;
+  DBSCAN_EPS_M.forEach((eps, e) => {
+    const fig = { epsM: eps, s: byClass.reduce((a, c) => a + res[c.cls]![e]!.s, 0), ...errorOf(byClass.map((c) => c.truth), byClass.map((c) => res[c.cls]![e]!.centres)) };
+    if (!best || fig.positionErrorCm < best.positionErrorCm) best = fig;
+  });
+  const sk = best!;
+  return { points: byClass.reduce((a, c) => a + c.n, 0), truth: byClass.reduce((a, c) => a + c.truth.length, 0), ours: oursFig, sklearn: sk, ratio: round3(sk.s / oursFig.s) };
+}
+
+/**
+ * The merge's alignment of each sign / light observation ([dx, dy] metres in its tile's frame):
+ * the correction `mergeTile` estimated for the observation's drive segment in its tile's job.
+ */
+function alignmentOf(observations: readonly WireObservation[]): Map<WireObservation, [number, number]> {
+  const byTile = new Map<string, WireObservation[]>();
+  for (const ob of observations) {
+    const list = byTile.get(ob.tile);
+    if (list) list.push(ob);
+    else byTile.set(ob.tile, [ob]);
+  }
+  const out = new Map<WireObservation, [number, number]>();
+  for (const [tile, list] of byTile) {
+    const points = list.filter((ob) => (POINT_CLASSES as readonly string[]).includes(ob.cls));
+    if (!points.length) continue;
+    const t = parseTileKey(tile);
+    const { stats } = mergeTile({ tile, version: 1, observations: gatherForTile(t, byTile, DEFAULT_MERGE_OPTIONS.marginM) });
+    for (const ob of points) {
+      const c = stats.corrections.find((k) => k.driveId === ob.driveId && k.t0UnixMs <= ob.tUnixMs && ob.tUnixMs <= k.t1UnixMs);
+      if (c) out.set(ob, [c.dxM, c.dyM]);
+    }
+  }
+  return out;
+}
+
+/** Median distance from each ground-truth point to the nearest centre of its class, cm. */
+function errorOf(truth: ReadonlyArray<ReadonlyArray<readonly [number, number]>>, centres: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Omit<ClusteringFigures, 's'> {
+  const d: number[] = [];
+  truth.forEach((ts, c) => {
+    for (const [gx, gy] of ts) {
+      let best = Infinity;
+      for (const [cx, cy] of centres[c]!) best = Math.min(best, Math.hypot(cx - gx, cy - gy));
+      d.push(best);
+    }
+  });
+  return { positionErrorCm: Math.round(summarize(d).median * 1000) / 10, clusters: centres.reduce((a, c) => a + c.length, 0), within1m: d.filter((v) => v <= 1).length };
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
