@@ -11,7 +11,8 @@
  * far pixels spread thinly over the cells they cover (no holes), near pixels concentrate
  * (precision). The class of a pixel is its arg-max (SegOutput); the tiny pole-foot classes
  * (sign_base, light_base) also add their own probability where it reaches `pointProbThreshold`
- * though another class wins the arg-max.
+ * though another class wins the arg-max. Boundary pixels above the foot of their column's run
+ * (`boundaryFootPx`) count as background: a raised boundary's face projects metres outward.
  *
  * Emission: `finish(vehicle pose)` vectorises each chunk the vehicle can no longer see (wholly
  * behind it by more than `behindM`, or all of it farther than `farM`) ONCE, on a grid that adds
@@ -55,6 +56,14 @@ export interface LocalMapOptions {
    * are a few pixels small and rarely win the arg-max.
    */
   pointProbThreshold: number;
+  /**
+   * Boundary feet: in each column of the segmentation, a vertical run of boundary pixels (curb,
+   * border, barrier together) keeps only its lowest (nearest) this many pixels as evidence; the
+   * rest of the run counts as background. Boundaries are labelled at their foot, but the model
+   * also marks the kerb face, the rail of a guard rail and the strip behind it, which the
+   * flat-ground projection throws metres outward (docs/PERCEPTION.md section 5). 0 = off.
+   */
+  boundaryFootPx: number;
   /** Vectorisation of finished chunks. */
   vectorize: Partial<VectorizeOptions>;
 }
@@ -68,6 +77,7 @@ export const DEFAULT_LOCAL_MAP_OPTIONS: LocalMapOptions = {
   retainM: 120, // m
   maxSamplesPerAxis: 64, // samples
   pointProbThreshold: 0.2, // probability
+  boundaryFootPx: 3, // output pixels
   vectorize: {},
 };
 
@@ -138,6 +148,9 @@ class Chunk {
 const PLANES = SEG_CLASS_COUNT - 1;
 const SIGN = SEG_CLASS_IDS.sign_base;
 const LIGHT = SEG_CLASS_IDS.light_base;
+const CURB = SEG_CLASS_IDS.boundary_curb;
+const BORDER = SEG_CLASS_IDS.boundary_border;
+const BARRIER = SEG_CLASS_IDS.boundary_barrier;
 /** Box slot of the visibility plane in Chunk.boxes. */
 const VIS = PLANES;
 /** Freed chunks whose arrays are kept for reuse (each ~2.5 MB at the defaults). */
@@ -158,6 +171,8 @@ export class LocalMap {
   /** The grid chunks are vectorised on (reused) and per plane the box written into it last time. */
   private grid: BevGrid | undefined;
   private gridWritten: Int32Array | undefined;
+  /** Per segmentation pixel: 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
+  private aboveFoot = new Uint8Array(0);
 
   constructor(options: Partial<LocalMapOptions> = {}) {
     this.options = { ...DEFAULT_LOCAL_MAP_OPTIONS, ...options, vectorize: { ...options.vectorize } };
@@ -170,6 +185,7 @@ export class LocalMap {
     if (o.marginM > o.cellM * o.chunkCells) throw new RangeError(`localMap.marginM (${o.marginM} m) must not exceed a chunk side (${o.cellM * o.chunkCells} m)`);
     if (!(Number.isInteger(o.maxSamplesPerAxis) && o.maxSamplesPerAxis >= 1)) throw new RangeError(`localMap.maxSamplesPerAxis must be a positive integer, got ${o.maxSamplesPerAxis}`);
     if (!(o.pointProbThreshold > 0 && o.pointProbThreshold <= 1)) throw new RangeError(`localMap.pointProbThreshold must be in (0, 1], got ${o.pointProbThreshold}`);
+    if (!(Number.isInteger(o.boundaryFootPx) && o.boundaryFootPx >= 0)) throw new RangeError(`localMap.boundaryFootPx must be an integer >= 0, got ${o.boundaryFootPx}`);
     validateVectorizeOptions({ ...DEFAULT_VECTORIZE_OPTIONS, ...o.vectorize });
     this.chunkM = o.cellM * o.chunkCells;
     this.cellsPerChunk = o.chunkCells * o.chunkCells;
@@ -214,6 +230,7 @@ export class LocalMap {
     let chunkKey = Number.NaN;
     let samples = 0;
     const fp = this.footprintsOf(lut);
+    const above = this.markAboveFoot(seg);
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -223,7 +240,7 @@ export class LocalMap {
     for (let j = 0; j < fp.count; j++) {
       const i = pix[j]!;
       const k = classId[i]!;
-      const plane = k !== 0 && k < SEG_CLASS_COUNT ? k - 1 : -1;
+      const plane = k !== 0 && k < SEG_CLASS_COUNT && above[i] === 0 ? k - 1 : -1;
       const nA = nAs[j]!;
       const nC = nCs[j]!;
       const w = ws[j]!;
@@ -278,6 +295,32 @@ export class LocalMap {
       chunk = this.chunks.get(chunkKey);
     }
     this.counters.samplesSplatted += samples;
+  }
+
+  /**
+   * Mark the boundary pixels of `seg` above the lowest `boundaryFootPx` of their vertical run
+   * (rows run top -> bottom, so a column is scanned from its last row up). Returns the mask.
+   */
+  private markAboveFoot(seg: SegOutput): Uint8Array {
+    const W = seg.widthPx;
+    const H = seg.heightPx;
+    if (this.aboveFoot.length < W * H) this.aboveFoot = new Uint8Array(W * H);
+    const above = this.aboveFoot;
+    above.fill(0, 0, W * H);
+    const foot = this.options.boundaryFootPx;
+    if (foot === 0) return above;
+    const cls = seg.classId;
+    for (let c = 0; c < W; c++) {
+      let run = 0;
+      for (let r = H - 1; r >= 0; r--) {
+        const i = r * W + c;
+        const k = cls[i]!;
+        if (k === CURB || k === BORDER || k === BARRIER) {
+          if (++run > foot) above[i] = 1;
+        } else run = 0;
+      }
+    }
+    return above;
   }
 
   /**
