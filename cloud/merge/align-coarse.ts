@@ -11,6 +11,7 @@
  */
 import type { MergeOptions } from './options.ts';
 import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, type Prepared, type Resampled } from './prepare.ts';
+import { hypot } from './polyline.ts';
 
 const CHANNELS = 4;
 
@@ -170,68 +171,87 @@ class CountGrid {
     // each cell dilated by one, so point-like evidence (a sign, the end of a stop line) scores a
     // plateau, not a one-cell spike. `stamp` dedupes a segment's cells.
     const stamp = new Int32Array(CHANNELS * plane).fill(-1);
+    const centre = new Int32Array(CHANNELS * plane).fill(-1);
     let buf = new Int32Array(4096);
     const step = cellM / 2;
     const w = this.w;
     const h = this.h;
-    this.segCells = segPts.map((pts, s) => {
+    const x0 = this.x0;
+    const y0 = this.y0;
+    this.segCells = new Array<Int32Array>(segPts.length);
+    for (let s = 0; s < segPts.length; s++) {
+      const pts = segPts[s]!;
       let n = 0;
-      const mark = (base: number, x: number, y: number): void => {
-        const cx = Math.floor(x / cellM) - this.x0;
-        const cy = Math.floor(y / cellM) - this.y0;
-        for (let yy = cy - 1; yy <= cy + 1; yy++) {
-          if (yy < 0 || yy >= h) continue;
-          for (let xx = cx - 1; xx <= cx + 1; xx++) {
-            if (xx < 0 || xx >= w) continue;
-            const c = base + yy * w + xx;
-            if (stamp[c] === s) continue;
-            stamp[c] = s;
-            if (n === buf.length) {
-              const b2 = new Int32Array(buf.length * 2);
-              b2.set(buf);
-              buf = b2;
-            }
-            buf[n++] = c;
-          }
-        }
-      };
       for (let k = 0; k < pts.length; k++) {
         const i = pts[k]!;
         const base = chan[i]! * plane;
-        mark(base, px[i]!, py[i]!);
+        // Marks at the point (q = 0), then every half cell towards the next point of its
+        // observation (q = 1 .. m - 1).
         const j = pts[k + 1];
-        if (j === undefined || j !== i + 1 || r.obs[j] !== r.obs[i]) continue;
-        const len = Math.hypot(px[j]! - px[i]!, py[j]! - py[i]!);
-        const m = Math.ceil(len / step);
-        for (let q = 1; q < m; q++) mark(base, px[i]! + ((px[j]! - px[i]!) * q) / m, py[i]! + ((py[j]! - py[i]!) * q) / m);
+        const joined = j !== undefined && j === i + 1 && r.obs[j] === r.obs[i];
+        const m = joined ? Math.ceil(hypot(px[j]! - px[i]!, py[j]! - py[i]!) / step) : 0;
+        for (let q = 0; q === 0 || q < m; q++) {
+          const x = q === 0 ? px[i]! : px[i]! + ((px[j!]! - px[i]!) * q) / m;
+          const y = q === 0 ? py[i]! : py[i]! + ((py[j!]! - py[i]!) * q) / m;
+          const cx = Math.floor(x / cellM) - x0;
+          const cy = Math.floor(y / cellM) - y0;
+          // A cell already marked as a centre for this segment has its 3x3 block stamped.
+          if (cx >= 0 && cx < w && cy >= 0 && cy < h) {
+            const cc = base + cy * w + cx;
+            if (centre[cc] === s) continue;
+            centre[cc] = s;
+          }
+          if (n + 9 > buf.length) {
+            const b2 = new Int32Array(buf.length * 2);
+            b2.set(buf);
+            buf = b2;
+          }
+          for (let yy = cy - 1; yy <= cy + 1; yy++) {
+            if (yy < 0 || yy >= h) continue;
+            for (let xx = cx - 1; xx <= cx + 1; xx++) {
+              if (xx < 0 || xx >= w) continue;
+              const c = base + yy * w + xx;
+              if (stamp[c] === s) continue;
+              stamp[c] = s;
+              buf[n++] = c;
+            }
+          }
+        }
       }
-      return buf.slice(0, n);
-    });
+      this.segCells[s] = buf.slice(0, n);
+    }
     for (let s = 0; s < this.segCells.length; s++) this.addSegment(s, 1);
   }
 
   addSegment(s: number, sign: 1 | -1): void {
     const c = this.counts;
-    for (const cell of this.segCells[s]!) c[cell] = c[cell]! + sign;
+    const cells = this.segCells[s]!;
+    for (let k = 0; k < cells.length; k++) c[cells[k]!] = c[cells[k]!]! + sign;
   }
 
   /** S[chan * side^2 + (sy + k) * side + sx + k] += weight * count at point + (sx, sy) cells. */
   score(pts: readonly number[], weight: Float32Array, S: Float64Array, k: number): void {
     const side = 2 * k + 1;
-    const plane = this.w * this.h;
+    const w = this.w;
+    const h = this.h;
+    const plane = w * h;
     const c = this.counts;
-    for (const i of pts) {
+    const chan = this.chan;
+    const cxs = this.cx;
+    const cys = this.cy;
+    for (let pi = 0; pi < pts.length; pi++) {
+      const i = pts[pi]!;
       const wgt = weight[i]!;
-      const base = this.chan[i]! * plane;
-      const sbase = this.chan[i]! * side * side;
-      const px = this.cx[i]!;
-      const py = this.cy[i]!;
+      const base = chan[i]! * plane;
+      const sbase = chan[i]! * side * side;
+      const px = cxs[i]!;
+      const py = cys[i]!;
       const xa = Math.max(-k, -px);
-      const xb = Math.min(k, this.w - 1 - px);
+      const xb = Math.min(k, w - 1 - px);
       for (let sy = -k; sy <= k; sy++) {
         const yy = py + sy;
-        if (yy < 0 || yy >= this.h) continue;
-        const row = base + yy * this.w + px;
+        if (yy < 0 || yy >= h) continue;
+        const row = base + yy * w + px;
         const srow = sbase + (sy + k) * side + k;
         for (let sx = xa; sx <= xb; sx++) {
           const v = c[row + sx]!;

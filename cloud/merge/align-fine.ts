@@ -10,7 +10,7 @@ import { centreOnDrives } from './align-coarse.ts';
 import { refit } from './cluster-lines.ts';
 import { correctVertices, type Clustering } from './consensus.ts';
 import type { MergeOptions } from './options.ts';
-import { medianInPlace, newProjection, Polyline } from './polyline.ts';
+import { hypot, medianInPlace, newProjection, Polyline } from './polyline.ts';
 import { correctPoints, type Prepared, type Resampled } from './prepare.ts';
 
 /** Information weight of one metre of line (points along one observation are correlated), 1/m^2. */
@@ -45,7 +45,7 @@ export class SegmentEquations {
 
   /** Residual vector (rx, ry) = p - target. */
   addPoint(seg: number, rx: number, ry: number, w: number): void {
-    const ww = w * tukey(Math.hypot(rx, ry), 2 * this.robustM);
+    const ww = w * tukey(hypot(rx, ry), 2 * this.robustM);
     if (ww <= 0) return;
     this.A[3 * seg] = this.A[3 * seg]! + ww;
     this.A[3 * seg + 2] = this.A[3 * seg + 2]! + ww;
@@ -78,7 +78,7 @@ export function solveSegments(p: Prepared, corr: Float64Array, eq: SegmentEquati
         const c = segs[k + 1]!;
         const gapS = Math.max(0, (p.segT0[c]! - p.segT1[a]!) / 1000);
         const s = sig * Math.sqrt(1 + gapS / o.segmentMaxS);
-        const diff = Math.hypot(corr[2 * a]! - corr[2 * c]!, corr[2 * a + 1]! - corr[2 * c + 1]!);
+        const diff = hypot(corr[2 * a]! - corr[2 * c]!, corr[2 * a + 1]! - corr[2 * c + 1]!);
         lam[k] = (1 / (s * s)) * (diff > 2 * s ? (2 * s) / diff : 1);
       }
       for (let sweep = 0; sweep < 30; sweep++) {
@@ -115,7 +115,7 @@ export function solveSegments(p: Prepared, corr: Float64Array, eq: SegmentEquati
   }
   centreOnDrives(p, corr);
   let maxStep = 0;
-  for (let s = 0; s < p.nSeg; s++) maxStep = Math.max(maxStep, Math.hypot(corr[2 * s]! - old[2 * s]!, corr[2 * s + 1]! - old[2 * s + 1]!));
+  for (let s = 0; s < p.nSeg; s++) maxStep = Math.max(maxStep, hypot(corr[2 * s]! - old[2 * s]!, corr[2 * s + 1]! - old[2 * s + 1]!));
   return maxStep;
 }
 
@@ -139,7 +139,7 @@ export function alignToConsensus(p: Prepared, r: Resampled, c: Clustering, corr:
         P.y[k] = pos.y[cl.src[k]!]!;
       }
       for (const k of clusters) {
-        if (Math.max(0, ...k.support) < 2) continue;
+        if (maxOf(k.support) < 2) continue;
         const L = refit(new Polyline(k.x, k.y), P, k.pts, cl.params);
         k.x = L.x;
         k.y = L.y;
@@ -176,4 +176,11 @@ export function alignToConsensus(p: Prepared, r: Resampled, c: Clustering, corr:
     }
   }
   return { iterations: it, lastStepM };
+}
+
+/** Largest entry, 0 for none (Math.max(0, ...a) without spreading a long array into arguments). */
+function maxOf(a: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
 }

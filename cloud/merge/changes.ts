@@ -16,7 +16,7 @@ import type { LocalFrame } from '../../shared/geo.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
 import { featurePoints, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
-import { newProjection, Polyline, resampleFlat } from './polyline.ts';
+import { hypot, newProjection, Polyline, resampleFlat } from './polyline.ts';
 
 export type ClassCounts = Partial<Record<PrimitiveClass, number>>;
 
@@ -74,7 +74,7 @@ function compare(a: Shape, b: Shape, gateM: number): PairDisp | undefined {
   if (a.point && b.point) {
     const dx = b.point[0] - a.point[0];
     const dy = b.point[1] - a.point[1];
-    const dist = Math.hypot(dx, dy);
+    const dist = hypot(dx, dy);
     if (dist > gateM) return undefined;
     return { overlap: 1, affinity: 1 - dist / gateM, A: [1, 0, 1], b: [dx, dy], normals: [[1, 0, dx], [0, 1, dy]] };
   }

@@ -16,7 +16,7 @@
  * marked covered so the same paint is not published twice.
  */
 import { DynamicGrid, PointGrid } from './grid.ts';
-import { Polyline, newProjection, resampleFlat, vertexTangents, medianInPlace, type Projection } from './polyline.ts';
+import { Polyline, hypot, newProjection, resampleFlat, vertexTangents, medianInPlace, type Projection } from './polyline.ts';
 
 export interface LinePoints {
   n: number;
@@ -81,6 +81,9 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
   const clusters: LineCluster[] = [];
   const queue = itemStart.map((_, k) => k).sort((a, b) => itemEnd[b]! - itemStart[b]! - (itemEnd[a]! - itemStart[a]!));
   const near = { buf: new Int32Array(1024) };
+  // Scratch of the consumption step, per member item.
+  let inliersBuf = new Uint8Array(256);
+  let vertBuf = new Int32Array(256);
 
   for (let qi = 0; qi < queue.length; qi++) {
     const seed = queue[qi]!;
@@ -157,8 +160,13 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       const s = itemStart[m]!;
       const e = itemEnd[m]!;
       let nIn = 0;
-      const inliers = new Uint8Array(e - s);
-      const vert = new Int32Array(e - s);
+      if (inliersBuf.length < e - s) {
+        inliersBuf = new Uint8Array(2 * (e - s));
+        vertBuf = new Int32Array(2 * (e - s));
+      }
+      const inliers = inliersBuf;
+      const vert = vertBuf;
+      inliers.fill(0, 0, e - s);
       let hint = -1;
       for (let i = s; i < e; i++) {
         if (L.project(P.x[i]!, P.y[i]!, prm.gateM, pr, hint) && pr.beyond === 0 && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
@@ -205,7 +213,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       const b = Math.min(L.n - 1, v + 1);
       let tx = L.x[b]! - L.x[a]!;
       let ty = L.y[b]! - L.y[a]!;
-      const len = Math.hypot(tx, ty) || 1;
+      const len = hypot(tx, ty) || 1;
       tx /= len;
       ty /= len;
       let dup = false;
@@ -220,7 +228,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       const b = Math.min(L.n - 1, v + 1);
       const tx = L.x[b]! - L.x[a]!;
       const ty = L.y[b]! - L.y[a]!;
-      const len = Math.hypot(tx, ty) || 1;
+      const len = hypot(tx, ty) || 1;
       earlier.insert(L.x[v]!, L.y[v]!, earlierT.length / 2);
       earlierT.push(tx / len, ty / len);
     }
@@ -258,10 +266,16 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
     if (L.project(x, y, 2 * prm.gateM, pr, hint)) {
       hint = Math.floor(pr.pos);
       if (pr.beyond !== 0) continue;
-      if (Math.abs(pr.lat) <= prm.gateM && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) good++;
-      else bad++;
+      if (Math.abs(pr.lat) <= prm.gateM && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
+        good++;
+        continue;
+      }
     } else if ((x - sx) * stx + (y - sy) * sty > 0 || (x - ex) * etx + (y - ey) * ety > 0) continue;
-    else bad++;
+    bad++;
+    // Rejected whatever the rest says: even all good would not reach the share, and the
+    // item is no longer short enough to merely continue L.
+    const best = good + (e - i - 1);
+    if (good + bad > 2 && !(best >= 2 && best >= prm.minInlierShare * (best + bad))) return false;
   }
   if (good >= 2 && good >= prm.minInlierShare * (good + bad)) return true;
   return good + bad <= 2 && continues(L, P, s, e, prm);
@@ -274,7 +288,7 @@ function endOf(L: Polyline, atEnd: boolean): { ex: number; ey: number; ox: numbe
   const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
   const ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
   const oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
-  const ol = Math.hypot(ox, oy) || 1;
+  const ol = hypot(ox, oy) || 1;
   return { ex, ey, ox: ox / ol, oy: oy / ol };
 }
 
@@ -299,7 +313,7 @@ function continues(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePa
       if (Math.abs(ox * dy - oy * dx) > prm.gateM) continue;
       let tx = P.x[next]! - P.x[near]!;
       let ty = P.y[next]! - P.y[near]!;
-      const tl = Math.hypot(tx, ty) || 1;
+      const tl = hypot(tx, ty) || 1;
       tx /= tl;
       ty /= tl;
       if (tx * ox + ty * oy < prm.cosMax) continue;

@@ -12,7 +12,7 @@
  * after rotating each ring's vertex order onto a reference ring (the medoid); else the medoid.
  */
 import { PointGrid } from './grid.ts';
-import { medianInPlace } from './polyline.ts';
+import { hypot, medianInPlace } from './polyline.ts';
 
 export interface PointCluster {
   x: number;
@@ -33,36 +33,88 @@ export function clusterPoints(
 ): PointCluster[] {
   const n = obs.length;
   if (!n) return [];
-  const px = Float64Array.from(obs, (i) => x[i]!);
-  const py = Float64Array.from(obs, (i) => y[i]!);
+  const px = new Float64Array(n);
+  const py = new Float64Array(n);
+  const sc = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = obs[k]!;
+    px[k] = x[i]!;
+    py[k] = y[i]!;
+    sc[k] = score[i]!;
+  }
   const grid = new PointGrid(px, py, radiusM);
   const taken = new Uint8Array(n);
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => score[obs[b]!]! - score[obs[a]!]!);
+  const order = byScoreDescending(sc);
   const out: PointCluster[] = [];
   const bx = new Float64Array(n);
   const by = new Float64Array(n);
+  const near = { buf: new Int32Array(256) };
+  let mem = new Int32Array(256);
   for (const seed of order) {
     if (taken[seed]) continue;
     let cx = px[seed]!;
     let cy = py[seed]!;
-    let mem: number[] = [];
+    let nm = 0;
     for (let it = 0; it < 3; it++) {
-      mem = [];
-      grid.forEachWithin(cx, cy, radiusM, (k) => {
-        if (!taken[k]) mem.push(k);
-      });
-      if (!mem.length) mem = [seed];
-      mem.forEach((k, j) => {
-        bx[j] = px[k]!;
-        by[j] = py[k]!;
-      });
-      cx = medianInPlace(bx, mem.length);
-      cy = medianInPlace(by, mem.length);
+      const nc = grid.collectWithin(cx, cy, radiusM, near);
+      if (mem.length < nc + 1) mem = new Int32Array(2 * (nc + 1));
+      nm = 0;
+      for (let j = 0; j < nc; j++) {
+        const k = near.buf[j]!;
+        if (!taken[k]) mem[nm++] = k;
+      }
+      if (!nm) mem[nm++] = seed;
+      for (let j = 0; j < nm; j++) {
+        bx[j] = px[mem[j]!]!;
+        by[j] = py[mem[j]!]!;
+      }
+      cx = medianInPlace(bx, nm);
+      cy = medianInPlace(by, nm);
     }
-    if (!mem.includes(seed)) mem.push(seed);
-    for (const k of mem) taken[k] = 1;
-    out.push(...splitByCode(mem.map((k) => obs[k]!), x, y, drive, signCode));
+    let hasSeed = false;
+    for (let j = 0; j < nm && !hasSeed; j++) hasSeed = mem[j] === seed;
+    if (!hasSeed) mem[nm++] = seed;
+    const members: number[] = new Array<number>(nm);
+    let oneCode = true;
+    for (let j = 0; j < nm; j++) {
+      taken[mem[j]!] = 1;
+      members[j] = obs[mem[j]!]!;
+      oneCode &&= signCode[members[j]!] === signCode[members[0]!];
+    }
+    if (oneCode) {
+      // One code: the general split below would return the one group's medians.
+      for (let j = 0; j < nm; j++) {
+        bx[j] = x[members[j]!]!;
+        by[j] = y[members[j]!]!;
+      }
+      out.push({ x: medianInPlace(bx, nm), y: medianInPlace(by, nm), members, signCode: signCode[members[0]!]! });
+    } else for (const c of splitByCode(members, x, y, drive, signCode)) out.push(c);
   }
+  return out;
+}
+
+/**
+ * Indices 0..n-1 by score, highest first, ties in index order (a stable sort's order). Scores
+ * that are float32 values >= 0 sort as integer keys (their bit patterns order like the values);
+ * anything else takes the comparison sort.
+ */
+function byScoreDescending(sc: Float64Array): Int32Array | number[] {
+  const n = sc.length;
+  const f32 = new Float32Array(1);
+  const bits = new Uint32Array(f32.buffer);
+  const keys = new Float64Array(n);
+  let plain = n < 1 << 21;
+  for (let k = 0; k < n && plain; k++) {
+    f32[0] = sc[k]!;
+    const b = bits[0]!;
+    if (f32[0] !== sc[k] || !(sc[k]! >= 0) || b >= 0x80000000) plain = false;
+    // Ascending keys = ascending score, then descending index; read back from the end.
+    keys[k] = b * 2 ** 21 + (2 ** 21 - 1 - k);
+  }
+  if (!plain) return Array.from({ length: n }, (_, k) => k).sort((a, b) => sc[b]! - sc[a]!);
+  keys.sort();
+  const out = new Int32Array(n);
+  for (let j = 0; j < n; j++) out[j] = 2 ** 21 - 1 - (keys[n - 1 - j]! % 2 ** 21);
   return out;
 }
 
@@ -166,7 +218,7 @@ function nearRing(x: number, y: number, r: Ring, tolM: number): boolean {
     const l2 = vx * vx + vy * vy;
     let t = l2 > 0 ? ((x - ax) * vx + (y - ay) * vy) / l2 : 0;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
-    best = Math.min(best, Math.hypot(x - ax - vx * t, y - ay - vy * t));
+    best = Math.min(best, hypot(x - ax - vx * t, y - ay - vy * t));
   }
   return inside || best <= tolM;
 }
@@ -201,7 +253,7 @@ function describeRing(pts: Array<[number, number]>): Ring {
   const l2 = tr / 2 - disc;
   const axis = l1 > 2.25 * Math.max(l2, 1e-9) ? 0.5 * Math.atan2(2 * sxy, sxx - syy) : NaN;
   let reach = 0;
-  for (let i = 0; i < xs.length; i++) reach = Math.max(reach, Math.hypot(xs[i]! - cx, ys[i]! - cy));
+  for (let i = 0; i < xs.length; i++) reach = Math.max(reach, hypot(xs[i]! - cx, ys[i]! - cy));
   return { xs, ys, cx, cy, area: Math.abs(area2) / 2, reach, axis: Number.isNaN(axis) ? NaN : (axis + Math.PI) % Math.PI };
 }
 
@@ -218,7 +270,7 @@ function consensusRing(members: Ring[]): Array<[number, number]> {
   let bestSum = Infinity;
   for (const a of group) {
     let s = 0;
-    for (const b of group) s += Math.hypot(a.cx - b.cx, a.cy - b.cy);
+    for (const b of group) s += hypot(a.cx - b.cx, a.cy - b.cy);
     if (s < bestSum) {
       bestSum = s;
       ref = a;

@@ -8,10 +8,11 @@
  * dropped, which the change summary then reports as removed. A weak primitive in the shadow
  * of a much better supported one of its class is a ghost of it: dropped too.
  */
-import { DynamicGrid, cellKey } from './grid.ts';
+import { CELL_OFFSET, CELL_SPAN, DynamicGrid, cellKey } from './grid.ts';
 import type { MergeOptions } from './options.ts';
 import type { Prepared, Resampled } from './prepare.ts';
 import type { Consensus } from './consensus.ts';
+import { hypot } from './polyline.ts';
 
 export interface Evidence {
   supportDrives: number;
@@ -29,34 +30,82 @@ export interface Evidence {
 /** Where each drive segment saw anything (cells of footprintCellM, dilated by one cell). */
 export class Footprint {
   private readonly cellM: number;
-  private readonly cells = new Map<number, number[]>();
   private readonly p: Prepared;
+  /** Dense cells over the points' extent (plus the dilation): segments of cell c are segs[start[c] .. start[c + 1]). */
+  private readonly cx0: number;
+  private readonly cy0: number;
+  private readonly w: number;
+  private readonly h: number;
+  private readonly start: Int32Array;
+  private readonly segs: Int32Array;
 
   constructor(p: Prepared, r: Resampled, pos: { x: Float64Array; y: Float64Array }, cellM: number) {
     this.cellM = cellM;
     this.p = p;
-    const order = Int32Array.from({ length: r.n }, (_, i) => i).sort((a, b) => p.seg[r.obs[a]!]! - p.seg[r.obs[b]!]!);
-    const seen = new Set<number>();
-    let cur = -1;
-    for (const i of order) {
-      const s = p.seg[r.obs[i]!]!;
-      if (s !== cur) {
-        seen.clear();
-        cur = s;
-      }
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    const pcx = new Int32Array(r.n);
+    const pcy = new Int32Array(r.n);
+    for (let i = 0; i < r.n; i++) {
       const cx = Math.floor(pos.x[i]! / cellM);
       const cy = Math.floor(pos.y[i]! / cellM);
-      for (let dx = -1; dx <= 1; dx++) {
-        for (let dy = -1; dy <= 1; dy++) {
-          const key = cellKey(cx + dx, cy + dy);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const list = this.cells.get(key);
-          if (list) list.push(s);
-          else this.cells.set(key, [s]);
+      pcx[i] = cx;
+      pcy[i] = cy;
+      if (cx < minX) minX = cx;
+      if (cx > maxX) maxX = cx;
+      if (cy < minY) minY = cy;
+      if (cy > maxY) maxY = cy;
+    }
+    if (!r.n) minX = minY = maxX = maxY = 0;
+    this.cx0 = minX - 1;
+    this.cy0 = minY - 1;
+    this.w = maxX - minX + 3;
+    this.h = maxY - minY + 3;
+    const nCells = this.w * this.h;
+    // Points by segment (counting sort: stable, so each segment's points keep their order).
+    const segOf = new Int32Array(r.n);
+    const segStart = new Int32Array(p.nSeg + 1);
+    for (let i = 0; i < r.n; i++) {
+      const s = p.seg[r.obs[i]!]!;
+      segOf[i] = s;
+      segStart[s + 1] = segStart[s + 1]! + 1;
+    }
+    for (let s = 0; s < p.nSeg; s++) segStart[s + 1] = segStart[s + 1]! + segStart[s]!;
+    const fill = segStart.slice(0, p.nSeg);
+    const order = new Int32Array(r.n);
+    for (let i = 0; i < r.n; i++) order[fill[segOf[i]!]!++] = i;
+    // Two passes over (segment, cell) pairs, each segment once per cell: count, then place.
+    const stamp = new Int32Array(nCells).fill(-1);
+    const count = new Int32Array(nCells + 1);
+    const pairs = (visit: (c: number, s: number) => void): void => {
+      stamp.fill(-1);
+      for (let k = 0; k < r.n; k++) {
+        const i = order[k]!;
+        const s = segOf[i]!;
+        const cx = pcx[i]! - this.cx0;
+        const cy = pcy[i]! - this.cy0;
+        for (let dx = -1; dx <= 1; dx++) {
+          for (let dy = -1; dy <= 1; dy++) {
+            const c = (cy + dy) * this.w + cx + dx;
+            if (stamp[c] === s) continue;
+            stamp[c] = s;
+            visit(c, s);
+          }
         }
       }
-    }
+    };
+    pairs((c) => {
+      count[c + 1] = count[c + 1]! + 1;
+    });
+    for (let c = 0; c < nCells; c++) count[c + 1] = count[c + 1]! + count[c]!;
+    this.start = count;
+    this.segs = new Int32Array(count[nCells]!);
+    const at = count.slice(0, nCells);
+    pairs((c, s) => {
+      this.segs[at[c]!++] = s;
+    });
   }
 
   /** Drives whose footprint covers >= 70% of the primitive's cells, with the time they last passed. */
@@ -72,17 +121,19 @@ export class Footprint {
     for (let i = 0; i < segs; i++) {
       const a = points[i]!;
       const b = points[(i + 1) % n]!;
-      const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+      const len = hypot(b[0] - a[0], b[1] - a[1]);
       const k = Math.max(1, Math.ceil(len / step));
       for (let j = 0; j <= k; j++) add(a[0] + ((b[0] - a[0]) * j) / k, a[1] + ((b[1] - a[1]) * j) / k);
     }
     const covered = new Map<number, number>();
     const lastT = new Map<number, number>();
+    const drivesHere = new Set<number>();
     for (const key of keys) {
-      const segList = this.cells.get(key);
-      if (!segList) continue;
-      const drivesHere = new Set<number>();
-      for (const s of segList) {
+      const c = this.cellIndex(key);
+      if (c < 0 || this.start[c] === this.start[c + 1]) continue;
+      drivesHere.clear();
+      for (let k = this.start[c]!; k < this.start[c + 1]!; k++) {
+        const s = this.segs[k]!;
         const d = this.p.segDrive[s]!;
         drivesHere.add(d);
         lastT.set(d, Math.max(lastT.get(d) ?? -Infinity, this.p.segT1[s]!));
@@ -92,6 +143,13 @@ export class Footprint {
     const out = new Map<number, number>();
     for (const [d, c] of covered) if (c >= 0.7 * keys.size) out.set(d, lastT.get(d)!);
     return out;
+  }
+
+  /** Dense index of the cell with key `key` (cellKey), -1 outside the grid. */
+  private cellIndex(key: number): number {
+    const cx = Math.floor(key / CELL_SPAN) - CELL_OFFSET - this.cx0;
+    const cy = (key % CELL_SPAN) - CELL_OFFSET - this.cy0;
+    return cx >= 0 && cx < this.w && cy >= 0 && cy < this.h ? cy * this.w + cx : -1;
   }
 }
 
@@ -167,7 +225,7 @@ function samplesOf(points: ReadonlyArray<readonly [number, number]>, closed: boo
   for (let i = 0; i < (closed ? n : n - 1); i++) {
     const a = points[i]!;
     const b = points[(i + 1) % n]!;
-    const k = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1])));
+    const k = Math.max(1, Math.ceil(hypot(b[0] - a[0], b[1] - a[1])));
     for (let j = 0; j < k; j++) out.push([a[0] + ((b[0] - a[0]) * j) / k, a[1] + ((b[1] - a[1]) * j) / k]);
   }
   if (!closed) out.push([points[n - 1]![0], points[n - 1]![1]]);

@@ -34,8 +34,17 @@ export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: Mer
   let gx = 0;
   let gy = 0;
   let gn = 0;
-  const order = Int32Array.from({ length: r.n }, (_, i) => i).sort((a, b) => p.seg[r.obs[a]!]! - p.seg[r.obs[b]!]!);
-  for (const i of order) {
+  // Points by segment, in index order within one (a stable counting sort).
+  const segStart = new Int32Array(p.nSeg + 1);
+  for (let i = 0; i < r.n; i++) {
+    const s = p.seg[r.obs[i]!]! + 1;
+    segStart[s] = segStart[s]! + 1;
+  }
+  for (let s = 0; s < p.nSeg; s++) segStart[s + 1] = segStart[s + 1]! + segStart[s]!;
+  const order = new Int32Array(r.n);
+  for (let i = 0; i < r.n; i++) order[segStart[p.seg[r.obs[i]!]!]!++] = i;
+  for (let k = 0; k < r.n; k++) {
+    const i = order[k]!;
     const s = p.seg[r.obs[i]!]!;
     const c = (Math.floor(r.ry[i]! / cell) - y0) * w + Math.floor(r.rx[i]! / cell) - x0;
     if (last[c] === s) continue;

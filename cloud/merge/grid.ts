@@ -6,8 +6,8 @@
  * `DynamicGrid` takes insertions (consensus vertices as clusters are found).
  */
 
-const CELL_OFFSET = 1 << 20;
-const CELL_SPAN = 1 << 21;
+export const CELL_OFFSET = 1 << 20;
+export const CELL_SPAN = 1 << 21;
 
 /** Key of integer cell (cx, cy); cells within +-2^20 of the origin. */
 export function cellKey(cx: number, cy: number): number {
@@ -88,6 +88,34 @@ export class PointGrid {
       const b = st[cy * this.w + x1 + 1]!;
       for (let k = a; k < b; k++) fn(order[k]!);
     }
+  }
+
+  /**
+   * Indices of every indexed point in the cells overlapping the disc (px, py, r), in the order
+   * `forEachCandidate` visits them, written to out.buf from index 0; returns the count (grows
+   * out.buf as needed). Callers test distance; no callback, no allocation in the common case.
+   */
+  collectCandidates(px: number, py: number, r: number, out: { buf: Int32Array }): number {
+    const c = this.cellM;
+    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    const st = this.start;
+    const order = this.order;
+    let n = 0;
+    for (let cy = y0; cy <= y1; cy++) {
+      const a = st[cy * this.w + x0]!;
+      const b = st[cy * this.w + x1 + 1]!;
+      if (n + b - a > out.buf.length) {
+        const g = new Int32Array(Math.max(2 * out.buf.length, n + b - a));
+        g.set(out.buf.subarray(0, n));
+        out.buf = g;
+      }
+      const buf = out.buf;
+      for (let k = a; k < b; k++) buf[n++] = order[k]!;
+    }
+    return n;
   }
 
   /**

@@ -26,6 +26,9 @@ export function newProjection(): Projection {
   return { lat: 0, dist: 0, pos: 0, beyond: 0, tx: 1, ty: 0, fx: 0, fy: 0 };
 }
 
+/** Scratch of the grid queries in `Polyline.project` (synchronous, so one buffer serves all). */
+const candidates = { buf: new Int32Array(256) };
+
 /** An immutable polyline with a vertex grid for projections. */
 export class Polyline {
   readonly x: Float64Array;
@@ -33,14 +36,28 @@ export class Polyline {
   readonly n: number;
   private gridCache: PointGrid | undefined;
   private readonly maxSegM: number;
+  /** Segment s: vector from vertex s to s + 1 and its squared length (projections read these). */
+  private readonly segX: Float64Array;
+  private readonly segY: Float64Array;
+  private readonly segLen2: Float64Array;
 
   constructor(x: Float64Array, y: Float64Array) {
     if (x.length < 2 || x.length !== y.length) throw new RangeError(`a polyline needs >= 2 vertices in equal-length arrays, got ${x.length}/${y.length}`);
     this.x = x;
     this.y = y;
     this.n = x.length;
+    this.segX = new Float64Array(this.n - 1);
+    this.segY = new Float64Array(this.n - 1);
+    this.segLen2 = new Float64Array(this.n - 1);
     let maxSeg = 0;
-    for (let i = 1; i < this.n; i++) maxSeg = Math.max(maxSeg, Math.hypot(x[i]! - x[i - 1]!, y[i]! - y[i - 1]!));
+    for (let i = 1; i < this.n; i++) {
+      const vx = x[i]! - x[i - 1]!;
+      const vy = y[i]! - y[i - 1]!;
+      this.segX[i - 1] = vx;
+      this.segY[i - 1] = vy;
+      this.segLen2[i - 1] = vx * vx + vy * vy;
+      maxSeg = Math.max(maxSeg, hypot(vx, vy));
+    }
     this.maxSegM = maxSeg;
   }
 
@@ -74,7 +91,10 @@ export class Polyline {
     }
     let best = Infinity;
     let bs = -1;
-    this.grid.forEachCandidate(px, py, maxDistM + this.maxSegM, (v) => {
+    const nc = this.grid.collectCandidates(px, py, maxDistM + this.maxSegM, candidates);
+    const buf = candidates.buf;
+    for (let k = 0; k < nc; k++) {
+      const v = buf[k]!;
       if (v > 0) {
         const d = this.segDist2(px, py, v - 1);
         if (d < best) {
@@ -89,23 +109,28 @@ export class Polyline {
           bs = v;
         }
       }
-    });
+    }
     if (bs < 0 || best > maxDistM * maxDistM) return false;
     return this.fill(px, py, bs, best, out);
   }
 
   /** Squared distance from (px, py) to segment s (clamped). */
   private segDist2(px: number, py: number, s: number): number {
-    const x = this.x;
-    const y = this.y;
-    const ax = x[s]!;
-    const ay = y[s]!;
-    const vx = x[s + 1]! - ax;
-    const vy = y[s + 1]! - ay;
-    const wx = px - ax;
-    const wy = py - ay;
-    const len2 = vx * vx + vy * vy;
-    let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+    const vx = this.segX[s]!;
+    const vy = this.segY[s]!;
+    const wx = px - this.x[s]!;
+    const wy = py - this.y[s]!;
+    const len2 = this.segLen2[s]!;
+    const dot = wx * vx + wy * vy;
+    // Clamped at an end, the parameter is exactly 0 or 1: no division (same result bit for bit;
+    // dot >= len2 > 0 rounds to a quotient >= 1).
+    if (!(len2 > 0) || dot <= 0) return wx * wx + wy * wy;
+    if (dot >= len2) {
+      const ex = wx - vx;
+      const ey = wy - vy;
+      return ex * ex + ey * ey;
+    }
+    let t = dot / len2;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     const dx = wx - vx * t;
     const dy = wy - vy * t;
@@ -117,7 +142,7 @@ export class Polyline {
     const ay = this.y[s]!;
     let vx = this.x[s + 1]! - ax;
     let vy = this.y[s + 1]! - ay;
-    const len = Math.hypot(vx, vy) || 1;
+    const len = hypot(vx, vy) || 1;
     vx /= len;
     vy /= len;
     const tRaw = ((px - ax) * vx + (py - ay) * vy) / len;
@@ -138,7 +163,7 @@ export class Polyline {
 
 export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number): number {
   let len = 0;
-  for (let i = from + 1; i < to; i++) len += Math.hypot(x[i]! - x[i - 1]!, y[i]! - y[i - 1]!);
+  for (let i = from + 1; i < to; i++) len += hypot(x[i]! - x[i - 1]!, y[i]! - y[i - 1]!);
   return len;
 }
 
@@ -148,30 +173,43 @@ export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from:
  */
 export function resampleFlat(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, spacingM: number): { x: Float64Array; y: Float64Array } {
   const total = polylineLength(x, y, from, to);
-  const steps = Math.max(1, Math.round(total / spacingM));
+  const steps = resampleSteps(total, spacingM);
   const ox = new Float64Array(steps + 1);
   const oy = new Float64Array(steps + 1);
+  resampleInto(x, y, from, to, total, steps, ox, oy, 0);
+  return { x: ox, y: oy };
+}
+
+/** Intervals `resampleFlat` cuts a line of length totalM into. */
+export function resampleSteps(totalM: number, spacingM: number): number {
+  return Math.max(1, Math.round(totalM / spacingM));
+}
+
+/**
+ * `resampleFlat` writing its steps + 1 points into (ox, oy) from `at`; `total` is
+ * polylineLength(x, y, from, to) and `steps` resampleSteps(total, spacingM).
+ */
+export function resampleInto(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, total: number, steps: number, ox: Float64Array, oy: Float64Array, at: number): void {
   const step = total / steps;
   let seg = from;
   let segStart = 0;
-  let segLen = to - from > 1 ? Math.hypot(x[from + 1]! - x[from]!, y[from + 1]! - y[from]!) : 0;
+  let segLen = to - from > 1 ? hypot(x[from + 1]! - x[from]!, y[from + 1]! - y[from]!) : 0;
   for (let k = 0; k <= steps; k++) {
     const s = k === steps ? total : k * step;
     while (seg < to - 2 && s > segStart + segLen) {
       segStart += segLen;
       seg++;
-      segLen = Math.hypot(x[seg + 1]! - x[seg]!, y[seg + 1]! - y[seg]!);
+      segLen = hypot(x[seg + 1]! - x[seg]!, y[seg + 1]! - y[seg]!);
     }
     if (to - from < 2) {
-      ox[k] = x[from]!;
-      oy[k] = y[from]!;
+      ox[at + k] = x[from]!;
+      oy[at + k] = y[from]!;
       continue;
     }
     const t = segLen > 0 ? Math.min(1, Math.max(0, (s - segStart) / segLen)) : 0;
-    ox[k] = x[seg]! + (x[seg + 1]! - x[seg]!) * t;
-    oy[k] = y[seg]! + (y[seg + 1]! - y[seg]!) * t;
+    ox[at + k] = x[seg]! + (x[seg + 1]! - x[seg]!) * t;
+    oy[at + k] = y[seg]! + (y[seg + 1]! - y[seg]!) * t;
   }
-  return { x: ox, y: oy };
 }
 
 /** Unit tangents at each vertex by central differences (one-sided at the ends). */
@@ -181,7 +219,7 @@ export function vertexTangents(x: ArrayLike<number>, y: ArrayLike<number>, from:
     const b = i < to - 1 ? i + 1 : i;
     let dx = x[b]! - x[a]!;
     let dy = y[b]! - y[a]!;
-    const len = Math.hypot(dx, dy);
+    const len = hypot(dx, dy);
     if (len > 0) {
       dx /= len;
       dy /= len;
@@ -233,10 +271,66 @@ export function simplifyIndices(x: ArrayLike<number>, y: ArrayLike<number>, from
   return out;
 }
 
-/** Median of the first n entries of a (reorders them). */
+/** Median of the first n entries of a (reorders a typed array's; NaN-free input). */
 export function medianInPlace(a: Float64Array | number[], n: number): number {
   if (n <= 0) return NaN;
-  const sub = a instanceof Float64Array ? a.subarray(0, n).sort() : a.slice(0, n).sort((p, q) => p - q);
   const mid = n >> 1;
-  return n % 2 ? sub[mid]! : (sub[mid - 1]! + sub[mid]!) / 2;
+  if (!(a instanceof Float64Array)) {
+    const sub = a.slice(0, n).sort((p, q) => p - q);
+    return n % 2 ? sub[mid]! : (sub[mid - 1]! + sub[mid]!) / 2;
+  }
+  selectInPlace(a, mid, 0, n - 1);
+  const hi = a[mid]!;
+  if (n % 2) return hi;
+  // The lower middle: the largest of the entries selection left below mid.
+  let lo = a[0]!;
+  for (let i = 1; i < mid; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** Reorders a[left..right] so that a[k] is the value sorting would put there (Hoare's selection). */
+function selectInPlace(a: Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    const t = a[k]!;
+    let i = left;
+    let j = right;
+    swap(a, left, k);
+    if (a[right]! > t) swap(a, left, right);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i]! < t) i++;
+      while (a[j]! > t) j--;
+    }
+    if (a[left] === t) swap(a, left, j);
+    else {
+      j++;
+      swap(a, j, right);
+    }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
+/**
+ * Math.hypot(x, y), bit for bit (V8's algorithm for two arguments: scale by the larger
+ * magnitude, sum the squares, sqrt, scale back), a few times faster than the builtin call.
+ * Finite arguments only (coordinates): NaN in, NaN out.
+ */
+export function hypot(x: number, y: number): number {
+  const a = x < 0 ? -x : x;
+  const b = y < 0 ? -y : y;
+  const m = a > b ? a : b;
+  if (m === 0) return 0;
+  if (m === Infinity) return Infinity;
+  const p = a / m;
+  const q = b / m;
+  return Math.sqrt(p * p + q * q) * m;
 }

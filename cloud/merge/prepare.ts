@@ -5,7 +5,7 @@
  */
 import { BOUNDARY_KINDS, DIVIDER_STYLES, PRIMITIVE_CLASSES, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import type { MergeOptions } from './options.ts';
-import { polylineLength, resampleFlat, vertexTangents } from './polyline.ts';
+import { polylineLength, resampleInto, resampleSteps, vertexTangents } from './polyline.ts';
 
 /** One observation handed to `mergeTile`, already in the job tile's local frame. */
 export interface TileObservation {
@@ -161,31 +161,33 @@ export interface Resampled {
  * Crosswalk rings are closed before resampling, so their edges all contribute.
  */
 export function resample(p: Prepared, spacingFor: (cls: number) => number): Resampled {
-  const xs: Float64Array[] = [];
-  const ys: Float64Array[] = [];
   const obsStart = new Int32Array(p.nObs).fill(-1);
   const obsCount = new Int32Array(p.nObs);
+  const total = new Float64Array(p.nObs);
+  const rings = new Map<number, { x: Float64Array; y: Float64Array }>();
+  // Pass 1: which observations, how many points each (the counts resampleFlat would return).
   let n = 0;
-  const owners: number[] = [];
   for (let i = 0; i < p.nObs; i++) {
     const sp = spacingFor(p.cls[i]!);
     if (!(sp > 0)) continue;
     const s = p.vStart[i]!;
     const c = p.vCount[i]!;
-    let r: { x: Float64Array; y: Float64Array };
-    if (c === 1) r = { x: Float64Array.of(p.vx[s]!), y: Float64Array.of(p.vy[s]!) };
+    let count: number;
+    if (c === 1) count = 1;
     else if (p.cls[i] === CLS_CROSSWALK) {
       const rx = Float64Array.from({ length: c + 1 }, (_, k) => p.vx[s + (k % c)]!);
       const ry = Float64Array.from({ length: c + 1 }, (_, k) => p.vy[s + (k % c)]!);
-      r = resampleFlat(rx, ry, 0, c + 1, sp);
-    } else if (polylineLength(p.vx, p.vy, s, s + c) < 1e-6) continue;
-    else r = resampleFlat(p.vx, p.vy, s, s + c, sp);
+      rings.set(i, { x: rx, y: ry });
+      total[i] = polylineLength(rx, ry, 0, c + 1);
+      count = resampleSteps(total[i]!, sp) + 1;
+    } else {
+      total[i] = polylineLength(p.vx, p.vy, s, s + c);
+      if (total[i]! < 1e-6) continue;
+      count = resampleSteps(total[i]!, sp) + 1;
+    }
     obsStart[i] = n;
-    obsCount[i] = r.x.length;
-    n += r.x.length;
-    xs.push(r.x);
-    ys.push(r.y);
-    owners.push(i);
+    obsCount[i] = count;
+    n += count;
   }
   const out: Resampled = {
     n,
@@ -197,17 +199,28 @@ export function resample(p: Prepared, spacingFor: (cls: number) => number): Resa
     obsStart,
     obsCount,
   };
-  owners.forEach((i, k) => {
-    const s = obsStart[i]!;
-    out.rx.set(xs[k]!, s);
-    out.ry.set(ys[k]!, s);
-    out.obs.fill(i, s, s + obsCount[i]!);
-    if (obsCount[i]! > 1) vertexTangents(out.rx, out.ry, s, s + obsCount[i]!, out.tx, out.ty);
-    else {
-      out.tx[s] = 1;
-      out.ty[s] = 0;
+  // Pass 2: the points, straight into the output.
+  for (let i = 0; i < p.nObs; i++) {
+    const at = obsStart[i]!;
+    if (at < 0) continue;
+    const s = p.vStart[i]!;
+    const c = p.vCount[i]!;
+    const m = obsCount[i]!;
+    if (c === 1) {
+      out.rx[at] = p.vx[s]!;
+      out.ry[at] = p.vy[s]!;
+    } else {
+      const ring = rings.get(i);
+      if (ring) resampleInto(ring.x, ring.y, 0, c + 1, total[i]!, m - 1, out.rx, out.ry, at);
+      else resampleInto(p.vx, p.vy, s, s + c, total[i]!, m - 1, out.rx, out.ry, at);
     }
-  });
+    out.obs.fill(i, at, at + m);
+    if (m > 1) vertexTangents(out.rx, out.ry, at, at + m, out.tx, out.ty);
+    else {
+      out.tx[at] = 1;
+      out.ty[at] = 0;
+    }
+  }
   return out;
 }
 

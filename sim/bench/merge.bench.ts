@@ -195,7 +195,10 @@ interface ClusteringFigures {
 }
 
 /** Ours vs scikit-learn's DBSCAN on the raw sign / light observations, map frame (metres). */
-function comparePointClustering(m: Lanelet2Map, observations: readonly WireObservation[]): { points: number; truth: number; ours: ClusteringFigures; sklearn: ClusteringFigures & { epsM: number }; ratio: number } {
+function comparePointClustering(
+  m: Lanelet2Map,
+  observations: readonly WireObservation[],
+): { points: number; truth: number; ours: ClusteringFigures; sklearn: ClusteringFigures & { epsM: number }; ratio: number; sklearnByEps: Array<ClusteringFigures & { epsM: number }> } {
   const o = DEFAULT_MERGE_OPTIONS;
   const shift = alignmentOf(observations);
   const byClass = POINT_CLASSES.map((cls) => {
@@ -248,13 +251,9 @@ function comparePointClustering(m: Lanelet2Map, observations: readonly WireObser
   const py = spawnSync(PYTHON, [SKLEARN_SCRIPT], { input: JSON.stringify(req), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (py.status !== 0) throw new Error(`${PYTHON} ${SKLEARN_SCRIPT} failed (exit ${py.status}): ${py.stderr.trim().split('\n').pop()} (Debian package python3-sklearn)`);
   const res = JSON.parse(py.stdout) as Record<string, Array<{ eps: number; s: number; centres: Array<[number, number]> }>>;
-  let best: (ClusteringFigures & { epsM: number }) | undefined;
-  DBSCAN_EPS_M.forEach((eps, e) => {
-    const fig = { epsM: eps, s: byClass.reduce((a, c) => a + res[c.cls]![e]!.s, 0), ...errorOf(byClass.map((c) => c.truth), byClass.map((c) => res[c.cls]![e]!.centres)) };
-    if (!best || fig.positionErrorCm < best.positionErrorCm) best = fig;
-  });
-  const sk = best!;
-  return { points: byClass.reduce((a, c) => a + c.n, 0), truth: byClass.reduce((a, c) => a + c.truth.length, 0), ours: oursFig, sklearn: sk, ratio: round3(sk.s / oursFig.s) };
+  const byEps = DBSCAN_EPS_M.map((eps, e) => ({ epsM: eps, s: byClass.reduce((a, c) => a + res[c.cls]![e]!.s, 0), ...errorOf(byClass.map((c) => c.truth), byClass.map((c) => res[c.cls]![e]!.centres)) }));
+  const sk = byEps.reduce((a, b) => (b.positionErrorCm < a.positionErrorCm ? b : a));
+  return { points: byClass.reduce((a, c) => a + c.n, 0), truth: byClass.reduce((a, c) => a + c.truth.length, 0), ours: oursFig, sklearn: sk, ratio: round3(sk.s / oursFig.s), sklearnByEps: byEps };
 }
 
 /**

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { oneLine } from '../../cli/errors.ts';
 import { parseCliArgs } from '../../shared/cli-args.ts';
-import { LocalDirStore } from '../../cloud/store/index.ts';
+import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../../cloud/store/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { readCoverageFile } from '../coverage-file.ts';
 import { mapSeedOf } from '../fleet.ts';
@@ -18,15 +18,17 @@ import { evaluateMap } from './evaluate.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './on-coverage.ts';
 import { formatReportTable } from './table.ts';
 
-const HELP = `usage: fleetmap eval --store DIR [--map FILE] [--coverage FILE] [--version N] [--out FILE]
+const HELP = `usage: fleetmap eval --store LOC [--map FILE] [--coverage FILE] [--version N] [--out FILE]
 
-  --store DIR     object store holding tiles/ (as written by fleetmap cloud merge)
+  --store LOC     object store holding tiles/ (as written by fleetmap cloud merge): a directory
+                  or s3://bucket[/prefix]
   --map FILE      Lanelet2 OSM ground truth (default: the bundled Karlsruhe map)
   --coverage FILE score only what the fleet saw, as the demo did: the coverage.json a demo
                   wrote beside its report (must have been made on the same --map)
   --version N     map version to score (default: the one the coverage file was scored on,
                   else tiles/latest.json)
   --out FILE      also write the report as JSON
+${S3_CLI_HELP}
   -h, --help`;
 
 export default async function evalCommand(argv: string[]): Promise<number> {
@@ -35,7 +37,7 @@ export default async function evalCommand(argv: string[]): Promise<number> {
     ({ values } = parseCliArgs({
       args: argv,
       strict: true,
-      options: { store: { type: 'string' }, map: { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, map: { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (e) {
     return usageError(e);
@@ -59,7 +61,12 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   if (coverage !== undefined && coverage.mapSeed !== mapSeedOf(map)) {
     return usageError(`--coverage ${values.coverage} was made on map ${coverage.map} (map seed ${coverage.mapSeed}), not on ${path.basename(mapPath)} (map seed ${mapSeedOf(map)}): pass that map with --map`);
   }
-  const store = new LocalDirStore(values.store);
+  let store: ObjectStore;
+  try {
+    store = openStoreArg(values.store, values, { mustExist: true });
+  } catch (e) {
+    return usageError(e);
+  }
   // With a coverage file, the version the demo scored with it (unless --version says otherwise).
   const published = await loadPublishedMap(store, map.frame, version ?? coverage?.mapVersion);
   let report;

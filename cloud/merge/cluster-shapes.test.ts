@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../sim/rng.ts';
+import { clusterPoints } from './cluster-shapes.ts';
+
+/** The clustering spelled out plainly (all-pairs, sorts): what the grid version must reproduce. */
+function reference(obs: number[], x: Float64Array, y: Float64Array, score: Float32Array, radiusM: number): Array<{ x: number; y: number; members: number[] }> {
+  const median = (v: number[]): number => {
+    const s = [...v].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  const taken = new Set<number>();
+  const order = [...obs.keys()].sort((a, b) => score[obs[b]!]! - score[obs[a]!]! || a - b);
+  const out: Array<{ x: number; y: number; members: number[] }> = [];
+  for (const seed of order) {
+    if (taken.has(seed)) continue;
+    let cx = x[obs[seed]!]!;
+    let cy = y[obs[seed]!]!;
+    let mem: number[] = [];
+    for (let it = 0; it < 3; it++) {
+      mem = [...obs.keys()].filter((k) => !taken.has(k) && (x[obs[k]!]! - cx) ** 2 + (y[obs[k]!]! - cy) ** 2 <= radiusM * radiusM);
+      if (!mem.length) mem = [seed];
+      cx = median(mem.map((k) => x[obs[k]!]!));
+      cy = median(mem.map((k) => y[obs[k]!]!));
+    }
+    if (!mem.includes(seed)) mem.push(seed);
+    for (const k of mem) taken.add(k);
+    const members = mem.map((k) => obs[k]!);
+    out.push({ x: median(members.map((i) => x[i]!)), y: median(members.map((i) => y[i]!)), members });
+  }
+  return out;
+}
+
+describe('clusterPoints', () => {
+  it('finds the clusters the plain algorithm finds: same centres, same members, seeds by score (ties by index)', () => {
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 20; trial++) {
+      // Signs 2-6 m apart, 2-40 observations each with GNSS-like scatter, scores with many ties.
+      const signs = Array.from({ length: 12 }, (_, k) => [k * rng.uniform(2, 6), rng.uniform(-3, 3)] as const);
+      const xs: number[] = [];
+      const ys: number[] = [];
+      const scores: number[] = [];
+      for (const [sx, sy] of signs) {
+        for (let j = Math.floor(rng.uniform(2, 40)); j > 0; j--) {
+          xs.push(sx + rng.normal(0, 0.4));
+          ys.push(sy + rng.normal(0, 0.4));
+          scores.push(Math.round(rng.uniform(0, 4)) / 4);
+        }
+      }
+      const n = xs.length;
+      // Observation indices interleaved with ones of another class (not in `obs`).
+      const x = new Float64Array(2 * n);
+      const y = new Float64Array(2 * n);
+      const score = new Float32Array(2 * n);
+      const obs: number[] = [];
+      const perm = [...xs.keys()].sort(() => rng.uniform(-1, 1));
+      perm.forEach((k, j) => {
+        x[2 * j + 1] = xs[k]!;
+        y[2 * j + 1] = ys[k]!;
+        score[2 * j + 1] = scores[k]!;
+        obs.push(2 * j + 1);
+      });
+      const got = clusterPoints(obs, x, y, score, new Int32Array(2 * n), new Array<string>(2 * n).fill(''), 1.5);
+      // Members in any order (the grid lists them cell by cell).
+      const sorted = (cs: Array<{ x: number; y: number; members: number[] }>): unknown => cs.map((c) => ({ x: c.x, y: c.y, members: [...c.members].sort((a, b) => a - b) }));
+      expect(sorted(got)).toEqual(sorted(reference(obs, x, y, score, 1.5)));
+    }
+  });
+
+  it('splits one place into two signs when the drives saw both codes', () => {
+    const x = Float64Array.of(0, 0.1, 0.2, 0.1, 0.0, 0.2);
+    const y = Float64Array.of(0, 0.1, 0.0, 0.2, 0.1, 0.1);
+    const drive = Int32Array.of(0, 0, 1, 1, 2, 2);
+    const code = ['205', '306', '205', '306', '205', '306'];
+    const got = clusterPoints([0, 1, 2, 3, 4, 5], x, y, new Float32Array(6).fill(0.9), drive, code, 1.5);
+    expect(got.map((c) => [c.signCode, [...c.members].sort()])).toEqual([
+      ['205', [0, 2, 4]],
+      ['306', [1, 3, 5]],
+    ]);
+  });
+});
