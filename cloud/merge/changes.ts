@@ -9,11 +9,13 @@
  * feature inherits the id and the
  * firstSeen time, and counts as moved when its displacement, less the tile's common shift
  * (the gauge moves a little as drives are added), exceeds movedThresholdM. Features scored below
- * changeMinScore that appear or disappear are counted apart, as low-confidence churn.
+ * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
+ * line end cut off), that appear or disappear are counted apart, as low-confidence churn.
  */
 import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
+import { polylineLengthM } from '../../shared/geometry.ts';
 import { featurePoints, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
 import { hypot, newProjection, Polyline, resampleFlat } from './polyline.ts';
@@ -36,6 +38,8 @@ export interface TileChanges {
 
 interface Shape {
   cls: PrimitiveClass;
+  /** Length of a line or ring, metres; undefined for points. */
+  lengthM?: number;
   samples: XY[];
   /** For lines/polygons, the sampled polyline (rings closed). */
   line?: Polyline;
@@ -54,7 +58,7 @@ function shapeOf(f: MapFeature, frame: LocalFrame): Shape {
     1,
   );
   const samples: XY[] = Array.from(r.x, (x, i) => [x, r.y[i]!] as XY);
-  return { cls: f.properties.class, samples, line: new Polyline(r.x, r.y) };
+  return { cls: f.properties.class, samples, line: new Polyline(r.x, r.y), lengthM: polylineLengthM(closed) };
 }
 
 interface PairDisp {
@@ -235,7 +239,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     if (ids[j]) continue;
     ids[j] = freshId(tile, version, next[j]!, taken);
     if (nextHit[j]) continue;
-    if (next[j]!.properties.score < o.changeMinScore) bump(changes.lowConfidence.added, N[j]!.cls);
+    if (next[j]!.properties.score < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
     else {
       bump(changes.added, N[j]!.cls);
       changes.addedIds.push(ids[j]!);
@@ -243,7 +247,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   }
   for (let i = 0; i < P.length; i++) {
     if (prevHit[i]) continue;
-    if (prev[i]!.properties.score < o.changeMinScore) {
+    if (prev[i]!.properties.score < o.changeMinScore || isSliver(P[i]!, o)) {
       bump(changes.lowConfidence.removed, P[i]!.cls);
       continue;
     }
@@ -258,6 +262,8 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   }
   return { ids, inheritedFirstSeen, changes };
 }
+
+const isSliver = (s: Shape, o: MergeOptions): boolean => s.lengthM !== undefined && s.lengthM < o.changeMinLengthM;
 
 /** A deterministic id, unique in the tile: class, place and version hashed. */
 function freshId(tile: string, version: number, f: MapFeature, taken: Set<string>): string {

@@ -186,8 +186,19 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint): Evidence {
   };
 }
 
+/**
+ * Gone from the road: at least `staleAfterMissedDrives` drives passed since it was last seen and
+ * missed it, and such a streak is unlikely (<= staleMaxMissChance) at the rate the drives that
+ * passed before the streak saw it: (1 - h)^streak, h = supporting drives / drives that passed
+ * before the streak. A primitive that only some passing drives see (at the edge of the field of
+ * view, often occluded) is not dropped for a few misses.
+ */
 export function isStale(e: Evidence, o: MergeOptions): boolean {
-  return o.staleAfterMissedDrives > 0 && e.missedSinceLastSeen >= o.staleAfterMissedDrives;
+  const streak = e.missedSinceLastSeen;
+  if (o.staleAfterMissedDrives <= 0 || streak < o.staleAfterMissedDrives) return false;
+  const passedBefore = e.supportDrives + e.missedDrives - streak;
+  const seenRate = passedBefore > 0 ? e.supportDrives / passedBefore : 1;
+  return (1 - seenRate) ** streak <= o.staleMaxMissChance;
 }
 
 /**

@@ -95,12 +95,27 @@ export interface MergeOptions {
   // --- evidence over time and change detection ---
   /** Footprint cell: where a drive segment saw anything, metres. */
   footprintCellM: number;
-  /** A primitive is dropped when this many drives passed after it was last seen and missed it. */
+  /**
+   * A primitive is dropped (gone from the road) when at least this many drives passed after it
+   * was last seen and missed it ...
+   */
   staleAfterMissedDrives: number;
+  /**
+   * ... and a miss streak that long is unlikely for a primitive still there: the drives that
+   * passed before the streak saw it at a rate h, and (1 - h)^streak must be at most this. A
+   * primitive every passing drive saw goes after staleAfterMissedDrives misses; one only every
+   * other drive saw (at the edge of the sensor field) needs 7 at 0.01.
+   */
+  staleMaxMissChance: number;
   /** Largest distance at which a previous-version feature still counts as the same one, metres. */
   matchGateM: number;
   /** A matched feature counts as moved when it shifted more than this (after the tile's common shift), metres. */
   movedThresholdM: number;
+  /**
+   * Lines (and crosswalk rings) shorter than this that appear or disappear are churn, not
+   * changes: the slivers a tile border or a line end cuts off, metres.
+   */
+  changeMinLengthM: number;
   /**
    * Features scored below this that appear or disappear are low-confidence churn (a ghost of two
    * drives, a stretch first covered): counted apart from the added / removed changes.
@@ -144,8 +159,10 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   minLineM: 0.05, // m
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
+  staleMaxMissChance: 0.01, // probability
   matchGateM: 1.5, // m
   movedThresholdM: 0.5, // m
+  changeMinLengthM: 2, // m
   changeMinScore: 0.4, // score
 });
 
