@@ -202,6 +202,11 @@ describe('fleetmap cloud web, in chromium', () => {
     // -- the version picker: v1 has the divider v2 lost, and no ghosts (nothing before v1)
     await page.selectOption('#version', '1');
     await page.waitForFunction(() => (window as any).fleetmap.state.diff?.version === 1);
+    // v1's tiles requested and loaded (on a busy machine the diff can arrive before them)
+    await page.waitForFunction(() => {
+      const m = (window as any).fleetmap.map;
+      return String(m.getSource('map').tiles[0]).includes('/tiles/1/') && m.isSourceLoaded('map') && m.areTilesLoaded();
+    });
     const v1 = await renderedFeatures(page);
     expect(v1.ids).toContain(diff.removedIds[0]);
     expect(v1.ghostIds).toEqual([]);
