@@ -62,11 +62,9 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
   if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight >= 1)) throw new RangeError(`maxInFlight must be an integer >= 1, got ${o.maxInFlight}`);
   const counters: IngestCounters = { messages: 0, stored: 0, duplicates: 0, rejected: 0, storeFailures: 0, droppedAtStop: 0 };
   const writer = new HealthWriter({ health: o.health, store: o.store, log, minIntervalMs: o.healthMinIntervalMs }).start();
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new InFlight();
   const send = serialSender(router);
-  const settle = async (): Promise<void> => {
-    while (inFlight.size > 0) await Promise.race(inFlight);
-  };
+  const settle = (): Promise<void> => inFlight.drained();
   const onAbort = (): void => {
     // Finish and answer what is in hand, then close (which ends the receive loop).
     void settle().then(() => {
@@ -80,9 +78,8 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
         counters.droppedAtStop++;
         continue;
       }
-      const p: Promise<void> = handleMessage(o, frames, counters, send).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      while (inFlight.size >= o.maxInFlight) await Promise.race(inFlight);
+      inFlight.track(handleMessage(o, frames, counters, send));
+      await inFlight.below(o.maxInFlight);
     }
   } catch (e) {
     if (!signal.aborted) throw e;
@@ -94,6 +91,54 @@ export async function main(o: IngestMainOptions): Promise<IngestCounters> {
     log.log('info', 'health_persisted', { key: HEALTH_KEY, store: o.store.describe(), writes: writer.writes, failures: writer.failures });
   }
   return counters;
+}
+
+/**
+ * The messages in hand: a count, and the few waiters (the receive loop, the stop) woken when it
+ * falls below their mark. Promise.race over the set of promises in hand did the same but added a
+ * reaction to each of up to maxInFlight promises for every message received. A message whose
+ * handling throws (a bug: handleMessage logs its failures) fails the waiters, as the race did.
+ */
+class InFlight {
+  private count = 0;
+  private failure: { error: unknown } | undefined;
+  private waiters: Array<{ mark: number; resolve: () => void; reject: ((e: unknown) => void) | undefined }> = [];
+
+  track(p: Promise<void>): void {
+    this.count++;
+    p.then(
+      () => this.settled(),
+      (e: unknown) => {
+        this.failure ??= { error: e };
+        this.settled();
+      },
+    );
+  }
+
+  /** Resolves once fewer than `mark` messages are in hand (at once if so already). */
+  below(mark: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure.error);
+    if (this.count < mark) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ mark, resolve, reject }));
+  }
+
+  /** Resolves once no message is in hand, whether or not one failed (the stop). */
+  drained(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ mark: 1, resolve, reject: undefined }));
+  }
+
+  private settled(): void {
+    this.count--;
+    if (this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (this.failure && w.reject) w.reject(this.failure.error);
+      else if (this.count < w.mark) w.resolve();
+      else this.waiters.push(w);
+    }
+  }
 }
 
 /**

@@ -10,9 +10,18 @@
  * takes that long, so an older temp file belongs to no live write, while a younger one may belong
  * to another process writing the same store (the ingest and a merge share one). Readers never
  * sweep. The sweep costs one directory walk per writing process.
+ *
+ * Cost of a write (the ingest does one per batch): three steps go to the libuv threadpool, the
+ * exclusive create of the temp file (creating an inode can wait for the journal while other
+ * writes commit), its fdatasync and the directory fsync; write, close, link/rename, unlink and the
+ * directory open are synchronous calls on the caller's thread (page cache only, microseconds),
+ * sparing a threadpool round trip each (a thread hand-off both ways plus promise work on the main
+ * thread). With 32 writes in flight (2.8 kB, 64 directories) this takes about a quarter less CPU
+ * than all nine steps through fs.promises, at the same or a higher rate. Durability is unchanged:
+ * the same syscalls in the same order.
  */
 import { crashPoint } from '../../shared/crash-points.ts';
-import { promises as fs } from 'node:fs';
+import { closeSync, constants as fsc, fdatasync, fsync, linkSync, open, openSync, promises as fs, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertObjectKey, type ObjectStore } from './object-store.ts';
@@ -67,24 +76,24 @@ export class LocalDirStore implements ObjectStore {
       this.rememberDir(dir);
     }
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    let fh: import('node:fs/promises').FileHandle;
+    let fd: number;
     try {
-      fh = await fs.open(tmp, 'wx');
+      fd = await createExclusive(tmp);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       // The directory went away since we saw it (removed by an operator): make it again.
       this.knownDirs.delete(dir);
       await fs.mkdir(dir, { recursive: true });
       this.rememberDir(dir);
-      fh = await fs.open(tmp, 'wx');
+      fd = await createExclusive(tmp);
     }
     try {
       try {
-        await fh.writeFile(data);
-        await fh.datasync(); // a new file: its size is data too, so fdatasync makes it durable
+        writeAllSync(fd, data);
+        await syncFd(fdatasync, fd); // a new file: its size is data too, so fdatasync makes it durable
         crashPoint('ingest_store_temp_written');
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     } catch (e) {
       await removeQuietly(tmp);
@@ -116,11 +125,11 @@ export class LocalDirStore implements ObjectStore {
   }
 
   private async syncDir(dir: string): Promise<void> {
-    const dh = await fs.open(dir, 'r');
+    const fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
     try {
-      await dh.sync();
+      await syncFd(fsync, fd);
     } finally {
-      await dh.close();
+      closeSync(fd);
     }
   }
 
@@ -128,7 +137,7 @@ export class LocalDirStore implements ObjectStore {
     const target = this.pathOf(key);
     const tmp = await this.writeTemp(target, data);
     try {
-      await fs.rename(tmp, target);
+      renameSync(tmp, target);
     } catch (e) {
       await removeQuietly(tmp);
       throw e;
@@ -140,14 +149,18 @@ export class LocalDirStore implements ObjectStore {
     const target = this.pathOf(key);
     const tmp = await this.writeTemp(target, data);
     try {
-      await fs.link(tmp, target);
+      linkSync(tmp, target);
       await this.syncDir(path.dirname(target));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e;
     } finally {
-      await fs.unlink(tmp).catch(() => undefined);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // gone already, or not removable now: the sweep of a later process removes it
+      }
     }
   }
 
@@ -195,6 +208,31 @@ export class LocalDirStore implements ObjectStore {
     await walk(this.rootDir, '');
     return out.sort();
   }
+}
+
+/** Write all of `data` at the file's offset (writeSync may write less than asked). */
+function writeAllSync(fd: number, data: Uint8Array): void {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`object data must be a Uint8Array, got ${typeof data}`);
+  let off = 0;
+  while (off < data.length) {
+    const n = writeSync(fd, data, off, data.length - off);
+    if (n <= 0) throw new Error(`write made no progress at byte ${off} of ${data.length}`);
+    off += n;
+  }
+}
+
+/**
+ * Create `file` (it must not exist) for writing, on the threadpool: creating an inode can wait
+ * for the journal while other writes commit (profiled: ~0.5 ms per batch on the main thread
+ * when done synchronously under group commit), unlike the other metadata steps.
+ */
+function createExclusive(file: string): Promise<number> {
+  return new Promise((resolve, reject) => open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o666, (e, fd) => (e ? reject(e) : resolve(fd))));
+}
+
+/** fsync / fdatasync on the threadpool (the only steps of a write that wait for the disk). */
+function syncFd(op: typeof fsync | typeof fdatasync, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => op(fd, (e) => (e ? reject(e) : resolve())));
 }
 
 /** unlink, true when it removed the file; a file already gone is not an error. */

@@ -14,7 +14,10 @@
  *   opened, written, fsync'd and closed, one after another (what one durable write costs).
  *
  * Fields: batchesPerS, mbPerS, rawFsyncMbPerS, ratioVsRaw (mbPerS / rawFsyncMbPerS), vehicles,
- * plus the serial run's figures and the batch sizes.
+ * plus the serial run's figures, the batch sizes, and cpuCores: the CPU the bench's own process
+ * (the vehicles) and the ingest used per second of each run (Linux /proc), to tell whether a
+ * 2-core machine, not the disk, is the limit. BENCH_INGEST_THREADS=1 also prints the ingest's
+ * CPU by thread (main, libuv pool and V8 workers as "node", ZeroMQ I/O).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
@@ -196,6 +199,12 @@ async function main(): Promise<void> {
     ratioVsRawPerRound: rounds.map((x) => round(x.group.bytes / x.group.seconds / (x.raw.bytes / x.raw.seconds))),
     serial: { batchesPerS: round(med((x) => x.serial.batches / x.serial.seconds)), mbPerS: round(serialMbPerS), ratioVsRaw: round(serialMbPerS / rawFsyncMbPerS) },
     groupCommitGain: round(mbPerS / serialMbPerS),
+    // CPU seconds per second of the timed span (2 = both cores of a 2-core machine), medians: the
+    // bench's own process (every vehicle's socket, CURVE, ack verification) and the ingest process.
+    cpuCores: {
+      group: { client: round(med((x) => (x.group.clientCpuS ?? NaN) / x.group.seconds)), ingest: round(med((x) => (x.group.ingestCpuS ?? NaN) / x.group.seconds)) },
+      serial: { client: round(med((x) => (x.serial.clientCpuS ?? NaN) / x.serial.seconds)), ingest: round(med((x) => (x.serial.ingestCpuS ?? NaN) / x.serial.seconds)) },
+    },
     notes: 'medians over rounds; mbPerS: envelope bytes acknowledged as stored per second over loopback with CURVE, every ack verified; raw: one fsync per file, same sizes, same disk, sequential. A stored batch costs two fsyncs (its file, then its directory entry)',
   });
   console.log(`medians: group commit ${mbPerS.toFixed(2)} MB/s, raw ${rawFsyncMbPerS.toFixed(2)} MB/s, ratio vs raw ${(mbPerS / rawFsyncMbPerS).toFixed(2)}, gain over one at a time ${(mbPerS / serialMbPerS).toFixed(2)}; wrote ${file}`);
