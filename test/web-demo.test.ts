@@ -41,9 +41,16 @@ describe('fleetmap demo --serve', () => {
       expect(versions.versions[0]!.features).toBeGreaterThan(0);
       const health = (await (await fetch(`${url}api/health`)).json()) as { vehicles: Array<{ batchesStored: number }> };
       expect(health.vehicles).toHaveLength(2);
-      // the history is sampled from the start of the demo on (every 2 s), up to the fleet's totals
-      const history = (await (await fetch(`${url}api/history`)).json()) as { intervalS: number; samples: Array<{ batchesStored: number }> };
+      // the history is sampled from the start of the demo on (every 2 s) and goes on while it
+      // serves: within a few intervals it holds several samples, the last at the fleet's totals
+      // (a fast machine finishes this small demo within one interval, so wait for them)
       const total = health.vehicles.reduce((a, v) => a + v.batchesStored, 0);
+      type History = { intervalS: number; samples: Array<{ batchesStored: number }> };
+      let history = (await (await fetch(`${url}api/history`)).json()) as History;
+      for (let i = 0; i < 30 && !(history.samples.length > 1 && history.samples.at(-1)!.batchesStored === total); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        history = (await (await fetch(`${url}api/history`)).json()) as History;
+      }
       expect(history.intervalS).toBe(2);
       expect(history.samples.length).toBeGreaterThan(1);
       expect(history.samples.at(-1)!.batchesStored).toBe(total);
