@@ -5,6 +5,11 @@
  * would step at tile borders; pinned LOCALLY (a smooth field: the mean correction of the
  * segments seen within ~gaugeSigmaM), two jobs that share the data near their border compute
  * the same field there, and the consensus stays where the drives' raw average was.
+ *
+ * Anchor drives (survey-grade positioning, which the edge declares as a pose sigma of at most
+ * anchorMaxSigmaM) weigh anchorGaugeWeight times an ordinary segment in that mean: where one
+ * passed, the map sits where the anchor saw it. Without anchors every weight is 1 (the plain
+ * mean, bit for bit).
  */
 import type { MergeOptions } from './options.ts';
 import type { GaugeField, Prepared, Resampled } from './prepare.ts';
@@ -43,18 +48,20 @@ export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: Mer
   for (let s = 0; s < p.nSeg; s++) segStart[s + 1] = segStart[s + 1]! + segStart[s]!;
   const order = new Int32Array(r.n);
   for (let i = 0; i < r.n; i++) order[segStart[p.seg[r.obs[i]!]!]!++] = i;
+  const weight = segmentWeights(p, o);
   for (let k = 0; k < r.n; k++) {
     const i = order[k]!;
     const s = p.seg[r.obs[i]!]!;
     const c = (Math.floor(r.ry[i]! / cell) - y0) * w + Math.floor(r.rx[i]! / cell) - x0;
     if (last[c] === s) continue;
     last[c] = s;
-    sx[c] = sx[c]! + corr[2 * s]!;
-    sy[c] = sy[c]! + corr[2 * s + 1]!;
-    sn[c] = sn[c]! + 1;
-    gx += corr[2 * s]!;
-    gy += corr[2 * s + 1]!;
-    gn++;
+    const ws = weight[s]!;
+    sx[c] = sx[c]! + ws * corr[2 * s]!;
+    sy[c] = sy[c]! + ws * corr[2 * s + 1]!;
+    sn[c] = sn[c]! + ws;
+    gx += ws * corr[2 * s]!;
+    gy += ws * corr[2 * s + 1]!;
+    gn += ws;
   }
   const sigmaCells = o.gaugeSigmaM / cell;
   const bx = gaussBlur(sx, w, h, sigmaCells);
@@ -86,6 +93,20 @@ export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: Mer
     out[0] = (1 - b) * ((1 - a) * fx[c00]! + a * fx[c10]!) + b * ((1 - a) * fx[c01]! + a * fx[c11]!);
     out[1] = (1 - b) * ((1 - a) * fy[c00]! + a * fy[c10]!) + b * ((1 - a) * fy[c01]! + a * fy[c11]!);
   };
+}
+
+/** Per segment: anchorGaugeWeight when its observations' mean declared pose sigma is at most anchorMaxSigmaM, else 1. */
+export function segmentWeights(p: Prepared, o: MergeOptions): Float64Array {
+  const sum = new Float64Array(p.nSeg);
+  const cnt = new Float64Array(p.nSeg);
+  for (let i = 0; i < p.nObs; i++) {
+    const s = p.seg[i]!;
+    sum[s] = sum[s]! + p.poseSigmaM[i]!;
+    cnt[s] = cnt[s]! + 1;
+  }
+  const out = new Float64Array(p.nSeg);
+  for (let s = 0; s < p.nSeg; s++) out[s] = cnt[s]! > 0 && sum[s]! / cnt[s]! <= o.anchorMaxSigmaM ? o.anchorGaugeWeight : 1;
+  return out;
 }
 
 /** Separable Gaussian blur (zero outside), radius 3 sigma. */

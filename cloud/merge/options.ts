@@ -51,6 +51,17 @@ export interface MergeOptions {
   gaugeCellM: number;
   /** Gaussian smoothing radius of the gauge field, metres (keep < marginM). */
   gaugeSigmaM: number;
+  /**
+   * Anchor drives: a segment whose observations declare a pose sigma of at most this (survey-grade
+   * positioning, RTK) is an anchor, metres ...
+   */
+  anchorMaxSigmaM: number;
+  /**
+   * ... and counts this many times an ordinary segment in the gauge, so the map follows anchors
+   * where they exist (the variance ratio of a ~1 m consumer fix to a ~0.1 m RTK fix). Without
+   * anchors every segment weighs 1 and the gauge is the plain mean.
+   */
+  anchorGaugeWeight: number;
 
   // --- clustering ---
   /** Resampling of line observations for clustering, metres. */
@@ -141,6 +152,8 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   driftStepSigmaM: 0.15, // m
   gaugeCellM: 10, // m
   gaugeSigmaM: 20, // m
+  anchorMaxSigmaM: 0.1, // m
+  anchorGaugeWeight: 100, // ordinary segments
   resampleM: 1.0, // m
   stopLineResampleM: 0.5, // m
   coarseGateM: 1.0, // m

@@ -40,6 +40,8 @@ export interface Prepared {
   seg: Int32Array;
   tUnixMs: Float64Array;
   score: Float32Array;
+  /** The edge's declared 1-sigma pose uncertainty when it observed it, metres. */
+  poseSigmaM: Float32Array;
   signCode: string[];
   /** Raw vertices of observation i: vx/vy[vStart[i] .. vStart[i] + vCount[i]). */
   vStart: Int32Array;
@@ -72,6 +74,7 @@ export function prepare(obs: readonly TileObservation[], o: MergeOptions): Prepa
     seg: new Int32Array(n),
     tUnixMs: new Float64Array(n),
     score: new Float32Array(n),
+    poseSigmaM: new Float32Array(n),
     signCode: new Array<string>(n),
     vStart: new Int32Array(n),
     vCount: new Int32Array(n),
@@ -91,6 +94,7 @@ export function prepare(obs: readonly TileObservation[], o: MergeOptions): Prepa
     p.drive[i] = driveIndex.get(ob.driveId)!;
     p.tUnixMs[i] = ob.tUnixMs;
     p.score[i] = ob.score;
+    p.poseSigmaM[i] = ob.poseSigmaCm / 100;
     p.signCode[i] = ob.signCode ?? '';
     p.vStart[i] = v;
     p.vCount[i] = ob.points.length;

@@ -105,6 +105,8 @@ export interface FleetOptions {
   /** Give drive 1 a 4 m multipath jump for 3 s. */
   multipath?: boolean;
   driveIdPrefix?: string;
+  /** Drives 0..anchors-1 position with RTK: a few cm of error, no drift, pose sigma 3 cm declared. */
+  anchors?: number;
 }
 
 export interface DriveTruth {
@@ -129,11 +131,14 @@ export function simulateFleet(w: TruthWorld, o: FleetOptions): Fleet {
   for (let d = 0; d < o.drives; d++) {
     const driveId = `${o.driveIdPrefix ?? 'drive'}-${o.seed}-${d}`;
     const start = o.startUnixMs + d * (o.spacingMin ?? 5) * 60_000;
-    const bias: XY = [gauss() * (o.biasSigmaM ?? 1), gauss() * (o.biasSigmaM ?? 1)];
+    const anchor = d < (o.anchors ?? 0);
+    const biasSigmaM = anchor ? 0.02 : (o.biasSigmaM ?? 1);
+    const bias: XY = [gauss() * biasSigmaM, gauss() * biasSigmaM];
     const dir = rnd() * 2 * Math.PI;
-    const drift = (o.driftMPerMin ?? 0.2) / 60_000;
+    const drift = anchor ? 0 : (o.driftMPerMin ?? 0.2) / 60_000;
+    const poseSigmaCm = anchor ? 3 : 100;
     const forward = d % 2 === 0;
-    const jumpAt = o.multipath && d === 1 ? start + 12_000 : -1;
+    const jumpAt = o.multipath && d === 1 && !anchor ? start + 12_000 : -1;
     const offsetAt = (t: number): XY => {
       const dt = t - start;
       let x = bias[0] + Math.cos(dir) * drift * dt;
@@ -155,10 +160,10 @@ export function simulateFleet(w: TruthWorld, o: FleetOptions): Fleet {
       const off = offsetAt(t);
       const emit = (cls: PrimitiveClass, pts: XY[], extra: Partial<WireObservation>): void => {
         if (rnd() < (o.missRate ?? 0.1)) return;
-        const ox = off[0] + gauss() * 0.05;
-        const oy = off[1] + gauss() * 0.05;
+        const ox = off[0] + gauss() * (anchor ? 0.01 : 0.05);
+        const oy = off[1] + gauss() * (anchor ? 0.01 : 0.05);
         const noisy: XY[] = pts.map((p) => [p[0] + ox + gauss() * 0.03, p[1] + oy + gauss() * 0.03]);
-        observations.push(toWire(w.frame, { driveId, tUnixMs: t, cls, score: 0.6 + 0.4 * rnd(), poseSigmaCm: 100, ...extra }, noisy));
+        observations.push(toWire(w.frame, { driveId, tUnixMs: t, cls, score: 0.6 + 0.4 * rnd(), poseSigmaCm, ...extra }, noisy));
       };
       for (const line of w.lines) {
         if (o.without?.includes(line.id)) continue;
