@@ -43,6 +43,9 @@ Flags override the config file (JSON, keys in edge/config.ts).
   --idle-flush-s S             flush the outbox after S seconds without intake messages
   --keyframe-spacing-m M       compaction: keep one perception keyframe per M metres travelled,
                                cropped to the new stretch of road (default 12; 0 = every frame whole)
+  --gnss-min-sigma-m M         floor on the GNSS receiver's reported accuracy (default 0.3; an RTK
+                               receiver may set a few cm: its batches then declare survey-grade
+                               positioning and the merge treats the vehicle as an anchor)
   --camera-calibration FILE    the front camera's calibration JSON (shared/camera.ts); needed for
                                camera frames, which the on-vehicle model turns into observations
   --model FILE.onnx            perception model (default: edge/model/<profile modelVariant>.onnx)
@@ -82,6 +85,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
         'batch-max-bytes': { type: 'string' },
         'idle-flush-s': { type: 'string' },
         'keyframe-spacing-m': { type: 'string' },
+        'gnss-min-sigma-m': { type: 'string' },
         'stats-interval-s': { type: 'string' },
         'metrics-listen': { type: 'string' },
         'link-state-file': { type: 'string' },
@@ -129,6 +133,7 @@ export default async function edgeRun(argv: string[]): Promise<number> {
     set('batchMaxBytes', num('batch-max-bytes', values['batch-max-bytes']));
     set('idleFlushS', num('idle-flush-s', values['idle-flush-s']));
     set('keyframeSpacingM', num('keyframe-spacing-m', values['keyframe-spacing-m']));
+    set('gnssMinSigmaM', num('gnss-min-sigma-m', values['gnss-min-sigma-m']));
     set('statsIntervalS', num('stats-interval-s', values['stats-interval-s']));
     set('cameraCalibration', values['camera-calibration']);
     set('model', values.model);

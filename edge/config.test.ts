@@ -26,6 +26,12 @@ describe('edge config', () => {
     expect(c.batchMaxObservations).toBe(c.hwProfile.outbox.batchMaxObservations);
     expect(resolveEdgeConfig({ ...base, batchMaxObservations: 7 }).batchMaxObservations).toBe(7);
   });
+  it('floors the GNSS accuracy at 0.3 m unless an RTK receiver says otherwise, within bounds', () => {
+    expect(resolveEdgeConfig(base).gnssMinSigmaM).toBe(0.3);
+    expect(resolveEdgeConfig({ ...base, gnssMinSigmaM: 0.02 }).gnssMinSigmaM).toBe(0.02);
+    expect(() => resolveEdgeConfig({ ...base, gnssMinSigmaM: 0 })).toThrow(/gnssMinSigmaM/);
+    expect(() => resolveEdgeConfig({ ...base, gnssMinSigmaM: 1000 })).toThrow(/gnssMinSigmaM/);
+  });
   it('lists every problem, naming the field and the value but never the key', () => {
     const secret = path.join(dir, 'not-a-key');
     writeFileSync(secret, 'secret!\n');

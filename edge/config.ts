@@ -22,6 +22,9 @@
  *   "batchMaxObservations": 500, "batchMaxBytes": 262144,   // override the profile's batch limits
  *   "idleFlushS": 2,                   // override the profile's intake idle flush
  *   "keyframeSpacingM": 12,           // compaction of `perception` frames: one keyframe per 12 m travelled (0 = every frame)
+ *   "gnssMinSigmaM": 0.3,             // floor on the receiver's reported accuracy; an RTK receiver may
+ *                                      // go to a few cm, so its batches declare survey-grade positioning
+ *                                      // and the merge treats the vehicle as an anchor
  *   "cameraCalibration": "front.json", // the front camera's calibration (shared/camera.ts); camera frames need it
  *   "model": "fleetmap-seg.onnx",      // the perception model; default edge/model/<profile's modelVariant>.onnx
  *   "replay": false,                   // sensor data replayed faster than real time: perception applies
@@ -32,6 +35,7 @@
  * ```
  */
 import { parseListenAddress } from '../shared/metrics-server.ts';
+import { DEFAULT_POSE_OPTIONS } from './pose.ts';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +79,8 @@ export interface EdgeConfig {
   idleFlushS: number;
   /** Compaction keyframe spacing, metres; 0 uploads every perception frame whole. */
   keyframeSpacingM: number;
+  /** Floor on the GNSS receiver's reported 1-sigma accuracy, metres (edge/pose.ts minGnssSigmaM). */
+  gnssMinSigmaM: number;
   /** The front camera's calibration; undefined = camera frames are refused (counted). */
   cameraCalibration: CameraCalibration | undefined;
   /** The perception model (.onnx; its metadata .json beside it). */
@@ -110,6 +116,7 @@ export interface EdgeSettings {
   batchMaxBytes?: number;
   idleFlushS?: number;
   keyframeSpacingM?: number;
+  gnssMinSigmaM?: number;
   cameraCalibration?: string;
   model?: string;
   replay?: boolean;
@@ -134,6 +141,7 @@ const SETTING_TYPES: Record<keyof EdgeSettings, 'string' | 'number' | 'boolean'>
   batchMaxBytes: 'number',
   idleFlushS: 'number',
   keyframeSpacingM: 'number',
+  gnssMinSigmaM: 'number',
   cameraCalibration: 'string',
   model: 'string',
   replay: 'boolean',
@@ -252,6 +260,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     throw new ConfigError([`metricsListen: ${(e as Error).message}`]);
   }
   const keyframeSpacingM = num('keyframeSpacingM', DEFAULT_KEYFRAME_SPACING_M, 0, 1000, false);
+  const gnssMinSigmaM = num('gnssMinSigmaM', DEFAULT_POSE_OPTIONS.minGnssSigmaM, 0.005, 100, false);
 
   let cameraCalibration: CameraCalibration | undefined;
   if (s.cameraCalibration !== undefined) {
@@ -282,6 +291,7 @@ export function resolveEdgeConfig(s: EdgeSettings, opts: { profilesDir?: string 
     batchMaxAgeS: hwProfile.outbox.batchMaxAgeS,
     idleFlushS,
     keyframeSpacingM,
+    gnssMinSigmaM,
     cameraCalibration,
     modelPath,
     replay: s.replay ?? false,

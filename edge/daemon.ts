@@ -8,6 +8,7 @@ import type { EdgeContext } from './context.ts';
 import { createEdgeMetrics, sampleEdgeMetrics } from './metrics.ts';
 import type { EdgeConfig } from './config.ts';
 import type { EdgeSockets } from './context.ts';
+import { PoseEstimator } from './pose.ts';
 import { Georeferencer } from './georef.ts';
 import { ObservationCompactor } from './compact.ts';
 import { RateLimitedLog, type Logger } from '../shared/log.ts';
@@ -97,7 +98,7 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
       outbox,
       georef: new Georeferencer(
         cfg.vehicleId,
-        undefined,
+        new PoseEstimator({ minGnssSigmaM: cfg.gnssMinSigmaM }),
         savedDrive(outbox.getMeta('drive')),
         cfg.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: cfg.keyframeSpacingM, maxWindowM: Math.max(30, cfg.keyframeSpacingM) }) : undefined,
       ),
