@@ -49,16 +49,8 @@ export interface CoverageFile {
   mapVersion?: number;
 }
 
-export interface CoverageFileInput {
-  map: string;
-  mapSeed: number;
-  options: CoverageOptions;
-  driveBiasSigmaM: number;
-  drives: CoverageDrive[];
-  kmDriven: number;
-  coverage: Coverage;
-  mapVersion?: number;
-}
+/** What the demo knows when it writes the file: the file's fields, with the coverage whole. */
+export type CoverageFileInput = Pick<CoverageFile, 'map' | 'mapSeed' | 'options' | 'driveBiasSigmaM' | 'drives' | 'kmDriven' | 'mapVersion'> & { coverage: Coverage };
 
 export function toCoverageFile(i: CoverageFileInput): CoverageFile {
   return {

@@ -10,6 +10,8 @@ import { simulateFleet, syntheticWorld, writeBatches } from './synthetic.ts';
 
 const T0 = Date.UTC(2025, 2, 1, 8);
 const DAY = 86_400_000;
+/** Every observation of the first fleet is older than this (simulated drive time). */
+const FIRST_FLEET_DONE_UNIX_MS = T0 + DAY;
 let dir: string;
 let store: LocalDirStore;
 
@@ -51,7 +53,8 @@ describe('diffVersions', () => {
       expect(c).toMatchObject({ cls: 'lane_divider', status: 'confirmed' });
       expect(c.evidence.reportedIn).toEqual([2]);
       expect(c.evidence.supportDrives).toBeGreaterThanOrEqual(3);
-      expect(c.evidence.lastSeenUnixMs).toBeLessThan(T0 + DAY);
+      // data time, not the clock: the first fleet drove on T0's day, the second 30 days later
+      expect(c.evidence.lastSeenUnixMs).toBeLessThan(FIRST_FLEET_DONE_UNIX_MS);
       expect(c.geometries[0]!.type).toBe('LineString');
     }
   });

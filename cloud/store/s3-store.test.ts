@@ -148,7 +148,12 @@ describe('S3Store', () => {
       ['store_retry', 2, 503],
       ['store_retry', 3, 503],
     ]);
-    for (const r of log.records) expect(r.backoffMs).toBeGreaterThanOrEqual(0);
+    // backoffMs is the delay the retry policy drew (full jitter in [0, maxDelayMs = 4]), logged
+    // before it waits: a computed value, not a measured duration, so no clock is involved here.
+    for (const r of log.records) {
+      expect(r.backoffMs).toBeGreaterThanOrEqual(0);
+      expect(r.backoffMs).toBeLessThanOrEqual(4);
+    }
     proxy.setFault(failFirst(2));
     expect((await s.get('health/fleet.json'))!.toString()).toBe('{"ok":true}');
     proxy.setFault(failFirst(1));
