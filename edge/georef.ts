@@ -90,7 +90,8 @@ export class Georeferencer {
       case 'perception':
         return this.onFrame(m.payload);
       case 'camera':
-        // Camera frames go to the on-vehicle perception (edge/perception/), not here.
+      case 'radar':
+        // Camera frames and radar scans go to the on-vehicle perception (edge/perception/), not here.
         return { observations: [] };
     }
   }

@@ -12,9 +12,22 @@ describe('decodeSensorMessage', () => {
     expect(decodeSensorMessage(msg('drive', { tMonoNs: 1, event: 'start', driveId: 'd' }))).toMatchObject({ ok: true });
     expect(decodeSensorMessage(msg('perception', { tMonoNs: 1, frameId: 3, observations: [{ cls: 'crosswalk', score: 0.5, pointsBody: [[1, 1], [2, 1], [2, 2]] }] }))).toMatchObject({ ok: true });
   });
+  it('decodes a radar scan and refuses a malformed one, naming the field', () => {
+    const scan = { tMonoNs: 5, scanId: 7, sensorXM: 3.8, sensorYM: 0, detections: [{ xM: 20, yM: -4, rangeRateMps: -9.5, rcsDbsm: 5 }] };
+    expect(decodeSensorMessage(msg('radar', scan))).toMatchObject({ ok: true, topic: 'radar', payload: scan });
+    expect(decodeSensorMessage(msg('radar', { ...scan, detections: [{ xM: 20, yM: Number.NaN, rangeRateMps: 0, rcsDbsm: 0 }] }))).toEqual({
+      ok: false,
+      code: 'bad_payload',
+      message: 'radar: detections[0]: yM must be a number in [-250, 250], got null',
+    });
+    expect(decodeSensorMessage(msg('radar', { ...scan, scanId: -1 }))).toMatchObject({ ok: false, message: 'radar: scanId must be an integer >= 0, got -1' });
+    expect(decodeSensorMessage(msg('radar', { ...scan, sensorXM: 40 }))).toMatchObject({ ok: false, message: 'radar: sensorXM must be a number in [-10, 10], got 40' });
+    const many = Array.from({ length: 513 }, () => scan.detections[0]);
+    expect(decodeSensorMessage(msg('radar', { ...scan, detections: many }))).toMatchObject({ ok: false, message: 'radar: 513 detections, the limit is 512' });
+  });
   it('refuses bad messages with a code and an exact reason', () => {
     expect(decodeSensorMessage([Buffer.from('gnss')])).toMatchObject({ ok: false, code: 'bad_frames' });
-    expect(decodeSensorMessage(msg('radar', {}))).toMatchObject({ ok: false, code: 'unknown_topic' });
+    expect(decodeSensorMessage(msg('lidar', {}))).toMatchObject({ ok: false, code: 'unknown_topic' });
     expect(decodeSensorMessage([Buffer.from('vehicle'), Buffer.from([0x92, 0x01])])).toMatchObject({ ok: false, code: 'bad_msgpack' });
     expect(decodeSensorMessage(msg('vehicle', { tMonoNs: 1, speedMps: 'fast', yawRateRps: 0 }))).toEqual({ ok: false, code: 'bad_payload', message: 'vehicle: speedMps must be a number in [-100, 100], got "fast"' });
     expect(decodeSensorMessage(msg('perception', { tMonoNs: 1, frameId: 1, observations: [{ cls: 'traffic_sign', score: 1, pointsBody: [[1, 1], [2, 2]] }] }))).toMatchObject({

@@ -16,6 +16,10 @@ import {
   CLASS_GEOMETRY,
   DIVIDER_STYLES,
   MAX_VERTICES_PER_OBSERVATION,
+  MAX_RADAR_DETECTIONS,
+  MAX_RADAR_MOUNT_M,
+  RADAR_RANGE_RATE_LIMIT_MPS,
+  RADAR_RCS_LIMITS_DBSM,
   isPrimitiveClass,
   isTopicName,
   decodeCameraFrame,
@@ -92,6 +96,27 @@ const VALIDATORS: Record<TopicName, Validator> = {
     return monoTime(v.tMonoNs);
   },
   camera: () => 'camera frames are decoded without msgpack', // handled above, never reached
+  radar: (v) => {
+    if (!isObject(v)) return 'payload must be a map';
+    const t = monoTime(v.tMonoNs);
+    if (t) return t;
+    if (!(Number.isInteger(v.scanId) && (v.scanId as number) >= 0)) return `scanId must be an integer >= 0, got ${show(v.scanId)}`;
+    const mount = range(v, 'sensorXM', -MAX_RADAR_MOUNT_M, MAX_RADAR_MOUNT_M) ?? range(v, 'sensorYM', -MAX_RADAR_MOUNT_M, MAX_RADAR_MOUNT_M);
+    if (mount) return mount;
+    if (!Array.isArray(v.detections)) return `detections must be a list, got ${show(v.detections)}`;
+    if (v.detections.length > MAX_RADAR_DETECTIONS) return `${v.detections.length} detections, the limit is ${MAX_RADAR_DETECTIONS}`;
+    for (let i = 0; i < v.detections.length; i++) {
+      const d: unknown = v.detections[i];
+      const why = !isObject(d)
+        ? 'must be a map'
+        : range(d, 'xM', -MAX_BODY_RANGE_M, MAX_BODY_RANGE_M) ??
+          range(d, 'yM', -MAX_BODY_RANGE_M, MAX_BODY_RANGE_M) ??
+          range(d, 'rangeRateMps', -RADAR_RANGE_RATE_LIMIT_MPS, RADAR_RANGE_RATE_LIMIT_MPS) ??
+          range(d, 'rcsDbsm', RADAR_RCS_LIMITS_DBSM[0], RADAR_RCS_LIMITS_DBSM[1]);
+      if (why) return `detections[${i}]: ${why}`;
+    }
+    return undefined;
+  },
   perception: (v) => {
     if (!isObject(v)) return 'payload must be a map';
     const t = monoTime(v.tMonoNs);

@@ -65,6 +65,11 @@ export function handleIntakeMessage(ctx: EdgeContext, frames: readonly Uint8Arra
     return;
   }
   if (m.topic === 'vehicle') ctx.perception?.onVehicle(m.payload);
+  if (m.topic === 'radar') {
+    // The radar places poles for the camera's perception; without a camera it has no use here.
+    ctx.perception?.onRadar(m.payload);
+    return;
+  }
   let r;
   try {
     r = ctx.georef.handle(m);
@@ -444,6 +449,12 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     perceptionPrimitives: c.primitivesOut,
     perceptionRevisitDropped: c.primitivesRevisitDropped,
     perceptionRevisitTrimmed: c.primitivesRevisitTrimmed,
+    radarScansIn: c.radarScansIn,
+    radarScansPlaced: c.radarScansPlaced,
+    radarScansDropped: c.radarScansDropped,
+    radarScansWithoutPose: c.radarScansWithoutPose,
+    radarScansSkippedSlow: c.radarScansSkippedSlow,
+    radarPoles: c.radarPoles,
     inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };
 }

@@ -12,3 +12,4 @@ export * from './batch.ts';
 export * from './ack.ts';
 export * from './camera.ts';
 export * from './camera-frame.ts';
+export * from './radar.ts';

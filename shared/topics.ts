@@ -12,6 +12,7 @@
  * centre on the ground. Angles are radians, counter-clockwise from east (yaw) in the world.
  */
 import type { CameraFrame } from './camera-frame.ts';
+import type { RadarScan } from './radar.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from './schema.ts';
 
 export interface GnssFix {
@@ -88,6 +89,7 @@ export const TOPICS = {
     rateHz: 10,
     description: 'front camera frames: raw pixels behind a 24-byte header (shared/camera-frame.ts), not msgpack',
   },
+  radar: { rateHz: 10, description: 'front radar detection lists in the body frame (RadarScan, shared/radar.ts)' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;
@@ -98,6 +100,7 @@ export interface TopicPayloads {
   perception: PerceptionFrame;
   drive: DriveMarker;
   camera: CameraFrame;
+  radar: RadarScan;
 }
 
 export function isTopicName(v: string): v is TopicName {

@@ -58,6 +58,8 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
   --perception P        model (default): rendered camera frames, the on-vehicle ONNX model in
                         each daemon; oracle: the test double's body-frame observations
   --camera-hz HZ        camera frame rate with --perception model (default 2)
+  --radar on|off        simulated front radar (10 Hz, sim/radar.ts) beside the camera with
+                        --perception model (default on; off: camera only, for comparison)
   --change-drives N     after v1 the world changes (every change scenario) and each vehicle
                         drives N more times; the merge publishes v2 and its changes are scored
                         (default 1; 0: no change phase)
@@ -79,6 +81,8 @@ interface DemoOptions {
   outDir: string;
   perception: 'model' | 'oracle';
   cameraHz: number;
+  /** Front radar scans beside the camera (--perception model only). */
+  radar: boolean;
   conditions: string;
   changeDrives: number;
   quiet: boolean;
@@ -101,6 +105,7 @@ export default async function demo(argv: string[]): Promise<number> {
         out: { type: 'string' },
         perception: { type: 'string' },
         'camera-hz': { type: 'string' },
+        radar: { type: 'string' },
         'change-drives': { type: 'string' },
         conditions: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -122,6 +127,7 @@ export default async function demo(argv: string[]): Promise<number> {
       outDir: path.resolve(values.out ?? 'out/demo'),
       perception: oneOf('--perception', values.perception ?? 'model', ['model', 'oracle'] as const),
       cameraHz: positiveNumber('--camera-hz', values['camera-hz'] ?? '2'),
+      radar: oneOf('--radar', values.radar ?? 'on', ['on', 'off'] as const) === 'on',
       conditions: values.conditions ?? 'mixed',
       changeDrives: nonNegativeInt('--change-drives', values['change-drives'] ?? '1'),
       quiet: values.quiet ?? false,
@@ -163,7 +169,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}, CURVE on: only the fleet's registered vehicle keys are admitted`);
 
-  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, conditions: o.conditions, seed: o.seed };
+  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
   let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
@@ -213,7 +219,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   console.log('');
   console.log(formatReportTable(out));
   const pm = out.perception;
-  console.log('model' in pm && pm.model ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
+  console.log('model' in pm && pm.model ? `perception: on-vehicle model ${pm.model.name} ${pm.model.version} (sha256 ${pm.model.sha256.slice(0, 12)}...) on ${pm.cameraHz} Hz camera frames${pm.radar ? ' + front radar scans' : ''}, conditions ${pm.conditions}` : 'perception: oracle (the named test double)');
   if (change) {
     console.log('');
     console.log(formatChangePhase(change));
@@ -236,6 +242,7 @@ interface DriveContext {
   perception: 'model' | 'oracle';
   keys: FleetKeys;
   cameraHz: number;
+  radar: boolean;
   conditions: string;
   seed: number;
 }
@@ -265,7 +272,13 @@ async function drivePass(map: Lanelet2Map, plan: FleetPlan, ctx: DriveContext, c
     for (let v = queue.shift(); v && failure === undefined; v = queue.shift()) {
       for (const drive of v.drives) {
         if (failure !== undefined) return;
-        const sim = simulateDrive(map, drive, ctx.perception === 'model' ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed } } : {});
+        const sim = simulateDrive(
+          map,
+          drive,
+          ctx.perception === 'model'
+            ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
+            : {},
+        );
         const tr: CoveragePose[] = [];
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         try {
@@ -280,7 +293,7 @@ async function drivePass(map: Lanelet2Map, plan: FleetPlan, ctx: DriveContext, c
         r.kmDriven += sim.lengthM / 1000;
         r.drives++;
         progress.update(r.drives);
-        say(`drive ${String(r.drives).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${ctx.perception === 'model' ? `${sim.counts.camera} camera frames` : `${sim.counts.perception} perception frames`}, uploaded`);
+        say(`drive ${String(r.drives).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${ctx.perception === 'model' ? `${sim.counts.camera} camera frames${ctx.radar ? `, ${sim.counts.radar} radar scans` : ''}` : `${sim.counts.perception} perception frames`}, uploaded`);
       }
     }
   };
@@ -330,7 +343,7 @@ async function evaluateFirstVersion(o: DemoOptions, map: Lanelet2Map, plan: Flee
     mapVersion: published.version,
     batches: uploaded.batches,
     groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
-    perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' as const },
+    perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' as const },
     settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception, changeDrivesPerVehicle: o.changeDrives },
   };
   return { report, coverage };

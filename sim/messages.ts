@@ -7,7 +7,7 @@ import type { TopicName, TopicPayloads } from '../shared/topics.ts';
 export type SimMessage = { [K in TopicName]: { topic: K; payload: TopicPayloads[K] } }[TopicName];
 
 /** Order of topics sharing one timestamp: a drive starts before and ends after its data. */
-const TOPIC_ORDER: Record<TopicName, number> = { drive: 0, vehicle: 1, gnss: 2, perception: 3, camera: 4 };
+const TOPIC_ORDER: Record<TopicName, number> = { drive: 0, vehicle: 1, gnss: 2, perception: 3, camera: 4, radar: 5 };
 
 /** Sort in place by tMonoNs; ties by topic (drive start first, drive end last), then stable. */
 export function sortMessages(messages: SimMessage[]): SimMessage[] {

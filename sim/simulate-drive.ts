@@ -5,8 +5,9 @@
  * Topics (shared/topics.ts): `drive` start/end markers; `vehicle` wheel speed and yaw rate
  * (with a per-drive wheel-speed scale error and gyro bias); `gnss` fixes with the GnssErrorModel
  * applied (WGS84 through the map frame); `perception` frames from the OraclePerception test
- * double at the true pose. `tMonoNs` counts nanoseconds since the vehicle computer booted
- * (`bootToStartS` before the start marker); `tUnixMs` is GNSS (UTC) time.
+ * double at the true pose (`camera` frames instead when the camera is on); `radar` scans of the
+ * simulated front radar (sim/radar.ts) when it is on. `tMonoNs` counts nanoseconds since the
+ * vehicle computer booted (`bootToStartS` before the start marker); `tUnixMs` is GNSS (UTC) time.
  */
 import type { TopicName } from '../shared/topics.ts';
 import { wrapAngleRad } from '../shared/geometry.ts';
@@ -22,6 +23,7 @@ import { vehicleCalibration } from './camera/calibration.ts';
 import { CLEAR_CONDITIONS, type CameraConditions } from './camera/conditions.ts';
 import { PitchTrack, type PitchModelOptions } from './camera/pitch.ts';
 import { renderFrame } from './camera/render.ts';
+import { radarOptions, radarWorldFor, SimulatedRadar, type SimulatedRadarOptions } from './radar.ts';
 
 export interface SimulatedCameraOptions {
   /** Emit rendered `camera` frames instead of oracle `perception` frames. */
@@ -76,6 +78,11 @@ export interface SimulateDriveOptions {
   vehicleSignals: Partial<VehicleSignalOptions>;
   /** Rendered front-camera frames (off by default: oracle perception frames). */
   camera: Partial<SimulatedCameraOptions>;
+  /**
+   * Simulated front radar scans (off by default). Its clutter is seeded by `radar.worldSeed`
+   * (default 1), not by the drive: every drive on a map sees the same roadside objects.
+   */
+  radar: Partial<SimulatedRadarOptions>;
 }
 
 export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
@@ -88,6 +95,7 @@ export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
   perception: {},
   vehicleSignals: {},
   camera: {},
+  radar: {},
 };
 
 /** The ground-truth trajectory with the vehicle clock beside the drive-relative seconds. */
@@ -143,6 +151,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   const vs = { ...DEFAULT_VEHICLE_SIGNAL_OPTIONS, ...o.vehicleSignals };
   const cam = { ...DEFAULT_SIMULATED_CAMERA_OPTIONS, ...o.camera };
   if (cam.enabled && !(cam.hz > 0 && cam.hz <= 100)) throw new RangeError(`camera.hz must be in (0, 100] Hz, got ${cam.hz}`);
+  const rad = radarOptions(o.radar);
   const calibration = cam.calibration ?? vehicleCalibration(drive.vehicleId, cam.calibrationSeed);
   const rng = (label: string): Rng => new Rng(deriveSeed(drive.seed, label));
   const profile = new DriveProfile(drive.route.centreline, rng('drive'), o.drive);
@@ -152,7 +161,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   const monoNs = (tS: number): number => startNs + Math.round(tS * 1e9);
   const unixMs = (tS: number): number => drive.startUnixMs + Math.round(tS * 1000);
   const messages: SimMessage[] = [];
-  const counts: Record<TopicName, number> = { drive: 0, vehicle: 0, gnss: 0, perception: 0, camera: 0 };
+  const counts: Record<TopicName, number> = { drive: 0, vehicle: 0, gnss: 0, perception: 0, camera: 0, radar: 0 };
   const push = (m: SimMessage): void => {
     messages.push(m);
     counts[m.topic]++;
@@ -227,6 +236,16 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
         topic: 'camera',
         payload: { tMonoNs: monoNs(tS), frameId: cameraFrameId++, encoding: 'rgb8', widthPx: calibration.widthPx, heightPx: calibration.heightPx, exposureUs: f.exposureUs, pixels: f.image },
       });
+    });
+  }
+
+  if (rad.enabled) {
+    const radar = new SimulatedRadar(radarWorldFor(map, rad.worldSeed, rad.world), rad);
+    const rRng = rng('radar');
+    let scanId = 0;
+    forEachTick(profile.durationS, rad.hz, (tS) => {
+      const scan = radar.scan(profile.poseAt(tS), rRng);
+      push({ topic: 'radar', payload: { tMonoNs: monoNs(tS), scanId: scanId++, sensorXM: rad.sensorXM, sensorYM: rad.sensorYM, detections: scan.detections } });
     });
   }
 

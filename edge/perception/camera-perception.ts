@@ -4,18 +4,23 @@
  *   camera frame -> FrameGate (rate cap, latest frame wins; or backpressure when replaying)
  *     -> Segmenter (preprocess, onnxruntime, decode) -> GroundLut (calibration + vehicle pitch)
  *     -> LocalMap (odometry-frame evidence) -> finished stretches of road as LocalPrimitives.
+ *   radar scan -> (queued until the next frame is run, then placed with the pose at its time)
+ *     -> RadarPoleMap (static hits) -> poles in each finished chunk, which the camera's
+ *        evidence names sign or light (vectorize.ts classifyPoles). Without radar scans in the
+ *        pose frame, signs and lights come from the camera alone.
  *
  * The local map lives in the pose estimator's east-north frame; when that frame changes (a new
  * drive re-anchors the pose) everything held is flushed first, with the old frame, so nothing is
  * georeferenced in the wrong frame. The daemon's part (edge/parts.ts `runPerception`) drives it.
  */
-import { wrapAngleRad, type CameraCalibration, type CameraFrame, type VehicleSignals } from '../../shared/index.ts';
+import { wrapAngleRad, type CameraCalibration, type CameraFrame, type RadarScan, type VehicleSignals } from '../../shared/index.ts';
 import { FrameGate } from './gate.ts';
 import { GroundLut, type GroundOptions } from './ground.ts';
 import { LineStitcher } from './stitch.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
 import { RevisitFilter, type RevisitOptions } from './revisit.ts';
 import { PitchEstimator } from './pitch.ts';
+import { RadarPoleMap, type RadarPoleOptions } from './radar-poles.ts';
 import { scaleCalibration } from './preprocess.ts';
 import type { SegOutput } from './decode.ts';
 
@@ -46,6 +51,10 @@ export interface CameraPerceptionOptions {
   ground: Partial<GroundOptions>;
   /** Each stretch of road once per drive (revisit.ts); `false` uploads every pass. */
   revisit: Partial<RevisitOptions> | false;
+  /** Radar poles (radar-poles.ts). */
+  radar: Partial<RadarPoleOptions>;
+  /** Radar scans waiting for the next frame, at most (the oldest is dropped and counted). */
+  maxPendingRadarScans: number;
 }
 
 /**
@@ -61,6 +70,8 @@ export const DEFAULT_CAMERA_PERCEPTION_OPTIONS: CameraPerceptionOptions = {
   localMap: { vectorize: { presenceThreshold: 0.45, minLineLengthM: 6 } },
   ground: { maxRangeM: 15 }, // m
   revisit: {},
+  radar: {},
+  maxPendingRadarScans: 64, // scans (6 s at 10 Hz)
 };
 
 export interface CameraPerceptionCounters {
@@ -79,6 +90,15 @@ export interface CameraPerceptionCounters {
   primitivesRevisitDropped: number;
   primitivesRevisitTrimmed: number;
   inferenceMsTotal: number;
+  radarScansIn: number;
+  /** Scans placed in the pole map (some are then skipped there: radarScansSkippedSlow). */
+  radarScansPlaced: number;
+  /** Scans dropped: more than maxPendingRadarScans waited (no frame was run for a while). */
+  radarScansDropped: number;
+  radarScansWithoutPose: number;
+  radarScansSkippedSlow: number;
+  /** Poles the radar found in emitted chunks (the camera then names them or not). */
+  radarPoles: number;
 }
 
 /** Primitives ready for georeferencing, in the east-north frame `frame`. */
@@ -100,6 +120,12 @@ export class CameraPerception {
     primitivesRevisitDropped: 0,
     primitivesRevisitTrimmed: 0,
     inferenceMsTotal: 0,
+    radarScansIn: 0,
+    radarScansPlaced: 0,
+    radarScansDropped: 0,
+    radarScansWithoutPose: 0,
+    radarScansSkippedSlow: 0,
+    radarPoles: 0,
   };
   readonly gate: FrameGate<CameraFrame>;
   private readonly lut: GroundLut;
@@ -120,6 +146,16 @@ export class CameraPerception {
   private hasLastRun = false;
   /** Newest sensor time offered, ms: the gate's clock. */
   private latestMs = Number.NEGATIVE_INFINITY;
+  private readonly radarOptions: Partial<RadarPoleOptions>;
+  private readonly maxPendingRadarScans: number;
+  private poles: RadarPoleMap;
+  /** Whether radar scans were placed in this pose frame (then radar poles make signs and lights). */
+  private radarInFrame = false;
+  /** Radar scans waiting for the next frame run, with the car's motion when they came. */
+  private pendingScans: Array<{ scan: RadarScan; speedMps: number; yawRateRps: number }> = [];
+  private motion = { speedMps: 0, yawRateRps: 0 };
+  /** The pose lookup of the last frame run (flush places waiting scans with it). */
+  private lastPoseOf: ((tMonoNs: number) => FramePose) | undefined;
 
   constructor(
     private readonly segmenter: FrameSegmenter,
@@ -135,13 +171,28 @@ export class CameraPerception {
     this.lut = new GroundLut(scaleCalibration(calibration, segmenter.inputWidthPx, segmenter.inputHeightPx), { ...d.ground, ...options.ground });
     const lm = options.localMap ?? {};
     this.localMapOptions = { ...d.localMap, ...lm, vectorize: { ...d.localMap.vectorize, ...lm.vectorize } };
-    this.localMap = new LocalMap(this.localMapOptions);
+    this.radarOptions = { ...d.radar, ...options.radar };
+    this.poles = new RadarPoleMap(this.radarOptions);
+    this.maxPendingRadarScans = options.maxPendingRadarScans ?? d.maxPendingRadarScans;
+    if (!(Number.isInteger(this.maxPendingRadarScans) && this.maxPendingRadarScans >= 1)) throw new RangeError(`maxPendingRadarScans must be an integer >= 1, got ${this.maxPendingRadarScans}`);
+    this.localMap = this.newLocalMap();
     this.revisitOptions = options.revisit ?? d.revisit;
     this.revisits = this.revisitOptions === false ? undefined : new RevisitFilter(this.revisitOptions);
   }
 
   onVehicle(v: VehicleSignals): void {
     this.pitch.update(v.tMonoNs, v.pitchRateRps);
+    this.motion = { speedMps: v.speedMps, yawRateRps: v.yawRateRps };
+  }
+
+  /** A radar scan from the bus: queued (bounded) until the next frame is run. */
+  onRadar(scan: RadarScan): void {
+    this.counters.radarScansIn++;
+    this.pendingScans.push({ scan, ...this.motion });
+    if (this.pendingScans.length > this.maxPendingRadarScans) {
+      this.pendingScans.shift();
+      this.counters.radarScansDropped++;
+    }
   }
 
   /**
@@ -199,6 +250,8 @@ export class CameraPerception {
         this.mapFrame = pose.frame;
         this.hasLastRun = false;
       }
+      this.lastPoseOf = poseOf;
+      this.placeScans(poseOf, frame.tMonoNs);
       const last = this.lastRun;
       if (this.hasLastRun && Math.hypot(pose.eastM - last.eastM, pose.northM - last.northM) < this.minTravelM && Math.abs(wrapAngleRad(pose.headingRad - last.headingRad)) < this.minTurnRad) {
         this.counters.framesSkippedStationary++;
@@ -230,14 +283,48 @@ export class CameraPerception {
 
   /** Emit everything the local map holds (drive end, pose frame change) and start afresh. */
   flush(): PerceptionOutput {
+    if (this.lastPoseOf) this.placeScans(this.lastPoseOf, Number.POSITIVE_INFINITY);
     const r = this.localMap.flush();
     const out = this.emit([...this.stitcher.push(this.once(r.primitives)), ...this.stitcher.flush()]);
-    this.localMap = new LocalMap(this.localMapOptions);
+    this.poles = new RadarPoleMap(this.radarOptions);
+    this.radarInFrame = false;
+    this.pendingScans = [];
+    this.lastPoseOf = undefined;
+    this.localMap = this.newLocalMap();
     // The memory belongs to one pose frame and one drive.
     if (this.revisitOptions !== false) this.revisits = new RevisitFilter(this.revisitOptions);
     this.travelledM = 0;
     this.hasLastRun = false;
     return out;
+  }
+
+  private newLocalMap(): LocalMap {
+    return new LocalMap(this.localMapOptions, (chunk) => {
+      if (!this.radarInFrame) return undefined;
+      const found = this.poles.polesIn(chunk);
+      this.counters.radarPoles += found.length;
+      return found.map((p) => ({ xM: p.eastM, yM: p.northM }));
+    });
+  }
+
+  /** Place the waiting radar scans up to `untilMonoNs` in the pole map, in the local map's frame. */
+  private placeScans(poseOf: (tMonoNs: number) => FramePose, untilMonoNs: number): void {
+    const skippedBefore = this.poles.counters.scansSkippedSlow;
+    let k = 0;
+    for (; k < this.pendingScans.length; k++) {
+      const { scan, speedMps, yawRateRps } = this.pendingScans[k]!;
+      if (scan.tMonoNs > untilMonoNs) break;
+      const pose = poseOf(scan.tMonoNs);
+      if (!pose.ok || pose.frame !== this.mapFrame) {
+        this.counters.radarScansWithoutPose++;
+        continue;
+      }
+      this.poles.addScan(scan, { eastM: pose.eastM, northM: pose.northM, headingRad: pose.headingRad, speedMps, yawRateRps });
+      this.counters.radarScansPlaced++;
+      this.radarInFrame = true;
+    }
+    if (k > 0) this.pendingScans.splice(0, k);
+    this.counters.radarScansSkippedSlow += this.poles.counters.scansSkippedSlow - skippedBefore;
   }
 
   /** What this drive has not uploaded yet (all of it with the filter off). */

@@ -33,7 +33,13 @@ import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
 import type { SegOutput } from './decode.ts';
 import type { GroundLut } from './ground.ts';
-import { allocBevGrid, DEFAULT_VECTORIZE_OPTIONS, validateVectorizeOptions, vectorizeGrid, type BevGrid, type VectorizeOptions } from './vectorize.ts';
+import { allocBevGrid, DEFAULT_VECTORIZE_OPTIONS, validateVectorizeOptions, vectorizeGrid, type BevGrid, type ClipRect, type PolePoint, type VectorizeOptions } from './vectorize.ts';
+
+/**
+ * Poles placed by another sensor inside a chunk being emitted (its rectangle in the pose frame),
+ * or undefined when there is none (the camera's own pole-foot blobs are used then).
+ */
+export type PoleSource = (chunk: ClipRect) => readonly PolePoint[] | undefined;
 
 export interface LocalMapOptions {
   /** Cell side, metres. */
@@ -174,7 +180,11 @@ export class LocalMap {
   /** Per segmentation pixel: 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
   private aboveFoot = new Uint8Array(0);
 
-  constructor(options: Partial<LocalMapOptions> = {}) {
+  constructor(
+    options: Partial<LocalMapOptions> = {},
+    /** Poles from another sensor for each chunk emitted (the radar's, CameraPerception). */
+    private readonly poleSource?: PoleSource,
+  ) {
     this.options = { ...DEFAULT_LOCAL_MAP_OPTIONS, ...options, vectorize: { ...options.vectorize } };
     const o = this.options;
     if (!(o.cellM >= 0.02 && o.cellM <= 2)) throw new RangeError(`localMap.cellM must be in [0.02, 2] m, got ${o.cellM}`);
@@ -564,7 +574,7 @@ export class LocalMap {
     }
     hint.set(written.subarray(0, 4 * PLANES));
     const clip = { minXM: ch.ci * this.chunkM, minYM: ch.cj * this.chunkM, maxXM: (ch.ci + 1) * this.chunkM, maxYM: (ch.cj + 1) * this.chunkM };
-    for (const p of vectorizeGrid(grid, o.vectorize, clip)) {
+    for (const p of vectorizeGrid(grid, o.vectorize, clip, this.poleSource?.(clip))) {
       const lp: LocalPrimitive = { cls: p.cls, score: p.score, pointsLocal: p.points, poseSigmaM: ch.maxSigmaM, tUnixMs: ch.lastTUnixMs };
       if (p.style !== undefined) lp.style = p.style;
       if (p.kind !== undefined) lp.kind = p.kind;

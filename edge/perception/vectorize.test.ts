@@ -120,6 +120,36 @@ describe('vectorizeGrid', () => {
   });
 });
 
+describe('vectorizeGrid with radar poles', () => {
+  it('places signs and lights where the radar put them, named by the camera evidence near them', () => {
+    const g = allocBevGrid(200, 80, CELL, 0, -6);
+    g.visibility.fill(4);
+    // The camera's pole feet lie 0.8 m from the radar poles (its range is coarse far away).
+    paint(g, SEG_CLASS_IDS.sign_base, (x, y) => Math.hypot(x - 5.8, y - 3) < 0.3, 0.5);
+    paint(g, SEG_CLASS_IDS.light_base, (x, y) => Math.hypot(x - 15.8, y + 3) < 0.3, 0.5);
+    const poles = [
+      { xM: 5, yM: 3 }, // sign
+      { xM: 15, yM: -3 }, // light
+      { xM: 25, yM: 3 }, // a lamp post: no camera evidence near it
+    ];
+    const prims = vectorizeGrid(g, {}, undefined, poles);
+    const points = prims.filter((p) => p.cls === 'traffic_sign' || p.cls === 'traffic_light');
+    expect(points.map((p) => [p.cls, p.points[0]])).toEqual([
+      ['traffic_sign', [5, 3]],
+      ['traffic_light', [15, -3]],
+    ]);
+    expect(points[0]!.signCode).toBe('');
+    expect(points[0]!.score).toBeGreaterThan(0.5);
+    expect(points[0]!.score).toBeLessThan(1);
+    // Without the radar, the camera's own blobs are used, at the camera's position.
+    const own = vectorizeGrid(g).filter((p) => p.cls === 'traffic_sign');
+    expect(own).toHaveLength(1);
+    expect(Math.hypot(own[0]!.points[0]![0] - 5.8, own[0]!.points[0]![1] - 3)).toBeLessThan(0.2);
+    // A pole with too little evidence near it is not uploaded.
+    expect(vectorizeGrid(g, { minPoleEvidence: 1e6 }, undefined, poles).filter((p) => p.cls === 'traffic_sign')).toHaveLength(0);
+  });
+});
+
 describe('vectorizeFrame (one rendered frame through ground projection)', () => {
   it('recovers both dividers with their style and the stop line', () => {
     const scene: RoadScene = { originEastM: -50, originNorthM: 0, headingRad: 0, solidT: 1.75, dashedT: -1.8, lineWidthM: 0.15, dashM: 3, gapM: 6, stopS: 50 + 9, stopWidthM: 0.4, stopT0: -1.5, stopT1: 1.5 };

@@ -15,7 +15,9 @@
  * - signs / lights: component centroids (signCode '') at their own, lower presence threshold
  *   (`pointPresenceThreshold`: their evidence is the base classes' probability, see
  *   LocalMapOptions.pointProbThreshold), kept when the blob holds at least `minPointEvidence`
- *   (a pole foot is seen over many frames, stray pole-foot pixels of the model are not).
+ *   (a pole foot is seen over many frames, stray pole-foot pixels of the model are not);
+ *   with radar poles given, each pole the camera's evidence around it calls a sign or a light
+ *   instead (`classifyPoles`: the radar places, the camera names).
  * Lines are simplified (Douglas-Peucker) and filtered by length. With a `clip` rectangle, each
  * primitive is kept only inside it (polylines cut at its edges; other classes kept when their
  * centre lies in [min, max)), so neighbouring chunks vectorised with overlapping margins emit
@@ -116,6 +118,18 @@ export interface VectorizeOptions {
    * model's stray pole-foot pixels are not.
    */
   minPointEvidence: number;
+  /**
+   * With radar poles (vectorizeGrid's `poles`): the camera's sign / light evidence is summed
+   * within this of each pole, metres (the model's pole foot lies near, not at, the pole) ...
+   */
+  poleCameraRadiusM: number;
+  /** ... and the pole is a sign or a light when the larger sum reaches this (else not uploaded); */
+  minPoleEvidence: number;
+  /**
+   * ... it is both (a sign on a traffic light's pole) when the smaller sum also reaches
+   * minPoleEvidence and this fraction of the larger, in (0, 1] (1: only ever one class).
+   */
+  poleBothFraction: number;
   /** Holes in a line's mask up to this area are filled before thinning, square metres. */
   maxHoleM2: number;
   /** Skeleton branches from a line end to a junction shorter than this are removed, metres. */
@@ -147,6 +161,9 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   minPointCells: 2, // cells
   pointPresenceThreshold: 0.2, // fraction
   minPointEvidence: 8, // weighted samples (about pixel-frames x probability)
+  poleCameraRadiusM: 2, // m
+  minPoleEvidence: 2, // weighted samples
+  poleBothFraction: 0.3, // fraction
   maxHoleM2: 1, // m^2
   maxSpurM: 0.9, // m
   smoothHalfWindowM: 0.6, // m
@@ -163,8 +180,9 @@ const BOUNDARY_KIND_BY_CLASS: Record<number, BoundaryKind> = { [C.boundary_curb]
 
 export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.presenceThreshold > 0 && o.presenceThreshold <= 1)) throw new RangeError(`vectorize.presenceThreshold must be in (0, 1], got ${o.presenceThreshold}`);
+  if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -175,8 +193,18 @@ export function allocBevGrid(widthCells: number, heightCells: number, cellM: num
   return { widthCells, heightCells, cellM, originXM, originYM, visibility: new Float32Array(n), evidence: new Float32Array(n * (SEG_CLASS_COUNT - 1)) };
 }
 
-/** Vectorise a grid; with `clip`, only what lies inside the rectangle is returned. */
-export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> = {}, clip?: ClipRect): VectorPrimitive[] {
+/** A pole placed by another sensor (the radar, radar-poles.ts), in the grid's frame. */
+export interface PolePoint {
+  xM: number;
+  yM: number;
+}
+
+/**
+ * Vectorise a grid; with `clip`, only what lies inside the rectangle is returned. With `poles`
+ * (the vehicle has a radar), signs and lights are those poles that the camera's evidence calls
+ * one (classifyPoles), placed where the radar put them; without, the camera's pole-foot blobs.
+ */
+export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> = {}, clip?: ClipRect, poles?: readonly PolePoint[]): VectorPrimitive[] {
   const o = { ...DEFAULT_VECTORIZE_OPTIONS, ...options };
   validateVectorizeOptions(o);
   const v = new GridView(grid, o);
@@ -185,8 +213,12 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   v.lines(BOUNDARY, o.boundaryMaxGapM, clip, out);
   v.stopLines(clip, out);
   v.crosswalks(clip, out);
-  v.points(C.sign_base, 'traffic_sign', clip, out);
-  v.points(C.light_base, 'traffic_light', clip, out);
+  if (poles) {
+    v.classifyPoles(poles, out);
+  } else {
+    v.points(C.sign_base, 'traffic_sign', clip, out);
+    v.points(C.light_base, 'traffic_light', clip, out);
+  }
   return out;
 }
 
@@ -530,6 +562,43 @@ class GridView {
       const prim: VectorPrimitive = { cls, score: clamp01(sw / (e - s)), points: [p] };
       if (cls === 'traffic_sign') prim.signCode = '';
       out.push(prim);
+    }
+  }
+
+  /**
+   * Radar poles -> signs and lights: the camera's sign_base and light_base evidence within
+   * poleCameraRadiusM of each pole; the larger, when it reaches minPoleEvidence, names the class,
+   * the smaller adds its own when it reaches minPoleEvidence and poleBothFraction of the larger
+   * (a sign on a light's pole). A pole the camera calls neither (a lamp post, a tree) is not
+   * uploaded. Score: a class's evidence e as e / (e + minPoleEvidence), 0.5 at the threshold.
+   */
+  classifyPoles(poles: readonly PolePoint[], out: VectorPrimitive[]): void {
+    const { evidence: ev, originXM, originYM } = this.g;
+    const c = this.cell;
+    const R = this.o.poleCameraRadiusM;
+    const reach = Math.ceil(R / c);
+    const signOff = (C.sign_base - 1) * this.N;
+    const lightOff = (C.light_base - 1) * this.N;
+    for (const p of poles) {
+      const pc = Math.floor((p.xM - originXM) / c);
+      const pr = Math.floor((p.yM - originYM) / c);
+      let sign = 0;
+      let light = 0;
+      for (let r = Math.max(0, pr - reach); r <= Math.min(this.H - 1, pr + reach); r++) {
+        const dy = originYM + (r + 0.5) * c - p.yM;
+        for (let col = Math.max(0, pc - reach); col <= Math.min(this.W - 1, pc + reach); col++) {
+          const dx = originXM + (col + 0.5) * c - p.xM;
+          if (dx * dx + dy * dy > R * R) continue;
+          const fi = r * this.W + col;
+          sign += ev[signOff + fi]!;
+          light += ev[lightOff + fi]!;
+        }
+      }
+      const best = Math.max(sign, light);
+      const least = Math.max(this.o.minPoleEvidence, Number.MIN_VALUE);
+      const score = (e: number): number => e / (e + least);
+      if (sign >= least && sign >= this.o.poleBothFraction * best) out.push({ cls: 'traffic_sign', score: score(sign), points: [[p.xM, p.yM]], signCode: '' });
+      if (light >= least && light >= this.o.poleBothFraction * best) out.push({ cls: 'traffic_light', score: score(light), points: [[p.xM, p.yM]] });
     }
   }
 
