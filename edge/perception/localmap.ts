@@ -702,7 +702,8 @@ function chunkKeyOf(ci: number, cj: number): number {
  */
 export function vectorizeFrame(seg: SegOutput, lut: GroundLut, options: Partial<LocalMapOptions> = {}): LocalPrimitive[] {
   const presence = options.vectorize?.presenceThreshold ?? DEFAULT_VECTORIZE_OPTIONS.presenceThreshold;
-  const map = new LocalMap({ pointProbThreshold: 1, ...options, vectorize: { pointPresenceThreshold: presence, minPointEvidence: 0, ...options.vectorize } });
+  // One frame sees a stop line only partly: a shorter piece counts (the fused map asks for a lane's width).
+  const map = new LocalMap({ pointProbThreshold: 1, ...options, vectorize: { pointPresenceThreshold: presence, minPointEvidence: 0, minStopLineLengthM: 1, ...options.vectorize } });
   map.addFrame(seg, lut, { eastM: 0, northM: 0, headingRad: 0, sigmaM: 0 }, 0);
   return map.flush().primitives;
 }

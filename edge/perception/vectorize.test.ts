@@ -107,6 +107,52 @@ describe('vectorizeGrid', () => {
     expect(Math.hypot(light.points[0]![0] - 25, light.points[0]![1] - 6.8)).toBeLessThan(0.1);
   });
 
+  it('does not let smeared or stray crosswalk cells stretch the rectangle', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 10 && x < 13 && y >= -4 && y < 4 && (((y + 4) % 1) + 1) % 1 < 0.5);
+    // Far pixels smeared the stripes 3 m along their ray, weakly; a stray blob touches the far end.
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 13 && x < 16 && y >= -4 && y < 4 && (((y + 4) % 1) + 1) % 1 < 0.5, 0.4);
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 10 && x < 10.3 && y >= 4 && y < 4.6);
+    const cw = vectorizeGrid(g).filter((p) => p.cls === 'crosswalk');
+    expect(cw).toHaveLength(1);
+    const cx = cw[0]!.points.map((p) => p[0]);
+    const cy = cw[0]!.points.map((p) => p[1]);
+    expect(Math.max(...cx)).toBeLessThan(13.3);
+    expect(Math.max(...cy)).toBeLessThan(4);
+    // The extreme cells (quantile 0) and a presence threshold under the smear stretch it.
+    const loose = vectorizeGrid(g, { crosswalkPresenceThreshold: 0.35, crosswalkExtentQuantile: 0 }).filter((p) => p.cls === 'crosswalk');
+    expect(Math.max(...loose[0]!.points.map((p) => p[0]))).toBeGreaterThan(15.5);
+  });
+
+  it('keeps a stop line across the lane, not a zebra stripe, a divider dash or a short bar', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // Divider along x at y = 2; a dash of it taken for a stop line at x 4..6.
+    paint(g, SEG_CLASS_IDS.divider_solid, (x, y) => x > 1 && x < 29 && Math.abs(y - 2) <= 0.1);
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 4 && x < 7 && Math.abs(y - 2) <= 0.15);
+    // A real stop line across the lane at x = 9 from y = -1.5 to 1.8.
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 9 && x < 9.4 && y >= -1.5 && y <= 1.8);
+    // A zebra at x 12..15 whose middle stripe the model called stop line.
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 12 && x < 15 && y >= -4 && y < 4 && (((y + 4) % 1) + 1) % 1 < 0.5);
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 12 && x < 15 && y >= 0 && y < 0.5);
+    // A short bar: 1.5 m.
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 20 && x < 20.4 && y >= -1 && y <= 0.5);
+    const stops = vectorizeGrid(g).filter((p) => p.cls === 'stop_line');
+    expect(stops).toHaveLength(1);
+    expect(Math.abs((stops[0]!.points[0]![0] + stops[0]!.points[1]![0]) / 2 - 9.2)).toBeLessThan(0.2);
+    // With the divider filter off and short bars allowed, the dash and the bar come back (the stripe stays out).
+    expect(vectorizeGrid(g, { stopLineDividerDistanceM: 0, minStopLineLengthM: 1 }).filter((p) => p.cls === 'stop_line')).toHaveLength(3);
+  });
+
+  it('refuses bad stop-line, crosswalk and pole options, naming them', () => {
+    const g = allocBevGrid(10, 10, CELL, 0, 0);
+    expect(() => vectorizeGrid(g, { crosswalkExtentQuantile: 0.5 })).toThrow(/crosswalkExtentQuantile/);
+    expect(() => vectorizeGrid(g, { stopLinePresenceThreshold: 0 })).toThrow(/stopLinePresenceThreshold/);
+    expect(() => vectorizeGrid(g, { poleBothFraction: 0 })).toThrow(/poleBothFraction/);
+    expect(() => vectorizeGrid(g, { stopLineDividerAngleRad: -1 })).toThrow(/stopLineDividerAngleRad/);
+  });
+
   it('clips to a rectangle so neighbouring rectangles share nothing', () => {
     const g = allocBevGrid(200, 40, CELL, 0, -3);
     g.visibility.fill(1);

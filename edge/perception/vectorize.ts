@@ -100,10 +100,28 @@ export interface VectorizeOptions {
   minLineLengthM: number;
   /** Shortest stop line, metres. */
   minStopLineLengthM: number;
+  /** Presence threshold of stop-line cells, in (0, 1]. */
+  stopLinePresenceThreshold: number;
+  /**
+   * A stop line is across its lane: one whose midpoint lies in a crosswalk found in the same grid
+   * (a zebra stripe), or that runs within stopLineDividerDistanceM of a divider found there at
+   * less than stopLineDividerAngleRad to it (a dash seen at an angle), is not one. 0 = off.
+   */
+  stopLineDividerDistanceM: number;
+  stopLineDividerAngleRad: number;
+  /** A stop line spans its cells' weighted quantiles q .. 1 - q along its axis, q in [0, 0.5). */
+  stopLineExtentQuantile: number;
   /** Smallest crosswalk rectangle, square metres. */
   minCrosswalkAreaM2: number;
   /** Crosswalk stripes closer than this are one crosswalk, metres. */
   crosswalkJoinM: number;
+  /** Presence threshold of crosswalk cells, in (0, 1] (far pixels smear stripes along their ray). */
+  crosswalkPresenceThreshold: number;
+  /**
+   * The crosswalk rectangle spans its cells' evidence-weighted quantiles q .. 1 - q along each
+   * axis, q in [0, 0.5) (0: the extreme cells; stray cells joined to it do not stretch it).
+   */
+  crosswalkExtentQuantile: number;
   /** Smallest sign / light blob, cells. */
   minPointCells: number;
   /**
@@ -155,9 +173,15 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   linkMaxLateralM: 0.35, // m
   minPieceM: 0.3, // m
   minLineLengthM: 1.5, // m
-  minStopLineLengthM: 1, // m
+  minStopLineLengthM: 2.5, // m (a stop line spans at least a lane)
+  stopLinePresenceThreshold: 0.3, // fraction
+  stopLineDividerDistanceM: 0.5, // m
+  stopLineDividerAngleRad: 0.5, // rad
+  stopLineExtentQuantile: 0, // fraction
   minCrosswalkAreaM2: 2, // m^2
   crosswalkJoinM: 0.9, // m
+  crosswalkPresenceThreshold: 0.6, // fraction
+  crosswalkExtentQuantile: 0.08, // fraction
   minPointCells: 2, // cells
   pointPresenceThreshold: 0.2, // fraction
   minPointEvidence: 8, // weighted samples (about pixel-frames x probability)
@@ -180,9 +204,13 @@ const BOUNDARY_KIND_BY_CLASS: Record<number, BoundaryKind> = { [C.boundary_curb]
 
 export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.presenceThreshold > 0 && o.presenceThreshold <= 1)) throw new RangeError(`vectorize.presenceThreshold must be in (0, 1], got ${o.presenceThreshold}`);
+  if (!(o.stopLinePresenceThreshold > 0 && o.stopLinePresenceThreshold <= 1)) throw new RangeError(`vectorize.stopLinePresenceThreshold must be in (0, 1], got ${o.stopLinePresenceThreshold}`);
+  if (!(o.stopLineExtentQuantile >= 0 && o.stopLineExtentQuantile < 0.5)) throw new RangeError(`vectorize.stopLineExtentQuantile must be in [0, 0.5), got ${o.stopLineExtentQuantile}`);
+  if (!(o.crosswalkPresenceThreshold > 0 && o.crosswalkPresenceThreshold <= 1)) throw new RangeError(`vectorize.crosswalkPresenceThreshold must be in (0, 1], got ${o.crosswalkPresenceThreshold}`);
+  if (!(o.crosswalkExtentQuantile >= 0 && o.crosswalkExtentQuantile < 0.5)) throw new RangeError(`vectorize.crosswalkExtentQuantile must be in [0, 0.5), got ${o.crosswalkExtentQuantile}`);
   if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -211,8 +239,12 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   const out: VectorPrimitive[] = [];
   v.lines(DIVIDER, o.dividerMaxGapM, clip, out);
   v.lines(BOUNDARY, o.boundaryMaxGapM, clip, out);
-  v.stopLines(clip, out);
-  v.crosswalks(clip, out);
+  const crosswalks: VectorPrimitive[] = [];
+  v.crosswalks(clip, crosswalks);
+  const stopLines: VectorPrimitive[] = [];
+  v.stopLines(clip, stopLines);
+  for (const p of stopLines) if (isStopLine(p, out, crosswalks, o)) out.push(p);
+  out.push(...crosswalks);
   if (poles) {
     v.classifyPoles(poles, out);
   } else {
@@ -484,14 +516,14 @@ class GridView {
   }
 
   stopLines(clip: ClipRect | undefined, out: VectorPrimitive[]): void {
-    if (!this.select([C.stop_line], 2)) return;
+    if (!this.select([C.stop_line], 2, this.o.stopLinePresenceThreshold)) return;
     const comps = componentsFlat(this.mask, this.w, this.h);
     const half = this.cell / 2;
     for (let k = 0; k < comps.count; k++) {
       const s = comps.start[k]!;
       const e = comps.start[k + 1]!;
       if (e - s < 2) continue;
-      const a = this.axes(comps.cells, s, e);
+      const a = this.axes(comps.cells, s, e, this.o.stopLineExtentQuantile);
       const p0: Pt = [a.cx + a.ux * (a.min0 - half), a.cy + a.uy * (a.min0 - half)];
       const p1: Pt = [a.cx + a.ux * (a.max0 + half), a.cy + a.uy * (a.max0 + half)];
       if (Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) < this.o.minStopLineLengthM) continue;
@@ -502,7 +534,7 @@ class GridView {
 
   crosswalks(clip: ClipRect | undefined, out: VectorPrimitive[]): void {
     const radius = Math.round(this.o.crosswalkJoinM / 2 / this.cell);
-    if (!this.select([C.crosswalk], radius + 2)) return;
+    if (!this.select([C.crosswalk], radius + 2, this.o.crosswalkPresenceThreshold)) return;
     const mask = this.mask;
     const joined = dilate(mask, this.w, this.h, radius);
     const comps = componentsFlat(joined, this.w, this.h);
@@ -514,7 +546,7 @@ class GridView {
         if (mask[i] === 1) cells[nc++] = i;
       }
       if (nc < 3) continue;
-      const a = this.axes(cells, 0, nc);
+      const a = this.axes(cells, 0, nc, this.o.crosswalkExtentQuantile);
       const h = this.cell / 2;
       const l0 = a.min0 - h;
       const l1 = a.max0 + h;
@@ -602,8 +634,11 @@ class GridView {
     }
   }
 
-  /** Weighted centroid, principal axis (u) and extents along u (0) and its normal (1) of cells[s..e). */
-  axes(cells: Int32Array, s: number, e: number): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
+  /**
+   * Weighted centroid, principal axis (u) and extents along u (0) and its normal (1) of
+   * cells[s..e): the extreme cells, or with `quantile` q > 0 the weighted quantiles q and 1 - q.
+   */
+  axes(cells: Int32Array, s: number, e: number, quantile = 0): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
     const ratio = this.ratio;
     let sw = 0;
     let sx = 0;
@@ -646,6 +681,19 @@ class GridView {
       if (s0 > max0) max0 = s0;
       if (t < min1) min1 = t;
       if (t > max1) max1 = t;
+    }
+    if (quantile > 0) {
+      const along: Array<[number, number]> = [];
+      const across: Array<[number, number]> = [];
+      for (let q = s; q < e; q++) {
+        const i = cells[q]!;
+        const x = this.centreX(i) - cx;
+        const y = this.centreY(i) - cy;
+        along.push([x * ux + y * uy, ratio[i]!]);
+        across.push([-x * uy + y * ux, ratio[i]!]);
+      }
+      [min0, max0] = weightedQuantiles(along, sw, quantile);
+      [min1, max1] = weightedQuantiles(across, sw, quantile);
     }
     return { cx, cy, ux, uy, min0, max0, min1, max1, meanRatio: sw / (e - s) };
   }
@@ -923,10 +971,77 @@ function smoothPolyline(xs: Float64Array, ys: Float64Array, n: number, k: number
   return out;
 }
 
+/** Whether a stop-line candidate is not a zebra stripe nor a divider dash (see stopLineDividerDistanceM). */
+function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], crosswalks: readonly VectorPrimitive[], o: VectorizeOptions): boolean {
+  const [a, b] = p.points as [Pt, Pt];
+  const mx = (a[0] + b[0]) / 2;
+  const my = (a[1] + b[1]) / 2;
+  for (const c of crosswalks) if (inPolygon(c.points, mx, my)) return false;
+  if (!(o.stopLineDividerDistanceM > 0)) return true;
+  const dir = Math.atan2(b[1] - a[1], b[0] - a[0]);
+  for (const l of lines) {
+    if (l.cls !== 'lane_divider') continue;
+    for (let i = 0; i + 1 < l.points.length; i++) {
+      const [p0, p1] = [l.points[i]!, l.points[i + 1]!];
+      const d = Math.abs(wrapHalfTurn(Math.atan2(p1[1] - p0[1], p1[0] - p0[0]) - dir));
+      if (d >= o.stopLineDividerAngleRad) continue;
+      if (segmentDistance(mx, my, p0, p1) <= o.stopLineDividerDistanceM) return false;
+    }
+  }
+  return true;
+}
+
+/** An angle difference folded into [0, pi/2] (lines have no direction). */
+function wrapHalfTurn(d: number): number {
+  let r = Math.abs(d) % Math.PI;
+  if (r > Math.PI / 2) r = Math.PI - r;
+  return r;
+}
+
+function segmentDistance(x: number, y: number, a: Pt, b: Pt): number {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const l2 = dx * dx + dy * dy;
+  const t = l2 > 0 ? Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / l2)) : 0;
+  return Math.hypot(x - a[0] - t * dx, y - a[1] - t * dy);
+}
+
+/** Even-odd point-in-polygon test. */
+function inPolygon(poly: readonly Pt[], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i]!;
+    const [xj, yj] = poly[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
 function inRect(r: ClipRect, x: number, y: number): boolean {
   return x >= r.minXM && x < r.maxXM && y >= r.minYM && y < r.maxYM;
 }
 
 function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/** The values at weighted quantiles q and 1 - q of (value, weight) pairs whose weights sum to total. */
+function weightedQuantiles(pairs: Array<[number, number]>, total: number, q: number): [number, number] {
+  pairs.sort((a, b) => a[0] - b[0]);
+  let acc = 0;
+  let lo = pairs[0]![0];
+  let hi = pairs[pairs.length - 1]![0];
+  let loFound = false;
+  for (const [v, w] of pairs) {
+    acc += w;
+    if (!loFound && acc >= q * total) {
+      lo = v;
+      loFound = true;
+    }
+    if (acc >= (1 - q) * total) {
+      hi = v;
+      break;
+    }
+  }
+  return [lo, hi];
 }
