@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/rng.ts';
-import { clusterPoints } from './cluster-shapes.ts';
+import { clusterAreas, clusterPoints } from './cluster-shapes.ts';
 
 /** The clustering spelled out plainly (all-pairs, sorts): what the grid version must reproduce. */
 function reference(obs: number[], x: Float64Array, y: Float64Array, score: Float32Array, radiusM: number): Array<{ x: number; y: number; members: number[] }> {
@@ -77,5 +77,44 @@ describe('clusterPoints', () => {
       ['205', [0, 2, 4]],
       ['306', [1, 3, 5]],
     ]);
+  });
+});
+
+describe('clusterAreas', () => {
+  const rect = (x0: number, x1: number, y0: number, y1: number): Array<[number, number]> => [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ];
+  it('makes one crosswalk of rectangles each drive saw a part of', () => {
+    // A 12 m x 4 m crosswalk; three drives saw 0..7, 2.5..9.5 and 5..12 m of it (each view
+    // overlaps the largest, which seeds the cluster).
+    const rings = [rect(0, 7, 0, 4), rect(2.5, 9.5, -0.1, 4.1), rect(5, 12, 0.1, 3.9)];
+    const out = clusterAreas([0, 1, 2], rings, Float32Array.from([0.8, 0.8, 0.8]), 3);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.members.sort()).toEqual([0, 1, 2]);
+    const xs = out[0]!.ring.map((p) => p[0]);
+    const ys = out[0]!.ring.map((p) => p[1]);
+    expect(Math.min(...xs)).toBeCloseTo(0, 1);
+    expect(Math.max(...xs)).toBeCloseTo(12, 1);
+    expect(Math.min(...ys)).toBeCloseTo(0, 1);
+    expect(Math.max(...ys)).toBeCloseTo(4, 1);
+  });
+  it('keeps the shape of other polygons (a skewed crossing): per-vertex medians', () => {
+    const skew = (d: number): Array<[number, number]> => [
+      [0 + d, 0],
+      [10 + d, 0],
+      [12 + d, 4],
+      [2 + d, 4],
+    ];
+    const out = clusterAreas([0, 1, 2], [skew(0), skew(0.2), skew(-0.1)], Float32Array.from([0.8, 0.8, 0.8]), 3);
+    expect(out).toHaveLength(1);
+    const ring = out[0]!.ring;
+    expect(ring).toHaveLength(4);
+    // The skewed corner survives (a rectangle would have put it at x = 0 or 2 along y = 4 otherwise).
+    const top = ring.filter((p) => p[1] > 2).map((p) => p[0]).sort((a, b) => a - b);
+    expect(top[0]).toBeCloseTo(2, 1);
+    expect(top[1]).toBeCloseTo(12, 1);
   });
 });

@@ -7,9 +7,12 @@
  * signs when the drives that saw the minor code mostly saw the major one too (one pole, two
  * plates); otherwise the minor code is a misreading and is outvoted.
  *
- * Polygons: greedy from the largest, members by overlap and orientation; the consensus is the
- * per-vertex median of the nearly-full-size members that share the most common vertex count,
- * after rotating each ring's vertex order onto a reference ring (the medoid); else the medoid.
+ * Polygons: greedy from the largest, members by overlap and orientation. When every member is a
+ * rectangle (what the camera path uploads: a crosswalk's stripes' extent, often only the part in
+ * the field of view) the consensus is one rectangle spanning what the members saw along the
+ * seed's axis (unionRectangle); otherwise the per-vertex median of the nearly-full-size members
+ * that share the most common vertex count, after rotating each ring's vertex order onto a
+ * reference ring (the medoid); else the medoid.
  */
 import { PointGrid } from './grid.ts';
 import { hypot, medianInPlace } from './polyline.ts';
@@ -195,11 +198,84 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
     });
     if (!mem.includes(seed)) mem.push(seed);
     for (const k of mem) taken[k] = 1;
+    const rects = mem.map((k) => R[k]!);
+    if (rects.length >= 2 && rects.every(isRectangle)) {
+      out.push({ ring: unionRectangle(rects, s), members: mem.map((k) => obs[k]!) });
+      continue;
+    }
     const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
     const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
     out.push({ ring: consensusRing(mem.map((k) => R[k]!).filter((r) => r.area >= full)), members: mem.map((k) => obs[k]!) });
   }
   return out;
+}
+
+/** A 4-corner ring with right angles (within 3 degrees): what the camera path uploads. */
+function isRectangle(r: Ring): boolean {
+  if (r.xs.length !== 4) return false;
+  for (let i = 0; i < 4; i++) {
+    const a = (i + 3) % 4;
+    const b = (i + 1) % 4;
+    const ux = r.xs[a]! - r.xs[i]!;
+    const uy = r.ys[a]! - r.ys[i]!;
+    const vx = r.xs[b]! - r.xs[i]!;
+    const vy = r.ys[b]! - r.ys[i]!;
+    const cos = (ux * vx + uy * vy) / (hypot(ux, uy) * hypot(vx, vy) || 1);
+    if (Math.abs(cos) > 0.05) return false;
+  }
+  return true;
+}
+
+/**
+ * Rectangles seen in parts (each drive saw the part of a wide crosswalk in its field of view) make
+ * one rectangle on the seed's axis: across it, the median of the members' extents; along it,
+ * from the 20 % quantile of the members' starts to the 80 % quantile of their ends (the union
+ * of what they saw, without the extreme member).
+ */
+function unionRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
+  const th = Number.isNaN(seed.axis) ? Math.atan2(seed.ys[1]! - seed.ys[0]!, seed.xs[1]! - seed.xs[0]!) : seed.axis;
+  const ux = Math.cos(th);
+  const uy = Math.sin(th);
+  let cx = 0;
+  let cy = 0;
+  for (const r of members) {
+    cx += r.cx / members.length;
+    cy += r.cy / members.length;
+  }
+  const lo0: number[] = [];
+  const hi0: number[] = [];
+  const lo1: number[] = [];
+  const hi1: number[] = [];
+  for (const r of members) {
+    let a0 = Infinity;
+    let b0 = -Infinity;
+    let a1 = Infinity;
+    let b1 = -Infinity;
+    for (let i = 0; i < r.xs.length; i++) {
+      const dx = r.xs[i]! - cx;
+      const dy = r.ys[i]! - cy;
+      const s0 = dx * ux + dy * uy;
+      const s1 = -dx * uy + dy * ux;
+      a0 = Math.min(a0, s0);
+      b0 = Math.max(b0, s0);
+      a1 = Math.min(a1, s1);
+      b1 = Math.max(b1, s1);
+    }
+    lo0.push(a0);
+    hi0.push(b0);
+    lo1.push(a1);
+    hi1.push(b1);
+  }
+  const q = (v: number[], f: number): number => {
+    v.sort((a, b) => a - b);
+    return v[Math.round(f * (v.length - 1))]!;
+  };
+  const l0 = q(lo0, 0.2);
+  const l1 = q(hi0, 0.8);
+  const m0 = medianInPlace(lo1, lo1.length);
+  const m1 = medianInPlace(hi1, hi1.length);
+  const at = (s0: number, s1: number): [number, number] => [cx + ux * s0 - uy * s1, cy + uy * s0 + ux * s1];
+  return [at(l0, m0), at(l1, m0), at(l1, m1), at(l0, m1)];
 }
 
 /** Is (x, y) inside ring r or within tolM of its edges? */
