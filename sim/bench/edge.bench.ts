@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     const cond = randomConditions(new Rng(deriveSeed(d.drive.seed, 'bench-conditions')));
     for (const k of excludeEffects) (cond as unknown as Record<string, number>)[k] = (CLEAR_CONDITIONS as unknown as Record<string, number>)[k]!;
     const tr = performance.now();
-    d.sim = simulateDrive(d.map, d.drive, { camera: { enabled: true, hz: CAMERA_HZ, conditions: cond, calibrationSeed: SEED_DRIVES } });
+    d.sim = simulateDrive(d.map, d.drive, { camera: { enabled: true, hz: CAMERA_HZ, conditions: cond, calibrationSeed: SEED_DRIVES }, radar: { enabled: true } });
     say(`simulated ${d.drive.driveId} (${d.label}): ${(d.sim.lengthM / 1000).toFixed(2)} km, ${d.sim.counts.camera} camera frames rendered in ${((performance.now() - tr) / 1000).toFixed(1)} s`);
     progress.tick();
   }
