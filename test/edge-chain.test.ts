@@ -58,7 +58,7 @@ describe('edge daemon -> ingest', () => {
     expect(edge.proc.named('edge_started')[0]).toMatchObject({ uplinkCurve: true });
     expect(ingest.proc.named('transport_insecure')).toEqual([]);
     const push = new SensorPusher(edge.intake);
-    await push.raw(['radar', 'x']);
+    await push.raw(['lidar', 'x']);
     await push.raw(['gnss', Buffer.from([0x92, 0x01])]);
     await push.raw(['perception']);
     await push.push('drive', { tMonoNs: 0, event: 'start', driveId: 'veh-1-d1' });

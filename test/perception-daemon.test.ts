@@ -145,10 +145,11 @@ describe('edge daemon with the camera and the committed model', () => {
     expect(accounted).toBe(cameraFrames);
     // Memory: no queue grows with the frames pushed. From frame 800 to the end 1600 more frames
     // (150 MB) go in; a queue would keep them, garbage collection of the skipped frames' buffers
-    // lags by a few tens of MB at most.
+    // lags by a few tens of MB (up to 60 MB measured on a machine busy with other tests and a
+    // benchmark): the bound is 60 % of what a queue would add.
     expect(rss.length).toBe(12);
     const frameMb = (256 * 128 * 3) / 2 ** 20;
     const growth = Math.max(...rss.slice(4)) - rss[3]!;
-    expect(growth, `RSS samples every 200 frames: ${rss.map((x) => x.toFixed(0)).join(', ')} MB`).toBeLessThan(0.4 * 1600 * frameMb);
+    expect(growth, `RSS samples every 200 frames: ${rss.map((x) => x.toFixed(0)).join(', ')} MB`).toBeLessThan(0.6 * 1600 * frameMb);
   });
 });
