@@ -536,38 +536,17 @@ class GridView {
     const radius = Math.round(this.o.crosswalkJoinM / 2 / this.cell);
     if (!this.select([C.crosswalk], radius + 2, this.o.crosswalkPresenceThreshold)) return;
     const mask = this.mask;
-    // The stripes on their own: their direction says which way the crosswalk runs (across them).
-    // (componentsFlat's arrays are scratch until the next raster call: read them out first.)
-    const stripes = componentsFlat(mask, this.w, this.h);
-    const stripeOf = new Int32Array(this.n).fill(-1);
-    const stripeVec = new Float64Array(2 * stripes.count);
-    for (let k = 0; k < stripes.count; k++) {
-      for (let q = stripes.start[k]!; q < stripes.start[k + 1]!; q++) stripeOf[stripes.cells[q]!] = k;
-      this.stripeVector(stripes.cells, stripes.start[k]!, stripes.start[k + 1]!, stripeVec, k);
-    }
     const joined = dilate(mask, this.w, this.h, radius);
     const comps = componentsFlat(joined, this.w, this.h);
     const cells = new Int32Array(comps.cells.length);
     for (let k = 0; k < comps.count; k++) {
       let nc = 0;
-      const ids = new Set<number>();
       for (let q = comps.start[k]!; q < comps.start[k + 1]!; q++) {
         const i = comps.cells[q]!;
-        if (mask[i] === 1) {
-          cells[nc++] = i;
-          ids.add(stripeOf[i]!);
-        }
+        if (mask[i] === 1) cells[nc++] = i;
       }
       if (nc < 3) continue;
-      let sc = 0;
-      let ss = 0;
-      for (const id of ids) {
-        if (id < 0) continue;
-        sc += stripeVec[2 * id]!;
-        ss += stripeVec[2 * id + 1]!;
-      }
-      const across = sc === 0 && ss === 0 ? Number.NaN : 0.5 * Math.atan2(ss, sc);
-      const a = this.axes(cells, 0, nc, this.o.crosswalkExtentQuantile, Number.isNaN(across) ? undefined : across + Math.PI / 2);
+      const a = this.axes(cells, 0, nc, this.o.crosswalkExtentQuantile);
       const h = this.cell / 2;
       const l0 = a.min0 - h;
       const l1 = a.max0 + h;
@@ -583,47 +562,6 @@ class GridView {
       if (clip && !inRect(clip, a.cx + a.ux * (l0 + l1) / 2 - a.uy * (m0 + m1) / 2, a.cy + a.uy * (l0 + l1) / 2 + a.ux * (m0 + m1) / 2)) continue;
       out.push({ cls: 'crosswalk', score: clamp01(a.meanRatio), points: poly });
     }
-  }
-
-  /**
-   * A stripe component cells[s..e) as a direction vote into out[2k], out[2k + 1]: (cos, sin) of
-   * twice its major axis angle times its cells when it looks like a stripe (at most ~0.8 m wide,
-   * at least 1.5 m long), else (0, 0): stripes smeared into one blob say nothing, and the
-   * crosswalk then takes the blob's own axis.
-   */
-  stripeVector(cells: Int32Array, s: number, e: number, out: Float64Array, k: number): void {
-    out[2 * k] = 0;
-    out[2 * k + 1] = 0;
-    if (e - s < 6) return;
-    let mx = 0;
-    let my = 0;
-    for (let q = s; q < e; q++) {
-      mx += this.centreX(cells[q]!);
-      my += this.centreY(cells[q]!);
-    }
-    mx /= e - s;
-    my /= e - s;
-    let sxx = 0;
-    let syy = 0;
-    let sxy = 0;
-    for (let q = s; q < e; q++) {
-      const dx = this.centreX(cells[q]!) - mx;
-      const dy = this.centreY(cells[q]!) - my;
-      sxx += dx * dx;
-      syy += dy * dy;
-      sxy += dx * dy;
-    }
-    sxx /= e - s;
-    syy /= e - s;
-    sxy /= e - s;
-    const disc = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy);
-    const major = (sxx + syy) / 2 + disc;
-    const minor = (sxx + syy) / 2 - disc;
-    // A uniform bar of width w has sd w / sqrt(12): 0.8 m -> 0.23 m; length 1.5 m -> 0.43 m.
-    if (Math.sqrt(Math.max(0, minor)) > 0.23 || Math.sqrt(major) < 0.43) return;
-    const th2 = Math.atan2(2 * sxy, sxx - syy);
-    out[2 * k] = (e - s) * Math.cos(th2);
-    out[2 * k + 1] = (e - s) * Math.sin(th2);
   }
 
   points(classId: number, cls: 'traffic_sign' | 'traffic_light', clip: ClipRect | undefined, out: VectorPrimitive[]): void {
@@ -699,9 +637,8 @@ class GridView {
   /**
    * Weighted centroid, principal axis (u) and extents along u (0) and its normal (1) of
    * cells[s..e): the extreme cells, or with `quantile` q > 0 the weighted quantiles q and 1 - q.
-   * With `angleRad` the axis is that direction instead of the principal axis.
    */
-  axes(cells: Int32Array, s: number, e: number, quantile = 0, angleRad?: number): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
+  axes(cells: Int32Array, s: number, e: number, quantile = 0): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
     const ratio = this.ratio;
     let sw = 0;
     let sx = 0;
@@ -727,7 +664,7 @@ class GridView {
       syy += w * (y - cy) ** 2;
       sxy += w * (x - cx) * (y - cy);
     }
-    const th = angleRad ?? 0.5 * Math.atan2(2 * sxy, sxx - syy);
+    const th = 0.5 * Math.atan2(2 * sxy, sxx - syy);
     const ux = Math.cos(th);
     const uy = Math.sin(th);
     let min0 = Infinity;
