@@ -29,10 +29,12 @@ import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet
 import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
+import { availableParallelism } from 'node:os';
 import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
-import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
+import type { SimulatedDrive } from './simulate-drive.ts';
+import { DrivePool, type WorldRef } from './drive-pool.ts';
 import { encodeSensorMessage, freePort, startProcess, stopProcess } from './fleetmap-process.ts';
 import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
 import { deriveSeed, Rng } from './rng.ts';
@@ -169,12 +171,14 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}, CURVE on: only the fleet's registered vehicle keys are admitted`);
 
-  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed };
+  // Drives are simulated (camera frames rendered) in worker threads, one per core but one.
+  const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism() - 1)));
+  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
   let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
   try {
-    first = await drivePass(map, plan, ctx, o.concurrency, progress, say, 'demo: drive and upload');
+    first = await drivePass({ key: 'base' }, plan, ctx, o.concurrency, progress, say, 'demo: drive and upload');
     say(`all ${plan.drives.length} drives uploaded (${first.messagesPushed} sensor messages)`);
     await mergeVersion(storeDir, logDir, progress, 'merge-v1');
     say('merge published a new map version');
@@ -182,11 +186,12 @@ async function runDemo(o: DemoOptions): Promise<number> {
     if (o.changeDrives > 0) {
       const phase = planChangePhase(map, plan, { vehicles: o.vehicles, drivesPerVehicle: o.changeDrives, driveLengthM: o.driveLengthM, seed: o.seed, laterDays: 30, minDrives: 2 });
       say(`the world changes: ${phase.world.changes.map((c) => `${c.scenario} (${c.kind} ${c.cls})`).join(', ') || 'nothing (no place both passes drive often enough)'}; ${phase.plan.drives.length} drives follow`);
-      const pass = await drivePass(phase.world.map, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change');
+      const pass = await drivePass({ key: 'changed', primitives: phase.world.map.primitives }, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change');
       changePhase = { phase, pass };
     }
   } finally {
     progress.end();
+    await pool.close();
     await stopProcess(ingest, 'SIGTERM');
   }
   if (ingest.exitCode !== 0) throw new Error(`ingest exited with ${ingest.exitCode}; see ${path.join(logDir, 'ingest.log')}`);
@@ -245,6 +250,8 @@ interface DriveContext {
   radar: boolean;
   conditions: string;
   seed: number;
+  /** Simulates the drives off the main thread. */
+  pool: DrivePool;
 }
 
 /** What one pass of the fleet drove (trajectories in drive order, for coverage and the floor). */
@@ -264,21 +271,34 @@ type Say = (msg: string) => void;
  * fails, no vehicle starts another, every running drive settles (its daemon stopped), then the
  * first failure is thrown: no daemon outlives the demo.
  */
-async function drivePass(map: Lanelet2Map, plan: FleetPlan, ctx: DriveContext, concurrency: number, progress: Progress, say: Say, stage: string): Promise<PassResult> {
+async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, concurrency: number, progress: Progress, say: Say, stage: string): Promise<PassResult> {
   const r: PassResult = { drives: 0, trajectories: [], coverageDrives: [], kmDriven: 0, messagesPushed: 0 };
   const queue = plan.vehicles.slice();
   let failure: unknown;
+  const simulate = (drive: PlannedDrive): Promise<SimulatedDrive> =>
+    ctx.pool.simulate(
+      world,
+      drive,
+      ctx.perception === 'model'
+        ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
+        : {},
+    );
   const runVehicle = async (): Promise<void> => {
     for (let v = queue.shift(); v && failure === undefined; v = queue.shift()) {
-      for (const drive of v.drives) {
+      // The next drive is simulated while this one runs (a worker renders, the daemon infers).
+      let next: Promise<SimulatedDrive> | undefined = v.drives.length > 0 ? simulate(v.drives[0]!) : undefined;
+      for (let k = 0; k < v.drives.length; k++) {
+        const drive = v.drives[k]!;
+        let sim: SimulatedDrive;
+        try {
+          sim = await next!;
+        } catch (e) {
+          failure ??= e;
+          return;
+        }
+        next = k + 1 < v.drives.length ? simulate(v.drives[k + 1]!) : undefined;
+        next?.catch(() => undefined); // awaited (and reported) in the next round
         if (failure !== undefined) return;
-        const sim = simulateDrive(
-          map,
-          drive,
-          ctx.perception === 'model'
-            ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
-            : {},
-        );
         const tr: CoveragePose[] = [];
         for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
         try {
