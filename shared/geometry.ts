@@ -191,3 +191,14 @@ export function wrapAngleRad(a: number): number {
   if (r > Math.PI) r -= 2 * Math.PI;
   return r;
 }
+
+/** Whether `p` lies inside `ring` (even-odd rule; points on an edge may go either way). */
+export function pointInRing(p: XY, ring: readonly XY[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const a = ring[i]!;
+    const b = ring[j]!;
+    if (a[1] > p[1] !== b[1] > p[1] && p[0] < ((b[0] - a[0]) * (p[1] - a[1])) / (b[1] - a[1]) + a[0]) inside = !inside;
+  }
+  return inside;
+}

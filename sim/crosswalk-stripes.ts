@@ -140,17 +140,6 @@ export function stripeGroupBox(stripes: ReadonlyArray<{ points: readonly XY[]; s
   return [at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)];
 }
 
-/** Whether `p` lies inside `ring` (even-odd rule; points on an edge may go either way). */
-export function pointInRing(p: XY, ring: readonly XY[]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const a = ring[i]!;
-    const b = ring[j]!;
-    if (a[1] > p[1] !== b[1] > p[1] && p[0] < ((b[0] - a[0]) * (p[1] - a[1])) / (b[1] - a[1]) + a[0]) inside = !inside;
-  }
-  return inside;
-}
-
 function neighbours(a: StripeShape, b: StripeShape, cosMax: number, o: StripeOptions): boolean {
   const dot = a.axis[0] * b.axis[0] + a.axis[1] * b.axis[1];
   if (Math.abs(dot) < cosMax) return false;

@@ -19,7 +19,8 @@
  */
 import type { XY } from '../shared/schema.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
-import { clusterStripes, DEFAULT_STRIPES, pointInRing, stripeGroupBox, stripeShape, type StripeOptions, type StripeShape } from './crosswalk-stripes.ts';
+import { clusterStripes, DEFAULT_STRIPES, stripeGroupBox, stripeShape, type StripeOptions, type StripeShape } from './crosswalk-stripes.ts';
+import { pointInRing } from '../shared/geometry.ts';
 
 export interface MarkingLine {
   /** OSM way id. */

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalFrame } from '../shared/geo.ts';
 import { polylineLengthM } from '../shared/geometry.ts';
 import type { XY } from '../shared/schema.ts';
-import { clusterStripes, pointInRing, stripeShape } from './crosswalk-stripes.ts';
+import { clusterStripes, stripeShape } from './crosswalk-stripes.ts';
+import { pointInRing } from '../shared/geometry.ts';
 import { loadLanelet2, type Lanelet2Map } from './lanelet2.ts';
 
 const origin = { lat: 49, lng: 8 };

@@ -21,6 +21,7 @@
  * than the radar resolves are both reported), range-dependent detection probability.
  */
 import type { Primitive, XY } from '../shared/schema.ts';
+import { pointInRing } from '../shared/geometry.ts';
 import { MAX_RADAR_DETECTIONS, MAX_RADAR_MOUNT_M, RADAR_RANGE_RATE_LIMIT_MPS, RADAR_RCS_LIMITS_DBSM, type RadarDetection } from '../shared/radar.ts';
 import { deriveSeed, Rng } from './rng.ts';
 
@@ -287,7 +288,7 @@ export class RadarWorld {
       const ring = [...l.left, ...l.right.slice().reverse()];
       if (ring.length >= 3) lanes.push({ ring, ...bounds(ring) });
     }
-    const onRoad = (x: number, y: number): boolean => lanes.some((l) => x >= l.minX && x <= l.maxX && y >= l.minY && y <= l.maxY && insideRing(x, y, l.ring));
+    const onRoad = (x: number, y: number): boolean => lanes.some((l) => x >= l.minX && x <= l.maxX && y >= l.minY && y <= l.maxY && pointInRing([x, y], l.ring));
     map.primitives.forEach((p, i) => {
       if (p.cls !== 'road_boundary' || p.points.length < 2) return;
       const id = p.id ?? `#${i}`;
@@ -571,16 +572,6 @@ class SegmentGrid {
     }
     return best;
   }
-}
-
-function insideRing(x: number, y: number, ring: readonly XY[]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i]!;
-    const [xj, yj] = ring[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function bounds(pts: readonly XY[]): { minX: number; minY: number; maxX: number; maxY: number } {

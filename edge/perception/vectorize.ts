@@ -29,6 +29,7 @@
  * up the kept lines' segments in a bucket grid instead of measuring against every line.
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
+import { pointInRing, pointSegmentDist2 } from '../../shared/geometry.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
 import { simplify } from '../compact.ts';
 import { clipPolyline, lengthM, linkPolylines, type Pt } from './polyline.ts';
@@ -976,7 +977,7 @@ function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], cross
   const [a, b] = p.points as [Pt, Pt];
   const mx = (a[0] + b[0]) / 2;
   const my = (a[1] + b[1]) / 2;
-  for (const c of crosswalks) if (inPolygon(c.points, mx, my)) return false;
+  for (const c of crosswalks) if (pointInRing([mx, my], c.points)) return false;
   if (!(o.stopLineDividerDistanceM > 0)) return true;
   const dir = Math.atan2(b[1] - a[1], b[0] - a[0]);
   for (const l of lines) {
@@ -985,7 +986,7 @@ function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], cross
       const [p0, p1] = [l.points[i]!, l.points[i + 1]!];
       const d = Math.abs(wrapHalfTurn(Math.atan2(p1[1] - p0[1], p1[0] - p0[0]) - dir));
       if (d >= o.stopLineDividerAngleRad) continue;
-      if (segmentDistance(mx, my, p0, p1) <= o.stopLineDividerDistanceM) return false;
+      if (pointSegmentDist2([mx, my], p0, p1).d2 <= o.stopLineDividerDistanceM ** 2) return false;
     }
   }
   return true;
@@ -996,25 +997,6 @@ function wrapHalfTurn(d: number): number {
   let r = Math.abs(d) % Math.PI;
   if (r > Math.PI / 2) r = Math.PI - r;
   return r;
-}
-
-function segmentDistance(x: number, y: number, a: Pt, b: Pt): number {
-  const dx = b[0] - a[0];
-  const dy = b[1] - a[1];
-  const l2 = dx * dx + dy * dy;
-  const t = l2 > 0 ? Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / l2)) : 0;
-  return Math.hypot(x - a[0] - t * dx, y - a[1] - t * dy);
-}
-
-/** Even-odd point-in-polygon test. */
-function inPolygon(poly: readonly Pt[], x: number, y: number): boolean {
-  let inside = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i]!;
-    const [xj, yj] = poly[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function inRect(r: ClipRect, x: number, y: number): boolean {

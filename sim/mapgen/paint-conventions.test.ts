@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ringAreaM2 } from '../clip.ts';
 import type { XY } from '../../shared/schema.ts';
-import { pointInRing } from '../crosswalk-stripes.ts';
+import { pointInRing } from '../../shared/geometry.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
 import { parseOsmXml } from '../osm-xml.ts';
 import { CROSSWALK_STYLES, generateMap, type GenerateMapOptions } from './index.ts';
