@@ -4,16 +4,24 @@
  * ObservationCompactor, no sockets), encoded and signed as batches, stored where the ingest would
  * put them. For merge benchmarks and tests that need many drives quickly; the demo runs the real
  * processes instead.
+ *
+ * With `model` (a Segmenter), each drive is simulated with the camera and the front radar instead
+ * and runs through the daemon's perception path (CameraPerception: model, ground projection,
+ * local map, radar poles) with the daemon's own pose estimate, each frame processed as it comes
+ * (the daemon's `--replay`, deterministic here: no other work runs between messages).
  */
 import type { ObjectStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
-import { Georeferencer } from '../edge/georef.ts';
+import { Georeferencer, georeferenceLocal } from '../edge/georef.ts';
+import { CameraPerception, type FramePose, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
+import type { LocalFrame } from '../shared/geo.ts';
+import type { CameraConditions } from './camera/conditions.ts';
 import { encodeBatch, type WireObservation } from '../shared/batch.ts';
 import { generateSigningKeyPair, type SigningKey } from '../shared/signing.ts';
 import type { CoveragePose } from './coverage.ts';
 import type { PlannedDrive } from './fleet.ts';
 import type { Lanelet2Map } from './lanelet2.ts';
-import { simulateDrive } from './simulate-drive.ts';
+import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
 
 export interface FleetStoreOptions {
   /** Edge keyframe spacing, metres; 0 = no compaction (every perception frame uploaded). */
@@ -28,6 +36,8 @@ export interface FleetStoreOptions {
   seqOf?: Map<string, number>;
   /** Called after each drive. */
   onDrive?: (done: number, total: number) => void;
+  /** The on-vehicle model instead of the oracle: camera frames at cameraHz and radar scans. */
+  model?: { segmenter: FrameSegmenter; cameraHz: number; conditionsOf: (drive: PlannedDrive) => Partial<CameraConditions>; calibrationSeed: number };
 }
 
 export const DEFAULT_FLEET_STORE_OPTIONS: FleetStoreOptions = { keyframeSpacingM: 12, driveSuffix: '', batchObservations: 2000 };
@@ -50,16 +60,17 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
   const out: FleetStoreResult = { trajectories: [], biases: [], observations: 0, km: 0, bytes: 0, batches: 0 };
   for (const [di, planned] of drives.entries()) {
     const drive = { ...planned, driveId: planned.driveId + o.driveSuffix };
-    const sim = simulateDrive(map, drive);
+    const m = o.model;
+    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed }, radar: { enabled: true } }) : simulateDrive(map, drive);
     out.km += sim.lengthM / 1000;
     const tr: CoveragePose[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
     out.trajectories.push(tr);
     out.biases.push([sim.gnssBias.eastM, sim.gnssBias.northM]);
-    const compactor = o.keyframeSpacingM > 0 ? new ObservationCompactor({ keyframeSpacingM: o.keyframeSpacingM, maxWindowM: Math.max(30, o.keyframeSpacingM) }) : undefined;
+    const compactor = o.keyframeSpacingM > 0 && !m ? new ObservationCompactor({ keyframeSpacingM: o.keyframeSpacingM, maxWindowM: Math.max(30, o.keyframeSpacingM) }) : undefined;
     const geo = new Georeferencer(drive.vehicleId, undefined, undefined, compactor);
-    const obs: WireObservation[] = [];
-    for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
+    const obs: WireObservation[] = m ? await perceiveDrive(sim.messages, geo, new CameraPerception(m.segmenter, sim.calibration, { maxRateHz: 1000 })) : [];
+    if (!m) for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
     out.observations += obs.length;
     for (let i = 0; i < obs.length; i += o.batchObservations) {
       const seq = (seqOf.get(drive.vehicleId) ?? 0) + 1;
@@ -73,4 +84,35 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
     o.onDrive?.(di + 1, drives.length);
   }
   return out;
+}
+
+/** The daemon's perception path over one drive's messages, in order (edge/parts.ts, in-process). */
+async function perceiveDrive(messages: SimulatedDrive['messages'], geo: Georeferencer, p: CameraPerception): Promise<WireObservation[]> {
+  const obs: WireObservation[] = [];
+  const poseOf = (tMonoNs: number): FramePose => {
+    const at = geo.pose.poseAt(tMonoNs);
+    const tUnixMs = geo.pose.unixMsAt(tMonoNs);
+    if (!at.ok || tUnixMs === undefined) return { ok: false, reason: at.ok ? 'no_clock' : at.reason };
+    return { ok: true, eastM: at.pose.eastM, northM: at.pose.northM, headingRad: at.pose.headingRad, sigmaM: at.pose.sigmaM, frame: at.frame, tUnixMs };
+  };
+  const emit = (out: PerceptionOutput): void => {
+    const driveId = geo.drive.driveId;
+    if (out.primitives.length === 0 || !out.frame || driveId === undefined) return;
+    for (const q of out.primitives) obs.push(georeferenceLocal(q, out.frame as LocalFrame, driveId));
+  };
+  for (const msg of messages) {
+    // A drive marker waits until the local map is flushed (as the daemon's intake does).
+    if (msg.topic === 'drive') emit(p.flush());
+    if (msg.topic === 'vehicle') p.onVehicle(msg.payload);
+    if (msg.topic === 'radar') p.onRadar(msg.payload);
+    if (msg.topic === 'camera') {
+      p.offer(msg.payload);
+      const f = p.take();
+      if (f) for (const out of await p.process(f, poseOf)) emit(out);
+      continue;
+    }
+    if (msg.topic !== 'radar') geo.handle(msg);
+  }
+  emit(p.flush());
+  return obs;
 }

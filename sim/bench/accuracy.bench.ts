@@ -3,13 +3,15 @@
  * with two baselines and change detection:
  *
  *   npm run bench:accuracy -- [--maps validation|tuning|all|NAME,...] [--routes K] [--ladder 1,2,5,10,20]
- *                             [--change-drives 1,2,3,5] [--seed S]
+ *                             [--change-drives 1,2,3,5] [--seed S] [--perception oracle|model]
  *
  * Per map: K routes of 2 km (planFleet), each driven N times by different vehicles (own GNSS
  * bias, noise, perception seed), so every road of a route gets at least N drives. The
  * perception is the oracle test double (in-process edge georeferencing and compaction,
- * sim/fleet-store.ts); the on-vehicle model's curve needs the daemon per drive (as the demo runs
- * it) and is not in this benchmark yet.
+ * sim/fleet-store.ts), or with `--perception model` the on-vehicle model and the front radar
+ * through the daemon's perception path in-process (camera at 2 Hz, mixed conditions per drive;
+ * writes accuracy-model.json / .png instead). The model's run renders every frame: about 10 ms
+ * of CPU per frame, so use fewer routes and a shorter ladder for it.
  *
  * - curve: for each N, a fresh store with the first N drives of every route, merged from scratch
  *   (cloud/merge runMerge, default options), scored against the ground truth the drives saw
@@ -49,7 +51,9 @@ import { DEFAULT_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
 import { loadSuiteMap, MAP_SUITE, type SuiteMap } from '../map-suite.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
-import { deriveSeed } from '../rng.ts';
+import { deriveSeed, Rng } from '../rng.ts';
+import { randomConditions } from '../camera/conditions.ts';
+import { Segmenter } from '../../edge/perception/model.ts';
 import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -64,8 +68,16 @@ const { values } = parseCliArgs({
     ladder: { type: 'string', default: '1,2,5,10,20' },
     'change-drives': { type: 'string', default: '1,2,3,5' },
     seed: { type: 'string', default: '1' },
+    perception: { type: 'string', default: 'oracle' },
   },
 });
+if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);
+const perception = values.perception;
+const MODEL_CAMERA_HZ = 2;
+const segmenter = perception === 'model' ? await Segmenter.create({ modelPath: path.join(HERE, '..', '..', 'edge', 'model', 'fleetmap-seg.onnx'), executionProviders: ['cpu'], intraOpThreads: 2, interOpThreads: 1 }) : undefined;
+const modelOption = segmenter
+  ? { segmenter, cameraHz: MODEL_CAMERA_HZ, conditionsOf: (d: PlannedDrive) => randomConditions(new Rng(deriveSeed(d.seed, 'bench-conditions'))), calibrationSeed: 1 }
+  : undefined;
 const ints = (s: string, name: string): number[] => {
   const v = s.split(',').map(Number);
   if (v.some((x) => !Number.isInteger(x) || x < 1)) throw new RangeError(`--${name} must be a list of integers >= 1, got ${s}`);
@@ -116,7 +128,7 @@ async function simulatePool(map: Lanelet2Map, drives: PlannedDrive[]): Promise<P
   const store = new LocalDirStore(dir);
   const pool: Pool = { dir, drives, trajectories: [], biases: [], km: [] };
   for (const d of drives) {
-    const r = await simulateFleetIntoStore(map, [d], store);
+    const r = await simulateFleetIntoStore(map, [d], store, modelOption ? { model: modelOption } : {});
     pool.trajectories.push(r.trajectories[0]!);
     pool.biases.push(r.biases[0]!);
     pool.km.push(r.km);
@@ -260,12 +272,14 @@ try {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 }
 
-const file = writeBenchReport('accuracy', {
-  perception: 'oracle (the named test double; the model curve is not in this benchmark yet)',
+await segmenter?.close();
+const name = perception === 'model' ? 'accuracy-model' : 'accuracy';
+const file = writeBenchReport(name, {
+  perception: perception === 'model' ? `model (edge/model/fleetmap-seg.onnx, camera ${MODEL_CAMERA_HZ} Hz, mixed conditions, front radar; the daemon's perception path in-process)` : 'oracle (the named test double)',
   settings: { routes: nRoutes, routeLengthM: 2000, ladder, changeLadder, seed, coverageMinDrives: 1, driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM },
   maps: results,
 });
 say(`wrote ${file}`);
-const png = path.join(BENCH_OUT_DIR, 'accuracy.png');
+const png = path.join(BENCH_OUT_DIR, `${name}.png`);
 const plot = spawnSync(PYTHON, [path.join(HERE, 'plot-accuracy.py'), file, png], { stdio: ['ignore', 'inherit', 'inherit'] });
 say(plot.status === 0 ? `wrote ${png}` : `plot failed (python3-matplotlib?), exit ${plot.status}`);
