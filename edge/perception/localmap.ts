@@ -136,6 +136,10 @@ class Chunk {
   maxSigmaM = 0;
   /** Frame counter value when last touched (to update sigma/time once per frame). */
   touchedFrame = 0;
+  /** Sum of (cos 2h, sin 2h) over the frames that touched it, h the car's heading: its travel axis. */
+  axisC = 0;
+  axisS = 0;
+  axisN = 0;
 
   constructor(
     readonly ci: number,
@@ -179,6 +183,8 @@ export class LocalMap {
   private gridWritten: Int32Array | undefined;
   /** Per segmentation pixel: 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
   private aboveFoot = new Uint8Array(0);
+  /** Heading of the frame being added (chunks it touches record their travel axis). */
+  private frameHeadingRad = 0;
 
   constructor(
     options: Partial<LocalMapOptions> = {},
@@ -223,6 +229,7 @@ export class LocalMap {
       if (!Number.isFinite(pose[k])) throw new RangeError(`localMap.addFrame: pose.${k} must be finite, got ${pose[k]}`);
     }
     const frameNo = ++this.counters.framesAdded;
+    this.frameHeadingRad = pose.headingRad;
     const o = this.options;
     const inv = 1 / o.cellM;
     const N = o.chunkCells;
@@ -505,6 +512,9 @@ export class LocalMap {
       this.clearChunk(ch);
       ch.emitted = false;
       ch.maxSigmaM = 0;
+      ch.axisC = 0;
+      ch.axisS = 0;
+      ch.axisN = 0;
       this.counters.chunksRevisited++;
     }
     if (!ch) {
@@ -517,6 +527,9 @@ export class LocalMap {
     }
     if (ch.touchedFrame !== frameNo) {
       ch.touchedFrame = frameNo;
+      ch.axisC += Math.cos(2 * this.frameHeadingRad);
+      ch.axisS += Math.sin(2 * this.frameHeadingRad);
+      ch.axisN++;
       ch.maxSigmaM = Math.max(ch.maxSigmaM, sigmaM);
       ch.lastTUnixMs = tUnixMs;
     }
@@ -574,7 +587,9 @@ export class LocalMap {
     }
     hint.set(written.subarray(0, 4 * PLANES));
     const clip = { minXM: ch.ci * this.chunkM, minYM: ch.cj * this.chunkM, maxXM: (ch.ci + 1) * this.chunkM, maxYM: (ch.cj + 1) * this.chunkM };
-    for (const p of vectorizeGrid(grid, o.vectorize, clip, this.poleSource?.(clip))) {
+    // The car's travel axis through the chunk, when it kept one (not turning at a junction).
+    const travelAxisRad = ch.axisN > 0 && Math.hypot(ch.axisC, ch.axisS) >= 0.7 * ch.axisN ? 0.5 * Math.atan2(ch.axisS, ch.axisC) : undefined;
+    for (const p of vectorizeGrid(grid, o.vectorize, clip, this.poleSource?.(clip), travelAxisRad)) {
       const lp: LocalPrimitive = { cls: p.cls, score: p.score, pointsLocal: p.points, poseSigmaM: ch.maxSigmaM, tUnixMs: ch.lastTUnixMs };
       if (p.style !== undefined) lp.style = p.style;
       if (p.kind !== undefined) lp.kind = p.kind;

@@ -145,6 +145,20 @@ describe('vectorizeGrid', () => {
     expect(vectorizeGrid(g, { stopLineDividerDistanceM: 0, minStopLineLengthM: 1 }).filter((p) => p.cls === 'stop_line')).toHaveLength(3);
   });
 
+  it('drops stop lines along the car\'s way when asked to (travel axis)', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // Across the way (the car drives along x): kept; a bar along the way: dropped with the option.
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 9 && x < 9.4 && y >= -1.5 && y <= 1.8);
+    paint(g, SEG_CLASS_IDS.stop_line, (x, y) => x >= 15 && x < 18.5 && y >= 3 && y < 3.4);
+    const on = vectorizeGrid(g, { stopLineMinAngleToTravelRad: 0.96 }, undefined, undefined, 0).filter((p) => p.cls === 'stop_line');
+    expect(on).toHaveLength(1);
+    expect(Math.abs(on[0]!.points[0]![0] - 9.2)).toBeLessThan(0.2);
+    // Off by default, and without a travel axis (the car turned in the chunk) both stay.
+    expect(vectorizeGrid(g, {}, undefined, undefined, 0).filter((p) => p.cls === 'stop_line')).toHaveLength(2);
+    expect(vectorizeGrid(g, { stopLineMinAngleToTravelRad: 0.96 }).filter((p) => p.cls === 'stop_line')).toHaveLength(2);
+  });
+
   it('refuses bad stop-line, crosswalk and pole options, naming them', () => {
     const g = allocBevGrid(10, 10, CELL, 0, 0);
     expect(() => vectorizeGrid(g, { crosswalkExtentQuantile: 0.5 })).toThrow(/crosswalkExtentQuantile/);

@@ -110,6 +110,12 @@ export interface VectorizeOptions {
    */
   stopLineDividerDistanceM: number;
   stopLineDividerAngleRad: number;
+  /**
+   * With the car's travel axis through the grid (vectorizeGrid's `travelAxisRad`), a stop line
+   * at less than this to it is not one: stop lines the car meets lie across its way, bars along
+   * it are dashes, stripes or kerb pieces (0 = off), radians.
+   */
+  stopLineMinAngleToTravelRad: number;
   /** A stop line spans its cells' weighted quantiles q .. 1 - q along its axis, q in [0, 0.5). */
   stopLineExtentQuantile: number;
   /** Smallest crosswalk rectangle, square metres. */
@@ -178,6 +184,7 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   stopLinePresenceThreshold: 0.3, // fraction
   stopLineDividerDistanceM: 0.5, // m
   stopLineDividerAngleRad: 0.5, // rad
+  stopLineMinAngleToTravelRad: 0, // rad (off; 0.96 halves false stop lines but costs recall, docs/PERCEPTION.md)
   stopLineExtentQuantile: 0, // fraction
   minCrosswalkAreaM2: 2, // m^2
   crosswalkJoinM: 0.9, // m
@@ -211,7 +218,7 @@ export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.crosswalkExtentQuantile >= 0 && o.crosswalkExtentQuantile < 0.5)) throw new RangeError(`vectorize.crosswalkExtentQuantile must be in [0, 0.5), got ${o.crosswalkExtentQuantile}`);
   if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -231,9 +238,10 @@ export interface PolePoint {
 /**
  * Vectorise a grid; with `clip`, only what lies inside the rectangle is returned. With `poles`
  * (the vehicle has a radar), signs and lights are those poles that the camera's evidence calls
- * one (classifyPoles), placed where the radar put them; without, the camera's pole-foot blobs.
+ * one (classifyPoles), placed where the radar put them; without, the camera's pole-foot blobs. With
+ * `travelAxisRad` (the car's way through the grid, radians mod pi) stop lines along it are dropped.
  */
-export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> = {}, clip?: ClipRect, poles?: readonly PolePoint[]): VectorPrimitive[] {
+export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> = {}, clip?: ClipRect, poles?: readonly PolePoint[], travelAxisRad?: number): VectorPrimitive[] {
   const o = { ...DEFAULT_VECTORIZE_OPTIONS, ...options };
   validateVectorizeOptions(o);
   const v = new GridView(grid, o);
@@ -244,7 +252,7 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   v.crosswalks(clip, crosswalks);
   const stopLines: VectorPrimitive[] = [];
   v.stopLines(clip, stopLines);
-  for (const p of stopLines) if (isStopLine(p, out, crosswalks, o)) out.push(p);
+  for (const p of stopLines) if (isStopLine(p, out, crosswalks, o, travelAxisRad)) out.push(p);
   out.push(...crosswalks);
   if (poles) {
     v.classifyPoles(poles, out);
@@ -973,10 +981,11 @@ function smoothPolyline(xs: Float64Array, ys: Float64Array, n: number, k: number
 }
 
 /** Whether a stop-line candidate is not a zebra stripe nor a divider dash (see stopLineDividerDistanceM). */
-function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], crosswalks: readonly VectorPrimitive[], o: VectorizeOptions): boolean {
+function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], crosswalks: readonly VectorPrimitive[], o: VectorizeOptions, travelAxisRad: number | undefined): boolean {
   const [a, b] = p.points as [Pt, Pt];
   const mx = (a[0] + b[0]) / 2;
   const my = (a[1] + b[1]) / 2;
+  if (travelAxisRad !== undefined && o.stopLineMinAngleToTravelRad > 0 && wrapHalfTurn(Math.atan2(b[1] - a[1], b[0] - a[0]) - travelAxisRad) < o.stopLineMinAngleToTravelRad) return false;
   for (const c of crosswalks) if (pointInRing([mx, my], c.points)) return false;
   if (!(o.stopLineDividerDistanceM > 0)) return true;
   const dir = Math.atan2(b[1] - a[1], b[0] - a[0]);
