@@ -56,6 +56,8 @@ export interface S3StoreOptions {
   /** Keys per ListObjectsV2 page, 1..1000 (default 1000). */
   listPageSize?: number;
   retry?: RetryOptions;
+  /** The retry jitter's random source in [0, 1) (default Math.random; tests pin it). */
+  jitter?: () => number;
   /** Connecting may take this long, ms (default 5 000). */
   connectTimeoutMs?: number;
   /** A socket may idle this long mid-request, ms (default 60 000). */
@@ -73,6 +75,7 @@ export class S3Store implements ObjectStore {
   readonly listPageSize: number;
   private readonly keyPrefix: string;
   private readonly retry: Required<RetryOptions>;
+  private readonly jitter: () => number;
   private readonly client: S3Client;
   private readonly log: Logger | undefined;
 
@@ -92,6 +95,7 @@ export class S3Store implements ObjectStore {
     if (!(this.multipartThresholdBytes >= this.partSizeBytes)) throw new RangeError(`multipartThresholdBytes must be >= partSizeBytes (${this.partSizeBytes}), got ${this.multipartThresholdBytes}`);
     if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > 1000) throw new RangeError(`listPageSize must be an integer in 1..1000, got ${this.listPageSize}`);
     this.retry = resolveRetry(o.retry);
+    this.jitter = o.jitter ?? Math.random;
     this.log = o.log;
     quietSdkNodeVersionWarning();
     this.client = new S3Client({
@@ -121,7 +125,7 @@ export class S3Store implements ObjectStore {
   }
 
   private run<T>(op: string, key: string, fn: (ctx: RetryContext) => Promise<T>): Promise<T> {
-    return withRetry(`S3 ${op} s3://${this.bucket}/${key}`, this.retry, fn, this.log);
+    return withRetry(`S3 ${op} s3://${this.bucket}/${key}`, this.retry, fn, this.log, this.jitter);
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
