@@ -26,6 +26,7 @@ export class PointGrid {
   private readonly cy0: number;
   private readonly w: number;
   private readonly h: number;
+  private readonly box = new Int32Array(4);
 
   /** Index `ids` (default 0..n-1) of points (x[i], y[i]). */
   constructor(x: Float64Array, y: Float64Array, cellM: number, ids?: Int32Array) {
@@ -73,13 +74,24 @@ export class PointGrid {
     this.start = start;
   }
 
+  /** Cell columns x0..x1 and rows y0..y1 (clamped) overlapping the disc (px, py, r), in a reused array. */
+  private cellBox(px: number, py: number, r: number): Int32Array {
+    const c = this.cellM;
+    const b = this.box;
+    b[0] = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    b[1] = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    b[2] = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    b[3] = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    return b;
+  }
+
   /** Calls fn(i) for every indexed point in the cells overlapping the disc (px, py, r); callers test distance. */
   forEachCandidate(px: number, py: number, r: number, fn: (i: number) => void): void {
-    const c = this.cellM;
-    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
-    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
-    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
-    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    const box = this.cellBox(px, py, r);
+    const x0 = box[0]!;
+    const x1 = box[1]!;
+    const y0 = box[2]!;
+    const y1 = box[3]!;
     const st = this.start;
     const order = this.order;
     for (let cy = y0; cy <= y1; cy++) {
@@ -96,11 +108,11 @@ export class PointGrid {
    * out.buf as needed). Callers test distance; no callback, no allocation in the common case.
    */
   collectCandidates(px: number, py: number, r: number, out: { buf: Int32Array }): number {
-    const c = this.cellM;
-    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
-    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
-    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
-    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    const box = this.cellBox(px, py, r);
+    const x0 = box[0]!;
+    const x1 = box[1]!;
+    const y0 = box[2]!;
+    const y1 = box[3]!;
     const st = this.start;
     const order = this.order;
     let n = 0;
