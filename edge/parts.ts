@@ -12,7 +12,7 @@ import { logBudgetEvents, outboxStatsFields } from './outbox-events.ts';
 import { refreshLink } from './link-watch.ts';
 import { crashPoint } from '../shared/crash-points.ts';
 import { backoffDelayMs } from './backoff.ts';
-import type { FramePose, PerceptionOutput } from './perception/camera-perception.ts';
+import { framePoseOf, type PerceptionOutput } from './perception/camera-perception.ts';
 import { vehicleStatusOf } from './vehicle-status.ts';
 
 const TICK_MS = 250;
@@ -149,12 +149,7 @@ export async function runPerception(ctx: EdgeContext, signal: AbortSignal): Prom
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     return;
   }
-  const poseOf = (tMonoNs: number): FramePose => {
-    const at = ctx.georef.pose.poseAt(tMonoNs);
-    const tUnixMs = ctx.georef.pose.unixMsAt(tMonoNs);
-    if (!at.ok || tUnixMs === undefined) return { ok: false, reason: at.ok ? 'no_clock' : at.reason };
-    return { ok: true, eastM: at.pose.eastM, northM: at.pose.northM, headingRad: at.pose.headingRad, sigmaM: at.pose.sigmaM, frame: at.frame, tUnixMs };
-  };
+  const poseOf = framePoseOf(ctx.georef.pose);
   const emit = (out: PerceptionOutput): void => {
     if (out.primitives.length === 0 || !out.frame) return;
     const driveId = ctx.georef.drive.driveId ?? `${ctx.cfg.vehicleId}-nodrive`;

@@ -8,7 +8,8 @@
  * Worlds: 'base' is the map file as loaded; a changed world (the demo's second pass) is the same
  * map with other ground-truth primitives, sent to each worker once under its key.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../shared/ts-worker.ts';
 import type { GroundTruthPrimitive } from './lanelet2.ts';
 import type { PlannedDrive } from './fleet.ts';
 import type { SimulateDriveOptions, SimulatedDrive } from './simulate-drive.ts';
@@ -20,12 +21,6 @@ export type DrivePoolRequest =
   | { kind: 'drive'; id: number; world: string; drive: PlannedDrive; options: Partial<SimulateDriveOptions> };
 
 export type DrivePoolReply = { id: number; ok: true; sim: SimulatedDrive } | { id: number; ok: false; error: string };
-
-const WORKER_SOURCE = (entry: string): string => `
-import { register } from 'tsx/esm/api';
-register();
-await import(${JSON.stringify(entry)});
-`;
 
 interface Slot {
   worker: Worker;
@@ -43,7 +38,7 @@ export class DrivePool {
   constructor(mapPath: string, size: number) {
     if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`drive pool size must be an integer >= 1, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_SOURCE(new URL('./drive-pool-entry.ts', import.meta.url).href), { eval: true, workerData: { mapPath } });
+      const worker = startTsWorker(new URL('./drive-pool-entry.ts', import.meta.url), { workerData: { mapPath } });
       worker.on('message', (m: DrivePoolReply) => {
         const p = this.pending.get(m.id);
         if (!p) return;

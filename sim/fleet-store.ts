@@ -13,7 +13,7 @@
 import type { ObjectStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer, georeferenceLocal } from '../edge/georef.ts';
-import { CameraPerception, type FramePose, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
+import { CameraPerception, framePoseOf, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
 import type { LocalFrame } from '../shared/geo.ts';
 import type { CameraConditions } from './camera/conditions.ts';
 import { encodeBatch, type WireObservation } from '../shared/batch.ts';
@@ -89,12 +89,7 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
 /** The daemon's perception path over one drive's messages, in order (edge/parts.ts, in-process). */
 async function perceiveDrive(messages: SimulatedDrive['messages'], geo: Georeferencer, p: CameraPerception): Promise<WireObservation[]> {
   const obs: WireObservation[] = [];
-  const poseOf = (tMonoNs: number): FramePose => {
-    const at = geo.pose.poseAt(tMonoNs);
-    const tUnixMs = geo.pose.unixMsAt(tMonoNs);
-    if (!at.ok || tUnixMs === undefined) return { ok: false, reason: at.ok ? 'no_clock' : at.reason };
-    return { ok: true, eastM: at.pose.eastM, northM: at.pose.northM, headingRad: at.pose.headingRad, sigmaM: at.pose.sigmaM, frame: at.frame, tUnixMs };
-  };
+  const poseOf = framePoseOf(geo.pose);
   const emit = (out: PerceptionOutput): void => {
     const driveId = geo.drive.driveId;
     if (out.primitives.length === 0 || !out.frame || driveId === undefined) return;

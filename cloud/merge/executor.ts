@@ -9,7 +9,8 @@
  *   parallelism on several cores.
  * - `QueueExecutor` (queue-executor.ts): BullMQ on Redis, workers on any machine (a VersionExecutor).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../shared/ts-worker.ts';
 import type { ObjectStore } from '../store/index.ts';
 import { ShardCache, openStore, runTileJob, type TileJob, type TileJobResult } from './job.ts';
 import type { Manifest } from './publish.ts';
@@ -83,12 +84,6 @@ export async function runPool<T, R>(items: readonly T[], limit: number, work: (i
   return out;
 }
 
-const WORKER_SOURCE = (entry: string): string => `
-import { register } from 'tsx/esm/api';
-register();
-await import(${JSON.stringify(entry)});
-`;
-
 export class WorkerThreadExecutor implements MergeExecutor {
   private readonly workers: Worker[] = [];
   private readonly size: number;
@@ -101,7 +96,7 @@ export class WorkerThreadExecutor implements MergeExecutor {
   private worker(i: number): Worker {
     let w = this.workers[i];
     if (!w) {
-      w = new Worker(WORKER_SOURCE(new URL('./worker-entry.ts', import.meta.url).href), { eval: true });
+      w = startTsWorker(new URL('./worker-entry.ts', import.meta.url));
       this.workers[i] = w;
     }
     return w;

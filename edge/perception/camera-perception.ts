@@ -14,6 +14,7 @@
  * georeferenced in the wrong frame. The daemon's part (edge/parts.ts `runPerception`) drives it.
  */
 import { wrapAngleRad, type CameraCalibration, type CameraFrame, type RadarScan, type VehicleSignals } from '../../shared/index.ts';
+import type { PoseEstimator } from '../pose.ts';
 import { FrameGate } from './gate.ts';
 import { GroundLut, type GroundOptions } from './ground.ts';
 import { LineStitcher } from './stitch.ts';
@@ -36,6 +37,16 @@ export interface FrameSegmenter {
 export type FramePose =
   | { ok: true; eastM: number; northM: number; headingRad: number; sigmaM: number; frame: unknown; tUnixMs: number }
   | { ok: false; reason: string };
+
+/** The pose lookup perception runs with: the daemon's pose estimate at a sensor time. */
+export function framePoseOf(pose: Pick<PoseEstimator, 'poseAt' | 'unixMsAt'>): (tMonoNs: number) => FramePose {
+  return (tMonoNs) => {
+    const at = pose.poseAt(tMonoNs);
+    const tUnixMs = pose.unixMsAt(tMonoNs);
+    if (!at.ok || tUnixMs === undefined) return { ok: false, reason: at.ok ? 'no_clock' : at.reason };
+    return { ok: true, eastM: at.pose.eastM, northM: at.pose.northM, headingRad: at.pose.headingRad, sigmaM: at.pose.sigmaM, frame: at.frame, tUnixMs };
+  };
+}
 
 export interface CameraPerceptionOptions {
   /** Most frames processed per second of sensor time, hertz (profile perception.maxHz). */
