@@ -3,7 +3,9 @@
  * temp file, fsync, rename, fsync of the directory. putIfAbsent uses link(2), which fails if the
  * target exists, so two writers racing on one key store it once.
  *
- * Temp files are `<target>.tmp-<pid>-<8 hex>` beside their target (TEMP_NAME_RE), never listed.
+ * Temp files are `<target>.tmp-<pid>-<8 hex>` beside their target (TEMP_NAME_RE), never listed;
+ * the 8 hex digits count up from a random start per store (unique within the process, and the
+ * pid tells processes apart), which costs nothing per write, unlike drawing random bytes.
  * A write that fails removes its temp file. One a process could not remove (SIGKILL, power loss)
  * is swept by the next process that writes: at its first put/putIfAbsent the store walks the tree
  * once and removes temp files older than `staleTempAfterS` (default 10 min). Assumption: no write
@@ -42,6 +44,8 @@ export class LocalDirStore implements ObjectStore {
   private readonly nowUnixMs: () => number;
   /** The sweep of stale temp files, started by the first write. */
   private sweep: Promise<number> | undefined;
+  /** The last temp name's number (uint32, wraps). */
+  private tempSeq = randomBytes(4).readUInt32BE(0);
 
   constructor(rootDir: string, o: LocalDirStoreOptions = {}) {
     if (!rootDir) throw new TypeError('LocalDirStore needs a root directory');
@@ -75,7 +79,8 @@ export class LocalDirStore implements ObjectStore {
       await fs.mkdir(dir, { recursive: true });
       this.rememberDir(dir);
     }
-    const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.tempSeq = (this.tempSeq + 1) >>> 0;
+    const tmp = `${target}.tmp-${process.pid}-${this.tempSeq.toString(16).padStart(8, '0')}`;
     let fd: number;
     try {
       fd = await createExclusive(tmp);

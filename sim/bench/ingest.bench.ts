@@ -14,9 +14,11 @@
  *   opened, written, fsync'd and closed, one after another (what one durable write costs).
  *
  * Fields: batchesPerS, mbPerS, rawFsyncMbPerS, ratioVsRaw (mbPerS / rawFsyncMbPerS), vehicles,
- * plus the serial run's figures, the batch sizes, and cpuCores: the CPU the bench's own process
+ * plus the serial run's figures, the batch sizes, cpuCores: the CPU the bench's own process
  * (the vehicles) and the ingest used per second of each run (Linux /proc), to tell whether a
- * 2-core machine, not the disk, is the limit. BENCH_INGEST_THREADS=1 also prints the ingest's
+ * 2-core machine, not the disk, is the limit, and cpuMsPerBatch: the same CPU per batch, with the
+ * ingest's main thread apart (the figure to compare code changes by: the rates move with the
+ * shared disk's speed, 250 to 3,000 fsync'd files/s on one day). BENCH_INGEST_THREADS=1 also prints the ingest's
  * CPU by thread (main, libuv pool and V8 workers as "node", ZeroMQ I/O).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
@@ -44,6 +46,8 @@ interface RunResult {
   /** CPU seconds (user + system) over the timed span: this bench process (the 64 vehicles) and the ingest process. */
   clientCpuS?: number;
   ingestCpuS?: number;
+  /** CPU seconds of the ingest's main thread (the one JavaScript thread: socket, handling, store calls) over the timed span. */
+  ingestMainCpuS?: number;
 }
 
 /** User + system CPU seconds of a process so far (Linux /proc; undefined elsewhere). */
@@ -133,13 +137,15 @@ async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: 
   const seconds = (performance.now() - t0) / 1000;
   const clientCpuS = selfCpuS() - clientCpu0;
   const ingestCpu1 = procCpuS(ingest.child.pid);
+  const threads1 = threadCpuS(ingest.child.pid);
+  const ingestMainCpuS = threads0.has('main') && threads1.has('main') ? threads1.get('main')! - threads0.get('main')! : undefined;
   if (process.env.BENCH_INGEST_THREADS) {
-    const by = [...threadCpuS(ingest.child.pid)].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
+    const by = [...threads1].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
     console.log(`ingest --max-in-flight ${maxInFlight}: ${seconds.toFixed(2)} s; CPU s by thread: ${by.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ')}; client ${(selfCpuS() - clientCpu0).toFixed(2)}`);
   }
   for (const s of sockets) s.close();
   await stopProcess(ingest, 'SIGTERM');
-  return { batches, bytes, seconds, clientCpuS, ingestCpuS: ingestCpu0 !== undefined && ingestCpu1 !== undefined ? ingestCpu1 - ingestCpu0 : undefined };
+  return { batches, bytes, seconds, clientCpuS, ingestCpuS: ingestCpu0 !== undefined && ingestCpu1 !== undefined ? ingestCpu1 - ingestCpu0 : undefined, ingestMainCpuS };
 }
 
 function rawFsync(dir: string, sizes: readonly number[]): RunResult {
@@ -205,12 +211,20 @@ async function main(): Promise<void> {
       group: { client: round(med((x) => (x.group.clientCpuS ?? NaN) / x.group.seconds)), ingest: round(med((x) => (x.group.ingestCpuS ?? NaN) / x.group.seconds)) },
       serial: { client: round(med((x) => (x.serial.clientCpuS ?? NaN) / x.serial.seconds)), ingest: round(med((x) => (x.serial.ingestCpuS ?? NaN) / x.serial.seconds)) },
     },
+    // CPU milliseconds per batch, medians: the ingest process (all threads: the libuv threadpool's
+    // fsyncs included), its main thread alone, and the bench's vehicles. Unlike the rates, these
+    // hardly move with the shared disk's speed: the figure to compare code changes by.
+    cpuMsPerBatch: {
+      group: { ingest: round(med((x) => perBatchMs(x.group.ingestCpuS, x.group))), ingestMain: round(med((x) => perBatchMs(x.group.ingestMainCpuS, x.group))), client: round(med((x) => perBatchMs(x.group.clientCpuS, x.group))) },
+      serial: { ingest: round(med((x) => perBatchMs(x.serial.ingestCpuS, x.serial))), ingestMain: round(med((x) => perBatchMs(x.serial.ingestMainCpuS, x.serial))), client: round(med((x) => perBatchMs(x.serial.clientCpuS, x.serial))) },
+    },
     notes: 'medians over rounds; mbPerS: envelope bytes acknowledged as stored per second over loopback with CURVE, every ack verified; raw: one fsync per file, same sizes, same disk, sequential. A stored batch costs two fsyncs (its file, then its directory entry)',
   });
   console.log(`medians: group commit ${mbPerS.toFixed(2)} MB/s, raw ${rawFsyncMbPerS.toFixed(2)} MB/s, ratio vs raw ${(mbPerS / rawFsyncMbPerS).toFixed(2)}, gain over one at a time ${(mbPerS / serialMbPerS).toFixed(2)}; wrote ${file}`);
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+const perBatchMs = (cpuS: number | undefined, x: RunResult): number => ((cpuS ?? NaN) * 1000) / x.batches;
 /** CPU seconds per second of the timed span, client/ingest: 2.00 would be both cores of a 2-core machine. */
 const cores = (x: RunResult): string => `${((x.clientCpuS ?? NaN) / x.seconds).toFixed(2)}/${((x.ingestCpuS ?? NaN) / x.seconds).toFixed(2)}`;
 
