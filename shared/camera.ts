@@ -135,8 +135,9 @@ export function validateCameraCalibration(raw: unknown, source = '<inline>'): Ca
 
 /**
  * Segmentation classes of the perception model: stable numbers (the model's output channels and
- * the training labels), never array positions elsewhere. `sign_base` / `light_base` mark where a
- * sign's or traffic light's pole meets the ground (the ground point georeferencing needs).
+ * the training labels), never array positions elsewhere. `sign_base` / `light_base` mark a sign
+ * or traffic light as a whole, its pole from the foot up and what it carries; the edge takes the
+ * foot (the ground point georeferencing needs) from the lowest pixels of each column's run.
  */
 export const SEG_CLASS_IDS = {
   background: 0,

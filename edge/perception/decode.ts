@@ -4,7 +4,7 @@
  * else indexes the raw tensor: the rest of perception reads a `SegOutput`.
  *
  * Per output pixel (row-major, index r * widthPx + c): the arg-max class id and its probability,
- * and the probability of the two small pole-foot classes (sign_base, light_base).
+ * and the probability of the two pole classes (sign_base, light_base: signs and lights as a whole).
  * The decoder owns one preallocated `SegOutput`, overwritten by every `decode` call.
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
@@ -18,9 +18,9 @@ export interface SegOutput {
   /** Probability of that class, in [0, 1]. */
   prob: Float32Array;
   /**
-   * Probability of the pole-foot classes sign_base / light_base per pixel, whatever wins the
-   * arg-max (optional; SegDecoder fills them): these blobs are a few pixels small and their
-   * probability rarely wins the arg-max, so the local map also takes their probability from here.
+   * Probability of the pole classes sign_base / light_base per pixel, whatever wins the arg-max
+   * (optional; SegDecoder fills them): a pole is a pixel or two wide and often loses the arg-max
+   * to what stands behind it, so the local map also takes their probability from here.
    */
   signBaseProb?: Float32Array;
   lightBaseProb?: Float32Array;

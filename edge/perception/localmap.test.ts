@@ -1,3 +1,4 @@
+import { SEG_CLASS_IDS } from '../../shared/camera.ts';
 import { describe, expect, it } from 'vitest';
 import { allocSegOutput } from './decode.ts';
 import { GroundLut } from './ground.ts';
@@ -125,6 +126,69 @@ describe('LocalMap pole feet', () => {
   it('finds nothing without the probability, nor from a foot seen in one frame only', () => {
     expect(drive(false, () => true)).toHaveLength(0);
     expect(drive(true, (k) => k === 20)).toHaveLength(0);
+  });
+
+  /**
+   * A whole pole as the model marks it (sign_base / light_base label the pole from its foot up):
+   * in each column the pixels whose ray passes the pole, from its foot to the horizon; the lower
+   * part (a light's pole) light_base, the upper part (the sign it carries) sign_base. The
+   * flat-ground projection puts the pole's pixels beyond its foot.
+   */
+  function drivePole(poleFootPx: number): LocalPrimitive[] {
+    const lut = new GroundLut(TEST_CALIBRATION);
+    lut.update(0);
+    const table = subsampleTable(TEST_CALIBRATION, 0);
+    const seg = allocSegOutput(128, 64);
+    const map = new LocalMap({ poleFootPx });
+    const out: LocalPrimitive[] = [];
+    const [se, sn] = signEN();
+    const camX = TEST_CALIBRATION.mountXM;
+    for (let k = 0; k <= 60; k++) {
+      const e = scene.originEastM + k * Math.cos(HEADING);
+      const n = scene.originNorthM + k * Math.sin(HEADING);
+      renderRoad(scene, table, e, n, HEADING, seg);
+      const c = Math.cos(HEADING);
+      const s = Math.sin(HEADING);
+      const bx = c * (se - e) + s * (sn - n) - camX;
+      const by = -s * (se - e) + c * (sn - n);
+      const footRangeM = Math.hypot(bx, by);
+      if (bx > 3) {
+        for (let i = 0; i < lut.size; i++) {
+          if (!lut.valid[i]) continue;
+          const x = lut.xM[i]! - camX;
+          const y = lut.yM[i]!;
+          const rangeM = Math.hypot(x, y);
+          const offM = Math.abs(x * by - y * bx) / rangeM; // across the ray, at the foot's range
+          if (rangeM < footRangeM - 0.2 || offM > 0.15) continue;
+          seg.classId[i] = rangeM < 1.6 * footRangeM ? SEG_CLASS_IDS.light_base : SEG_CLASS_IDS.sign_base;
+        }
+      }
+      map.addFrame(seg, lut, { eastM: e, northM: n, headingRad: HEADING, sigmaM: 0.2 }, 0);
+      out.push(...map.finish(e, n, HEADING).primitives);
+    }
+    out.push(...map.flush().primitives);
+    return out.filter((p) => p.cls === 'traffic_sign' || p.cls === 'traffic_light');
+  }
+
+  it('puts a whole pole at its foot and names what it carries, not on the projection of the pole', () => {
+    const [se, sn] = signEN();
+    const off = (p: LocalPrimitive): number => Math.hypot(p.pointsLocal[0]![0] - se, p.pointsLocal[0]![1] - sn);
+    const feet = drivePole(2);
+    const sign = feet.filter((p) => p.cls === 'traffic_sign');
+    const light = feet.filter((p) => p.cls === 'traffic_light');
+    expect(sign).toHaveLength(1);
+    expect(light).toHaveLength(1);
+    expect(off(sign[0]!)).toBeLessThan(0.5);
+    expect(off(light[0]!)).toBeLessThan(0.5);
+    // The same frames taking the whole run: the pole's projection pulls the points outward.
+    const whole = drivePole(64);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(Math.min(...whole.map(off))).toBeGreaterThan(2 * Math.max(off(sign[0]!), off(light[0]!)));
+  });
+
+  it('refuses a pole foot under one pixel', () => {
+    expect(() => new LocalMap({ poleFootPx: 0 })).toThrow(/poleFootPx/);
+    expect(() => new LocalMap({ poleFootPx: 1.5 })).toThrow(/poleFootPx/);
   });
 });
 

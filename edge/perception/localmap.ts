@@ -9,10 +9,13 @@
  * along its ray, and across), metres long for far rows. The footprint is sampled at ~0.7 cell
  * spacing and each sample carries weight 1 / samples, so every pixel adds the same total weight:
  * far pixels spread thinly over the cells they cover (no holes), near pixels concentrate
- * (precision). The class of a pixel is its arg-max (SegOutput); the tiny pole-foot classes
- * (sign_base, light_base) also add their own probability where it reaches `pointProbThreshold`
- * though another class wins the arg-max. Boundary pixels above the foot of their column's run
- * (`boundaryFootPx`) count as background: a raised boundary's face projects metres outward.
+ * (precision). The class of a pixel is its arg-max (SegOutput). Boundary pixels above the foot
+ * of their column's run (`boundaryFootPx`) count as background: a raised boundary's face projects
+ * metres outward. Signs and lights (sign_base, light_base: a pole and what it carries) count
+ * only at their foot: in each column a vertical run of pole pixels (either class winning the
+ * arg-max, or their probabilities together reaching `pointProbThreshold`) adds, at its lowest
+ * `poleFootPx` pixels, the run's mean probability of each class (a sign on a light's pole adds
+ * to both).
  *
  * Emission: `finish(vehicle pose)` vectorises each chunk the vehicle can no longer see (wholly
  * behind it by more than `behindM`, or all of it farther than `farM`) ONCE, on a grid that adds
@@ -57,11 +60,17 @@ export interface LocalMapOptions {
   /** Footprint samples per pixel and axis at most (bounds the cost of far rows). */
   maxSamplesPerAxis: number;
   /**
-   * sign_base / light_base evidence is also taken where the class loses the arg-max but its
-   * probability (SegOutput.signBaseProb / lightBaseProb) reaches this, in (0, 1]: the pole feet
-   * are a few pixels small and rarely win the arg-max.
+   * A pixel belongs to a pole run when sign_base or light_base wins its arg-max or their
+   * probabilities (SegOutput.signBaseProb / lightBaseProb) together reach this, in (0, 1]: a
+   * pole is a pixel or two wide and often loses the arg-max to what stands behind it.
    */
   pointProbThreshold: number;
+  /**
+   * Pole feet: each column's vertical run of pole pixels adds its evidence only at its lowest
+   * (nearest) this many pixels, where the pole meets the ground; the rest of the run (the pole
+   * above the ground and what it carries) projects metres outward or above the horizon. >= 1.
+   */
+  poleFootPx: number;
   /**
    * Boundary feet: in each column of the segmentation, a vertical run of boundary pixels (curb,
    * border, barrier together) keeps only its lowest (nearest) this many pixels as evidence; the
@@ -84,6 +93,7 @@ export const DEFAULT_LOCAL_MAP_OPTIONS: LocalMapOptions = {
   maxSamplesPerAxis: 64, // samples
   pointProbThreshold: 0.2, // probability
   boundaryFootPx: 3, // output pixels
+  poleFootPx: 2, // output pixels
   vectorize: {},
 };
 
@@ -183,6 +193,9 @@ export class LocalMap {
   private gridWritten: Int32Array | undefined;
   /** Per segmentation pixel: 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
   private aboveFoot = new Uint8Array(0);
+  /** Per segmentation pixel: the sign / light evidence of a pole foot (see poleFootPx), else 0. */
+  private footSign = new Float32Array(0);
+  private footLight = new Float32Array(0);
   /** Heading of the frame being added (chunks it touches record their travel axis). */
   private frameHeadingRad = 0;
 
@@ -202,6 +215,7 @@ export class LocalMap {
     if (!(Number.isInteger(o.maxSamplesPerAxis) && o.maxSamplesPerAxis >= 1)) throw new RangeError(`localMap.maxSamplesPerAxis must be a positive integer, got ${o.maxSamplesPerAxis}`);
     if (!(o.pointProbThreshold > 0 && o.pointProbThreshold <= 1)) throw new RangeError(`localMap.pointProbThreshold must be in (0, 1], got ${o.pointProbThreshold}`);
     if (!(Number.isInteger(o.boundaryFootPx) && o.boundaryFootPx >= 0)) throw new RangeError(`localMap.boundaryFootPx must be an integer >= 0, got ${o.boundaryFootPx}`);
+    if (!(Number.isInteger(o.poleFootPx) && o.poleFootPx >= 1)) throw new RangeError(`localMap.poleFootPx must be an integer >= 1, got ${o.poleFootPx}`);
     validateVectorizeOptions({ ...DEFAULT_VECTORIZE_OPTIONS, ...o.vectorize });
     this.chunkM = o.cellM * o.chunkCells;
     this.cellsPerChunk = o.chunkCells * o.chunkCells;
@@ -240,14 +254,12 @@ export class LocalMap {
     const n0 = pose.northM;
     const classId = seg.classId;
     const prob = seg.prob;
-    const signProb = seg.signBaseProb;
-    const lightProb = seg.lightBaseProb;
-    const pointThr = o.pointProbThreshold;
     let chunk: Chunk | undefined;
     let chunkKey = Number.NaN;
     let samples = 0;
     const fp = this.footprintsOf(lut);
     const above = this.markAboveFoot(seg);
+    const { footSign, footLight } = this.markPoleFeet(seg);
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -257,7 +269,7 @@ export class LocalMap {
     for (let j = 0; j < fp.count; j++) {
       const i = pix[j]!;
       const k = classId[i]!;
-      const plane = k !== 0 && k < SEG_CLASS_COUNT && above[i] === 0 ? k - 1 : -1;
+      const plane = k !== 0 && k !== SIGN && k !== LIGHT && k < SEG_CLASS_COUNT && above[i] === 0 ? k - 1 : -1;
       const nA = nAs[j]!;
       const nC = nCs[j]!;
       const w = ws[j]!;
@@ -285,9 +297,8 @@ export class LocalMap {
       const ci = Math.floor(gx0 / N);
       const cj = Math.floor(gy0 / N);
       samples += nA * nC;
-      // Pole feet where they lose the arg-max: their own probability, above the threshold.
-      const ps = signProb !== undefined && k !== SIGN && signProb[i]! >= pointThr ? signProb[i]! : 0;
-      const pl = lightProb !== undefined && k !== LIGHT && lightProb[i]! >= pointThr ? lightProb[i]! : 0;
+      const ps = footSign[i]!;
+      const pl = footLight[i]!;
       if (ps === 0 && pl === 0 && gx1 < (ci + 1) * N && gy1 < (cj + 1) * N) {
         // The whole footprint lies in one chunk: local cell indices, no per-sample chunk test.
         const key = chunkKeyOf(ci, cj);
@@ -307,11 +318,71 @@ export class LocalMap {
         for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp);
         continue;
       }
-      // Across a chunk edge (or pole-foot evidence, rare): split into runs per chunk.
+      // Across a chunk edge (or a pole foot, rare): split into runs per chunk.
       for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
       chunk = this.chunks.get(chunkKey);
     }
     this.counters.samplesSplatted += samples;
+  }
+
+  /**
+   * Pole feet of `seg` (see poleFootPx): per pixel the sign and light evidence it adds, 0 except
+   * at the lowest poleFootPx pixels of each column's run of pole pixels, where it is the run's
+   * mean sign_base and light_base probability (arg-max indicators when the decoder gave none).
+   */
+  private markPoleFeet(seg: SegOutput): { footSign: Float32Array; footLight: Float32Array } {
+    const W = seg.widthPx;
+    const H = seg.heightPx;
+    if (this.footSign.length < W * H) {
+      this.footSign = new Float32Array(W * H);
+      this.footLight = new Float32Array(W * H);
+    }
+    const footSign = this.footSign;
+    const footLight = this.footLight;
+    footSign.fill(0, 0, W * H);
+    footLight.fill(0, 0, W * H);
+    const cls = seg.classId;
+    const sp = seg.signBaseProb;
+    const lp = seg.lightBaseProb;
+    const thr = this.options.pointProbThreshold;
+    const foot = this.options.poleFootPx;
+    for (let c = 0; c < W; c++) {
+      // rows bottom-up; a run is [top, bottom] and ends at a non-pole pixel or the image top
+      let bottom = -1;
+      let sumSign = 0;
+      let sumLight = 0;
+      for (let r = H - 1; r >= -1; r--) {
+        let pole = false;
+        let s = 0;
+        let l = 0;
+        if (r >= 0) {
+          const i = r * W + c;
+          const k = cls[i]!;
+          s = sp !== undefined ? sp[i]! : k === SIGN ? 1 : 0;
+          l = lp !== undefined ? lp[i]! : k === LIGHT ? 1 : 0;
+          pole = k === SIGN || k === LIGHT || s + l >= thr;
+        }
+        if (pole) {
+          if (bottom < 0) bottom = r;
+          sumSign += s;
+          sumLight += l;
+          continue;
+        }
+        if (bottom >= 0) {
+          const len = bottom - r;
+          const ms = sumSign / len;
+          const ml = sumLight / len;
+          for (let q = bottom; q > bottom - foot && q > r; q--) {
+            footSign[q * W + c] = ms;
+            footLight[q * W + c] = ml;
+          }
+        }
+        bottom = -1;
+        sumSign = 0;
+        sumLight = 0;
+      }
+    }
+    return { footSign, footLight };
   }
 
   /**

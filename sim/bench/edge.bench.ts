@@ -33,7 +33,7 @@ import type { CameraFrame } from '../../shared/camera-frame.ts';
 import { PRIMITIVE_CLASSES } from '../../shared/schema.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { CLEAR_CONDITIONS, randomConditions, type CameraConditions } from '../camera/conditions.ts';
-import { holdoutCutEastM, writeDataset } from '../camera/dataset.ts';
+import { holdoutCutEastM, LABEL_SCHEMA, writeDataset } from '../camera/dataset.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
 import { generateMap } from '../mapgen/index.ts';
@@ -116,8 +116,8 @@ async function main(): Promise<void> {
     const dir = path.join(DATA_DIR, s.name);
     const metaPath = path.join(dir, 'meta.json');
     const ok = existsSync(metaPath) && (() => {
-      const m = JSON.parse(readFileSync(metaPath, 'utf8')) as { count?: number; seed?: number; conditions?: { excludeEffects?: string[] } };
-      return m.count === FRAMES_PER_SET && m.seed === s.seed && JSON.stringify(m.conditions?.excludeEffects ?? []) === JSON.stringify(excludeEffects);
+      const m = JSON.parse(readFileSync(metaPath, 'utf8')) as { labelSchema?: number; count?: number; seed?: number; conditions?: { excludeEffects?: string[] } };
+      return m.labelSchema === LABEL_SCHEMA && m.count === FRAMES_PER_SET && m.seed === s.seed && JSON.stringify(m.conditions?.excludeEffects ?? []) === JSON.stringify(excludeEffects);
     })();
     if (ok) continue;
     // writeDataset clears the directory only if fleetmap made it (cli/out-dir.ts), else refuses.
@@ -393,7 +393,7 @@ function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
   writeFileSync(path.join(dir, 'images.u8'), img);
   writeFileSync(path.join(dir, 'labels.u8'), new Uint8Array(frames.length * 128 * 64).fill(255));
   writeFileSync(path.join(dir, 'frames.jsonl'), frames.map((f) => JSON.stringify({ frameId: f.frameId, tMonoNs: f.tMonoNs })).join('\n') + '\n');
-  const meta = { schemaVersion: 1, count: frames.length, imageWidthPx: 256, imageHeightPx: 128, labelWidthPx: 128, labelHeightPx: 64, classes: [...SEG_CLASS_NAMES], split: 'bench drive frames (held out)', maps: [], conditions: {} };
+  const meta = { schemaVersion: 1, labelSchema: LABEL_SCHEMA, count: frames.length, imageWidthPx: 256, imageHeightPx: 128, labelWidthPx: 128, labelHeightPx: 64, classes: [...SEG_CLASS_NAMES], split: 'bench drive frames (held out)', maps: [], conditions: {} };
   writeFileSync(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
@@ -441,6 +441,6 @@ function printTable(f: { fps: number; torchFps: number; ratioVsTorch: number; on
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  console.error(`bench:edge: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -55,8 +55,16 @@ export const DEFAULT_DATASET_OPTIONS: Omit<DatasetOptions, 'outDir' | 'maps'> = 
   pitchNoiseRad: 0.008, // rad
 };
 
+/**
+ * What the labels mean, beyond the class ids: 1 = sign_base / light_base a disc at the pole foot;
+ * 2 = signs and lights labelled whole, pole and plate (docs/PERCEPTION.md section 2). A cache of
+ * rendered frames is stale when its labelSchema differs.
+ */
+export const LABEL_SCHEMA = 2;
+
 export interface DatasetMeta {
   schemaVersion: 1;
+  labelSchema: number;
   count: number;
   imageWidthPx: number;
   imageHeightPx: number;
@@ -187,6 +195,7 @@ export function writeDataset(options: Partial<DatasetOptions> & Pick<DatasetOpti
   }
   const meta: DatasetMeta = {
     schemaVersion: 1,
+    labelSchema: LABEL_SCHEMA,
     count: written,
     imageWidthPx: width,
     imageHeightPx: height,

@@ -1,13 +1,24 @@
 /**
  * Things standing on the ground, drawn far to near: signs (a pole with a coloured plate),
  * traffic lights (a pole with a dark box and lamps) and other vehicles (boxes on the lanes,
- * labelled 255 where they hide the road). The pole foot of a sign or light gets its base label.
+ * labelled 255 where they hide the road). A sign or light is labelled as a whole, its pole from
+ * the foot up and what it carries (sign_base / light_base: docs/PERCEPTION.md section 2): the
+ * edge takes the lowest pixels of each column's run as the foot.
  */
 import { SEG_CLASS_IDS, SEG_IGNORE } from '../../shared/camera.ts';
 import type { Rng } from '../rng.ts';
 import { bodyX, bodyY, nearView, type FrameContext } from './context.ts';
 
-const BASE_RADIUS_PX = 2.5; // label pixels (about 0.3-1 m on the ground at 10-30 m: a target the stride-2 model can find)
+/** Half-width of a labelled pole, metres (wider than the pole: the stride-2 model needs a target), and at least this many label pixels. */
+const POLE_LABEL_HALF_M = 0.12;
+const POLE_LABEL_MIN_HALF_PX = 0.75;
+
+/** What a pole carries, as labelled: heights above the ground [z0, z1] and half-width, metres. */
+interface PoleHead {
+  z0M: number;
+  z1M: number;
+  halfWidthM: number;
+}
 
 /** Queue a sign or traffic light primitive for drawing. */
 export function addPoleObject(ctx: FrameContext, pi: number): void {
@@ -23,14 +34,11 @@ export function addPoleObject(ctx: FrameContext, pi: number): void {
   ctx.verticals.push({
     depthM: depth,
     draw: () => {
-      if (isLight) drawLight(ctx, x, y, st.hash);
-      else drawSign(ctx, x, y, p.signCode ?? '', st.hash);
-      // base label: a small disc where the pole meets the ground
-      const uv = ctx.uv;
-      if (fr.project(x, y, fr.groundZ(x), uv)) {
-        const far = depth > ctx.labelMaxRangeM + 10;
-        fr.labelDisc(uv[0]! / 2, uv[1]! / 2, BASE_RADIUS_PX, far ? SEG_IGNORE : isLight ? SEG_CLASS_IDS.light_base : SEG_CLASS_IDS.sign_base);
-      }
+      const head = isLight ? drawLight(ctx, x, y, st.hash) : drawSign(ctx, x, y, p.signCode ?? '', st.hash);
+      const far = depth > ctx.labelMaxRangeM + 10;
+      const value = far ? SEG_IGNORE : isLight ? SEG_CLASS_IDS.light_base : SEG_CLASS_IDS.sign_base;
+      fr.labelUpright(x, y, 0, head.z0M, POLE_LABEL_HALF_M, POLE_LABEL_MIN_HALF_PX, value);
+      fr.labelUpright(x, y, head.z0M, head.z1M, Math.max(POLE_LABEL_HALF_M, head.halfWidthM), POLE_LABEL_MIN_HALF_PX, value);
     },
   });
 }
@@ -68,12 +76,13 @@ function billboardNgon(ctx: FrameContext, x: number, y: number, lc: number, zc: 
   }
 }
 
-function drawSign(ctx: FrameContext, x: number, y: number, code: string, hash: number): void {
+function drawSign(ctx: FrameContext, x: number, y: number, code: string, hash: number): PoleHead {
   const fr = ctx.fr;
   const poleH = 2.0 + 0.4 * hash;
   billboard(ctx, x, y, -0.035, 0.035, 0, poleH + 0.3);
   fr.fillColour(4, 0.55, 0.56, 0.58, 1);
   const zc = poleH + 0.3;
+  const plateM = code.includes('205') ? 0.45 : code.includes('206') || code.includes('306') || code.includes('301') ? 0.38 : 0.32;
   if (code.includes('205')) {
     // yield: triangle point down, red rim, white inside
     billboardNgon(ctx, x, y, 0, zc, 0.45, 3, -Math.PI / 2);
@@ -101,9 +110,10 @@ function drawSign(ctx: FrameContext, x: number, y: number, code: string, hash: n
     billboardNgon(ctx, x, y, 0, zc, 0.24, 12, 0);
     fr.fillColour(12, 0.9, 0.9, 0.88, 1);
   }
+  return { z0M: zc - plateM, z1M: zc + plateM, halfWidthM: plateM };
 }
 
-function drawLight(ctx: FrameContext, x: number, y: number, hash: number): void {
+function drawLight(ctx: FrameContext, x: number, y: number, hash: number): PoleHead {
   const fr = ctx.fr;
   const poleH = 2.6 + 0.5 * hash;
   billboard(ctx, x, y, -0.05, 0.05, 0, poleH);
@@ -126,6 +136,7 @@ function drawLight(ctx: FrameContext, x: number, y: number, hash: number): void 
       ctx.lights.push({ u: ctx.uv[0]!, v: ctx.uv[1]!, r: c[0], g: c[1], b: c[2], strength: 1, depthM: fr.depthM(x, y, zc) });
     }
   }
+  return { z0M: poleH, z1M: poleH + 0.85, halfWidthM: 0.17 };
 }
 
 const CAR_COLOURS: Array<[number, number, number]> = [

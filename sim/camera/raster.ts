@@ -340,13 +340,27 @@ export class FrameRaster {
    */
   labelGroundLine(x0: number, y0: number, x1: number, y1: number, halfWidthM: number, minHalfPx: number, value: number): void {
     const k = this.slopeK;
+    this.labelSegment(x0, y0, 0.5 * k * x0 * x0, x1, y1, 0.5 * k * x1 * x1, halfWidthM, minHalfPx, value);
+  }
+
+  /**
+   * Label an upright object standing on the ground at body point (x, y): from height z0M to z1M
+   * above the ground, `halfWidthM` wide either side, at least `minHalfPx` label pixels.
+   */
+  labelUpright(xM: number, yM: number, z0M: number, z1M: number, halfWidthM: number, minHalfPx: number, value: number): void {
+    const g = this.groundZ(xM);
+    this.labelSegment(xM, yM, g + z0M, xM, yM, g + z1M, halfWidthM, minHalfPx, value);
+  }
+
+  /** Label the 3-D body segment (x0, y0, z0) -> (x1, y1, z1) as a band of half-width halfWidthM (at least minHalfPx label pixels). */
+  private labelSegment(x0: number, y0: number, z0: number, x1: number, y1: number, z1: number, halfWidthM: number, minHalfPx: number, value: number): void {
     // camera coordinates of both ends
     this.bx[0] = x0;
     this.by[0] = y0;
-    this.bz[0] = 0.5 * k * x0 * x0;
+    this.bz[0] = z0;
     this.bx[1] = x1;
     this.by[1] = y1;
-    this.bz[1] = 0.5 * k * x1 * x1;
+    this.bz[1] = z1;
     this.toCamera(2);
     let ax = this.cxs[0]!;
     let ay = this.cys[0]!;

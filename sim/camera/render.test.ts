@@ -68,8 +68,15 @@ describe('renderFrame on a straight road', () => {
     const k = Math.ceil((8 + 20 - st.phaseM) / 9);
     expect(at(dashX(k), -1.75)).toBe(SEG_CLASS_IDS.divider_dashed);
     expect(at(dashX(k) + 4.5, -1.75)).toBe(SEG_CLASS_IDS.background);
-    // sign base: a disc at the pole foot
+    // a sign is labelled whole: its pole from the foot up and the plate it carries, not the ground beside it
     expect(at(25, -6)).toBe(SEG_CLASS_IDS.sign_base);
+    const above = (zM: number): number => {
+      const [u, v] = bodyToPixel(cp, cal, 25, -6, zM)!;
+      return labelAt(f.labels, u, v);
+    };
+    expect(above(1)).toBe(SEG_CLASS_IDS.sign_base);
+    expect(above(2.5)).toBe(SEG_CLASS_IDS.sign_base);
+    expect(at(25, -7.5)).not.toBe(SEG_CLASS_IDS.sign_base);
   });
 
   it('is deterministic per seed and each effect is off at 0 (identical to clear)', () => {
