@@ -18,9 +18,8 @@
  * Rings are counter-clockwise, not closed (first vertex not repeated).
  */
 import type { XY } from '../shared/schema.ts';
-import { polylineLengthM } from '../shared/geometry.ts';
+import { pointInRing, polylineLengthM } from '../shared/geometry.ts';
 import { clusterStripes, DEFAULT_STRIPES, stripeGroupBox, stripeShape, type StripeOptions, type StripeShape } from './crosswalk-stripes.ts';
-import { pointInRing } from '../shared/geometry.ts';
 
 export interface MarkingLine {
   /** OSM way id. */

@@ -17,6 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../cloud/store/index.ts';
@@ -29,7 +30,6 @@ import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet
 import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { availableParallelism } from 'node:os';
 import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';

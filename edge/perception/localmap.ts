@@ -191,9 +191,9 @@ export class LocalMap {
   /** The grid chunks are vectorised on (reused) and per plane the box written into it last time. */
   private grid: BevGrid | undefined;
   private gridWritten: Int32Array | undefined;
-  /** Per segmentation pixel: 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
+  /** Per segmentation pixel (markFeet): 1 when a boundary pixel lies above its run's foot (see boundaryFootPx). */
   private aboveFoot = new Uint8Array(0);
-  /** Per segmentation pixel: the sign / light evidence of a pole foot (see poleFootPx), else 0. */
+  /** Per segmentation pixel (markFeet): the sign / light evidence of a pole foot (see poleFootPx), else 0. */
   private footSign = new Float32Array(0);
   private footLight = new Float32Array(0);
   /** Heading of the frame being added (chunks it touches record their travel axis). */
@@ -258,8 +258,7 @@ export class LocalMap {
     let chunkKey = Number.NaN;
     let samples = 0;
     const fp = this.footprintsOf(lut);
-    const above = this.markAboveFoot(seg);
-    const { footSign, footLight } = this.markPoleFeet(seg);
+    const { above, footSign, footLight } = this.markFeet(seg);
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -326,28 +325,35 @@ export class LocalMap {
   }
 
   /**
-   * Pole feet of `seg` (see poleFootPx): per pixel the sign and light evidence it adds, 0 except
-   * at the lowest poleFootPx pixels of each column's run of pole pixels, where it is the run's
-   * mean sign_base and light_base probability (arg-max indicators when the decoder gave none).
+   * Feet of what stands on the road, in one bottom-up scan of each column of `seg` (rows run top
+   * -> bottom): `above` marks the boundary pixels above the lowest boundaryFootPx of their run
+   * (0 = off); footSign / footLight are 0 except at the lowest poleFootPx pixels of each run of
+   * pole pixels, where they hold the run's mean sign_base and light_base probability (arg-max
+   * indicators when the decoder gave none). All three arrays are reused.
    */
-  private markPoleFeet(seg: SegOutput): { footSign: Float32Array; footLight: Float32Array } {
+  private markFeet(seg: SegOutput): { above: Uint8Array; footSign: Float32Array; footLight: Float32Array } {
     const W = seg.widthPx;
     const H = seg.heightPx;
-    if (this.footSign.length < W * H) {
+    if (this.aboveFoot.length < W * H) {
+      this.aboveFoot = new Uint8Array(W * H);
       this.footSign = new Float32Array(W * H);
       this.footLight = new Float32Array(W * H);
     }
+    const above = this.aboveFoot;
     const footSign = this.footSign;
     const footLight = this.footLight;
+    above.fill(0, 0, W * H);
     footSign.fill(0, 0, W * H);
     footLight.fill(0, 0, W * H);
     const cls = seg.classId;
     const sp = seg.signBaseProb;
     const lp = seg.lightBaseProb;
     const thr = this.options.pointProbThreshold;
-    const foot = this.options.poleFootPx;
+    const boundaryFoot = this.options.boundaryFootPx;
+    const poleFoot = this.options.poleFootPx;
     for (let c = 0; c < W; c++) {
-      // rows bottom-up; a run is [top, bottom] and ends at a non-pole pixel or the image top
+      let boundaryRun = 0;
+      // The current pole run starts at row `bottom` (-1: none); r = -1 closes a run at the top.
       let bottom = -1;
       let sumSign = 0;
       let sumLight = 0;
@@ -358,6 +364,9 @@ export class LocalMap {
         if (r >= 0) {
           const i = r * W + c;
           const k = cls[i]!;
+          if (k === CURB || k === BORDER || k === BARRIER) {
+            if (boundaryFoot > 0 && ++boundaryRun > boundaryFoot) above[i] = 1;
+          } else boundaryRun = 0;
           s = sp !== undefined ? sp[i]! : k === SIGN ? 1 : 0;
           l = lp !== undefined ? lp[i]! : k === LIGHT ? 1 : 0;
           pole = k === SIGN || k === LIGHT || s + l >= thr;
@@ -370,11 +379,9 @@ export class LocalMap {
         }
         if (bottom >= 0) {
           const len = bottom - r;
-          const ms = sumSign / len;
-          const ml = sumLight / len;
-          for (let q = bottom; q > bottom - foot && q > r; q--) {
-            footSign[q * W + c] = ms;
-            footLight[q * W + c] = ml;
+          for (let q = bottom; q > bottom - poleFoot && q > r; q--) {
+            footSign[q * W + c] = sumSign / len;
+            footLight[q * W + c] = sumLight / len;
           }
         }
         bottom = -1;
@@ -382,33 +389,7 @@ export class LocalMap {
         sumLight = 0;
       }
     }
-    return { footSign, footLight };
-  }
-
-  /**
-   * Mark the boundary pixels of `seg` above the lowest `boundaryFootPx` of their vertical run
-   * (rows run top -> bottom, so a column is scanned from its last row up). Returns the mask.
-   */
-  private markAboveFoot(seg: SegOutput): Uint8Array {
-    const W = seg.widthPx;
-    const H = seg.heightPx;
-    if (this.aboveFoot.length < W * H) this.aboveFoot = new Uint8Array(W * H);
-    const above = this.aboveFoot;
-    above.fill(0, 0, W * H);
-    const foot = this.options.boundaryFootPx;
-    if (foot === 0) return above;
-    const cls = seg.classId;
-    for (let c = 0; c < W; c++) {
-      let run = 0;
-      for (let r = H - 1; r >= 0; r--) {
-        const i = r * W + c;
-        const k = cls[i]!;
-        if (k === CURB || k === BORDER || k === BARRIER) {
-          if (++run > foot) above[i] = 1;
-        } else run = 0;
-      }
-    }
-    return above;
+    return { above, footSign, footLight };
   }
 
   /**

@@ -985,10 +985,10 @@ function isStopLine(p: VectorPrimitive, lines: readonly VectorPrimitive[], cross
   const [a, b] = p.points as [Pt, Pt];
   const mx = (a[0] + b[0]) / 2;
   const my = (a[1] + b[1]) / 2;
-  if (travelAxisRad !== undefined && o.stopLineMinAngleToTravelRad > 0 && wrapHalfTurn(Math.atan2(b[1] - a[1], b[0] - a[0]) - travelAxisRad) < o.stopLineMinAngleToTravelRad) return false;
+  const dir = Math.atan2(b[1] - a[1], b[0] - a[0]);
+  if (travelAxisRad !== undefined && o.stopLineMinAngleToTravelRad > 0 && wrapHalfTurn(dir - travelAxisRad) < o.stopLineMinAngleToTravelRad) return false;
   for (const c of crosswalks) if (pointInRing([mx, my], c.points)) return false;
   if (!(o.stopLineDividerDistanceM > 0)) return true;
-  const dir = Math.atan2(b[1] - a[1], b[0] - a[0]);
   for (const l of lines) {
     if (l.cls !== 'lane_divider') continue;
     for (let i = 0; i + 1 < l.points.length; i++) {
