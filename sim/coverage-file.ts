@@ -20,6 +20,11 @@ export interface CoverageDrive {
   /** The drive's realised constant GNSS bias, metres (sim/gnss-error.ts). */
   biasEastM: number;
   biasNorthM: number;
+  /**
+   * Per-axis 1-sigma of this drive's bias, metres, when its receiver differs from the fleet's
+   * (`driveBiasSigmaM`): an RTK anchor drive. Absent: the fleet's.
+   */
+  biasSigmaM?: number;
   /** Length driven, metres. */
   lengthM: number;
 }
@@ -103,6 +108,9 @@ export function decodeCoverageFile(raw: unknown, name = 'coverage file'): Covera
     const x = d as Record<string, unknown> | null;
     if (x === null || typeof x !== 'object' || typeof x.driveId !== 'string' || !Number.isFinite(x.biasEastM) || !Number.isFinite(x.biasNorthM) || !Number.isFinite(x.lengthM)) {
       bad(`drives[${i}] must be { driveId, biasEastM, biasNorthM, lengthM }, got ${JSON.stringify(d)}`);
+    }
+    if (x !== null && x.biasSigmaM !== undefined && !(typeof x.biasSigmaM === 'number' && Number.isFinite(x.biasSigmaM) && x.biasSigmaM > 0)) {
+      bad(`drives[${i}].biasSigmaM must be a finite number > 0 metres when present, got ${JSON.stringify(x.biasSigmaM)}`);
     }
   });
   if (!Array.isArray(f.covered)) return bad('covered must be an array of primitives');

@@ -31,7 +31,7 @@ import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
-import { DEFAULT_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import type { SimulatedDrive } from './simulate-drive.ts';
 import { DrivePool, type WorldRef } from './drive-pool.ts';
@@ -45,6 +45,8 @@ import type { Lanelet2Map } from './lanelet2.ts';
 import { serveUntilInterrupted, startEmbeddedWeb } from '../cloud/web/embedded.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Floor on the reported GNSS accuracy given to the daemons of RTK vehicles, metres (their receiver reports 0.03). */
+const RTK_EDGE_MIN_SIGMA_M = 0.02;
 
 const HELP = `usage: fleetmap demo [options]      (npm run demo -- [options])
 
@@ -62,6 +64,9 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
   --camera-hz HZ        camera frame rate with --perception model (default 2)
   --radar on|off        simulated front radar (10 Hz, sim/radar.ts) beside the camera with
                         --perception model (default on; off: camera only, for comparison)
+  --rtk-vehicles N      the first N vehicles position with RTK (a few cm, sim/gnss-error.ts
+                        RTK_GNSS_ERROR_OPTIONS) and their daemons declare it, so the merge takes
+                        their drives as anchors (default 0)
   --change-drives N     after v1 the world changes (every change scenario) and each vehicle
                         drives N more times; the merge publishes v2 and its changes are scored
                         (default 1; 0: no change phase)
@@ -86,6 +91,8 @@ interface DemoOptions {
   /** Front radar scans beside the camera (--perception model only). */
   radar: boolean;
   conditions: string;
+  /** Vehicles (the first N of the plan) with survey-grade positioning (RTK). */
+  rtkVehicles: number;
   changeDrives: number;
   quiet: boolean;
   serve: boolean;
@@ -109,6 +116,7 @@ export default async function demo(argv: string[]): Promise<number> {
         'camera-hz': { type: 'string' },
         radar: { type: 'string' },
         'change-drives': { type: 'string' },
+        'rtk-vehicles': { type: 'string' },
         conditions: { type: 'string' },
         quiet: { type: 'boolean' },
         serve: { type: 'boolean' },
@@ -132,10 +140,12 @@ export default async function demo(argv: string[]): Promise<number> {
       radar: oneOf('--radar', values.radar ?? 'on', ['on', 'off'] as const) === 'on',
       conditions: values.conditions ?? 'mixed',
       changeDrives: nonNegativeInt('--change-drives', values['change-drives'] ?? '1'),
+      rtkVehicles: nonNegativeInt('--rtk-vehicles', values['rtk-vehicles'] ?? '0'),
       quiet: values.quiet ?? false,
       serve: values.serve ?? false,
     };
     if (o.conditions !== 'mixed' && !isConditionPreset(o.conditions)) throw new RangeError(`--conditions must be mixed or one of ${Object.keys(CONDITION_PRESETS).join(', ')}, got ${JSON.stringify(o.conditions)}`);
+    if (o.rtkVehicles > o.vehicles) throw new RangeError(`--rtk-vehicles must be at most --vehicles (${o.vehicles}), got ${o.rtkVehicles}`);
     if (!existsSync(o.mapPath)) throw new RangeError(`--map ${o.mapPath}: no such file`);
     // Refuse a directory the demo did not make before any work (it is cleared later, not here).
     prepareOutDir(o.outDir);
@@ -155,7 +165,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const map = loadLanelet2File(o.mapPath);
   say(`map: ${map.primitives.length} ground-truth primitives, ${map.lanelets.length} lanelets`);
   const plan = planFleet(map, { vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed });
-  say(`fleet: ${plan.vehicles.length} vehicles, ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
+  const rtkVehicleIds = new Set(plan.vehicles.slice(0, o.rtkVehicles).map((v) => v.vehicleId));
+  say(`fleet: ${plan.vehicles.length} vehicles${rtkVehicleIds.size > 0 ? ` (${[...rtkVehicleIds].join(', ')} with RTK)` : ''}, ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
 
   prepareOutDir(o.outDir, { clear: true });
   const storeDir = path.join(o.outDir, 'store');
@@ -173,7 +184,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
   // Drives are simulated (camera frames rendered) in worker threads, one per core but one.
   const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism() - 1)));
-  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool };
+  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
   let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
@@ -252,6 +263,8 @@ interface DriveContext {
   seed: number;
   /** Simulates the drives off the main thread. */
   pool: DrivePool;
+  /** Vehicles with survey-grade positioning (RTK_GNSS_ERROR_OPTIONS; their daemons declare it). */
+  rtkVehicleIds: ReadonlySet<string>;
 }
 
 /** What one pass of the fleet drove (trajectories in drive order, for coverage and the floor). */
@@ -276,13 +289,12 @@ async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, co
   const queue = plan.vehicles.slice();
   let failure: unknown;
   const simulate = (drive: PlannedDrive): Promise<SimulatedDrive> =>
-    ctx.pool.simulate(
-      world,
-      drive,
-      ctx.perception === 'model'
+    ctx.pool.simulate(world, drive, {
+      ...(ctx.perception === 'model'
         ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
-        : {},
-    );
+        : {}),
+      ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { gnss: RTK_GNSS_ERROR_OPTIONS } : {}),
+    });
   const runVehicle = async (): Promise<void> => {
     for (let v = queue.shift(); v && failure === undefined; v = queue.shift()) {
       // The next drive is simulated while this one runs (a worker renders, the daemon infers).
@@ -309,7 +321,7 @@ async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, co
           return;
         }
         r.trajectories.push(tr);
-        r.coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, lengthM: sim.lengthM });
+        r.coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { biasSigmaM: RTK_GNSS_ERROR_OPTIONS.biasSigmaM } : {}), lengthM: sim.lengthM });
         r.kmDriven += sim.lengthM / 1000;
         r.drives++;
         progress.update(r.drives);
@@ -364,7 +376,7 @@ async function evaluateFirstVersion(o: DemoOptions, map: Lanelet2Map, plan: Flee
     batches: uploaded.batches,
     groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
     perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' as const },
-    settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception, changeDrivesPerVehicle: o.changeDrives },
+    settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception, changeDrivesPerVehicle: o.changeDrives, rtkVehicles: o.rtkVehicles },
   };
   return { report, coverage };
 }
@@ -399,6 +411,8 @@ async function runDrive(
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
     '--exit-when-drained',
+    // An RTK receiver's 3 cm is below the default floor on the reported accuracy (0.3 m).
+    ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? ['--gnss-min-sigma-m', String(RTK_EDGE_MIN_SIGMA_M)] : []),
     // The demo plays the sensors faster than real time: perception applies backpressure instead of skipping.
     ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];

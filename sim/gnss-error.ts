@@ -56,6 +56,26 @@ export const DEFAULT_GNSS_ERROR_OPTIONS: GnssErrorOptions = {
   reportedAccuracyM: 1.5, // m
 };
 
+/**
+ * A survey-grade receiver (RTK fixed solution): centimetres of error, no multipath jumps, no
+ * outages; it reports 3 cm, which an edge started with `--gnss-min-sigma-m` below that declares
+ * as its pose sigma, so the merge takes its drives as anchors (cloud/merge options
+ * `anchorMaxSigmaM`). The demo's `--rtk-vehicles` drives with it.
+ */
+export const RTK_GNSS_ERROR_OPTIONS: GnssErrorOptions = {
+  biasSigmaM: 0.02, // m per axis
+  driftSigmaM: 0.01, // m per axis
+  driftTauS: 60, // s
+  noiseSigmaM: 0.01, // m per axis
+  multipathPerMin: 0, // events per minute
+  multipathJumpM: [0, 0], // m
+  multipathDurationS: [0, 0], // s
+  outagesPerMin: 0, // events per minute
+  outageDurationS: [0, 0], // s
+  courseSigmaRad: 0.005, // rad
+  reportedAccuracyM: 0.03, // m
+};
+
 export interface GnssEvent {
   kind: 'multipath' | 'outage';
   startS: number;

@@ -62,6 +62,7 @@ describe('fleetmap: every error is one line, exit 2 (usage) or 1 (run time)', ()
     ['demo: unknown flag', ['demo', '--bogus'], 2, /^fleetmap demo: Unknown option '--bogus'/],
     ['demo: flag without its value', ['demo', '--out'], 2, /^fleetmap demo: Option '--out <value>' argument missing/],
     ['demo: missing --map file', ['demo', '--map', missing], 2, /^fleetmap demo: --map .*nothing-here: no such file/],
+    ['demo: more RTK vehicles than vehicles', ['demo', '--vehicles', '2', '--rtk-vehicles', '3'], 2, /^fleetmap demo: --rtk-vehicles must be at most --vehicles \(2\), got 3/],
     ['eval: no --store', ['eval'], 2, /^fleetmap eval: --store DIR is required/],
     ['eval: missing --map file', ['eval', '--store', empty, '--map', missing], 2, /^fleetmap eval: --map .*: no such file/],
     ['eval: bad --version', ['eval', '--store', empty, '--version', '0'], 2, /^fleetmap eval: --version must be a positive integer/],

@@ -3,11 +3,13 @@
  * one edge daemon per drive, merge), then the report contract and figures that could fail.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MERGE_OPTIONS } from '../cloud/merge/options.ts';
+import { readStoredBatch } from '../cloud/merge/stored-batch.ts';
 import { PRIMITIVE_CLASSES } from '../shared/schema.ts';
 import { ringRoadOsm } from './fixtures/ring-road.ts';
 
@@ -114,5 +116,40 @@ describe('fleetmap demo', () => {
     const wrong = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'eval', '--store', path.join(out, 'demo', 'store'), '--coverage', path.join(out, 'demo', 'coverage.json')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/was made on map ring-road\.osm/);
+  });
+
+  it('--rtk-vehicles: an RTK vehicle declares its centimetres, the merge anchors the map on it and the floor weighs it so', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'fm-demo-rtk-'));
+    const mapFile = path.join(out, 'ring-road.osm');
+    writeFileSync(mapFile, ringRoadOsm());
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'demo', '--map', mapFile, '--vehicles', '3', '--drives', '1', '--drive-length-m', '800', '--seed', '3', '--perception', 'oracle', '--rtk-vehicles', '1', '--change-drives', '0', '--out', path.join(out, 'demo')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect(r.status, `demo failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/fleet: 3 vehicles \(veh-001 with RTK\)/);
+    const report = JSON.parse(readFileSync(path.join(out, 'demo', 'report.json'), 'utf8'));
+    expect(report.settingsDemo.rtkVehicles).toBe(1);
+    const coverage = JSON.parse(readFileSync(path.join(out, 'demo', 'coverage.json'), 'utf8'));
+    const rtk = coverage.drives.find((d: { driveId: string }) => d.driveId === 'veh-001-d1');
+    expect(rtk.biasSigmaM).toBe(0.02);
+    expect(Math.hypot(rtk.biasEastM, rtk.biasNorthM)).toBeLessThan(0.1);
+    for (const d of coverage.drives.filter((x: { driveId: string }) => x !== rtk)) expect(d.biasSigmaM).toBeUndefined();
+    // what each vehicle uploaded declares its positioning: the RTK vehicle's pose sigma is under
+    // the merge's 0.1 m anchor limit, the others' above it
+    const batchDir = path.join(out, 'demo', 'store', 'batches');
+    const sigmasCm = (vehicleId: string): number[] =>
+      readdirSync(path.join(batchDir, vehicleId)).flatMap((f) => readStoredBatch(`batches/${vehicleId}/${f}`, readFileSync(path.join(batchDir, vehicleId, f))).observations.map((o) => o.poseSigmaCm));
+    const rtkSigmas = sigmasCm('veh-001');
+    expect(rtkSigmas.length).toBeGreaterThan(0);
+    expect(Math.max(...rtkSigmas)).toBeLessThanOrEqual(100 * DEFAULT_MERGE_OPTIONS.anchorMaxSigmaM);
+    expect(Math.min(...sigmasCm('veh-002'))).toBeGreaterThan(100 * DEFAULT_MERGE_OPTIONS.anchorMaxSigmaM);
+    // the realised floor weighs the anchor (1 / sigma^2); the expected floor, one sigma for all, is left out
+    expect(report.floorCm.expected ?? null).toBeNull();
+    expect(report.floorCm.realised.lateralP50Cm).toBeLessThan(10);
+    // the map follows the anchor: its absolute error is near the anchor's centimetres, not the consumer drives' bias
+    const consumerBiasCm = Math.min(...coverage.drives.filter((x: { driveId: string }) => x !== rtk).map((d: { biasEastM: number; biasNorthM: number }) => 100 * Math.hypot(d.biasEastM, d.biasNorthM)));
+    expect(report.lateralErrorCm.p50).toBeLessThan(Math.min(20, consumerBiasCm / 2));
   });
 });

@@ -99,6 +99,27 @@ describe('realisedFloor', () => {
     expect(r.floorCm.expected!.driveBiasSigmaM).toBe(1);
   });
 
+  it('weighs anchor drives by 1 / sigma^2: a place an RTK drive passed has about its few centimetres', () => {
+    // Drive 0: RTK (sigma 2 cm, bias 1 cm north); drives 1, 2: consumer receivers (sigma 1 m).
+    const mixed: Array<[number, number]> = [[0, 0.01], [0, 0.8], [0, -0.4]];
+    const places = [
+      { drives: [0, 1], across: [0, 1] as [number, number] },
+      { drives: [1, 2], across: [0, 1] as [number, number] },
+    ];
+    const f = realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [0.02, 1, 1], places })!;
+    const wRtk = 1 / 0.02 ** 2;
+    const withRtk = (100 * (wRtk * 0.01 + 1 * 0.8)) / (wRtk + 1); // 1.03 cm, not the plain mean's 40.5
+    const without = (100 * Math.abs(0.8 - 0.4)) / 2; // equal sigmas: the plain mean, 20 cm
+    expect(withRtk).toBeLessThan(1.1);
+    expect(f.lateralP50Cm).toBeCloseTo(withRtk + 0.5 * (without - withRtk), 9);
+    // Equal sigmas give the plain mean, as without them.
+    const plain = realisedFloor({ driveBiasesM: mixed, places })!;
+    const equal = realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [1, 1, 1], places })!;
+    expect(equal.lateralP50Cm).toBeCloseTo(plain.lateralP50Cm, 9);
+    expect(() => realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [1, 1], places })).toThrow(/one entry per drive \(3\)/);
+    expect(() => realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [1, 0, 1], places })).toThrow(/driveBiasSigmasM\[1\]/);
+  });
+
   it('rejects biases and drive indices it cannot use', () => {
     expect(realisedFloor({ driveBiasesM: [[0, 0]], places: [{ drives: [], across: null }] })).toBeNull();
     expect(() => realisedFloor({ driveBiasesM: [[0, NaN]], places: [] })).toThrow(/driveBiasesM\[0\]/);

@@ -95,6 +95,10 @@ export function erf(x: number): number {
  * `consensusFloor` above; the realised one is what this fleet could have reached (with 6 cm of
  * mean bias in one place, a map 6 cm off there is perfect).
  *
+ * Drives of unequal positioning (`driveBiasSigmasM`: anchor drives with RTK among consumer
+ * receivers) are averaged with inverse-variance weights 1 / sigma^2, the best a consensus can do
+ * with them: a place an RTK drive passed has a floor of about that drive's few centimetres.
+ *
  * What is measured at a place: `lateral` is the component of the mean bias across the ground
  * truth at that place (`acrossE/acrossN`, a unit vector: what the lateral error of a line
  * measures); a place without a direction (a polygon or a point, `across` null) takes the full
@@ -111,6 +115,11 @@ export interface RealisedFloorPlace {
 export interface RealisedFloorInput {
   /** Each drive's realised constant bias, `[eastM, northM]`, metres. */
   driveBiasesM: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Each drive's per-axis bias sigma, metres, when they differ (anchor drives): the mean becomes
+   * the inverse-variance weighted mean. Absent: every drive weighs the same.
+   */
+  driveBiasSigmasM?: readonly number[];
   places: readonly RealisedFloorPlace[];
 }
 
@@ -135,6 +144,14 @@ export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
       throw new RangeError(`realisedFloor.driveBiasesM[${i}] must be a finite [eastM, northM] pair, got ${JSON.stringify(b)}`);
     }
   });
+  const sigmas = input.driveBiasSigmasM;
+  if (sigmas !== undefined) {
+    if (sigmas.length !== biases.length) throw new RangeError(`realisedFloor.driveBiasSigmasM must have one entry per drive (${biases.length}), got ${sigmas.length}`);
+    sigmas.forEach((s, i) => {
+      if (!(Number.isFinite(s) && s > 0)) throw new RangeError(`realisedFloor.driveBiasSigmasM[${i}] must be a finite number > 0 metres, got ${s}`);
+    });
+  }
+  const weights = sigmas?.map((s) => 1 / (s * s));
   const lateral: number[] = [];
   const magnitude: number[] = [];
   let without = 0;
@@ -145,14 +162,17 @@ export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
     }
     let e = 0;
     let n = 0;
+    let w = 0;
     for (const d of p.drives) {
       const b = biases[d];
       if (b === undefined) throw new RangeError(`realisedFloor.places[${i}].drives names drive ${d}, but only ${biases.length} biases are given`);
-      e += b[0];
-      n += b[1];
+      const wd = weights ? weights[d]! : 1;
+      e += wd * b[0];
+      n += wd * b[1];
+      w += wd;
     }
-    e /= p.drives.length;
-    n /= p.drives.length;
+    e /= weights ? w : p.drives.length;
+    n /= weights ? w : p.drives.length;
     const mag = Math.hypot(e, n);
     magnitude.push(mag);
     if (p.across === null) lateral.push(mag);

@@ -14,11 +14,18 @@ import { evaluateMap, type EvaluateOptions, type EvaluationReport } from './eval
 
 /** The evaluation context a coverage file carries: drives, km driven and both floors' inputs. */
 export function coverageEvaluateOptions(file: CoverageFile): EvaluateOptions {
+  // Anchor drives (their own bias sigma, RTK): the realised floor weighs drives by 1 / sigma^2;
+  // the expected floor assumes one sigma for every drive and is left out.
+  const mixed = file.drives.some((d) => d.biasSigmaM !== undefined && d.biasSigmaM !== file.driveBiasSigmaM);
   return {
     drives: file.drives.length,
     kmDriven: file.kmDriven,
-    floor: { driveBiasSigmaM: file.driveBiasSigmaM, drivesPerPlace: file.drivesPerPlace },
-    realisedFloor: { driveBiasesM: file.drives.map((d) => [d.biasEastM, d.biasNorthM] as const), places: file.places },
+    ...(mixed ? {} : { floor: { driveBiasSigmaM: file.driveBiasSigmaM, drivesPerPlace: file.drivesPerPlace } }),
+    realisedFloor: {
+      driveBiasesM: file.drives.map((d) => [d.biasEastM, d.biasNorthM] as const),
+      ...(mixed ? { driveBiasSigmasM: file.drives.map((d) => d.biasSigmaM ?? file.driveBiasSigmaM) } : {}),
+      places: file.places,
+    },
   };
 }
 
