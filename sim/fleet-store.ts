@@ -13,6 +13,7 @@
 import type { ObjectStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer, georeferenceLocal } from '../edge/georef.ts';
+import { PoseEstimator } from '../edge/pose.ts';
 import { CameraPerception, framePoseOf, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
 import type { LocalFrame } from '../shared/geo.ts';
 import type { CameraConditions } from './camera/conditions.ts';
@@ -20,6 +21,7 @@ import { encodeBatch, type WireObservation } from '../shared/batch.ts';
 import { generateSigningKeyPair, type SigningKey } from '../shared/signing.ts';
 import type { CoveragePose } from './coverage.ts';
 import type { PlannedDrive } from './fleet.ts';
+import type { GnssErrorOptions } from './gnss-error.ts';
 import type { Lanelet2Map } from './lanelet2.ts';
 import { simulateDrive, type SimulatedDrive } from './simulate-drive.ts';
 
@@ -36,6 +38,10 @@ export interface FleetStoreOptions {
   seqOf?: Map<string, number>;
   /** Called after each drive. */
   onDrive?: (done: number, total: number) => void;
+  /** GNSS error model of every drive of this call (default: the consumer receiver's, sim/gnss-error.ts). */
+  gnss?: Partial<GnssErrorOptions>;
+  /** The edge's floor on the receiver's reported accuracy, metres (`--gnss-min-sigma-m`; default the daemon's). */
+  minGnssSigmaM?: number;
   /** The on-vehicle model instead of the oracle: camera frames at cameraHz and radar scans. */
   model?: { segmenter: FrameSegmenter; cameraHz: number; conditionsOf: (drive: PlannedDrive) => Partial<CameraConditions>; calibrationSeed: number };
 }
@@ -61,14 +67,15 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
   for (const [di, planned] of drives.entries()) {
     const drive = { ...planned, driveId: planned.driveId + o.driveSuffix };
     const m = o.model;
-    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed }, radar: { enabled: true } }) : simulateDrive(map, drive);
+    const gnss = o.gnss ? { gnss: o.gnss } : {};
+    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed }, radar: { enabled: true }, ...gnss }) : simulateDrive(map, drive, gnss);
     out.km += sim.lengthM / 1000;
     const tr: CoveragePose[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
     out.trajectories.push(tr);
     out.biases.push([sim.gnssBias.eastM, sim.gnssBias.northM]);
     const compactor = o.keyframeSpacingM > 0 && !m ? new ObservationCompactor({ keyframeSpacingM: o.keyframeSpacingM, maxWindowM: Math.max(30, o.keyframeSpacingM) }) : undefined;
-    const geo = new Georeferencer(drive.vehicleId, undefined, undefined, compactor);
+    const geo = new Georeferencer(drive.vehicleId, new PoseEstimator(o.minGnssSigmaM === undefined ? {} : { minGnssSigmaM: o.minGnssSigmaM }), undefined, compactor);
     const obs: WireObservation[] = m ? await perceiveDrive(sim.messages, geo, new CameraPerception(m.segmenter, sim.calibration, { maxRateHz: 1000 })) : [];
     if (!m) for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
     out.observations += obs.length;

@@ -4,6 +4,7 @@
  *
  *   npm run bench:accuracy -- [--maps validation|tuning|all|NAME,...] [--routes K] [--ladder 1,2,5,10,20]
  *                             [--change-drives 1,2,3,5] [--seed S] [--perception oracle|model]
+ *                             [--rtk-drives K]
  *
  * Per map: K routes of 2 km (planFleet), each driven N times by different vehicles (own GNSS
  * bias, noise, perception seed), so every road of a route gets at least N drives. The
@@ -28,6 +29,11 @@
  *   (sim/eval/change-eval.ts): precision, recall, F1, false changes per 10 km of covered line
  *   ground truth. Removals and moves of features v1 never had are not scored (`notInPrevious`).
  *
+ * With `--rtk-drives K`, every store also holds K anchor drives per route (RTK receivers,
+ * sim/gnss-error.ts RTK_GNSS_ERROR_OPTIONS, their edge declaring it): the curve's N counts the
+ * consumer-grade drives beside them, the realised floor weighs drives by 1 / sigma^2, and the
+ * files are accuracy[-model]-rtkK.json / .png.
+ *
  * Writes out/bench/accuracy.json and out/bench/accuracy.png (sim/bench/plot-accuracy.py,
  * Debian's python3-matplotlib).
  */
@@ -47,7 +53,7 @@ import { reportedFromDiff, scoreChanges } from '../eval/change-eval.ts';
 import { evaluateMap, type EvaluationReport } from '../eval/index.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
-import { DEFAULT_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
 import { loadSuiteMap, MAP_SUITE, type SuiteMap } from '../map-suite.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
@@ -69,6 +75,7 @@ const { values } = parseCliArgs({
     'change-drives': { type: 'string', default: '1,2,3,5' },
     seed: { type: 'string', default: '1' },
     perception: { type: 'string', default: 'oracle' },
+    'rtk-drives': { type: 'string', default: '0' },
   },
 });
 if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);
@@ -86,6 +93,13 @@ const ints = (s: string, name: string): number[] => {
 const ladder = ints(values.ladder, 'ladder');
 const changeLadder = ints(values['change-drives'], 'change-drives');
 const nRoutes = ints(values.routes, 'routes')[0]!;
+if (!/^\d+$/.test(values['rtk-drives'])) throw new RangeError(`--rtk-drives must be an integer >= 0, got ${values['rtk-drives']}`);
+const rtkDrives = Number(values['rtk-drives']);
+/** Edge floor on the reported GNSS accuracy for RTK drives, metres (their receiver reports 0.03). */
+const RTK_MIN_GNSS_SIGMA_M = 0.02;
+/** Anchor drives are the replicas tagged "k" (veh-r<route>-k<i>); the ladder counts the "i" ones. */
+const isRtk = (d: PlannedDrive): boolean => /-k\d\d$/.test(d.vehicleId);
+const inLadder = (d: PlannedDrive, n: number): boolean => isRtk(d) || Number(d.vehicleId.slice(-2)) <= n;
 const seed = Number(values.seed);
 const maps = selectMaps(values.maps);
 
@@ -119,6 +133,8 @@ interface Pool {
   drives: PlannedDrive[];
   trajectories: CoveragePose[][];
   biases: Array<[number, number]>;
+  /** Per drive, per-axis bias sigma of its receiver, metres. */
+  sigmas: number[];
   km: number[];
 }
 
@@ -126,11 +142,13 @@ interface Pool {
 async function simulatePool(map: Lanelet2Map, drives: PlannedDrive[]): Promise<Pool> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fm-acc-pool-'));
   const store = new LocalDirStore(dir);
-  const pool: Pool = { dir, drives, trajectories: [], biases: [], km: [] };
+  const pool: Pool = { dir, drives, trajectories: [], biases: [], sigmas: [], km: [] };
   for (const d of drives) {
-    const r = await simulateFleetIntoStore(map, [d], store, modelOption ? { model: modelOption } : {});
+    const rtk = isRtk(d) ? { gnss: RTK_GNSS_ERROR_OPTIONS, minGnssSigmaM: RTK_MIN_GNSS_SIGMA_M } : {};
+    const r = await simulateFleetIntoStore(map, [d], store, { ...(modelOption ? { model: modelOption } : {}), ...rtk });
     pool.trajectories.push(r.trajectories[0]!);
     pool.biases.push(r.biases[0]!);
+    pool.sigmas.push(isRtk(d) ? RTK_GNSS_ERROR_OPTIONS.biasSigmaM : DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM);
     pool.km.push(r.km);
   }
   return pool;
@@ -156,11 +174,13 @@ async function mergeAndScore(map: Lanelet2Map, pool: Pool, s: { store: LocalDirS
   await executor.close();
   const published = await loadPublishedMap(s.store, map.frame);
   const cov = coverageOf(map.primitives, s.idx.map((i) => pool.trajectories[i]!), { minDrives: 1 });
+  // With anchor drives the realised floor weighs drives by 1 / sigma^2; the expected one (one sigma for all) is left out.
+  const mixed = s.idx.some((i) => isRtk(pool.drives[i]!));
   return evaluateMap(cov.covered, published.primitives, {
     drives: s.idx.length,
     kmDriven: s.idx.reduce((a, i) => a + pool.km[i]!, 0),
-    floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: cov.drivesPerPlace },
-    realisedFloor: { driveBiasesM: s.idx.map((i) => pool.biases[i]!), places: cov.places },
+    ...(mixed ? {} : { floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: cov.drivesPerPlace } }),
+    realisedFloor: { driveBiasesM: s.idx.map((i) => pool.biases[i]!), ...(mixed ? { driveBiasSigmasM: s.idx.map((i) => pool.sigmas[i]!) } : {}), places: cov.places },
   });
 }
 
@@ -203,15 +223,15 @@ try {
     const routes = planFleet(map, { vehicles: nRoutes, drivesPerVehicle: 1, driveLengthM: 2000, seed, startUnixMs: T0 }).drives;
     const maxN = ladder[ladder.length - 1]!;
     const maxK = changeLadder[changeLadder.length - 1]!;
-    say(`${sm.name} (${sm.split}): ${routes.length} routes, ${(routes.reduce((a, r) => a + r.route.lengthM, 0) / 1000).toFixed(1)} km; simulating ${routes.length * maxN} drives`);
-    const pool = await simulatePool(map, replicas(routes, 0, maxN, 'i', T0));
+    say(`${sm.name} (${sm.split}): ${routes.length} routes, ${(routes.reduce((a, r) => a + r.route.lengthM, 0) / 1000).toFixed(1)} km; simulating ${routes.length * (maxN + rtkDrives)} drives${rtkDrives > 0 ? ` (${routes.length * rtkDrives} with RTK, in every store)` : ''}`);
+    const pool = await simulatePool(map, [...replicas(routes, 0, maxN, 'i', T0), ...replicas(routes, 0, rtkDrives, 'k', T0 + DAY_MS)]);
     temps.push(pool.dir);
     const curve: Array<Record<string, unknown>> = [];
     const nBase = [...ladder].reverse().find((n) => n <= 10) ?? ladder[0]!;
     let baseDir = '';
     let baseReport: EvaluationReport | undefined;
     for (const n of ladder) {
-      const s = storeOf(pool, (d) => Number(d.vehicleId.slice(-2)) <= n);
+      const s = storeOf(pool, (d) => inLadder(d, n));
       temps.push(s.dir);
       const rep = await mergeAndScore(map, pool, s, {}, T0 + 30 * DAY_MS);
       const b = await boundaryLengths(map, s.store, pool, s.idx);
@@ -223,12 +243,12 @@ try {
       }
     }
     // Baselines at nBase.
-    const na = storeOf(pool, (d) => Number(d.vehicleId.slice(-2)) <= nBase);
+    const na = storeOf(pool, (d) => inLadder(d, nBase));
     temps.push(na.dir);
     const noAlign = await mergeAndScore(map, pool, na, { coarseSearchM: 0, refineSearchM: 0, fineIterations: 0 }, T0 + 30 * DAY_MS);
     const nab = await boundaryLengths(map, na.store, pool, na.idx);
     let best: { rep: EvaluationReport; id: string } | undefined;
-    for (const d of pool.drives.filter((x) => x.vehicleId.startsWith('veh-r1-') && Number(x.vehicleId.slice(-2)) <= 3)) {
+    for (const d of pool.drives.filter((x) => x.vehicleId.startsWith('veh-r1-i') && Number(x.vehicleId.slice(-2)) <= 3)) {
       const s = storeOf(pool, (x) => x.vehicleId === d.vehicleId);
       temps.push(s.dir);
       const rep = await mergeAndScore(map, pool, s, { minDrives: 1 }, T0 + 30 * DAY_MS);
@@ -242,7 +262,7 @@ try {
     const world = applyChangeScenarios(map, CHANGE_SCENARIOS, eligible, { seed: deriveSeed(seed, `change:${sm.name}`) });
     const afterPool = await simulatePool(world.map, after);
     temps.push(afterPool.dir);
-    const coveredKm = coverageOf(map.primitives, pool.drives.map((_, i) => i).filter((i) => Number(pool.drives[i]!.vehicleId.slice(-2)) <= nBase).map((i) => pool.trajectories[i]!), { minDrives: 1 }).coveredLengthM / 1000;
+    const coveredKm = coverageOf(map.primitives, pool.drives.map((_, i) => i).filter((i) => inLadder(pool.drives[i]!, nBase)).map((i) => pool.trajectories[i]!), { minDrives: 1 }).coveredLengthM / 1000;
     const change: Array<Record<string, unknown>> = [];
     for (const k of changeLadder) {
       const s = storeOf(afterPool, (d) => Number(d.vehicleId.slice(-2)) <= k, baseDir);
@@ -273,10 +293,10 @@ try {
 }
 
 await segmenter?.close();
-const name = perception === 'model' ? 'accuracy-model' : 'accuracy';
+const name = `${perception === 'model' ? 'accuracy-model' : 'accuracy'}${rtkDrives > 0 ? `-rtk${rtkDrives}` : ''}`;
 const file = writeBenchReport(name, {
   perception: perception === 'model' ? `model (edge/model/fleetmap-seg.onnx, camera ${MODEL_CAMERA_HZ} Hz, mixed conditions, front radar; the daemon's perception path in-process)` : 'oracle (the named test double)',
-  settings: { routes: nRoutes, routeLengthM: 2000, ladder, changeLadder, seed, coverageMinDrives: 1, driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM },
+  settings: { routes: nRoutes, routeLengthM: 2000, ladder, changeLadder, seed, coverageMinDrives: 1, driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, rtkDrivesPerRoute: rtkDrives, ...(rtkDrives > 0 ? { rtkBiasSigmaM: RTK_GNSS_ERROR_OPTIONS.biasSigmaM } : {}) },
   maps: results,
 });
 say(`wrote ${file}`);
