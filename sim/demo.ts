@@ -31,7 +31,7 @@ import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
-import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import type { SimulatedDrive } from './simulate-drive.ts';
 import { DrivePool, type WorldRef } from './drive-pool.ts';
@@ -45,8 +45,6 @@ import type { Lanelet2Map } from './lanelet2.ts';
 import { serveUntilInterrupted, startEmbeddedWeb } from '../cloud/web/embedded.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Floor on the reported GNSS accuracy given to the daemons of RTK vehicles, metres (their receiver reports 0.03). */
-const RTK_EDGE_MIN_SIGMA_M = 0.02;
 
 const HELP = `usage: fleetmap demo [options]      (npm run demo -- [options])
 
@@ -411,8 +409,7 @@ async function runDrive(
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
     '--exit-when-drained',
-    // An RTK receiver's 3 cm is below the default floor on the reported accuracy (0.3 m).
-    ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? ['--gnss-min-sigma-m', String(RTK_EDGE_MIN_SIGMA_M)] : []),
+    ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? ['--gnss-min-sigma-m', String(RTK_EDGE_MIN_GNSS_SIGMA_M)] : []),
     // The demo plays the sensors faster than real time: perception applies backpressure instead of skipping.
     ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];

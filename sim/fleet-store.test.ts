@@ -12,7 +12,7 @@ import { readStoredBatch } from '../cloud/merge/stored-batch.ts';
 import { LocalDirStore } from '../cloud/store/index.ts';
 import { planFleet } from './fleet.ts';
 import { simulateFleetIntoStore } from './fleet-store.ts';
-import { RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
+import { RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadLanelet2, osmBoundsCentre } from './lanelet2.ts';
 import { generateMap } from './mapgen/index.ts';
 
@@ -37,7 +37,7 @@ describe('simulateFleetIntoStore', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'fm-fleet-store-'));
       dirs.push(dir);
       const store = new LocalDirStore(dir);
-      const r = await simulateFleetIntoStore(map, drive, store, rtk ? { gnss: RTK_GNSS_ERROR_OPTIONS, minGnssSigmaM: 0.02 } : {});
+      const r = await simulateFleetIntoStore(map, drive, store, rtk ? { gnss: RTK_GNSS_ERROR_OPTIONS, minGnssSigmaM: RTK_EDGE_MIN_GNSS_SIGMA_M } : {});
       return { r, sigmas: await poseSigmasCm(store) };
     };
     const rtk = await run(true);

@@ -76,6 +76,13 @@ export const RTK_GNSS_ERROR_OPTIONS: GnssErrorOptions = {
   reportedAccuracyM: 0.03, // m
 };
 
+/**
+ * What a vehicle with that receiver gives its daemon as `--gnss-min-sigma-m`, metres: below the
+ * 3 cm it reports, so the daemon's pose sigma follows the receiver (the default floor, 0.3 m, is
+ * for consumer receivers that report too little).
+ */
+export const RTK_EDGE_MIN_GNSS_SIGMA_M = 0.02;
+
 export interface GnssEvent {
   kind: 'multipath' | 'outage';
   startS: number;

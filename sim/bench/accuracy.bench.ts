@@ -53,7 +53,7 @@ import { reportedFromDiff, scoreChanges } from '../eval/change-eval.ts';
 import { evaluateMap, type EvaluationReport } from '../eval/index.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
-import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
+import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
 import { loadSuiteMap, MAP_SUITE, type SuiteMap } from '../map-suite.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
@@ -95,8 +95,6 @@ const changeLadder = ints(values['change-drives'], 'change-drives');
 const nRoutes = ints(values.routes, 'routes')[0]!;
 if (!/^\d+$/.test(values['rtk-drives'])) throw new RangeError(`--rtk-drives must be an integer >= 0, got ${values['rtk-drives']}`);
 const rtkDrives = Number(values['rtk-drives']);
-/** Edge floor on the reported GNSS accuracy for RTK drives, metres (their receiver reports 0.03). */
-const RTK_MIN_GNSS_SIGMA_M = 0.02;
 /** Anchor drives are the replicas tagged "k" (veh-r<route>-k<i>); the ladder counts the "i" ones. */
 const isRtk = (d: PlannedDrive): boolean => /-k\d\d$/.test(d.vehicleId);
 const inLadder = (d: PlannedDrive, n: number): boolean => isRtk(d) || Number(d.vehicleId.slice(-2)) <= n;
@@ -144,7 +142,7 @@ async function simulatePool(map: Lanelet2Map, drives: PlannedDrive[]): Promise<P
   const store = new LocalDirStore(dir);
   const pool: Pool = { dir, drives, trajectories: [], biases: [], sigmas: [], km: [] };
   for (const d of drives) {
-    const rtk = isRtk(d) ? { gnss: RTK_GNSS_ERROR_OPTIONS, minGnssSigmaM: RTK_MIN_GNSS_SIGMA_M } : {};
+    const rtk = isRtk(d) ? { gnss: RTK_GNSS_ERROR_OPTIONS, minGnssSigmaM: RTK_EDGE_MIN_GNSS_SIGMA_M } : {};
     const r = await simulateFleetIntoStore(map, [d], store, { ...(modelOption ? { model: modelOption } : {}), ...rtk });
     pool.trajectories.push(r.trajectories[0]!);
     pool.biases.push(r.biases[0]!);
