@@ -132,6 +132,20 @@ export function finishImage(img: Float32Array, W: number, H: number, c: CameraCo
   // a clamped view rounds and clips on store
   const oc = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
   const tmp = scratch;
+  if (!blur && noisy) {
+    // the common case in one loop: exposure, noise, quantisation per pixel
+    for (let i = 0, end = n * H; i < end; i += 3) {
+      const r = Math.fround(shoulder(img[i]! * gain));
+      const g = Math.fround(shoulder(img[i + 1]! * gain));
+      const b = Math.fround(shoulder(img[i + 2]! * gain));
+      const common = T[k & 0xffff]! * c0;
+      oc[i] = (r + common + T[(k + 1) & 0xffff]! * c1) * 255;
+      oc[i + 1] = (g + common + T[(k + 2) & 0xffff]! * c1) * 255;
+      oc[i + 2] = (b + common + T[(k + 3) & 0xffff]! * c1) * 255;
+      k = (k + stride) & 0xffff;
+    }
+    return;
+  }
   for (let v = 0; v < H; v++) {
     if (blur) {
       // vertical taps of this row, edges clamped

@@ -151,7 +151,11 @@ export class FrameRaster {
     const ex = this.expanded;
     const list = this.expandedList;
     const inv = 1 / (ss * ss);
-    for (let q = 0; q < this.expandedCount; q++) {
+    // the count is read once and reset before the loop (no property access after it: the loop runs
+    // once per frame, often in on-stack-replaced code)
+    const count = this.expandedCount;
+    this.expandedCount = 0;
+    for (let q = 0; q < count; q++) {
       const p = list[q]!;
       if (ex[p] !== 1) {
         ex[p] = 0; // painted over in full since: its base is the colour
@@ -176,7 +180,6 @@ export class FrameRaster {
       base[o + 2] = b * inv;
       ex[p] = 0;
     }
-    this.expandedCount = 0;
     return base;
   }
 
@@ -256,28 +259,41 @@ export class FrameRaster {
           if (fu1 < fu0) fu1 = fu0;
         }
       }
-      for (let u = fu0; u < fu1; u++) {
-        const p = v * W + u;
-        if (ex[p] !== 1 || mode === MODE_SET) {
+      // one loop per mode (the mode is fixed for the whole polygon)
+      if (mode === MODE_SET) {
+        for (let u = fu0, p = v * W + fu0; u < fu1; u++, p++) {
           const o = p * 3;
-          if (mode === MODE_SET) {
-            base[o] = cr;
-            base[o + 1] = cg;
-            base[o + 2] = cb;
-            if (ex[p] === 1) ex[p] = 2;
-          } else if (mode === MODE_BLEND) {
+          base[o] = cr;
+          base[o + 1] = cg;
+          base[o + 2] = cb;
+          if (ex[p] === 1) ex[p] = 2;
+        }
+      } else if (mode === MODE_BLEND) {
+        for (let u = fu0, p = v * W + fu0; u < fu1; u++, p++) {
+          if (ex[p] !== 1) {
+            const o = p * 3;
             base[o] = base[o]! * ia + cr * a;
             base[o + 1] = base[o + 1]! * ia + cg * a;
             base[o + 2] = base[o + 2]! * ia + cb * a;
           } else {
+            for (let r = rowTop; r < rowTop + ss; r++) {
+              const i0 = (r * sw + u * ss) * 3;
+              this.paintSamples(i0, i0 + ss * 3, mode, cr, cg, cb, a, ia);
+            }
+          }
+        }
+      } else {
+        for (let u = fu0, p = v * W + fu0; u < fu1; u++, p++) {
+          if (ex[p] !== 1) {
+            const o = p * 3;
             base[o] = base[o]! * cr;
             base[o + 1] = base[o + 1]! * cg;
             base[o + 2] = base[o + 2]! * cb;
-          }
-        } else {
-          for (let r = rowTop; r < rowTop + ss; r++) {
-            const i0 = (r * sw + u * ss) * 3;
-            this.paintSamples(i0, i0 + ss * 3, mode, cr, cg, cb, a, ia);
+          } else {
+            for (let r = rowTop; r < rowTop + ss; r++) {
+              const i0 = (r * sw + u * ss) * 3;
+              this.paintSamples(i0, i0 + ss * 3, mode, cr, cg, cb, a, ia);
+            }
           }
         }
       }
@@ -431,9 +447,14 @@ export class FrameRaster {
   }
 
   private writeLabelSpans(spans: number, value: number): void {
+    const label = this.label;
+    const lw = this.labelWidth;
+    const rows = this.spanRow;
+    const xs0 = this.spanX0;
+    const xs1 = this.spanX1;
     for (let s = 0; s < spans; s++) {
-      const base = this.spanRow[s]! * this.labelWidth;
-      this.label.fill(value, base + this.spanX0[s]!, base + this.spanX1[s]!);
+      const o = rows[s]! * lw;
+      for (let i = o + xs0[s]!, end = o + xs1[s]!; i < end; i++) label[i] = value;
     }
   }
 
@@ -442,45 +463,63 @@ export class FrameRaster {
     const tx = this.t[0]!;
     const ty = this.t[1]!;
     const tz = this.t[2]!;
+    const bx = this.bx;
+    const by = this.by;
+    const bz = this.bz;
+    const cxs = this.cxs;
+    const cys = this.cys;
+    const czs = this.czs;
     for (let i = 0; i < n; i++) {
-      const px = this.bx[i]! - tx;
-      const py = this.by[i]! - ty;
-      const pz = this.bz[i]! - tz;
-      this.cxs[i] = r[0]! * px + r[3]! * py + r[6]! * pz;
-      this.cys[i] = r[1]! * px + r[4]! * py + r[7]! * pz;
-      this.czs[i] = r[2]! * px + r[5]! * py + r[8]! * pz;
+      const px = bx[i]! - tx;
+      const py = by[i]! - ty;
+      const pz = bz[i]! - tz;
+      cxs[i] = r[0]! * px + r[3]! * py + r[6]! * pz;
+      cys[i] = r[1]! * px + r[4]! * py + r[7]! * pz;
+      czs[i] = r[2]! * px + r[5]! * py + r[8]! * pz;
     }
   }
 
   /** Transform, clip at the near plane, project at `scale` (pixels per output pixel), scan. */
   private scanBody(n: number, scale: number, w: number, h: number): number {
     this.toCamera(n);
+    const cxs = this.cxs;
+    const cys = this.cys;
+    const czs = this.czs;
+    const qx = this.qx;
+    const qy = this.qy;
+    const qz = this.qz;
     // Sutherland-Hodgman against z >= NEAR_M
     let m = 0;
     for (let i = 0; i < n; i++) {
       const j = i + 1 === n ? 0 : i + 1;
-      const zi = this.czs[i]!;
-      const zj = this.czs[j]!;
+      const zi = czs[i]!;
+      const zj = czs[j]!;
       const inI = zi >= NEAR_M;
       const inJ = zj >= NEAR_M;
       if (inI) {
-        this.qx[m] = this.cxs[i]!;
-        this.qy[m] = this.cys[i]!;
-        this.qz[m] = zi;
+        qx[m] = cxs[i]!;
+        qy[m] = cys[i]!;
+        qz[m] = zi;
         m++;
       }
       if (inI !== inJ) {
         const f = (NEAR_M - zi) / (zj - zi);
-        this.qx[m] = this.cxs[i]! + (this.cxs[j]! - this.cxs[i]!) * f;
-        this.qy[m] = this.cys[i]! + (this.cys[j]! - this.cys[i]!) * f;
-        this.qz[m] = NEAR_M;
+        qx[m] = cxs[i]! + (cxs[j]! - cxs[i]!) * f;
+        qy[m] = cys[i]! + (cys[j]! - cys[i]!) * f;
+        qz[m] = NEAR_M;
         m++;
       }
     }
     if (m < 3) return 0;
+    const sx = this.sx;
+    const sy = this.sy;
+    const cx = this.cx;
+    const cy = this.cy;
+    const fx = this.fx;
+    const fy = this.fy;
     for (let i = 0; i < m; i++) {
-      this.sx[i] = (this.cx + (this.fx * this.qx[i]!) / this.qz[i]!) * scale;
-      this.sy[i] = (this.cy + (this.fy * this.qy[i]!) / this.qz[i]!) * scale;
+      sx[i] = (cx + (fx * qx[i]!) / qz[i]!) * scale;
+      sy[i] = (cy + (fy * qy[i]!) / qz[i]!) * scale;
     }
     return this.scanScreen(m, w, h);
   }
@@ -504,6 +543,10 @@ export class FrameRaster {
     const r1 = Math.min(h - 1, Math.ceil(maxY - 0.5) - 1);
     let spans = 0;
     const xi = this.xints;
+    const spanRow = this.spanRow;
+    const spanX0 = this.spanX0;
+    const spanX1 = this.spanX1;
+    const maxSpans = spanRow.length;
     for (let row = r0; row <= r1; row++) {
       const yc = row + 0.5;
       let k = 0;
@@ -525,10 +568,10 @@ export class FrameRaster {
       for (let p = 0; p + 1 < k; p += 2) {
         const c0 = Math.max(0, Math.ceil(xi[p]! - 0.5));
         const c1 = Math.min(w, Math.ceil(xi[p + 1]! - 0.5));
-        if (c1 > c0 && spans < this.spanRow.length) {
-          this.spanRow[spans] = row;
-          this.spanX0[spans] = c0;
-          this.spanX1[spans] = c1;
+        if (c1 > c0 && spans < maxSpans) {
+          spanRow[spans] = row;
+          spanX0[spans] = c0;
+          spanX1[spans] = c1;
           spans++;
         }
       }
