@@ -184,6 +184,33 @@ describe('raster helpers match the reference versions on noisy masks', () => {
   });
 });
 
+describe('raster helpers on masks that are views into a larger buffer', () => {
+  it('give the same results at every byte offset (scans skip empty 32-bit words only where aligned)', () => {
+    // A copy of m starting `offset` bytes into a larger buffer, with set bytes around it.
+    const placed = (m: Uint8Array, offset: number): Uint8Array => {
+      const buf = new Uint8Array(m.length + 8).fill(1);
+      const v = buf.subarray(offset, offset + m.length);
+      v.set(m);
+      return v;
+    };
+    for (let seed = 1; seed <= 40; seed++) {
+      const w = 20 + (seed % 37);
+      const h = 15 + ((seed * 7) % 29);
+      const m = randomMask(seed, w, h);
+      const filled = fillHoles(m.slice(), w, h, 6);
+      const thin = thinZhangSuen(filled.slice(), w, h);
+      const pruned = pruneSpurs(thin.slice(), w, h, 6);
+      for (const offset of [1, 2, 3, 4]) {
+        expect(components(placed(m, offset), w, h), `components seed ${seed} offset ${offset}`).toEqual(components(m, w, h));
+        expect(fillHoles(placed(m, offset), w, h, 6), `fillHoles seed ${seed} offset ${offset}`).toEqual(filled);
+        expect(thinZhangSuen(placed(filled, offset), w, h), `thin seed ${seed} offset ${offset}`).toEqual(thin);
+        expect(pruneSpurs(placed(thin, offset), w, h, 6), `prune seed ${seed} offset ${offset}`).toEqual(pruned);
+        expect(traceSkeleton(placed(pruned, offset), w, h), `trace seed ${seed} offset ${offset}`).toEqual(traceSkeleton(pruned, w, h));
+      }
+    }
+  });
+});
+
 describe('linkPolylines', () => {
   it('links the same pieces as trying every pair of ends', () => {
     // Reference: every pair of ends, costs sorted stably (the implementation it replaced).

@@ -74,6 +74,26 @@ function newStamp(n: number): number {
   return ++stampGen;
 }
 
+/**
+ * A 32-bit view of `mask`'s whole words (entry k = cells 4k .. 4k + 3), or undefined when the
+ * mask is not 4-byte aligned in its buffer: scans of sparse masks skip empty words (see skipEmpty).
+ */
+function wordsOf(mask: Uint8Array): Int32Array | undefined {
+  return (mask.byteOffset & 3) === 0 ? new Int32Array(mask.buffer, mask.byteOffset, mask.length >> 2) : undefined;
+}
+
+/**
+ * The first index >= i worth visiting in a scan for set cells: i itself unless i starts a word of
+ * `words` that is empty, then the start of the next non-empty word (or of the cells past the
+ * whole words). Scans visit the same set cells in the same order, four unset cells per test.
+ */
+function skipEmpty(words: Int32Array | undefined, i: number): number {
+  if (words === undefined || (i & 3) !== 0) return i;
+  let k = i >> 2;
+  while (k < words.length && words[k] === 0) k++;
+  return k << 2 > i ? k << 2 : i;
+}
+
 /** The 8-neighbour code of cell (c, r) (bit k = RING[k] set; outside the grid counts as unset). */
 function neighbourCode(mask: Uint8Array, w: number, h: number, c: number, r: number): number {
   const i = r * w + c;
@@ -99,6 +119,7 @@ function crossingNumber(mask: Uint8Array, w: number, h: number, c: number, r: nu
 
 let scratchI32c = new Int32Array(0);
 let scratchI32d = new Int32Array(0);
+const ringOff = new Int32Array(8);
 
 /**
  * Zhang-Suen thinning in place; returns the mask. Border cells are treated as unset.
@@ -119,25 +140,27 @@ export function thinZhangSuen(mask: Uint8Array, w: number, h: number): Uint8Arra
     mask[r * w + w - 1] = 0;
   }
   const n = mask.length;
-  let live = 0;
-  for (let i = 0; i < n; i++) if (mask[i]) live++;
-  if (live === 0) return mask;
-  // Pending cells per sub-iteration kind (flag bit 1 / 2 marks membership), the list being
-  // examined and the deletions.
-  const p0 = i32a(live);
-  const p1 = i32b(live);
-  if (scratchI32c.length < live) scratchI32c = new Int32Array(Math.max(live, scratchI32c.length * 2));
-  if (scratchI32d.length < live) scratchI32d = new Int32Array(Math.max(live, scratchI32d.length * 2));
-  const work = scratchI32c;
-  const del = scratchI32d;
+  const words = wordsOf(mask);
+  // Pending cells per sub-iteration kind (flag bit 1 / 2 marks membership; a cell is in each list
+  // at most once), the list being examined and the deletions. At first: every set cell.
+  const p0 = i32a(n);
+  const p1 = i32b(n);
   const flags = u8zero(n);
   let n0 = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = skipEmpty(words, 0); i < n; i = skipEmpty(words, i + 1)) {
     if (!mask[i]) continue;
     p0[n0] = i;
     p1[n0++] = i;
     flags[i] = 3;
   }
+  const live = n0;
+  if (live === 0) return mask;
+  if (scratchI32c.length < live) scratchI32c = new Int32Array(Math.max(live, scratchI32c.length * 2));
+  if (scratchI32d.length < live) scratchI32d = new Int32Array(Math.max(live, scratchI32d.length * 2));
+  const work = scratchI32c;
+  const del = scratchI32d;
+  // Index offset of each RING neighbour on this grid.
+  for (let k = 0; k < 8; k++) ringOff[k] = RING_DR[k]! * w + RING_DC[k]!;
   let n1 = n0;
   let changed = true;
   while (changed) {
@@ -168,7 +191,7 @@ export function thinZhangSuen(mask: Uint8Array, w: number, h: number): Uint8Arra
       for (let d = 0; d < nd; d++) {
         const i = del[d]!;
         for (let k = 0; k < 8; k++) {
-          const j = i + RING_DR[k]! * w + RING_DC[k]!;
+          const j = i + ringOff[k]!;
           if (!mask[j]) continue;
           const f = flags[j]!;
           if (!(f & 1)) p0[n0++] = j;
@@ -211,11 +234,14 @@ export function traceSkeletonFlat(mask: Uint8Array, w: number, h: number): Paths
   const cells = pathCells;
   let count = 0;
   let tail = 0;
+  const words = wordsOf(mask);
   for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < n; i++) {
+    for (let i = skipEmpty(words, 0); i < n; i = skipEmpty(words, i + 1)) {
       if (!mask[i] || visited[i]) continue;
-      const c = i % w;
-      if (pass === 0 && CROSSING[neighbourCode(mask, w, h, c, (i - c) / w)]! > 1) continue;
+      if (pass === 0) {
+        const c = i % w;
+        if (CROSSING[neighbourCode(mask, w, h, c, (i - c) / w)]! > 1) continue;
+      }
       // Walk from i.
       if (count + 2 > pathStart.length) {
         const grown = new Int32Array(pathStart.length * 2);
@@ -285,7 +311,8 @@ export function componentsFlat(mask: Uint8Array, w: number, h: number): Componen
   let count = 0;
   let tail = 0;
   const starts: number[] = [];
-  for (let s = 0; s < n; s++) {
+  const words = wordsOf(mask);
+  for (let s = skipEmpty(words, 0); s < n; s = skipEmpty(words, s + 1)) {
     if (!mask[s] || label[s]) continue;
     starts.push(tail);
     count++;
@@ -392,6 +419,7 @@ function runRoot(i: number): number {
  */
 export function fillHoles(mask: Uint8Array, w: number, h: number, maxCells: number): Uint8Array {
   // Runs, row by row.
+  const words = wordsOf(mask);
   let runs = 0;
   const rowStart = i32a(h + 1);
   for (let r = 0; r < h; r++) {
@@ -402,7 +430,11 @@ export function fillHoles(mask: Uint8Array, w: number, h: number, maxCells: numb
       while (c < w && mask[row + c]) c++;
       if (c >= w) break;
       const c0 = c;
-      while (c < w && !mask[row + c]) c++;
+      while (c < w && !mask[row + c]) {
+        c++;
+        // Whole empty words of the run at once.
+        if (words !== undefined && ((row + c) & 3) === 0) while (c + 4 <= w && words[(row + c) >> 2] === 0) c += 4;
+      }
       if (runs >= runRow.length) growRuns(runs + 1);
       runRow[runs] = r;
       runC0[runs] = c0;
@@ -464,15 +496,11 @@ function growRuns(n: number): void {
  */
 export function pruneSpurs(skel: Uint8Array, w: number, h: number, maxCells: number): Uint8Array {
   const n = skel.length;
+  // Line ends in scan order, in one pass (at most one per cell).
+  const ends = i32a(n);
   let nEnds = 0;
-  for (let i = 0; i < n; i++) {
-    if (!skel[i]) continue;
-    const c = i % w;
-    if (crossingNumber(skel, w, h, c, (i - c) / w) === 1) nEnds++;
-  }
-  const ends = i32a(nEnds);
-  nEnds = 0;
-  for (let i = 0; i < n; i++) {
+  const words = wordsOf(skel);
+  for (let i = skipEmpty(words, 0); i < n; i = skipEmpty(words, i + 1)) {
     if (!skel[i]) continue;
     const c = i % w;
     if (crossingNumber(skel, w, h, c, (i - c) / w) === 1) ends[nEnds++] = i;
