@@ -125,7 +125,7 @@ export function solveSegments(p: Prepared, corr: Float64Array, eq: SegmentEquati
  * about the others and are skipped. Mutates the clusters' lines and `corr`.
  */
 export function alignToConsensus(p: Prepared, r: Resampled, c: Clustering, corr: Float64Array, o: MergeOptions): { iterations: number; lastStepM: number } {
-  const pr = newProjection();
+  const pr = newProjection(2 * o.fineRobustM);
   let lastStepM = 0;
   let it = 0;
   for (; it < o.fineIterations; it++) {
@@ -148,11 +148,11 @@ export function alignToConsensus(p: Prepared, r: Resampled, c: Clustering, corr:
         for (const i of k.pts) {
           if (i !== prevI + 1) hint = -1;
           prevI = i;
-          if (!L.project(P.x[i]!, P.y[i]!, 2 * o.fineRobustM, pr, hint)) {
+          if (!L.projectAt(P.x, P.y, i, pr, hint)) {
             hint = -1;
             continue;
           }
-          hint = Math.floor(pr.pos);
+          hint = Math.floor(pr.pos) | 0;
           if (pr.beyond === 0) eq.addLine(p.seg[r.obs[cl.src[i]!]!]!, -pr.ty, pr.tx, pr.lat, LINE_WEIGHT_PER_M * cl.params.spacingM);
         }
       }

@@ -75,6 +75,9 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
   /** Cluster (seed index) in which an item was last tested. */
   const testedIn: number[] = itemStart.map(() => -1);
   const grid = new PointGrid(P.x, P.y, 2);
+  /** Points of unassigned items (the others are dead for good), and that count when the grid was last compacted. */
+  let live = P.n;
+  let liveIndexed = P.n;
   const earlier = new DynamicGrid(2);
   const earlierT: number[] = [];
   const pr = newProjection();
@@ -98,7 +101,9 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
     // the rejected items; when that changes nothing, refit and re-test; stop when that changes
     // nothing either.
     let ranges: Array<[number, number]> = [[0, L.n]];
-    let rejected: number[] = [];
+    const rejected: number[] = [];
+    /** The line each rejected item was last tested against (`accepts` is a pure function of both). */
+    const rejectedBy: Polyline[] = [];
     let refits = 0;
     for (let iter = 0; iter < MAX_ITER; iter++) {
       let changed = false;
@@ -113,7 +118,10 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
               members.push(it);
               memberOf[it] = cid;
               changed = true;
-            } else rejected.push(it);
+            } else {
+              rejected.push(it);
+              rejectedBy.push(L);
+            }
           }
         }
       }
@@ -133,18 +141,26 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
         continue;
       }
       // Stalled: re-test the rejected items (the line grew since), then refit and re-test.
+      // (The items still rejected stay in order, compacted in place.)
       const retest = (): boolean => {
         let any = false;
-        const still: number[] = [];
-        for (const it of rejected) {
+        let w = 0;
+        for (let j = 0; j < rejected.length; j++) {
+          const it = rejected[j]!;
           if (assigned[it] || memberOf[it] === cid) continue;
-          if (accepts(L, P, itemStart[it]!, itemEnd[it]!, prm, pr)) {
+          // Rejected by this very line already: the same answer again.
+          if (rejectedBy[j] !== L && accepts(L, P, itemStart[it]!, itemEnd[it]!, prm, pr)) {
             members.push(it);
             memberOf[it] = cid;
             any = true;
-          } else still.push(it);
+          } else {
+            rejected[w] = it;
+            rejectedBy[w] = L;
+            w++;
+          }
         }
-        rejected = still;
+        rejected.length = w;
+        rejectedBy.length = w;
         return any;
       };
       if (refits === 0 && retest()) continue;
@@ -154,6 +170,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       else break;
     }
     // Consume the points alongside L; give runs that left it back to the pool.
+    pr.maxDistM = prm.gateM;
     const used: number[] = [];
     const usedV: number[] = [];
     for (const m of members) {
@@ -169,11 +186,11 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       inliers.fill(0, 0, e - s);
       let hint = -1;
       for (let i = s; i < e; i++) {
-        if (L.project(P.x[i]!, P.y[i]!, prm.gateM, pr, hint) && pr.beyond === 0 && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
+        if (L.projectAt(P.x, P.y, i, pr, hint) && pr.beyond === 0 && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
           inliers[i - s] = 1;
           vert[i - s] = Math.min(L.n - 1, Math.round(pr.pos));
           nIn++;
-          hint = Math.floor(pr.pos);
+          hint = Math.floor(pr.pos) | 0;
         }
       }
       if (nIn === 0 && m !== seed) {
@@ -181,6 +198,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
         continue;
       }
       assigned[m] = true;
+      live -= e - s;
       if (nIn === 0) continue;
       let runStart = -1;
       for (let i = s; i <= e; i++) {
@@ -196,6 +214,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
           memberOf.push(-1);
           testedIn.push(-1);
           pointItem.fill(k, runStart, i);
+          live += i - runStart;
           queue.push(k);
         }
         runStart = -1;
@@ -205,6 +224,11 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
           pointItem[i] = -1;
         }
       }
+    }
+    // Points of assigned items never join again: drop them from the grid once a quarter died.
+    if (live < 0.75 * liveIndexed) {
+      grid.retain((i) => pointItem[i]! >= 0 && !assigned[pointItem[i]!]);
+      liveIndexed = live;
     }
     const cl = summarise(L, P, used, usedV, prm);
     // Vertices that repeat an earlier cluster of this class carry no support of their own.
@@ -260,11 +284,12 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
   const etx = ex - L.x[n - 2]!;
   const ety = ey - L.y[n - 2]!;
   let hint = -1;
+  pr.maxDistM = 2 * prm.gateM;
   for (let i = s; i < e; i++) {
     const x = P.x[i]!;
     const y = P.y[i]!;
-    if (L.project(x, y, 2 * prm.gateM, pr, hint)) {
-      hint = Math.floor(pr.pos);
+    if (L.projectAt(P.x, P.y, i, pr, hint)) {
+      hint = Math.floor(pr.pos) | 0;
       if (pr.beyond !== 0) continue;
       if (Math.abs(pr.lat) <= prm.gateM && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
         good++;
@@ -281,15 +306,21 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
   return good + bad <= 2 && continues(L, P, s, e, prm);
 }
 
-/** An end of L (the last vertex when `atEnd`, else the first) and the unit tangent pointing out of L there. */
-function endOf(L: Polyline, atEnd: boolean): { ex: number; ey: number; ox: number; oy: number } {
+/** Scratch of `endOf`: [ex, ey, ox, oy] (no object per call: `accepts` runs millions of times). */
+const endBuf = new Float64Array(4);
+
+/** An end of L (the last vertex when `atEnd`, else the first) and the unit tangent pointing out of L there, into endBuf. */
+function endOf(L: Polyline, atEnd: boolean): void {
   const n = L.n;
   const ex = atEnd ? L.x[n - 1]! : L.x[0]!;
   const ey = atEnd ? L.y[n - 1]! : L.y[0]!;
   const ox = atEnd ? ex - L.x[n - 2]! : ex - L.x[1]!;
   const oy = atEnd ? ey - L.y[n - 2]! : ey - L.y[1]!;
   const ol = hypot(ox, oy) || 1;
-  return { ex, ey, ox: ox / ol, oy: oy / ol };
+  endBuf[0] = ex;
+  endBuf[1] = ey;
+  endBuf[2] = ox / ol;
+  endBuf[3] = oy / ol;
 }
 
 /**
@@ -300,12 +331,17 @@ function endOf(L: Polyline, atEnd: boolean): { ex: number; ey: number; ox: numbe
  */
 function continues(L: Polyline, P: LinePoints, s: number, e: number, prm: LineParams): boolean {
   if (e - s < 2) return false;
-  for (const atEnd of [false, true]) {
-    const { ex, ey, ox, oy } = endOf(L, atEnd);
-    for (const [near, next, far] of [
-      [s, s + 1, e - 1],
-      [e - 1, e - 2, s],
-    ] as const) {
+  for (let end = 0; end < 2; end++) {
+    endOf(L, end === 1);
+    const ex = endBuf[0]!;
+    const ey = endBuf[1]!;
+    const ox = endBuf[2]!;
+    const oy = endBuf[3]!;
+    // The item's start, then its end, as the end near L's.
+    for (let side = 0; side < 2; side++) {
+      const near = side === 0 ? s : e - 1;
+      const next = side === 0 ? s + 1 : e - 2;
+      const far = side === 0 ? e - 1 : s;
       const dx = P.x[near]! - ex;
       const dy = P.y[near]! - ey;
       if (dx * dx + dy * dy > prm.gateM * prm.gateM * 2.25) continue;
@@ -342,7 +378,11 @@ function extendEnds(
 ): { line: Polyline; head: number; tail: number } | undefined {
   const runs: Array<{ xs: number[]; ys: number[] } | undefined> = [];
   for (const atEnd of [false, true]) {
-    const { ex, ey, ox, oy } = endOf(L, atEnd);
+    endOf(L, atEnd);
+    const ex = endBuf[0]!;
+    const ey = endBuf[1]!;
+    const ox = endBuf[2]!;
+    const oy = endBuf[3]!;
     // Nearest point to the end of each member item near it.
     const nearest = new Map<number, [number, number]>();
     grid.forEachWithin(ex, ey, prm.gateM, (i, d2) => {
@@ -393,6 +433,26 @@ function extendEnds(
 }
 
 /**
+ * Scratch of `perVertex` (synchronous and never re-entered: its callers' visits do not call it),
+ * grown as needed, so a refit allocates nothing per point. dSum / dCnt are all zero between calls.
+ */
+const pv = {
+  entV: new Int32Array(1024),
+  entP: new Int32Array(1024),
+  entLat: new Float64Array(1024),
+  order: new Int32Array(1024),
+  count: new Int32Array(256),
+  fill: new Int32Array(256),
+  dSum: new Float64Array(256),
+  dCnt: new Int32Array(256),
+  touched: new Int32Array(64),
+  lats: new Float64Array(64),
+  pts2: new Int32Array(64),
+  /** Largest drive index among the entries. */
+  maxDrive: 0,
+};
+
+/**
  * Per-vertex robust lateral offsets of the given points: each drive's mean offset at the
  * vertex, then `visit(v, offsets of the drives, count, points)`. `vertexOf(k)` fixes the vertex
  * of pts[k] (else the nearest vertex of its projection).
@@ -405,58 +465,95 @@ function perVertex(
   prm: LineParams,
   visit: (v: number, driveLats: Float64Array, nDrives: number, points: Int32Array, nPoints: number) => void,
 ): void {
-  const pr = newProjection();
+  // Two functions, so V8 optimises (and on-stack-replaces) each long loop with the other's type
+  // feedback complete, instead of throwing optimised code away at the first vertex.
+  const m = projectEntries(L, P, pts, vertexOf, prm);
+  visitEntries(L, P, m, visit);
+}
+
+/** perVertex, step 1: the points alongside L into pv.entV / entP / entLat (and pv.maxDrive); returns their count. */
+function projectEntries(L: Polyline, P: LinePoints, pts: ArrayLike<number>, vertexOf: ArrayLike<number> | null, prm: LineParams): number {
+  const pr = projection;
+  pr.maxDistM = prm.gateM;
   const m0 = pts.length;
-  const entV = new Int32Array(m0);
-  const entP = new Int32Array(m0);
-  const entLat = new Float64Array(m0);
+  if (pv.entV.length < m0) {
+    const size = Math.max(m0, 2 * pv.entV.length);
+    pv.entV = new Int32Array(size);
+    pv.entP = new Int32Array(size);
+    pv.entLat = new Float64Array(size);
+    pv.order = new Int32Array(size);
+  }
+  const entV = pv.entV;
+  const entP = pv.entP;
+  const entLat = pv.entLat;
   let m = 0;
+  let maxDrive = 0;
   let hint = -1;
   let prevI = -2;
   for (let k = 0; k < m0; k++) {
     const i = pts[k]!;
     if (i !== prevI + 1) hint = -1;
     prevI = i;
-    if (!L.project(P.x[i]!, P.y[i]!, prm.gateM, pr, hint)) {
+    if (!L.projectAt(P.x, P.y, i, pr, hint)) {
       hint = -1;
       continue;
     }
-    hint = Math.floor(pr.pos);
+    hint = Math.floor(pr.pos) | 0;
     if (pr.beyond !== 0 || Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) < prm.cosMax) continue;
     entV[m] = vertexOf ? vertexOf[k]! : Math.min(L.n - 1, Math.round(pr.pos));
     entP[m] = i;
     entLat[m] = pr.lat;
     m++;
+    const d = P.drive[i]!;
+    if (d > maxDrive) maxDrive = d;
   }
+  pv.maxDrive = maxDrive;
+  return m;
+}
+
+/** perVertex, step 2: the m entries bucketed by vertex, per-drive means, `visit` each vertex. */
+function visitEntries(L: Polyline, P: LinePoints, m: number, visit: (v: number, driveLats: Float64Array, nDrives: number, points: Int32Array, nPoints: number) => void): void {
+  const entV = pv.entV;
+  const entP = pv.entP;
+  const entLat = pv.entLat;
+  const maxDrive = pv.maxDrive;
   // Bucket by vertex (counting sort).
-  const count = new Int32Array(L.n + 1);
+  if (pv.count.length < L.n + 1) {
+    pv.count = new Int32Array(2 * (L.n + 1));
+    pv.fill = new Int32Array(2 * (L.n + 1));
+  }
+  const count = pv.count;
+  count.fill(0, 0, L.n + 1);
   for (let k = 0; k < m; k++) count[entV[k]! + 1] = count[entV[k]! + 1]! + 1;
   for (let v = 0; v < L.n; v++) count[v + 1] = count[v + 1]! + count[v]!;
-  const order = new Int32Array(m);
-  const fill = count.slice(0, L.n);
+  const order = pv.order;
+  const fill = pv.fill;
+  fill.set(count.subarray(0, L.n));
   for (let k = 0; k < m; k++) {
     const v = entV[k]!;
     order[fill[v]!] = k;
     fill[v] = fill[v]! + 1;
   }
   // Per-drive sums at one vertex, reset through the list of drives touched.
-  let maxDrive = 0;
-  for (let k = 0; k < m; k++) maxDrive = Math.max(maxDrive, P.drive[entP[k]!]!);
-  const dSum = new Float64Array(maxDrive + 1);
-  const dCnt = new Int32Array(maxDrive + 1);
-  let touched = new Int32Array(64);
-  let lats = new Float64Array(64);
-  let pts2 = new Int32Array(64);
+  if (pv.dSum.length < maxDrive + 1) {
+    pv.dSum = new Float64Array(2 * (maxDrive + 1));
+    pv.dCnt = new Int32Array(2 * (maxDrive + 1));
+  }
+  const dSum = pv.dSum;
+  const dCnt = pv.dCnt;
   for (let v = 0; v < L.n; v++) {
     const a = count[v]!;
     const b = count[v + 1]!;
     const c = b - a;
     if (!c) continue;
-    if (pts2.length < c) {
-      touched = new Int32Array(2 * c);
-      lats = new Float64Array(2 * c);
-      pts2 = new Int32Array(2 * c);
+    if (pv.pts2.length < c) {
+      pv.touched = new Int32Array(2 * c);
+      pv.lats = new Float64Array(2 * c);
+      pv.pts2 = new Int32Array(2 * c);
     }
+    const touched = pv.touched;
+    const lats = pv.lats;
+    const pts2 = pv.pts2;
     let nd = 0;
     for (let k = 0; k < c; k++) {
       const e = order[a + k]!;
@@ -475,6 +572,7 @@ function perVertex(
     visit(v, lats, nd, pts2, c);
   }
 }
+const projection = newProjection();
 
 /** One refit of L to the points: median lateral offset per vertex, smoothed, resampled. */
 export function refit(L: Polyline, P: LinePoints, pts: ArrayLike<number>, prm: LineParams): Polyline {

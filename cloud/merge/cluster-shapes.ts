@@ -346,7 +346,8 @@ function consensusRing(members: Ring[]): Array<[number, number]> {
   let bestSum = Infinity;
   for (const a of group) {
     let s = 0;
-    for (const b of group) s += hypot(a.cx - b.cx, a.cy - b.cy);
+    // Partial sums only grow: once one reaches the best, this one cannot win.
+    for (let k = 0; k < group.length && s < bestSum; k++) s += hypot(a.cx - group[k]!.cx, a.cy - group[k]!.cy);
     if (s < bestSum) {
       bestSum = s;
       ref = a;

@@ -22,6 +22,26 @@ describe('PointGrid', () => {
     }
   });
 
+  it('retain drops points for good and keeps the order in which queries visit the others', () => {
+    const g = new PointGrid(x, y, 2);
+    const keep = (i: number): boolean => i % 3 !== 0;
+    const queries = Array.from({ length: 200 }, () => [rng.uniform(-50, 50), rng.uniform(-50, 50), rng.uniform(0, 6)] as const);
+    const out = { buf: new Int32Array(4) }; // grows: read it after each query
+    const lists = (px: number, py: number, r: number): number[][] => {
+      const nc = g.collectCandidates(px, py, r, out);
+      const candidates = Array.from(out.buf.subarray(0, nc));
+      const nw = g.collectWithin(px, py, r, out);
+      return [candidates, Array.from(out.buf.subarray(0, nw))];
+    };
+    const before = queries.map(([px, py, r]) => lists(px, py, r));
+    g.retain(keep);
+    queries.forEach(([px, py, r], q) => {
+      const [candidates, within] = lists(px, py, r);
+      expect(candidates).toEqual(before[q]![0]!.filter(keep));
+      expect(within).toEqual(before[q]![1]!.filter(keep));
+    });
+  });
+
   it('collectWithin finds exactly the points within r', () => {
     const out = { buf: new Int32Array(4) };
     for (let q = 0; q < 100; q++) {

@@ -27,6 +27,8 @@ export class PointGrid {
   private readonly w: number;
   private readonly h: number;
   private readonly box = new Int32Array(4);
+  /** Scratch of `collectCandidates`. */
+  private readonly query = new Float64Array(3);
 
   /** Index `ids` (default 0..n-1) of points (x[i], y[i]). */
   constructor(x: Float64Array, y: Float64Array, cellM: number, ids?: Int32Array) {
@@ -108,11 +110,26 @@ export class PointGrid {
    * out.buf as needed). Callers test distance; no callback, no allocation in the common case.
    */
   collectCandidates(px: number, py: number, r: number, out: { buf: Int32Array }): number {
-    const box = this.cellBox(px, py, r);
-    const x0 = box[0]!;
-    const x1 = box[1]!;
-    const y0 = box[2]!;
-    const y1 = box[3]!;
+    const q = this.query;
+    q[0] = px;
+    q[1] = py;
+    q[2] = r;
+    return this.collectCandidatesOf(q, out);
+  }
+
+  /**
+   * `collectCandidates` of the disc [px, py, r] = query[0..2]: numbers read from a typed array,
+   * not passed as arguments (V8 boxes each one passed to a call it does not inline).
+   */
+  collectCandidatesOf(query: Float64Array, out: { buf: Int32Array }): number {
+    const px = query[0]!;
+    const py = query[1]!;
+    const r = query[2]!;
+    const c = this.cellM;
+    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
     const st = this.start;
     const order = this.order;
     let n = 0;
@@ -159,6 +176,28 @@ export class PointGrid {
       }
     }
     return n;
+  }
+
+  /**
+   * Drops the indexed points for which keep(i) is false (for good: no query sees them again);
+   * the others keep their order, so every query visits them as before.
+   */
+  retain(keep: (i: number) => boolean): void {
+    const st = this.start;
+    const order = this.order;
+    const cells = this.w * this.h;
+    let n = 0;
+    let a = st[0]!;
+    for (let c = 0; c < cells; c++) {
+      const b = st[c + 1]!;
+      st[c] = n;
+      for (let k = a; k < b; k++) {
+        const i = order[k]!;
+        if (keep(i)) order[n++] = i;
+      }
+      a = b;
+    }
+    st[cells] = n;
   }
 
   /** Calls fn(i, d2) for indexed points within r of (px, py). */

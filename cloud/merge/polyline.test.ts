@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/rng.ts';
-import { hypot, medianInPlace, polylineLength, resampleFlat, resampleInto, resampleSteps } from './polyline.ts';
+import { Polyline, hypot, medianInPlace, newProjection, polylineLength, resampleFlat, resampleInto, resampleSteps, type Projection } from './polyline.ts';
 
 const rng = new Rng(7);
 /** Coordinates of the kinds the merge sees: metres, centimetre-rounded, tiny, zero, large. */
@@ -66,6 +66,75 @@ describe('resampleInto', () => {
       expect(Array.from(ox.subarray(3, 4 + steps))).toEqual(Array.from(want.x));
       expect(Array.from(oy.subarray(3, 4 + steps))).toEqual(Array.from(want.y));
       expect([ox[2], ox[steps + 4]]).toEqual([-1, -1]);
+    }
+  });
+});
+
+/** The plain hint walk and foot point (as the merge computed them before its speed work). */
+function plainWalk(xs: Float64Array, ys: Float64Array, px: number, py: number, maxDistM: number, hint: number): Omit<Projection, 'maxDistM'> | false {
+  const n = xs.length;
+  const d2 = (s: number): number => {
+    const vx = xs[s + 1]! - xs[s]!;
+    const vy = ys[s + 1]! - ys[s]!;
+    const wx = px - xs[s]!;
+    const wy = py - ys[s]!;
+    const len2 = vx * vx + vy * vy;
+    let t = len2 > 0 ? (wx * vx + wy * vy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return (wx - vx * t) ** 2 + (wy - vy * t) ** 2;
+  };
+  let s = Math.min(hint, n - 2);
+  let d = d2(s);
+  for (;;) {
+    const dl = s > 0 ? d2(s - 1) : Infinity;
+    const dr = s < n - 2 ? d2(s + 1) : Infinity;
+    if (dl < d && dl <= dr) [s, d] = [s - 1, dl];
+    else if (dr < d) [s, d] = [s + 1, dr];
+    else break;
+  }
+  if (!(d <= maxDistM * maxDistM)) return false;
+  const ax = xs[s]!;
+  const ay = ys[s]!;
+  const len = hypot(xs[s + 1]! - ax, ys[s + 1]! - ay) || 1;
+  const vx = (xs[s + 1]! - ax) / len;
+  const vy = (ys[s + 1]! - ay) / len;
+  const tRaw = ((px - ax) * vx + (py - ay) * vy) / len;
+  const t = tRaw < 0 ? 0 : tRaw > 1 ? 1 : tRaw;
+  const beyond = s === 0 && tRaw < 0 ? -1 : s === n - 2 && tRaw > 1 ? 1 : 0;
+  return { lat: vx * (py - ay) - vy * (px - ax), dist: Math.sqrt(d), pos: s + t, beyond, tx: vx, ty: vy, fx: ax + vx * len * t, fy: ay + vy * len * t };
+}
+
+describe('Polyline.project', () => {
+  it('walks from a hint and fills the projection as the plain computation does, bit for bit; projectAt is project', () => {
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 2 + Math.floor(rng.uniform(0, 30));
+      const xs = new Float64Array(n);
+      const ys = new Float64Array(n);
+      for (let i = 1; i < n; i++) {
+        // A wandering line with ~1 m steps, some repeated vertices.
+        const step = rng.uniform(0, 1) < 0.05 ? 0 : rng.uniform(0.2, 2);
+        const a = rng.uniform(-1, 1);
+        xs[i] = xs[i - 1]! + step * Math.cos(a);
+        ys[i] = ys[i - 1]! + step * Math.sin(a);
+      }
+      const L = new Polyline(xs, ys);
+      const qx = Float64Array.from({ length: 20 }, () => rng.uniform(-5, 40));
+      const qy = Float64Array.from({ length: 20 }, () => rng.uniform(-15, 15));
+      const maxDistM = rng.uniform(0.5, 20);
+      const pr = newProjection();
+      const at = newProjection(maxDistM);
+      for (let i = 0; i < qx.length; i++) {
+        const hint = Math.floor(rng.uniform(0, n));
+        const want = plainWalk(xs, ys, qx[i]!, qy[i]!, maxDistM, hint);
+        const got = L.project(qx[i]!, qy[i]!, maxDistM, pr, hint);
+        expect(got).toBe(want !== false);
+        if (want) expect({ lat: pr.lat, dist: pr.dist, pos: pr.pos, beyond: pr.beyond, tx: pr.tx, ty: pr.ty, fx: pr.fx, fy: pr.fy }).toEqual(want);
+        for (const h of [hint, -1]) {
+          const a = L.projectAt(qx, qy, i, at, h);
+          expect(a).toBe(L.project(qx[i]!, qy[i]!, maxDistM, pr, h));
+          if (a) expect({ ...at, maxDistM: 0 }).toEqual({ ...pr, maxDistM: 0 });
+        }
+      }
     }
   });
 });

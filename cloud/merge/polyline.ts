@@ -20,14 +20,18 @@ export interface Projection {
   /** Foot point (clamped at the ends). */
   fx: number;
   fy: number;
+  /** Input of `Polyline.projectAt`: the largest distance accepted, metres. */
+  maxDistM: number;
 }
 
-export function newProjection(): Projection {
-  return { lat: 0, dist: 0, pos: 0, beyond: 0, tx: 1, ty: 0, fx: 0, fy: 0 };
+export function newProjection(maxDistM = Infinity): Projection {
+  return { lat: 0, dist: 0, pos: 0, beyond: 0, tx: 1, ty: 0, fx: 0, fy: 0, maxDistM };
 }
 
 /** Scratch of the grid queries in `Polyline.project` (synchronous, so one buffer serves all). */
 const candidates = { buf: new Int32Array(256) };
+/** The disc [x, y, r] of such a query. */
+const candidateQuery = new Float64Array(3);
 
 /** An immutable polyline with a vertex grid for projections. */
 export class Polyline {
@@ -40,6 +44,10 @@ export class Polyline {
   private readonly segX: Float64Array;
   private readonly segY: Float64Array;
   private readonly segLen2: Float64Array;
+  /** Segment s: its length (1 when degenerate) and unit direction (`fill` reads these). */
+  private readonly segLen: Float64Array;
+  private readonly segUx: Float64Array;
+  private readonly segUy: Float64Array;
 
   constructor(x: Float64Array, y: Float64Array) {
     if (x.length < 2 || x.length !== y.length) throw new RangeError(`a polyline needs >= 2 vertices in equal-length arrays, got ${x.length}/${y.length}`);
@@ -49,6 +57,9 @@ export class Polyline {
     this.segX = new Float64Array(this.n - 1);
     this.segY = new Float64Array(this.n - 1);
     this.segLen2 = new Float64Array(this.n - 1);
+    this.segLen = new Float64Array(this.n - 1);
+    this.segUx = new Float64Array(this.n - 1);
+    this.segUy = new Float64Array(this.n - 1);
     let maxSeg = 0;
     for (let i = 1; i < this.n; i++) {
       const vx = x[i]! - x[i - 1]!;
@@ -56,7 +67,12 @@ export class Polyline {
       this.segX[i - 1] = vx;
       this.segY[i - 1] = vy;
       this.segLen2[i - 1] = vx * vx + vy * vy;
-      maxSeg = Math.max(maxSeg, hypot(vx, vy));
+      const h = hypot(vx, vy);
+      const len = h || 1;
+      this.segLen[i - 1] = len;
+      this.segUx[i - 1] = vx / len;
+      this.segUy[i - 1] = vy / len;
+      maxSeg = Math.max(maxSeg, h);
     }
     this.maxSegM = maxSeg;
   }
@@ -67,43 +83,100 @@ export class Polyline {
   }
 
   /**
+   * The point of the current query and the last squared distance `segDist2` found: fields, not
+   * arguments and return values, so the hot loops below pass no floating-point numbers through
+   * calls (V8 boxes each one that crosses a call it did not inline: gigabytes of garbage).
+   */
+  private qx = NaN;
+  private qy = NaN;
+  private qd = NaN;
+  private qMaxM = NaN;
+
+  /**
    * Projects (px, py) if it lies within maxDistM of the line; fills `out`. `hint` (a segment
    * index, e.g. floor(out.pos) of the previous point of the same observation, 1 m away) starts
    * a local walk to the nearest segment instead of a grid query, and its answer is final.
    */
   project(px: number, py: number, maxDistM: number, out: Projection, hint = -1): boolean {
+    this.qx = px;
+    this.qy = py;
+    this.qMaxM = maxDistM;
+    return this.projectQuery(out, hint);
+  }
+
+  /** `project` of point i of (xs, ys), within out.maxDistM (no number crosses the call). */
+  projectAt(xs: Float64Array, ys: Float64Array, i: number, out: Projection, hint = -1): boolean {
+    this.qx = xs[i]!;
+    this.qy = ys[i]!;
+    this.qMaxM = out.maxDistM;
+    return this.projectQuery(out, hint);
+  }
+
+  /** The projection of the query point (qx, qy) within qMaxM. */
+  private projectQuery(out: Projection, hint: number): boolean {
+    const maxDistM = this.qMaxM;
     const last = this.n - 2;
     if (hint >= 0) {
       let s = hint > last ? last : hint;
-      let d = this.segDist2(px, py, s);
+      this.segDist2(s);
+      let d = this.qd;
+      // Distances of the neighbouring segments; a step reuses the two it already knows.
+      let dl = Infinity;
+      let dr = Infinity;
+      if (s > 0) {
+        this.segDist2(s - 1);
+        dl = this.qd;
+      }
+      if (s < last) {
+        this.segDist2(s + 1);
+        dr = this.qd;
+      }
       for (;;) {
-        const dl = s > 0 ? this.segDist2(px, py, s - 1) : Infinity;
-        const dr = s < last ? this.segDist2(px, py, s + 1) : Infinity;
         if (dl < d && dl <= dr) {
           s--;
+          dr = d;
           d = dl;
+          dl = Infinity;
+          if (s > 0) {
+            this.segDist2(s - 1);
+            dl = this.qd;
+          }
         } else if (dr < d) {
           s++;
+          dl = d;
           d = dr;
+          dr = Infinity;
+          if (s < last) {
+            this.segDist2(s + 1);
+            dr = this.qd;
+          }
         } else break;
       }
-      return d <= maxDistM * maxDistM ? this.fill(px, py, s, d, out) : false;
+      if (!(d <= maxDistM * maxDistM)) return false;
+      this.qd = d;
+      return this.fill(s, out);
     }
     let best = Infinity;
     let bs = -1;
-    const nc = this.grid.collectCandidates(px, py, maxDistM + this.maxSegM, candidates);
+    const q = candidateQuery;
+    q[0] = this.qx;
+    q[1] = this.qy;
+    q[2] = maxDistM + this.maxSegM;
+    const nc = this.grid.collectCandidatesOf(q, candidates);
     const buf = candidates.buf;
     for (let k = 0; k < nc; k++) {
       const v = buf[k]!;
       if (v > 0) {
-        const d = this.segDist2(px, py, v - 1);
+        this.segDist2(v - 1);
+        const d = this.qd;
         if (d < best) {
           best = d;
           bs = v - 1;
         }
       }
       if (v <= last) {
-        const d = this.segDist2(px, py, v);
+        this.segDist2(v);
+        const d = this.qd;
         if (d < best) {
           best = d;
           bs = v;
@@ -111,45 +184,51 @@ export class Polyline {
       }
     }
     if (bs < 0 || best > maxDistM * maxDistM) return false;
-    return this.fill(px, py, bs, best, out);
+    this.qd = best;
+    return this.fill(bs, out);
   }
 
-  /** Squared distance from (px, py) to segment s (clamped). */
-  private segDist2(px: number, py: number, s: number): number {
+  /** Squared distance from the query point to segment s (clamped), into qd. */
+  private segDist2(s: number): void {
     const vx = this.segX[s]!;
     const vy = this.segY[s]!;
-    const wx = px - this.x[s]!;
-    const wy = py - this.y[s]!;
+    const wx = this.qx - this.x[s]!;
+    const wy = this.qy - this.y[s]!;
     const len2 = this.segLen2[s]!;
     const dot = wx * vx + wy * vy;
     // Clamped at an end, the parameter is exactly 0 or 1: no division (same result bit for bit;
     // dot >= len2 > 0 rounds to a quotient >= 1).
-    if (!(len2 > 0) || dot <= 0) return wx * wx + wy * wy;
+    if (!(len2 > 0) || dot <= 0) {
+      this.qd = wx * wx + wy * wy;
+      return;
+    }
     if (dot >= len2) {
       const ex = wx - vx;
       const ey = wy - vy;
-      return ex * ex + ey * ey;
+      this.qd = ex * ex + ey * ey;
+      return;
     }
     let t = dot / len2;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     const dx = wx - vx * t;
     const dy = wy - vy * t;
-    return dx * dx + dy * dy;
+    this.qd = dx * dx + dy * dy;
   }
 
-  private fill(px: number, py: number, s: number, d2: number, out: Projection): true {
+  /** Fills `out` for the query point on segment s at squared distance qd. */
+  private fill(s: number, out: Projection): true {
+    const px = this.qx;
+    const py = this.qy;
     const ax = this.x[s]!;
     const ay = this.y[s]!;
-    let vx = this.x[s + 1]! - ax;
-    let vy = this.y[s + 1]! - ay;
-    const len = hypot(vx, vy) || 1;
-    vx /= len;
-    vy /= len;
+    const vx = this.segUx[s]!;
+    const vy = this.segUy[s]!;
+    const len = this.segLen[s]!;
     const tRaw = ((px - ax) * vx + (py - ay) * vy) / len;
     const t = tRaw < 0 ? 0 : tRaw > 1 ? 1 : tRaw;
     out.tx = vx;
     out.ty = vy;
-    out.dist = Math.sqrt(d2);
+    out.dist = Math.sqrt(this.qd);
     out.fx = ax + vx * len * t;
     out.fy = ay + vy * len * t;
     out.pos = s + t;
@@ -158,7 +237,6 @@ export class Polyline {
     out.lat = vx * (py - ay) - vy * (px - ax);
     return true;
   }
-
 }
 
 export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number): number {
