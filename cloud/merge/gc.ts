@@ -11,9 +11,12 @@
  *    needed (the next merge starts from it); older versions stay readable (tiles + manifest).
  *
  * A merge is in flight when its claim has no manifest and is younger than `graceMs` (default one
- * day); while one is, its versions' objects and all of state/ are left alone. Run gc when no merge
- * is about to start: a merge starting during the state sweep may reuse (content-addressed) a state
- * object the sweep then removes.
+ * day); while one is, its versions' objects and all of state/ are left alone. A merge that claims
+ * while gc runs is left alone too: gc reads the claims first and never touches a version above the
+ * highest it saw, and it reads them again before the state sweep and skips the sweep when one was
+ * added. What remains, a merge claiming during the state deletions themselves, may find a state
+ * object it planned to reuse (content-addressed) gone; the merge then plans again from the
+ * batches (run.ts, StateMissingError): a rebuild's cost, the same version.
  */
 import type { ObjectStore } from '../store/index.ts';
 import { claimKey, listPublishedVersions, readLatest, readManifest, reportKey } from './publish.ts';
@@ -49,11 +52,8 @@ export async function collectGarbage(store: ObjectStore, o: GcOptions = {}): Pro
   const latestManifest = latest ? await readManifest(store, latest.version) : undefined;
   const liveState = new Set<string>((latestManifest?.tiles ?? []).map((t) => t.obs).filter((k): k is string => typeof k === 'string'));
 
-  const claimed = new Set<number>();
-  for (const k of await store.list('merge/v')) {
-    const m = /^merge\/v(\d+)\/claim\.json$/.exec(k);
-    if (m) claimed.add(Number(m[1]));
-  }
+  const claimed = await listClaims(store);
+  const highestClaimed = Math.max(0, ...claimed);
   const isPublished = new Set(published);
   const inFlight: number[] = [];
   const crashed: number[] = [];
@@ -64,26 +64,39 @@ export async function collectGarbage(store: ObjectStore, o: GcOptions = {}): Pro
     if (Number.isFinite(at) && now - at < graceMs) inFlight.push(v);
     else crashed.push(v);
   }
-  const busy = new Set(inFlight);
+  // Versions in flight, and any a merge claimed after the claims were read.
+  const busy = (v: number): boolean => v > highestClaimed || inFlight.includes(v);
   const versionOf = (key: string): number => Number(/^(?:tiles|merge)\/v(\d+)\//.exec(key)?.[1] ?? NaN);
 
   const deleted: GcReport['deleted'] = { tiles: [], mergeScratch: [], state: [] };
   for (const k of await store.list('tiles/v')) {
     const v = versionOf(k);
-    if (!Number.isInteger(v) || busy.has(v)) continue;
+    if (!Number.isInteger(v) || busy(v)) continue;
     if (k.endsWith('.geojson') && !referenced.has(k)) deleted.tiles.push(k);
     else if (k.endsWith('/inputs.json') && !isPublished.has(v)) deleted.tiles.push(k);
   }
   for (const k of await store.list('merge/v')) {
     const v = versionOf(k);
-    if (!Number.isInteger(v) || busy.has(v) || k === claimKey(v) || k === reportKey(v)) continue;
+    if (!Number.isInteger(v) || busy(v) || k === claimKey(v) || k === reportKey(v)) continue;
     deleted.mergeScratch.push(k);
   }
   let stateSkipped: string | null = null;
+  const claimedSince = [...(await listClaims(store))].filter((v) => !claimed.has(v)).sort((a, b) => a - b);
   if (inFlight.length) stateSkipped = `merge in flight (v${inFlight.join(', v')})`;
+  else if (claimedSince.length) stateSkipped = `a merge started while gc ran (v${claimedSince.join(', v')})`;
   else if (!latestManifest) stateSkipped = 'no published version';
   else for (const k of stateKeys) if (!liveState.has(k)) deleted.state.push(k);
 
   if (!dryRun) for (const k of [...deleted.tiles, ...deleted.mergeScratch, ...deleted.state]) await store.delete(k);
   return { dryRun, publishedVersions: published, inFlightVersions: inFlight, crashedVersions: crashed, deleted, stateSkipped };
+}
+
+/** Version numbers with a claim (merge/v<N>/claim.json). */
+async function listClaims(store: ObjectStore): Promise<Set<number>> {
+  const claimed = new Set<number>();
+  for (const k of await store.list('merge/v')) {
+    const m = /^merge\/v(\d+)\/claim\.json$/.exec(k);
+    if (m) claimed.add(Number(m[1]));
+  }
+  return claimed;
 }

@@ -5,7 +5,9 @@
  *     build the same version);
  *  2. plan (plan.ts): read the batches new since v<N-1> (all with `rebuild`), update the
  *     observation state of the tiles they touch (state.ts; `windowDays` ages old observations
- *     out), and pick the tiles to recompute: those with changed state in their 3x3 neighbourhood;
+ *     out), and pick the tiles to recompute: those with changed state in their 3x3 neighbourhood.
+ *     A state object v<N-1> lists that is gone (gc raced a merge) makes it plan again with
+ *     `rebuild`: the state is derived from the batches, so the version is the same;
  *  3. one job per such tile, run by the executor; each writes `tiles/v<N>/16/<x>/<y>.geojson`;
  *  4. publish (publish.ts): manifest (recomputed tiles + the others carried by reference), then
  *     LAST `tiles/latest.json`. A queue executor publishes from its own publish job.
@@ -17,7 +19,8 @@ import type { ObjectStore } from '../store/index.ts';
 import { InProcessExecutor, isVersionExecutor, type MergeExecutor } from './executor.ts';
 import type { TileJobResult } from './job.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
-import { planMerge } from './plan.ts';
+import { planMerge, type MergePlan } from './plan.ts';
+import { StateMissingError } from './state.ts';
 import { claimVersion, planKey, publishVersion, readLatest, readManifest, reportKey, type Manifest } from './publish.ts';
 
 export { LATEST_KEY, readLatest, type Latest, type Manifest } from './publish.ts';
@@ -57,7 +60,16 @@ export async function runMerge(store: ObjectStore, opts: RunMergeOptions = {}): 
   const version = await claimVersion(store, (prevLatest?.version ?? 0) + 1, { claimedUnixMs: nowUnixMs, runId });
   log.info('merge_start', { version, previousVersion: prevLatest?.version ?? null, store: store.describe(), runId });
 
-  const plan = await planMerge({ store, version, nowUnixMs, previous, options, jobOptions: opts.options ?? {}, windowDays, rebuild: opts.rebuild ?? false, recomputeAll: opts.recomputeAll ?? false, warn: (e, f) => log.warn(e, f) });
+  const planInput = { store, version, nowUnixMs, previous, options, jobOptions: opts.options ?? {}, windowDays, rebuild: opts.rebuild ?? false, recomputeAll: opts.recomputeAll ?? false, warn: (e: string, f: Record<string, unknown>) => log.warn(e, f) };
+  let plan: MergePlan;
+  try {
+    plan = await planMerge(planInput);
+  } catch (e) {
+    // The state is derived from the batches: a missing object costs a rebuild, not the merge.
+    if (!(e instanceof StateMissingError) || planInput.rebuild) throw e;
+    log.warn('merge_state_missing', { version, key: e.key, action: 'rebuilding every tile state from the batches' });
+    plan = await planMerge({ ...planInput, rebuild: true });
+  }
   log.info('merge_planned', { version, ...plan.stats, ms: Math.round(performance.now() - started) });
 
   const executor = opts.executor ?? new InProcessExecutor({ store, concurrency: 2 });

@@ -52,8 +52,16 @@ export async function writeState(store: ObjectStore, tile: string, obs: readonly
 }
 
 /** The observations of a state shard; refuses a missing one (GC never removes the latest's). */
+/** An observation state the previous version lists is gone (gc raced a merge, or a hand deleted it). */
+export class StateMissingError extends Error {
+  constructor(readonly key: string) {
+    super(`observation state ${key} is missing (the latest version's manifest lists it): merge with --rebuild to rebuild the state from the batches`);
+    this.name = 'StateMissingError';
+  }
+}
+
 export async function readState(store: ObjectStore, key: string): Promise<WireObservation[]> {
   const buf = await store.get(key);
-  if (!buf) throw new Error(`observation state ${key} is missing (the latest version's manifest lists it): merge with --rebuild to rebuild the state from the batches`);
+  if (!buf) throw new StateMissingError(key);
   return decodeShard(buf, key).observations;
 }
