@@ -207,13 +207,21 @@ describe('fleetmap cloud web, in chromium', () => {
       const m = (window as any).fleetmap.map;
       return String(m.getSource('map').tiles[0]).includes('/tiles/1/') && m.isSourceLoaded('map') && m.areTilesLoaded();
     });
-    // ... and drawn: a tile can report loaded a frame before its features render (seen once on a
-    // clean-clone CI run); wait for the divider v2 lost (the test's timeout bounds the wait).
-    await page.waitForFunction((id) => {
-      const m = (window as any).fleetmap.map;
-      const own = m.getStyle().layers.map((l: { id: string }) => l.id).filter((x: string) => x.startsWith('map-'));
-      return m.queryRenderedFeatures({ layers: own }).some((f: any) => f.properties.id === id);
-    }, diff.removedIds[0]);
+    // ... and drawn: a tile can report loaded a frame before its features render (seen on
+    // clean-clone CI runs, where an idle map then never drew again and a requestAnimationFrame
+    // poll waited out the timeout); wait for the divider v2 lost, asking for a repaint each time
+    // and polling on a timer (the test's timeout bounds the wait).
+    await page.waitForFunction(
+      (id) => {
+        const m = (window as any).fleetmap.map;
+        const own = m.getStyle().layers.map((l: { id: string }) => l.id).filter((x: string) => x.startsWith('map-'));
+        if (m.queryRenderedFeatures({ layers: own }).some((f: any) => f.properties.id === id)) return true;
+        m.triggerRepaint();
+        return false;
+      },
+      diff.removedIds[0],
+      { polling: 250 },
+    );
     const v1 = await renderedFeatures(page);
     expect(v1.ids).toContain(diff.removedIds[0]);
     expect(v1.ghostIds).toEqual([]);
