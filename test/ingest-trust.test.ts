@@ -167,8 +167,10 @@ describe('ingest key registry, live', () => {
     const seen = ingest.named('keys_reloaded').length;
     // re-register veh-1 with a new key: nothing is sent, the watcher alone must notice
     const keyDir = path.join(dir, 'veh-1-rotated');
-    expect((await keysCli(['generate', '--vehicle-id', 'veh-1', '--out-dir', keyDir])).code).toBe(0);
-    expect((await keysCli(['register', '--registry', registry, '--vehicle-id', 'veh-1', '--public-key', path.join(keyDir, 'veh-1.pub'), '--curve-public-key-file', path.join(keyDir, 'veh-1.curve.pub')])).code).toBe(0);
+    const gen = await keysCli(['generate', '--vehicle-id', 'veh-1', '--out-dir', keyDir]);
+    expect(gen.code, gen.stderr.join('\n')).toBe(0);
+    const reg = await keysCli(['register', '--registry', registry, '--vehicle-id', 'veh-1', '--public-key', path.join(keyDir, 'veh-1.pub'), '--curve-public-key-file', path.join(keyDir, 'veh-1.curve.pub')]);
+    expect(reg.code, `${reg.stderr.join('\n')} (curve public key file: ${JSON.stringify(readFileSync(path.join(keyDir, 'veh-1.curve.pub'), 'utf8'))})`).toBe(0);
     const ev = await ingest.until('reload by watch or poll', () => ingest.named('keys_reloaded').slice(seen).find((e) => e.why === 'watch' || e.why === 'poll'));
     expect(ev).toMatchObject({ vehicles: 3, active: 3 });
 
