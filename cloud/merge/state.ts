@@ -51,7 +51,6 @@ export async function writeState(store: ObjectStore, tile: string, obs: readonly
   return { obs: key, obsCount: obs.length, oldestObsUnixMs: oldest };
 }
 
-/** The observations of a state shard; refuses a missing one (GC never removes the latest's). */
 /** An observation state the previous version lists is gone (gc raced a merge, or a hand deleted it). */
 export class StateMissingError extends Error {
   constructor(readonly key: string) {
@@ -60,6 +59,7 @@ export class StateMissingError extends Error {
   }
 }
 
+/** The observations of a state shard; a missing one throws StateMissingError (run.ts then rebuilds). */
 export async function readState(store: ObjectStore, key: string): Promise<WireObservation[]> {
   const buf = await store.get(key);
   if (!buf) throw new StateMissingError(key);

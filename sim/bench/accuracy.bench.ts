@@ -51,6 +51,7 @@ import { applyChangeScenarios, CHANGE_SCENARIOS, eligibleAlong } from '../change
 import { coverageOf, type CoveragePose } from '../coverage.ts';
 import { reportedFromDiff, scoreChanges } from '../eval/change-eval.ts';
 import { evaluateMap, type EvaluationReport } from '../eval/index.ts';
+import { floorInputs } from '../eval/floor.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
@@ -172,13 +173,10 @@ async function mergeAndScore(map: Lanelet2Map, pool: Pool, s: { store: LocalDirS
   await executor.close();
   const published = await loadPublishedMap(s.store, map.frame);
   const cov = coverageOf(map.primitives, s.idx.map((i) => pool.trajectories[i]!), { minDrives: 1 });
-  // With anchor drives the realised floor weighs drives by 1 / sigma^2; the expected one (one sigma for all) is left out.
-  const mixed = s.idx.some((i) => isRtk(pool.drives[i]!));
   return evaluateMap(cov.covered, published.primitives, {
     drives: s.idx.length,
     kmDriven: s.idx.reduce((a, i) => a + pool.km[i]!, 0),
-    ...(mixed ? {} : { floor: { driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, drivesPerPlace: cov.drivesPerPlace } }),
-    realisedFloor: { driveBiasesM: s.idx.map((i) => pool.biases[i]!), ...(mixed ? { driveBiasSigmasM: s.idx.map((i) => pool.sigmas[i]!) } : {}), places: cov.places },
+    ...floorInputs(DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, s.idx.map((i) => ({ biasM: pool.biases[i]!, biasSigmaM: pool.sigmas[i]! })), cov.drivesPerPlace, cov.places),
   });
 }
 

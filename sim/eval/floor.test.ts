@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Primitive, ScoredPrimitive } from '../../shared/schema.ts';
 import { evaluateMap } from './evaluate.ts';
-import { consensusFloor, erf, pooledHalfNormalQuantileM, realisedFloor } from './floor.ts';
+import { consensusFloor, erf, floorInputs, pooledHalfNormalQuantileM, realisedFloor } from './floor.ts';
 
 describe('consensusFloor', () => {
   it('is the half-normal median 0.6745 sigma / sqrt(n) for one drive count', () => {
@@ -118,6 +118,17 @@ describe('realisedFloor', () => {
     expect(equal.lateralP50Cm).toBeCloseTo(plain.lateralP50Cm, 9);
     expect(() => realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [1, 1], places })).toThrow(/one entry per drive \(3\)/);
     expect(() => realisedFloor({ driveBiasesM: mixed, driveBiasSigmasM: [1, 0, 1], places })).toThrow(/driveBiasSigmasM\[1\]/);
+  });
+
+  it('floorInputs: the expected floor only for one sigma, and the realised floor weighted by each drive\'s', () => {
+    const places = [{ drives: [0, 1], across: [0, 1] as [number, number] }];
+    const same = floorInputs(1, [{ biasM: [0, 0.2] }, { biasM: [0, 0.6], biasSigmaM: 1 }], [2], places);
+    expect(same.floor).toEqual({ driveBiasSigmaM: 1, drivesPerPlace: [2] });
+    expect(realisedFloor(same.realisedFloor)!.lateralP50Cm).toBe(realisedFloor({ driveBiasesM: [[0, 0.2], [0, 0.6]], places })!.lateralP50Cm);
+    const mixed = floorInputs(1, [{ biasM: [0, 0.01], biasSigmaM: 0.02 }, { biasM: [0, 0.6] }], [2], places);
+    expect(mixed.floor).toBeUndefined();
+    expect(mixed.realisedFloor.driveBiasSigmasM).toEqual([0.02, 1]);
+    expect(realisedFloor(mixed.realisedFloor)!.lateralP50Cm).toBeLessThan(1.1);
   });
 
   it('rejects biases and drive indices it cannot use', () => {

@@ -116,8 +116,8 @@ export interface RealisedFloorInput {
   /** Each drive's realised constant bias, `[eastM, northM]`, metres. */
   driveBiasesM: ReadonlyArray<readonly [number, number]>;
   /**
-   * Each drive's per-axis bias sigma, metres, when they differ (anchor drives): the mean becomes
-   * the inverse-variance weighted mean. Absent: every drive weighs the same.
+   * Each drive's per-axis bias sigma, metres: the mean is weighted by 1 / sigma^2 (scaled so the
+   * best drive weighs 1: equal sigmas give the plain mean bit for bit). Absent: all weigh the same.
    */
   driveBiasSigmasM?: readonly number[];
   places: readonly RealisedFloorPlace[];
@@ -151,7 +151,8 @@ export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
       if (!(Number.isFinite(s) && s > 0)) throw new RangeError(`realisedFloor.driveBiasSigmasM[${i}] must be a finite number > 0 metres, got ${s}`);
     });
   }
-  const weights = sigmas?.map((s) => 1 / (s * s));
+  const best = sigmas ? Math.min(...sigmas) : 1;
+  const weights = sigmas ? sigmas.map((s) => (best / s) ** 2) : biases.map(() => 1);
   const lateral: number[] = [];
   const magnitude: number[] = [];
   let without = 0;
@@ -166,13 +167,13 @@ export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
     for (const d of p.drives) {
       const b = biases[d];
       if (b === undefined) throw new RangeError(`realisedFloor.places[${i}].drives names drive ${d}, but only ${biases.length} biases are given`);
-      const wd = weights ? weights[d]! : 1;
+      const wd = weights[d]!;
       e += wd * b[0];
       n += wd * b[1];
       w += wd;
     }
-    e /= weights ? w : p.drives.length;
-    n /= weights ? w : p.drives.length;
+    e /= w;
+    n /= w;
     const mag = Math.hypot(e, n);
     magnitude.push(mag);
     if (p.across === null) lateral.push(mag);
@@ -191,5 +192,25 @@ export function realisedFloor(input: RealisedFloorInput): RealisedFloor | null {
     magnitudeP95Cm: 100 * quantile(magnitude, 0.95)!,
     places: magnitude.length,
     placesWithoutDrives: without,
+  };
+}
+
+/** A drive as both floors see it: its realised bias and, when its receiver differs from the fleet's, its bias sigma. */
+export interface FloorDrive {
+  biasM: readonly [number, number];
+  /** Per-axis bias sigma, metres (absent: the fleet's). */
+  biasSigmaM?: number;
+}
+
+/**
+ * Both floors' inputs for a fleet whose drives have the per-axis bias sigma `fleetSigmaM` unless
+ * they say otherwise (anchor drives): the realised floor weighs drives by 1 / sigma^2; the
+ * expected floor, which assumes one sigma for every drive, is left out when they differ.
+ */
+export function floorInputs(fleetSigmaM: number, drives: readonly FloorDrive[], drivesPerPlace: readonly number[], places: readonly RealisedFloorPlace[]): { floor?: FloorInput; realisedFloor: RealisedFloorInput } {
+  const sigmas = drives.map((d) => d.biasSigmaM ?? fleetSigmaM);
+  return {
+    ...(sigmas.every((s) => s === fleetSigmaM) ? { floor: { driveBiasSigmaM: fleetSigmaM, drivesPerPlace } } : {}),
+    realisedFloor: { driveBiasesM: drives.map((d) => d.biasM), driveBiasSigmasM: sigmas, places },
   };
 }

@@ -11,21 +11,15 @@ import type { ObjectStore } from '../../cloud/store/index.ts';
 import type { ScoredPrimitive } from '../../shared/schema.ts';
 import type { CoverageFile } from '../coverage-file.ts';
 import { evaluateMap, type EvaluateOptions, type EvaluationReport } from './evaluate.ts';
+import { floorInputs } from './floor.ts';
 
 /** The evaluation context a coverage file carries: drives, km driven and both floors' inputs. */
 export function coverageEvaluateOptions(file: CoverageFile): EvaluateOptions {
-  // Anchor drives (their own bias sigma, RTK): the realised floor weighs drives by 1 / sigma^2;
-  // the expected floor assumes one sigma for every drive and is left out.
-  const mixed = file.drives.some((d) => d.biasSigmaM !== undefined && d.biasSigmaM !== file.driveBiasSigmaM);
+  const drives = file.drives.map((d) => ({ biasM: [d.biasEastM, d.biasNorthM] as const, ...(d.biasSigmaM === undefined ? {} : { biasSigmaM: d.biasSigmaM }) }));
   return {
     drives: file.drives.length,
     kmDriven: file.kmDriven,
-    ...(mixed ? {} : { floor: { driveBiasSigmaM: file.driveBiasSigmaM, drivesPerPlace: file.drivesPerPlace } }),
-    realisedFloor: {
-      driveBiasesM: file.drives.map((d) => [d.biasEastM, d.biasNorthM] as const),
-      ...(mixed ? { driveBiasSigmasM: file.drives.map((d) => d.biasSigmaM ?? file.driveBiasSigmaM) } : {}),
-      places: file.places,
-    },
+    ...floorInputs(file.driveBiasSigmaM, drives, file.drivesPerPlace, file.places),
   };
 }
 
