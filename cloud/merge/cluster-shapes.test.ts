@@ -101,6 +101,31 @@ describe('clusterAreas', () => {
     expect(Math.min(...ys)).toBeCloseTo(0, 1);
     expect(Math.max(...ys)).toBeCloseTo(4, 1);
   });
+  it('keeps two neighbouring crosswalks apart when some views ran them together', () => {
+    // A: x 0..6, B: x 8..14 (a 2 m median island between), both y 0..4. Four drives saw each
+    // alone; three saw one 14 m blob (the largest views: before, one of them seeded and took both).
+    const rings: Array<Array<[number, number]>> = [];
+    for (let d = 0; d < 4; d++) rings.push(rect(0 + 0.05 * d, 6 + 0.05 * d, 0, 4), rect(8 - 0.05 * d, 14 - 0.05 * d, 0, 4));
+    for (let d = 0; d < 3; d++) rings.push(rect(0, 14, 0.1 * d, 4));
+    const obs = rings.map((_, k) => k);
+    const out = clusterAreas(obs, rings, Float32Array.from(rings, () => 0.8), 3);
+    expect(out).toHaveLength(2);
+    const spans = out.map((c) => c.ring.map((p) => p[0])).map((xs) => [Math.min(...xs), Math.max(...xs)] as const).sort((a, b) => a[0] - b[0]);
+    expect(spans[0]![0]).toBeCloseTo(0, 0);
+    expect(spans[0]![1]).toBeLessThan(6.5);
+    expect(spans[1]![0]).toBeGreaterThan(7.5);
+    expect(spans[1]![1]).toBeCloseTo(14, 0);
+    // Every view supports one of them.
+    expect(out.reduce((n, c) => n + c.members.length, 0)).toBe(rings.length);
+  });
+  it('adds a fragment lying inside a crosswalk to it instead of publishing a second one', () => {
+    // A 8 m x 3 m crosswalk seen by three drives; two drives uploaded a 1 m x 3 m piece of it
+    // whose axis runs the other way (not a member by orientation).
+    const rings = [rect(0, 8, 0, 3), rect(0.1, 8.1, 0, 3), rect(-0.1, 7.9, 0.05, 3.05), rect(4, 5, 0.2, 2.8), rect(4.1, 5.1, 0.2, 2.8)];
+    const out = clusterAreas([0, 1, 2, 3, 4], rings, Float32Array.from([0.8, 0.8, 0.8, 0.8, 0.8]), 3);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.members.sort()).toEqual([0, 1, 2, 3, 4]);
+  });
   it('keeps the shape of other polygons (a skewed crossing): per-vertex medians', () => {
     const skew = (d: number): Array<[number, number]> => [
       [0 + d, 0],

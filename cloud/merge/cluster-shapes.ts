@@ -7,12 +7,16 @@
  * signs when the drives that saw the minor code mostly saw the major one too (one pole, two
  * plates); otherwise the minor code is a misreading and is outvoted.
  *
- * Polygons: greedy from the largest, members by overlap and orientation. When every member is a
- * rectangle (what the camera path uploads: a crosswalk's stripes' extent, often only the part in
- * the field of view) the consensus is one rectangle spanning what the members saw along the
- * seed's axis (unionRectangle); otherwise the per-vertex median of the nearly-full-size members
- * that share the most common vertex count, after rotating each ring's vertex order onto a
- * reference ring (the medoid); else the medoid.
+ * Polygons: greedy from the most typical view (the largest summed strong overlap, IoU >= 0.5,
+ * with the views around it: a full view of one crosswalk, not a view that ran two neighbouring crosswalks
+ * together nor a fragment), members by overlap and orientation. When every member is a rectangle
+ * (what the camera path uploads: a crosswalk's stripes' extent, often only the part in the field
+ * of view) the consensus is one rectangle spanning what the members no larger than 1.5x the seed
+ * saw along the seed's axis (unionRectangle); otherwise the per-vertex median of the
+ * nearly-full-size members that share the most common vertex count, after rotating each ring's
+ * vertex order onto a reference ring (the medoid); else the medoid. A cluster whose shape lies
+ * mostly (half its area or more) inside an earlier one's is not a second crosswalk: its members
+ * join the earlier one.
  */
 import { PointGrid } from './grid.ts';
 import { hypot, medianInPlace } from './polyline.ts';
@@ -155,7 +159,7 @@ export interface AreaCluster {
   members: number[];
 }
 
-interface Ring {
+export interface Ring {
   xs: number[];
   ys: number[];
   cx: number;
@@ -169,9 +173,10 @@ interface Ring {
 
 /**
  * `rings[k]` belongs to observation `obs[k]`; vertices in metres. Perception often sees only
- * part of a wide crosswalk (clipped to its field of view), so the largest views seed, members
- * join by overlap (either centroid inside or within 1 m of the other's ring), and the shape is
- * built from the members of nearly full size only (all members count as support).
+ * part of a wide crosswalk (clipped to its field of view), and sometimes runs two neighbouring
+ * ones together, so the most typical views seed (typicality), members join by overlap (either
+ * centroid inside or within 1 m of the other's ring), and the shape is built from the members of
+ * nearly full size only (all members count as support).
  */
 export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<[number, number]>>, score: Float32Array, radiusM: number): AreaCluster[] {
   const R: Ring[] = rings.map(describeRing);
@@ -179,8 +184,10 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
   if (!n) return [];
   const grid = new PointGrid(Float64Array.from(R, (r) => r.cx), Float64Array.from(R, (r) => r.cy), radiusM);
   const taken = new Uint8Array(n);
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => R[b]!.area - R[a]!.area || score[obs[b]!]! - score[obs[a]!]!);
+  const typ = typicality(R, grid, radiusM);
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => typ[b]! - typ[a]! || R[b]!.area - R[a]!.area || score[obs[b]!]! - score[obs[a]!]!);
   const out: AreaCluster[] = [];
+  const shapes: Ring[] = [];
   for (const seed of order) {
     if (taken[seed]) continue;
     const s = R[seed]!;
@@ -199,15 +206,90 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
     if (!mem.includes(seed)) mem.push(seed);
     for (const k of mem) taken[k] = 1;
     const rects = mem.map((k) => R[k]!);
-    if (rects.length >= 2 && rects.every(isRectangle)) {
-      out.push({ ring: unionRectangle(rects, s), members: mem.map((k) => obs[k]!) });
+    let ring: Array<[number, number]>;
+    if (rects.length >= 2 && rects.every(isRectangle)) ring = unionRectangle(rects.filter((r) => r.area <= 1.5 * s.area), s);
+    else {
+      const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
+      const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
+      ring = consensusRing(mem.map((k) => R[k]!).filter((r) => r.area >= full));
+    }
+    const shape = describeRing(ring);
+    const host = shapes.findIndex((h) => Math.abs(h.cx - shape.cx) <= h.reach + shape.reach && intersectionArea(shape, h) >= 0.5 * Math.min(shape.area, h.area));
+    if (host >= 0) {
+      for (const k of mem) out[host]!.members.push(obs[k]!);
       continue;
     }
-    const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
-    const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
-    out.push({ ring: consensusRing(mem.map((k) => R[k]!).filter((r) => r.area >= full)), members: mem.map((k) => obs[k]!) });
+    shapes.push(shape);
+    out.push({ ring, members: mem.map((k) => obs[k]!) });
   }
   return out;
+}
+
+/**
+ * How typical each ring is of the views around it: the sum of its IoU with the rings it
+ * overlaps by IoU 0.5 or more, among those whose centroid lies within max(radiusM, its reach).
+ * A full view of a crosswalk that many drives saw scores high; a view of two neighbouring
+ * crosswalks run together overlaps each of them by less than half, and a fragment overlaps
+ * little: both score low.
+ */
+function typicality(R: readonly Ring[], grid: PointGrid, radiusM: number): Float64Array {
+  const t = new Float64Array(R.length);
+  for (let k = 0; k < R.length; k++) {
+    const a = R[k]!;
+    grid.forEachWithin(a.cx, a.cy, Math.max(radiusM, a.reach), (j) => {
+      if (j === k) return;
+      const b = R[j]!;
+      const inter = intersectionArea(a, b);
+      const iou = inter > 0 ? inter / (a.area + b.area - inter) : 0;
+      if (iou >= 0.5) t[k] = t[k]! + iou;
+    });
+  }
+  return t;
+}
+
+/**
+ * Area of the intersection of ring `a` with ring `b` (both counter-clockwise, as describeRing
+ * makes them), by clipping a to b's edges (Sutherland-Hodgman): exact when b is convex, as the
+ * rectangles of the camera path are; an approximation for a concave b.
+ */
+export function intersectionArea(a: Ring, b: Ring): number {
+  let px = a.xs.slice();
+  let py = a.ys.slice();
+  const m = b.xs.length;
+  for (let i = 0; i < m && px.length; i++) {
+    const ex0 = b.xs[i]!;
+    const ey0 = b.ys[i]!;
+    const ex = b.xs[(i + 1) % m]! - ex0;
+    const ey = b.ys[(i + 1) % m]! - ey0;
+    const side = (x: number, y: number): number => ex * (y - ey0) - ey * (x - ex0);
+    const qx: number[] = [];
+    const qy: number[] = [];
+    for (let k = 0; k < px.length; k++) {
+      const x0 = px[k]!;
+      const y0 = py[k]!;
+      const x1 = px[(k + 1) % px.length]!;
+      const y1 = py[(k + 1) % px.length]!;
+      const s0 = side(x0, y0);
+      const s1 = side(x1, y1);
+      if (s0 >= 0) {
+        qx.push(x0);
+        qy.push(y0);
+      }
+      if ((s0 >= 0) !== (s1 >= 0)) {
+        const f = s0 / (s0 - s1);
+        qx.push(x0 + f * (x1 - x0));
+        qy.push(y0 + f * (y1 - y0));
+      }
+    }
+    px = qx;
+    py = qy;
+  }
+  let area2 = 0;
+  for (let k = 0; k < px.length; k++) {
+    const j = (k + 1) % px.length;
+    area2 += px[k]! * py[j]! - px[j]! * py[k]!;
+  }
+  return Math.abs(area2) / 2;
 }
 
 /** A 4-corner ring with right angles (within 3 degrees): what the camera path uploads. */
@@ -299,7 +381,7 @@ function nearRing(x: number, y: number, r: Ring, tolM: number): boolean {
   return inside || best <= tolM;
 }
 
-function describeRing(pts: Array<[number, number]>): Ring {
+export function describeRing(pts: Array<[number, number]>): Ring {
   let xs = pts.map((p) => p[0]);
   let ys = pts.map((p) => p[1]);
   let area2 = 0;

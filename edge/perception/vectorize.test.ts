@@ -125,6 +125,23 @@ describe('vectorizeGrid', () => {
     expect(Math.max(...loose[0]!.points.map((p) => p[0]))).toBeGreaterThan(15.5);
   });
 
+  it('splits two crosswalks that the evidence runs together across a median island', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // Two 3 m deep crosswalks, y -7..-1 and 1..7, joined by a 0.6 m wide smear over the island.
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 10 && x < 13 && ((y >= -7 && y < -1) || (y >= 1 && y < 7)));
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 11 && x < 11.6 && y >= -1 && y < 1);
+    const cw = vectorizeGrid(g).filter((p) => p.cls === 'crosswalk');
+    expect(cw).toHaveLength(2);
+    const spans = cw.map((p) => p.points.map((q) => q[1])).map((ys) => [Math.min(...ys), Math.max(...ys)] as const).sort((a, b) => a[0] - b[0]);
+    expect(spans[0]![0]).toBeLessThan(-6);
+    expect(spans[0]![1]).toBeLessThan(-0.5);
+    expect(spans[1]![0]).toBeGreaterThan(0.5);
+    expect(spans[1]![1]).toBeGreaterThan(6);
+    // Without the split: one 14 m rectangle over both.
+    expect(vectorizeGrid(g, { crosswalkSplitValley: 0 }).filter((p) => p.cls === 'crosswalk')).toHaveLength(1);
+  });
+
   it('keeps a stop line across the lane, not a zebra stripe, a divider dash or a short bar', () => {
     const g = allocBevGrid(200, 100, CELL, 0, -7.5);
     g.visibility.fill(2);
@@ -162,6 +179,7 @@ describe('vectorizeGrid', () => {
   it('refuses bad stop-line, crosswalk and pole options, naming them', () => {
     const g = allocBevGrid(10, 10, CELL, 0, 0);
     expect(() => vectorizeGrid(g, { crosswalkExtentQuantile: 0.5 })).toThrow(/crosswalkExtentQuantile/);
+    expect(() => vectorizeGrid(g, { crosswalkSplitValley: 1 })).toThrow(/crosswalkSplitValley/);
     expect(() => vectorizeGrid(g, { stopLinePresenceThreshold: 0 })).toThrow(/stopLinePresenceThreshold/);
     expect(() => vectorizeGrid(g, { poleBothFraction: 0 })).toThrow(/poleBothFraction/);
     expect(() => vectorizeGrid(g, { stopLineDividerAngleRad: -1 })).toThrow(/stopLineDividerAngleRad/);

@@ -129,6 +129,13 @@ export interface VectorizeOptions {
    * axis, q in [0, 0.5) (0: the extreme cells; stray cells joined to it do not stretch it).
    */
   crosswalkExtentQuantile: number;
+  /**
+   * Two crosswalks side by side (across a median island, a cycle crossing beside a footway) that
+   * the evidence runs together are split where the blob's cell count along its long axis, in
+   * 0.5 m bins smoothed over 1 m, falls below this fraction of its median bin and is back to the median's 0.8 on
+   * both sides over at least 2 m each, in [0, 1) (0: never split).
+   */
+  crosswalkSplitValley: number;
   /** Smallest sign / light blob, cells. */
   minPointCells: number;
   /**
@@ -190,6 +197,7 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   crosswalkJoinM: 0.9, // m
   crosswalkPresenceThreshold: 0.6, // fraction
   crosswalkExtentQuantile: 0.08, // fraction
+  crosswalkSplitValley: 0.5, // fraction
   minPointCells: 2, // cells
   pointPresenceThreshold: 0.2, // fraction
   minPointEvidence: 8, // weighted samples (about pixel-frames x probability)
@@ -216,6 +224,7 @@ export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.stopLineExtentQuantile >= 0 && o.stopLineExtentQuantile < 0.5)) throw new RangeError(`vectorize.stopLineExtentQuantile must be in [0, 0.5), got ${o.stopLineExtentQuantile}`);
   if (!(o.crosswalkPresenceThreshold > 0 && o.crosswalkPresenceThreshold <= 1)) throw new RangeError(`vectorize.crosswalkPresenceThreshold must be in (0, 1], got ${o.crosswalkPresenceThreshold}`);
   if (!(o.crosswalkExtentQuantile >= 0 && o.crosswalkExtentQuantile < 0.5)) throw new RangeError(`vectorize.crosswalkExtentQuantile must be in [0, 0.5), got ${o.crosswalkExtentQuantile}`);
+  if (!(o.crosswalkSplitValley >= 0 && o.crosswalkSplitValley < 1)) throw new RangeError(`vectorize.crosswalkSplitValley must be in [0, 1), got ${o.crosswalkSplitValley}`);
   if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
   for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
@@ -555,20 +564,91 @@ class GridView {
         if (mask[i] === 1) cells[nc++] = i;
       }
       if (nc < 3) continue;
-      const a = this.axes(cells, 0, nc, this.o.crosswalkExtentQuantile);
+      for (const [ps, pe] of this.splitAtValleys(cells, nc)) this.crosswalkRect(cells, ps, pe, clip, out);
+    }
+  }
+
+  /**
+   * Ranges [start, end) of `cells` (reordered in place) that are one crosswalk each: the whole
+   * blob, or its parts between the valleys of crosswalkSplitValley along its long axis.
+   */
+  private splitAtValleys(cells: Int32Array, nc: number): Array<[number, number]> {
+    const f = this.o.crosswalkSplitValley;
+    if (f <= 0) return [[0, nc]];
+    const a = this.axes(cells, 0, nc);
+    const BIN_M = 0.5;
+    const MIN_SIDE_BINS = 4; // 2 m
+    const nb = Math.floor((a.max0 - a.min0) / BIN_M) + 1;
+    if (nb < 2 * MIN_SIDE_BINS + 1) return [[0, nc]];
+    const binOf = (i: number): number => Math.floor(((this.centreX(i) - a.cx) * a.ux + (this.centreY(i) - a.cy) * a.uy - a.min0) / BIN_M);
+    const raw = new Float64Array(nb);
+    for (let q = 0; q < nc; q++) raw[binOf(cells[q]!)]!++;
+    // Smoothed [1 2 1] / 4: zebra stripes (about 1 m period) make alternate bins full and empty.
+    const count = new Float64Array(nb);
+    for (let b = 0; b < nb; b++) count[b] = (raw[Math.max(0, b - 1)]! + 2 * raw[b]! + raw[Math.min(nb - 1, b + 1)]!) / 4;
+    const med = Float64Array.from(count).sort()[nb >> 1]!;
+    const solid = (b: number): boolean => count[b]! >= 0.8 * med;
+    // Cuts: the lowest bin of each interior run below f * median with enough solid bins on both sides.
+    const cuts: number[] = [];
+    let solidBefore = 0;
+    for (let b = 0; b < nb; b++) {
+      if (count[b]! >= f * med) {
+        if (solid(b)) solidBefore++;
+        continue;
+      }
+      let e = b;
+      let low = b;
+      while (e + 1 < nb && count[e + 1]! < f * med) {
+        e++;
+        if (count[e]! < count[low]!) low = e;
+      }
+      let solidAfter = 0;
+      for (let c = e + 1; c < nb && count[c]! >= f * med; c++) if (solid(c)) solidAfter++;
+      if (b > 0 && e < nb - 1 && solidBefore >= MIN_SIDE_BINS && solidAfter >= MIN_SIDE_BINS) {
+        cuts.push(low);
+        solidBefore = 0;
+      }
+      b = e;
+    }
+    if (!cuts.length) return [[0, nc]];
+    // Stable counting sort of the cells by part.
+    const partOf = (i: number): number => {
+      const b = binOf(i);
+      let k = 0;
+      while (k < cuts.length && b > cuts[k]!) k++;
+      return k;
+    };
+    const sizes = new Int32Array(cuts.length + 1);
+    for (let q = 0; q < nc; q++) sizes[partOf(cells[q]!)]!++;
+    const sorted = new Int32Array(nc);
+    const at = new Int32Array(cuts.length + 1);
+    for (let k = 1; k <= cuts.length; k++) at[k] = at[k - 1]! + sizes[k - 1]!;
+    const ranges: Array<[number, number]> = Array.from(at, (s0, k) => [s0, s0 + sizes[k]!]);
+    for (let q = 0; q < nc; q++) {
+      const i = cells[q]!;
+      sorted[at[partOf(i)]!++] = i;
+    }
+    cells.set(sorted);
+    return ranges.filter(([s0, e0]) => e0 - s0 >= 3);
+  }
+
+  /** The rectangle of crosswalk cells[s, e), when large enough and inside `clip`. */
+  private crosswalkRect(cells: Int32Array, s: number, e: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
+    {
+      const a = this.axes(cells, s, e, this.o.crosswalkExtentQuantile);
       const h = this.cell / 2;
       const l0 = a.min0 - h;
       const l1 = a.max0 + h;
       const m0 = a.min1 - h;
       const m1 = a.max1 + h;
-      if ((l1 - l0) * (m1 - m0) < this.o.minCrosswalkAreaM2) continue;
+      if ((l1 - l0) * (m1 - m0) < this.o.minCrosswalkAreaM2) return;
       const poly: Pt[] = [
         [a.cx + a.ux * l0 - a.uy * m0, a.cy + a.uy * l0 + a.ux * m0],
         [a.cx + a.ux * l1 - a.uy * m0, a.cy + a.uy * l1 + a.ux * m0],
         [a.cx + a.ux * l1 - a.uy * m1, a.cy + a.uy * l1 + a.ux * m1],
         [a.cx + a.ux * l0 - a.uy * m1, a.cy + a.uy * l0 + a.ux * m1],
       ];
-      if (clip && !inRect(clip, a.cx + a.ux * (l0 + l1) / 2 - a.uy * (m0 + m1) / 2, a.cy + a.uy * (l0 + l1) / 2 + a.ux * (m0 + m1) / 2)) continue;
+      if (clip && !inRect(clip, a.cx + a.ux * (l0 + l1) / 2 - a.uy * (m0 + m1) / 2, a.cy + a.uy * (l0 + l1) / 2 + a.ux * (m0 + m1) / 2)) return;
       out.push({ cls: 'crosswalk', score: clamp01(a.meanRatio), points: poly });
     }
   }
