@@ -125,6 +125,26 @@ describe('vectorizeGrid', () => {
     expect(Math.max(...loose[0]!.points.map((p) => p[0]))).toBeGreaterThan(15.5);
   });
 
+  it('simplifies road boundaries with their own tolerance, dividers with theirs', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // A kerb and a divider, both bowed 2 m over 26 m (parabolas), 3 m apart.
+    const bow = (x: number): number => 0.012 * (x - 15) ** 2 - 2;
+    paint(g, SEG_CLASS_IDS.boundary_curb, (x, y) => x > 2 && x < 28 && Math.abs(y - (bow(x) + 3)) <= 0.1);
+    paint(g, SEG_CLASS_IDS.divider_solid, (x, y) => x > 2 && x < 28 && Math.abs(y - bow(x)) <= 0.1);
+    const count = (o: Parameters<typeof vectorizeGrid>[1]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const p of vectorizeGrid(g, o)) if (p.cls === 'road_boundary' || p.cls === 'lane_divider') out[p.cls] = Math.max(out[p.cls] ?? 0, p.points.length);
+      return out;
+    };
+    const base = count({});
+    expect(base.road_boundary).toBeGreaterThan(2);
+    expect(base.lane_divider).toBeGreaterThan(2);
+    const loose = count({ boundarySimplifyToleranceM: 5 });
+    expect(loose.road_boundary).toBe(2);
+    expect(loose.lane_divider).toBe(base.lane_divider);
+  });
+
   it('splits two crosswalks that the evidence runs together across a median island', () => {
     const g = allocBevGrid(200, 100, CELL, 0, -7.5);
     g.visibility.fill(2);
@@ -180,6 +200,7 @@ describe('vectorizeGrid', () => {
     const g = allocBevGrid(10, 10, CELL, 0, 0);
     expect(() => vectorizeGrid(g, { crosswalkExtentQuantile: 0.5 })).toThrow(/crosswalkExtentQuantile/);
     expect(() => vectorizeGrid(g, { crosswalkSplitValley: 1 })).toThrow(/crosswalkSplitValley/);
+    expect(() => vectorizeGrid(g, { boundarySimplifyToleranceM: -0.1 })).toThrow(/boundarySimplifyToleranceM/);
     expect(() => vectorizeGrid(g, { stopLinePresenceThreshold: 0 })).toThrow(/stopLinePresenceThreshold/);
     expect(() => vectorizeGrid(g, { poleBothFraction: 0 })).toThrow(/poleBothFraction/);
     expect(() => vectorizeGrid(g, { stopLineDividerAngleRad: -1 })).toThrow(/stopLineDividerAngleRad/);

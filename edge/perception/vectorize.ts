@@ -174,8 +174,14 @@ export interface VectorizeOptions {
   refineHalfWidthM: number;
   /** Painted fraction at or above which the geometry says "solid", in [0, 1]. */
   solidPaintedFraction: number;
-  /** Douglas-Peucker tolerance, metres. */
+  /** Douglas-Peucker tolerance of lane dividers, metres. */
   simplifyToleranceM: number;
+  /**
+   * Douglas-Peucker tolerance of road boundaries, metres: looser than the dividers' (a kerb's
+   * edge is placed less exactly than paint, and its trace wiggles by more than 6 cm, which cost
+   * a vertex every few decimetres: boundaries were two thirds of the uplink).
+   */
+  boundarySimplifyToleranceM: number;
 }
 
 export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
@@ -211,6 +217,7 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   refineHalfWidthM: 0.45, // m
   solidPaintedFraction: 0.9, // fraction
   simplifyToleranceM: 0.06, // m
+  boundarySimplifyToleranceM: 0.1, // m
 };
 
 const C = SEG_CLASS_IDS;
@@ -227,7 +234,7 @@ export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.crosswalkSplitValley >= 0 && o.crosswalkSplitValley < 1)) throw new RangeError(`vectorize.crosswalkSplitValley must be in [0, 1), got ${o.crosswalkSplitValley}`);
   if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM'] as const) {
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM', 'boundarySimplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -524,7 +531,7 @@ class GridView {
         for (let k = 1; k < votes.length; k++) if (votes[k]! > votes[best]!) best = k;
         prim.kind = BOUNDARY_KIND_BY_CLASS[classes[best]!]!;
       }
-      const simple = simplify(chain, o.simplifyToleranceM);
+      const simple = simplify(chain, classes === DIVIDER ? o.simplifyToleranceM : o.boundarySimplifyToleranceM);
       const parts = clip ? clipPolyline(simple, clip.minXM, clip.minYM, clip.maxXM, clip.maxYM) : [simple];
       for (const part of parts) {
         if (lengthM(part) < this.cell) continue;
