@@ -4,7 +4,10 @@ Rewrites the text between `<!-- measured:begin -->` and `<!-- measured:end -->` 
 card is prose kept by hand), so the card always states the figures of the committed model.
 
 Usage: /usr/bin/python3 edge/model/card.py --metadata edge/model/fleetmap-seg.json
-         [--ort out/model-train/ort.json] [--torch-bench out/model-train/torch-bench.json] [--pipeline-seconds S]
+         [--ort out/model-train/ort.json] [--torch-bench out/model-train/torch-bench.json ...] [--pipeline-seconds S]
+
+--torch-bench may be given once per thread count (torch_bench.py --threads N): on a 2-core
+machine PyTorch with 2 threads can be 2-3x slower than with 1, so the card shows each.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ def fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.3f}"
 
 
-def measured_section(meta: dict, ort: dict | None, bench: dict | None, pipeline_s: float | None) -> str:
+def measured_section(meta: dict, ort: dict | None, benches: list[dict], pipeline_s: float | None) -> str:
     tr = meta["training"]
     arch = meta["architecture"]
     sets = tr.get("metrics", {}).get("sets", {})
@@ -32,8 +35,9 @@ def measured_section(meta: dict, ort: dict | None, bench: dict | None, pipeline_
              f"| compute | {arch['mmacs']} M multiply-accumulates = {arch['mflops']} MFLOPs per frame |"]
     if ort:
         lines.append(f"| onnxruntime-node, CPU, {ort['threads']} threads | {ort['msPerFrame']} ms per frame ({ort['ortFps']} fps, preprocessing included) |")
-    if bench:
-        lines.append(f"| PyTorch eager, {bench['threads']} threads | {bench['msPerFrame']} ms per frame ({bench['torchFps']} fps) |")
+    for bench in benches:
+        n = bench['threads']
+        lines.append(f"| PyTorch eager, {n} thread{'s' if n != 1 else ''} | {bench['msPerFrame']} ms per frame ({bench['torchFps']} fps) |")
     cfg = tr.get("config", {})
     lines += [f"| training | {tr.get('trainFrames')} frames, {tr.get('steps')} steps of batch {cfg.get('batchSize')}, "
               f"{len(tr.get('history', []))} epochs, {tr.get('wallS', 0) / 60:.1f} min wall on {cfg.get('threads')} CPU threads |"]
@@ -63,11 +67,11 @@ def main() -> None:
     ap.add_argument("--metadata", default=os.path.join(HERE, "fleetmap-seg.json"))
     ap.add_argument("--card", default=os.path.join(HERE, "MODEL_CARD.md"))
     ap.add_argument("--ort")
-    ap.add_argument("--torch-bench")
+    ap.add_argument("--torch-bench", action="append", default=[])
     ap.add_argument("--pipeline-seconds", type=float)
     a = ap.parse_args()
     load = lambda p: json.load(open(p, encoding="utf-8")) if p else None  # noqa: E731
-    section = measured_section(load(a.metadata), load(a.ort), load(a.torch_bench), a.pipeline_seconds)
+    section = measured_section(load(a.metadata), load(a.ort), [b for b in (load(p) for p in a.torch_bench) if b], a.pipeline_seconds)
     with open(a.card, encoding="utf-8") as f:
         text = f.read()
     if BEGIN not in text or END not in text:

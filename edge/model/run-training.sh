@@ -84,8 +84,10 @@ stage "exporting edge/model/fleetmap-seg.onnx"
 
 stage "checking the export in onnxruntime-node; PyTorch eager speed"
 npx tsx edge/model/verify-onnx.ts --model edge/model/fleetmap-seg.onnx --data "$DATA/holdout-area" --frames 200 | tee "$RUN/ort.json"
+# PyTorch with 1 and with 2 threads: on 2 cores its 2-thread runs can be 2-3x slower.
+OMP_NUM_THREADS=1 "$PY" edge/model/torch_bench.py --checkpoint "$RUN/checkpoint.pt" --data "$DATA/holdout-area" --frames 200 --threads 1 | tee "$RUN/torch-bench-1.json"
 "$PY" edge/model/torch_bench.py --checkpoint "$RUN/checkpoint.pt" --data "$DATA/holdout-area" --frames 200 | tee "$RUN/torch-bench.json"
 
 TOTAL=$(( $(date +%s) - T0 ))
-"$PY" edge/model/card.py --metadata edge/model/fleetmap-seg.json --ort "$RUN/ort.json" --torch-bench "$RUN/torch-bench.json" --pipeline-seconds "$TOTAL"
+"$PY" edge/model/card.py --metadata edge/model/fleetmap-seg.json --ort "$RUN/ort.json" --torch-bench "$RUN/torch-bench-1.json" --torch-bench "$RUN/torch-bench.json" --pipeline-seconds "$TOTAL"
 stage "done: data ${T_DATA} s, total ${TOTAL} s ($(( TOTAL / 60 )) min $(( TOTAL % 60 )) s)"
