@@ -99,6 +99,7 @@ describe('HealthWriter', () => {
       get: (k) => inner.get(k),
       exists: (k) => inner.exists(k),
       list: (p) => inner.list(p),
+      listAfter: (p, a) => inner.listAfter(p, a),
       delete: (k) => inner.delete(k),
       describe: () => inner.describe(),
     };

@@ -118,6 +118,7 @@ describe('IngestService', () => {
       get: async () => undefined,
       exists: async () => false,
       list: async () => [],
+      listAfter: async () => [],
       delete: async () => undefined,
       describe: () => 'broken://',
     };

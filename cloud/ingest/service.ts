@@ -11,6 +11,14 @@
  *              would drop observations the store does not have).
  * - no ack:    the store failed (disk full, I/O error); the edge times out and resends later.
  *
+ * Arrival log (arrivals.ts): before a `stored` or `duplicate` ack, a durable arrival record must
+ * name the batch (one record per commit group), so an incremental merge finds it without listing
+ * `batches/`. A duplicate gets a record too: the batch may have been stored by a process that died
+ * before writing its record, and this resend is what repairs that. A failed record write fails the
+ * message like a failed batch write (`store_failed`, no ack: the edge resends). Health counts a
+ * batch `stored` only once its record is written; a batch whose record failed is counted as a
+ * duplicate when its resend comes (the log and the metrics, which read the same effects, agree).
+ *
  * Rejections carry the batch's seq only once the envelope is authenticated; otherwise seq is
  * null (and the edge holds the batch instead of dead-lettering it: see edge/uplink.ts). Every ack
  * names the sha256 of the exact bytes it answers; main.ts signs it with the ingest's ack key.
@@ -18,6 +26,7 @@
  */
 import type { ObjectStore } from '../store/index.ts';
 import { BatchRefusal, CodecError, decodeBatch, readEnvelopeHeader, sha256, type Ack, type BatchDecodeOptions } from '../../shared/index.ts';
+import { ArrivalLog, ArrivalWriteError } from './arrivals.ts';
 import type { FleetHealth } from './health.ts';
 import type { KeyRegistry } from './keys.ts';
 
@@ -25,6 +34,7 @@ export type IngestEffect =
   | { event: 'batch_stored'; vehicleId: string; seq: number; bytes: number; observations: number; queueDepth: number; key: string; storeMs: number }
   | { event: 'batch_duplicate'; vehicleId: string; seq: number; bytes: number }
   | { event: 'batch_rejected'; code: string; reason: string; vehicleId: string | null; seq: number | null; bytes: number }
+  /** `key`: the object that could not be written or read, the batch or its arrival record. */
   | { event: 'store_failed'; vehicleId: string; seq: number; key: string; reason: string };
 
 export interface IngestResult {
@@ -46,10 +56,16 @@ export interface IngestServiceDeps {
   /** Time window for createdUnixMs and observation times (defaults: 30 days back, 10 min ahead). */
   maxAgeMs?: number;
   maxAheadMs?: number;
+  /** Tells this process's arrival records apart (default: random per service). */
+  arrivalInstanceId?: string;
 }
 
 export class IngestService {
-  constructor(private readonly deps: IngestServiceDeps) {}
+  private readonly arrivals: ArrivalLog;
+
+  constructor(private readonly deps: IngestServiceDeps) {
+    this.arrivals = new ArrivalLog({ store: deps.store, nowUnixMs: () => this.now(), instanceId: deps.arrivalInstanceId });
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -84,6 +100,8 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (created) {
+      const failed = await this.recordArrival(vehicleId, seq, key);
+      if (failed) return failed;
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {
         ack: { seq, status: 'stored', batchSha256: digest },
@@ -97,12 +115,26 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
+      const failed = await this.recordArrival(vehicleId, seq, key);
+      if (failed) return failed;
       health.recordDuplicate(vehicleId, now);
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
     }
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
     health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now, reason);
     return { ack: { seq, status: 'rejected', reason, batchSha256: digest }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
+  }
+
+  /** Waits for a durable arrival record naming `key`; the no-ack result when it could not be written. */
+  private async recordArrival(vehicleId: string, seq: number, key: string): Promise<IngestResult | undefined> {
+    try {
+      await this.arrivals.record(key);
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof ArrivalWriteError)) throw e;
+      const cause = e.cause as NodeJS.ErrnoException | undefined;
+      return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key: e.key, reason: cause?.code ?? cause?.message ?? e.message }] };
+    }
   }
 
   /** Reject a message that could not be handled, e.g. a wrongly framed ZeroMQ message (`frames`: all but the peer id). */

@@ -1,5 +1,7 @@
 /**
- * Garbage collection of a store's merge outputs. Never touches batches, their index, manifests,
+ * Garbage collection of a store's merge outputs. Never touches batches, their index, the ingest's
+ * arrival log (arrivals/: the merge finds its newest record from the previous watermark, and a
+ * record deleted under an incremental merge could hide batches from it), manifests,
  * tiles/latest.json, the tile objects any published manifest lists, nor anything of a merge in
  * flight. Removes:
  *

@@ -2,8 +2,10 @@
  * What merge N must do, decided by the coordinator before any tile job runs (incremental by
  * default):
  *
- *  1. batches: those not in v<N-1>'s consumed set (tiles/v<N-1>/inputs.json); `rebuild` reads all
- *     (skipping, by their index, batches wholly older than the window);
+ *  1. batches: those not in v<N-1>'s consumed set (tiles/v<N-1>/inputs.json), found through the
+ *     ingest's arrival log after v<N-1>'s arrival watermark, or by listing `batches/` when there
+ *     is no usable watermark (new-batches.ts); `rebuild` lists and reads all (skipping, by their
+ *     index, batches wholly older than the window). Either way the plan records the new watermark;
  *  2. state: for each tile with new observations, or whose oldest observation left the window,
  *     the new state = previous state (window applied) + new observations (state.ts); `rebuild`
  *     builds every tile's state from the batches. Same observations, same key;
@@ -18,6 +20,7 @@ import { parseTileKey, tileKey } from '../../shared/tiles.ts';
 import type { ObjectStore } from '../store/index.ts';
 import { BatchSet } from './batch-set.ts';
 import { indexOf, readBatchIndex, writeBatchIndex } from './batch-index.ts';
+import { findNewBatches } from './new-batches.ts';
 import type { TileJob } from './job.ts';
 import type { MergeOptions } from './options.ts';
 import type { Manifest, ManifestTile, PublishPlan, TileState } from './publish.ts';
@@ -46,7 +49,7 @@ export interface MergePlan {
   publish: PublishPlan;
   jobs: TileJob[];
   /** For the run report and log. */
-  stats: { mode: 'incremental' | 'rebuild'; batchesRead: number; batchesSkippedByWindow: number; batchesUndecodable: number; newObservations: number; statesChanged: number; tilesRecomputed: number; tilesCarried: number };
+  stats: { mode: 'incremental' | 'rebuild'; newBatchesFrom: 'arrivals' | 'listing'; arrivalRecordsRead: number; batchesRead: number; batchesSkippedByWindow: number; batchesUndecodable: number; newObservations: number; statesChanged: number; tilesRecomputed: number; tilesCarried: number };
 }
 
 export async function planMerge(p: PlanInput): Promise<MergePlan> {
@@ -65,7 +68,8 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   let skippedByWindow = 0;
   let undecodable = 0;
   let nNew = 0;
-  for (const key of (await store.list('batches/')).filter((k) => k.endsWith('.fmb'))) {
+  const found = await findNewBatches({ store, incremental, previousWatermark: prev?.arrivalWatermark, previousName: `v${prev?.version ?? 0}`, consumed, warn: p.warn });
+  for (const key of found.keys) {
     if (consumed.has(key)) continue;
     consumed.add(key);
     if (cutoffUnixMs > -Infinity) {
@@ -148,11 +152,12 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
       inputs: consumed.toJson(),
       inputBatchCount: consumed.size,
       inputObservationCount: nObs,
+      arrivalWatermark: found.watermark,
       carried,
       states,
     },
     jobs,
-    stats: { mode: incremental ? 'incremental' : 'rebuild', batchesRead: read, batchesSkippedByWindow: skippedByWindow, batchesUndecodable: undecodable, newObservations: nNew, statesChanged: changed.size, tilesRecomputed: jobs.length, tilesCarried: carried.length },
+    stats: { mode: incremental ? 'incremental' : 'rebuild', newBatchesFrom: found.source, arrivalRecordsRead: found.arrivalRecordsRead, batchesRead: read, batchesSkippedByWindow: skippedByWindow, batchesUndecodable: undecodable, newObservations: nNew, statesChanged: changed.size, tilesRecomputed: jobs.length, tilesCarried: carried.length },
   };
 }
 

@@ -8,6 +8,9 @@
  *                                   reference), counts, observation state; changes; options
  *   tiles/latest.json               { version, manifest, createdUnixMs }: written LAST
  *   state/obs/16/<x>/<y>/<sha256:16>.obs  a tile's observations, content-addressed (state.ts)
+ *   arrivals/<ms:13>-<id>-<n:10>.json  the ingest's arrival log, {"batches": [...]} (written by the
+ *                                   ingest, cloud/ingest/arrivals.ts; read by the plan after the
+ *                                   previous manifest's arrivalWatermark, new-batches.ts)
  *   merge/v<N>/claim.json           the version claim (putIfAbsent); merge/v<N>/plan.json (queue
  *                                   runs), merge/v<N>/report.json (timings: never in the manifest)
  *
@@ -63,6 +66,13 @@ export interface Manifest {
   inputBatchCount: number;
   /** Observations in the tiles' state (inside the window). */
   inputObservationCount: number;
+  /**
+   * The largest arrival record key in the store when N was planned (arrivals/...json), null when
+   * there was none; merge N+1 reads arrival records from shortly before it instead of listing
+   * batches/. Always written now; absent in manifests written before the arrival log (merge N+1
+   * then lists batches/), hence optional.
+   */
+  arrivalWatermark?: string | null;
   /** Observations older than this many days before createdUnixMs were aged out; null: none. */
   windowDays: number | null;
   /** Every tile of the version, sorted by tile key. */
@@ -92,6 +102,8 @@ export interface PublishPlan {
   inputs: unknown;
   inputBatchCount: number;
   inputObservationCount: number;
+  /** Manifest.arrivalWatermark; optional so that a plan written before the arrival log still publishes (as null). */
+  arrivalWatermark?: string | null;
   /** Manifest entries of the tiles carried from v<N-1> by reference. */
   carried: ManifestTile[];
   /** State of each recomputed tile. */
@@ -171,6 +183,7 @@ export function buildManifest(plan: PublishPlan, results: readonly TileJobResult
     inputs: inputsKey(plan.version),
     inputBatchCount: plan.inputBatchCount,
     inputObservationCount: plan.inputObservationCount,
+    arrivalWatermark: plan.arrivalWatermark ?? null,
     windowDays: plan.windowDays,
     tiles,
     changes: summarise([...results].sort((a, b) => (a.tile < b.tile ? -1 : 1))),

@@ -63,4 +63,26 @@ describe('LocalDirStore', () => {
     expect(temps(root)).toEqual([]);
     expect(await s.list('')).toEqual(['tiles/v1/16/1/2.geojson']);
   });
+
+  it('listAfter matches list filtered by the mark, for marks inside, between and beside directory names', async () => {
+    // Keys chosen so that '-' (0x2d) and '.' (0x2e) sort before '/' (0x2f): "a/b-x" < "a/b/c" <
+    // "a/b0", which a walk that skipped directories by name alone would get wrong.
+    const s = new LocalDirStore(mkdtempSync(path.join(tmpdir(), 'fm-store-')));
+    const keys = ['a/a/z', 'a/b-x', 'a/b.y', 'a/b/c/d', 'a/b/e', 'a/b0', 'a/ba/q', 'b/1', 'ab/x', 'arrivals/1700000000000-aa-0000000001.json', 'arrivals/1700000600000-aa-0000000002.json'];
+    for (const k of keys) await s.put(k, Buffer.from(k));
+    const all = await s.list('');
+    let seed = 12345;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const alphabet = ['a', 'b', '/', '-', '.', '0', 'c', 'z', 'arrivals/17000', 'arrivals/1700000300000'];
+    const marks = ['', 'a', 'a/', 'a/b', 'a/b/', 'a/b-', 'a/b/c', 'a/b/c/d', 'a/b0', 'ab', 'b', 'zzz', 'arrivals/', 'arrivals/1700000300000', 'arrivals/1700000000000-aa-0000000001.json'];
+    for (let i = 0; i < 200; i++) marks.push(Array.from({ length: 1 + rnd(5) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    for (const prefix of ['', 'a/', 'a/b', 'arrivals/']) {
+      for (const mark of marks) {
+        expect(await s.listAfter(prefix, mark), `prefix ${JSON.stringify(prefix)} after ${JSON.stringify(mark)}`).toEqual(all.filter((k) => k.startsWith(prefix) && k > mark));
+      }
+    }
+    expect(await s.listAfter('arrivals/', 'arrivals/1700000300000')).toEqual(['arrivals/1700000600000-aa-0000000002.json']);
+    expect(await s.listAfter('nothing/', '')).toEqual([]);
+    await expect(s.listAfter('a/', undefined as unknown as string)).rejects.toThrow('listAfter: startAfter must be a string, got undefined');
+  });
 });

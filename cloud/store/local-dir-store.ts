@@ -26,7 +26,7 @@ import { crashPoint } from '../../shared/crash-points.ts';
 import { closeSync, constants as fsc, fdatasync, fsync, linkSync, open, openSync, promises as fs, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { assertObjectKey, type ObjectStore } from './object-store.ts';
+import { assertObjectKey, assertStartAfter, type ObjectStore } from './object-store.ts';
 
 /** The store's own temp names: `<name>.tmp-<pid>-<8 hex digits>`; nothing else is ever swept. */
 export const TEMP_NAME_RE = /\.tmp-\d+-[0-9a-f]{8}$/;
@@ -199,15 +199,34 @@ export class LocalDirStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return this.walkKeys(prefix, undefined);
+  }
+
+  /**
+   * Same semantics as S3's ListObjectsV2 StartAfter. A directory whose keys all sort at or
+   * before `startAfter` is not read at all; the entries of a directory that is read are all
+   * looked at (readdir has no "start after"), so a flat prefix costs one readdir whatever the mark.
+   */
+  async listAfter(prefix: string, startAfter: string): Promise<string[]> {
+    assertStartAfter(startAfter);
+    return this.walkKeys(prefix, startAfter);
+  }
+
+  /** Keys under `prefix` (and after `startAfter` when given), sorted; temp files are never keys. */
+  private async walkKeys(prefix: string, startAfter: string | undefined): Promise<string[]> {
     const out: string[] = [];
+    // Every key in directory `rel` starts with `rel/`; when that sorts before startAfter without
+    // being a prefix of it, the two differ at a character inside `rel/` where the key is smaller:
+    // every key in the directory sorts before startAfter.
+    const allBefore = (rel: string): boolean => startAfter !== undefined && !startAfter.startsWith(`${rel}/`) && `${rel}/` < startAfter;
     const walk = async (dir: string, rel: string): Promise<void> => {
       const entries = await readDirIfExists(dir);
       for (const ent of entries) {
         if (ent.name.includes('.tmp-')) continue;
         const r = rel ? `${rel}/${ent.name}` : ent.name;
         if (ent.isDirectory()) {
-          if (r.startsWith(prefix) || prefix.startsWith(`${r}/`)) await walk(path.join(dir, ent.name), r);
-        } else if (r.startsWith(prefix)) out.push(r);
+          if ((r.startsWith(prefix) || prefix.startsWith(`${r}/`)) && !allBefore(r)) await walk(path.join(dir, ent.name), r);
+        } else if (r.startsWith(prefix) && (startAfter === undefined || r > startAfter)) out.push(r);
       }
     };
     await walk(this.rootDir, '');

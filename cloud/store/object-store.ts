@@ -14,6 +14,13 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** All keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * The keys starting with `prefix` that sort strictly after `startAfter` (plain string order,
+   * which for the ASCII keys the store holds is S3's byte order), sorted. `startAfter` need not
+   * be a key. Lets a reader of an append-only, time-ordered prefix (the ingest's `arrivals/`)
+   * list only what is new since a mark instead of the whole prefix.
+   */
+  listAfter(prefix: string, startAfter: string): Promise<string[]>;
   /** Remove the object; resolves when it is gone. An absent key is not an error. */
   delete(key: string): Promise<void>;
   /**
@@ -34,4 +41,9 @@ export function assertObjectKey(key: string): void {
   if (!isObjectKey(key)) {
     throw new RangeError(`object key must be a relative path of [A-Za-z0-9._-] segments, got ${JSON.stringify(key)}`);
   }
+}
+
+/** Refuses a startAfter that is not a string (one line, before any I/O). */
+export function assertStartAfter(startAfter: unknown): asserts startAfter is string {
+  if (typeof startAfter !== 'string') throw new TypeError(`listAfter: startAfter must be a string, got ${typeof startAfter}`);
 }

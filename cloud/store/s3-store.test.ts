@@ -70,6 +70,42 @@ describeStoreContract('S3Store on s3rver', {
   },
 });
 
+describe('listAfter on both backends', () => {
+  const backends: Array<[string, () => LocalDirStore | S3Store]> = [
+    ['LocalDirStore', () => new LocalDirStore(mkdtempSync(path.join(tmpdir(), 'fm-after-')))],
+    ['S3Store on s3rver', () => s3Store({ direct: true })],
+  ];
+  for (const [name, fresh] of backends) {
+    it(`${name}: only keys under the prefix strictly after the mark, sorted; the mark need not be a key`, async () => {
+      const s = fresh();
+      const keys = ['arrivals/1700000000000-aa-0000000001.json', 'arrivals/1700000000000-bb-0000000001.json', 'arrivals/1700000600000-aa-0000000002.json', 'arrivals/1700001200000-aa-0000000003.json', 'arrivalsX/1', 'batches/veh-1/0000000001.fmb', 'a/b-x', 'a/b/c', 'a/b0'];
+      for (const k of keys) await s.put(k, Buffer.from(k));
+      expect(await s.listAfter('arrivals/', '')).toEqual(keys.slice(0, 4));
+      expect(await s.listAfter('arrivals/', 'arrivals/1700000000000-aa-0000000001.json')).toEqual(keys.slice(1, 4)); // strictly after
+      expect(await s.listAfter('arrivals/', 'arrivals/1700000600000')).toEqual(keys.slice(2, 4)); // a time prefix, not a key
+      expect(await s.listAfter('arrivals/', 'arrivals/1700001200001')).toEqual([]);
+      expect(await s.listAfter('arrivals/', 'a')).toEqual(keys.slice(0, 4)); // a mark before the prefix
+      expect(await s.listAfter('arrivals/', 'b')).toEqual([]); // one after it
+      expect(await s.listAfter('a/', 'a/b-x')).toEqual(['a/b/c', 'a/b0']); // '-' < '/' < '0', as S3 orders bytes
+      expect(await s.listAfter('', 'arrivalsX/0')).toEqual(['arrivalsX/1', 'batches/veh-1/0000000001.fmb']);
+      await expect(s.listAfter('a/', 7 as unknown as string)).rejects.toThrow('listAfter: startAfter must be a string, got number');
+    });
+  }
+
+  it('S3Store: sends StartAfter (under its prefix) on the first page only and pages through the rest', async () => {
+    const s = s3Store({ listPageSize: 4 });
+    const keys = Array.from({ length: 23 }, (_, i) => `arrivals/${String(1_700_000_000_000 + i * 1000).padStart(13, '0')}-aa-${String(i).padStart(10, '0')}.json`);
+    for (const k of keys) await s.put(k, Buffer.from('{"batches":[]}'));
+    const mark = keys[8]!;
+    const { value, seen } = await watch(() => s.listAfter('arrivals/', mark));
+    expect(value).toEqual(keys.slice(9));
+    const lists = seen.filter((r) => r.method === 'GET' && /list-type=2/.test(r.url));
+    expect(lists.length).toBe(4); // ceil(14 / 4): the 9 keys up to the mark are never sent
+    expect(decodeURIComponent(/[?&]start-after=([^&]*)/.exec(lists[0]!.url)![1]!)).toBe(`${s.prefix}/${mark}`);
+    expect(lists.slice(1).every((r) => /continuation-token=/.test(r.url))).toBe(true);
+  });
+});
+
 describe('S3Store', () => {
   it('uploads a large object in parts and reads back the same bytes (no aws-chunked framing)', async () => {
     const s = s3Store({ multipartThresholdBytes: 6 * MiB, partSizeBytes: 5 * MiB });

@@ -27,7 +27,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Logger } from '../../shared/log.ts';
-import { assertObjectKey, isObjectKey, type ObjectStore } from './object-store.ts';
+import { assertObjectKey, assertStartAfter, isObjectKey, type ObjectStore } from './object-store.ts';
 import { describeError, httpStatusOf, resolveRetry, withRetry, type RetryContext, type RetryOptions } from './retry.ts';
 import { formatS3Location, type ConditionalPuts, type S3Credentials } from './s3-config.ts';
 
@@ -248,19 +248,37 @@ export class S3Store implements ObjectStore {
 
   /** Keys under `prefix` relative to the store's prefix, sorted; keys the interface cannot name (folder markers "a/") are left out. */
   async list(prefix: string): Promise<string[]> {
+    return this.listPages(prefix, undefined);
+  }
+
+  /**
+   * ListObjectsV2 with StartAfter (sent on the first page only: continuation tokens carry it on),
+   * so S3 returns only keys after the mark and the pages cost what is new, not the whole prefix.
+   */
+  async listAfter(prefix: string, startAfter: string): Promise<string[]> {
+    assertStartAfter(startAfter);
+    return this.listPages(prefix, startAfter);
+  }
+
+  private async listPages(prefix: string, startAfter: string | undefined): Promise<string[]> {
     const full = this.keyPrefix + prefix;
+    // StartAfter is a bucket key: the store's prefix goes in front, as for every key.
+    const after = startAfter === undefined ? undefined : this.keyPrefix + startAfter;
     const out: string[] = [];
     let token: string | undefined;
     let page = 0;
     do {
       page++;
       const r = await this.run(`ListObjectsV2 page ${page}`, `${full}*`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : after !== undefined ? { StartAfter: after } : {}) }),
+        ),
       );
       for (const c of r.Contents ?? []) {
         if (!c.Key?.startsWith(this.keyPrefix)) continue;
         const rel = c.Key.slice(this.keyPrefix.length);
-        if (isObjectKey(rel)) out.push(rel);
+        // The filter repeats StartAfter for servers that ignore it: the result is the same either way.
+        if (isObjectKey(rel) && (startAfter === undefined || rel > startAfter)) out.push(rel);
       }
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
       if (r.IsTruncated && !token) throw new Error(`S3 ListObjectsV2 s3://${this.bucket}/${full}*: truncated page ${page} without a continuation token`);

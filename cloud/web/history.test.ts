@@ -32,6 +32,7 @@ function memoryStore(initial: Record<string, Buffer> = {}): ObjectStore & { data
     get: async (k) => data.get(k),
     exists: async (k) => data.has(k),
     list: async (p) => [...data.keys()].filter((k) => k.startsWith(p)).sort(),
+    listAfter: async (p, a) => [...data.keys()].filter((k) => k.startsWith(p) && k > a).sort(),
     delete: async (k: string) => void data.delete(k),
     describe: () => 'memory://',
   } as ObjectStore & { data: Map<string, Buffer> };
