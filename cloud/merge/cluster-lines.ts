@@ -14,9 +14,17 @@
  * When nothing changes, member points alongside L are consumed; runs of a member that left L
  * (a fork) go back to the pool as new items. Vertices that duplicate an earlier cluster are
  * marked covered so the same paint is not published twice.
+ *
+ * Closed lines (a kerb round an island or a block, a roundabout's centre): when an extension
+ * brings L back onto itself, heading the same way after about a full turn round some area, L
+ * is cut there and closed (`closeLoop`; `Polyline.closed`: last vertex = first). A closed L no
+ * longer extends, has no ends (nothing lies past them, nothing merely continues it), and is
+ * refit and summarised round the loop. Without this, the ends chased each other round the
+ * loop: L wound round it many times, its drives' points spread over the turns, and the loop
+ * came out as many short, overlapping pieces.
  */
 import { DynamicGrid, PointGrid } from './grid.ts';
-import { Polyline, hypot, newProjection, resampleFlat, vertexTangents, medianInPlace, type Projection } from './polyline.ts';
+import { Polyline, hypot, newProjection, resampleFlat, vertexAt, vertexTangents, medianInPlace, type Projection } from './polyline.ts';
 
 export interface LinePoints {
   n: number;
@@ -60,6 +68,8 @@ export interface LineCluster {
   /** Consumed points and the vertex each maps to. */
   pts: Int32Array;
   ptVertex: Int32Array;
+  /** A closed line: its last vertex is its first (and carries the first's support, spread, votes). */
+  closed: boolean;
 }
 
 const MAX_ITER = 1000;
@@ -128,10 +138,13 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       const ext = extendEnds(L, P, grid, pointItem, memberOf, cid, itemStart, itemEnd, prm);
       if (ext) {
         L = ext.line;
-        ranges = [
-          [0, ext.head],
-          [L.n - ext.tail, L.n],
-        ];
+        // A line that just closed was cut back onto itself: look along all of it once more.
+        ranges = L.closed
+          ? [[0, L.n]]
+          : [
+              [0, ext.head],
+              [L.n - ext.tail, L.n],
+            ];
         refits = 0;
         continue;
       }
@@ -188,7 +201,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       for (let i = s; i < e; i++) {
         if (L.projectAt(P.x, P.y, i, pr, hint) && pr.beyond === 0 && Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) >= prm.cosMax) {
           inliers[i - s] = 1;
-          vert[i - s] = Math.min(L.n - 1, Math.round(pr.pos));
+          vert[i - s] = vertexAt(L, pr.pos);
           nIn++;
           hint = Math.floor(pr.pos) | 0;
         }
@@ -246,6 +259,7 @@ export function clusterLines(P: LinePoints, prm: LineParams): LineCluster[] {
       });
       if (dup) cl.support[v] = 0;
     }
+    if (L.closed) cl.support[L.n - 1] = cl.support[0]!;
     for (let v = 0; v < L.n; v++) {
       if (cl.support[v]! === 0) continue;
       const a = Math.max(0, v - 1);
@@ -295,7 +309,7 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
         good++;
         continue;
       }
-    } else if ((x - sx) * stx + (y - sy) * sty > 0 || (x - ex) * etx + (y - ey) * ety > 0) continue;
+    } else if (!L.closed && ((x - sx) * stx + (y - sy) * sty > 0 || (x - ex) * etx + (y - ey) * ety > 0)) continue;
     bad++;
     // Rejected whatever the rest says: even all good would not reach the share, and the
     // item is no longer short enough to merely continue L.
@@ -303,7 +317,7 @@ function accepts(L: Polyline, P: LinePoints, s: number, e: number, prm: LinePara
     if (good + bad > 2 && !(best >= 2 && best >= prm.minInlierShare * (best + bad))) return false;
   }
   if (good >= 2 && good >= prm.minInlierShare * (good + bad)) return true;
-  return good + bad <= 2 && continues(L, P, s, e, prm);
+  return good + bad <= 2 && !L.closed && continues(L, P, s, e, prm);
 }
 
 /** Scratch of `endOf`: [ex, ey, ox, oy] (no object per call: `accepts` runs millions of times). */
@@ -376,6 +390,7 @@ function extendEnds(
   itemEnd: readonly number[],
   prm: LineParams,
 ): { line: Polyline; head: number; tail: number } | undefined {
+  if (L.closed) return undefined;
   const runs: Array<{ xs: number[]; ys: number[] } | undefined> = [];
   for (const atEnd of [false, true]) {
     endOf(L, atEnd);
@@ -429,7 +444,117 @@ function extendEnds(
     x[nh + L.n + k] = tail!.xs[k]!;
     y[nh + L.n + k] = tail!.ys[k]!;
   }
+  const loop = closeLoop(x, y, L, nh, nt, prm);
+  if (loop) return { line: loop, head: 0, tail: 0 };
   return { line: new Polyline(x, y), head: nh, tail: nt };
+}
+
+/**
+ * Do vertices 0..k-1 (closed back onto vertex 0) enclose a loop rather than trace one line out
+ * and back? Their mean radius 2 * |area| / perimeter (a circle's radius; for a line doubled
+ * back on itself, the distance between the two passes) must exceed two gates: passes closer
+ * than that are the same paint seen by drives a gate apart, which extensions along noisy
+ * members can turn round onto; a kerb round an island of even a few metres clears it.
+ */
+function enclosesLoop(x: Float64Array, y: Float64Array, k: number, gateM: number): boolean {
+  let area2 = 0;
+  let perimeter = 0;
+  for (let i = 0; i < k; i++) {
+    const j = i + 1 < k ? i + 1 : 0;
+    area2 += x[i]! * y[j]! - x[j]! * y[i]!;
+    perimeter += hypot(x[j]! - x[i]!, y[j]! - y[i]!);
+  }
+  // 2 * |area| / perimeter = |area2| / perimeter.
+  return Math.abs(area2) > 2 * gateM * perimeter;
+}
+
+/**
+ * The closed line that the extended line (x, y) forms, if an extension ran back onto the line
+ * itself: a new tail vertex k that lies within 1.5 gates (the tolerance `continues` gives an
+ * end: the two sides were extended along different drives' shapes) of an earlier vertex j,
+ * heading the way the line runs at j, after the line turned by more than half a turn between
+ * them (a loop turns by a full one; a line merely passing near itself again, or its own
+ * neighbouring vertices, has not turned); or, the same from the other side, a new head vertex
+ * onto a later one. The loop is vertices j..k-1 closed on j: what lay past k went round a
+ * second time, and what lay before j is a spur that reached the loop from outside (an exit's
+ * kerb, a stray member) and goes back to the pool as a line of its own. `old` is the line
+ * before this extension (nh head and nt tail vertices were added round it); it had no loop, so
+ * one involves a new vertex, and `old`'s vertex grid finds its partner.
+ * When vertices j..k-1 enclose no loop (`enclosesLoop`) the line stays open (and grows on as
+ * before: such out-and-back lines come from noisy members, and cutting them lost more good
+ * paint elsewhere than it saved).
+ */
+function closeLoop(x: Float64Array, y: Float64Array, old: Polyline, nh: number, nt: number, prm: LineParams): Polyline | undefined {
+  const m = x.length;
+  if (m < 4) return undefined;
+  // turnTo[i]: turning angle summed from segment 0 to segment i (segment i runs from i to i + 1).
+  const turnTo = new Float64Array(m - 1);
+  let px = NaN;
+  let py = NaN;
+  for (let i = 0; i < m - 1; i++) {
+    const vx = x[i + 1]! - x[i]!;
+    const vy = y[i + 1]! - y[i]!;
+    const vl = hypot(vx, vy);
+    let a = 0;
+    if (vl > 0) {
+      const ux = vx / vl;
+      const uy = vy / vl;
+      if (!Number.isNaN(px)) a = Math.atan2(px * uy - py * ux, px * ux + py * uy);
+      px = ux;
+      py = uy;
+    }
+    turnTo[i] = (i > 0 ? turnTo[i - 1]! : 0) + a;
+  }
+  const tol = 1.5 * prm.gateM;
+  const pr = projection;
+  pr.maxDistM = tol;
+  /**
+   * Is j..k-1, closed on j, a loop (1): near, heading alike, a full turn, area inside? 0 when
+   * not; -1 when all but the area holds: the line turned back onto itself, and any later
+   * candidate would only be the same out-and-back path once more round (so stop looking).
+   */
+  const loopAt = (j: number, k: number): number => {
+    if (k - j < 3 || k > m - 1 || j + 1 >= m) return 0;
+    if (hypot(x[k]! - x[j]!, y[k]! - y[j]!) > tol) return 0;
+    const ax = x[j + 1]! - x[j]!;
+    const ay = y[j + 1]! - y[j]!;
+    const bx = x[k]! - x[k - 1]!;
+    const by = y[k]! - y[k - 1]!;
+    const al = hypot(ax, ay);
+    const bl = hypot(bx, by);
+    if (!(al > 0 && bl > 0) || (ax * bx + ay * by) / (al * bl) < prm.cosMax) return 0;
+    if (Math.abs(turnTo[k - 1]! - turnTo[j]!) <= Math.PI) return 0;
+    return enclosesLoop(x.subarray(j, k), y.subarray(j, k), k - j, prm.gateM) ? 1 : -1;
+  };
+  const closed = (j: number, k: number): Polyline => {
+    const cx = new Float64Array(k - j + 1);
+    const cy = new Float64Array(k - j + 1);
+    cx.set(x.subarray(j, k));
+    cy.set(y.subarray(j, k));
+    cx[k - j] = x[j]!;
+    cy[k - j] = y[j]!;
+    return new Polyline(cx, cy);
+  };
+  // New tail vertices, in order: onto a new head vertex, else onto the old line.
+  for (let k = m - nt; k < m; k++) {
+    for (let j = 0; j < nh; j++) {
+      const at = loopAt(j, k);
+      if (at !== 0) return at > 0 ? closed(j, k) : undefined;
+    }
+    if (old.projectAt(x, y, k, pr)) {
+      const j = nh + vertexAt(old, pr.pos);
+      const at = loopAt(j, k);
+      if (at !== 0) return at > 0 ? closed(j, k) : undefined;
+    }
+  }
+  // New head vertices, nearest the old line first: onto the old line.
+  for (let i = nh - 1; i >= 0; i--) {
+    if (!old.projectAt(x, y, i, pr)) continue;
+    const j = nh + vertexAt(old, pr.pos);
+    const at = loopAt(i, j);
+    if (at !== 0) return at > 0 ? closed(i, j) : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -500,7 +625,7 @@ function projectEntries(L: Polyline, P: LinePoints, pts: ArrayLike<number>, vert
     }
     hint = Math.floor(pr.pos) | 0;
     if (pr.beyond !== 0 || Math.abs(P.tx[i]! * pr.tx + P.ty[i]! * pr.ty) < prm.cosMax) continue;
-    entV[m] = vertexOf ? vertexOf[k]! : Math.min(L.n - 1, Math.round(pr.pos));
+    entV[m] = vertexOf ? vertexOf[k]! : vertexAt(L, pr.pos);
     entP[m] = i;
     entLat[m] = pr.lat;
     m++;
@@ -576,6 +701,7 @@ const projection = newProjection();
 
 /** One refit of L to the points: median lateral offset per vertex, smoothed, resampled. */
 export function refit(L: Polyline, P: LinePoints, pts: ArrayLike<number>, prm: LineParams): Polyline {
+  if (L.closed) return refitClosed(L, P, pts, prm);
   const off = new Float64Array(L.n).fill(NaN);
   perVertex(L, P, pts, null, prm, (v, lats, nd) => {
     off[v] = medianInPlace(lats, nd);
@@ -593,6 +719,84 @@ export function refit(L: Polyline, P: LinePoints, pts: ArrayLike<number>, prm: L
   }
   const r = resampleFlat(x, y, 0, L.n, prm.spacingM);
   return r.x.length >= 2 ? new Polyline(r.x, r.y) : L;
+}
+
+/**
+ * `refit` of a closed line: the same per-vertex medians, gaps filled and smoothing done round
+ * the loop (its m = n - 1 distinct vertices), tangents across the seam, resampled and closed.
+ */
+function refitClosed(L: Polyline, P: LinePoints, pts: ArrayLike<number>, prm: LineParams): Polyline {
+  const m = L.n - 1;
+  const off = new Float64Array(m).fill(NaN);
+  // Points are bucketed by `vertexAt`, so the closing vertex (index m) never gets any.
+  perVertex(L, P, pts, null, prm, (v, lats, nd) => {
+    if (v < m) off[v] = medianInPlace(lats, nd);
+  });
+  if (!fillGapsCyclic(off)) return L;
+  const sm = smoothCyclic(off, prm.smoothBins);
+  const x = new Float64Array(m + 1);
+  const y = new Float64Array(m + 1);
+  for (let v = 0; v < m; v++) {
+    const a = v > 0 ? v - 1 : m - 1;
+    const b = v < m - 1 ? v + 1 : 0;
+    let tx = L.x[b]! - L.x[a]!;
+    let ty = L.y[b]! - L.y[a]!;
+    const len = hypot(tx, ty);
+    if (len > 0) {
+      tx /= len;
+      ty /= len;
+    } else {
+      tx = 1;
+      ty = 0;
+    }
+    x[v] = L.x[v]! - ty * sm[v]!;
+    y[v] = L.y[v]! + tx * sm[v]!;
+  }
+  x[m] = x[0]!;
+  y[m] = y[0]!;
+  const r = resampleFlat(x, y, 0, m + 1, prm.spacingM);
+  const k = r.x.length - 1;
+  if (k < 3) return L;
+  // Resampling ends on the closing vertex up to rounding: make it the first, bit for bit.
+  r.x[k] = r.x[0]!;
+  r.y[k] = r.y[0]!;
+  return new Polyline(r.x, r.y);
+}
+
+/** `fillGaps` round a loop: NaN runs interpolated between their neighbours across the seam. */
+function fillGapsCyclic(a: Float64Array): boolean {
+  const m = a.length;
+  let first = -1;
+  for (let i = 0; i < m; i++) {
+    if (!Number.isNaN(a[i]!)) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return false;
+  let prev = first;
+  for (let step = 1; step <= m; step++) {
+    const i = (first + step) % m;
+    if (Number.isNaN(a[i]!)) continue;
+    const gap = step - ((prev - first + m) % m);
+    for (let k = 1; k < gap; k++) a[(prev + k) % m] = a[prev]! + ((a[i]! - a[prev]!) * k) / gap;
+    prev = i;
+  }
+  return true;
+}
+
+/** Moving average with half-window h round a loop (the window wraps; at most the whole loop). */
+function smoothCyclic(a: Float64Array, h: number): Float64Array {
+  const m = a.length;
+  if (h <= 0) return a;
+  const w = Math.min(h, (m - 1) >> 1);
+  const out = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let k = -w; k <= w; k++) s += a[(i + k + m) % m]!;
+    out[i] = s / (2 * w + 1);
+  }
+  return out;
 }
 
 /** Support, spread and attribute votes per vertex from the consumed points. */
@@ -615,7 +819,14 @@ function summarise(L: Polyline, P: LinePoints, used: number[], usedV: number[], 
       if (a >= 0 && a < 3) votes[v * 3 + a] = votes[v * 3 + a]! + P.weight[i]!;
     }
   });
-  return { x: L.x, y: L.y, support, spread, votes, pts: Int32Array.from(used), ptVertex: Int32Array.from(usedV) };
+  if (L.closed) {
+    // The closing vertex is the first one (its points were bucketed there by `vertexAt`).
+    const last = L.n - 1;
+    support[last] = support[0]!;
+    spread[last] = spread[0]!;
+    for (let a = 0; a < 3; a++) votes[last * 3 + a] = votes[a]!;
+  }
+  return { x: L.x, y: L.y, support, spread, votes, pts: Int32Array.from(used), ptVertex: Int32Array.from(usedV), closed: L.closed };
 }
 
 /** Linear interpolation over NaN gaps, constant past the ends. False when all are NaN. */

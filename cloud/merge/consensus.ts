@@ -165,7 +165,9 @@ export function toConsensus(p: Prepared, r: Resampled, c: Clustering, o: MergeOp
   return out;
 }
 
-function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, o: MergeOptions): Consensus[] {
+function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k0: LineCluster, o: MergeOptions): Consensus[] {
+  const hasAttr = cl.cls === CLS_DIVIDER || cl.cls === CLS_BOUNDARY;
+  const k = k0.closed ? unrollClosed(k0, o, hasAttr) : k0;
   const n = k.x.length;
   const ok = new Uint8Array(n);
   for (let v = 0; v < n; v++) ok[v] = k.support[v]! >= o.minDrives ? 1 : 0;
@@ -177,22 +179,8 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, o
     if (e < n && e - v <= 2) ok.fill(1, v, e);
     v = e;
   }
-  const hasAttr = cl.cls === CLS_DIVIDER || cl.cls === CLS_BOUNDARY;
   const label = new Int8Array(n).fill(-1);
-  if (hasAttr) {
-    for (let v = 0; v < n; v++) {
-      let best = -1;
-      let bw = 0;
-      for (let a = 0; a < 3; a++) {
-        const w = k.votes[v * 3 + a]!;
-        if (w > bw) {
-          bw = w;
-          best = a;
-        }
-      }
-      label[v] = best;
-    }
-  }
+  if (hasAttr) for (let v = 0; v < n; v++) label[v] = voteOf(k, v);
   const minRun = Math.max(1, Math.round(o.styleMinRunM / cl.params.spacingM));
   const pieces: Consensus[] = [];
   let v = 0;
@@ -219,6 +207,78 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, o
     v = e;
   }
   return pieces;
+}
+
+/** The attribute (style / kind) index with the most vote weight at vertex v, -1 when none. */
+function voteOf(k: LineCluster, v: number): number {
+  let best = -1;
+  let bw = 0;
+  for (let a = 0; a < 3; a++) {
+    const w = k.votes[v * 3 + a]!;
+    if (w > bw) {
+      bw = w;
+      best = a;
+    }
+  }
+  return best;
+}
+
+/**
+ * A closed cluster as an open one that starts and ends on the same vertex s0, chosen so that no
+ * published piece is cut at the seam for nothing: the start of a supported run after an
+ * unsupported stretch the bridging keeps (dips of <= 2 vertices are bridged round the loop, as
+ * along a line), else the start of the longest style / kind run, else vertex 0. A loop that is
+ * supported all round with one style then comes out as one piece whose last vertex is its first.
+ */
+function unrollClosed(k: LineCluster, o: MergeOptions, hasAttr: boolean): LineCluster {
+  const m = k.x.length - 1;
+  const ok = new Uint8Array(m);
+  for (let v = 0; v < m; v++) ok[v] = k.support[v]! >= o.minDrives ? 1 : 0;
+  let s0 = -1;
+  for (let v = 0; v < m && s0 < 0; v++) {
+    if (!ok[v] || ok[(v + m - 1) % m]) continue;
+    // v starts a run; the dip before it, measured backwards round the loop.
+    let dip = 0;
+    while (dip < m && !ok[(v + m - 1 - dip) % m]) dip++;
+    if (dip > 2) s0 = v;
+  }
+  if (s0 < 0) {
+    // Supported all round once dips are bridged (or nowhere: then no piece either way): the
+    // seam at the start of the longest attribute run.
+    s0 = 0;
+    if (hasAttr) {
+      const lab = new Int8Array(m);
+      for (let v = 0; v < m; v++) lab[v] = voteOf(k, v);
+      let bestLen = 0;
+      for (let v = 0; v < m; v++) {
+        if (lab[v] === lab[(v + m - 1) % m]) continue;
+        let e = 1;
+        while (e < m && lab[(v + e) % m] === lab[v]) e++;
+        if (e > bestLen) {
+          bestLen = e;
+          s0 = v;
+        }
+      }
+    }
+  }
+  if (s0 <= 0) return k;
+  const n = m + 1;
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  const support = new Int32Array(n);
+  const spread = new Float32Array(n);
+  const votes = new Float32Array(n * 3);
+  for (let j = 0; j < n; j++) {
+    const v = (s0 + j) % m;
+    x[j] = k.x[v]!;
+    y[j] = k.y[v]!;
+    support[j] = k.support[v]!;
+    spread[j] = k.spread[v]!;
+    for (let a = 0; a < 3; a++) votes[j * 3 + a] = k.votes[v * 3 + a]!;
+  }
+  const ptVertex = new Int32Array(k.ptVertex.length);
+  for (let j = 0; j < ptVertex.length; j++) ptVertex[j] = (k.ptVertex[j]! - s0 + m) % m;
+  return { x, y, support, spread, votes, pts: k.pts, ptVertex, closed: true };
 }
 
 function piece(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, from: number, to: number, label: number, o: MergeOptions): Consensus {

@@ -25,6 +25,12 @@ export interface FeatureProperties {
   lastSeenUnixMs: number;
   /** Robust spread of the supporting drives around the consensus (lines), metres. */
   spreadM?: number;
+  /**
+   * How far the drives since the tile's previous version place it from where the drives before
+   * placed it, metres (evidence.ts recentShiftM); absent without a previous version or with too
+   * few drives on either side. What `moved` is judged on (changes.ts).
+   */
+  recentShiftM?: number;
 }
 
 export type MapGeometry = { type: 'LineString'; coordinates: Position[] } | { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] };
@@ -69,7 +75,7 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
   }
   const mPerLat = 111_320;
   const mPerLng = 111_320 * Math.cos((frame.origin.lat * Math.PI) / 180);
-  return clipPolyline(ll, bounds)
+  return clipLine(ll, bounds)
     .map((run) => run.map(([x, y]) => [round8(x), round8(y)] as Position))
     .filter((run) => {
       let len = 0;
@@ -77,6 +83,24 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
       return run.length >= 2 && len >= minLineM;
     })
     .map((coordinates) => ({ type: 'LineString' as const, coordinates }));
+}
+
+/**
+ * `clipPolyline`, keeping a closed line (last vertex = first) whole across its seam: when it
+ * leaves the tile, the run that ends on the seam and the run that starts there are one piece
+ * (joined, last run first); a loop wholly inside stays one closed run.
+ */
+export function clipLine(pts: readonly Position[], b: LngLatBounds): Position[][] {
+  const runs = clipPolyline(pts, b);
+  const n = pts.length;
+  if (runs.length < 2 || n < 4 || pts[0]![0] !== pts[n - 1]![0] || pts[0]![1] !== pts[n - 1]![1]) return runs;
+  const first = runs[0]!;
+  const last = runs[runs.length - 1]!;
+  const f0 = first[0]!;
+  const lz = last[last.length - 1]!;
+  // Both touch the seam only when they hold its vertex unclipped (clipSegment copies it).
+  if (f0[0] !== pts[0]![0] || f0[1] !== pts[0]![1] || lz[0] !== pts[0]![0] || lz[1] !== pts[0]![1]) return runs;
+  return [[...last, ...first.slice(1)], ...runs.slice(1, -1)];
 }
 
 /** Liang-Barsky per segment; consecutive inside parts join into runs. */

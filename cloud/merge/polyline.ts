@@ -33,11 +33,18 @@ const candidates = { buf: new Int32Array(256) };
 /** The disc [x, y, r] of such a query. */
 const candidateQuery = new Float64Array(3);
 
-/** An immutable polyline with a vertex grid for projections. */
+/**
+ * An immutable polyline with a vertex grid for projections.
+ *
+ * Closed: a polyline of >= 4 vertices whose last vertex is its first, bit for bit (a kerb round
+ * an island; the merge closes its lines that way and nothing else makes equal ends). It has no
+ * ends: projections never fall `beyond` it and the walk from a hint wraps over the seam.
+ */
 export class Polyline {
   readonly x: Float64Array;
   readonly y: Float64Array;
   readonly n: number;
+  readonly closed: boolean;
   private gridCache: PointGrid | undefined;
   private readonly maxSegM: number;
   /** Segment s: vector from vertex s to s + 1 and its squared length (projections read these). */
@@ -54,6 +61,7 @@ export class Polyline {
     this.x = x;
     this.y = y;
     this.n = x.length;
+    this.closed = isClosedXY(x, y);
     this.segX = new Float64Array(this.n - 1);
     this.segY = new Float64Array(this.n - 1);
     this.segLen2 = new Float64Array(this.n - 1);
@@ -118,6 +126,7 @@ export class Polyline {
     const last = this.n - 2;
     if (hint >= 0) {
       let s = hint > last ? last : hint;
+      if (this.closed) return this.walkClosed(s, out);
       this.segDist2(s);
       let d = this.qd;
       // Distances of the neighbouring segments; a step reuses the two it already knows.
@@ -188,6 +197,36 @@ export class Polyline {
     return this.fill(bs, out);
   }
 
+  /**
+   * The hint walk of a closed line: to the neighbouring segment while it is nearer, wrapping
+   * over the seam (segment 0 follows the last one). Strictly decreasing distances: it ends.
+   */
+  private walkClosed(start: number, out: Projection): boolean {
+    const last = this.n - 2;
+    let s = start;
+    this.segDist2(s);
+    let d = this.qd;
+    for (;;) {
+      const l = s > 0 ? s - 1 : last;
+      const r = s < last ? s + 1 : 0;
+      this.segDist2(l);
+      const dl = this.qd;
+      this.segDist2(r);
+      const dr = this.qd;
+      if (dl < d && dl <= dr) {
+        s = l;
+        d = dl;
+      } else if (dr < d) {
+        s = r;
+        d = dr;
+      } else break;
+    }
+    const maxDistM = this.qMaxM;
+    if (!(d <= maxDistM * maxDistM)) return false;
+    this.qd = d;
+    return this.fill(s, out);
+  }
+
   /** Squared distance from the query point to segment s (clamped), into qd. */
   private segDist2(s: number): void {
     const vx = this.segX[s]!;
@@ -232,11 +271,23 @@ export class Polyline {
     out.fx = ax + vx * len * t;
     out.fy = ay + vy * len * t;
     out.pos = s + t;
-    out.beyond = s === 0 && tRaw < 0 ? -1 : s === this.n - 2 && tRaw > 1 ? 1 : 0;
+    out.beyond = this.closed ? 0 : s === 0 && tRaw < 0 ? -1 : s === this.n - 2 && tRaw > 1 ? 1 : 0;
     // Lateral against the (extended) segment line, so points past an end get a meaningful offset.
     out.lat = vx * (py - ay) - vy * (px - ax);
     return true;
   }
+}
+
+/** Is (x, y) a closed line: >= 4 vertices, the last one the first bit for bit (see `Polyline`)? */
+export function isClosedXY(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
+  const n = x.length;
+  return n >= 4 && x[0] === x[n - 1] && y[0] === y[n - 1];
+}
+
+/** The vertex nearest to fractional position `pos` on L (a closed line's last vertex is its first). */
+export function vertexAt(L: Polyline, pos: number): number {
+  const v = Math.min(L.n - 1, Math.round(pos));
+  return L.closed && v === L.n - 1 ? 0 : v;
 }
 
 export function polylineLength(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number): number {
