@@ -43,13 +43,26 @@ describe('diffTile', () => {
   it('absorbs a common shift of the whole tile (the gauge) but reports one line that moved', () => {
     const dx = 0.3;
     const dy = -0.25;
-    const next = [line('', shift(A, dx, dy + 0.9)), line('', shift(B, dx, dy)), line('', shift(C, dx, dy), 'road_boundary'), line('', shift(D, dx, dy)), sign('', [10 + dx, 8 + dy])];
+    // The recent drives saw a 0.9 m aside (recentShiftM); the others only moved with the gauge.
+    const rs = (f: MapFeature, m: number): MapFeature => ({ ...f, properties: { ...f.properties, recentShiftM: m } });
+    const next = [rs(line('', shift(A, dx, dy + 0.9)), 0.9), rs(line('', shift(B, dx, dy)), 0.02), rs(line('', shift(C, dx, dy), 'road_boundary'), 0), line('', shift(D, dx, dy)), rs(sign('', [10 + dx, 8 + dy]), 0.05)];
     const d = diffTile(prev(), next, frame, TILE, 2, o);
     expect(d.changes.moved).toEqual({ lane_divider: 1 });
     expect(d.changes.movedIds).toEqual(['a']);
     expect(d.changes.unchanged).toBe(4);
     expect(d.changes.commonShiftM[0]).toBeCloseTo(dx, 1);
     expect(d.changes.commonShiftM[1]).toBeCloseTo(dy, 1);
+  });
+
+  it('judges moved on what the drives since the previous version saw (recentShiftM) when the merge states it', () => {
+    const withShift = (f: MapFeature, m: number): MapFeature => ({ ...f, properties: { ...f.properties, recentShiftM: m } });
+    // The consensus of a moved 0.9 m (more drives re-placed it), but old and new drives agree: not moved.
+    // The consensus of b stayed (old drives outvote), but the new drives see it 0.8 m aside: moved.
+    const next = [withShift(line('', shift(A, 0, 0.9)), 0.05), withShift(line('', B), 0.8), line('', C, 'road_boundary'), line('', D), sign('', [10, 8])];
+    const d = diffTile(prev(), next, frame, TILE, 2, o);
+    expect(d.changes.moved).toEqual({ lane_divider: 1 });
+    expect(d.changes.movedIds).toEqual(['b']);
+    expect(d.changes.unchanged).toBe(4);
   });
 
   it('reports removed and added features by class with fresh, unique ids', () => {

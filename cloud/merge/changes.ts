@@ -7,8 +7,12 @@
  * previous one is added; a previous one that overlaps no new one is removed. Overlapping
  * pairs are matched one-to-one, most alike first (mutual overlap, small distance): the new
  * feature inherits the id and the
- * firstSeen time, and counts as moved when its displacement, less the tile's common shift
- * (the gauge moves a little as drives are added), exceeds movedThresholdM. Features scored below
+ * firstSeen time. A line or point counts as moved when the drives since the previous version
+ * place it more than movedThresholdM from where the drives before placed it (its `recentShiftM`,
+ * a lower bound measured in this merge's alignment, so a feature the merge merely re-places as
+ * drives are added does not count, nor one too few recent drives saw); a polygon when its
+ * displacement, less the tile's common shift (the gauge moves a little as drives are added),
+ * exceeds movedThresholdM. Features scored below
  * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
  * line end cut off), that appear or disappear are counted apart, as low-confidence churn.
  */
@@ -255,7 +259,14 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     changes.removedIds.push(prev[i]!.properties.id);
   }
   for (const { i, j, d } of matched) {
-    if (pairResidual(d, shift) > o.movedThresholdM) {
+    // Lines and points moved when the drives since the previous version place them elsewhere
+    // than the drives before did (recentShiftM, a lower bound, both in this merge's alignment);
+    // without that evidence (too few recent drives) nothing new says they moved: a consensus that
+    // moved anyway was re-placed by the merge. Polygons (no recentShiftM): by how far the
+    // consensus moved.
+    const recent = next[j]!.properties.recentShiftM;
+    const isPolygon = next[j]!.geometry.type === 'Polygon';
+    if (isPolygon ? pairResidual(d, shift) > o.movedThresholdM : recent !== undefined && recent > o.movedThresholdM) {
       bump(changes.moved, P[i]!.cls);
       changes.movedIds.push(ids[j]!);
     } else changes.unchanged++;

@@ -12,7 +12,7 @@ import { CELL_OFFSET, CELL_SPAN, DynamicGrid, cellKey } from './grid.ts';
 import type { MergeOptions } from './options.ts';
 import type { Prepared, Resampled } from './prepare.ts';
 import type { Consensus } from './consensus.ts';
-import { hypot } from './polyline.ts';
+import { hypot, medianInPlace, newProjection, Polyline } from './polyline.ts';
 
 export interface Evidence {
   supportDrives: number;
@@ -241,4 +241,75 @@ function samplesOf(points: ReadonlyArray<readonly [number, number]>, closed: boo
   }
   if (!closed) out.push([points[n - 1]![0], points[n - 1]![1]]);
   return out;
+}
+
+/** Observations after this time are "recent" (recentShiftM), before it "earlier": Unix ms. */
+export interface RecentSplit {
+  afterUnixMs: number;
+  /** Distinct drives each side needs before a shift is stated. */
+  minDrives: number;
+}
+
+/**
+ * How far the drives since the previous version place a primitive from where the drives before
+ * it placed it, in this merge's alignment, metres, as a lower bound: the difference of the two
+ * groups' medians (lines: lateral offsets from the consensus line; points: positions; each
+ * drive's median first, so a drive counts once) less 1.645 standard errors (a one-sided 95 %
+ * bound, the errors from each group's spread across drives), never below 0. So two recent drives whose GNSS residuals happen to fall
+ * on one side do not make a move, while paint repainted 0.8 m aside (every recent drive agreeing)
+ * does; a primitive the merge merely re-places as drives are added shifts by ~0. Undefined for
+ * polygons (partial views of a crosswalk have centroids that move with the viewpoint) and when
+ * either side has fewer than `minDrives` drives.
+ */
+export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Float64Array, split: RecentSplit): number | undefined {
+  const recent = new Map<number, number[][]>();
+  const earlier = new Map<number, number[][]>();
+  if (c.cls === 'crosswalk') return undefined;
+  const isLine = c.cls !== 'traffic_sign' && c.cls !== 'traffic_light';
+  let line: Polyline | undefined;
+  if (isLine) {
+    if (c.points.length < 2) return undefined;
+    line = new Polyline(Float64Array.from(c.points, (q) => q[0]), Float64Array.from(c.points, (q) => q[1]));
+  }
+  const pr = newProjection();
+  for (const i of c.obs) {
+    const group = p.tUnixMs[i]! > split.afterUnixMs ? recent : earlier;
+    const d = p.drive[i]!;
+    let rows = group.get(d);
+    if (!rows) group.set(d, (rows = []));
+    const k0 = p.vStart[i]!;
+    const n = p.vCount[i]!;
+    if (line) {
+      for (let k = k0; k < k0 + n; k++) if (line.project(vx[k]!, vy[k]!, Infinity, pr) && pr.beyond === 0) rows.push([pr.lat]);
+    } else {
+      let sx = 0;
+      let sy = 0;
+      for (let k = k0; k < k0 + n; k++) {
+        sx += vx[k]!;
+        sy += vy[k]!;
+      }
+      if (n > 0) rows.push([sx / n, sy / n]);
+    }
+  }
+  // Per group: the median over drives of each drive's median, and its squared standard error
+  // (1.4826 x MAD over drives as the spread, x 1.25 for a median: sigma^2 x pi/2 / n).
+  const summary = (g: Map<number, number[][]>): { at: number[]; se2: number } | undefined => {
+    const perDrive: number[][] = [];
+    for (const d of [...g.keys()].sort((a, b) => a - b)) {
+      const rows = g.get(d)!;
+      if (!rows.length) continue;
+      perDrive.push(rows[0]!.map((_, j) => medianInPlace(rows.map((r) => r[j]!), rows.length)));
+    }
+    const n = perDrive.length;
+    if (n < split.minDrives) return undefined;
+    const at = perDrive[0]!.map((_, j) => medianInPlace(perDrive.map((r) => r[j]!), n));
+    const dev = perDrive.map((r) => (r.length === 1 ? Math.abs(r[0]! - at[0]!) : hypot(r[0]! - at[0]!, r[1]! - at[1]!)));
+    const sigma = 1.4826 * medianInPlace(dev, n);
+    return { at, se2: (sigma * sigma * Math.PI) / 2 / n };
+  };
+  const a = summary(earlier);
+  const b = summary(recent);
+  if (!a || !b) return undefined;
+  const shift = a.at.length === 1 ? Math.abs(b.at[0]! - a.at[0]!) : hypot(b.at[0]! - a.at[0]!, b.at[1]! - a.at[1]!);
+  return Math.max(0, shift - 1.645 * Math.sqrt(a.se2 + b.se2));
 }

@@ -16,7 +16,7 @@ import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
-import { Footprint, evidenceOf, isStale, shadows } from './evidence.ts';
+import { Footprint, evidenceOf, isStale, recentShiftM, shadows } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
@@ -127,6 +127,10 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     else live.push({ c, e });
   }
   const shadowed = shadows(live, o);
+  // Recent against earlier drives: split at the newest sighting the previous version holds.
+  let prevSeenUnixMs = -Infinity;
+  for (const f of input.previous ?? []) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
+  const split = prevSeenUnixMs > -Infinity ? { afterUnixMs: prevSeenUnixMs, minDrives: o.minDrives } : undefined;
   for (let k = 0; k < live.length; k++) {
     if (shadowed[k]) continue;
     const { c, e } = live[k]!;
@@ -144,6 +148,8 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       if (c.kind) props.kind = c.kind;
       if (c.signCode !== undefined) props.signCode = c.signCode;
       if (geometry.type === 'LineString') props.spreadM = Math.round(c.spreadM * 1000) / 1000;
+      const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
+      if (shift !== undefined) props.recentShiftM = Math.round(shift * 1000) / 1000;
       features.push({ type: 'Feature', id: '', geometry, properties: props });
     }
   }

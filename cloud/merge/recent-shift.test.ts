@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { Consensus } from './consensus.ts';
+import { recentShiftM } from './evidence.ts';
+import type { Prepared } from './prepare.ts';
+
+/** The fields of Prepared that recentShiftM reads: one observation per [drive, tUnixMs, vertices]. */
+function prepared(obs: Array<{ drive: number; t: number; pts: Array<[number, number]> }>): { p: Prepared; vx: Float64Array; vy: Float64Array } {
+  const vx: number[] = [];
+  const vy: number[] = [];
+  const vStart: number[] = [];
+  const vCount: number[] = [];
+  for (const o of obs) {
+    vStart.push(vx.length);
+    vCount.push(o.pts.length);
+    for (const [x, y] of o.pts) {
+      vx.push(x);
+      vy.push(y);
+    }
+  }
+  const p = { nObs: obs.length, drive: Int32Array.from(obs, (o) => o.drive), tUnixMs: Float64Array.from(obs, (o) => o.t), vStart: Int32Array.from(vStart), vCount: Int32Array.from(vCount) } as unknown as Prepared;
+  return { p, vx: Float64Array.from(vx), vy: Float64Array.from(vy) };
+}
+
+const along = (y: number): Array<[number, number]> => [[0, y], [5, y], [10, y], [15, y], [20, y]];
+
+describe('recentShiftM', () => {
+  const split = { afterUnixMs: 1000, minDrives: 2 };
+  it('measures how far the drives since the split place a line from the drives before it', () => {
+    // Drives 1-3 before (y 0, 0.05, -0.05), drives 4-5 after, 0.8 m aside (a repainted line).
+    const { p, vx, vy } = prepared([
+      { drive: 1, t: 500, pts: along(0) },
+      { drive: 2, t: 600, pts: along(0.05) },
+      { drive: 3, t: 700, pts: along(-0.05) },
+      { drive: 4, t: 1500, pts: along(0.8) },
+      { drive: 5, t: 1600, pts: along(0.85) },
+    ]);
+    const c: Consensus = { cls: 'lane_divider', points: [[0, 0.2], [20, 0.2]], obs: [0, 1, 2, 3, 4], spreadM: 0.3 };
+    // The medians differ by 0.825 m; the figure is that less twice its standard error.
+    const m = recentShiftM(c, p, vx, vy, split)!;
+    expect(m).toBeGreaterThan(0.6);
+    expect(m).toBeLessThan(0.825);
+    // Where the consensus lies does not matter, only the two groups.
+    expect(recentShiftM({ ...c, points: [[0, -1], [20, -1]] }, p, vx, vy, split)).toBeCloseTo(m, 6);
+    // One drive after the split is not enough to say.
+    expect(recentShiftM({ ...c, obs: [0, 1, 2, 3] }, p, vx, vy, split)).toBeUndefined();
+  });
+  it('says little when the recent drives disagree with each other', () => {
+    // Recent drives at 0.1 and 0.9 m: medians 0.5 m apart, but too uncertain to call a move.
+    const { p, vx, vy } = prepared([
+      { drive: 1, t: 500, pts: along(0) },
+      { drive: 2, t: 600, pts: along(0.05) },
+      { drive: 3, t: 700, pts: along(-0.05) },
+      { drive: 4, t: 1500, pts: along(0.1) },
+      { drive: 5, t: 1600, pts: along(0.9) },
+    ]);
+    const c: Consensus = { cls: 'lane_divider', points: [[0, 0], [20, 0]], obs: [0, 1, 2, 3, 4], spreadM: 0.3 };
+    expect(recentShiftM(c, p, vx, vy, split)!).toBeLessThan(0.2);
+  });
+  it('is about zero when both groups agree, and measures points by their median position', () => {
+    const { p, vx, vy } = prepared([
+      { drive: 1, t: 500, pts: [[3, 4]] },
+      { drive: 2, t: 600, pts: [[3.1, 4]] },
+      { drive: 3, t: 1500, pts: [[3.05, 4.05]] },
+      { drive: 4, t: 1600, pts: [[2.95, 3.95]] },
+    ]);
+    const c: Consensus = { cls: 'traffic_sign', signCode: '', points: [[3, 4]], obs: [0, 1, 2, 3], spreadM: 0 };
+    expect(recentShiftM(c, p, vx, vy, split)!).toBeLessThan(0.06);
+  });
+});
