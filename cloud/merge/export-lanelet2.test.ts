@@ -164,6 +164,24 @@ describe('exportLanelet2', () => {
     expect(readdirSync(dir)).toEqual(['map.osm']);
   });
 
+  it('writes a closed line (a kerb round an island) as a closed way on shared first and last node', () => {
+    const id = 'ring';
+    const ring: Position[] = [[8.4, 49.0], [8.4001, 49.0], [8.4001, 49.0001], [8.4, 49.0001], [8.4, 49.0]];
+    const xml = exportLanelet2([
+      { type: 'Feature', id, geometry: { type: 'LineString', coordinates: ring }, properties: { id, class: 'road_boundary', kind: 'curb', score: 1, supportDrives: 3, supportObservations: 3, firstSeenUnixMs: 0, lastSeenUnixMs: 0 } },
+    ]);
+    const refs = [...xml.matchAll(/<nd ref='(\d+)' \/>/g)].map((m) => m[1]);
+    expect(refs).toHaveLength(5);
+    expect(refs[4]).toBe(refs[0]);
+    expect(new Set(refs).size).toBe(4);
+    expect([...xml.matchAll(/<node /g)]).toHaveLength(4);
+    // The loader reads it back closed, round the same four corners.
+    const map = loadLanelet2(xml, { origin: osmBoundsCentre(xml) });
+    const kerb = map.primitives.find((p) => p.cls === 'road_boundary')!;
+    expect(kerb.points).toHaveLength(5);
+    expect(dist(kerb.points[0]!, kerb.points[4]!)).toBeLessThan(1e-9);
+  });
+
   it('writes ele where a position has a height, with 8 decimals of lat/lon', () => {
     const id = 'a';
     const xml = exportLanelet2([

@@ -7,6 +7,8 @@
  *   does not say which side is solid); `color` when the feature carries one.
  * - road_boundary: curb -> `type=curbstone` + `subtype=opts.curbSubtype` (the merge does not
  *   measure kerb height); road_border -> `type=road_border`; barrier -> `type=opts.barrierType`.
+ *   A closed line (published with its last vertex = its first) is a closed way: its first node
+ *   referenced again at the end.
  * - stop_line: `type=stop_line`, the bar's centre line.
  * - crosswalk: a Lanelet2 area (`type=multipolygon`, `subtype=crosswalk`, the lanelet subtype
  *   Lanelet2 also uses for areas) with one closed, untagged `outer` way (the published ring).
@@ -124,7 +126,11 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     if (g.type !== 'LineString') throw new RangeError(`${cls} ${f.properties.id} must be a LineString, got ${g.type}`);
     const line = dedupe(g.coordinates);
     if (line.length < 2) throw new RangeError(`${cls} ${f.properties.id} has fewer than 2 distinct vertices`);
-    wayLines.push(way(base, line.map(nodeOf), { ...lineTags(f, opts), ...meta }));
+    // A closed line (a kerb round an island: last vertex = first) is a closed way, its first node
+    // referenced again at the end, as OSM and Lanelet2 write a closed linestring.
+    const closed = line.length >= 4 && same(line[0]!, line[line.length - 1]!);
+    const ids = (closed ? line.slice(0, -1) : line).map(nodeOf);
+    wayLines.push(way(base, closed ? [...ids, ids[0]!] : ids, { ...lineTags(f, opts), ...meta }));
   }
 
   let south = Infinity;
