@@ -65,6 +65,21 @@ describe('diffTile', () => {
     expect(d.changes.unchanged).toBe(4);
   });
 
+  it('counts a feature it did not reproduce as removed only on the merge\'s evidence of absence', () => {
+    // b and the sign are gone from the new version; the recent drives passed only b's place.
+    const next = [line('', A), line('', C, 'road_boundary'), line('', D)];
+    const asked: string[] = [];
+    const d = diffTile(prev(), next, frame, TILE, 2, o, (f, pts) => {
+      asked.push(f.properties.id);
+      expect(pts.length).toBeGreaterThan(0);
+      return f.properties.id === 'b';
+    });
+    expect(asked.sort()).toEqual(['b', 's']);
+    expect(d.changes.removed).toEqual({ lane_divider: 1 });
+    expect(d.changes.removedIds).toEqual(['b']);
+    expect(d.changes.lowConfidence.removed).toEqual({ traffic_sign: 1 });
+  });
+
   it('reports removed and added features by class with fresh, unique ids', () => {
     const next = [line('', A), line('', C, 'road_boundary'), line('', D), sign('', [10, 8]), line('', [[-100, 40], [100, 40]]), line('', [[-100, 47], [100, 47]])];
     const d = diffTile(prev(), next, frame, TILE, 2, o);

@@ -4,15 +4,15 @@
  * Features of the same class are compared in the tile's local frame: lines and polygon rings
  * sampled every metre, each sample's distance to the other feature; a pair overlaps when at
  * least half the samples of either lie within matchGateM. A new feature that overlaps no
- * previous one is added; a previous one that overlaps no new one is removed. Overlapping
+ * previous one is added; a previous one that overlaps no new one is removed (when the merge
+ * gives evidence of absence, `absent`: recent drives passed it and saw nothing there). Overlapping
  * pairs are matched one-to-one, most alike first (mutual overlap, small distance): the new
  * feature inherits the id and the
- * firstSeen time. A line or point counts as moved when the drives since the previous version
- * place it more than movedThresholdM from where the drives before placed it (its `recentShiftM`,
- * a lower bound measured in this merge's alignment, so a feature the merge merely re-places as
- * drives are added does not count, nor one too few recent drives saw); a polygon when its
- * displacement, less the tile's common shift (the gauge moves a little as drives are added),
- * exceeds movedThresholdM. Features scored below
+ * firstSeen time. It counts as moved when the drives since the previous version place it more
+ * than movedThresholdM from where the drives before placed it (its `recentShiftM`, a lower
+ * bound measured in this merge's alignment, so a feature the merge merely re-places as drives
+ * are added does not count, nor one too few recent drives saw). The tile's common shift (the
+ * gauge moves a little as drives are added) is estimated and reported. Features scored below
  * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
  * line end cut off), that appear or disappear are counted apart, as low-confidence churn.
  */
@@ -136,7 +136,12 @@ export interface DiffResult {
   changes: TileChanges;
 }
 
-export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[], frame: LocalFrame, tile: string, version: number, o: MergeOptions): DiffResult {
+/**
+ * `absent(f)`, when given, says whether the recent drives show previous feature `f` gone (the
+ * merge's evidence of absence, evidence.ts absentSince); an unmatched previous feature without
+ * it is counted with the low-confidence churn, not as removed.
+ */
+export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[], frame: LocalFrame, tile: string, version: number, o: MergeOptions, absent?: (f: MapFeature, points: readonly XY[]) => boolean): DiffResult {
   const P = prev.map((f) => shapeOf(f, frame));
   const N = next.map((f) => shapeOf(f, frame));
   const pairs: Array<{ i: number; j: number; d: PairDisp }> = [];
@@ -251,7 +256,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   }
   for (let i = 0; i < P.length; i++) {
     if (prevHit[i]) continue;
-    if (prev[i]!.properties.score < o.changeMinScore || isSliver(P[i]!, o)) {
+    if (prev[i]!.properties.score < o.changeMinScore || isSliver(P[i]!, o) || (absent && !absent(prev[i]!, featurePoints(prev[i]!, frame)))) {
       bump(changes.lowConfidence.removed, P[i]!.cls);
       continue;
     }
@@ -259,14 +264,12 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     changes.removedIds.push(prev[i]!.properties.id);
   }
   for (const { i, j, d } of matched) {
-    // Lines and points moved when the drives since the previous version place them elsewhere
-    // than the drives before did (recentShiftM, a lower bound, both in this merge's alignment);
-    // without that evidence (too few recent drives) nothing new says they moved: a consensus that
-    // moved anyway was re-placed by the merge. Polygons (no recentShiftM): by how far the
-    // consensus moved.
+    // Moved when the drives since the previous version place it elsewhere than the drives before
+    // did (recentShiftM, a lower bound, both in this merge's alignment); without that evidence
+    // (too few recent drives) nothing new says it moved: a consensus that moved anyway was
+    // re-placed by the merge. (pairResidual still weighs the common shift, which is reported.)
     const recent = next[j]!.properties.recentShiftM;
-    const isPolygon = next[j]!.geometry.type === 'Polygon';
-    if (isPolygon ? pairResidual(d, shift) > o.movedThresholdM : recent !== undefined && recent > o.movedThresholdM) {
+    if (recent !== undefined && recent > o.movedThresholdM) {
       bump(changes.moved, P[i]!.cls);
       changes.movedIds.push(ids[j]!);
     } else changes.unchanged++;

@@ -257,15 +257,15 @@ export interface RecentSplit {
  * drive's median first, so a drive counts once) less 1.645 standard errors (a one-sided 95 %
  * bound, the errors from each group's spread across drives), never below 0. So two recent drives whose GNSS residuals happen to fall
  * on one side do not make a move, while paint repainted 0.8 m aside (every recent drive agreeing)
- * does; a primitive the merge merely re-places as drives are added shifts by ~0. Undefined for
- * polygons (partial views of a crosswalk have centroids that move with the viewpoint) and when
- * either side has fewer than `minDrives` drives.
+ * does; a primitive the merge merely re-places as drives are added shifts by ~0. Polygons by the
+ * mean of each view's vertices (partial views of a crosswalk move that with the viewpoint: the
+ * spread across drives, and so the bound, says how much). Undefined when either side has fewer
+ * than `minDrives` drives.
  */
 export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Float64Array, split: RecentSplit): number | undefined {
   const recent = new Map<number, number[][]>();
   const earlier = new Map<number, number[][]>();
-  if (c.cls === 'crosswalk') return undefined;
-  const isLine = c.cls !== 'traffic_sign' && c.cls !== 'traffic_light';
+  const isLine = c.cls !== 'traffic_sign' && c.cls !== 'traffic_light' && c.cls !== 'crosswalk';
   let line: Polyline | undefined;
   if (isLine) {
     if (c.points.length < 2) return undefined;
@@ -291,6 +291,7 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
       if (n > 0) rows.push([sx / n, sy / n]);
     }
   }
+  // (points and polygons: one position per observation, the mean of its vertices)
   // Per group: the median over drives of each drive's median, and its squared standard error
   // (1.4826 x MAD over drives as the spread, x 1.25 for a median: sigma^2 x pi/2 / n).
   const summary = (g: Map<number, number[][]>): { at: number[]; se2: number } | undefined => {
@@ -312,4 +313,76 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
   if (!a || !b) return undefined;
   const shift = a.at.length === 1 ? Math.abs(b.at[0]! - a.at[0]!) : hypot(b.at[0]! - a.at[0]!, b.at[1]! - a.at[1]!);
   return Math.max(0, shift - 1.645 * Math.sqrt(a.se2 + b.se2));
+}
+
+/** Points of each observation: observation i's are x/y[start[i] .. start[i] + count[i]) (start -1: none). */
+export interface ObservationPoints {
+  start: Int32Array;
+  count: Int32Array;
+  x: Float64Array;
+  y: Float64Array;
+}
+
+/**
+ * Whether the drives since `split.afterUnixMs` show that a primitive of the previous version is
+ * gone: at least `split.minDrives` of them passed its place (their footprints cover it) and none
+ * of those saw its class along half of it or more (its 1 m samples within `gateM` of the drive's
+ * points of that class; a sign or light: its one point). A previous feature that this merge
+ * merely did not reproduce (re-cut, re-placed a metre or two by more drives) lacks that
+ * evidence, and is not a removal; the neighbours of a removed stretch of line, which touch its
+ * ends, do not hide it.
+ */
+export function absentSince(points: ReadonlyArray<readonly [number, number]>, closed: boolean, cls: number, p: Prepared, obsPts: ObservationPoints, fp: Footprint, split: RecentSplit, gateM: number): boolean {
+  const passed = new Set<number>();
+  for (const [d, t] of fp.passing(points, closed)) if (t > split.afterUnixMs) passed.add(d);
+  if (passed.size < split.minDrives) return false;
+  const ring = closed && points.length > 1 ? [...points, points[0]!] : points;
+  const samples: Array<[number, number]> = [];
+  if (ring.length === 1) samples.push([ring[0]![0], ring[0]![1]]);
+  for (let s = 1; s < ring.length; s++) {
+    const [ax, ay] = ring[s - 1]!;
+    const [bx, by] = ring[s]!;
+    const k = Math.max(1, Math.ceil(hypot(bx - ax, by - ay)));
+    for (let j = s === 1 ? 0 : 1; j <= k; j++) samples.push([ax + ((bx - ax) * j) / k, ay + ((by - ay) * j) / k]);
+  }
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of samples) {
+    minX = Math.min(minX, x - gateM);
+    maxX = Math.max(maxX, x + gateM);
+    minY = Math.min(minY, y - gateM);
+    maxY = Math.max(maxY, y + gateM);
+  }
+  // Each passing drive's points of the class near the feature.
+  const near = new Map<number, number[]>();
+  for (let i = 0; i < p.nObs; i++) {
+    const d = p.drive[i]!;
+    if (p.cls[i] !== cls || !(p.tUnixMs[i]! > split.afterUnixMs) || !passed.has(d) || obsPts.start[i]! < 0) continue;
+    for (let k = obsPts.start[i]!; k < obsPts.start[i]! + obsPts.count[i]!; k++) {
+      const x = obsPts.x[k]!;
+      const y = obsPts.y[k]!;
+      if (x < minX || x > maxX || y < minY || y > maxY) continue;
+      let list = near.get(d);
+      if (!list) near.set(d, (list = []));
+      list.push(x, y);
+    }
+  }
+  const g2 = gateM * gateM;
+  for (const list of near.values()) {
+    let seen = 0;
+    for (const [x, y] of samples) {
+      for (let k = 0; k < list.length; k += 2) {
+        const dx = list[k]! - x;
+        const dy = list[k + 1]! - y;
+        if (dx * dx + dy * dy <= g2) {
+          seen++;
+          break;
+        }
+      }
+    }
+    if (2 * seen >= samples.length) return false;
+  }
+  return true;
 }

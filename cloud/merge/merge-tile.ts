@@ -12,11 +12,12 @@
  * pieces -> evidence over time (support, misses, staleness) -> clip to the tile -> diff.
  */
 import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
+import { PRIMITIVE_CLASSES, type XY } from '../../shared/schema.ts';
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
-import { Footprint, evidenceOf, isStale, recentShiftM, shadows } from './evidence.ts';
+import { Footprint, absentSince, evidenceOf, isStale, recentShiftM, shadows } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
@@ -153,7 +154,19 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       features.push({ type: 'Feature', id: '', geometry, properties: props });
     }
   }
-  const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o);
+  // A previous feature not reproduced is removed only when recent drives passed it and saw nothing of its class there.
+  // Lines by their resampled points (vertices of a simplified line lie metres apart), the rest by their vertices.
+  const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
+  const vertexPts = { start: p.vStart, count: p.vCount, x: vtx.x, y: vtx.y };
+  // (A tile left with no observations at all, its window emptied, has no evidence either way: all
+  // its previous features are removed, as before.)
+  const absent = split && p.nObs > 0
+    ? (f: MapFeature, pts: readonly XY[]): boolean => {
+        const cls = PRIMITIVE_CLASSES.indexOf(f.properties.class);
+        return absentSince(pts, f.geometry.type === 'Polygon', cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM);
+      }
+    : undefined;
+  const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent);
   features.forEach((f, j) => {
     f.id = diff.ids[j]!;
     f.properties.id = f.id;
