@@ -87,17 +87,17 @@ describe('clusterAreas', () => {
     [x1, y1],
     [x0, y1],
   ];
-  it('makes one crosswalk of rectangles each drive saw a part of', () => {
-    // A 12 m x 4 m crosswalk; three drives saw 0..7, 2.5..9.5 and 5..12 m of it (each view
-    // overlaps the largest, which seeds the cluster).
-    const rings = [rect(0, 7, 0, 4), rect(2.5, 9.5, -0.1, 4.1), rect(5, 12, 0.1, 3.9)];
-    const out = clusterAreas([0, 1, 2], rings, Float32Array.from([0.8, 0.8, 0.8]), 3);
+  it('makes one crosswalk of the rectangles the drives saw: each side at the members\' median', () => {
+    // A 7 m x 4 m crosswalk (x 0..7); three drives saw it whole within a few decimetres, one smeared
+    // it 2 m further along, one saw only its first 4 m. The median ignores both.
+    const rings = [rect(0, 7, 0, 4), rect(0.1, 7.1, -0.1, 4.1), rect(-0.1, 6.9, 0.1, 3.9), rect(0, 9, 0, 4), rect(0, 4, 0, 4)];
+    const out = clusterAreas([0, 1, 2, 3, 4], rings, Float32Array.from([0.8, 0.8, 0.8, 0.8, 0.8]), 3);
     expect(out).toHaveLength(1);
-    expect(out[0]!.members.sort()).toEqual([0, 1, 2]);
+    expect(out[0]!.members.sort()).toEqual([0, 1, 2, 3, 4]);
     const xs = out[0]!.ring.map((p) => p[0]);
     const ys = out[0]!.ring.map((p) => p[1]);
     expect(Math.min(...xs)).toBeCloseTo(0, 1);
-    expect(Math.max(...xs)).toBeCloseTo(12, 1);
+    expect(Math.max(...xs)).toBeCloseTo(7, 1);
     expect(Math.min(...ys)).toBeCloseTo(0, 1);
     expect(Math.max(...ys)).toBeCloseTo(4, 1);
   });

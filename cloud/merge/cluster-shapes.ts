@@ -10,9 +10,9 @@
  * Polygons: greedy from the most typical view (the largest summed strong overlap, IoU >= 0.5,
  * with the views around it: a full view of one crosswalk, not a view that ran two neighbouring crosswalks
  * together nor a fragment), members by overlap and orientation. When every member is a rectangle
- * (what the camera path uploads: a crosswalk's stripes' extent, often only the part in the field
- * of view) the consensus is one rectangle spanning what the members no larger than 1.5x the seed
- * saw along the seed's axis (unionRectangle); otherwise the per-vertex median of the
+ * (what the camera path uploads: a crosswalk's stripes' extent) the consensus is one rectangle on
+ * the seed's axis, each side at the median of the members no larger than 1.5x the seed
+ * (medianRectangle); otherwise the per-vertex median of the
  * nearly-full-size members that share the most common vertex count, after rotating each ring's
  * vertex order onto a reference ring (the medoid); else the medoid. A cluster whose shape lies
  * mostly (half its area or more) inside an earlier one's is not a second crosswalk: its members
@@ -207,7 +207,7 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
     for (const k of mem) taken[k] = 1;
     const rects = mem.map((k) => R[k]!);
     let ring: Array<[number, number]>;
-    if (rects.length >= 2 && rects.every(isRectangle)) ring = unionRectangle(rects.filter((r) => r.area <= 1.5 * s.area), s);
+    if (rects.length >= 2 && rects.every(isRectangle)) ring = medianRectangle(rects.filter((r) => r.area <= 1.5 * s.area), s);
     else {
       const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
       const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
@@ -309,12 +309,14 @@ function isRectangle(r: Ring): boolean {
 }
 
 /**
- * Rectangles seen in parts (each drive saw the part of a wide crosswalk in its field of view) make
- * one rectangle on the seed's axis: across it, the median of the members' extents; along it,
- * from the 20 % quantile of the members' starts to the 80 % quantile of their ends (the union
- * of what they saw, without the extreme member).
+ * The members' rectangles make one rectangle on the seed's axis: each side at the median of the
+ * members' extents, along the axis and across it. (Until 2026-11-30 the along-axis extent was the
+ * union of the members' views, 20 % quantile of starts to 80 % of ends, for drives that each saw
+ * part of a wide crosswalk; the model's views are mostly whole but smeared beyond the paint, and
+ * the union published rectangles 1.3-1.6 times the true area: on three Karlsruhe demo stores the
+ * median took crosswalk AP@0.5 from 0.020 / 0.021 / 0.054 to 0.080 / 0.045 / 0.090.)
  */
-function unionRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
+function medianRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
   const th = Number.isNaN(seed.axis) ? Math.atan2(seed.ys[1]! - seed.ys[0]!, seed.xs[1]! - seed.xs[0]!) : seed.axis;
   const ux = Math.cos(th);
   const uy = Math.sin(th);
@@ -348,12 +350,8 @@ function unionRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
     lo1.push(a1);
     hi1.push(b1);
   }
-  const q = (v: number[], f: number): number => {
-    v.sort((a, b) => a - b);
-    return v[Math.round(f * (v.length - 1))]!;
-  };
-  const l0 = q(lo0, 0.2);
-  const l1 = q(hi0, 0.8);
+  const l0 = medianInPlace(lo0, lo0.length);
+  const l1 = medianInPlace(hi0, hi0.length);
   const m0 = medianInPlace(lo1, lo1.length);
   const m1 = medianInPlace(hi1, hi1.length);
   const at = (s0: number, s1: number): [number, number] => [cx + ux * s0 - uy * s1, cy + uy * s0 + ux * s1];
