@@ -734,23 +734,14 @@ function refitClosed(L: Polyline, P: LinePoints, pts: ArrayLike<number>, prm: Li
   });
   if (!fillGapsCyclic(off)) return L;
   const sm = smoothCyclic(off, prm.smoothBins);
+  const tx = new Float64Array(m);
+  const ty = new Float64Array(m);
+  vertexTangents(L.x, L.y, 0, m, tx, ty, 0, true);
   const x = new Float64Array(m + 1);
   const y = new Float64Array(m + 1);
   for (let v = 0; v < m; v++) {
-    const a = v > 0 ? v - 1 : m - 1;
-    const b = v < m - 1 ? v + 1 : 0;
-    let tx = L.x[b]! - L.x[a]!;
-    let ty = L.y[b]! - L.y[a]!;
-    const len = hypot(tx, ty);
-    if (len > 0) {
-      tx /= len;
-      ty /= len;
-    } else {
-      tx = 1;
-      ty = 0;
-    }
-    x[v] = L.x[v]! - ty * sm[v]!;
-    y[v] = L.y[v]! + tx * sm[v]!;
+    x[v] = L.x[v]! - ty[v]! * sm[v]!;
+    y[v] = L.y[v]! + tx[v]! * sm[v]!;
   }
   x[m] = x[0]!;
   y[m] = y[0]!;

@@ -263,9 +263,12 @@ export interface RecentSplit {
  * than `minDrives` drives.
  */
 export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Float64Array, split: RecentSplit): number | undefined {
-  const recent = new Map<number, number[][]>();
-  const earlier = new Map<number, number[][]>();
   const isLine = c.cls !== 'traffic_sign' && c.cls !== 'traffic_light' && c.cls !== 'crosswalk';
+  // Per drive, its values flat: lines one lateral offset per vertex, points and polygons one
+  // position (x, y) per observation, the mean of its vertices.
+  const dim = isLine ? 1 : 2;
+  const recent = new Map<number, number[]>();
+  const earlier = new Map<number, number[]>();
   let line: Polyline | undefined;
   if (isLine) {
     if (c.points.length < 2) return undefined;
@@ -275,44 +278,44 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
   for (const i of c.obs) {
     const group = p.tUnixMs[i]! > split.afterUnixMs ? recent : earlier;
     const d = p.drive[i]!;
-    let rows = group.get(d);
-    if (!rows) group.set(d, (rows = []));
+    let vals = group.get(d);
+    if (!vals) group.set(d, (vals = []));
     const k0 = p.vStart[i]!;
     const n = p.vCount[i]!;
     if (line) {
-      for (let k = k0; k < k0 + n; k++) if (line.project(vx[k]!, vy[k]!, Infinity, pr) && pr.beyond === 0) rows.push([pr.lat]);
-    } else {
+      for (let k = k0; k < k0 + n; k++) if (line.project(vx[k]!, vy[k]!, Infinity, pr) && pr.beyond === 0) vals.push(pr.lat);
+    } else if (n > 0) {
       let sx = 0;
       let sy = 0;
       for (let k = k0; k < k0 + n; k++) {
         sx += vx[k]!;
         sy += vy[k]!;
       }
-      if (n > 0) rows.push([sx / n, sy / n]);
+      vals.push(sx / n, sy / n);
     }
   }
-  // (points and polygons: one position per observation, the mean of its vertices)
+  // Component j of the values, every dim-th from j.
+  const column = (v: readonly number[], j: number): number[] => v.filter((_, k) => k % dim === j);
+  const distance = (u: readonly number[], w: readonly number[]): number => (dim === 1 ? Math.abs(u[0]! - w[0]!) : hypot(u[0]! - w[0]!, u[1]! - w[1]!));
   // Per group: the median over drives of each drive's median, and its squared standard error
   // (1.4826 x MAD over drives as the spread, x 1.25 for a median: sigma^2 x pi/2 / n).
-  const summary = (g: Map<number, number[][]>): { at: number[]; se2: number } | undefined => {
+  const summary = (g: Map<number, number[]>): { at: number[]; se2: number } | undefined => {
     const perDrive: number[][] = [];
-    for (const d of [...g.keys()].sort((a, b) => a - b)) {
-      const rows = g.get(d)!;
-      if (!rows.length) continue;
-      perDrive.push(rows[0]!.map((_, j) => medianInPlace(rows.map((r) => r[j]!), rows.length)));
+    for (const d of [...g.keys()].sort((x, y) => x - y)) {
+      const vals = g.get(d)!;
+      if (!vals.length) continue;
+      perDrive.push(Array.from({ length: dim }, (_, j) => { const col = column(vals, j); return medianInPlace(col, col.length); }));
     }
     const n = perDrive.length;
     if (n < split.minDrives) return undefined;
-    const at = perDrive[0]!.map((_, j) => medianInPlace(perDrive.map((r) => r[j]!), n));
-    const dev = perDrive.map((r) => (r.length === 1 ? Math.abs(r[0]! - at[0]!) : hypot(r[0]! - at[0]!, r[1]! - at[1]!)));
-    const sigma = 1.4826 * medianInPlace(dev, n);
+    const at = Array.from({ length: dim }, (_, j) => medianInPlace(perDrive.map((r) => r[j]!), n));
+    const sigma = 1.4826 * medianInPlace(perDrive.map((r) => distance(r, at)), n);
     return { at, se2: (sigma * sigma * Math.PI) / 2 / n };
   };
   const a = summary(earlier);
   const b = summary(recent);
   if (!a || !b) return undefined;
-  const shift = a.at.length === 1 ? Math.abs(b.at[0]! - a.at[0]!) : hypot(b.at[0]! - a.at[0]!, b.at[1]! - a.at[1]!);
-  return Math.max(0, shift - 1.645 * Math.sqrt(a.se2 + b.se2));
+  return Math.max(0, distance(b.at, a.at) - 1.645 * Math.sqrt(a.se2 + b.se2));
 }
 
 /** Points of each observation: observation i's are x/y[start[i] .. start[i] + count[i]) (start -1: none). */

@@ -135,6 +135,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   for (let k = 0; k < live.length; k++) {
     if (shadowed[k]) continue;
     const { c, e } = live[k]!;
+    const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
     for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
@@ -149,7 +150,6 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       if (c.kind) props.kind = c.kind;
       if (c.signCode !== undefined) props.signCode = c.signCode;
       if (geometry.type === 'LineString') props.spreadM = Math.round(c.spreadM * 1000) / 1000;
-      const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
       if (shift !== undefined) props.recentShiftM = Math.round(shift * 1000) / 1000;
       features.push({ type: 'Feature', id: '', geometry, properties: props });
     }

@@ -341,11 +341,14 @@ export function resampleInto(x: ArrayLike<number>, y: ArrayLike<number>, from: n
   }
 }
 
-/** Unit tangents at each vertex by central differences (one-sided at the ends). */
-export function vertexTangents(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, tx: Float64Array, ty: Float64Array, outOffset = from): void {
+/**
+ * Unit tangents at each vertex by central differences: one-sided at the ends, or with `cyclic`
+ * (the distinct vertices of a closed line, x/y[from .. to)) across the seam.
+ */
+export function vertexTangents(x: ArrayLike<number>, y: ArrayLike<number>, from: number, to: number, tx: Float64Array, ty: Float64Array, outOffset = from, cyclic = false): void {
   for (let i = from; i < to; i++) {
-    const a = i > from ? i - 1 : i;
-    const b = i < to - 1 ? i + 1 : i;
+    const a = i > from ? i - 1 : cyclic ? to - 1 : i;
+    const b = i < to - 1 ? i + 1 : cyclic ? from : i;
     let dx = x[b]! - x[a]!;
     let dy = y[b]! - y[a]!;
     const len = hypot(dx, dy);
