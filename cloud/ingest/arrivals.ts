@@ -10,7 +10,8 @@
  * the log costs one small write per group, not per batch. A batch is acked only after a record
  * naming it is durable (putIfAbsent); a resent batch that is already stored gets a record too, which
  * repairs a crash between storing a batch and writing its record (the vehicle, never acked,
- * resends). Records are never rewritten or deleted (gc leaves `arrivals/` alone).
+ * resends). Records are never rewritten; `fleetmap cloud gc` deletes those older than the next
+ * incremental merge lists (the latest version's watermark time minus the margin).
  *
  * Key order is time order, per ingest clock: the merge keeps the largest key it has seen (the
  * watermark, in the manifest) and next time lists keys after the watermark's time minus

@@ -8,7 +8,8 @@
  * - a store with no arrival records (an older ingest) merges by listing, watermark null; so does
  *   a previous manifest without a watermark, and a watermark whose records are gone;
  * - a batch stored without a record (the ingest died between the two writes) is merged once its
- *   vehicle resends it.
+ *   vehicle resends it;
+ * - gc deletes the records older than the next merge reads, and that merge still reads the log.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { FleetHealth } from '../ingest/health.ts';
 import { KeyRegistry } from '../ingest/keys.ts';
 import { IngestService, batchObjectKey } from '../ingest/service.ts';
 import { LocalDirStore, type ObjectStore } from '../store/index.ts';
+import { collectGarbage } from './gc.ts';
 import { buildManifest, encodeManifest, manifestKey, readManifest, reportKey, type Manifest, type PublishPlan } from './publish.ts';
 import { runMerge, type RunMergeOptions } from './run.ts';
 import { planMerge } from './plan.ts';
@@ -192,6 +194,32 @@ describe('merge from the arrival log', () => {
     expect(await report(inc, 4)).toMatchObject({ newBatchesFrom: 'arrivals', batchesRead: 1 });
     expect(v4.inputBatchCount).toBe(incV2.inputBatchCount + 1);
     expect(v4.tiles.some((t) => t.key.startsWith('tiles/v4/'))).toBe(true);
+  });
+
+  it('gc deletes the records the next incremental merge would not read, and that merge still reads the log', async () => {
+    // After v4 (watermark: the resend's record at day 3), records of days 1 and 2 lie before where
+    // the next merge starts listing; the day-3 record does not.
+    const keysBefore = await arrivalKeys(inc);
+    const mark = (await readManifest(inc, 4))!.arrivalWatermark!;
+    const dry = await collectGarbage(inc, { dryRun: true, nowUnixMs: () => T0 + 4 * DAY_MS });
+    expect(dry.deleted.arrivals).toEqual(keysBefore.filter((k) => k < `arrivals/${T0 + 3 * DAY_MS - 600_000}`));
+    expect(dry.deleted.arrivals.length).toBeGreaterThan(day2Records.length);
+    expect(await arrivalKeys(inc)).toEqual(keysBefore);
+    const r = await collectGarbage(inc, { nowUnixMs: () => T0 + 4 * DAY_MS });
+    expect(r.deleted.arrivals).toEqual(dry.deleted.arrivals);
+    expect(await arrivalKeys(inc)).toEqual(keysBefore.filter((k) => !r.deleted.arrivals.includes(k)));
+    expect(await arrivalKeys(inc)).toContain(mark);
+    // New batches a day later: read from the log, nothing listed by the fallback.
+    const more = batchesOf(simulateFleet(world, { drives: 1, seed: 35, startUnixMs: T0 + 4 * DAY_MS, driveIdPrefix: 'p5' }).observations).slice(0, 3);
+    registry = registry.withRegistered(more[0]!.vehicleId, privateKeyFromSeed(Buffer.from(TEST_KEY)), 1);
+    await ingest(inc, more, T0 + 4 * DAY_MS);
+    const warnings: string[] = [];
+    const v5 = await runMerge(inc, { nowUnixMs: at(4.5), log: { info: () => undefined, warn: (e) => void warnings.push(e) } });
+    expect(warnings).toEqual([]);
+    expect(await report(inc, 5)).toMatchObject({ newBatchesFrom: 'arrivals', batchesRead: more.length });
+    expect(v5.inputBatchCount).toBe((await readManifest(inc, 4))!.inputBatchCount + more.length);
+    // v5 read the day-3 record; its watermark is a day later, so the next gc deletes that record too.
+    expect((await collectGarbage(inc, { dryRun: true, nowUnixMs: () => T0 + 5 * DAY_MS })).deleted.arrivals).toEqual([mark]);
   });
 
   it('a watermark whose records are gone (removed by hand) falls back to listing batches/', async () => {

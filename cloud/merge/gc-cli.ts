@@ -10,7 +10,8 @@ import { collectGarbage } from './gc.ts';
 const HELP = `usage: fleetmap cloud gc --store LOC [--dry-run] [--grace-hours H]
 
 Deletes what no published map version uses: tile objects of crashed merges, merge scratch
-(publish plans, old shards), observation state the latest version does not list. Never batches,
+(publish plans, old shards), observation state the latest version does not list, arrival
+records older than the next incremental merge reads (the latest watermark less 10 minutes). Never batches,
 manifests, tiles/latest.json or the tiles of any published version, nor a merge in flight.
 
 options:
@@ -54,7 +55,7 @@ export default async function (argv: string[]): Promise<number> {
       published: r.publishedVersions.length,
       inFlight: r.inFlightVersions,
       crashed: r.crashedVersions,
-      deleted: { tiles: r.deleted.tiles.length, mergeScratch: r.deleted.mergeScratch.length, state: r.deleted.state.length },
+      deleted: { tiles: r.deleted.tiles.length, mergeScratch: r.deleted.mergeScratch.length, state: r.deleted.state.length, arrivals: r.deleted.arrivals.length },
       stateSkipped: r.stateSkipped,
     }),
   );

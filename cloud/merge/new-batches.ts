@@ -14,7 +14,8 @@
  * way the batches were found: a rebuild and an incremental merge of the same store record the
  * same one (the manifest must come out byte-identical). The incremental listing already ends at
  * that key; the other ways find it by listing after the previous watermark when there is one
- * (keys are never removed, so the largest is at or after it), else by listing `arrivals/` whole.
+ * (gc removes only keys before that time less the margin, so the largest is at or after it), else
+ * by listing `arrivals/` whole.
  *
  * What the log cannot see: a batch stored without a record (the ingest died between the two
  * writes) until its vehicle resends it (it was never acked) and the duplicate gets a record; and a
@@ -70,7 +71,7 @@ export async function findNewBatches(p: FindNewBatchesInput): Promise<NewBatches
         // sorted set, so the order they finish in does not matter.
         const named = await runPool(records, RECORD_READS_IN_FLIGHT, async (r) => {
           const buf = await store.get(r);
-          // Records are never deleted: one listed a moment ago and gone now would hide batches.
+          // gc deletes only records before this listing's start: one listed a moment ago and gone now would hide batches.
           if (!buf) throw new Error(`arrival record ${r} was listed but cannot be read; merge with --rebuild to list batches/ instead`);
           return parseArrivalRecord(buf, r);
         });
