@@ -15,21 +15,21 @@ function fixAt(tMonoNs: number, lngLat = CENTRE, courseRad = 0): GnssFix {
 describe('georeferenceObservation', () => {
   const frame = new LocalFrame(CENTRE);
   it('puts a body point at heading east 10 m ahead and 2 m left -> (+1000, +200) cm in the tile', () => {
-    const w = georeferenceObservation({ cls: 'traffic_sign', signCode: 'de205', score: 0.9, pointsBody: [[10, 2]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0.42 }, frame, 'd1', 123);
+    const w = georeferenceObservation({ cls: 'traffic_sign', signCode: 'de205', score: 0.9, pointsBody: [[10, 2]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0.42, headingSigmaRad: 0 }, frame, 'd1', 123);
     expect(w).toEqual({ tile: tileKey(TILE), driveId: 'd1', tUnixMs: 123, cls: 'traffic_sign', signCode: 'de205', score: 0.9, poseSigmaCm: 42, pointsCm: [[1000, 200]] });
   });
   it('rotates with the heading: facing north, 10 m ahead and 2 m left is 2 m west, 10 m north', () => {
-    const w = georeferenceObservation({ cls: 'lane_divider', style: 'dashed', score: 1, pointsBody: [[10, 2], [20, 2]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: Math.PI / 2, sigmaM: 0 }, frame, 'd1', 0);
+    const w = georeferenceObservation({ cls: 'lane_divider', style: 'dashed', score: 1, pointsBody: [[10, 2], [20, 2]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: Math.PI / 2, sigmaM: 0, headingSigmaRad: 0 }, frame, 'd1', 0);
     expect(w.pointsCm).toEqual([[-200, 1000], [-200, 2000]]);
     expect(w.style).toBe('dashed');
     expect(w.signCode).toBeUndefined();
   });
   it('uses the tile of the first vertex, and that tile frame for every vertex', () => {
     // 150 m east of the centre, heading east: the polyline crosses into the next tile (~400 m wide).
-    const w = georeferenceObservation({ cls: 'road_boundary', kind: 'curb', score: 1, pointsBody: [[150, 0], [250, 0]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0 }, frame, 'd', 0);
+    const w = georeferenceObservation({ cls: 'road_boundary', kind: 'curb', score: 1, pointsBody: [[150, 0], [250, 0]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0, headingSigmaRad: 0 }, frame, 'd', 0);
     expect(w.tile).toBe(tileKey(TILE));
     expect(w.pointsCm[1]![0]).toBeGreaterThan(20_000); // beyond the tile edge, still in this tile's frame
-    const next = georeferenceObservation({ cls: 'road_boundary', kind: 'curb', score: 1, pointsBody: [[250, 0], [260, 0]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0 }, frame, 'd', 0);
+    const next = georeferenceObservation({ cls: 'road_boundary', kind: 'curb', score: 1, pointsBody: [[250, 0], [260, 0]] }, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0, headingSigmaRad: 0 }, frame, 'd', 0);
     expect(next.tile).toBe(tileKey({ ...TILE, x: TILE.x + 1 }));
     const back = tileFrame({ ...TILE, x: TILE.x + 1 }).toLngLat([next.pointsCm[0]![0] / 100, next.pointsCm[0]![1] / 100]);
     const [e, n] = frame.toLocal(back);
@@ -45,13 +45,32 @@ describe('Georeferencer', () => {
     g.handle({ topic: 'drive', payload: { tMonoNs: 0, event: 'start', driveId: 'veh-1-7' } });
     expect(g.handle({ topic: 'perception', payload: frame })).toMatchObject({ observations: [], dropped: 'before_pose' });
     expect(g.counters.framesBeforePose).toBe(1);
-    g.handle({ topic: 'vehicle', payload: { tMonoNs: 1e9, speedMps: 0, yawRateRps: 0 } });
+    // Moving at the first fix: its course over ground gives the heading (east).
+    g.handle({ topic: 'vehicle', payload: { tMonoNs: 1e9, speedMps: 3, yawRateRps: 0 } });
     g.handle({ topic: 'gnss', payload: fixAt(1e9) });
     g.handle({ topic: 'vehicle', payload: { tMonoNs: 1.1e9, speedMps: 0, yawRateRps: 0 } });
     const r = g.handle({ topic: 'perception', payload: { ...frame, tMonoNs: 1.05e9 } });
     expect(r.observations).toHaveLength(1);
-    expect(r.observations[0]).toMatchObject({ driveId: 'veh-1-7', tUnixMs: 1_700_000_001_050, tile: tileKey(TILE), pointsCm: [[500, 0]], poseSigmaCm: 50 });
+    // 5 m ahead of where the car was 0.05 s after the fix at 3 m/s.
+    expect(r.observations[0]).toMatchObject({ driveId: 'veh-1-7', tUnixMs: 1_700_000_001_050, tile: tileKey(TILE), pointsCm: [[515, 0]], poseSigmaCm: 50 });
     expect(g.handle({ topic: 'drive', payload: { tMonoNs: 2e9, event: 'end', driveId: 'veh-1-7' } }).driveEnded).toBe('veh-1-7');
+  });
+  it('drops frames while the heading is unknown: a drive that starts standing, until its first course', () => {
+    const g = new Georeferencer('veh-1');
+    const frame = { frameId: 1, observations: [{ cls: 'lane_divider' as const, score: 0.9, pointsBody: [[5, 0], [15, 0]] as Array<[number, number]> }] };
+    g.handle({ topic: 'vehicle', payload: { tMonoNs: 0, speedMps: 0, yawRateRps: 0 } });
+    g.handle({ topic: 'gnss', payload: fixAt(0, CENTRE, Math.PI) }); // standing: the course is noise
+    g.handle({ topic: 'vehicle', payload: { tMonoNs: 0.5e9, speedMps: 0, yawRateRps: 0 } });
+    expect(g.handle({ topic: 'perception', payload: { ...frame, tMonoNs: 0.4e9 } })).toMatchObject({ observations: [], dropped: 'heading_unknown' });
+    expect(g.counters.framesHeadingUnknown).toBe(1);
+    // It drives off westwards; the first fix while moving gives the heading.
+    g.handle({ topic: 'vehicle', payload: { tMonoNs: 1e9, speedMps: 5, yawRateRps: 0 } });
+    g.handle({ topic: 'gnss', payload: fixAt(1e9, CENTRE, Math.PI) });
+    g.handle({ topic: 'vehicle', payload: { tMonoNs: 1.1e9, speedMps: 5, yawRateRps: 0 } });
+    const r = g.handle({ topic: 'perception', payload: { ...frame, tMonoNs: 1.1e9 } });
+    expect(r.observations).toHaveLength(1);
+    // Ahead of a car facing west is west of it: never east, as an unknown heading (0) would put it.
+    for (const [xCm] of r.observations[0]!.pointsCm) expect(xCm).toBeLessThan(-400);
   });
   it('refuses frames far outside the pose history', () => {
     const g = new Georeferencer('veh-1');

@@ -26,6 +26,8 @@ export interface GeorefCounters {
   framesBeforePose: number;
   framesPoseTooOld: number;
   framesPoseTooNew: number;
+  /** Frames while the heading was unknown (before the drive's first GNSS course). */
+  framesHeadingUnknown: number;
   framesWithoutDrive: number;
   /** Frames the compactor skipped (not keyframes). */
   framesNotKeyframes: number;
@@ -40,7 +42,7 @@ export interface GeorefResult {
   driveEnded?: string;
   driveStarted?: string;
   /** Why a perception frame produced nothing. */
-  dropped?: 'before_pose' | 'pose_too_old' | 'pose_too_new';
+  dropped?: 'before_pose' | 'pose_too_old' | 'pose_too_new' | 'heading_unknown';
   gnss?: GnssOutcome;
 }
 
@@ -50,6 +52,7 @@ export class Georeferencer {
     framesBeforePose: 0,
     framesPoseTooOld: 0,
     framesPoseTooNew: 0,
+    framesHeadingUnknown: 0,
     framesWithoutDrive: 0,
     framesNotKeyframes: 0,
     observationsOut: 0,
@@ -117,9 +120,10 @@ export class Georeferencer {
     const at = this.pose.poseAt(f.tMonoNs);
     const tUnixMs = this.pose.unixMsAt(f.tMonoNs);
     if (!at.ok || tUnixMs === undefined) {
-      const reason = at.ok || at.reason === 'no_pose' ? 'before_pose' : at.reason === 'too_old' ? 'pose_too_old' : 'pose_too_new';
+      const reason = at.ok || at.reason === 'no_pose' ? 'before_pose' : at.reason === 'too_old' ? 'pose_too_old' : at.reason === 'no_heading' ? 'heading_unknown' : 'pose_too_new';
       if (reason === 'before_pose') this.counters.framesBeforePose++;
       else if (reason === 'pose_too_old') this.counters.framesPoseTooOld++;
+      else if (reason === 'heading_unknown') this.counters.framesHeadingUnknown++;
       else this.counters.framesPoseTooNew++;
       return { observations: [], dropped: reason };
     }
@@ -165,7 +169,7 @@ export function georeferenceObservation(o: BodyObservation, pose: Pose, poseFram
     poseSigmaCm: Math.round(pose.sigmaM * 100),
     pointsCm: lngLats.map((p) => {
       const [e, n] = tf.toLocal(p);
-      return [Math.round(e * 100), Math.round(n * 100)];
+      return [Math.round(e * 100) || 0, Math.round(n * 100) || 0]; // || 0: never -0 on the wire
     }),
   };
   if (o.cls === 'lane_divider' && o.style) w.style = o.style;
@@ -188,5 +192,5 @@ export function georeferenceLocal(
   if (o.style) body.style = o.style;
   if (o.kind) body.kind = o.kind;
   if (o.signCode !== undefined) body.signCode = o.signCode;
-  return georeferenceObservation(body, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: o.poseSigmaM }, poseFrame, driveId, Math.round(o.tUnixMs));
+  return georeferenceObservation(body, { tMonoNs: 0, eastM: 0, northM: 0, headingRad: 0, sigmaM: o.poseSigmaM, headingSigmaRad: 0 }, poseFrame, driveId, Math.round(o.tUnixMs));
 }

@@ -168,6 +168,29 @@ describe('PoseEstimator', () => {
     expect(e2.poseAt(1 * NS)).toEqual({ ok: false, reason: 'too_old' });
   });
 
+  it('has no pose while the heading is unknown (a drive starting at a standstill), then the course gives it', () => {
+    const est = new PoseEstimator();
+    const fix = (tS: number, e: number, courseRad: number): GnssFix => {
+      const p = world.toLngLat([e, 0]);
+      return { tMonoNs: tS * NS, tUnixMs: 0, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad };
+    };
+    est.onVehicle({ tMonoNs: 0, speedMps: 0, yawRateRps: 0 });
+    est.onGnss(fix(0, 0, 2)); // standing: its course says nothing
+    est.onVehicle({ tMonoNs: 0.5 * NS, speedMps: 0, yawRateRps: 0 });
+    expect(est.poseAt(0.2 * NS)).toEqual({ ok: false, reason: 'no_heading' });
+    est.onVehicle({ tMonoNs: 1 * NS, speedMps: 4, yawRateRps: 0 });
+    est.onGnss(fix(1, 0, 2));
+    est.onVehicle({ tMonoNs: 1.1 * NS, speedMps: 4, yawRateRps: 0 });
+    const at = est.poseAt(1.05 * NS);
+    expect(at.ok).toBe(true);
+    if (at.ok) {
+      expect(at.pose.headingRad).toBeCloseTo(2, 6);
+      expect(at.pose.headingSigmaRad).toBeLessThan(0.05);
+    }
+    // Before the course the frames stay unplaced, even looked up now.
+    expect(est.poseAt(0.6 * NS)).toEqual({ ok: false, reason: 'no_heading' });
+  });
+
   it('validates its options naming the field', () => {
     expect(() => new PoseEstimator({ gateSigma: -1 })).toThrow(/PoseOptions.gateSigma must be .* got -1/);
   });

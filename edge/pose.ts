@@ -15,7 +15,10 @@
  *   reacquireAfterS and agree with each other (a consistent offset, i.e. it is our dead
  *   reckoning that drifted), the estimator re-acquires: position := fix, sigmaM := R.
  * - Heading: integrated yaw rate, pulled towards the GNSS course over ground by courseGain per
- *   accepted fix while moving faster than courseMinSpeedMps.
+ *   accepted fix while moving faster than courseMinSpeedMps. Until a first course (a drive starts
+ *   standing: no compass), or after long dead reckoning, the heading sigma exceeds
+ *   maxHeadingSigmaRad: the heading is unknown, and poseAt says so (`no_heading`) instead of
+ *   georeferencing what the car sees as if it faced east.
  * - fixType 'none' is an outage: nothing is updated, dead reckoning continues, sigmaM grows.
  *
  * poseAt(tMonoNs) interpolates a short history of states (perception frames arrive late) and
@@ -33,6 +36,7 @@ export interface PoseOptions {
   courseMinSpeedMps: number; // below this GNSS course is noise
   courseGain: number; // fraction of the course-vs-heading difference corrected per fix, [0, 1]
   courseSigmaRad: number; // heading sigma after a course correction
+  maxHeadingSigmaRad: number; // a heading less certain than this is unknown: poseAt gives no pose
   historyS: number; // how far back poseAt can look, seconds
   maxExtrapolationS: number; // how far past the newest state poseAt extrapolates, seconds
   maxOutOfOrderS: number; // a GNSS fix at most this much older than the state is applied now
@@ -47,6 +51,7 @@ export const DEFAULT_POSE_OPTIONS: Readonly<PoseOptions> = {
   courseMinSpeedMps: 2,
   courseGain: 0.2,
   courseSigmaRad: 0.01,
+  maxHeadingSigmaRad: 0.5, // rad (about 29 degrees; 4 minutes of gyro drift after a course)
   historyS: 3,
   maxExtrapolationS: 0.5,
   maxOutOfOrderS: 0.2,
@@ -58,10 +63,11 @@ export interface Pose {
   northM: number;
   headingRad: number; // CCW from east
   sigmaM: number; // 1-sigma horizontal position uncertainty
+  headingSigmaRad: number; // 1-sigma heading uncertainty (pi: unknown)
 }
 
 export type GnssOutcome = 'init' | 'accepted' | 'rejected' | 'reacquired' | 'outage' | 'stale';
-export type PoseLookup = { ok: true; pose: Pose; frame: LocalFrame } | { ok: false; reason: 'no_pose' | 'too_old' | 'too_new' };
+export type PoseLookup = { ok: true; pose: Pose; frame: LocalFrame } | { ok: false; reason: 'no_pose' | 'too_old' | 'too_new' | 'no_heading' };
 
 export interface PoseCounters {
   fixesAccepted: number;
@@ -199,8 +205,17 @@ export class PoseEstimator {
     return this.history[this.history.length - 1];
   }
 
-  /** The pose at `tMonoNs`: interpolated in the history, or extrapolated a little past it. */
+  /**
+   * The pose at `tMonoNs`: interpolated in the history, or extrapolated a little past it; none
+   * where the heading is not known (`no_heading`: before the drive's first GNSS course).
+   */
   poseAt(tMonoNs: number): PoseLookup {
+    const at = this.lookup(tMonoNs);
+    if (at.ok && at.pose.headingSigmaRad > this.opts.maxHeadingSigmaRad) return { ok: false, reason: 'no_heading' };
+    return at;
+  }
+
+  private lookup(tMonoNs: number): PoseLookup {
     const frame = this.frame;
     const last = this.history[this.history.length - 1];
     const first = this.history[0];
@@ -231,6 +246,7 @@ export class PoseEstimator {
         northM: a.northM + (b.northM - a.northM) * u,
         headingRad: wrapPi(a.headingRad + wrapPi(b.headingRad - a.headingRad) * u),
         sigmaM: Math.max(a.sigmaM, b.sigmaM),
+        headingSigmaRad: Math.max(a.headingSigmaRad, b.headingSigmaRad),
       },
     };
   }
@@ -243,7 +259,7 @@ export class PoseEstimator {
   private propagate(toNs: number): void {
     const dtS = (toNs - this.tNs) / NS_PER_S;
     if (!(dtS > 0)) return;
-    const s = this.extrapolate({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM }, dtS);
+    const s = this.extrapolate({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad }, dtS);
     this.headingSigmaRad = Math.min(Math.PI, this.headingSigmaRad + this.opts.headingSigmaGrowthRps * dtS);
     this.eastM = s.eastM;
     this.northM = s.northM;
@@ -262,19 +278,20 @@ export class PoseEstimator {
       northM: from.northM + distM * Math.sin(mid),
       headingRad: wrapPi(from.headingRad + dH),
       sigmaM: from.sigmaM + Math.abs(distM) * (this.opts.odometryErrorFrac + Math.min(1, this.headingSigmaRad)),
+      headingSigmaRad: Math.min(Math.PI, from.headingSigmaRad + this.opts.headingSigmaGrowthRps * dtS),
     };
   }
 
   private correctHeading(f: GnssFix): void {
     if (!Number.isFinite(f.courseRad) || Math.abs(this.speedMps) < this.opts.courseMinSpeedMps) return;
     if (this.speedMps < 0) return; // reversing: course points backwards
-    const gain = this.headingSigmaRad > 0.5 ? 1 : this.opts.courseGain; // unknown heading: take the course
+    const gain = this.headingSigmaRad > this.opts.maxHeadingSigmaRad ? 1 : this.opts.courseGain; // unknown heading: take the course
     this.headingRad = wrapPi(this.headingRad + gain * wrapPi(f.courseRad - this.headingRad));
     this.headingSigmaRad = Math.min(this.headingSigmaRad, Math.max(this.opts.courseSigmaRad, this.headingSigmaRad * (1 - gain)));
   }
 
   private record(): void {
-    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM });
+    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad });
     const oldest = this.tNs - this.opts.historyS * NS_PER_S;
     let drop = 0;
     while (drop < this.history.length - 1 && this.history[drop]!.tMonoNs < oldest) drop++;
