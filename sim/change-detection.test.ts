@@ -67,4 +67,27 @@ describe('change detection on a simulated fleet', () => {
     const v3 = await loadPublishedMap(store, map.frame, 3);
     expect(v3.primitives.some((p) => p.cls === 'stop_line' && near(p.points))).toBe(false);
   });
+
+  it('confirms a new crosswalk within one pass after it was painted: drives from before it existed do not count as misses', async () => {
+    const { osmXml } = generateMap({ seed: 3, layout: 'grid' });
+    const map = loadLanelet2(osmXml, { origin: osmBoundsCentre(osmXml) });
+    const fleet = { vehicles: 4, drivesPerVehicle: 2, driveLengthM: 1500 };
+    const plans = [1, 2].map((seed, i) => planFleet(map, { ...fleet, seed, startUnixMs: Date.UTC(2025, 2 + i, 10, 6) }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'fm-change-new-'));
+    dirs.push(dir);
+    const store = new LocalDirStore(dir);
+    const seqOf = new Map<string, number>();
+    await simulateFleetIntoStore(map, plans[0]!.drives, store, { seqOf });
+    await runMerge(store, { nowUnixMs: () => Date.UTC(2025, 3, 1) });
+    const eligible = eligibleAlong(map, plans[0]!.drives.map((d) => d.route), plans[1]!.drives.map((d) => d.route), 3);
+    const world = applyChangeScenarios(map, ['new-crosswalk'], eligible, { seed: 7 });
+    expect(world.changes).toHaveLength(1);
+    expect(world.changes[0]).toMatchObject({ kind: 'added', cls: 'crosswalk' });
+    await simulateFleetIntoStore(world.map, plans[1]!.drives, store, { seqOf, driveSuffix: '-p2' });
+    await runMerge(store, { nowUnixMs: () => Date.UTC(2025, 4, 1) });
+    const d12 = await diffVersions(store, 1, 2);
+    const score = scoreChanges(world.changes, reportedFromDiff(d12.changes, map.frame), 10);
+    expect(score.perChange[0]!.detected).toBe(true);
+    expect(score.falseChanges).toBe(0);
+  });
 });

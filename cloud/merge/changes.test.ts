@@ -80,6 +80,20 @@ describe('diffTile', () => {
     expect(d.changes.lowConfidence.removed).toEqual({ traffic_sign: 1 });
   });
 
+  it('reports a confident feature removed when all that is left is a weak remnant and the recent drives saw nothing there', () => {
+    // b went stale but a few old observations still make a weak line on its place.
+    const weak = (f: MapFeature): MapFeature => ({ ...f, properties: { ...f.properties, score: 0.2, supportDrives: 2 } });
+    const next = [line('', A), weak(line('', B)), line('', C, 'road_boundary'), line('', D), sign('', [10, 8])];
+    const d = diffTile(prev(), next, frame, TILE, 2, o, (f) => f.properties.id === 'b');
+    expect(d.changes.removedIds).toEqual(['b']);
+    expect(d.ids[1]).not.toBe('b');
+    expect(d.changes.lowConfidence.added).toEqual({ lane_divider: 1 });
+    // Without evidence of absence the weak line continues b: nothing removed.
+    const kept = diffTile(prev(), next, frame, TILE, 2, o, () => false);
+    expect(kept.ids[1]).toBe('b');
+    expect(kept.changes.removedIds).toEqual([]);
+  });
+
   it('reports removed and added features by class with fresh, unique ids', () => {
     const next = [line('', A), line('', C, 'road_boundary'), line('', D), sign('', [10, 8]), line('', [[-100, 40], [100, 40]]), line('', [[-100, 47], [100, 47]])];
     const d = diffTile(prev(), next, frame, TILE, 2, o);

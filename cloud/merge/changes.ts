@@ -14,7 +14,9 @@
  * are added does not count, nor one too few recent drives saw). The tile's common shift (the
  * gauge moves a little as drives are added) is estimated and reported. Features scored below
  * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
- * line end cut off), that appear or disappear are counted apart, as low-confidence churn.
+ * line end cut off), that appear or disappear are counted apart, as low-confidence churn. A
+ * confident previous feature with evidence of absence is not matched to a low-confidence new
+ * one (what is left of its old observations after the rest went stale): it is removed.
  */
 import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
@@ -162,9 +164,22 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   const pb = boxes(P);
   const nb = boxes(N);
   const g = o.matchGateM;
+  // A confident previous feature that the recent drives show gone is not continued by a
+  // low-confidence new one (the few old observations left where the rest went stale): it was
+  // removed, and the remnant is churn.
+  const goneCache = new Map<number, boolean>();
+  const gone = (i: number): boolean => {
+    let v = goneCache.get(i);
+    if (v === undefined) {
+      v = absent !== undefined && prev[i]!.properties.score >= o.changeMinScore && !isSliver(P[i]!, o) && absent(prev[i]!, featurePoints(prev[i]!, frame));
+      goneCache.set(i, v);
+    }
+    return v;
+  };
   for (let i = 0; i < P.length; i++) {
     for (let j = 0; j < N.length; j++) {
       if (P[i]!.cls !== N[j]!.cls) continue;
+      if (next[j]!.properties.score < o.changeMinScore && gone(i)) continue;
       const a = pb[i]!;
       const b = nb[j]!;
       if (a[0]! - g > b[2]! || b[0]! - g > a[2]! || a[1]! - g > b[3]! || b[1]! - g > a[3]!) continue;

@@ -166,13 +166,17 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint): Evidence {
   }
   let missed = 0;
   let missedSince = 0;
+  let missedSinceFirst = 0;
   for (const [d, t] of fp.passing(c.points, c.cls === 'crosswalk')) {
     if (drives.has(d)) continue;
     missed++;
     if (t > last) missedSince++;
+    if (t > first) missedSinceFirst++;
   }
   const n = drives.size;
-  const ratio = n / (n + missed);
+  // The rate at which the drives that passed since it was first seen saw it: drives that passed
+  // before it was there (new paint, a moved sign) do not count against it.
+  const ratio = n / (n + missedSinceFirst);
   const meanScore = c.obs.length ? scoreSum / c.obs.length : 0;
   const score = (1 - Math.exp(-n / 3)) * (0.4 + 0.6 * ratio) * (0.6 + 0.4 * meanScore) / (1 + (c.spreadM / 0.3) ** 2);
   return {
