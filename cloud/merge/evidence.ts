@@ -12,7 +12,7 @@ import { CELL_OFFSET, CELL_SPAN, DynamicGrid, cellKey } from './grid.ts';
 import type { MergeOptions } from './options.ts';
 import type { Prepared, Resampled } from './prepare.ts';
 import type { Consensus } from './consensus.ts';
-import { hypot, medianInPlace, newProjection, Polyline } from './polyline.ts';
+import { hypot, medianInPlace, newProjection, Polyline, vertexAt } from './polyline.ts';
 
 export interface Evidence {
   supportDrives: number;
@@ -392,4 +392,109 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
     if (2 * seen >= samples.length) return false;
   }
   return true;
+}
+
+/**
+ * A line primitive without the stretches that went stale: where the drives that passed a
+ * stretch since it was last seen there all missed it, a streak unlikely at the rate the drives
+ * before saw it (isStale's test, per vertex: `staleAfterMissedDrives`, `staleMaxMissChance`). Paint
+ * removed or repainted inside a longer line goes, though the old observations still cover it:
+ * the whole-feature test cannot see that. A vertex's support is the drives whose points project
+ * within `gateM` of it or of its neighbours up to `windowM` along the line (gaps between one
+ * drive's resampled points, dash gaps). Stale runs shorter than `minCutM` stay (a sliver);
+ * the rest of the line comes back in pieces of >= 2 vertices, each with the members whose
+ * points fall on it. Closed lines and lines without a stale run come back unchanged.
+ */
+export function withoutStaleStretches(c: Consensus, p: Prepared, pts: ObservationPoints, fp: Footprint, o: MergeOptions, gateM: number, windowM: number, minCutM: number): Consensus[] {
+  const n = c.points.length;
+  if (o.staleAfterMissedDrives <= 0 || n < 2) return [c];
+  const xs = Float64Array.from(c.points, (q) => q[0]);
+  const ys = Float64Array.from(c.points, (q) => q[1]);
+  const L = new Polyline(xs, ys);
+  if (L.closed) return [c];
+  // Per vertex: the drives whose points fall on it, and its latest sighting.
+  const drivesAt: Array<Set<number>> = Array.from({ length: n }, () => new Set<number>());
+  const lastAt = new Float64Array(n).fill(-Infinity);
+  const vertexOfPoint = new Map<number, Int32Array>();
+  const pr = newProjection();
+  for (const i of c.obs) {
+    const start = pts.start[i]!;
+    if (start < 0) continue;
+    const count = pts.count[i]!;
+    const at = new Int32Array(count).fill(-1);
+    let hint = -1;
+    for (let k = 0; k < count; k++) {
+      if (!L.project(pts.x[start + k]!, pts.y[start + k]!, gateM, pr, hint) || pr.beyond !== 0) continue;
+      hint = Math.floor(pr.pos);
+      const v = vertexAt(L, pr.pos);
+      at[k] = v;
+      drivesAt[v]!.add(p.drive[i]!);
+      if (p.tUnixMs[i]! > lastAt[v]!) lastAt[v] = p.tUnixMs[i]!;
+    }
+    vertexOfPoint.set(i, at);
+  }
+  // Arc length at each vertex, for the window and the run lengths.
+  const s = new Float64Array(n);
+  for (let v = 1; v < n; v++) s[v] = s[v - 1]! + hypot(xs[v]! - xs[v - 1]!, ys[v]! - ys[v - 1]!);
+  const stale = new Uint8Array(n);
+  let any = false;
+  let lo = 0;
+  let hi = 0;
+  const seen = new Set<number>();
+  for (let v = 0; v < n; v++) {
+    while (s[v]! - s[lo]! > windowM) lo++;
+    while (hi + 1 < n && s[hi + 1]! - s[v]! <= windowM) hi++;
+    seen.clear();
+    let last = -Infinity;
+    for (let u = lo; u <= hi; u++) {
+      for (const d of drivesAt[u]!) seen.add(d);
+      if (lastAt[u]! > last) last = lastAt[u]!;
+    }
+    if (seen.size === 0) continue;
+    let streak = 0;
+    let missedBefore = 0;
+    for (const [d, t] of fp.passing([[xs[v]!, ys[v]!]], false)) {
+      if (seen.has(d)) continue;
+      if (t > last) streak++;
+      else missedBefore++;
+    }
+    if (streak < o.staleAfterMissedDrives) continue;
+    const h = seen.size / (seen.size + missedBefore);
+    if ((1 - h) ** streak <= o.staleMaxMissChance) {
+      stale[v] = 1;
+      any = true;
+    }
+  }
+  if (!any) return [c];
+  // Stale runs shorter than minCutM are kept.
+  for (let v = 0; v < n; ) {
+    if (!stale[v]) {
+      v++;
+      continue;
+    }
+    let e = v;
+    while (e < n && stale[e]) e++;
+    if (s[e - 1]! - s[v]! < minCutM) stale.fill(0, v, e);
+    v = e;
+  }
+  const out: Consensus[] = [];
+  for (let v = 0; v < n; ) {
+    if (stale[v]) {
+      v++;
+      continue;
+    }
+    let e = v;
+    while (e < n && !stale[e]) e++;
+    if (e - v >= 2) {
+      const obs: number[] = [];
+      for (const i of c.obs) {
+        const at = vertexOfPoint.get(i);
+        if (at && at.some((u) => u >= v && u < e)) obs.push(i);
+      }
+      if (obs.length) out.push({ ...c, points: c.points.slice(v, e), obs });
+    }
+    v = e;
+  }
+  if (out.length === 1 && out[0]!.points.length === n) return [c];
+  return out;
 }

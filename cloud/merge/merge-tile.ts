@@ -17,7 +17,7 @@ import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
-import { Footprint, absentSince, evidenceOf, isStale, recentShiftM, shadows } from './evidence.ts';
+import { Footprint, absentSince, evidenceOf, isStale, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
@@ -113,10 +113,15 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     }
   }
   const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM, nearTile);
-  const consensus = toConsensus(p, rsLine, final, o);
+  const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
+  const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
+  // Lines lose the stretches the drives since their last sighting there all missed.
+  const cutStale = o.staleStretchWindowM > 0 && o.staleStretchMinM > 0;
+  const consensus = toConsensus(p, rsLine, final, o).flatMap((c) =>
+    cutStale && (c.cls === 'lane_divider' || c.cls === 'road_boundary') ? withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM) : [c],
+  );
   lap('cluster2');
 
-  const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
   const frame = tileFrame(tileId);
   const bounds = tileBounds(tileId);
   const features: MapFeature[] = [];
@@ -156,7 +161,6 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   }
   // A previous feature not reproduced is removed only when recent drives passed it and saw nothing of its class there.
   // Lines by their resampled points (vertices of a simplified line lie metres apart), the rest by their vertices.
-  const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
   const vertexPts = { start: p.vStart, count: p.vCount, x: vtx.x, y: vtx.y };
   // (A tile left with no observations at all, its window emptied, has no evidence either way: all
   // its previous features are removed, as before.)

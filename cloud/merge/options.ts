@@ -118,6 +118,13 @@ export interface MergeOptions {
    * other drive saw (at the edge of the sensor field) needs 7 at 0.01.
    */
   staleMaxMissChance: number;
+  /**
+   * The same test per stretch of a line (evidence.ts withoutStaleStretches): a vertex's support is
+   * the drives seen within staleStretchWindowM along the line, and a stale run of at least
+   * staleStretchMinM is cut out (removed or repainted paint inside a longer line), metres. 0: off.
+   */
+  staleStretchWindowM: number;
+  staleStretchMinM: number;
   /** Largest distance at which a previous-version feature still counts as the same one, metres. */
   matchGateM: number;
   /** A matched feature counts as moved when it shifted more than this (after the tile's common shift), metres. */
@@ -173,6 +180,8 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
   staleMaxMissChance: 0.01, // probability
+  staleStretchWindowM: 2, // m
+  staleStretchMinM: 3, // m
   matchGateM: 1.5, // m
   movedThresholdM: 0.5, // m
   changeMinLengthM: 2, // m

@@ -1,0 +1,83 @@
+/**
+ * A stretch of paint removed inside a longer line (a lane marking ground off over 40 m of a 320 m
+ * divider): the old drives' observations still cover it, so the line as a whole is not stale, but
+ * the drives since then all passed that stretch without seeing it, and the next version cuts it
+ * out (evidence.ts withoutStaleStretches). With the per-stretch test off, it stays.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { XY } from '../../shared/schema.ts';
+import { LocalDirStore } from '../store/index.ts';
+import { readTileObject, resolvePublished } from './publish.ts';
+import { runMerge } from './run.ts';
+import { simulateFleet, syntheticWorld, writeBatches, type TruthWorld } from './synthetic.ts';
+import type { MergeOptions } from './options.ts';
+
+const T0 = Date.UTC(2025, 4, 1, 8);
+const DAY_MS = 86_400_000;
+const world = syntheticWorld();
+const div = world.lines.find((l) => l.id === 'div_left')!;
+const n = div.points.length;
+const cutFrom = Math.round(n * 0.45);
+const cutTo = Math.round(n * 0.6);
+/** The world after the paint between cutFrom and cutTo was removed. */
+const after: TruthWorld = {
+  ...world,
+  lines: [...world.lines.filter((l) => l !== div), { ...div, id: 'div_left_a', points: div.points.slice(0, cutFrom + 1) }, { ...div, id: 'div_left_b', points: div.points.slice(cutTo) }],
+};
+const mid = div.points[Math.round((cutFrom + cutTo) / 2)]!;
+const kept = [div.points[Math.round(n * 0.25)]!, div.points[Math.round(n * 0.8)]!];
+const day1 = simulateFleet(world, { drives: 6, seed: 41, startUnixMs: T0, driveIdPrefix: 's1' }).observations;
+const day2 = simulateFleet(after, { drives: 5, seed: 42, startUnixMs: T0 + DAY_MS, driveIdPrefix: 's2' }).observations;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Distance from q to the nearest published lane divider of version v (the drives' GNSS bias leaves decimetres). */
+async function nearestDivider(store: LocalDirStore, v: number, q: XY): Promise<number> {
+  const { manifest } = await resolvePublished(store, v);
+  let best = Infinity;
+  for (const t of manifest.tiles) {
+    for (const f of (await readTileObject(store, t.key, 'test')).features) {
+      if (f.properties.class !== 'lane_divider' || f.geometry.type !== 'LineString') continue;
+      const pts = f.geometry.coordinates.map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }));
+      for (let i = 1; i < pts.length; i++) {
+        const [ax, ay] = pts[i - 1]!;
+        const [bx, by] = pts[i]!;
+        const dx = bx - ax;
+        const dy = by - ay;
+        const u = Math.max(0, Math.min(1, ((q[0] - ax) * dx + (q[1] - ay) * dy) / (dx * dx + dy * dy || 1)));
+        best = Math.min(best, Math.hypot(q[0] - ax - u * dx, q[1] - ay - u * dy));
+      }
+    }
+  }
+  return best;
+}
+
+async function twoVersions(name: string, options: Partial<MergeOptions>): Promise<LocalDirStore> {
+  const dir = mkdtempSync(path.join(tmpdir(), `fm-stretch-${name}-`));
+  dirs.push(dir);
+  const store = new LocalDirStore(dir);
+  await writeBatches(store, day1);
+  await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2, options });
+  await writeBatches(store, day2);
+  await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS, options });
+  return store;
+}
+
+describe('a stretch of paint removed inside a longer line', () => {
+  it('is cut out of the next version; the rest of the line stays', async () => {
+    const store = await twoVersions('on', {});
+    expect(await nearestDivider(store, 1, mid)).toBeLessThan(1);
+    expect(await nearestDivider(store, 2, mid)).toBeGreaterThan(1.5);
+    for (const q of kept) expect(await nearestDivider(store, 2, q)).toBeLessThan(1);
+  }, 60_000);
+
+  it('stays when the per-stretch test is off (the whole line is still seen)', async () => {
+    const store = await twoVersions('off', { staleStretchWindowM: 0 });
+    expect(await nearestDivider(store, 2, mid)).toBeLessThan(1);
+  }, 60_000);
+});
