@@ -38,8 +38,21 @@ export interface TileChanges {
   addedIds: string[];
   removedIds: string[];
   movedIds: string[];
+  /**
+   * Stretches of a previous line feature that went stale while the rest of it stays (paint
+   * removed inside a longer line): each with an id of its own, its parent's id and its
+   * geometry, [lng, lat]. Absent when there are none.
+   */
+  removedParts?: RemovedPart[];
   /** Common shift of the matched features since the previous version, [east, north] metres. */
   commonShiftM: [number, number];
+}
+
+export interface RemovedPart {
+  id: string;
+  parentId: string;
+  cls: PrimitiveClass;
+  coordinates: Array<[number, number]>;
 }
 
 interface Shape {
@@ -293,6 +306,36 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
 }
 
 const isSliver = (s: Shape, o: MergeOptions): boolean => s.lengthM !== undefined && s.lengthM < o.changeMinLengthM;
+
+/**
+ * The stretches this merge cut out of lines as stale (`cuts`: clipped to the tile, [lng, lat])
+ * that lie on a confident feature of the previous version which this version still has (`kept`:
+ * matched, so not removed whole): at least half of the stretch, sampled every metre, within
+ * matchGateM of it. Each is reported removed as a part of that feature, with a fresh id unique
+ * in the tile (`taken`); the counts go with `removed`.
+ */
+export function addRemovedParts(changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, cuts: ReadonlyArray<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }>, frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
+  const pr = newProjection();
+  const P = prev.map((f) => shapeOf(f, frame));
+  for (const cut of cuts) {
+    const pts = cut.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat }));
+    if (pts.length < 2 || polylineLengthM(pts) < o.changeMinLengthM) continue;
+    const r = resampleFlat(pts.map((q) => q[0]), pts.map((q) => q[1]), 0, pts.length, 1);
+    let parent = -1;
+    for (let i = 0; i < prev.length && parent < 0; i++) {
+      const f = prev[i]!;
+      const line = P[i]!.line;
+      if (f.properties.class !== cut.cls || !line || !kept.has(f.properties.id) || f.properties.score < o.changeMinScore) continue;
+      let k = 0;
+      for (let j = 0; j < r.x.length; j++) if (line.project(r.x[j]!, r.y[j]!, o.matchGateM, pr) && pr.beyond === 0) k++;
+      if (2 * k >= r.x.length) parent = i;
+    }
+    if (parent < 0) continue;
+    const f: MapFeature = { type: 'Feature', id: '', geometry: { type: 'LineString', coordinates: cut.coordinates }, properties: prev[parent]!.properties };
+    (changes.removedParts ??= []).push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: cut.cls, coordinates: cut.coordinates });
+    changes.removed[cut.cls] = (changes.removed[cut.cls] ?? 0) + 1;
+  }
+}
 
 /** A deterministic id, unique in the tile: class, place and version hashed. */
 function freshId(tile: string, version: number, f: MapFeature, taken: Set<string>): string {

@@ -22,7 +22,9 @@
  * - moved: the same support and score, and seen again after A's newest sighting;
  * - removed: `confirmed` when the feature had that support in A (a well-established feature
  *   that drives passed without seeing it: the merge drops one only after
- *   `staleAfterMissedDrives` misses); else `candidate`.
+ *   `staleAfterMissedDrives` misses); else `candidate`. A stretch cut out of a line that stays
+ *   (changes.ts removedParts) is a removal of its own, with the stretch's geometry and the
+ *   line's evidence in A.
  * Evidence: support drives and observations, score, spread, first and last seen (the feature in
  * B; in A for removed ones), and the versions that reported it.
  */
@@ -30,6 +32,7 @@ import type { ObjectStore } from '../store/index.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
 import type { FeatureProperties, MapGeometry } from './features.ts';
 import { manifestKey, readTileObject, resolvePublished, type Manifest } from './publish.ts';
+import type { RemovedPart } from './changes.ts';
 
 export type ChangeStatus = 'candidate' | 'confirmed';
 
@@ -85,13 +88,24 @@ async function featuresOf(store: ObjectStore, version: number, manifest: Manifes
   return out;
 }
 
-/** The change lists of versions from+1..to, by id: which versions named it, per kind. */
-async function reportedBetween(store: ObjectStore, from: number, to: number): Promise<Record<'added' | 'removed' | 'moved', Map<string, number[]>>> {
-  const out = { added: new Map<string, number[]>(), removed: new Map<string, number[]>(), moved: new Map<string, number[]>() };
+/** A stretch of a line feature reported removed (changes.ts RemovedPart), with where and when. */
+interface ReportedPart extends RemovedPart {
+  tile: string;
+  versions: number[];
+}
+
+/** The change lists of versions from+1..to, by id: which versions named it, per kind; and the removed parts of lines. */
+async function reportedBetween(store: ObjectStore, from: number, to: number): Promise<Record<'added' | 'removed' | 'moved', Map<string, number[]>> & { parts: Map<string, ReportedPart> }> {
+  const out = { added: new Map<string, number[]>(), removed: new Map<string, number[]>(), moved: new Map<string, number[]>(), parts: new Map<string, ReportedPart>() };
   for (let v = from + 1; v <= to; v++) {
     const m = (await resolvePublished(store, v).catch(() => undefined))?.manifest;
     if (!m) continue; // a version claimed but never published (crashed merge)
-    for (const tc of Object.values(m.changes.tiles)) {
+    for (const [tile, tc] of Object.entries(m.changes.tiles)) {
+      for (const part of tc.removedParts ?? []) {
+        const seen = out.parts.get(part.id);
+        if (seen) seen.versions.push(v);
+        else out.parts.set(part.id, { ...part, tile, versions: [v] });
+      }
       for (const [kind, ids] of [['added', tc.addedIds], ['removed', tc.removedIds], ['moved', tc.movedIds]] as const) {
         for (const id of ids) {
           const list = out[kind].get(id) ?? [];
@@ -145,6 +159,15 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   for (const id of reported.removed.keys()) {
     const s = fa.get(id);
     if (s && !fb.has(id)) changes.push(make('removed', id, s, status(supported(s))));
+  }
+  // A stretch removed from a line that A had (paint ground off inside a longer line): removed,
+  // with the stretch as its geometry and the line's evidence in A; unless the line went whole.
+  for (const part of reported.parts.values()) {
+    const s = fa.get(part.parentId);
+    if (!s || !fb.has(part.parentId)) continue;
+    const c = make('removed', part.id, { ...s, tiles: [part.tile], geometries: [{ type: 'LineString', coordinates: part.coordinates }] }, status(supported(s)));
+    c.evidence.reportedIn = part.versions.slice().sort((x, y) => x - y);
+    changes.push(c);
   }
   const order = { added: 0, moved: 1, removed: 2 };
   changes.sort((x, y) => order[x.kind] - order[y.kind] || (x.status === y.status ? 0 : x.status === 'confirmed' ? -1 : 1) || x.cls.localeCompare(y.cls) || x.id.localeCompare(y.id));

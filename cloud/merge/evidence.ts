@@ -8,6 +8,7 @@
  * dropped, which the change summary then reports as removed. A weak primitive in the shadow
  * of a much better supported one of its class is a ghost of it: dropped too.
  */
+import type { XY } from '../../shared/schema.ts';
 import { CELL_OFFSET, CELL_SPAN, DynamicGrid, cellKey } from './grid.ts';
 import type { MergeOptions } from './options.ts';
 import type { Prepared, Resampled } from './prepare.ts';
@@ -403,15 +404,17 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
  * within `gateM` of it or of its neighbours up to `windowM` along the line (gaps between one
  * drive's resampled points, dash gaps). Stale runs shorter than `minCutM` stay (a sliver);
  * the rest of the line comes back in pieces of >= 2 vertices, each with the members whose
- * points fall on it. Closed lines and lines without a stale run come back unchanged.
+ * points fall on it, and the stretches cut (`cut`, for the change list). Closed lines and lines
+ * without a stale run come back unchanged.
  */
-export function withoutStaleStretches(c: Consensus, p: Prepared, pts: ObservationPoints, fp: Footprint, o: MergeOptions, gateM: number, windowM: number, minCutM: number): Consensus[] {
+export function withoutStaleStretches(c: Consensus, p: Prepared, pts: ObservationPoints, fp: Footprint, o: MergeOptions, gateM: number, windowM: number, minCutM: number): { pieces: Consensus[]; cut: XY[][] } {
   const n = c.points.length;
-  if (o.staleAfterMissedDrives <= 0 || n < 2) return [c];
+  const unchanged = { pieces: [c], cut: [] };
+  if (o.staleAfterMissedDrives <= 0 || n < 2) return unchanged;
   const xs = Float64Array.from(c.points, (q) => q[0]);
   const ys = Float64Array.from(c.points, (q) => q[1]);
   const L = new Polyline(xs, ys);
-  if (L.closed) return [c];
+  if (L.closed) return unchanged;
   // Per vertex: the drives whose points fall on it, and its latest sighting.
   const drivesAt: Array<Set<number>> = Array.from({ length: n }, () => new Set<number>());
   const lastAt = new Float64Array(n).fill(-Infinity);
@@ -465,8 +468,9 @@ export function withoutStaleStretches(c: Consensus, p: Prepared, pts: Observatio
       any = true;
     }
   }
-  if (!any) return [c];
+  if (!any) return unchanged;
   // Stale runs shorter than minCutM are kept.
+  const cut: XY[][] = [];
   for (let v = 0; v < n; ) {
     if (!stale[v]) {
       v++;
@@ -475,8 +479,10 @@ export function withoutStaleStretches(c: Consensus, p: Prepared, pts: Observatio
     let e = v;
     while (e < n && stale[e]) e++;
     if (s[e - 1]! - s[v]! < minCutM) stale.fill(0, v, e);
+    else cut.push(c.points.slice(v, e).map((q) => [q[0], q[1]] as XY));
     v = e;
   }
+  if (!cut.length) return unchanged;
   const out: Consensus[] = [];
   for (let v = 0; v < n; ) {
     if (stale[v]) {
@@ -495,6 +501,5 @@ export function withoutStaleStretches(c: Consensus, p: Prepared, pts: Observatio
     }
     v = e;
   }
-  if (out.length === 1 && out[0]!.points.length === n) return [c];
-  return out;
+  return { pieces: out, cut };
 }

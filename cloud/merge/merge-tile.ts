@@ -12,10 +12,10 @@
  * pieces -> evidence over time (support, misses, staleness) -> clip to the tile -> diff.
  */
 import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
-import { PRIMITIVE_CLASSES, type XY } from '../../shared/schema.ts';
+import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
-import { diffTile, type TileChanges } from './changes.ts';
+import { addRemovedParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
@@ -117,13 +117,17 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
   // Lines lose the stretches the drives since their last sighting there all missed.
   const cutStale = o.staleStretchWindowM > 0 && o.staleStretchMinM > 0;
-  const consensus = toConsensus(p, rsLine, final, o).flatMap((c) =>
-    cutStale && (c.cls === 'lane_divider' || c.cls === 'road_boundary') ? withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM) : [c],
-  );
-  lap('cluster2');
-
   const frame = tileFrame(tileId);
   const bounds = tileBounds(tileId);
+  const cuts: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
+  const consensus = toConsensus(p, rsLine, final, o).flatMap((c) => {
+    if (!cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary')) return [c];
+    const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM);
+    for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+    return w.pieces;
+  });
+  lap('cluster2');
+
   const features: MapFeature[] = [];
   let stale = 0;
   const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf> }> = [];
@@ -171,6 +175,11 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       }
     : undefined;
   const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent);
+  if (cuts.length && input.previous?.length && split && p.nObs > 0) {
+    // A cut stretch is reported removed only on the same evidence of absence as a whole feature.
+    const gone = cuts.filter((c) => absentSince(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })), false, PRIMITIVE_CLASSES.indexOf(c.cls), p, linePts, footprint, split, o.matchGateM));
+    addRemovedParts(diff.changes, input.previous, new Set(diff.ids), gone, frame, input.tile, input.version, o, new Set(diff.ids));
+  }
   features.forEach((f, j) => {
     f.id = diff.ids[j]!;
     f.properties.id = f.id;

@@ -2,7 +2,8 @@
  * A stretch of paint removed inside a longer line (a lane marking ground off over 40 m of a 320 m
  * divider): the old drives' observations still cover it, so the line as a whole is not stale, but
  * the drives since then all passed that stretch without seeing it, and the next version cuts it
- * out (evidence.ts withoutStaleStretches). With the per-stretch test off, it stays.
+ * out (evidence.ts withoutStaleStretches) and lists the stretch as removed. With the per-stretch
+ * test off, it stays.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { XY } from '../../shared/schema.ts';
 import { LocalDirStore } from '../store/index.ts';
+import { diffVersions } from './diff.ts';
 import { readTileObject, resolvePublished } from './publish.ts';
 import { runMerge } from './run.ts';
 import { simulateFleet, syntheticWorld, writeBatches, type TruthWorld } from './synthetic.ts';
@@ -74,6 +76,17 @@ describe('a stretch of paint removed inside a longer line', () => {
     expect(await nearestDivider(store, 1, mid)).toBeLessThan(1);
     expect(await nearestDivider(store, 2, mid)).toBeGreaterThan(1.5);
     for (const q of kept) expect(await nearestDivider(store, 2, q)).toBeLessThan(1);
+    // The change list names the stretch (one entry per tile it lies in): removed, confirmed, its
+    // geometry on the removed paint.
+    const d = await diffVersions(store, 1, 2);
+    const removed = d.changes.filter((c) => c.kind === 'removed' && c.cls === 'lane_divider');
+    expect(removed.length).toBeGreaterThanOrEqual(1);
+    expect(removed.every((c) => c.status === 'confirmed')).toBe(true);
+    const pts = removed.flatMap((c) => c.geometries).flatMap((g) => (g.type === 'LineString' ? g.coordinates : [])).map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }));
+    const along = (q: XY): number => Math.min(...pts.map((r) => Math.hypot(r[0] - q[0], r[1] - q[1])));
+    expect(along(mid)).toBeLessThan(2);
+    for (const q of kept) expect(along(q)).toBeGreaterThan(20);
+    expect(d.changes.filter((c) => c.kind !== 'removed')).toEqual([]);
   }, 60_000);
 
   it('stays when the per-stretch test is off (the whole line is still seen)', async () => {
