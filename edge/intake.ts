@@ -44,7 +44,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTyp
 
 export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult {
   if (frames.length !== 2) return fail('bad_frames', `expected 2 frames [topic, payload], got ${frames.length}`);
-  const topic = Buffer.from(frames[0]!).toString('utf8');
+  const topic = bufferView(frames[0]!).toString('utf8');
   if (!isTopicName(topic)) return fail('unknown_topic', `unknown topic ${JSON.stringify(topic.slice(0, 64))}`);
   if (topic === 'camera') {
     // Raw pixels behind a fixed header: never through msgpack (shared/camera-frame.ts).
@@ -54,12 +54,15 @@ export function decodeSensorMessage(frames: readonly Uint8Array[]): DecodeResult
   }
   let raw: unknown;
   try {
-    raw = unpackr.unpack(Buffer.from(frames[1]!));
+    raw = unpackr.unpack(bufferView(frames[1]!));
   } catch (e) {
     return fail('bad_msgpack', `${topic}: payload is not msgpack: ${(e as Error).message}`);
   }
   let big: { path: string; value: bigint } | undefined;
-  ({ value: raw, unsafe: big } = bigIntsToNumbers(raw, ''));
+  if (typeof raw === 'bigint') {
+    if (isExactInt(raw)) raw = Number(raw);
+    else big = { path: '', value: raw };
+  } else big = bigIntsToNumbers(raw);
   if (big !== undefined) return fail('bad_payload', `${topic}: ${big.path || 'payload'} is the integer ${big.value}, beyond ±(2^53 - 1): not exactly representable as a number`);
   const why = VALIDATORS[topic](raw);
   if (why !== undefined) return fail('bad_payload', `${topic}: ${why}`);
@@ -178,30 +181,66 @@ function show(v: unknown): string {
   }
 }
 
+/** The bytes of `u` as a Buffer without copying them (a Buffer as it is). */
+export function bufferView(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 /**
- * Replace every BigInt (a msgpack int64/uint64) in a decoded payload with the same number when
- * it is exact (|n| <= 2^53); the first one that is not comes back as `unsafe`, with its path.
+ * Replace, in place, every BigInt (a msgpack int64/uint64) inside a decoded payload's maps and
+ * lists with the same number when it is exact (|n| <= 2^53); the first one that is not comes
+ * back with its path (e.g. `detections[3].xM`), and the walk stops there.
  */
-function bigIntsToNumbers(v: unknown, at: string): { value: unknown; unsafe?: { path: string; value: bigint } } {
-  if (typeof v === 'bigint') return v >= -MAX_EXACT_INT && v <= MAX_EXACT_INT ? { value: Number(v) } : { value: v, unsafe: { path: at, value: v } };
-  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return { value: v };
+function bigIntsToNumbers(v: unknown): { path: string; value: bigint } | undefined {
+  const trail: Array<string | number> = [];
+  const value = replaceBigInts(v, trail);
+  return value === undefined ? undefined : { path: pathOf(trail), value };
+}
+
+/** bigIntsToNumbers' walk: the unsafe BigInt, if any, with `trail` left at its keys / indices. */
+function replaceBigInts(v: unknown, trail: Array<string | number>): bigint | undefined {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const e: unknown = v[i];
       if (typeof e === 'number') continue; // the common case: coordinates
-      const r = bigIntsToNumbers(e, `${at}[${i}]`);
-      if (r.unsafe) return { value: v, unsafe: r.unsafe };
-      v[i] = r.value;
+      trail.push(i);
+      if (typeof e === 'bigint') {
+        if (!isExactInt(e)) return e;
+        v[i] = Number(e);
+      } else {
+        const unsafe = replaceBigInts(e, trail);
+        if (unsafe !== undefined) return unsafe;
+      }
+      trail.pop();
     }
-    return { value: v };
+    return undefined;
   }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    const r = bigIntsToNumbers(o[k], at ? `${at}.${k}` : k);
-    if (r.unsafe) return { value: v, unsafe: r.unsafe };
-    o[k] = r.value;
+    const e = o[k];
+    trail.push(k);
+    if (typeof e === 'bigint') {
+      if (!isExactInt(e)) return e;
+      o[k] = Number(e);
+    } else {
+      const unsafe = replaceBigInts(e, trail);
+      if (unsafe !== undefined) return unsafe;
+    }
+    trail.pop();
   }
-  return { value: v };
+  return undefined;
+}
+
+function isExactInt(v: bigint): boolean {
+  return v >= -MAX_EXACT_INT && v <= MAX_EXACT_INT;
+}
+
+/** A payload path as the refusal names it: `a.b[2].c` (the top-level map's keys bare). */
+function pathOf(trail: ReadonlyArray<string | number>): string {
+  let at = '';
+  for (const k of trail) at = typeof k === 'number' ? `${at}[${k}]` : at ? `${at}.${k}` : k;
+  return at;
 }
 
 /** 2^53: every integer up to it is exactly a number. */

@@ -6,7 +6,7 @@
 import { CodecError, decodeAck, encodeBatch, sha256, wireObservationProblem, type LocalFrame, type VehicleStatus, type WireObservation } from '../shared/index.ts';
 import type { EdgeContext } from './context.ts';
 import { georeferenceLocal } from './georef.ts';
-import { decodeSensorMessage } from './intake.ts';
+import { bufferView, decodeSensorMessage } from './intake.ts';
 import { flushDecision, isDrained } from './rules.ts';
 import { logBudgetEvents, outboxStatsFields } from './outbox-events.ts';
 import { refreshLink } from './link-watch.ts';
@@ -24,7 +24,7 @@ export async function runIntake(ctx: EdgeContext, signal: AbortSignal): Promise<
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const frames of intake) {
-      const topic = frames.length === 2 ? Buffer.from(frames[0]!).toString('utf8') : '';
+      const topic = frames.length === 2 ? bufferView(frames[0]!).toString('utf8') : '';
       // A drive marker waits until the local map has been flushed, so every stretch of road is
       // tagged with the drive (and pose frame) that saw it.
       if (topic === 'drive' && ctx.perception) await flushPerception(ctx, signal);

@@ -69,7 +69,9 @@ export class SegDecoder {
     const cls = this.out.classId;
     const best = this.out.prob;
     // Per pixel over the planes (the lowest class id wins a tie).
-    for (let i = 0; i < n; i++) {
+    if (classes === 10) {
+      argMax10(probs, n, cls, best);
+    } else for (let i = 0; i < n; i++) {
       let b = probs[i]!;
       let k = 0;
       for (let c = 1, j = i + n; c < classes; c++, j += n) {
@@ -85,5 +87,33 @@ export class SegDecoder {
     if (this.out.signBaseProb) this.out.signBaseProb.set(probs.subarray(SEG_CLASS_IDS.sign_base * n, (SEG_CLASS_IDS.sign_base + 1) * n));
     if (this.out.lightBaseProb) this.out.lightBaseProb.set(probs.subarray(SEG_CLASS_IDS.light_base * n, (SEG_CLASS_IDS.light_base + 1) * n));
     return this.out;
+  }
+}
+
+/** The per-pixel arg-max of `decode` for exactly 10 planes, unrolled (the same comparisons in the same order). */
+function argMax10(probs: Float32Array, n: number, cls: Uint8Array, best: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    let b = probs[i]!;
+    let k = 0;
+    let p = probs[i + n]!;
+    if (p > b) { b = p; k = 1; }
+    p = probs[i + 2 * n]!;
+    if (p > b) { b = p; k = 2; }
+    p = probs[i + 3 * n]!;
+    if (p > b) { b = p; k = 3; }
+    p = probs[i + 4 * n]!;
+    if (p > b) { b = p; k = 4; }
+    p = probs[i + 5 * n]!;
+    if (p > b) { b = p; k = 5; }
+    p = probs[i + 6 * n]!;
+    if (p > b) { b = p; k = 6; }
+    p = probs[i + 7 * n]!;
+    if (p > b) { b = p; k = 7; }
+    p = probs[i + 8 * n]!;
+    if (p > b) { b = p; k = 8; }
+    p = probs[i + 9 * n]!;
+    if (p > b) { b = p; k = 9; }
+    cls[i] = k;
+    best[i] = b;
   }
 }

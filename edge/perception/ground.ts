@@ -109,7 +109,9 @@ export class GroundLut {
   update(vehiclePitchRad: number): boolean {
     if (!Number.isFinite(vehiclePitchRad)) throw new RangeError(`ground.update: vehiclePitchRad must be finite, got ${vehiclePitchRad}`);
     if (Math.abs(vehiclePitchRad - this.pitchRad) <= this.options.pitchToleranceRad) return false;
-    this.build(vehiclePitchRad);
+    this.validCount = this.build(vehiclePitchRad);
+    this.pitchRad = vehiclePitchRad;
+    this.builds++;
     return true;
   }
 
@@ -123,7 +125,12 @@ export class GroundLut {
     return this.rowScratch;
   }
 
-  private build(pitchRad: number): void {
+  /**
+   * Compute the table for `pitchRad`; returns the valid pixel count. It returns right after its
+   * loops (the caller records the rest): optimised while in a loop (on-stack replacement), it has
+   * nothing left to run that the interpreter has not seen yet.
+   */
+  private build(pitchRad: number): number {
     const o = this.options;
     const cal = this.calibration;
     const pose = cameraPose(cal, pitchRad);
@@ -162,16 +169,18 @@ export class GroundLut {
     const r5 = R[5]!;
     const r8 = R[8]!;
     const g = this.pt;
+    const { valid, xM, yM, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = this;
+    const { maxRangeM, minRangeM, maxLateralM } = o;
     let count = 0;
     for (let r = 0; r < H; r++) {
       for (let c = 0; c < W; c++) {
         const i = r * W + c;
-        this.valid[i] = 0;
+        valid[i] = 0;
         // Centre (column term 0, row term 0), near (0, 1), far (0, 2), left (1, 0), right (2, 0).
         if (!groundPoint(cols, 9 * c, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 0)) continue;
         const gx = g[0]!;
         const gy = g[1]!;
-        if (gx > o.maxRangeM || gx < o.minRangeM || Math.abs(gy) > o.maxLateralM) continue;
+        if (gx > maxRangeM || gx < minRangeM || Math.abs(gy) > maxLateralM) continue;
         const hasNear = groundPoint(cols, 9 * c, rows, 9 * r + 3, r2, r5, r8, t0, t1, t2, g, 2);
         const hasFar = groundPoint(cols, 9 * c, rows, 9 * r + 6, r2, r5, r8, t0, t1, t2, g, 4);
         const hasLeft = groundPoint(cols, 9 * c + 3, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 6);
@@ -194,23 +203,21 @@ export class GroundLut {
         const ly = g[7]!;
         const rx = g[8]!;
         const ry = g[9]!;
-        this.xM[i] = gx;
-        this.yM[i] = gy;
-        this.nearXM[i] = nx;
-        this.nearYM[i] = ny;
-        this.farXM[i] = fx;
-        this.farYM[i] = fy;
-        this.acrossXM[i] = rx - lx;
-        this.acrossYM[i] = ry - ly;
-        this.alongM[i] = Math.sqrt((fx - nx) ** 2 + (fy - ny) ** 2);
-        this.acrossM[i] = Math.sqrt((rx - lx) ** 2 + (ry - ly) ** 2);
-        this.valid[i] = 1;
+        xM[i] = gx;
+        yM[i] = gy;
+        nearXM[i] = nx;
+        nearYM[i] = ny;
+        farXM[i] = fx;
+        farYM[i] = fy;
+        acrossXM[i] = rx - lx;
+        acrossYM[i] = ry - ly;
+        alongM[i] = Math.sqrt((fx - nx) ** 2 + (fy - ny) ** 2);
+        acrossM[i] = Math.sqrt((rx - lx) ** 2 + (ry - ly) ** 2);
+        valid[i] = 1;
         count++;
       }
     }
-    this.validCount = count;
-    this.pitchRad = pitchRad;
-    this.builds++;
+    return count;
   }
 }
 

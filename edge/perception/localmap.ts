@@ -244,6 +244,17 @@ export class LocalMap {
     }
     const frameNo = ++this.counters.framesAdded;
     this.frameHeadingRad = pose.headingRad;
+    const fp = this.footprintsOf(lut);
+    const feet = this.markFeet(seg);
+    this.counters.samplesSplatted += this.splatFrame(seg, fp, feet, pose, tUnixMs, frameNo);
+  }
+
+  /**
+   * addFrame's splatting, returning the samples splatted. A method of its own that returns right
+   * after its loop: optimised while in the loop (on-stack replacement), it then has nothing left to
+   * run that the interpreter has not seen yet (which would throw the optimised code away).
+   */
+  private splatFrame(seg: SegOutput, fp: Footprints, feet: Feet, pose: LocalPose, tUnixMs: number, frameNo: number): number {
     const o = this.options;
     const inv = 1 / o.cellM;
     const N = o.chunkCells;
@@ -257,8 +268,12 @@ export class LocalMap {
     let chunk: Chunk | undefined;
     let chunkKey = Number.NaN;
     let samples = 0;
-    const fp = this.footprintsOf(lut);
-    const { above, footSign, footLight } = this.markFeet(seg);
+    // Chunk column / row of the last pixel and their first grid cell (NaN: none yet).
+    let lastCi = 0;
+    let lastCj = 0;
+    let lastCx = Number.NaN;
+    let lastCy = Number.NaN;
+    const { above, footSign, footLight } = feet;
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -293,8 +308,18 @@ export class LocalMap {
       const gx1 = Math.floor(x0 + (ex > 0 ? ex : 0) + (fx > 0 ? fx : 0) + EDGE_EPS);
       const gy0 = Math.floor(y0 + (ey < 0 ? ey : 0) + (fy < 0 ? fy : 0) - EDGE_EPS);
       const gy1 = Math.floor(y0 + (ey > 0 ? ey : 0) + (fy > 0 ? fy : 0) + EDGE_EPS);
-      const ci = Math.floor(gx0 / N);
-      const cj = Math.floor(gy0 / N);
+      // Chunk of (gx0, gy0): = Math.floor(gx0 / N) (gy0 / N), taken from the last pixel's when
+      // its range holds (consecutive pixels mostly share a chunk; saves two divisions).
+      if (!(gx0 >= lastCx && gx0 < lastCx + N)) {
+        lastCi = Math.floor(gx0 / N);
+        lastCx = lastCi * N;
+      }
+      if (!(gy0 >= lastCy && gy0 < lastCy + N)) {
+        lastCj = Math.floor(gy0 / N);
+        lastCy = lastCj * N;
+      }
+      const ci = lastCi;
+      const cj = lastCj;
       samples += nA * nC;
       const ps = footSign[i]!;
       const pl = footLight[i]!;
@@ -321,7 +346,7 @@ export class LocalMap {
       for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
       chunk = this.chunks.get(chunkKey);
     }
-    this.counters.samplesSplatted += samples;
+    return samples;
   }
 
   /**
@@ -331,7 +356,7 @@ export class LocalMap {
    * pole pixels, where they hold the run's mean sign_base and light_base probability (arg-max
    * indicators when the decoder gave none). All three arrays are reused.
    */
-  private markFeet(seg: SegOutput): { above: Uint8Array; footSign: Float32Array; footLight: Float32Array } {
+  private markFeet(seg: SegOutput): Feet {
     const W = seg.widthPx;
     const H = seg.heightPx;
     if (this.aboveFoot.length < W * H) {
@@ -407,6 +432,7 @@ export class LocalMap {
     const invSpacing = 1 / (0.7 * this.options.cellM);
     const maxS = this.options.maxSamplesPerAxis;
     const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = lut;
+    const { pix, nAs, nCs, ws, geo } = f;
     let count = 0;
     for (let i = 0; i < n; i++) {
       if (!valid[i]) continue;
@@ -424,16 +450,16 @@ export class LocalMap {
       const ta0 = 0.5 * invA;
       const tc0 = 0.5 * invC - 0.5;
       const g = 6 * count;
-      f.pix[count] = i;
-      f.nAs[count] = nA;
-      f.nCs[count] = nC;
-      f.ws[count] = invA * invC;
-      f.geo[g] = nx + ta0 * ax + tc0 * cx;
-      f.geo[g + 1] = ny + ta0 * ay + tc0 * cy;
-      f.geo[g + 2] = ax * invA;
-      f.geo[g + 3] = ay * invA;
-      f.geo[g + 4] = cx * invC;
-      f.geo[g + 5] = cy * invC;
+      pix[count] = i;
+      nAs[count] = nA;
+      nCs[count] = nC;
+      ws[count] = invA * invC;
+      geo[g] = nx + ta0 * ax + tc0 * cx;
+      geo[g + 1] = ny + ta0 * ay + tc0 * cy;
+      geo[g + 2] = ax * invA;
+      geo[g + 3] = ay * invA;
+      geo[g + 4] = cx * invC;
+      geo[g + 5] = cy * invC;
       count++;
     }
     f.count = count;
@@ -632,7 +658,7 @@ export class LocalMap {
           const srcOff = q === VIS ? 0 : q * this.cellsPerChunk;
           const dst = q === VIS ? grid.visibility : grid.evidence;
           const dstOff = q === VIS ? 0 : q * gridCells;
-          for (let y = y0; y <= y1; y++) dst.set(src.subarray(srcOff + y * N + x0, srcOff + y * N + x1 + 1), dstOff + (y + dy) * W + dx + x0);
+          copyRows(src, srcOff + y0 * N + x0, N, dst, dstOff + (y0 + dy) * W + dx + x0, W, x1 - x0 + 1, y1 - y0 + 1);
           growBox(written, q, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
         }
       }
@@ -714,6 +740,30 @@ function splatRay(vis: Float32Array, ev: Float32Array, evBase: number, N: number
   } else {
     for (let a = 0; a < n; a++, x += sx, y += sy) vis[Math.floor(y) * N + Math.floor(x)]! += w;
   }
+}
+
+/** Rows narrower than this are copied value by value (a subarray view per row costs more). */
+const COPY_LOOP_MAX = 64;
+
+/**
+ * Copy `rows` rows of `width` values from `src` (first at `srcAt`, rows `srcStride` apart) to
+ * `dst` (from `dstAt`, rows `dstStride` apart).
+ */
+function copyRows(src: Float32Array, srcAt: number, srcStride: number, dst: Float32Array, dstAt: number, dstStride: number, width: number, rows: number): void {
+  if (width >= COPY_LOOP_MAX) {
+    for (let y = 0; y < rows; y++, srcAt += srcStride, dstAt += dstStride) dst.set(src.subarray(srcAt, srcAt + width), dstAt);
+    return;
+  }
+  for (let y = 0; y < rows; y++, srcAt += srcStride, dstAt += dstStride) {
+    for (let x = 0; x < width; x++) dst[dstAt + x] = src[srcAt + x]!;
+  }
+}
+
+/** Feet of what stands on the road, per segmentation pixel (LocalMap.markFeet). */
+interface Feet {
+  above: Uint8Array;
+  footSign: Float32Array;
+  footLight: Float32Array;
 }
 
 /** Footprint lattices of a ground table's valid pixels (LocalMap.footprintsOf). */

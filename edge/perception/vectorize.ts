@@ -285,6 +285,9 @@ let pathY = new Float64Array(256);
 let refX = new Float64Array(256);
 let refY = new Float64Array(256);
 
+// Per-class votes of a line (lines), reused.
+let votesBuf = new Float64Array(4);
+
 // Per-group scratch (crop-sized), reused across calls: vectorizeGrid is not re-entrant.
 let ratioBuf = new Float32Array(0);
 let maskBuf = new Uint8Array(0);
@@ -385,10 +388,11 @@ class GridView {
     const o1 = classes.length > 1 ? (classes[1]! - 1) * N : -1;
     const o2 = classes.length > 2 ? (classes[2]! - 1) * N : -1;
     const more = classes.length > 3;
-    for (let rr = 0; rr < this.h; rr++) {
-      const full = (rr + this.y0) * this.W + this.x0;
-      const row = rr * this.w;
-      for (let cc = 0; cc < this.w; cc++) {
+    const { w, h, x0, y0, W } = this;
+    for (let rr = 0; rr < h; rr++) {
+      const full = (rr + y0) * W + x0;
+      const row = rr * w;
+      for (let cc = 0; cc < w; cc++) {
         const fi = full + cc;
         let s = ev[o0 + fi]!;
         if (o1 >= 0) s += ev[o1 + fi]!;
@@ -454,7 +458,8 @@ class GridView {
   lines(classes: readonly number[], maxGapM: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
     if (!this.select(classes, 2)) return;
     const o = this.o;
-    const { ratio, mask, w, h, n } = this;
+    const { ratio, mask, w, h, n, x0, y0, cell } = this;
+    const { originXM, originYM } = this.g;
     const cellsPerM = 1 / this.cell;
     const solid = workBuf.subarray(0, n);
     solid.set(mask);
@@ -474,8 +479,11 @@ class GridView {
       }
       let len = 0;
       for (let k = 0; k < n; k++) {
-        pathX[k] = this.centreX(paths.cells[p0 + k]!);
-        pathY[k] = this.centreY(paths.cells[p0 + k]!);
+        // centreX / centreY with one remainder per cell.
+        const i = paths.cells[p0 + k]!;
+        const c = i % w;
+        pathX[k] = originXM + (c + x0 + 0.5) * cell;
+        pathY[k] = originYM + ((i - c) / w + y0 + 0.5) * cell;
         if (k > 0) {
           const dx = pathX[k]! - pathX[k - 1]!;
           const dy = pathY[k]! - pathY[k - 1]!;
@@ -489,13 +497,15 @@ class GridView {
     const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM }), o.duplicateDistanceM);
     const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.N, k * this.N));
     const vis = this.g.visibility;
-    const votes = new Float64Array(classes.length);
+    const nv = classes.length;
+    if (votesBuf.length < nv) votesBuf = new Float64Array(nv);
+    const votes = votesBuf;
     const minVis = o.minVisibility;
     const step = this.cell / 2;
     for (const chain of chains) {
       if (lengthM(chain) < o.minLineLengthM) continue;
       // Walk the chain at half-cell steps: painted fraction (over seen samples), score, votes.
-      votes.fill(0);
+      votes.fill(0, 0, nv);
       let seen = 0;
       let painted = 0;
       let scoreSum = 0;
@@ -528,7 +538,7 @@ class GridView {
         prim.style = (dashedVote + gapVote) / 2 >= 0.5 ? 'dashed' : 'solid';
       } else {
         let best = 0;
-        for (let k = 1; k < votes.length; k++) if (votes[k]! > votes[best]!) best = k;
+        for (let k = 1; k < nv; k++) if (votes[k]! > votes[best]!) best = k;
         prim.kind = BOUNDARY_KIND_BY_CLASS[classes[best]!]!;
       }
       const simple = simplify(chain, classes === DIVIDER ? o.simplifyToleranceM : o.boundarySimplifyToleranceM);
@@ -736,15 +746,27 @@ class GridView {
    */
   axes(cells: Int32Array, s: number, e: number, quantile = 0): { cx: number; cy: number; ux: number; uy: number; min0: number; max0: number; min1: number; max1: number; meanRatio: number } {
     const ratio = this.ratio;
+    // Cell centres once (centreX / centreY), read by every pass below.
+    const m = e - s;
+    if (axX.length < m) {
+      axX = new Float64Array(Math.max(m, 2 * axX.length));
+      axY = new Float64Array(axX.length);
+    }
+    const xs = axX;
+    const ys = axY;
+    for (let q = s; q < e; q++) {
+      const i = cells[q]!;
+      xs[q - s] = this.centreX(i);
+      ys[q - s] = this.centreY(i);
+    }
     let sw = 0;
     let sx = 0;
     let sy = 0;
     for (let q = s; q < e; q++) {
-      const i = cells[q]!;
-      const w = ratio[i]!;
+      const w = ratio[cells[q]!]!;
       sw += w;
-      sx += w * this.centreX(i);
-      sy += w * this.centreY(i);
+      sx += w * xs[q - s]!;
+      sy += w * ys[q - s]!;
     }
     const cx = sx / sw;
     const cy = sy / sw;
@@ -752,10 +774,9 @@ class GridView {
     let syy = 0;
     let sxy = 0;
     for (let q = s; q < e; q++) {
-      const i = cells[q]!;
-      const x = this.centreX(i);
-      const y = this.centreY(i);
-      const w = ratio[i]!;
+      const x = xs[q - s]!;
+      const y = ys[q - s]!;
+      const w = ratio[cells[q]!]!;
       sxx += w * (x - cx) ** 2;
       syy += w * (y - cy) ** 2;
       sxy += w * (x - cx) * (y - cy);
@@ -768,9 +789,8 @@ class GridView {
     let min1 = Infinity;
     let max1 = -Infinity;
     for (let q = s; q < e; q++) {
-      const i = cells[q]!;
-      const x = this.centreX(i);
-      const y = this.centreY(i);
+      const x = xs[q - s]!;
+      const y = ys[q - s]!;
       const s0 = (x - cx) * ux + (y - cy) * uy;
       const t = -(x - cx) * uy + (y - cy) * ux;
       if (s0 < min0) min0 = s0;
@@ -779,17 +799,26 @@ class GridView {
       if (t > max1) max1 = t;
     }
     if (quantile > 0) {
-      const along: Array<[number, number]> = [];
-      const across: Array<[number, number]> = [];
-      for (let q = s; q < e; q++) {
-        const i = cells[q]!;
-        const x = this.centreX(i) - cx;
-        const y = this.centreY(i) - cy;
-        along.push([x * ux + y * uy, ratio[i]!]);
-        across.push([-x * uy + y * ux, ratio[i]!]);
+      const n = e - s;
+      if (qAlong.length < n) {
+        qAlong = new Float64Array(Math.max(n, 2 * qAlong.length));
+        qAcross = new Float64Array(qAlong.length);
+        qWeight = new Float64Array(qAlong.length);
       }
-      [min0, max0] = weightedQuantiles(along, sw, quantile);
-      [min1, max1] = weightedQuantiles(across, sw, quantile);
+      for (let q = s; q < e; q++) {
+        const x = xs[q - s]! - cx;
+        const y = ys[q - s]! - cy;
+        qAlong[q - s] = x * ux + y * uy;
+        qAcross[q - s] = -x * uy + y * ux;
+      }
+      for (let q = s; q < e; q++) qWeight[q - s] = ratio[cells[q]!]!;
+      weightedQuantilesInto(qAlong, qWeight, n, sw, quantile, qOut);
+      min0 = qOut[0]!;
+      max0 = qOut[1]!;
+      for (let q = s; q < e; q++) qWeight[q - s] = ratio[cells[q]!]!;
+      weightedQuantilesInto(qAcross, qWeight, n, sw, quantile, qOut);
+      min1 = qOut[0]!;
+      max1 = qOut[1]!;
     }
     return { cx, cy, ux, uy, min0, max0, min1, max1, meanRatio: sw / (e - s) };
   }
@@ -811,6 +840,10 @@ class GridView {
     const k = Math.max(1, Math.round(half / step));
     const reach = Math.max(1, Math.round(1 / this.cell)); // tangent over ~2 m
     const floor = this.o.presenceThreshold * 0.5;
+    // sample()'s interior case inlined with the view's fields in locals (the same arithmetic).
+    const { x0: cx0, y0: cy0, w, h, ratio, cell } = this;
+    const ox0 = this.g.originXM;
+    const oy0 = this.g.originYM;
     for (let i = 0; i < n; i++) {
       const a = Math.max(0, i - reach);
       const b = Math.min(n - 1, i + reach);
@@ -832,10 +865,25 @@ class GridView {
       let so = 0;
       for (let j = -k; j <= k; j++) {
         const off = j * step;
-        const w = this.sample(px + nx * off, py + ny * off) - floor;
-        if (w <= 0) continue;
-        sw += w;
-        so += w * off;
+        const x = px + nx * off;
+        const y = py + ny * off;
+        const fx = (x - ox0) / cell - 0.5;
+        const fy = (y - oy0) / cell - 0.5;
+        const c = Math.floor(fx);
+        const r = Math.floor(fy);
+        const cc = c - cx0;
+        const rr = r - cy0;
+        let v: number;
+        if (cc >= 0 && rr >= 0 && cc + 1 < w && rr + 1 < h) {
+          const tx = fx - c;
+          const ty = fy - r;
+          const q = rr * w + cc;
+          v = (1 - ty) * ((1 - tx) * ratio[q]! + tx * ratio[q + 1]!) + ty * ((1 - tx) * ratio[q + w]! + tx * ratio[q + w + 1]!);
+        } else v = this.sample(x, y);
+        const wt = v - floor;
+        if (wt <= 0) continue;
+        sw += wt;
+        so += wt * off;
       }
       const shift = sw > 0 ? so / sw : 0;
       ox[i] = px + nx * shift;
@@ -1103,15 +1151,32 @@ function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-/** The values at weighted quantiles q and 1 - q of (value, weight) pairs whose weights sum to total. */
-function weightedQuantiles(pairs: Array<[number, number]>, total: number, q: number): [number, number] {
-  pairs.sort((a, b) => a[0] - b[0]);
+// Cell centres of axes' cells, reused.
+let axX = new Float64Array(64);
+let axY = new Float64Array(64);
+// Scratch of axes' weighted quantiles (values along / across, weights, result), reused.
+let qAlong = new Float64Array(64);
+let qAcross = new Float64Array(64);
+let qWeight = new Float64Array(64);
+let sortTmpV = new Float64Array(64);
+let sortTmpW = new Float64Array(64);
+const qOut = new Float64Array(2);
+
+/**
+ * The values at weighted quantiles q and 1 - q of the (values[k], weights[k]) pairs, k < n, whose
+ * weights sum to total, into out[0], out[1]. Sorts both arrays in place by value, stably (as
+ * Array.prototype.sort with (a, b) => a - b on the pairs would: equal values keep their order,
+ * so the weights are summed in the same order).
+ */
+function weightedQuantilesInto(values: Float64Array, weights: Float64Array, n: number, total: number, q: number, out: Float64Array): void {
+  stableSortPairs(values, weights, n);
   let acc = 0;
-  let lo = pairs[0]![0];
-  let hi = pairs[pairs.length - 1]![0];
+  let lo = values[0]!;
+  let hi = values[n - 1]!;
   let loFound = false;
-  for (const [v, w] of pairs) {
-    acc += w;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    acc += weights[k]!;
     if (!loFound && acc >= q * total) {
       lo = v;
       loFound = true;
@@ -1121,5 +1186,73 @@ function weightedQuantiles(pairs: Array<[number, number]>, total: number, q: num
       break;
     }
   }
-  return [lo, hi];
+  out[0] = lo;
+  out[1] = hi;
+}
+
+/** Stable sort of values[0..n) ascending, carrying weights along: insertion-sorted runs of 16, then bottom-up merges. */
+function stableSortPairs(values: Float64Array, weights: Float64Array, n: number): void {
+  const RUN = 16;
+  for (let a = 0; a < n; a += RUN) {
+    const end = Math.min(n, a + RUN);
+    for (let i = a + 1; i < end; i++) {
+      const v = values[i]!;
+      const w = weights[i]!;
+      let j = i - 1;
+      // Only a strictly larger value moves up (equal values keep their order).
+      while (j >= a && values[j]! > v) {
+        values[j + 1] = values[j]!;
+        weights[j + 1] = weights[j]!;
+        j--;
+      }
+      values[j + 1] = v;
+      weights[j + 1] = w;
+    }
+  }
+  if (n <= RUN) return;
+  if (sortTmpV.length < n) {
+    sortTmpV = new Float64Array(Math.max(n, 2 * sortTmpV.length));
+    sortTmpW = new Float64Array(sortTmpV.length);
+  }
+  let srcV: Float64Array = values;
+  let srcW: Float64Array = weights;
+  let dstV: Float64Array = sortTmpV;
+  let dstW: Float64Array = sortTmpW;
+  for (let width = RUN; width < n; width *= 2) {
+    for (let a = 0; a < n; a += 2 * width) {
+      const mid = Math.min(n, a + width);
+      const end = Math.min(n, a + 2 * width);
+      let i = a;
+      let j = mid;
+      let k = a;
+      // The left element goes first unless the right one is strictly smaller (stable).
+      while (i < mid && j < end) {
+        if (srcV[j]! < srcV[i]!) {
+          dstV[k] = srcV[j]!;
+          dstW[k++] = srcW[j++]!;
+        } else {
+          dstV[k] = srcV[i]!;
+          dstW[k++] = srcW[i++]!;
+        }
+      }
+      while (i < mid) {
+        dstV[k] = srcV[i]!;
+        dstW[k++] = srcW[i++]!;
+      }
+      while (j < end) {
+        dstV[k] = srcV[j]!;
+        dstW[k++] = srcW[j++]!;
+      }
+    }
+    const tv = srcV;
+    const tw = srcW;
+    srcV = dstV;
+    srcW = dstW;
+    dstV = tv;
+    dstW = tw;
+  }
+  if (srcV !== values) {
+    values.set(srcV.subarray(0, n));
+    weights.set(srcW.subarray(0, n));
+  }
 }
