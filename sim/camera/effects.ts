@@ -8,6 +8,10 @@ import type { CameraConditions } from './conditions.ts';
 import type { LightSource } from './context.ts';
 import { FastNoise, NORMAL_TABLE } from './noise.ts';
 
+// Module-level aliases of imported tables: the optimising compiler embeds a module constant
+// (no per-access type check), an imported binding it does not.
+const NOISE: Float32Array = NORMAL_TABLE;
+
 export interface EffectInputs {
   widthPx: number;
   heightPx: number;
@@ -46,14 +50,18 @@ export function applyLighting(e: EffectInputs, c: CameraConditions): void {
         let add = 0;
         if (d !== Infinity) {
           f = ambient;
+          // the clamps decide near and far pixels without the divisions (the same values)
           if (night > 0) {
-            const q = Math.max(0, (d - 6) / 14);
-            const beam = 1 / (1 + q * q);
+            let beam = 1;
+            if (!(d <= 6)) {
+              const q = Math.max(0, (d - 6) / 14);
+              beam = 1 / (1 + q * q);
+            }
             f += across[u]! * beam;
           }
           if (wet > 0) {
             f *= wetF;
-            add = wetAdd * Math.min(1, Math.max(0, (d - 4) / 70));
+            add = d >= 74 ? wetAdd : d <= 4 ? 0 : wetAdd * Math.min(1, Math.max(0, (d - 4) / 70));
           }
         }
         const i = p * 3;
@@ -99,22 +107,12 @@ export function applyLighting(e: EffectInputs, c: CameraConditions): void {
 
 let columnScratch = new Float64Array(0);
 
-/** Exposure gain with a soft shoulder, blur, noise, quantisation into `out` (RGB bytes). */
+/**
+ * Exposure gain with a soft shoulder, blur, noise, quantisation into `out` (RGB bytes).
+ * `scratch` (W * H * 3 floats) takes the horizontal blur pass; `img` is modified when blurring.
+ */
 export function finishImage(img: Float32Array, W: number, H: number, c: CameraConditions, noiseSeed: number, out: Uint8Array, scratch: Float32Array): void {
   const gain = c.exposure;
-  const blur = c.blurPx > 0;
-  // blur: exposure first, the horizontal pass into `scratch`; the vertical pass runs on the way out
-  let taps: Float32Array = EMPTY_TAPS;
-  if (blur) {
-    for (let i = 0; i < img.length; i++) img[i] = shoulder(img[i]! * gain);
-    taps = gaussianTaps(c.blurPx);
-    blurRows(img, W, H, taps, scratch);
-  }
-  const R = taps.length - 1;
-  const w0 = blur ? taps[0]! : 0;
-  const n = W * 3;
-  const rowA = rowOffsetsA.length > R ? rowOffsetsA : (rowOffsetsA = new Int32Array(R + 1));
-  const rowC = rowOffsetsC.length > R ? rowOffsetsC : (rowOffsetsC = new Int32Array(R + 1));
   const sigma = c.noiseSigma;
   // table lookups at a random offset and an odd stride per frame
   const rnd = new FastNoise(noiseSeed);
@@ -124,81 +122,178 @@ export function finishImage(img: Float32Array, W: number, H: number, c: CameraCo
     k = Math.floor(rnd.next() * 65536);
     stride = (Math.floor(rnd.next() * 16384) << 1) | 1;
   }
-  const T = NORMAL_TABLE;
   const sc = sigma / 255;
   const c0 = sc * 0.8;
   const c1 = sc * 0.5;
   const noisy = sigma > 0;
   // a clamped view rounds and clips on store
   const oc = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
-  const tmp = scratch;
-  if (!blur && noisy) {
-    // the common case in one loop: exposure, noise, quantisation per pixel
-    for (let i = 0, end = n * H; i < end; i += 3) {
-      const r = Math.fround(shoulder(img[i]! * gain));
-      const g = Math.fround(shoulder(img[i + 1]! * gain));
-      const b = Math.fround(shoulder(img[i + 2]! * gain));
-      const common = T[k & 0xffff]! * c0;
-      oc[i] = (r + common + T[(k + 1) & 0xffff]! * c1) * 255;
-      oc[i + 1] = (g + common + T[(k + 2) & 0xffff]! * c1) * 255;
-      oc[i + 2] = (b + common + T[(k + 3) & 0xffff]! * c1) * 255;
-      k = (k + stride) & 0xffff;
-    }
+  const n = W * 3;
+  if (!(c.blurPx > 0)) {
+    if (noisy) exposeNoisy(img, n * H, gain, oc, k, stride, c0, c1);
+    else exposeClean(img, n * H, gain, oc);
     return;
   }
-  for (let v = 0; v < H; v++) {
-    if (blur) {
-      // vertical taps of this row, edges clamped
-      for (let t = 1; t <= R; t++) {
-        rowA[t] = (v - t < 0 ? 0 : v - t) * n;
-        rowC[t] = (v + t >= H ? H - 1 : v + t) * n;
-      }
-    }
-    const row = v * n;
-    for (let u = 0, i = row; u < W; u++, i += 3) {
-      let r: number;
-      let g: number;
-      let b: number;
-      if (blur) {
-        // the same sums as blurring in place: taps in order, in double, stored as float32
-        r = tmp[i]! * w0;
-        g = tmp[i + 1]! * w0;
-        b = tmp[i + 2]! * w0;
-        const x = i - row;
-        for (let t = 1; t <= R; t++) {
-          const w = taps[t]!;
-          const ia = rowA[t]! + x;
-          const ic = rowC[t]! + x;
-          r += (tmp[ia]! + tmp[ic]!) * w;
-          g += (tmp[ia + 1]! + tmp[ic + 1]!) * w;
-          b += (tmp[ia + 2]! + tmp[ic + 2]!) * w;
-        }
-        r = Math.fround(r);
-        g = Math.fround(g);
-        b = Math.fround(b);
-      } else {
-        r = Math.fround(shoulder(img[i]! * gain));
-        g = Math.fround(shoulder(img[i + 1]! * gain));
-        b = Math.fround(shoulder(img[i + 2]! * gain));
-      }
-      if (noisy) {
-        const common = T[k & 0xffff]! * c0;
-        oc[i] = (r + common + T[(k + 1) & 0xffff]! * c1) * 255;
-        oc[i + 1] = (g + common + T[(k + 2) & 0xffff]! * c1) * 255;
-        oc[i + 2] = (b + common + T[(k + 3) & 0xffff]! * c1) * 255;
-        k = (k + stride) & 0xffff;
-      } else {
-        oc[i] = r * 255;
-        oc[i + 1] = g * 255;
-        oc[i + 2] = b * 255;
-      }
-    }
+  const taps = gaussianTaps(c.blurPx);
+  const blurred = taps.length <= 4 ? blurSliding(img, W, H, gain, taps, scratch) : blurAnyRadius(img, W, H, gain, taps, scratch);
+  if (noisy) quantiseNoisy(blurred, oc, 0, n * H, k, stride, c0, c1);
+  else for (let i = 0, end = n * H; i < end; i++) oc[i] = blurred[i]! * 255;
+}
+
+/**
+ * Exposure and gaussian blur (radius 1..3) of img into a buffer: exposure in place (float32, as
+ * ever), the horizontal pass into `bh`, the vertical pass into `blurV`, each as a sliding
+ * window along one channel of a row or one column (one load per sample instead of 2R + 1).
+ */
+function blurSliding(img: Float32Array, W: number, H: number, gain: number, taps: Float32Array, bh: Float32Array): Float32Array {
+  const n = W * 3;
+  const size = n * H;
+  for (let i = 0; i < size; i++) img[i] = shoulder(img[i]! * gain);
+  const bv = blurV.length >= size ? blurV : (blurV = new Float32Array(size));
+  for (let row = 0; row < size; row += n) for (let ch = 0; ch < 3; ch++) slideGaussian(img, row + ch, 3, W, bh, taps);
+  for (let x = 0; x < n; x++) slideGaussian(bh, x, n, H, bv, taps);
+  return bv;
+}
+
+let blurV = new Float32Array(0);
+
+/**
+ * One line of `count` samples at src[s + k * step] blurred into dst at the same positions, edges
+ * clamped: dst = x[k] * w0 + (x[k - 1] + x[k + 1]) * w1 + ... (the taps in order, in double).
+ */
+function slideGaussian(src: Float32Array, s: number, step: number, count: number, dst: Float32Array, taps: Float32Array): void {
+  const R = taps.length - 1;
+  if (R === 1) slide1(src, s, step, count, dst, taps[0]!, taps[1]!);
+  else if (R === 2) slide2(src, s, step, count, dst, taps[0]!, taps[1]!, taps[2]!);
+  else slide3(src, s, step, count, dst, taps[0]!, taps[1]!, taps[2]!, taps[3]!);
+}
+
+// Sliding windows: aK = x[k - K], c = x[k], bK = x[k + K]; the next sample is read clamped to the last.
+function slide1(src: Float32Array, s: number, step: number, count: number, dst: Float32Array, w0: number, w1: number): void {
+  const last = s + (count - 1) * step;
+  let a1 = src[s]!;
+  let c = a1;
+  let b1 = src[1 < count ? s + step : last]!;
+  for (let k = 0, o = s, i = s + 2 * step; k < count; k++, o += step, i += step) {
+    dst[o] = c * w0 + (a1 + b1) * w1;
+    a1 = c;
+    c = b1;
+    b1 = src[k + 2 < count ? i : last]!;
   }
 }
 
-const EMPTY_TAPS: Float32Array = new Float32Array(1);
+function slide2(src: Float32Array, s: number, step: number, count: number, dst: Float32Array, w0: number, w1: number, w2: number): void {
+  const last = s + (count - 1) * step;
+  let a2 = src[s]!;
+  let a1 = a2;
+  let c = a2;
+  let b1 = src[1 < count ? s + step : last]!;
+  let b2 = src[2 < count ? s + 2 * step : last]!;
+  for (let k = 0, o = s, i = s + 3 * step; k < count; k++, o += step, i += step) {
+    dst[o] = c * w0 + (a1 + b1) * w1 + (a2 + b2) * w2;
+    a2 = a1;
+    a1 = c;
+    c = b1;
+    b1 = b2;
+    b2 = src[k + 3 < count ? i : last]!;
+  }
+}
+
+function slide3(src: Float32Array, s: number, step: number, count: number, dst: Float32Array, w0: number, w1: number, w2: number, w3: number): void {
+  const last = s + (count - 1) * step;
+  let a3 = src[s]!;
+  let a2 = a3;
+  let a1 = a3;
+  let c = a3;
+  let b1 = src[1 < count ? s + step : last]!;
+  let b2 = src[2 < count ? s + 2 * step : last]!;
+  let b3 = src[3 < count ? s + 3 * step : last]!;
+  for (let k = 0, o = s, i = s + 4 * step; k < count; k++, o += step, i += step) {
+    dst[o] = c * w0 + (a1 + b1) * w1 + (a2 + b2) * w2 + (a3 + b3) * w3;
+    a3 = a2;
+    a2 = a1;
+    a1 = c;
+    c = b1;
+    b1 = b2;
+    b2 = b3;
+    b3 = src[k + 4 < count ? i : last]!;
+  }
+}
+
+/**
+ * Exposure and gaussian blur of any radius: exposure in place, the horizontal pass into `tmp`
+ * (blurRows), the vertical pass into `blurV` with the taps' row offsets clamped at the edges.
+ */
+function blurAnyRadius(img: Float32Array, W: number, H: number, gain: number, taps: Float32Array, tmp: Float32Array): Float32Array {
+  const R = taps.length - 1;
+  const w0 = taps[0]!;
+  const n = W * 3;
+  const size = n * H;
+  for (let i = 0; i < size; i++) img[i] = shoulder(img[i]! * gain);
+  const bv = blurV.length >= size ? blurV : (blurV = new Float32Array(size));
+  blurRows(img, W, H, taps, tmp);
+  const rowA = rowOffsetsA.length > R ? rowOffsetsA : (rowOffsetsA = new Int32Array(R + 1));
+  const rowC = rowOffsetsC.length > R ? rowOffsetsC : (rowOffsetsC = new Int32Array(R + 1));
+  for (let v = 0; v < H; v++) {
+    for (let t = 1; t <= R; t++) {
+      rowA[t] = (v - t < 0 ? 0 : v - t) * n;
+      rowC[t] = (v + t >= H ? H - 1 : v + t) * n;
+    }
+    for (let x = 0, i = v * n; x < n; x += 3, i += 3) {
+      let r = tmp[i]! * w0;
+      let g = tmp[i + 1]! * w0;
+      let b = tmp[i + 2]! * w0;
+      for (let t = 1; t <= R; t++) {
+        const w = taps[t]!;
+        const ia = rowA[t]! + x;
+        const ic = rowC[t]! + x;
+        r += (tmp[ia]! + tmp[ic]!) * w;
+        g += (tmp[ia + 1]! + tmp[ic + 1]!) * w;
+        b += (tmp[ia + 2]! + tmp[ic + 2]!) * w;
+      }
+      bv[i] = r;
+      bv[i + 1] = g;
+      bv[i + 2] = b;
+    }
+  }
+  return bv;
+}
+
 let rowOffsetsA = new Int32Array(8);
 let rowOffsetsC = new Int32Array(8);
+
+/** The common case in one loop: exposure, noise, quantisation per pixel. */
+function exposeNoisy(img: Float32Array, end: number, gain: number, oc: Uint8ClampedArray, k: number, stride: number, c0: number, c1: number): void {
+  const T = NOISE;
+  for (let i = 0; i < end; i += 3) {
+    const r = Math.fround(shoulder(img[i]! * gain));
+    const g = Math.fround(shoulder(img[i + 1]! * gain));
+    const b = Math.fround(shoulder(img[i + 2]! * gain));
+    const common = T[k & 0xffff]! * c0;
+    oc[i] = (r + common + T[(k + 1) & 0xffff]! * c1) * 255;
+    oc[i + 1] = (g + common + T[(k + 2) & 0xffff]! * c1) * 255;
+    oc[i + 2] = (b + common + T[(k + 3) & 0xffff]! * c1) * 255;
+    k = (k + stride) & 0xffff;
+  }
+}
+
+/** Exposure and quantisation without noise. */
+function exposeClean(img: Float32Array, end: number, gain: number, oc: Uint8ClampedArray): void {
+  for (let i = 0; i < end; i++) oc[i] = Math.fround(shoulder(img[i]! * gain)) * 255;
+}
+
+/** Noise and quantisation of `count` floats of `src` (RGB pixels) into oc[off...]; returns the table position after them. */
+function quantiseNoisy(src: Float32Array, oc: Uint8ClampedArray, off: number, count: number, k: number, stride: number, c0: number, c1: number): number {
+  const T = NOISE;
+  for (let x = 0, i = off; x < count; x += 3, i += 3) {
+    const common = T[k & 0xffff]! * c0;
+    oc[i] = (src[x]! + common + T[(k + 1) & 0xffff]! * c1) * 255;
+    oc[i + 1] = (src[x + 1]! + common + T[(k + 2) & 0xffff]! * c1) * 255;
+    oc[i + 2] = (src[x + 2]! + common + T[(k + 3) & 0xffff]! * c1) * 255;
+    k = (k + stride) & 0xffff;
+  }
+  return k;
+}
 
 const SHOULDER_STEPS_PER_UNIT = 4096;
 const SHOULDER_MAX = 4;

@@ -4,8 +4,15 @@
  * every output pixel (Infinity for sky) for the lighting effects.
  */
 import type { PoseXY } from '../oracle-perception.ts';
-import { hash2, NORMAL_TABLE, TEXTURE, TEXTURE_CELL_TEXELS, TEXTURE_SIDE } from './noise.ts';
+import { hash2 as importedHash2, NORMAL_TABLE, TEXTURE, TEXTURE_CELL_TEXELS, TEXTURE_SIDE } from './noise.ts';
 import type { FrameRaster } from './raster.ts';
+
+// Module-level aliases of imported tables and functions: the optimising compiler embeds a module
+// constant (no per-access type check), an imported binding it does not; and under the tsx loader
+// (CommonJS output) every read of an imported binding is a getter call.
+const NOISE: Float32Array = NORMAL_TABLE;
+const TEXTURE_TILE: Float32Array = TEXTURE;
+const hash2 = importedHash2;
 
 export interface GroundLook {
   /** Asphalt base grey (0..1) and tint. */
@@ -49,12 +56,14 @@ export function drawGroundAndSky(fr: FrameRaster, pose: PoseXY, look: GroundLook
   const amp = look.textureAmp;
   const seed = look.seed;
   const seedOff = (seed & 255) * 1.37;
-  const NT = NORMAL_TABLE;
-  const TX = TEXTURE;
+  const NT = NOISE;
+  const TX = TEXTURE_TILE;
   const TM = TEXTURE_SIDE - 1;
   const TC = TEXTURE_CELL_TEXELS;
   const out = fr.base;
   const footDiv = fr.fy * Math.max(0.3, tz);
+  // beyond this squared range the footprint is surely >= 0.6 m (no fine texture): skips a division
+  const fineLimit = 0.6 * footDiv * (1 + 1e-9);
   skylineCells.fill(NaN);
   treeCells.fill(NaN);
   let stepCell = NaN;
@@ -101,8 +110,7 @@ export function drawGroundAndSky(fr: FrameRaster, pose: PoseXY, look: GroundLook
         const wx = poseX + c * bx - s * by;
         const wy = poseY + s * bx + c * by;
         // footprint of a pixel on the ground (m), for fading fine texture
-        const foot = (range * range) / footDiv;
-        const fine = foot < 0.6 ? 1 - foot / 0.6 : 0;
+        const fine = range * range < fineLimit ? fineOf((range * range) / footDiv) : 0;
         const n1 = fine > 0 ? NT[(Math.floor(wx * 12) * 7919 + Math.floor(wy * 12) * 104729 + seed) & 0xffff]! * 0.3 : 0;
         const n2 = TX[((Math.floor(wy * 0.7 * TC) & TM) << 8) | (Math.floor((wx * 0.7 + seedOff) * TC) & TM)]! - 0.5;
         const n3 = TX[((Math.floor(wy * 0.08 * TC + 31) & TM) << 8) | (Math.floor((wx * 0.08 + seedOff) * TC + 97) & TM)]! - 0.5;
@@ -142,6 +150,11 @@ export function drawGroundAndSky(fr: FrameRaster, pose: PoseXY, look: GroundLook
       }
     }
   }
+}
+
+/** Weight of the fine texture at a pixel footprint of `foot` metres (0 from 0.6 m). */
+function fineOf(foot: number): number {
+  return foot < 0.6 ? 1 - foot / 0.6 : 0;
 }
 
 const HAZE_STEPS_PER_M = 4;

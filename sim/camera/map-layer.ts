@@ -4,9 +4,18 @@
  * labels of all of them; boundaries' vertical faces (kerb faces, barriers) go to the vertical
  * list. Everything comes from one spatial query around the pose.
  */
-import { SEG_CLASS_IDS, SEG_IGNORE } from '../../shared/camera.ts';
-import { bodyX, bodyY, nearView, type FrameContext } from './context.ts';
-import { hash2 } from './noise.ts';
+import { SEG_CLASS_IDS as IMPORTED_SEG_CLASS_IDS, SEG_IGNORE as IMPORTED_SEG_IGNORE } from '../../shared/camera.ts';
+import { bodyX as importedBodyX, bodyY as importedBodyY, nearView as importedNearView, type FrameContext } from './context.ts';
+import { hash2 as importedHash2 } from './noise.ts';
+
+// Imported functions and constants used per segment are copied to module constants: under the
+// tsx loader (CommonJS output) every read of an imported binding is a getter call.
+const bodyX = importedBodyX;
+const bodyY = importedBodyY;
+const nearView = importedNearView;
+const hash2 = importedHash2;
+const SEG_CLASS_IDS = IMPORTED_SEG_CLASS_IDS;
+const SEG_IGNORE = IMPORTED_SEG_IGNORE;
 
 const PIECE_M = 1; // paint pieces, metres (slope and wear granularity)
 const DASH_M = 3; // dash length, metres
@@ -65,10 +74,14 @@ function forEachSegment(ctx: FrameContext, pi: number, from: number, to: number,
 function segmentNearView(ctx: FrameContext, ax: number, ay: number, bx: number, by: number): boolean {
   if (Math.max(ax, bx) < -1 || Math.min(ax, bx) > ctx.paintRangeM) return false;
   // both ends outside the same side of the wedge
-  const lim = (x: number): number => 0.95 * Math.max(0, x) + 6;
-  if (ay > lim(ax) && by > lim(bx)) return false;
-  if (ay < -lim(ax) && by < -lim(bx)) return false;
+  if (ay > wedgeHalfWidth(ax) && by > wedgeHalfWidth(bx)) return false;
+  if (ay < -wedgeHalfWidth(ax) && by < -wedgeHalfWidth(bx)) return false;
   return true;
+}
+
+/** Half-width of the view wedge at body x, metres (generous). */
+function wedgeHalfWidth(x: number): number {
+  return 0.95 * Math.max(0, x) + 6;
 }
 
 /** Fill a ground strip from a to b (body metres), centre offset `offsetM` to the left, half-width `halfM`. */
@@ -157,8 +170,11 @@ function drawDivider(ctx: FrameContext, pi: number, from: number, to: number): v
       const px1 = ax + (bx - ax) * t1;
       const py1 = ay + (by - ay) * t1;
       if (!nearView(ctx, (px0 + px1) / 2, (py0 + py1) / 2, ctx.paintRangeM, 3)) continue;
-      for (const [off, dashed] of lines) {
-        forEachPaintedInterval(s0, s1, dashed, st.phaseM, (u0, u1) => {
+      for (let li = 0; li < lines.length; li++) {
+        const off = lines[li]![0];
+        for (let q = 0, m = paintedIntervals(s0, s1, lines[li]![1], st.phaseM); q < m; q++) {
+          const u0 = intervals[2 * q]!;
+          const u1 = intervals[2 * q + 1]!;
           const f0 = (u0 - s0) / (s1 - s0);
           const f1 = (u1 - s0) / (s1 - s0);
           const qx0 = px0 + (px1 - px0) * f0;
@@ -167,40 +183,54 @@ function drawDivider(ctx: FrameContext, pi: number, from: number, to: number): v
           const qy1 = py0 + (py1 - py0) * f1;
           const a = wearAlpha(ctx, hashI + (off > 0 ? 1 : 0), (u0 + u1) / 2);
           if (a > 0) paintStrip(ctx, qx0, qy0, qx1, qy1, off, w / 2, st.r, st.g, st.b, a);
-        });
+        }
       }
       if (ghost) {
-        forEachPaintedInterval(s0, s1, ghostDashed, st.phaseM + 4, (u0, u1) => {
-          const f0 = (u0 - s0) / (s1 - s0);
-          const f1 = (u1 - s0) / (s1 - s0);
+        for (let q = 0, m = paintedIntervals(s0, s1, ghostDashed, st.phaseM + 4); q < m; q++) {
+          const f0 = (intervals[2 * q]! - s0) / (s1 - s0);
+          const f1 = (intervals[2 * q + 1]! - s0) / (s1 - s0);
           paintStrip(ctx, px0 + (px1 - px0) * f0, py0 + (py1 - py0) * f0, px0 + (px1 - px0) * f1, py0 + (py1 - py0) * f1, ghostOffset, 0.07, st.r, st.g, st.b, ghostAlpha);
-        });
+        }
       }
       // labels: where the paint is (dashes only for dashed dividers; the first line decides)
       const labelDashed = p.style === 'dashed';
-      forEachPaintedInterval(s0, s1, labelDashed, st.phaseM, (u0, u1) => {
-        const f0 = (u0 - s0) / (s1 - s0);
-        const f1 = (u1 - s0) / (s1 - s0);
+      for (let q = 0, m = paintedIntervals(s0, s1, labelDashed, st.phaseM); q < m; q++) {
+        const f0 = (intervals[2 * q]! - s0) / (s1 - s0);
+        const f1 = (intervals[2 * q + 1]! - s0) / (s1 - s0);
         labelLine(ctx, px0 + (px1 - px0) * f0, py0 + (py1 - py0) * f0, px0 + (px1 - px0) * f1, py0 + (py1 - py0) * f1, labelHalf, cls);
-      });
+      }
     }
   });
 }
 
-/** Calls fn with the painted sub-intervals of [s0, s1] (arc metres): all of it, or the dashes. */
-function forEachPaintedInterval(s0: number, s1: number, dashed: boolean, phaseM: number, fn: (u0: number, u1: number) => void): void {
+/** (u0, u1) pairs of paintedIntervals (no closure per piece of line). */
+let intervals = new Float64Array(8);
+
+/**
+ * The painted sub-intervals of [s0, s1] (arc metres): all of it, or the dashes; written to
+ * `intervals` as (u0, u1) pairs, returns their count.
+ */
+function paintedIntervals(s0: number, s1: number, dashed: boolean, phaseM: number): number {
   if (!dashed) {
-    fn(s0, s1);
-    return;
+    intervals[0] = s0;
+    intervals[1] = s1;
+    return 1;
   }
   const j0 = Math.floor((s0 - phaseM) / DASH_PERIOD_M);
   const j1 = Math.floor((s1 - phaseM) / DASH_PERIOD_M);
+  if (intervals.length < 2 * (j1 - j0 + 1)) intervals = new Float64Array(2 * (j1 - j0 + 1));
+  let m = 0;
   for (let j = j0; j <= j1; j++) {
     const d0 = phaseM + j * DASH_PERIOD_M;
     const u0 = Math.max(s0, d0);
     const u1 = Math.min(s1, d0 + DASH_M);
-    if (u1 > u0 + 1e-6) fn(u0, u1);
+    if (u1 > u0 + 1e-6) {
+      intervals[2 * m] = u0;
+      intervals[2 * m + 1] = u1;
+      m++;
+    }
   }
+  return m;
 }
 
 function drawStopLine(ctx: FrameContext, pi: number, from: number, to: number): void {
@@ -324,40 +354,49 @@ function drawBoundary(ctx: FrameContext, pi: number, from: number, to: number): 
         band(ctx, x0, y0, x1, y1, ox, oy, 0, 2.5, 0.12, 0.56, 0.55, 0.53);
         band(ctx, x0, y0, x1, y1, ox, oy, 2.5, 6, 0.12, 0.26, 0.36, 0.17);
         const depth = fr.depthM((x0 + x1) / 2, (y0 + y1) / 2, 0);
-        ctx.verticals.push({
-          depthM: depth,
-          draw: () => {
-            vertical(ctx, x0, y0, x1, y1, 0, 0.12);
-            fr.fillColour(4, 0.74, 0.73, 0.7, 1);
-          },
-        });
+        ctx.verticals.push({ depthM: depth, draw: kerbFace(ctx, x0, y0, x1, y1) });
       } else if (kind === 'road_border') {
         if (gravel) band(ctx, x0, y0, x1, y1, ox, oy, 0, 1.2, 0.01, 0.5, 0.47, 0.42);
         band(ctx, x0, y0, x1, y1, ox, oy, gravel ? 1.2 : 0, 5, 0.01, 0.27, 0.38, 0.17);
       } else {
         band(ctx, x0, y0, x1, y1, ox, oy, 0, 4, 0.01, 0.3, 0.37, 0.2);
         const depth = fr.depthM((x0 + x1) / 2, (y0 + y1) / 2, 0.4);
-        ctx.verticals.push({
-          depthM: depth,
-          draw: () => {
-            if (wall || fence) {
-              vertical(ctx, x0, y0, x1, y1, 0, wall ? 0.9 : 1.2);
-              fr.fillColour(4, wall ? 0.6 : 0.32, wall ? 0.58 : 0.34, wall ? 0.55 : 0.3, 1);
-            } else {
-              // guard rail: a metal band on posts
-              vertical(ctx, x0, y0, x1, y1, 0.45, 0.8);
-              fr.fillColour(4, 0.7, 0.72, 0.74, 1);
-              vertical(ctx, x0, y0, x1, y1, 0.6, 0.66);
-              fr.fillColour(4, 0.5, 0.52, 0.55, 1);
-              vertical(ctx, x0, y0, x0 + dx * 0.12, y0 + dy * 0.12, 0, 0.5);
-              fr.fillColour(4, 0.42, 0.43, 0.45, 1);
-            }
-          },
-        });
+        ctx.verticals.push({ depthM: depth, draw: barrierFace(ctx, x0, y0, x1, y1, dx, dy, wall, fence) });
       }
       labelLine(ctx, x0, y0, x1, y1, 0.08, cls);
     }
   });
+}
+
+// The vertical faces are drawn later, far to near. Their closures come from these factories
+// rather than inline `draw: () => ...` properties: an inferred function name costs a
+// `__name` call per closure under the tsx loader (esbuild keepNames).
+
+/** Draws a kerb face on the ground segment. */
+function kerbFace(ctx: FrameContext, x0: number, y0: number, x1: number, y1: number): () => void {
+  return () => {
+    vertical(ctx, x0, y0, x1, y1, 0, 0.12);
+    ctx.fr.fillColour(4, 0.74, 0.73, 0.7, 1);
+  };
+}
+
+/** Draws a wall, fence or guard rail on the ground segment (direction (dx, dy)). */
+function barrierFace(ctx: FrameContext, x0: number, y0: number, x1: number, y1: number, dx: number, dy: number, wall: boolean, fence: boolean): () => void {
+  return () => {
+    const fr = ctx.fr;
+    if (wall || fence) {
+      vertical(ctx, x0, y0, x1, y1, 0, wall ? 0.9 : 1.2);
+      fr.fillColour(4, wall ? 0.6 : 0.32, wall ? 0.58 : 0.34, wall ? 0.55 : 0.3, 1);
+    } else {
+      // guard rail: a metal band on posts
+      vertical(ctx, x0, y0, x1, y1, 0.45, 0.8);
+      fr.fillColour(4, 0.7, 0.72, 0.74, 1);
+      vertical(ctx, x0, y0, x1, y1, 0.6, 0.66);
+      fr.fillColour(4, 0.5, 0.52, 0.55, 1);
+      vertical(ctx, x0, y0, x0 + dx * 0.12, y0 + dy * 0.12, 0, 0.5);
+      fr.fillColour(4, 0.42, 0.43, 0.45, 1);
+    }
+  };
 }
 
 /** A ground band beside a segment, from `d0` to `d1` metres along the outward normal (ox, oy), raised `zM`. */

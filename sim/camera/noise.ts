@@ -63,6 +63,11 @@ export const TEXTURE_SIDE = 256;
 /** Texels per noise cell of TEXTURE: sample at world * cellsPerM * TEXTURE_CELL_TEXELS. */
 export const TEXTURE_CELL_TEXELS = 8;
 
+/** Corner hash of TEXTURE's lattice, periodic over `cells` (a function, not a closure per texel: cheaper to load under tsx). */
+function tileHash(a: number, b: number, cells: number): number {
+  return hash2(a % cells, b % cells, 4242);
+}
+
 /** A periodic smooth value-noise tile in [0, 1), TEXTURE_SIDE^2 texels, for cheap world textures. */
 export const TEXTURE: Float32Array = (() => {
   const n = TEXTURE_SIDE;
@@ -76,11 +81,10 @@ export const TEXTURE: Float32Array = (() => {
       const iy = Math.floor(fy);
       const sx = (fx - ix) * (fx - ix) * (3 - 2 * (fx - ix));
       const sy = (fy - iy) * (fy - iy) * (3 - 2 * (fy - iy));
-      const h = (a: number, b: number): number => hash2(a % cells, b % cells, 4242);
-      const a = h(ix, iy);
-      const b = h(ix + 1, iy);
-      const c = h(ix, iy + 1);
-      const d = h(ix + 1, iy + 1);
+      const a = tileHash(ix, iy, cells);
+      const b = tileHash(ix + 1, iy, cells);
+      const c = tileHash(ix, iy + 1, cells);
+      const d = tileHash(ix + 1, iy + 1, cells);
       t[y * n + x] = a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
     }
   }

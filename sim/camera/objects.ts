@@ -5,9 +5,17 @@
  * the foot up and what it carries (sign_base / light_base: docs/PERCEPTION.md section 2): the
  * edge takes the lowest pixels of each column's run as the foot.
  */
-import { SEG_CLASS_IDS, SEG_IGNORE } from '../../shared/camera.ts';
+import { SEG_CLASS_IDS as IMPORTED_SEG_CLASS_IDS, SEG_IGNORE as IMPORTED_SEG_IGNORE } from '../../shared/camera.ts';
 import type { Rng } from '../rng.ts';
-import { bodyX, bodyY, nearView, type FrameContext } from './context.ts';
+import { bodyX as importedBodyX, bodyY as importedBodyY, nearView as importedNearView, type FrameContext } from './context.ts';
+
+// Imported functions and constants used per object are copied to module constants: under the
+// tsx loader (CommonJS output) every read of an imported binding is a getter call.
+const bodyX = importedBodyX;
+const bodyY = importedBodyY;
+const nearView = importedNearView;
+const SEG_CLASS_IDS = IMPORTED_SEG_CLASS_IDS;
+const SEG_IGNORE = IMPORTED_SEG_IGNORE;
 
 /** Half-width of a labelled pole, metres (wider than the pole: the stride-2 model needs a target), and at least this many label pixels. */
 const POLE_LABEL_HALF_M = 0.12;
@@ -31,16 +39,22 @@ export function addPoleObject(ctx: FrameContext, pi: number): void {
   const depth = fr.depthM(x, y, 0);
   const st = ctx.scene.style[pi]!;
   const isLight = p.cls === 'traffic_light';
-  ctx.verticals.push({
-    depthM: depth,
-    draw: () => {
-      const head = isLight ? drawLight(ctx, x, y, st.hash) : drawSign(ctx, x, y, p.signCode ?? '', st.hash);
-      const far = depth > ctx.labelMaxRangeM + 10;
-      const value = far ? SEG_IGNORE : isLight ? SEG_CLASS_IDS.light_base : SEG_CLASS_IDS.sign_base;
-      fr.labelUpright(x, y, 0, head.z0M, POLE_LABEL_HALF_M, POLE_LABEL_MIN_HALF_PX, value);
-      fr.labelUpright(x, y, head.z0M, head.z1M, Math.max(POLE_LABEL_HALF_M, head.halfWidthM), POLE_LABEL_MIN_HALF_PX, value);
-    },
-  });
+  ctx.verticals.push({ depthM: depth, draw: poleDrawer(ctx, x, y, depth, isLight, p.signCode ?? '', st.hash) });
+}
+
+// Closures for the vertical list come from factories rather than inline `draw: () => ...`
+// properties: an inferred function name costs a `__name` call per closure under the tsx loader.
+
+/** Draws and labels a sign or light on its pole at body (x, y). */
+function poleDrawer(ctx: FrameContext, x: number, y: number, depth: number, isLight: boolean, signCode: string, hash: number): () => void {
+  return () => {
+    const fr = ctx.fr;
+    const head = isLight ? drawLight(ctx, x, y, hash) : drawSign(ctx, x, y, signCode, hash);
+    const far = depth > ctx.labelMaxRangeM + 10;
+    const value = far ? SEG_IGNORE : isLight ? SEG_CLASS_IDS.light_base : SEG_CLASS_IDS.sign_base;
+    fr.labelUpright(x, y, 0, head.z0M, POLE_LABEL_HALF_M, POLE_LABEL_MIN_HALF_PX, value);
+    fr.labelUpright(x, y, head.z0M, head.z1M, Math.max(POLE_LABEL_HALF_M, head.halfWidthM), POLE_LABEL_MIN_HALF_PX, value);
+  };
 }
 
 /** Set bx/by/bz to a quad facing the camera at ground point (x, y): lateral [l0, l1] m, height [z0, z1] m. */
@@ -202,7 +216,7 @@ export function addVehicles(ctx: FrameContext, rng: Rng): void {
       heightM: van ? rng.uniform(2.0, 2.5) : rng.uniform(1.4, 1.6),
       colour: rng.choice(CAR_COLOURS),
     };
-    ctx.verticals.push({ depthM: ctx.fr.depthM(car.x, car.y, 0.7), draw: () => drawCar(ctx, car) });
+    ctx.verticals.push({ depthM: ctx.fr.depthM(car.x, car.y, 0.7), draw: carDrawer(ctx, car) });
   }
 }
 
@@ -214,6 +228,11 @@ interface Car {
   widthM: number;
   heightM: number;
   colour: [number, number, number];
+}
+
+/** Draws the car (a factory: see poleDrawer). */
+function carDrawer(ctx: FrameContext, car: Car): () => void {
+  return () => drawCar(ctx, car);
 }
 
 function drawCar(ctx: FrameContext, car: Car): void {

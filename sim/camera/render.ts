@@ -88,14 +88,7 @@ export class CameraRenderer {
     fr.setCamera(camPose, cal, c.slopeCurvaturePerM);
     fr.beginFrame();
     const look = groundLook(c.worldSeed);
-    const st = this.stageMs;
-    let t = st ? performance.now() : 0;
-    const lap = (name: string): void => {
-      if (!st) return;
-      const now = performance.now();
-      st[name] = (st[name] ?? 0) + now - t;
-      t = now;
-    };
+    const lap = stageClock(this.stageMs);
     drawGroundAndSky(fr, pose, look, this.distM);
     lap('ground');
 
@@ -137,6 +130,23 @@ export class CameraRenderer {
     return { image, labels: fr.label.slice(), exposureUs: Math.round((2000 / c.exposure) * (1 + 15 * c.night)) };
   }
 }
+
+/**
+ * lap(name) adds the milliseconds since the last lap to stageMs[name] (a no-op without stageMs).
+ * A factory rather than an inline `const lap = ...`: an inferred function name costs a `__name`
+ * call per frame under the tsx loader.
+ */
+function stageClock(stageMs: Record<string, number> | undefined): (name: string) => void {
+  if (!stageMs) return noLap;
+  let t = performance.now();
+  return (name) => {
+    const now = performance.now();
+    stageMs[name] = (stageMs[name] ?? 0) + now - t;
+    t = now;
+  };
+}
+
+function noLap(): void {}
 
 const renderers = new WeakMap<object, CameraRenderer>();
 
