@@ -26,19 +26,24 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A generated grid map, `passes` fleet plans a month apart, and the first pass merged as v1. */
+async function firstPassMerged(passes: number, name: string) {
+  const { osmXml } = generateMap({ seed: 3, layout: 'grid' });
+  const map = loadLanelet2(osmXml, { origin: osmBoundsCentre(osmXml) });
+  const fleet = { vehicles: 4, drivesPerVehicle: 2, driveLengthM: 1500 };
+  const plans = Array.from({ length: passes }, (_, i) => planFleet(map, { ...fleet, seed: i + 1, startUnixMs: Date.UTC(2025, 2 + i, 10, 6) }));
+  const dir = mkdtempSync(path.join(tmpdir(), `fm-change-${name}-`));
+  dirs.push(dir);
+  const store = new LocalDirStore(dir);
+  const seqOf = new Map<string, number>();
+  await simulateFleetIntoStore(map, plans[0]!.drives, store, { seqOf });
+  await runMerge(store, { nowUnixMs: () => Date.UTC(2025, 3, 1) });
+  return { map, plans, store, seqOf };
+}
+
 describe('change detection on a simulated fleet', () => {
   it('reports a removed marking as removed, confirmed, and never adds it back', async () => {
-    const { osmXml } = generateMap({ seed: 3, layout: 'grid' });
-    const map = loadLanelet2(osmXml, { origin: osmBoundsCentre(osmXml) });
-    const fleet = { vehicles: 4, drivesPerVehicle: 2, driveLengthM: 1500 };
-    const plans = [1, 2, 3].map((seed, i) => planFleet(map, { ...fleet, seed, startUnixMs: Date.UTC(2025, 2 + i, 10, 6) }));
-    const dir = mkdtempSync(path.join(tmpdir(), 'fm-change-'));
-    dirs.push(dir);
-    const store = new LocalDirStore(dir);
-    const seqOf = new Map<string, number>();
-
-    await simulateFleetIntoStore(map, plans[0]!.drives, store, { seqOf });
-    await runMerge(store, { nowUnixMs: () => Date.UTC(2025, 3, 1) });
+    const { map, plans, store, seqOf } = await firstPassMerged(3, 'removed');
 
     // Remove one stop line that both passes drive past at least three times.
     const eligible = eligibleAlong(map, plans[0]!.drives.map((d) => d.route), plans[1]!.drives.map((d) => d.route), 3);
@@ -69,16 +74,7 @@ describe('change detection on a simulated fleet', () => {
   });
 
   it('confirms a new crosswalk within one pass after it was painted: drives from before it existed do not count as misses', async () => {
-    const { osmXml } = generateMap({ seed: 3, layout: 'grid' });
-    const map = loadLanelet2(osmXml, { origin: osmBoundsCentre(osmXml) });
-    const fleet = { vehicles: 4, drivesPerVehicle: 2, driveLengthM: 1500 };
-    const plans = [1, 2].map((seed, i) => planFleet(map, { ...fleet, seed, startUnixMs: Date.UTC(2025, 2 + i, 10, 6) }));
-    const dir = mkdtempSync(path.join(tmpdir(), 'fm-change-new-'));
-    dirs.push(dir);
-    const store = new LocalDirStore(dir);
-    const seqOf = new Map<string, number>();
-    await simulateFleetIntoStore(map, plans[0]!.drives, store, { seqOf });
-    await runMerge(store, { nowUnixMs: () => Date.UTC(2025, 3, 1) });
+    const { map, plans, store, seqOf } = await firstPassMerged(2, 'added');
     const eligible = eligibleAlong(map, plans[0]!.drives.map((d) => d.route), plans[1]!.drives.map((d) => d.route), 3);
     const world = applyChangeScenarios(map, ['new-crosswalk'], eligible, { seed: 7 });
     expect(world.changes).toHaveLength(1);
