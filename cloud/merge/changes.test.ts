@@ -92,6 +92,11 @@ describe('diffTile', () => {
     const kept = diffTile(prev(), next, frame, TILE, 2, o, () => false);
     expect(kept.ids[1]).toBe('b');
     expect(kept.changes.removedIds).toEqual([]);
+    // Nor when a drive since the previous version saw the weak line: it is b, seen less well.
+    const seenAgain = next.map((f, k) => (k === 1 ? { ...f, properties: { ...f.properties, lastSeenUnixMs: 3000 } } : f));
+    const again = diffTile(prev(), seenAgain, frame, TILE, 2, o, (f) => f.properties.id === 'b');
+    expect(again.ids[1]).toBe('b');
+    expect(again.changes.removedIds).toEqual([]);
   });
 
   it('reports removed and added features by class with fresh, unique ids', () => {

@@ -16,7 +16,8 @@
  * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
  * line end cut off), that appear or disappear are counted apart, as low-confidence churn. A
  * confident previous feature with evidence of absence is not matched to a low-confidence new
- * one (what is left of its old observations after the rest went stale): it is removed.
+ * one that no drive since the previous version saw (what is left of its old observations after
+ * the rest went stale): it is removed.
  */
 import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
@@ -178,8 +179,12 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   const nb = boxes(N);
   const g = o.matchGateM;
   // A confident previous feature that the recent drives show gone is not continued by a
-  // low-confidence new one (the few old observations left where the rest went stale): it was
-  // removed, and the remnant is churn.
+  // low-confidence new one made of old observations only (last seen no later than the previous
+  // version's newest sighting: what is left where the rest went stale): it was removed, and the
+  // remnant is churn.
+  let prevSeenUnixMs = -Infinity;
+  for (const f of prev) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
+  const remnant = (j: number): boolean => next[j]!.properties.score < o.changeMinScore && next[j]!.properties.lastSeenUnixMs <= prevSeenUnixMs;
   const goneCache = new Map<number, boolean>();
   const gone = (i: number): boolean => {
     let v = goneCache.get(i);
@@ -192,7 +197,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   for (let i = 0; i < P.length; i++) {
     for (let j = 0; j < N.length; j++) {
       if (P[i]!.cls !== N[j]!.cls) continue;
-      if (next[j]!.properties.score < o.changeMinScore && gone(i)) continue;
+      if (remnant(j) && gone(i)) continue;
       const a = pb[i]!;
       const b = nb[j]!;
       if (a[0]! - g > b[2]! || b[0]! - g > a[2]! || a[1]! - g > b[3]! || b[1]! - g > a[3]!) continue;

@@ -146,6 +146,16 @@ export class Footprint {
     return out;
   }
 
+  /** `passing` of one point, memoised per cell (a line's vertices a metre apart share theirs). */
+  passingAt(x: number, y: number): ReadonlyMap<number, number> {
+    const key = cellKey(Math.floor(x / this.cellM), Math.floor(y / this.cellM));
+    let m = this.pointCache.get(key);
+    if (!m) this.pointCache.set(key, (m = this.passing([[x, y]], false)));
+    return m;
+  }
+
+  private readonly pointCache = new Map<number, Map<number, number>>();
+
   /** Dense index of the cell with key `key` (cellKey), -1 outside the grid. */
   private cellIndex(key: number): number {
     const cx = Math.floor(key / CELL_SPAN) - CELL_OFFSET - this.cx0;
@@ -456,7 +466,7 @@ export function withoutStaleStretches(c: Consensus, p: Prepared, pts: Observatio
     if (seen.size === 0) continue;
     let streak = 0;
     let missedBefore = 0;
-    for (const [d, t] of fp.passing([[xs[v]!, ys[v]!]], false)) {
+    for (const [d, t] of fp.passingAt(xs[v]!, ys[v]!)) {
       if (seen.has(d)) continue;
       if (t > last) streak++;
       else missedBefore++;
