@@ -280,7 +280,11 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
   for (let j = 0; j < N.length; j++) {
     if (ids[j]) continue;
     ids[j] = freshId(tile, version, next[j]!, taken);
-    if (nextHit[j]) continue;
+    // Beside a previous feature (another took its id) it is churn, unless the drives that saw it
+    // came (nearly all: changeNewDrivesShare) after the previous version: new paint next to old
+    // (a repainted lane, a construction zone's lines), which the match gate alone cannot tell
+    // from a re-cut piece.
+    if (nextHit[j] && !isNewPaint(next[j]!, prevSeenUnixMs, o)) continue;
     if (next[j]!.properties.score < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
     else {
       bump(changes.added, N[j]!.cls);
@@ -311,6 +315,12 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
 }
 
 const isSliver = (s: Shape, o: MergeOptions): boolean => s.lengthM !== undefined && s.lengthM < o.changeMinLengthM;
+
+/** Seen first after the previous version's newest sighting, or mostly by drives since then (changeNewDrivesShare). */
+export function isNewPaint(f: Pick<MapFeature, 'properties'>, prevSeenUnixMs: number, o: Pick<MergeOptions, 'changeNewDrivesShare'>): boolean {
+  const p = f.properties;
+  return p.firstSeenUnixMs > prevSeenUnixMs || (p.recentDrives !== undefined && p.supportDrives > 0 && p.recentDrives >= o.changeNewDrivesShare * p.supportDrives);
+}
 
 /**
  * The stretches this merge cut out of lines as stale (`cuts`: clipped to the tile, [lng, lat])

@@ -15,7 +15,7 @@
  * Status:
  * - added: `confirmed` when at least `confirmDrives` distinct drives support the feature in B,
  *   its score reaches the merge's changeMinScore and it was first seen after A's newest
- *   sighting (the latest lastSeenUnixMs of A's features: data time, so a replayed or late
+ *   sighting, or nearly all its drives saw it since (`recentDrives`, changeNewDrivesShare) (the latest lastSeenUnixMs of A's features: data time, so a replayed or late
  *   upload is judged by when it was observed, not when it was merged): its evidence is new. A
  *   feature first seen before that which A did not publish is the merge drawing old evidence
  *   differently, not a change on the ground. Else `candidate`;
@@ -32,7 +32,8 @@ import type { ObjectStore } from '../store/index.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
 import type { FeatureProperties, MapGeometry } from './features.ts';
 import { manifestKey, readTileObject, resolvePublished, type Manifest } from './publish.ts';
-import type { RemovedPart } from './changes.ts';
+import { isNewPaint, type RemovedPart } from './changes.ts';
+import { DEFAULT_MERGE_OPTIONS } from './options.ts';
 
 export type ChangeStatus = 'candidate' | 'confirmed';
 
@@ -126,6 +127,8 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   const b = await resolvePublished(store, to);
   const [fa, fb, reported] = await Promise.all([featuresOf(store, from, a.manifest), featuresOf(store, to, b.manifest), reportedBetween(store, from, to)]);
   const minScore = b.manifest.options.changeMinScore;
+  // Manifests from before the option: its default.
+  const newShare = { changeNewDrivesShare: b.manifest.options.changeNewDrivesShare ?? DEFAULT_MERGE_OPTIONS.changeNewDrivesShare };
   const changes: VersionChange[] = [];
   const make = (kind: VersionChange['kind'], id: string, s: Seen, status: ChangeStatus): VersionChange => ({
     kind,
@@ -150,7 +153,7 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   const status = (ok: boolean): ChangeStatus => (ok ? 'confirmed' : 'candidate');
   for (const id of reported.added.keys()) {
     const s = fb.get(id);
-    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && s.props.firstSeenUnixMs > aSeenUnixMs)));
+    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && isNewPaint({ properties: s.props }, aSeenUnixMs, newShare))));
   }
   for (const id of reported.moved.keys()) {
     const s = fb.get(id);

@@ -258,6 +258,13 @@ function samplesOf(points: ReadonlyArray<readonly [number, number]>, closed: boo
   return out;
 }
 
+/** Supporting drives with an observation after `afterUnixMs` (the previous version's newest sighting). */
+export function recentDriveCount(c: Consensus, p: Prepared, afterUnixMs: number): number {
+  const recent = new Set<number>();
+  for (const i of c.obs) if (p.tUnixMs[i]! > afterUnixMs) recent.add(p.drive[i]!);
+  return recent.size;
+}
+
 /** Observations after this time are "recent" (recentShiftM), before it "earlier": Unix ms. */
 export interface RecentSplit {
   afterUnixMs: number;

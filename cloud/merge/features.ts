@@ -31,6 +31,12 @@ export interface FeatureProperties {
    * few drives on either side. What `moved` is judged on (changes.ts).
    */
   recentShiftM?: number;
+  /**
+   * Of the supporting drives, those with observations since the tile's previous version (its
+   * newest sighting); absent without a previous version. New paint beside old (changes.ts) is
+   * what mostly recent drives saw.
+   */
+  recentDrives?: number;
 }
 
 export type MapGeometry = { type: 'LineString'; coordinates: Position[] } | { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] };

@@ -17,7 +17,7 @@ import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { addRemovedParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
-import { Footprint, absentSince, evidenceOf, isStale, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
+import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
 import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
@@ -145,6 +145,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     if (shadowed[k]) continue;
     const { c, e } = live[k]!;
     const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
+    const recentDrives = split ? recentDriveCount(c, p, split.afterUnixMs) : undefined;
     for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
@@ -160,6 +161,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       if (c.signCode !== undefined) props.signCode = c.signCode;
       if (geometry.type === 'LineString') props.spreadM = Math.round(c.spreadM * 1000) / 1000;
       if (shift !== undefined) props.recentShiftM = Math.round(shift * 1000) / 1000;
+      if (recentDrives !== undefined) props.recentDrives = recentDrives;
       features.push({ type: 'Feature', id: '', geometry, properties: props });
     }
   }

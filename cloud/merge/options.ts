@@ -139,6 +139,12 @@ export interface MergeOptions {
    * drives, a stretch first covered): counted apart from the added / removed changes.
    */
   changeMinScore: number;
+  /**
+   * A new feature beside a previous one is new paint (a repainted lane, a construction zone's
+   * lines) when at least this share of its drives saw it since the previous version; otherwise it
+   * is a re-cut piece of the old one. Fraction.
+   */
+  changeNewDrivesShare: number;
 }
 
 export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
@@ -186,6 +192,7 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   movedThresholdM: 0.5, // m
   changeMinLengthM: 2, // m
   changeMinScore: 0.4, // score
+  changeNewDrivesShare: 0.75, // fraction
 });
 
 /** Defaults overlaid with `o`; refuses unknown keys and non-finite or negative numbers. */

@@ -89,6 +89,33 @@ describe('a stretch of paint removed inside a longer line', () => {
     expect(d.changes.filter((c) => c.kind !== 'removed')).toEqual([]);
   }, 60_000);
 
+  it('repainted 0.8 m aside: the new line is reported added (new paint beside old), confirmed', async () => {
+    // The same stretch repainted 0.8 m to the left of the divider's direction.
+    const shifted: XY[] = [];
+    for (let k = cutFrom; k <= cutTo; k++) {
+      const a = div.points[Math.max(0, k - 1)]!;
+      const b = div.points[Math.min(n - 1, k + 1)]!;
+      const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+      const q = div.points[k]!;
+      shifted.push([q[0] - ((b[1] - a[1]) / len) * 0.8, q[1] + ((b[0] - a[0]) / len) * 0.8]);
+    }
+    const repainted: TruthWorld = { ...after, lines: [...after.lines, { ...div, id: 'div_left_new', points: shifted }] };
+    const day2r = simulateFleet(repainted, { drives: 5, seed: 42, startUnixMs: T0 + DAY_MS, driveIdPrefix: 's2' }).observations;
+    const dir = mkdtempSync(path.join(tmpdir(), 'fm-stretch-repaint-'));
+    dirs.push(dir);
+    const store = new LocalDirStore(dir);
+    await writeBatches(store, day1);
+    await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2 });
+    await writeBatches(store, day2r);
+    await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS });
+    const d = await diffVersions(store, 1, 2);
+    const added = d.changes.filter((c) => c.kind === 'added' && c.cls === 'lane_divider' && c.status === 'confirmed');
+    expect(added.length).toBeGreaterThanOrEqual(1);
+    const pts = added.flatMap((c) => c.geometries).flatMap((g) => (g.type === 'LineString' ? g.coordinates : [])).map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }));
+    const newMid = shifted[shifted.length >> 1]!;
+    expect(Math.min(...pts.map((r) => Math.hypot(r[0] - newMid[0], r[1] - newMid[1])))).toBeLessThan(2);
+  }, 60_000);
+
   it('stays when the per-stretch test is off (the whole line is still seen)', async () => {
     const store = await twoVersions('off', { staleStretchWindowM: 0 });
     expect(await nearestDivider(store, 2, mid)).toBeLessThan(1);
