@@ -421,10 +421,11 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
  * within `gateM` of it or of its neighbours up to `windowM` along the line (gaps between one
  * drive's resampled points, dash gaps). Stale runs shorter than `minCutM` stay (a sliver);
  * the rest of the line comes back in pieces of >= 2 vertices, each with the members whose
- * points fall on it, and the stretches cut (`cut`, for the change list). Closed lines and lines
- * without a stale run come back unchanged.
+ * points fall on it, and the stretches cut (`cut`, for the change list). Only vertices last seen
+ * no later than `seenUntilUnixMs` (the previous version's newest sighting) can go: what no drive
+ * since saw. Closed lines and lines without a stale run come back unchanged.
  */
-export function withoutStaleStretches(c: Consensus, p: Prepared, pts: ObservationPoints, fp: Footprint, o: MergeOptions, gateM: number, windowM: number, minCutM: number): { pieces: Consensus[]; cut: XY[][] } {
+export function withoutStaleStretches(c: Consensus, p: Prepared, pts: ObservationPoints, fp: Footprint, o: MergeOptions, gateM: number, windowM: number, minCutM: number, seenUntilUnixMs = Infinity): { pieces: Consensus[]; cut: XY[][] } {
   const n = c.points.length;
   const unchanged = { pieces: [c], cut: [] };
   if (o.staleAfterMissedDrives <= 0 || n < 2) return unchanged;
@@ -470,7 +471,7 @@ export function withoutStaleStretches(c: Consensus, p: Prepared, pts: Observatio
       for (const d of drivesAt[u]!) seen.add(d);
       if (lastAt[u]! > last) last = lastAt[u]!;
     }
-    if (seen.size === 0) continue;
+    if (seen.size === 0 || last > seenUntilUnixMs) continue;
     let streak = 0;
     let missedBefore = 0;
     for (const [d, t] of fp.passingAt(xs[v]!, ys[v]!)) {

@@ -115,14 +115,19 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM, nearTile);
   const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
   const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
-  // Lines lose the stretches the drives since their last sighting there all missed.
-  const cutStale = o.staleStretchWindowM > 0 && o.staleStretchMinM > 0;
+  // Recent against earlier drives: split at the newest sighting the previous version holds.
+  let prevSeenUnixMs = -Infinity;
+  for (const f of input.previous ?? []) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
+  const split = prevSeenUnixMs > -Infinity ? { afterUnixMs: prevSeenUnixMs, minDrives: o.minDrives } : undefined;
+  // Lines lose the stretches that no drive since the previous version saw, though those that
+  // passed there since all could have: paint removed since then (no cut without a previous version).
+  const cutStale = split !== undefined && o.staleStretchWindowM > 0 && o.staleStretchMinM > 0;
   const frame = tileFrame(tileId);
   const bounds = tileBounds(tileId);
   const cuts: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
   const consensus = toConsensus(p, rsLine, final, o).flatMap((c) => {
     if (!cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary')) return [c];
-    const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM);
+    const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
     for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
     return w.pieces;
   });
@@ -137,10 +142,6 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     else live.push({ c, e });
   }
   const shadowed = shadows(live, o);
-  // Recent against earlier drives: split at the newest sighting the previous version holds.
-  let prevSeenUnixMs = -Infinity;
-  for (const f of input.previous ?? []) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
-  const split = prevSeenUnixMs > -Infinity ? { afterUnixMs: prevSeenUnixMs, minDrives: o.minDrives } : undefined;
   for (let k = 0; k < live.length; k++) {
     if (shadowed[k]) continue;
     const { c, e } = live[k]!;
