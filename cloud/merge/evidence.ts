@@ -164,7 +164,13 @@ export class Footprint {
   }
 }
 
-export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint): Evidence {
+/**
+ * `newAfterUnixMs`: the previous version's newest sighting. A primitive first seen after it is
+ * new (fresh paint, a moved sign): the drives that passed before it existed are no misses, and its
+ * seen-rate counts only those that passed since its first sighting. Any other primitive's counts
+ * every passing drive.
+ */
+export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint, newAfterUnixMs = Infinity): Evidence {
   const drives = new Set<number>();
   let first = Infinity;
   let last = -Infinity;
@@ -185,9 +191,7 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint): Evidence {
     if (t > first) missedSinceFirst++;
   }
   const n = drives.size;
-  // The rate at which the drives that passed since it was first seen saw it: drives that passed
-  // before it was there (new paint, a moved sign) do not count against it.
-  const ratio = n / (n + missedSinceFirst);
+  const ratio = n / (n + (first > newAfterUnixMs ? missedSinceFirst : missed));
   const meanScore = c.obs.length ? scoreSum / c.obs.length : 0;
   const score = (1 - Math.exp(-n / 3)) * (0.4 + 0.6 * ratio) * (0.6 + 0.4 * meanScore) / (1 + (c.spreadM / 0.3) ** 2);
   return {

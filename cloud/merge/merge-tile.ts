@@ -137,7 +137,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   let stale = 0;
   const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf> }> = [];
   for (const c of consensus) {
-    const e = evidenceOf(c, p, footprint);
+    const e = evidenceOf(c, p, footprint, split ? split.afterUnixMs : Infinity);
     if (isStale(e, o)) stale++;
     else live.push({ c, e });
   }
