@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runMerge } from '../cloud/merge/run.ts';
+import { simulateFleet, syntheticWorld, writeBatches } from '../cloud/merge/synthetic.ts';
+import { LocalDirStore } from '../cloud/store/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'cli', 'main.ts');
@@ -83,6 +86,16 @@ describe('fleetmap: every error is one line, exit 2 (usage) or 1 (run time)', ()
   it.each(cases)('%s', async (_name, args, code, pattern) => {
     expectOneLine(await fleetmap(args), code, pattern);
   });
+
+  it('eval refuses a published map of another place (no --map given: the bundled Karlsruhe map)', async () => {
+    // A map version merged from drives near Tokyo.
+    const store = scratch();
+    const local = new LocalDirStore(store);
+    const t0 = Date.UTC(2025, 4, 1, 8);
+    await writeBatches(local, simulateFleet(syntheticWorld({ lng: 139.9, lat: 35.24 }), { drives: 3, seed: 5, startUnixMs: t0 }).observations);
+    await runMerge(local, { nowUnixMs: () => t0 + 86_400_000 });
+    expectOneLine(await fleetmap(['eval', '--store', store]), 2, /^fleetmap eval: map v1 \(\d+ primitives\) lies nowhere near the ground truth of mapping_example\.osm .*pass the map it was made on with --map/);
+  }, 60_000);
 
   it('bin/fleetmap.mjs goes through the same guard', async () => {
     expectOneLine(await fleetmap(['eval', '--store', empty], { bin: true }), 1, /^fleetmap eval: no published map/);

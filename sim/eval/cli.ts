@@ -69,6 +69,9 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   }
   // With a coverage file, the version the demo scored with it (unless --version says otherwise).
   const published = await loadPublishedMap(store, map.frame, version ?? coverage?.mapVersion);
+  if (published.primitives.length > 0 && !nearGroundTruth(published.primitives, map.primitives, NEAR_MAP_M)) {
+    return usageError(`map v${published.version} (${published.primitives.length} primitives) lies nowhere near the ground truth of ${path.basename(mapPath)} (none within ${NEAR_MAP_M} m of it): pass the map it was made on with --map`);
+  }
   let report;
   if (coverage === undefined) {
     report = evaluateMap(map.primitives, published.primitives, {});
@@ -83,6 +86,26 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   console.log(formatReportTable(report));
   if (values.out) writeFileSync(values.out, `${JSON.stringify({ ...report, mapVersion: published.version }, null, 2)}\n`);
   return 0;
+}
+
+/** How far outside the ground truth's extent a published map may lie and still be of that map, metres. */
+const NEAR_MAP_M = 500;
+
+/** Whether any vertex of `published` lies within `marginM` of the bounding box of `truth` (one map frame). */
+function nearGroundTruth(published: ReadonlyArray<{ points: ReadonlyArray<readonly [number, number]> }>, truth: ReadonlyArray<{ points: ReadonlyArray<readonly [number, number]> }>, marginM: number): boolean {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const t of truth) {
+    for (const [x, y] of t.points) {
+      minX = Math.min(minX, x);
+      minY = Math.min(minY, y);
+      maxX = Math.max(maxX, x);
+      maxY = Math.max(maxY, y);
+    }
+  }
+  return published.some((q) => q.points.some(([x, y]) => x >= minX - marginM && x <= maxX + marginM && y >= minY - marginM && y <= maxY + marginM));
 }
 
 /** One line on stderr, exit 2. */
