@@ -5,6 +5,8 @@
  * what the fleet saw, with the demo's context (drives, km driven, bytes uploaded, both floors),
  * through the same call as the demo (on-coverage.ts): the figures are the demo's.
  */
+import { bboxOf } from '../../shared/geometry.ts';
+import type { XY } from '../../shared/schema.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { oneLine } from '../../cli/errors.ts';
@@ -92,20 +94,9 @@ export default async function evalCommand(argv: string[]): Promise<number> {
 const NEAR_MAP_M = 500;
 
 /** Whether any vertex of `published` lies within `marginM` of the bounding box of `truth` (one map frame). */
-function nearGroundTruth(published: ReadonlyArray<{ points: ReadonlyArray<readonly [number, number]> }>, truth: ReadonlyArray<{ points: ReadonlyArray<readonly [number, number]> }>, marginM: number): boolean {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const t of truth) {
-    for (const [x, y] of t.points) {
-      minX = Math.min(minX, x);
-      minY = Math.min(minY, y);
-      maxX = Math.max(maxX, x);
-      maxY = Math.max(maxY, y);
-    }
-  }
-  return published.some((q) => q.points.some(([x, y]) => x >= minX - marginM && x <= maxX + marginM && y >= minY - marginM && y <= maxY + marginM));
+function nearGroundTruth(published: ReadonlyArray<{ points: readonly XY[] }>, truth: ReadonlyArray<{ points: readonly XY[] }>, marginM: number): boolean {
+  const b = bboxOf(truth.flatMap((t) => t.points));
+  return published.some((q) => q.points.some(([x, y]) => x >= b.minX - marginM && x <= b.maxX + marginM && y >= b.minY - marginM && y <= b.maxY + marginM));
 }
 
 /** One line on stderr, exit 2. */
