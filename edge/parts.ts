@@ -441,6 +441,7 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     cameraFramesWithoutPose: c.framesWithoutPose,
     cameraFramesWrongSize: c.framesWrongSize,
     cameraFramesSkippedStationary: c.framesSkippedStationary,
+    cameraSensorClockRestarts: c.sensorClockRestarts,
     perceptionPrimitives: c.primitivesOut,
     perceptionRevisitDropped: c.primitivesRevisitDropped,
     perceptionRevisitTrimmed: c.primitivesRevisitTrimmed,

@@ -100,3 +100,34 @@ describe('CameraPerception with a front radar', () => {
     expect(() => new CameraPerception(fakeSegmenter(() => ({ x: 0 })), TEST_CALIBRATION, { maxPendingRadarScans: 0 })).toThrow(/maxPendingRadarScans/);
   });
 });
+
+describe('CameraPerception across drives in one run', () => {
+  it('runs the frames of a second drive whose sensor clock restarted at zero, and counts the restart', async () => {
+    const xAt = (tMonoNs: number): number => (tMonoNs / 1e9) * SPEED_MPS;
+    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) })), TEST_CALIBRATION, { revisit: false, maxRateHz: 10 });
+    const pixels = new Uint8Array(256 * 128 * 3);
+    const lineMetres = (prims: LocalPrimitive[]): number =>
+      prims.filter((q) => q.cls === 'lane_divider').reduce((s, q) => s + q.pointsLocal.slice(1).reduce((m, pt, i) => m + Math.hypot(pt[0] - q.pointsLocal[i]![0], pt[1] - q.pointsLocal[i]![1]), 0), 0);
+    // The daemon's pose is re-anchored at each drive start: each drive has a pose frame of its own.
+    const playDrive = async (frameId: object): Promise<LocalPrimitive[]> => {
+      const poseOf = (tMonoNs: number): FramePose => ({ ok: true, eastM: xAt(tMonoNs), northM: 0, headingRad: 0, sigmaM: 0.5, frame: frameId, tUnixMs: 1_700_000_000_000 + tMonoNs / 1e6 });
+      const prims: LocalPrimitive[] = [];
+      for (let tMs = 0; tMs <= 9000; tMs += 500) {
+        p.offer({ tMonoNs: tMs * 1e6, frameId: tMs / 500, encoding: 'rgb8', widthPx: 256, heightPx: 128, exposureUs: 0, pixels });
+        const f = p.take();
+        if (f) for (const out of await p.process(f, poseOf)) prims.push(...out.primitives);
+      }
+      prims.push(...p.flush().primitives);
+      return prims;
+    };
+    const first = await playDrive({});
+    const processedFirst = p.counters.framesProcessed;
+    const second = await playDrive({});
+    expect(processedFirst).toBe(19);
+    expect(p.counters.framesProcessed).toBe(2 * processedFirst);
+    expect(p.counters.framesSkippedRate).toBe(0);
+    expect(p.counters.sensorClockRestarts).toBe(1);
+    expect(lineMetres(first)).toBeGreaterThan(50);
+    expect(lineMetres(second)).toBeCloseTo(lineMetres(first), 0);
+  });
+});

@@ -85,6 +85,12 @@ export const DEFAULT_CAMERA_PERCEPTION_OPTIONS: CameraPerceptionOptions = {
   maxPendingRadarScans: 64, // scans (6 s at 10 Hz)
 };
 
+/**
+ * A frame whose sensor time lies this far before the latest one seen restarts the gate's clock
+ * (frames of one stream arrive in order; a small step back is jitter, not a restart), milliseconds.
+ */
+export const SENSOR_CLOCK_RESTART_MS = 1000; // ms
+
 export interface CameraPerceptionCounters {
   framesIn: number;
   framesProcessed: number;
@@ -96,6 +102,11 @@ export interface CameraPerceptionCounters {
   framesWrongSize: number;
   /** Frames not run because the vehicle stood still (minTravelM, minTurnRad). */
   framesSkippedStationary: number;
+  /**
+   * Sensor time ran backwards by more than SENSOR_CLOCK_RESTART_MS between frames: the sensors'
+   * clock restarted (a new recording, a rebooted sensor hub) while the daemon stayed up.
+   */
+  sensorClockRestarts: number;
   primitivesOut: number;
   /** Primitives dropped whole / lines shortened because this drive already uploaded that stretch. */
   primitivesRevisitDropped: number;
@@ -127,6 +138,7 @@ export class CameraPerception {
     framesWithoutPose: 0,
     framesWrongSize: 0,
     framesSkippedStationary: 0,
+    sensorClockRestarts: 0,
     primitivesOut: 0,
     primitivesRevisitDropped: 0,
     primitivesRevisitTrimmed: 0,
@@ -216,7 +228,14 @@ export class CameraPerception {
       this.counters.framesWrongSize++;
       return;
     }
-    this.latestMs = Math.max(this.latestMs, frame.tMonoNs / 1e6);
+    const tMs = frame.tMonoNs / 1e6;
+    if (tMs < this.latestMs - SENSOR_CLOCK_RESTART_MS) {
+      // Without this, every frame until the old time came round again would be over the rate cap.
+      this.counters.sensorClockRestarts++;
+      this.latestMs = tMs;
+      this.gate.restartClock();
+    }
+    this.latestMs = Math.max(this.latestMs, tMs);
     const start = this.gate.offer(frame, this.latestMs);
     if (start) this.ready = start;
     this.syncSkips();

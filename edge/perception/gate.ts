@@ -90,6 +90,14 @@ export class FrameGate<T> {
     return this.start(f, nowMs);
   }
 
+  /**
+   * The caller's clock restarted (sensor time ran backwards): forget the last start, so the rate
+   * cap counts from the next frame instead of skipping every frame until the old time comes round.
+   */
+  restartClock(): void {
+    this.lastStartMs = Number.NEGATIVE_INFINITY;
+  }
+
   /** When a waiting frame may start (ms), or undefined when nothing waits or one is in flight. */
   nextStartMs(): number | undefined {
     return this.hasWaiting && !this.inFlight ? this.lastStartMs + this.minIntervalMs : undefined;
