@@ -1,8 +1,8 @@
 /**
  * `npm run demo` / `fleetmap demo`: the whole chain on a simulated fleet.
  *
- *   Lanelet2 map -> fleet plan -> per drive: an edge daemon process (one boot of the vehicle
- *   computer) fed its sensor messages over ZeroMQ -> ingest process (ROUTER, store) ->
+ *   Lanelet2 map -> fleet plan -> per vehicle and pass: an edge daemon process (one boot of the
+ *   vehicle computer) fed its drives' sensor messages over ZeroMQ -> ingest process (ROUTER, store) ->
  *   merge process (tiles v<N>) -> evaluation against the ground truth -> table + report.json.
  *   Then (--change-drives, default 1) the world changes (sim/change-scenarios.ts), the fleet
  *   drives again, the merge publishes v2, and what `fleetmap cloud diff v1 v2` lists is scored
@@ -35,7 +35,7 @@ import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_O
 import { loadPublishedMap } from './published-tiles.ts';
 import type { SimulatedDrive } from './simulate-drive.ts';
 import { DrivePool, type WorldRef } from './drive-pool.ts';
-import { encodeSensorMessage, freePort, startProcess, stopProcess } from './fleetmap-process.ts';
+import { encodeSensorMessage, freePort, startProcess, stopProcess, type Proc } from './fleetmap-process.ts';
 import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraConditions } from './camera/conditions.ts';
 import { deriveSeed, Rng } from './rng.ts';
 import { Progress } from '../shared/progress.ts';
@@ -187,7 +187,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
   let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
   try {
-    first = await drivePass({ key: 'base' }, plan, ctx, o.concurrency, progress, say, 'demo: drive and upload');
+    first = await drivePass({ key: 'base' }, plan, ctx, o.concurrency, progress, say, 'demo: drive and upload', 'pass1');
     say(`all ${plan.drives.length} drives uploaded (${first.messagesPushed} sensor messages)`);
     await mergeVersion(storeDir, logDir, progress, 'merge-v1');
     say('merge published a new map version');
@@ -195,7 +195,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
     if (o.changeDrives > 0) {
       const phase = planChangePhase(map, plan, { vehicles: o.vehicles, drivesPerVehicle: o.changeDrives, driveLengthM: o.driveLengthM, seed: o.seed, laterDays: 30, minDrives: 2 });
       say(`the world changes: ${phase.world.changes.map((c) => `${c.scenario} (${c.kind} ${c.cls})`).join(', ') || 'nothing (no place both passes drive often enough)'}; ${phase.plan.drives.length} drives follow`);
-      const pass = await drivePass({ key: 'changed', primitives: phase.world.map.primitives }, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change');
+      const pass = await drivePass({ key: 'changed', primitives: phase.world.map.primitives }, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change', 'pass2');
       changePhase = { phase, pass };
     }
   } finally {
@@ -277,12 +277,12 @@ interface PassResult {
 type Say = (msg: string) => void;
 
 /**
- * Every drive of `plan` on `map`, through real daemons. Drives of one vehicle run in order (its
- * outbox carries over between boots); vehicles run in parallel up to `concurrency`. When a drive
- * fails, no vehicle starts another, every running drive settles (its daemon stopped), then the
- * first failure is thrown: no daemon outlives the demo.
+ * Every drive of `plan` on `map`, through real daemons: one per vehicle (startVehicleDaemon), its
+ * drives played in order; vehicles run in parallel up to `concurrency`. Each daemon's log is
+ * logs/<vehicle>-<passName>.log. When a drive fails, no vehicle starts another, every running
+ * drive settles (its daemon stopped), then the first failure is thrown: no daemon outlives the demo.
  */
-async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, concurrency: number, progress: Progress, say: Say, stage: string): Promise<PassResult> {
+async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, concurrency: number, progress: Progress, say: Say, stage: string, passName: string): Promise<PassResult> {
   const r: PassResult = { drives: 0, trajectories: [], coverageDrives: [], kmDriven: 0, messagesPushed: 0 };
   const queue = plan.vehicles.slice();
   let failure: unknown;
@@ -297,33 +297,33 @@ async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, co
     for (let v = queue.shift(); v && failure === undefined; v = queue.shift()) {
       // The next drive is simulated while this one runs (a worker renders, the daemon infers).
       let next: Promise<SimulatedDrive> | undefined = v.drives.length > 0 ? simulate(v.drives[0]!) : undefined;
-      for (let k = 0; k < v.drives.length; k++) {
-        const drive = v.drives[k]!;
-        let sim: SimulatedDrive;
-        try {
-          sim = await next!;
-        } catch (e) {
-          failure ??= e;
-          return;
-        }
-        next = k + 1 < v.drives.length ? simulate(v.drives[k + 1]!) : undefined;
-        next?.catch(() => undefined); // awaited (and reported) in the next round
-        if (failure !== undefined) return;
-        const tr: CoveragePose[] = [];
-        for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
-        try {
-          const pushed = await runDrive(drive, sim, ctx);
+      let daemon: VehicleDaemon | undefined;
+      try {
+        for (let k = 0; k < v.drives.length; k++) {
+          const drive = v.drives[k]!;
+          const sim = await next!;
+          next = k + 1 < v.drives.length ? simulate(v.drives[k + 1]!) : undefined;
+          next?.catch(() => undefined); // awaited (and reported) in the next round
+          if (failure !== undefined) return;
+          const tr: CoveragePose[] = [];
+          for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
+          daemon ??= await startVehicleDaemon(drive, sim, ctx, passName);
+          const pushed = await playDrive(daemon, drive, sim);
           r.messagesPushed += pushed; // not `+= await`: that reads the total before the await and loses other vehicles' counts
-        } catch (e) {
-          failure ??= e;
-          return;
+          r.trajectories.push(tr);
+          r.coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { biasSigmaM: RTK_GNSS_ERROR_OPTIONS.biasSigmaM } : {}), lengthM: sim.lengthM });
+          r.kmDriven += sim.lengthM / 1000;
+          r.drives++;
+          progress.update(r.drives);
+          say(`drive ${String(r.drives).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${ctx.perception === 'model' ? `${sim.counts.camera} camera frames${ctx.radar ? `, ${sim.counts.radar} radar scans` : ''}` : `${sim.counts.perception} perception frames`}, uploaded`);
         }
-        r.trajectories.push(tr);
-        r.coverageDrives.push({ driveId: drive.driveId, biasEastM: sim.gnssBias.eastM, biasNorthM: sim.gnssBias.northM, ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { biasSigmaM: RTK_GNSS_ERROR_OPTIONS.biasSigmaM } : {}), lengthM: sim.lengthM });
-        r.kmDriven += sim.lengthM / 1000;
-        r.drives++;
-        progress.update(r.drives);
-        say(`drive ${String(r.drives).padStart(3)}/${plan.drives.length} ${drive.driveId}: ${(sim.lengthM / 1000).toFixed(2)} km, ${ctx.perception === 'model' ? `${sim.counts.camera} camera frames${ctx.radar ? `, ${sim.counts.radar} radar scans` : ''}` : `${sim.counts.perception} perception frames`}, uploaded`);
+        if (daemon) await stopVehicleDaemon(daemon);
+      } catch (e) {
+        failure ??= e;
+        return;
+      } finally {
+        // Never leave a daemon running when a drive failed (here or another vehicle's).
+        if (daemon) await stopProcess(daemon.proc, 'SIGKILL');
       }
     }
   };
@@ -391,14 +391,29 @@ function demoConditions(name: string, driveSeed: number): Partial<CameraConditio
   return isConditionPreset(name) ? CONDITION_PRESETS[name] : {};
 }
 
-/** One drive = one boot of the vehicle computer: start the daemon, play the sensors, wait until drained. */
-async function runDrive(
-  drive: PlannedDrive,
-  sim: SimulatedDrive,
-  ctx: DriveContext,
-): Promise<number> {
+/** Longest wait for a daemon to deliver one drive after its last message was pushed. */
+const DRIVE_DRAIN_TIMEOUT_MS = 600_000; // ms
+
+/** A vehicle's daemon through the drives of one pass. */
+interface VehicleDaemon {
+  vehicleId: string;
+  proc: Proc;
+  endpoint: string;
+  logFile: string;
+  /** The camera calibration it was started with (every drive of the vehicle must match it). */
+  calibrationJson: string;
+}
+
+/**
+ * One boot of the vehicle computer per vehicle and pass: the daemon starts with the vehicle's
+ * first drive of the pass and runs through its drives (a car not switched off between errands;
+ * its outbox carries over to the next pass's boot). One process per drive cost every drive the
+ * daemon's start (module loading, the model session) and its JIT warm-up again: about 1 s of CPU.
+ */
+async function startVehicleDaemon(drive: PlannedDrive, sim: SimulatedDrive, ctx: DriveContext, pass: string): Promise<VehicleDaemon> {
   const calibrationFile = path.join(ctx.edgeDir, `${drive.vehicleId}.camera.json`);
-  writeFileSync(calibrationFile, `${JSON.stringify(sim.calibration, null, 2)}\n`);
+  const calibrationJson = `${JSON.stringify(sim.calibration, null, 2)}\n`;
+  writeFileSync(calibrationFile, calibrationJson);
   const args = [
     'edge', 'run',
     '--vehicle-id', drive.vehicleId,
@@ -408,29 +423,45 @@ async function runDrive(
     '--intake', 'tcp://127.0.0.1:*',
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
-    '--exit-when-drained',
     ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? ['--gnss-min-sigma-m', String(RTK_EDGE_MIN_GNSS_SIGMA_M)] : []),
     // The demo plays the sensors faster than real time: perception applies backpressure instead of skipping.
     ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];
-  const edge = startProcess(args, path.join(ctx.logDir, `${drive.driveId}.log`));
+  const logFile = path.join(ctx.logDir, `${drive.vehicleId}-${pass}.log`);
+  const proc = startProcess(args, logFile);
   try {
-    const endpoint = await edge.waitForEvent('intake_listening', 120_000);
-    const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
-    push.connect(String(endpoint.endpoint));
-    try {
-      for (const m of sim.messages) await push.send(encodeSensorMessage(m));
-    } finally {
-      push.close();
-    }
-    await edge.exited;
+    const listening = await proc.waitForEvent('intake_listening', 120_000);
+    return { vehicleId: drive.vehicleId, proc, endpoint: String(listening.endpoint), logFile, calibrationJson };
   } catch (e) {
-    // Never leave the daemon running when the drive fails.
-    await stopProcess(edge, 'SIGKILL');
+    await stopProcess(proc, 'SIGKILL');
     throw e;
   }
-  if (edge.exitCode !== 0) throw new Error(`edge daemon for ${drive.driveId} exited with ${edge.exitCode}; see its log in ${ctx.logDir}`);
+}
+
+/**
+ * Play one drive into the vehicle's running daemon and wait until it is drained again: its end
+ * marker came and everything was delivered (one `drained` event per drive: while a drive is open
+ * the daemon is never drained, edge/rules.ts isDrained).
+ */
+async function playDrive(d: VehicleDaemon, drive: PlannedDrive, sim: SimulatedDrive): Promise<number> {
+  if (`${JSON.stringify(sim.calibration, null, 2)}\n` !== d.calibrationJson) throw new Error(`drive ${drive.driveId}: its camera calibration differs from the one ${d.vehicleId}'s daemon started with`);
+  const drained = d.proc.waitForEvent('drained', DRIVE_DRAIN_TIMEOUT_MS);
+  drained.catch(() => undefined); // awaited below, after the push
+  const push = new zmq.Push({ sendHighWaterMark: 1000, linger: 30_000 });
+  push.connect(d.endpoint);
+  try {
+    for (const m of sim.messages) await push.send(encodeSensorMessage(m));
+  } finally {
+    push.close();
+  }
+  await drained;
   return sim.messages.length;
+}
+
+/** Stop a vehicle's daemon after its last drive of the pass (SIGTERM: it exits 0). */
+async function stopVehicleDaemon(d: VehicleDaemon): Promise<void> {
+  await stopProcess(d.proc, 'SIGTERM');
+  if (d.proc.exitCode !== 0) throw new Error(`edge daemon of ${d.vehicleId} exited with ${d.proc.exitCode}; see ${d.logFile}`);
 }
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
