@@ -6,6 +6,14 @@
  * Per output pixel (row-major, index r * widthPx + c): the arg-max class id and its probability,
  * and the probability of the two pole classes (sign_base, light_base: signs and lights as a whole).
  * The decoder owns one preallocated `SegOutput`, overwritten by every `decode` call.
+ *
+ * Class prior correction (`classFactors`): a model trained with class-weighted cross-entropy
+ * learns p(c | x) scaled by its class weight w_c (the minimiser of the weighted loss), so its
+ * arg-max calls a pixel a thin rare class (paint, a kerb) far more often than the evidence says:
+ * the model's false lines. With factors f_c the decoder takes the arg-max of f_c p_c and reports
+ * f_k p_k / sum_c f_c p_c as its probability (logit adjustment; Menon et al., "Long-tail learning
+ * via logit adjustment", ICLR 2021). `classPriorFactors` derives them from the training record.
+ * The pole planes stay the model's own probabilities (their thresholds are set on those).
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 
@@ -33,6 +41,21 @@ export interface SegOutputDims {
   heightPx: number;
 }
 
+/**
+ * Per-class factors (w_background / w_c)^alpha from the class weights the model was trained with
+ * (`weights`, by class name; the model metadata's training.classWeights), or undefined when a
+ * class has no finite positive weight there (a model without that record is decoded as is).
+ * alpha in [0, 1]: 1 undoes the weighting in full, 0 leaves the model's arg-max.
+ */
+export function classPriorFactors(weights: unknown, classNames: readonly string[], alpha: number): Float32Array | undefined {
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`classPriorAlpha must be in [0, 1], got ${alpha}`);
+  if (alpha === 0 || typeof weights !== 'object' || weights === null) return undefined;
+  const w = weights as Record<string, unknown>;
+  const ws = classNames.map((c) => w[c]);
+  if (!ws.every((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0)) return undefined;
+  return Float32Array.from(ws, (v) => (ws[0]! / v) ** alpha);
+}
+
 export const DEFAULT_SEG_OUTPUT_DIMS: SegOutputDims = {
   classes: SEG_CLASS_COUNT, // channels
   widthPx: 128, // px
@@ -47,9 +70,16 @@ export class SegDecoder {
   readonly dims: SegOutputDims;
   readonly out: SegOutput;
 
-  constructor(dims: Partial<SegOutputDims> = {}) {
+  /** Class prior factors (see the module comment), one per class, or undefined (plain arg-max). */
+  readonly classFactors: Float32Array | undefined;
+
+  constructor(dims: Partial<SegOutputDims> = {}, classFactors?: Float32Array) {
     this.dims = { ...DEFAULT_SEG_OUTPUT_DIMS, ...dims };
     const d = this.dims;
+    if (classFactors && (classFactors.length !== d.classes || !classFactors.every((f) => f > 0 && Number.isFinite(f)))) {
+      throw new RangeError(`decode.classFactors must hold ${d.classes} finite positive numbers, got ${Array.from(classFactors).join(', ')}`);
+    }
+    this.classFactors = classFactors;
     if (!(Number.isInteger(d.classes) && d.classes >= 1 && d.classes <= 255)) throw new RangeError(`decode.classes must be an integer in [1, 255], got ${d.classes}`);
     for (const k of ['widthPx', 'heightPx'] as const) {
       if (!(Number.isInteger(d[k]) && d[k] >= 1)) throw new RangeError(`decode.${k} must be a positive integer, got ${d[k]}`);
@@ -69,7 +99,24 @@ export class SegDecoder {
     const cls = this.out.classId;
     const best = this.out.prob;
     // Per pixel over the planes (the lowest class id wins a tie).
-    if (classes === 10) {
+    const f = this.classFactors;
+    if (f) {
+      for (let i = 0; i < n; i++) {
+        let b = probs[i]! * f[0]!;
+        let sum = b;
+        let k = 0;
+        for (let c = 1, j = i + n; c < classes; c++, j += n) {
+          const p = probs[j]! * f[c]!;
+          sum += p;
+          if (p > b) {
+            b = p;
+            k = c;
+          }
+        }
+        cls[i] = k;
+        best[i] = sum > 0 ? b / sum : 0;
+      }
+    } else if (classes === 10) {
       argMax10(probs, n, cls, best);
     } else for (let i = 0; i < n; i++) {
       let b = probs[i]!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SEG_CLASS_IDS } from '../../shared/camera.ts';
-import { SegDecoder } from './decode.ts';
+import { classPriorFactors, SegDecoder } from './decode.ts';
 import { GroundLut } from './ground.ts';
 import { vectorizeFrame } from './localmap.ts';
 import { renderRoad, subsampleTable, TEST_CALIBRATION, type RoadScene } from './test-scene.ts';
@@ -41,6 +41,29 @@ describe('decode', () => {
     expect(out.classId[0]).toBe(0);
     expect(out.signBaseProb![0]).toBeCloseTo(0.3, 6);
     expect(out.lightBaseProb![0]).toBeCloseTo(0.2, 6);
+  });
+
+  it('takes the training class weights back out when given class prior factors', () => {
+    // Trained with weights background 1.5, paint 36: a pixel the model calls paint at 0.6 is paint
+    // with 0.6 / 36 against 0.4 / 1.5 of background: background after full correction.
+    const weights = { background: 1.5, paint: 36, kerb: 24 };
+    const full = classPriorFactors(weights, ['background', 'paint', 'kerb'], 1)!;
+    expect(full[0]).toBeCloseTo(1, 6);
+    expect(full[1]).toBeCloseTo(1.5 / 36, 6);
+    const probs = Float32Array.from([0.4, 0.01, 0.6, 0.98, 0, 0.01]); // planes of 2 pixels
+    const plain = new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 }).decode(probs);
+    expect([...plain.classId]).toEqual([1, 1]);
+    const corrected = new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 }, full).decode(probs);
+    expect([...corrected.classId]).toEqual([0, 1]); // the confident pixel stays paint
+    expect(corrected.prob[0]).toBeCloseTo(0.4 / (0.4 + (0.6 * 1.5) / 36), 5);
+    // half way (alpha 0.5): the factors are the square roots
+    expect(classPriorFactors(weights, ['background', 'paint', 'kerb'], 0.5)![1]).toBeCloseTo(Math.sqrt(1.5 / 36), 6);
+    // no usable record: decoded as is; a bad alpha is refused
+    expect(classPriorFactors(undefined, ['background', 'paint'], 1)).toBeUndefined();
+    expect(classPriorFactors({ background: 1.5 }, ['background', 'paint'], 1)).toBeUndefined();
+    expect(classPriorFactors(weights, ['background', 'paint'], 0)).toBeUndefined();
+    expect(() => classPriorFactors(weights, ['background', 'paint'], 1.5)).toThrow(/classPriorAlpha must be in \[0, 1\]/);
+    expect(() => new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 }, Float32Array.from([1, 0]))).toThrow(/classFactors must hold 3/);
   });
 });
 
