@@ -170,6 +170,13 @@ describe('loadLanelet2 on synthetic maps', () => {
     expect(() => loadLanelet2(text, { origin, strict: true })).toThrow(/node 999/);
   });
 
+  it('names the side a lanelet lacks or misses', () => {
+    const onlyLeft = `<relation id='103'><member type='way' ref='10' role='left' /><tag k='type' v='lanelet' /></relation>`;
+    const m = loadLanelet2(twoLanelets([onlyLeft, lanelet(104, 10, 777)]), { origin });
+    expect(m.errors.find((e) => e.element === 'relation 103')).toMatchObject({ code: 'incomplete_lanelet', message: 'lanelet lacks its right way member' });
+    expect(m.errors.find((e) => e.element === 'relation 104')).toMatchObject({ code: 'missing_reference', message: 'lanelet references a missing right way 777' });
+  });
+
   it('throws when nothing usable remains', () => {
     expect(() => loadLanelet2('<html></html>', { origin })).toThrow(/no <osm> root/);
     expect(() => loadLanelet2(osm([]), { origin })).toThrow(MapLoadError);

@@ -334,7 +334,8 @@ function buildLanelets(
     const leftWay = leftM && doc.ways.get(leftM.ref);
     const rightWay = rightM && doc.ways.get(rightM.ref);
     if (!leftWay || !rightWay) {
-      const what = !leftM || !rightM ? 'lacks a left or right way member' : `references a missing way ${!leftWay ? leftM.ref : rightM.ref}`;
+      const lacking = [!leftM ? 'left' : '', !rightM ? 'right' : ''].filter(Boolean).join(' and ');
+      const what = lacking ? `lacks its ${lacking} way member` : `references a missing ${!leftWay ? 'left' : 'right'} way ${!leftWay ? leftM!.ref : rightM!.ref}`;
       report({ code: !leftM || !rightM ? 'incomplete_lanelet' : 'missing_reference', element: `relation ${rel.id}`, message: `lanelet ${what}` });
       continue;
     }
