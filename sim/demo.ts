@@ -30,7 +30,7 @@ import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet
 import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
-import { mapSeedOf, planFleet, type FleetPlan, type PlannedDrive } from './fleet.ts';
+import { mapSeedOf, planFleet, routesShortOf, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
 import type { SimulatedDrive } from './simulate-drive.ts';
@@ -165,6 +165,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const plan = planFleet(map, { vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed });
   const rtkVehicleIds = new Set(plan.vehicles.slice(0, o.rtkVehicles).map((v) => v.vehicleId));
   say(`fleet: ${plan.vehicles.length} vehicles${rtkVehicleIds.size > 0 ? ` (${[...rtkVehicleIds].join(', ')} with RTK)` : ''}, ${plan.drives.length} drives, ${(plan.totalLengthM / 1000).toFixed(1)} km planned`);
+  const short = routesShortOf(plan, o.driveLengthM);
+  if (short) say(`warning: ${short.count} of ${plan.drives.length} routes are shorter than 80 % of the ${o.driveLengthM} m asked (shortest ${Math.round(short.shortestM)} m, mean ${Math.round(short.meanM)} m): the map's lanelets end there (dead ends, a small map); the fleet drives less`);
 
   prepareOutDir(o.outDir, { clear: true });
   const storeDir = path.join(o.outDir, 'store');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GnssFix, PerceptionFrame, VehicleSignals } from '../shared/topics.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { ringRoadOsm } from '../test/fixtures/ring-road.ts';
-import { planFleet, mapSeedOf } from './fleet.ts';
+import { planFleet, mapSeedOf, routesShortOf } from './fleet.ts';
 import { GnssErrorModel } from './gnss-error.ts';
 import { loadLanelet2, osmBoundsCentre } from './lanelet2.ts';
 import { deriveSeed, Rng } from './rng.ts';
@@ -59,6 +59,19 @@ describe('planFleet', () => {
     const legacy = planFleet(map, { ...opts, driveLengthM: 1000, perMapSeeds: false });
     expect(legacy.mapSeed).toBeNull();
     for (const d of legacy.drives) expect(d.seed).toBe(deriveSeed(7, d.driveId));
+  });
+
+  it('says which routes fall short of the drive length asked (the lanelet graph ends)', () => {
+    const plan = planFleet(map, { vehicles: 4, drivesPerVehicle: 2, driveLengthM: 2000, seed: 1 });
+    expect(routesShortOf(plan, 2000)).toBeUndefined();
+    // One straight 100 m lanelet: every route ends after at most 100 m.
+    const n = (id: number, eastM: number, northM: number): string => `<node id='${id}' lat='${49 + northM / 111_200}' lon='${8 + eastM / 72_950}' />`;
+    const text = `<?xml version='1.0'?><osm version='0.6'>${n(1, 0, 3.5)}${n(2, 100, 3.5)}${n(3, 0, 0)}${n(4, 100, 0)}<way id='10'><nd ref='1' /><nd ref='2' /><tag k='type' v='line_thin' /><tag k='subtype' v='solid' /></way><way id='11'><nd ref='3' /><nd ref='4' /><tag k='type' v='curbstone' /></way><relation id='100'><member type='way' ref='10' role='left' /><member type='way' ref='11' role='right' /><tag k='type' v='lanelet' /></relation></osm>`;
+    const stub = loadLanelet2(text, { origin: osmBoundsCentre(text) });
+    const short = routesShortOf(planFleet(stub, { vehicles: 2, drivesPerVehicle: 2, driveLengthM: 2000, seed: 1 }), 2000)!;
+    expect(short.count).toBe(4);
+    expect(short.shortestM).toBeLessThanOrEqual(101);
+    expect(short.meanM).toBeGreaterThan(0);
   });
 
   it('validates its options', () => {

@@ -109,6 +109,18 @@ export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {})
   return { seed: o.seed, mapSeed, vehicles, drives, totalLengthM: drives.reduce((s, d) => s + d.route.lengthM, 0) };
 }
 
+/**
+ * The planned routes shorter than `share` of the asked drive length: a route ends where the
+ * lanelet graph has no successor (a small map, dead ends, one-way stubs), so on some maps the
+ * fleet drives less than asked. Undefined when every route reaches it.
+ */
+export function routesShortOf(plan: Pick<FleetPlan, 'drives'>, driveLengthM: number, share = 0.8): { count: number; shortestM: number; meanM: number } | undefined {
+  const lengths = plan.drives.map((d) => d.route.lengthM);
+  const short = lengths.filter((l) => l < share * driveLengthM);
+  if (short.length === 0) return undefined;
+  return { count: short.length, shortestM: Math.min(...short), meanM: lengths.reduce((a, b) => a + b, 0) / lengths.length };
+}
+
 const mapSeedCache = new WeakMap<Lanelet2Map, number>();
 
 /**
