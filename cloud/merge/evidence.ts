@@ -281,7 +281,7 @@ export interface RecentSplit {
  * it placed it, in this merge's alignment, metres, as a lower bound: the difference of the two
  * groups' medians (lines: lateral offsets from the consensus line; points: positions; each
  * drive's median first, so a drive counts once) less 1.645 standard errors (a one-sided 95 %
- * bound, the errors from each group's spread across drives), never below 0. So two recent drives whose GNSS residuals happen to fall
+ * bound, the errors from the spread across drives of both groups pooled), never below 0. So two recent drives whose GNSS residuals happen to fall
  * on one side do not make a move, while paint repainted 0.8 m aside (every recent drive agreeing)
  * does; a primitive the merge merely re-places as drives are added shifts by ~0. Polygons by the
  * mean of each view's vertices (partial views of a crosswalk move that with the viewpoint: the
@@ -323,9 +323,8 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
   // Component j of the values, every dim-th from j.
   const column = (v: readonly number[], j: number): number[] => v.filter((_, k) => k % dim === j);
   const distance = (u: readonly number[], w: readonly number[]): number => (dim === 1 ? Math.abs(u[0]! - w[0]!) : hypot(u[0]! - w[0]!, u[1]! - w[1]!));
-  // Per group: the median over drives of each drive's median, and its squared standard error
-  // (1.4826 x MAD over drives as the spread, x 1.25 for a median: sigma^2 x pi/2 / n).
-  const summary = (g: Map<number, number[]>): { at: number[]; se2: number } | undefined => {
+  // Per group: the median over drives of each drive's median, and each drive's distance from it.
+  const summary = (g: Map<number, number[]>): { at: number[]; dev: number[] } | undefined => {
     const perDrive: number[][] = [];
     for (const d of [...g.keys()].sort((x, y) => x - y)) {
       const vals = g.get(d)!;
@@ -335,13 +334,21 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
     const n = perDrive.length;
     if (n < split.minDrives) return undefined;
     const at = Array.from({ length: dim }, (_, j) => medianInPlace(perDrive.map((r) => r[j]!), n));
-    const sigma = 1.4826 * medianInPlace(perDrive.map((r) => distance(r, at)), n);
-    return { at, se2: (sigma * sigma * Math.PI) / 2 / n };
+    return { at, dev: perDrive.map((r) => distance(r, at)) };
   };
   const a = summary(earlier);
   const b = summary(recent);
   if (!a || !b) return undefined;
-  return Math.max(0, distance(b.at, a.at) - 1.645 * Math.sqrt(a.se2 + b.se2));
+  // Each group's spread across drives (1.4826 x MAD), but never below the spread of both groups
+  // pooled: two or three recent drives that happen to agree say little about it (a crosswalk's
+  // partial views looked like a move), while recent drives that disagree keep their own, larger
+  // one. Standard error of a median: sigma^2 x pi/2 / n per group.
+  const mad = (dev: number[]): number => 1.4826 * medianInPlace(dev.slice(), dev.length);
+  const pooled = mad([...a.dev, ...b.dev]);
+  const sa = Math.max(pooled, mad(a.dev));
+  const sb = Math.max(pooled, mad(b.dev));
+  const se = Math.sqrt((Math.PI / 2) * ((sa * sa) / a.dev.length + (sb * sb) / b.dev.length));
+  return Math.max(0, distance(b.at, a.at) - 1.645 * se);
 }
 
 /** Points of each observation: observation i's are x/y[start[i] .. start[i] + count[i]) (start -1: none). */

@@ -66,4 +66,24 @@ describe('recentShiftM', () => {
     const c: Consensus = { cls: 'traffic_sign', signCode: '', points: [[3, 4]], obs: [0, 1, 2, 3], spreadM: 0 };
     expect(recentShiftM(c, p, vx, vy, split)!).toBeLessThan(0.06);
   });
+  it('does not take three recent views that happen to agree for a move when the drives scatter that much anyway', () => {
+    // A crosswalk's centroid as ten earlier drives saw it, scattered +-0.6 m (partial views);
+    // three recent drives, two of them agreeing 0.9 m off: their own spread is ~0, the pooled one
+    // is not. (With the recent drives' own spread this measured 0.58 m: a move past movedThresholdM.)
+    const earlier = [-0.6, -0.4, -0.3, -0.1, 0, 0.05, 0.2, 0.3, 0.45, 0.6];
+    const { p, vx, vy } = prepared([
+      ...earlier.map((x, k) => ({ drive: k + 1, t: 500 + k, pts: [[x, 0], [x + 4, 0], [x + 4, 3], [x, 3]] as Array<[number, number]> })),
+      { drive: 20, t: 1500, pts: [[0.9, 0], [4.9, 0], [4.9, 3], [0.9, 3]] },
+      { drive: 21, t: 1600, pts: [[0.9, 0], [4.9, 0], [4.9, 3], [0.9, 3]] },
+      { drive: 22, t: 1700, pts: [[0, 0], [4, 0], [4, 3], [0, 3]] },
+    ]);
+    const c: Consensus = { cls: 'crosswalk', points: [[0, 0], [4, 0], [4, 3], [0, 3]], obs: Array.from({ length: 13 }, (_, k) => k), spreadM: 0 };
+    expect(recentShiftM(c, p, vx, vy, split)!).toBeLessThan(0.5); // movedThresholdM
+    // The same three recent views 1.5 m off, every one of them: that is a move.
+    const moved = prepared([
+      ...earlier.map((x, k) => ({ drive: k + 1, t: 500 + k, pts: [[x, 0], [x + 4, 0], [x + 4, 3], [x, 3]] as Array<[number, number]> })),
+      ...[20, 21, 22].map((d, k) => ({ drive: d, t: 1500 + k, pts: [[1.5, 0], [5.5, 0], [5.5, 3], [1.5, 3]] as Array<[number, number]> })),
+    ]);
+    expect(recentShiftM(c, moved.p, moved.vx, moved.vy, split)!).toBeGreaterThan(0.5);
+  });
 });
