@@ -61,6 +61,18 @@ describe('fleetmap demo', () => {
     const ingestLog = readFileSync(path.join(out, 'logs', 'ingest.log'), 'utf8');
     expect(ingestLog).toMatch(/"event":"ingest_listening".*"transportSecurity":"curve\+zap"/);
     expect(ingestLog).not.toMatch(/"event":"(handshake_refused|handshake_failed|transport_insecure)"/);
+    // One daemon per vehicle runs both its drives: each drive is drained once, and the second
+    // drive's camera frames are run too (its sensor clock starts again at zero).
+    for (let v = 1; v <= 4; v++) {
+      const log = readFileSync(path.join(out, 'logs', `veh-00${v}-pass1.log`), 'utf8');
+      const drained = log.split('\n').filter((l) => l.includes('"event":"drained"')).map((l) => JSON.parse(l) as Record<string, number>);
+      expect(drained.length, `veh-00${v}`).toBe(2);
+      const [a, b] = drained as [Record<string, number>, Record<string, number>];
+      expect(b.cameraSensorClockRestarts, `veh-00${v}`).toBe(1);
+      const inSecond = b.cameraFramesIn! - a.cameraFramesIn!;
+      const runSecond = b.cameraFramesProcessed! - a.cameraFramesProcessed!;
+      expect(runSecond, `veh-00${v}: ${runSecond} of ${inSecond} frames of the second drive run`).toBeGreaterThan(0.5 * inSecond);
+    }
   });
 
   it('takes any Lanelet2 map: --map with a synthetic ring road (oracle perception, the named test double)', () => {
