@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAck, encodeBatch, readPrivateKeyFile, readPublicKeyFile, type Ack, type ObservationBatch, type SigningKey } from '../shared/index.ts';
-import { readCurveKeypair } from '../shared/curve.ts';
+import { newCurveKeypair, readCurveKeypair } from '../shared/curve.ts';
 import { ACK_PUBLIC_KEY_FILE, KEYS, Proc, curveClientOptions, startIngest, tempDir, writeKeys } from './helpers.ts';
 
 const ackKey = readPublicKeyFile(ACK_PUBLIC_KEY_FILE);
@@ -91,6 +91,20 @@ describe('fleetmap keys', () => {
     expect((await keysCli(['list', '--registry', registry])).stdout).toMatch(/veh-old\s+active\s+[0-9a-f]{16}\s+- \(cannot connect\)/);
     expect((await keysCli(['revoke', '--registry', registry])).code).toBe(2);
     expect((await keysCli(['frobnicate'])).code).toBe(2);
+  });
+
+  it("registers a CURVE public key that starts with '{' (a z85 character: one key in 85)", async () => {
+    const dir = tempDir('keys-brace');
+    expect((await keysCli(['generate', '--vehicle-id', 'veh-b', '--out-dir', dir])).code).toBe(0);
+    let pub = newCurveKeypair().publicKey;
+    for (let i = 0; i < 20_000 && !pub.startsWith('{'); i++) pub = newCurveKeypair().publicKey;
+    expect(pub.startsWith('{')).toBe(true);
+    writeFileSync(path.join(dir, 'brace.curve.pub'), `${pub}\n`);
+    const registry = path.join(dir, 'fleet-keys.json');
+    const reg = await keysCli(['register', '--registry', registry, '--vehicle-id', 'veh-b', '--public-key', path.join(dir, 'veh-b.pub'), '--curve-public-key-file', path.join(dir, 'brace.curve.pub')]);
+    expect(reg.stderr).toEqual([]);
+    expect(reg.code).toBe(0);
+    expect(JSON.parse(reg.stdout)).toMatchObject({ registered: 'veh-b', curvePublicKeyZ85: pub });
   });
 });
 

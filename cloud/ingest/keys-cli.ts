@@ -156,9 +156,12 @@ function curvePublicKey(v: Values): string | null {
   } catch (e) {
     throw new UsageError(`--curve-public-key-file ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // A public key first: '{' is a z85 character, so one key in 85 starts with it (and was taken
+  // for a keypair file, refused: the test that generated keys failed that often).
+  const isKey: boolean = isZ85Key(text);
+  if (isKey) return text;
   if (text.startsWith('{')) throw new UsageError(`--curve-public-key-file ${file}: holds a keypair (with its secret key); give the .curve.pub file`);
-  if (!isZ85Key(text)) throw new UsageError(`--curve-public-key-file ${file}: must hold one CURVE public key, 40 z85 characters`);
-  return text;
+  throw new UsageError(`--curve-public-key-file ${file}: must hold one CURVE public key, 40 z85 characters`);
 }
 
 function need(v: Values, flag: string): string {
