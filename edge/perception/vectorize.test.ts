@@ -43,21 +43,26 @@ describe('decode', () => {
     expect(out.lightBaseProb![0]).toBeCloseTo(0.2, 6);
   });
 
-  it('takes the training class weights back out when given class prior factors', () => {
-    // Trained with weights background 1.5, paint 36: a pixel the model calls paint at 0.6 is paint
-    // with 0.6 / 36 against 0.4 / 1.5 of background: background after full correction.
+  it('takes the training class weighting back out when given class prior factors', () => {
+    // Trained with weights background 1.5, paint 36, kerb 24: one factor for both map classes,
+    // the geometric mean of 1.5 / 36 and 1.5 / 24 (to the power alpha).
     const weights = { background: 1.5, paint: 36, kerb: 24 };
     const full = classPriorFactors(weights, ['background', 'paint', 'kerb'], 1)!;
+    const shared = Math.sqrt((1.5 / 36) * (1.5 / 24));
     expect(full[0]).toBeCloseTo(1, 6);
-    expect(full[1]).toBeCloseTo(1.5 / 36, 6);
-    const probs = Float32Array.from([0.4, 0.01, 0.6, 0.98, 0, 0.01]); // planes of 2 pixels
-    const plain = new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 }).decode(probs);
-    expect([...plain.classId]).toEqual([1, 1]);
-    const corrected = new SegDecoder({ classes: 3, widthPx: 2, heightPx: 1 }, full).decode(probs);
-    expect([...corrected.classId]).toEqual([0, 1]); // the confident pixel stays paint
-    expect(corrected.prob[0]).toBeCloseTo(0.4 / (0.4 + (0.6 * 1.5) / 36), 5);
-    // half way (alpha 0.5): the factors are the square roots
-    expect(classPriorFactors(weights, ['background', 'paint', 'kerb'], 0.5)![1]).toBeCloseTo(Math.sqrt(1.5 / 36), 6);
+    expect(full[1]).toBeCloseTo(shared, 6);
+    expect(full[2]).toBeCloseTo(shared, 6);
+    // Pixel 0: paint 0.6 against background 0.4 is background after full correction; pixel 1,
+    // paint 0.98, stays paint; pixel 2: paint 0.5 against kerb 0.45 stays paint (the ranking of
+    // map classes never changes).
+    const probs = Float32Array.from([0.4, 0.01, 0.01, 0.6, 0.98, 0.5, 0, 0.01, 0.49]); // planes of 3 pixels
+    const plain = new SegDecoder({ classes: 3, widthPx: 3, heightPx: 1 }).decode(probs);
+    expect([...plain.classId]).toEqual([1, 1, 1]);
+    const corrected = new SegDecoder({ classes: 3, widthPx: 3, heightPx: 1 }, full).decode(probs);
+    expect([...corrected.classId]).toEqual([0, 1, 1]);
+    expect(corrected.prob[0]).toBeCloseTo(0.4 / (0.4 + 0.6 * shared), 5);
+    // half way (alpha 0.5): the square root
+    expect(classPriorFactors(weights, ['background', 'paint', 'kerb'], 0.5)![1]).toBeCloseTo(Math.sqrt(shared), 6);
     // no usable record: decoded as is; a bad alpha is refused
     expect(classPriorFactors(undefined, ['background', 'paint'], 1)).toBeUndefined();
     expect(classPriorFactors({ background: 1.5 }, ['background', 'paint'], 1)).toBeUndefined();
