@@ -19,7 +19,7 @@ import { Uplink } from './uplink.ts';
 import { Wakeup } from './wakeup.ts';
 import { executionProviderNames, onnxruntimeSessionOptions } from './hw-profile.ts';
 import { CameraPerception } from './perception/camera-perception.ts';
-import { DEFAULT_CLASS_PRIOR_ALPHA, Segmenter } from './perception/model.ts';
+import { Segmenter } from './perception/model.ts';
 
 export interface EdgeMainOptions {
   cfg: EdgeConfig;
@@ -57,7 +57,7 @@ export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ p
     skipPolicy: cfg.replay ? 'backpressure (replay)' : cfg.hwProfile.perception.skipPolicy,
     camera: `${cfg.cameraCalibration.widthPx}x${cfg.cameraCalibration.heightPx}`,
     // The training's class weighting taken back out of the arg-max (decode.ts), or 'none'.
-    classPrior: segmenter.decoder.classFactors ? `alpha ${DEFAULT_CLASS_PRIOR_ALPHA}` : 'none',
+    classPrior: segmenter.classPriorAlpha > 0 ? `alpha ${segmenter.classPriorAlpha}` : 'none',
   });
   return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz }), modelVersion: md.version };
 }

@@ -343,7 +343,7 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
   // pooled: two or three recent drives that happen to agree say little about it (a crosswalk's
   // partial views looked like a move), while recent drives that disagree keep their own, larger
   // one. Standard error of a median: sigma^2 x pi/2 / n per group.
-  const mad = (dev: number[]): number => 1.4826 * medianInPlace(dev.slice(), dev.length);
+  const mad = (dev: number[]): number => 1.4826 * medianInPlace(dev, dev.length); // sorts a copy
   const pooled = mad([...a.dev, ...b.dev]);
   const sa = Math.max(pooled, mad(a.dev));
   const sb = Math.max(pooled, mad(b.dev));

@@ -13,7 +13,9 @@
  * the model's false lines. With factors f_c the decoder takes the arg-max of f_c p_c and reports
  * f_k p_k / sum_c f_c p_c as its probability (logit adjustment; Menon et al., "Long-tail learning
  * via logit adjustment", ICLR 2021). `classPriorFactors` derives them from the training record:
- * one factor shared by all map classes (background against the rest).
+ * one factor shared by all map classes (background against the rest), so the decoder scales only
+ * the background plane by f_0 / f_map (the same arg-max and shares) and, the output being a
+ * softmax, takes the corrected sum as that plus 1 - p_background: one multiply per pixel more.
  * The pole planes stay the model's own probabilities (their thresholds are set on those).
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
@@ -85,8 +87,13 @@ export class SegDecoder {
   readonly dims: SegOutputDims;
   readonly out: SegOutput;
 
-  /** Class prior factors (see the module comment), one per class, or undefined (plain arg-max). */
+  /**
+   * Class prior factors (see the module comment): background's, then one shared by every map
+   * class (classPriorFactors); undefined: the plain arg-max.
+   */
   readonly classFactors: Float32Array | undefined;
+  /** f_background / f_map: what the background plane is scaled by (1 without factors). */
+  private readonly backgroundScale: number;
 
   constructor(dims: Partial<SegOutputDims> = {}, classFactors?: Float32Array) {
     this.dims = { ...DEFAULT_SEG_OUTPUT_DIMS, ...dims };
@@ -94,7 +101,11 @@ export class SegDecoder {
     if (classFactors && (classFactors.length !== d.classes || !classFactors.every((f) => f > 0 && Number.isFinite(f)))) {
       throw new RangeError(`decode.classFactors must hold ${d.classes} finite positive numbers, got ${Array.from(classFactors).join(', ')}`);
     }
+    if (classFactors && d.classes > 1 && !classFactors.every((f, c) => c === 0 || f === classFactors[1])) {
+      throw new RangeError(`decode.classFactors must share one factor among the map classes (ids 1..${d.classes - 1}), got ${Array.from(classFactors).join(', ')}`);
+    }
     this.classFactors = classFactors;
+    this.backgroundScale = classFactors && d.classes > 1 ? classFactors[0]! / classFactors[1]! : 1;
     if (!(Number.isInteger(d.classes) && d.classes >= 1 && d.classes <= 255)) throw new RangeError(`decode.classes must be an integer in [1, 255], got ${d.classes}`);
     for (const k of ['widthPx', 'heightPx'] as const) {
       if (!(Number.isInteger(d[k]) && d[k] >= 1)) throw new RangeError(`decode.${k} must be a positive integer, got ${d[k]}`);
@@ -113,28 +124,13 @@ export class SegDecoder {
     }
     const cls = this.out.classId;
     const best = this.out.prob;
-    // Per pixel over the planes (the lowest class id wins a tie).
-    const f = this.classFactors;
-    if (f) {
-      for (let i = 0; i < n; i++) {
-        let b = probs[i]! * f[0]!;
-        let sum = b;
-        let k = 0;
-        for (let c = 1, j = i + n; c < classes; c++, j += n) {
-          const p = probs[j]! * f[c]!;
-          sum += p;
-          if (p > b) {
-            b = p;
-            k = c;
-          }
-        }
-        cls[i] = k;
-        best[i] = sum > 0 ? b / sum : 0;
-      }
-    } else if (classes === 10) {
-      argMax10(probs, n, cls, best);
+    // Per pixel over the planes (the lowest class id wins a tie), background scaled.
+    const scale = this.backgroundScale;
+    if (classes === 10) {
+      argMax10(probs, n, cls, best, scale);
     } else for (let i = 0; i < n; i++) {
-      let b = probs[i]!;
+      const p0 = probs[i]!;
+      let b = p0 * scale;
       let k = 0;
       for (let c = 1, j = i + n; c < classes; c++, j += n) {
         const p = probs[j]!;
@@ -144,7 +140,7 @@ export class SegDecoder {
         }
       }
       cls[i] = k;
-      best[i] = b;
+      best[i] = scale === 1 ? b : correctedShare(b, p0, scale);
     }
     if (this.out.signBaseProb) this.out.signBaseProb.set(probs.subarray(SEG_CLASS_IDS.sign_base * n, (SEG_CLASS_IDS.sign_base + 1) * n));
     if (this.out.lightBaseProb) this.out.lightBaseProb.set(probs.subarray(SEG_CLASS_IDS.light_base * n, (SEG_CLASS_IDS.light_base + 1) * n));
@@ -152,10 +148,17 @@ export class SegDecoder {
   }
 }
 
+/** The winner's share of the corrected sum: background scaled, the map classes 1 - p0 of a softmax. */
+function correctedShare(b: number, p0: number, scale: number): number {
+  const sum = p0 * scale + 1 - p0;
+  return sum > 0 ? b / sum : 0;
+}
+
 /** The per-pixel arg-max of `decode` for exactly 10 planes, unrolled (the same comparisons in the same order). */
-function argMax10(probs: Float32Array, n: number, cls: Uint8Array, best: Float32Array): void {
+function argMax10(probs: Float32Array, n: number, cls: Uint8Array, best: Float32Array, scale: number): void {
   for (let i = 0; i < n; i++) {
-    let b = probs[i]!;
+    const p0 = probs[i]!;
+    let b = p0 * scale;
     let k = 0;
     let p = probs[i + n]!;
     if (p > b) { b = p; k = 1; }
@@ -176,6 +179,6 @@ function argMax10(probs: Float32Array, n: number, cls: Uint8Array, best: Float32
     p = probs[i + 9 * n]!;
     if (p > b) { b = p; k = 9; }
     cls[i] = k;
-    best[i] = b;
+    best[i] = scale === 1 ? b : correctedShare(b, p0, scale);
   }
 }

@@ -274,6 +274,8 @@ export class Segmenter {
     readonly fallbacks: ProviderFallback[],
     readonly preprocessor: Preprocessor,
     readonly decoder: SegDecoder,
+    /** The class prior correction's alpha in use (0: none, the model has no class weights or was asked for none). */
+    readonly classPriorAlpha: number,
   ) {
     this.input = new ort.Tensor('float32', preprocessor.tensor, model.metadata.input.shape);
     this.output = new ort.Tensor('float32', new Float32Array(model.metadata.output.shape.reduce((a, b) => a * b, 1)), model.metadata.output.shape);
@@ -285,8 +287,9 @@ export class Segmenter {
     const [, , inH, inW] = model.metadata.input.shape as [number, number, number, number];
     const [, classes, outH, outW] = model.metadata.output.shape as [number, number, number, number];
     const training = model.metadata.training as { classWeights?: unknown } | undefined;
-    const factors = classPriorFactors(training?.classWeights, model.metadata.classes, options.classPriorAlpha ?? DEFAULT_CLASS_PRIOR_ALPHA);
-    return new Segmenter(model, session, provider, fallbacks, new Preprocessor({ widthPx: inW, heightPx: inH }), new SegDecoder({ classes, widthPx: outW, heightPx: outH }, factors));
+    const alpha = options.classPriorAlpha ?? DEFAULT_CLASS_PRIOR_ALPHA;
+    const factors = classPriorFactors(training?.classWeights, model.metadata.classes, alpha);
+    return new Segmenter(model, session, provider, fallbacks, new Preprocessor({ widthPx: inW, heightPx: inH }), new SegDecoder({ classes, widthPx: outW, heightPx: outH }, factors), factors ? alpha : 0);
   }
 
   async run(frame: CameraFrame): Promise<SegOutput> {
