@@ -20,6 +20,7 @@ import { Wakeup } from './wakeup.ts';
 import { executionProviderNames, onnxruntimeSessionOptions } from './hw-profile.ts';
 import { CameraPerception } from './perception/camera-perception.ts';
 import { Segmenter } from './perception/model.ts';
+import { WorkerSegmenter } from './perception/worker-segmenter.ts';
 
 export interface EdgeMainOptions {
   cfg: EdgeConfig;
@@ -30,14 +31,16 @@ export interface EdgeMainOptions {
 }
 
 /** The perception stage, when the vehicle has a calibrated camera; the model is loaded and checked here. */
-export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ perception: CameraPerception; modelVersion: string } | undefined> {
+export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ perception: CameraPerception; modelVersion: string; close: () => Promise<void> } | undefined> {
   if (!cfg.cameraCalibration) {
     log.info('perception_off', { reason: 'no camera calibration (--camera-calibration): camera frames are refused and counted' });
     return undefined;
   }
   const inf = cfg.hwProfile.inference;
   const providerOptions = Object.fromEntries(onnxruntimeSessionOptions(cfg.hwProfile).executionProviders.map(({ name, ...rest }) => [name, rest]));
-  const segmenter = await Segmenter.create({
+  // In a worker thread where the profile says so (worker-segmenter.ts): inference never holds the daemon's thread.
+  const thread = inf.thread ?? 'main';
+  const segmenter = await (thread === 'worker' ? WorkerSegmenter : Segmenter).create({
     modelPath: cfg.modelPath,
     executionProviders: executionProviderNames(cfg.hwProfile),
     providerOptions,
@@ -53,17 +56,26 @@ export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ p
     provider: segmenter.provider,
     requestedProviders: executionProviderNames(cfg.hwProfile),
     fallbacks: segmenter.fallbacks.length,
+    inferenceThread: thread,
     maxHz: cfg.hwProfile.perception.maxHz,
     skipPolicy: cfg.replay ? 'backpressure (replay)' : cfg.hwProfile.perception.skipPolicy,
     camera: `${cfg.cameraCalibration.widthPx}x${cfg.cameraCalibration.heightPx}`,
     // The training's class weighting taken back out of the arg-max (decode.ts), or 'none'.
     classPrior: segmenter.classPriorAlpha > 0 ? `alpha ${segmenter.classPriorAlpha}` : 'none',
   });
-  return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz }), modelVersion: md.version };
+  return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz }), modelVersion: md.version, close: () => segmenter.close() };
 }
 
 export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions): Promise<SuperviseResult> {
   const started = await startPerception(cfg, log);
+  try {
+    return await runWithPerception({ cfg, sockets, signal, log, now }, started);
+  } finally {
+    await started?.close();
+  }
+}
+
+async function runWithPerception({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions, started: Awaited<ReturnType<typeof startPerception>>): Promise<SuperviseResult> {
   const perception = started?.perception;
   const ob = cfg.hwProfile.outbox;
   const outbox = new Outbox(cfg.outboxPath, {

@@ -14,7 +14,8 @@
  *                   { name: "cpu", options?: { useArena } } ],
  *                 intraOpThreads, interOpThreads,
  *                 modelVariant: "fleetmap-seg",              // edge/model/<modelVariant>.onnx
- *                 inputWidthPx, inputHeightPx },             // the model's input size
+ *                 inputWidthPx, inputHeightPx,               // the model's input size
+ *                 thread?: "worker" | "main" },              // where inference runs (default main)
  *   perception: { maxHz, skipPolicy: "latest", maxQueuedFrames },
  *   intake:     { idleFlushS },                              // flush the outbox after this much intake silence
  *   outbox:     { maxDiskMb,                                 // everything on disk: database + WAL + shm
@@ -42,6 +43,13 @@ export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 /** What the perception part does with frames that arrive while one is being processed. */
 export const SKIP_POLICIES = ['latest'] as const; // latest: drop the waiting frame for the newest
 export type SkipPolicy = (typeof SKIP_POLICIES)[number];
+/**
+ * Where inference runs: "worker" (a worker thread; the daemon's thread fuses the previous frame
+ * meanwhile and never waits on onnxruntime, GPU waits included) or "main" (the daemon's thread,
+ * the default: one thread and about 45 MB less).
+ */
+export const INFERENCE_THREADS = ['worker', 'main'] as const;
+export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 
 export const HW_PROFILES_DIR = fileURLToPath(new URL('../hw-profiles/', import.meta.url));
 
@@ -78,6 +86,8 @@ export interface HwProfile {
     modelVariant: string;
     inputWidthPx: number;
     inputHeightPx: number;
+    /** Where inference runs: a worker thread or the daemon's own thread (default). */
+    thread?: InferenceThread;
   };
   perception: { maxHz: number; skipPolicy: SkipPolicy; maxQueuedFrames: number };
   intake: { idleFlushS: number };
@@ -119,7 +129,7 @@ const EP_OPTIONS: Record<ExecutionProvider, Record<string, OptionRule>> = {
 
 const SECTION_KEYS: Record<string, readonly string[]> = {
   detect: ['arch', 'deviceTreeModelIncludes'],
-  inference: ['executionProviders', 'intraOpThreads', 'interOpThreads', 'modelVariant', 'inputWidthPx', 'inputHeightPx'],
+  inference: ['executionProviders', 'intraOpThreads', 'interOpThreads', 'modelVariant', 'inputWidthPx', 'inputHeightPx', 'thread'],
   perception: ['maxHz', 'skipPolicy', 'maxQueuedFrames'],
   intake: ['idleFlushS'],
   outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS', 'dropWhenFull', 'dropToPercent', 'classPriority'],
@@ -180,6 +190,7 @@ export function validateHwProfile(raw: unknown, source = '<inline>'): HwProfile 
   }
   num(inf, 'inference', 'inputWidthPx', 16, 4096, true);
   num(inf, 'inference', 'inputHeightPx', 16, 4096, true);
+  if (inf.thread !== undefined && !(INFERENCE_THREADS as readonly unknown[]).includes(inf.thread)) bad('inference.thread', `one of ${INFERENCE_THREADS.map((s) => `"${s}"`).join(', ')} when present`, inf.thread);
 
   const perc = section('perception');
   num(perc, 'perception', 'maxHz', 0.1, 100, false);

@@ -83,9 +83,10 @@ async function startCameraDaemon(tag: string, calibration: unknown, profile: (di
 }
 
 describe('edge daemon with the camera and the committed model', () => {
-  it('falls back from TensorRT and CUDA to the CPU and says so; camera frames become dividers near the ground truth', async () => {
+  it('falls back from TensorRT and CUDA to the CPU in its inference worker thread and says so; camera frames become dividers near the ground truth', async () => {
     const { messages, calibration } = simulate(40, 5);
-    const { storeDir, ingest, edge } = await startCameraDaemon('perc', calibration, (dir) => writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu']), ['--replay']);
+    // As a Jetson profile asks: inference in a worker thread (the other test runs it in-process).
+    const { storeDir, ingest, edge } = await startCameraDaemon('perc', calibration, (dir) => writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu'], 10, 'worker'), ['--replay']);
     await play(edge.intake, messages);
     const exit = await edge.proc.exited;
     ingest.proc.kill('SIGTERM');
@@ -95,7 +96,7 @@ describe('edge daemon with the camera and the committed model', () => {
     const fallbacks = edge.proc.named('inference_provider_fallback');
     expect(fallbacks.map((e) => e.provider)).toEqual(['tensorrt', 'cuda']);
     expect(fallbacks.map((e) => e.next)).toEqual(['cuda', 'cpu']);
-    expect(edge.proc.named('perception_started')[0]).toMatchObject({ provider: 'cpu', fallbacks: 2, requestedProviders: ['tensorrt', 'cuda', 'cpu'] });
+    expect(edge.proc.named('perception_started')[0]).toMatchObject({ provider: 'cpu', fallbacks: 2, requestedProviders: ['tensorrt', 'cuda', 'cpu'], inferenceThread: 'worker' });
 
     const stats = edge.proc.named('edge_stats').at(-1)!;
     const cameraFrames = messages.filter((m) => m.topic === 'camera').length;
@@ -138,6 +139,7 @@ describe('edge daemon with the camera and the committed model', () => {
     ingest.proc.kill('SIGTERM');
     await ingest.proc.exited;
     expect(exit.code, edge.proc.rawLines.slice(-10).join('\n')).toBe(0);
+    expect(edge.proc.named('perception_started')[0]).toMatchObject({ inferenceThread: 'main' }); // the default
     const s = edge.proc.named('edge_stats').at(-1)!;
     const cameraFrames = messages.filter((m) => m.topic === 'camera').length;
     expect(s.cameraFramesIn).toBe(cameraFrames);

@@ -16,12 +16,15 @@ const SENSOR_X_M = 3.8;
 const FRAME_ID = {};
 
 /** Stand-in for the model: the test road, plus the sign's foot as sign_base probability. */
-function fakeSegmenter(poseAt: (tMonoNs: number) => { x: number }): FrameSegmenter {
+function fakeSegmenter(poseAt: (tMonoNs: number) => { x: number }, pipelined = false): FrameSegmenter {
   const table = subsampleTable(TEST_CALIBRATION, 0);
   return {
     inputWidthPx: 256,
     inputHeightPx: 128,
+    // Pipelined: a fresh output per frame (as the worker segmenter's), answered on a later turn.
+    pipelined,
     run: async (frame: CameraFrame): Promise<SegOutput> => {
+      if (pipelined) await new Promise((resolve) => setImmediate(resolve));
       const { x } = poseAt(frame.tMonoNs);
       const out = renderRoad(SCENE, table, x, 0, 0);
       const sign = new Float32Array(out.widthPx * out.heightPx);
@@ -48,11 +51,11 @@ function scanAt(tMonoNs: number, carX: number, scanId: number): RadarScan {
   return { tMonoNs, scanId, sensorXM: SENSOR_X_M, sensorYM: 0, detections };
 }
 
-async function drive(withRadar: boolean): Promise<{ prims: LocalPrimitive[]; p: CameraPerception }> {
+async function drive(withRadar: boolean, pipelined = false): Promise<{ prims: LocalPrimitive[]; p: CameraPerception }> {
   const xAt = (tMonoNs: number): number => (tMonoNs / 1e9) * SPEED_MPS;
   const poseOf = (tMonoNs: number): FramePose => ({ ok: true, eastM: xAt(tMonoNs), northM: 0, headingRad: 0, sigmaM: 0.5, frame: FRAME_ID, tUnixMs: 1_700_000_000_000 + tMonoNs / 1e6 });
   // A short synthetic drive gives the pole foot little evidence: the camera-only blob threshold is lowered to see it.
-  const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) })), TEST_CALIBRATION, { revisit: false, localMap: { vectorize: { minPointEvidence: 0.5 } } });
+  const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) }), pipelined), TEST_CALIBRATION, { revisit: false, localMap: { vectorize: { minPointEvidence: 0.5 } } });
   const prims: LocalPrimitive[] = [];
   const pixels = new Uint8Array(256 * 128 * 3);
   let scanId = 0;
@@ -101,10 +104,34 @@ describe('CameraPerception with a front radar', () => {
   });
 });
 
+describe('CameraPerception with a pipelined segmenter (frame N fused while N+1 is segmented)', () => {
+  it('finds exactly what the one-frame-at-a-time path finds, nothing lost at the flush', async () => {
+    const plain = await drive(true, false);
+    const piped = await drive(true, true);
+    expect(piped.prims.length).toBeGreaterThanOrEqual(3); // two dividers and the sign
+    expect(piped.prims).toEqual(plain.prims);
+    expect(piped.p.counters.framesProcessed).toBe(plain.p.counters.framesProcessed);
+    expect(piped.p.counters.primitivesOut).toBe(plain.p.counters.primitivesOut);
+  });
+
+  it('holds the last segmented frame until the next frame or the flush', async () => {
+    const p = new CameraPerception(fakeSegmenter(() => ({ x: 0 }), true), TEST_CALIBRATION, { revisit: false });
+    const poseOf = (): FramePose => ({ ok: true, eastM: 0, northM: 0, headingRad: 0, sigmaM: 0.5, frame: FRAME_ID, tUnixMs: 1_700_000_000_000 });
+    p.offer({ tMonoNs: 0, frameId: 0, encoding: 'rgb8', widthPx: 256, heightPx: 128, exposureUs: 0, pixels: new Uint8Array(256 * 128 * 3) });
+    await p.process(p.take()!, poseOf);
+    expect(p.counters.framesProcessed).toBe(0);
+    expect(p.holding).toBe(true);
+    const out = p.flush();
+    expect(p.counters.framesProcessed).toBe(1);
+    expect(out.primitives.some((q) => q.cls === 'lane_divider')).toBe(true);
+    expect(p.holding).toBe(false);
+  });
+});
+
 describe('CameraPerception across drives in one run', () => {
-  it('runs the frames of a second drive whose sensor clock restarted at zero, and counts the restart', async () => {
+  it.each([false, true])('runs the frames of a second drive whose sensor clock restarted at zero, and counts the restart (pipelined %s)', async (pipelined) => {
     const xAt = (tMonoNs: number): number => (tMonoNs / 1e9) * SPEED_MPS;
-    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) })), TEST_CALIBRATION, { revisit: false, maxRateHz: 10 });
+    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) }), pipelined), TEST_CALIBRATION, { revisit: false, maxRateHz: 10 });
     const pixels = new Uint8Array(256 * 128 * 3);
     const lineMetres = (prims: LocalPrimitive[]): number =>
       prims.filter((q) => q.cls === 'lane_divider').reduce((s, q) => s + q.pointsLocal.slice(1).reduce((m, pt, i) => m + Math.hypot(pt[0] - q.pointsLocal[i]![0], pt[1] - q.pointsLocal[i]![1]), 0), 0);

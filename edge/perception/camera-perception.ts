@@ -31,6 +31,23 @@ export interface FrameSegmenter {
   /** Model input size (the calibration is scaled to it). */
   readonly inputWidthPx: number;
   readonly inputHeightPx: number;
+  /**
+   * Runs leave this thread free and results stay valid while the next frame runs (the worker
+   * segmenter): perception fuses frame N while frame N+1 is segmented. Otherwise a result is
+   * consumed before the next run starts.
+   */
+  readonly pipelined?: boolean;
+  /** Per-stage time of the last run, milliseconds (where the segmenter measures it). */
+  readonly timings?: { preprocessMs: number; inferenceMs: number; decodeMs: number };
+}
+
+/** A segmented frame waiting to be fused into the local map (pipelined perception). */
+interface SegmentedFrame {
+  seg: SegOutput;
+  pose: Extract<FramePose, { ok: true }>;
+  pitchRad: number;
+  /** The revisit filter's odometer when the frame was run, metres. */
+  travelledM: number;
 }
 
 /** Pose at a frame's time, in some east-north frame (any identity object), or why there is none. */
@@ -162,6 +179,8 @@ export class CameraPerception {
   private travelledM = 0;
   private mapFrame: unknown = undefined;
   private ready: CameraFrame | undefined;
+  /** Segmented, not yet fused (pipelined segmenter only): fused while the next frame is segmented, or at flush. */
+  private pending: SegmentedFrame | undefined;
   private readonly minTravelM: number;
   private readonly minTurnRad: number;
   /** Pose of the last frame run, in the local map's frame (valid when hasLastRun). */
@@ -260,7 +279,7 @@ export class CameraPerception {
 
   /** Whether the local map holds evidence not yet emitted (or lines waiting for their continuation). */
   get holding(): boolean {
-    return this.localMap.chunksHeld > 0 || this.stitcher.holding;
+    return this.pending !== undefined || this.localMap.chunksHeld > 0 || this.stitcher.holding;
   }
 
   /**
@@ -292,15 +311,22 @@ export class CameraPerception {
       last.northM = pose.northM;
       last.headingRad = pose.headingRad;
       this.hasLastRun = true;
+      const segmented = { pose, pitchRad: this.pitch.pitchRad(frame.tMonoNs), travelledM: this.travelledM };
       const t0 = performance.now();
-      const seg = await this.segmenter.run(frame);
-      this.counters.inferenceMsTotal += performance.now() - t0;
-      this.lut.update(this.pitch.pitchRad(frame.tMonoNs));
-      this.localMap.addFrame(seg, this.lut, pose, pose.tUnixMs);
-      this.counters.framesProcessed++;
-      const done = this.localMap.finish(pose.eastM, pose.northM, pose.headingRad);
-      if (done.chunksEmitted > 0) {
-        const ready = this.stitcher.push(this.once(done.primitives));
+      if (this.segmenter.pipelined) {
+        // The segmenter works off this thread: fuse the previous frame meanwhile.
+        const running = this.segmenter.run(frame);
+        running.catch(() => {}); // awaited below; fusing may throw first
+        const ready = this.fusePending();
+        if (ready.length > 0) out.push(this.emit(ready));
+        const seg = await running;
+        const t = this.segmenter.timings;
+        this.counters.inferenceMsTotal += t ? t.preprocessMs + t.inferenceMs + t.decodeMs : performance.now() - t0;
+        this.pending = { ...segmented, seg };
+      } else {
+        const seg = await this.segmenter.run(frame);
+        this.counters.inferenceMsTotal += performance.now() - t0;
+        const ready = this.fuse({ ...segmented, seg });
         if (ready.length > 0) out.push(this.emit(ready));
       }
       return out;
@@ -314,8 +340,9 @@ export class CameraPerception {
   /** Emit everything the local map holds (drive end, pose frame change) and start afresh. */
   flush(): PerceptionOutput {
     if (this.lastPoseOf) this.placeScans(this.lastPoseOf, Number.POSITIVE_INFINITY);
+    const fused = this.fusePending();
     const r = this.localMap.flush();
-    const out = this.emit([...this.stitcher.push(this.once(r.primitives)), ...this.stitcher.flush()]);
+    const out = this.emit([...fused, ...this.stitcher.push(this.once(r.primitives, this.travelledM)), ...this.stitcher.flush()]);
     this.poles = new RadarPoleMap(this.radarOptions);
     this.radarInFrame = false;
     this.pendingScans = [];
@@ -357,13 +384,28 @@ export class CameraPerception {
     this.counters.radarScansSkippedSlow += this.poles.counters.scansSkippedSlow - skippedBefore;
   }
 
-  /** What this drive has not uploaded yet (all of it with the filter off). */
-  private once(prims: LocalPrimitive[]): LocalPrimitive[] {
+  /** Fuse a segmented frame into the local map; returns the lines and features that finished. */
+  private fuse(f: SegmentedFrame): LocalPrimitive[] {
+    this.lut.update(f.pitchRad);
+    this.localMap.addFrame(f.seg, this.lut, f.pose, f.pose.tUnixMs);
+    this.counters.framesProcessed++;
+    const done = this.localMap.finish(f.pose.eastM, f.pose.northM, f.pose.headingRad);
+    return done.chunksEmitted > 0 ? this.stitcher.push(this.once(done.primitives, f.travelledM)) : [];
+  }
+
+  private fusePending(): LocalPrimitive[] {
+    const f = this.pending;
+    this.pending = undefined;
+    return f ? this.fuse(f) : [];
+  }
+
+  /** What this drive has not uploaded yet (all of it with the filter off); `travelledM`: the odometer then. */
+  private once(prims: LocalPrimitive[], travelledM: number): LocalPrimitive[] {
     if (!this.revisits) return prims;
     const c = this.revisits.counters;
     const dropped = c.dropped;
     const trimmed = c.trimmed;
-    const out = this.revisits.filter(prims, this.travelledM);
+    const out = this.revisits.filter(prims, travelledM);
     this.counters.primitivesRevisitDropped += c.dropped - dropped;
     this.counters.primitivesRevisitTrimmed += c.trimmed - trimmed;
     return out;
