@@ -43,7 +43,13 @@ describe('decodeSensorMessage', () => {
       'g = {"tMonoNs": 5000000000123, "tUnixMs": 1767225600000, "fixType": "3d", "lat": 49.0, "lng": 8.4, "horizontalAccuracyM": 1.5, "courseRad": 0.5}',
       'sys.stdout.buffer.write(msgpack.packb(g))',
     ].join('\n');
-    const bytes = execFileSync('/usr/bin/python3', ['-c', script]);
+    let bytes: Buffer;
+    try {
+      bytes = execFileSync('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const why = String((e as { stderr?: Buffer }).stderr ?? '');
+      throw new Error(why.includes("No module named 'msgpack'") ? 'python package msgpack (Debian python3-msgpack, scripts/install-os-deps.sh) is missing for /usr/bin/python3' : why.trim().split('\n').pop());
+    }
     expect(bytes.includes(0xcf)).toBe(true); // really a uint64 on the wire
     const r = decodeSensorMessage([Buffer.from('gnss'), bytes]);
     expect(r).toMatchObject({ ok: true, topic: 'gnss', payload: { tMonoNs: 5_000_000_000_123, tUnixMs: 1_767_225_600_000 } });
