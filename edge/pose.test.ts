@@ -191,6 +191,30 @@ describe('PoseEstimator', () => {
     expect(est.poseAt(0.6 * NS)).toEqual({ ok: false, reason: 'no_heading' });
   });
 
+  it('answers poseAt(t) the same however many later messages came in (a replay is reproducible)', () => {
+    // A frame at 2.01 s looked up right away, and again after a GNSS update 30 cm off and 1 s more
+    // of signals: the later state must not leak into the earlier pose.
+    const est = new PoseEstimator();
+    const fix = (tS: number, e: number): GnssFix => {
+      const p = world.toLngLat([e, 0]);
+      return { tMonoNs: tS * NS, tUnixMs: 1.7e12 + tS * 1000, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: 0 };
+    };
+    for (let k = 0; k <= 100; k++) {
+      est.onVehicle({ tMonoNs: k * 0.02 * NS, speedMps: 10, yawRateRps: 0.05 });
+      if (k % 5 === 0) est.onGnss(fix(k * 0.02, k * 0.2));
+    }
+    const tFrame = 2.01 * NS;
+    const before = est.poseAt(tFrame);
+    est.onGnss(fix(2.02, 20.5)); // 0.3 m ahead of the truth: an accepted update
+    for (let k = 101; k <= 150; k++) est.onVehicle({ tMonoNs: k * 0.02 * NS, speedMps: 12, yawRateRps: -0.1 });
+    const after = est.poseAt(tFrame);
+    expect(before.ok && after.ok).toBe(true);
+    expect(after).toEqual(before);
+    // ... while a frame after the update sees it.
+    const later = est.poseAt(2.03 * NS);
+    expect(later.ok && before.ok && later.pose.eastM - before.pose.eastM).toBeGreaterThan(0.2 + 0.05);
+  });
+
   it('validates its options naming the field', () => {
     expect(() => new PoseEstimator({ gateSigma: -1 })).toThrow(/PoseOptions.gateSigma must be .* got -1/);
   });

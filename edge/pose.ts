@@ -21,8 +21,12 @@
  *   georeferencing what the car sees as if it faced east.
  * - fixType 'none' is an outage: nothing is updated, dead reckoning continues, sigmaM grows.
  *
- * poseAt(tMonoNs) interpolates a short history of states (perception frames arrive late) and
- * extrapolates a little past the newest state.
+ * poseAt(tMonoNs) looks back into a short history of states (perception frames arrive late): it
+ * dead-reckons from the newest state at or before tMonoNs with the speed and yaw rate held there,
+ * a little past the newest state at most. It never uses a state after tMonoNs, so its answer does
+ * not depend on how far the intake has run ahead of perception: a replayed drive gives the same
+ * poses on a busy machine and an idle one. (It used to interpolate towards the next state, which
+ * after a GNSS update blends part of a later correction in, only when that state had arrived.)
  */
 import { LocalFrame } from '../shared/index.ts';
 import type { GnssFix, VehicleSignals } from '../shared/index.ts';
@@ -66,6 +70,12 @@ export interface Pose {
   headingSigmaRad: number; // 1-sigma heading uncertainty (pi: unknown)
 }
 
+/** A recorded state: the pose and the vehicle signals held from then on. */
+interface State extends Pose {
+  speedMps: number;
+  yawRateRps: number;
+}
+
 export type GnssOutcome = 'init' | 'accepted' | 'rejected' | 'reacquired' | 'outage' | 'stale';
 export type PoseLookup = { ok: true; pose: Pose; frame: LocalFrame } | { ok: false; reason: 'no_pose' | 'too_old' | 'too_new' | 'no_heading' };
 
@@ -94,7 +104,7 @@ export class PoseEstimator {
   private yawRateRps = 0;
   private unixOffsetMs: number | undefined; // tUnixMs - tMonoNs / 1e6, from the last fix
   private rejectSince: { tNs: number; dE: number; dN: number } | null = null;
-  private history: Pose[] = [];
+  private history: State[] = [];
 
   constructor(opts: Partial<PoseOptions> = {}) {
     const o = { ...DEFAULT_POSE_OPTIONS, ...opts };
@@ -202,12 +212,14 @@ export class PoseEstimator {
 
   /** The current (newest) pose, or undefined before the first fix. */
   current(): Pose | undefined {
-    return this.history[this.history.length - 1];
+    const s = this.history[this.history.length - 1];
+    return s && poseOf(s);
   }
 
   /**
-   * The pose at `tMonoNs`: interpolated in the history, or extrapolated a little past it; none
-   * where the heading is not known (`no_heading`: before the drive's first GNSS course).
+   * The pose at `tMonoNs`: dead-reckoned from the newest state at or before it (at most
+   * maxExtrapolationS past the newest state); none where the heading is not known (`no_heading`:
+   * before the drive's first GNSS course).
    */
   poseAt(tMonoNs: number): PoseLookup {
     const at = this.lookup(tMonoNs);
@@ -217,26 +229,26 @@ export class PoseEstimator {
 
   private lookup(tMonoNs: number): PoseLookup {
     const frame = this.frame;
-    const last = this.history[this.history.length - 1];
-    const first = this.history[0];
+    const h = this.history;
+    const last = h[h.length - 1];
+    const first = h[0];
     if (!frame || !last || !first) return { ok: false, reason: 'no_pose' };
-    if (tMonoNs >= last.tMonoNs) {
-      const dtS = (tMonoNs - last.tMonoNs) / NS_PER_S;
-      if (dtS > this.opts.maxExtrapolationS) return { ok: false, reason: 'too_new' };
-      return { ok: true, pose: this.extrapolate(last, dtS), frame };
-    }
     if (tMonoNs < first.tMonoNs) return { ok: false, reason: 'too_old' };
+    // The newest state at or before tMonoNs.
     let lo = 0;
-    let hi = this.history.length - 1;
+    let hi = h.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (this.history[mid]!.tMonoNs <= tMonoNs) lo = mid;
+      if (h[mid]!.tMonoNs <= tMonoNs) lo = mid;
       else hi = mid;
     }
-    const a = this.history[lo]!;
-    const b = this.history[hi]!;
-    const span = b.tMonoNs - a.tMonoNs;
-    const u = span > 0 ? (tMonoNs - a.tMonoNs) / span : 0;
+    const a = h[lo]!;
+    const dtS = (tMonoNs - a.tMonoNs) / NS_PER_S;
+    if (dtS <= this.opts.maxExtrapolationS) return { ok: true, frame, pose: this.extrapolate(a, dtS, a.speedMps, a.yawRateRps) };
+    const b = h[lo + 1];
+    if (!b) return { ok: false, reason: 'too_new' };
+    // A gap in the signals longer than maxExtrapolationS with states after it (rare): interpolate across.
+    const u = (tMonoNs - a.tMonoNs) / (b.tMonoNs - a.tMonoNs);
     return {
       ok: true,
       frame,
@@ -259,7 +271,7 @@ export class PoseEstimator {
   private propagate(toNs: number): void {
     const dtS = (toNs - this.tNs) / NS_PER_S;
     if (!(dtS > 0)) return;
-    const s = this.extrapolate({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad }, dtS);
+    const s = this.extrapolate({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad }, dtS, this.speedMps, this.yawRateRps);
     this.headingSigmaRad = Math.min(Math.PI, this.headingSigmaRad + this.opts.headingSigmaGrowthRps * dtS);
     this.eastM = s.eastM;
     this.northM = s.northM;
@@ -268,16 +280,17 @@ export class PoseEstimator {
     this.tNs = toNs;
   }
 
-  private extrapolate(from: Pose, dtS: number): Pose {
-    const dH = this.yawRateRps * dtS;
+  /** Dead reckoning from `from` for dtS seconds at the given speed and yaw rate (its heading sigma grows the position sigma). */
+  private extrapolate(from: Pose, dtS: number, speedMps: number, yawRateRps: number): Pose {
+    const dH = yawRateRps * dtS;
     const mid = from.headingRad + dH / 2;
-    const distM = this.speedMps * dtS;
+    const distM = speedMps * dtS;
     return {
       tMonoNs: from.tMonoNs + dtS * NS_PER_S,
       eastM: from.eastM + distM * Math.cos(mid),
       northM: from.northM + distM * Math.sin(mid),
       headingRad: wrapPi(from.headingRad + dH),
-      sigmaM: from.sigmaM + Math.abs(distM) * (this.opts.odometryErrorFrac + Math.min(1, this.headingSigmaRad)),
+      sigmaM: from.sigmaM + Math.abs(distM) * (this.opts.odometryErrorFrac + Math.min(1, from.headingSigmaRad)),
       headingSigmaRad: Math.min(Math.PI, from.headingSigmaRad + this.opts.headingSigmaGrowthRps * dtS),
     };
   }
@@ -291,7 +304,7 @@ export class PoseEstimator {
   }
 
   private record(): void {
-    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad });
+    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad, speedMps: this.speedMps, yawRateRps: this.yawRateRps });
     const oldest = this.tNs - this.opts.historyS * NS_PER_S;
     let drop = 0;
     while (drop < this.history.length - 1 && this.history[drop]!.tMonoNs < oldest) drop++;
@@ -302,4 +315,8 @@ export class PoseEstimator {
 export function wrapPi(a: number): number {
   const t = (a + Math.PI) % (2 * Math.PI);
   return (t < 0 ? t + 2 * Math.PI : t) - Math.PI;
+}
+
+function poseOf(s: State): Pose {
+  return { tMonoNs: s.tMonoNs, eastM: s.eastM, northM: s.northM, headingRad: s.headingRad, sigmaM: s.sigmaM, headingSigmaRad: s.headingSigmaRad };
 }

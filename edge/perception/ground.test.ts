@@ -83,6 +83,20 @@ describe('PitchEstimator', () => {
     p.update(160 * 10_000_000 + 2e9, 0.1); // a 2 s gap: stale, reset
     expect(p.pitchRad()).toBe(0);
   });
+
+  it('gives a frame the pitch of its own time, whatever signals came in after it', () => {
+    const p = new PitchEstimator({ timeConstantS: 1.5 });
+    for (let k = 0; k <= 20; k++) p.update(k * 10_000_000, 0.05); // braking: pitching down
+    const tFrame = 205 * 1_000_000; // 5 ms after the last sample
+    const before = p.pitchRad(tFrame);
+    for (let k = 21; k <= 60; k++) p.update(k * 10_000_000, -0.2); // then rocking back
+    expect(p.pitchRad(tFrame)).toBe(before);
+    expect(p.pitchRad(200 * 1_000_000)).toBeCloseTo(p.pitchRad(200 * 1_000_000 + 1), 9); // at a sample: its value, barely decayed
+    expect(p.pitchRad(600 * 1_000_000)).toBeLessThan(before); // the newest
+    // A restarted clock forgets the old samples.
+    p.update(0, 0);
+    expect(p.pitchRad(0)).toBe(p.pitchRad());
+  });
 });
 
 describe('Preprocessor', () => {

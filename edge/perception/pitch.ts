@@ -20,10 +20,18 @@ export const DEFAULT_PITCH_OPTIONS: PitchOptions = {
   maxAbsRad: 0.15, // rad
 };
 
+/** Samples kept so that a frame older than the newest signals gets the pitch of its own time. */
+const PITCH_HISTORY = 128;
+
 export class PitchEstimator {
   readonly options: PitchOptions;
   private pitch = 0;
   private lastNs: number | undefined;
+  /** Ring of the last PITCH_HISTORY (time, pitch) samples, oldest overwritten. */
+  private readonly histNs = new Float64Array(PITCH_HISTORY);
+  private readonly histPitch = new Float64Array(PITCH_HISTORY);
+  private histCount = 0;
+  private histNext = 0;
 
   constructor(options: Partial<PitchOptions> = {}) {
     this.options = { ...DEFAULT_PITCH_OPTIONS, ...options };
@@ -37,30 +45,56 @@ export class PitchEstimator {
   update(tMonoNs: number, pitchRateRps: number | undefined): void {
     const rate = pitchRateRps !== undefined && Number.isFinite(pitchRateRps) ? pitchRateRps : 0;
     if (this.lastNs === undefined || tMonoNs < this.lastNs) {
-      this.lastNs = tMonoNs;
-      return;
+      // The first sample, or the clock restarted: the kept samples belong to another clock.
+      this.histCount = 0;
+      this.histNext = 0;
+    } else {
+      const dtS = (tMonoNs - this.lastNs) / 1e9;
+      if (dtS > this.options.maxGapS) {
+        this.pitch = 0;
+      } else {
+        const p = this.pitch * Math.exp(-dtS / this.options.timeConstantS) + rate * dtS;
+        const m = this.options.maxAbsRad;
+        this.pitch = p > m ? m : p < -m ? -m : p;
+      }
     }
-    const dtS = (tMonoNs - this.lastNs) / 1e9;
     this.lastNs = tMonoNs;
-    if (dtS > this.options.maxGapS) {
-      this.pitch = 0;
-      return;
-    }
-    const p = this.pitch * Math.exp(-dtS / this.options.timeConstantS) + rate * dtS;
-    const m = this.options.maxAbsRad;
-    this.pitch = p > m ? m : p < -m ? -m : p;
+    this.histNs[this.histNext] = tMonoNs;
+    this.histPitch[this.histNext] = this.pitch;
+    this.histNext = (this.histNext + 1) % PITCH_HISTORY;
+    this.histCount = Math.min(PITCH_HISTORY, this.histCount + 1);
   }
 
-  /** The estimate at `tMonoNs` (decayed from the last sample when later), radians. */
+  /**
+   * The estimate at `tMonoNs`, radians: decayed from the newest sample at or before it (a frame
+   * processed after later signals came gets the pitch of its own time, not theirs: the answer does
+   * not depend on how far the intake ran ahead); the oldest kept sample's for a time before all of them.
+   */
   pitchRad(tMonoNs?: number): number {
-    if (tMonoNs === undefined || this.lastNs === undefined || tMonoNs <= this.lastNs) return this.pitch;
-    const dtS = (tMonoNs - this.lastNs) / 1e9;
+    if (tMonoNs === undefined || this.lastNs === undefined) return this.pitch;
+    let sampleNs = this.lastNs;
+    let pitch = this.pitch;
+    if (tMonoNs < this.lastNs) {
+      // Newest kept sample at or before tMonoNs (a few steps back: frames lag the signals briefly).
+      let k = 1;
+      for (; k < this.histCount; k++) {
+        const j = (this.histNext - 1 - k + PITCH_HISTORY) % PITCH_HISTORY;
+        if (this.histNs[j]! <= tMonoNs) break;
+      }
+      const j = (this.histNext - 1 - Math.min(k, this.histCount - 1) + PITCH_HISTORY) % PITCH_HISTORY;
+      sampleNs = this.histNs[j]!;
+      pitch = this.histPitch[j]!;
+      if (tMonoNs <= sampleNs) return pitch;
+    }
+    const dtS = (tMonoNs - sampleNs) / 1e9;
     if (dtS > this.options.maxGapS) return 0;
-    return this.pitch * Math.exp(-dtS / this.options.timeConstantS);
+    return pitch * Math.exp(-dtS / this.options.timeConstantS);
   }
 
   reset(): void {
     this.pitch = 0;
     this.lastNs = undefined;
+    this.histCount = 0;
+    this.histNext = 0;
   }
 }
