@@ -191,7 +191,9 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k0: LineCluster, 
     }
     let e = v;
     while (e < n && ok[e]) e++;
-    if (e - v >= 2) {
+    if (e - v >= 2 && cl.cls === CLS_STOP) {
+      pieces.push(...straightBars(p, r, cl, k, v, e, o));
+    } else if (e - v >= 2) {
       const lab = hasAttr ? smoothLabels(label.subarray(v, e), minRun) : new Int8Array(e - v).fill(-1);
       let a = 0;
       while (a < lab.length) {
@@ -301,6 +303,60 @@ function piece(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, from: 
   if (cl.cls === CLS_DIVIDER) cons.style = DIVIDER_STYLES[label] ?? 'solid';
   if (cl.cls === CLS_BOUNDARY) cons.kind = BOUNDARY_KINDS[label] ?? 'road_border';
   return cons;
+}
+
+/**
+ * Stop lines over vertices [from, to) of a consensus line: split where the line strays more than
+ * stopLineMaxBendM from straight (Douglas-Peucker breakpoints), each part published as its total
+ * least squares line between the projections of its end vertices.
+ */
+function straightBars(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster, from: number, to: number, o: MergeOptions): Consensus[] {
+  const breaks = simplifyIndices(k.x, k.y, from, to, o.stopLineMaxBendM);
+  const out: Consensus[] = [];
+  for (let b = 0; b + 1 < breaks.length; b++) {
+    const a = breaks[b]!;
+    const z = breaks[b + 1]!;
+    const bar = piece(p, r, cl, k, a, z + 1, -1, o);
+    bar.points = fitBar(k.x, k.y, a, z);
+    out.push(bar);
+  }
+  return out;
+}
+
+/** The straight line through vertices a..z (total least squares), from vertex a's projection to vertex z's. */
+export function fitBar(x: ArrayLike<number>, y: ArrayLike<number>, a: number, z: number): XY[] {
+  const n = z - a + 1;
+  let mx = 0;
+  let my = 0;
+  for (let i = a; i <= z; i++) {
+    mx += x[i]!;
+    my += y[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = a; i <= z; i++) {
+    const dx = x[i]! - mx;
+    const dy = y[i]! - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  // Principal axis; its sign follows the line's own direction (vertex a to vertex z).
+  const th = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  let ux = Math.cos(th);
+  let uy = Math.sin(th);
+  if ((x[z]! - x[a]!) * ux + (y[z]! - y[a]!) * uy < 0) {
+    ux = -ux;
+    uy = -uy;
+  }
+  const at = (i: number): XY => {
+    const t = (x[i]! - mx) * ux + (y[i]! - my) * uy;
+    return [mx + t * ux, my + t * uy];
+  };
+  return [at(a), at(z)];
 }
 
 /** Runs shorter than minRun take the label of the longer neighbouring run. */
