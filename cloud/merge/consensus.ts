@@ -191,7 +191,7 @@ function linePieces(p: Prepared, r: Resampled, cl: ClassLines, k0: LineCluster, 
     }
     let e = v;
     while (e < n && ok[e]) e++;
-    if (e - v >= 2 && cl.cls === CLS_STOP) {
+    if (e - v >= 2 && cl.cls === CLS_STOP && o.stopLineMaxBendM > 0) {
       pieces.push(...straightBars(p, r, cl, k, v, e, o));
     } else if (e - v >= 2) {
       const lab = hasAttr ? smoothLabels(label.subarray(v, e), minRun) : new Int8Array(e - v).fill(-1);

@@ -112,6 +112,7 @@ export interface MergeOptions {
    * at 0.25 m the oracle's figures stay as they were, the seed-2 fleet's stop lines gain a little
    * (AP@0.5 0.125 -> 0.128, relative 0.135 -> 0.154) and the demo's lose a little (0.272 -> 0.246,
    * relative 0.508 -> 0.502; AP@1.0 0.717 -> 0.731): about one bar in 13, noise at this count.
+   * 0: off (stop lines published as their consensus polyline, as before).
    */
   stopLineMaxBendM: number;
 
@@ -219,7 +220,7 @@ export function resolveMergeOptions(o: Partial<MergeOptions> = {}): MergeOptions
   }
   if (out.minDrives < 1 || !Number.isInteger(out.minDrives)) throw new RangeError(`merge option minDrives must be an integer >= 1, got ${out.minDrives}`);
   if (out.gaugeSigmaM > out.marginM) throw new RangeError(`merge option gaugeSigmaM (${out.gaugeSigmaM} m) must not exceed marginM (${out.marginM} m)`);
-  for (const k of ['resampleM', 'stopLineResampleM', 'stopLineMaxBendM', 'coarseCellM', 'refineCellM', 'alignSpacingM', 'gateM', 'coarseGateM', 'gaugeCellM', 'footprintCellM'] as const) {
+  for (const k of ['resampleM', 'stopLineResampleM', 'coarseCellM', 'refineCellM', 'alignSpacingM', 'gateM', 'coarseGateM', 'gaugeCellM', 'footprintCellM'] as const) {
     if (!(out[k] > 0)) throw new RangeError(`merge option ${k} must be > 0, got ${out[k]}`);
   }
   return out;

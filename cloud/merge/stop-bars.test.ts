@@ -44,13 +44,20 @@ describe('merge of stop lines', () => {
     world.lines = world.lines.filter((l) => l.id !== 'stop');
     world.lines.push({ id: 'stop-a', cls: 'stop_line', points: barA }, { id: 'stop-b', cls: 'stop_line', points: barB });
 
-    const store = new LocalDirStore(mkdtempSync(path.join(tmpdir(), 'fm-stopbars-')));
     const fleet = simulateFleet(world, { drives: 12, seed: 5, startUnixMs: T0, biasSigmaM: 0.05, driftMPerMin: 0 });
-    await writeBatches(store, fleet.observations);
-    const m = await runMerge(store, { nowUnixMs: () => T0 + 86_400_000 });
-    const feats: MapFeature[] = [];
-    for (const t of m.tiles) feats.push(...(JSON.parse((await store.get(t.key))!.toString('utf8')) as TileFeatureCollection).features);
-    const bars = feats.filter((f) => f.properties.class === 'stop_line').map((f) => (f.geometry.coordinates as Array<[number, number]>).map((c) => world.frame.toLocal({ lng: c[0], lat: c[1] })));
+    const mergedStopLines = async (stopLineMaxBendM?: number): Promise<XY[][]> => {
+      const store = new LocalDirStore(mkdtempSync(path.join(tmpdir(), 'fm-stopbars-')));
+      await writeBatches(store, fleet.observations);
+      const m = await runMerge(store, { nowUnixMs: () => T0 + 86_400_000, options: stopLineMaxBendM === undefined ? {} : { stopLineMaxBendM } });
+      const feats: MapFeature[] = [];
+      for (const t of m.tiles) feats.push(...(JSON.parse((await store.get(t.key))!.toString('utf8')) as TileFeatureCollection).features);
+      return feats.filter((f) => f.properties.class === 'stop_line').map((f) => (f.geometry.coordinates as Array<[number, number]>).map((c) => world.frame.toLocal({ lng: c[0], lat: c[1] })));
+    };
+    // Off (0): the clustering's one bent line over both bars.
+    const off = await mergedStopLines(0);
+    expect(off).toHaveLength(1);
+    expect(off[0]!.length).toBeGreaterThan(2);
+    const bars = await mergedStopLines();
     expect(bars).toHaveLength(2);
     for (const bar of bars) expect(bar).toHaveLength(2); // straight
     // Each bar on its own truth: both ends within 0.25 m of it, and its direction within 5 degrees.
