@@ -61,15 +61,16 @@ import { loadPublishedMap } from '../published-tiles.ts';
 import { deriveSeed, Rng } from '../rng.ts';
 import { randomConditions } from '../camera/conditions.ts';
 import { Segmenter } from '../../edge/perception/model.ts';
-import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
+import { BENCH_OUT_DIR, benchUsage, writeBenchReport } from './report.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.FLEETMAP_PYTHON ?? '/usr/bin/python3';
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2025, 2, 10, 6);
 
-const { values } = parseCliArgs({
-  options: {
+const { values, ladder, changeLadder, nRoutes, rtkDrives, seed, maps } = benchUsage('accuracy', () => {
+  const { values } = parseCliArgs({
+    options: {
     maps: { type: 'string', default: 'all' },
     routes: { type: 'string', default: '4' },
     ladder: { type: 'string', default: '1,2,5,10,20' },
@@ -77,30 +78,27 @@ const { values } = parseCliArgs({
     seed: { type: 'string', default: '1' },
     perception: { type: 'string', default: 'oracle' },
     'rtk-drives': { type: 'string', default: '0' },
-  },
+    },
+  });
+  if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);
+  const ints = (s: string, name: string): number[] => {
+    const v = s.split(',').map(Number);
+    if (v.some((x) => !Number.isInteger(x) || x < 1)) throw new RangeError(`--${name} must be a list of integers >= 1, got ${s}`);
+    return v.sort((a, b) => a - b);
+  };
+  if (!/^\d+$/.test(values['rtk-drives'])) throw new RangeError(`--rtk-drives must be an integer >= 0, got ${values['rtk-drives']}`);
+  if (!/^\d+$/.test(values.seed)) throw new RangeError(`--seed must be an integer >= 0, got ${values.seed}`);
+  return { values, ladder: ints(values.ladder, 'ladder'), changeLadder: ints(values['change-drives'], 'change-drives'), nRoutes: ints(values.routes, 'routes')[0]!, rtkDrives: Number(values['rtk-drives']), seed: Number(values.seed), maps: selectMaps(values.maps) };
 });
-if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);
-const perception = values.perception;
+const perception = values.perception as 'oracle' | 'model';
 const MODEL_CAMERA_HZ = 2;
 const segmenter = perception === 'model' ? await Segmenter.create({ modelPath: path.join(HERE, '..', '..', 'edge', 'model', 'fleetmap-seg.onnx'), executionProviders: ['cpu'], intraOpThreads: 2, interOpThreads: 1 }) : undefined;
 const modelOption = segmenter
   ? { segmenter, cameraHz: MODEL_CAMERA_HZ, conditionsOf: (d: PlannedDrive) => randomConditions(new Rng(deriveSeed(d.seed, 'bench-conditions'))), calibrationSeed: 1 }
   : undefined;
-const ints = (s: string, name: string): number[] => {
-  const v = s.split(',').map(Number);
-  if (v.some((x) => !Number.isInteger(x) || x < 1)) throw new RangeError(`--${name} must be a list of integers >= 1, got ${s}`);
-  return v.sort((a, b) => a - b);
-};
-const ladder = ints(values.ladder, 'ladder');
-const changeLadder = ints(values['change-drives'], 'change-drives');
-const nRoutes = ints(values.routes, 'routes')[0]!;
-if (!/^\d+$/.test(values['rtk-drives'])) throw new RangeError(`--rtk-drives must be an integer >= 0, got ${values['rtk-drives']}`);
-const rtkDrives = Number(values['rtk-drives']);
 /** Anchor drives are the replicas tagged "k" (veh-r<route>-k<i>); the ladder counts the "i" ones. */
 const isRtk = (d: PlannedDrive): boolean => /-k\d\d$/.test(d.vehicleId);
 const inLadder = (d: PlannedDrive, n: number): boolean => isRtk(d) || Number(d.vehicleId.slice(-2)) <= n;
-const seed = Number(values.seed);
-const maps = selectMaps(values.maps);
 
 const t0 = performance.now();
 const say = (m: string): void => console.error(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(7)} s] ${m}`);

@@ -45,7 +45,7 @@ import { deriveSeed, Rng } from '../rng.ts';
 import { simulateDrive, type SimulatedDrive } from '../simulate-drive.ts';
 import { encodeSensorMessage, freePort, startProcess, stopProcess } from '../fleetmap-process.ts';
 import { AP_THRESHOLDS_M, datasetFrame, QualityAccumulator, readDataset, thrKey, type QualityReport } from './edge-eval.ts';
-import { BENCH_OUT_DIR, writeBenchReport } from './report.ts';
+import { BENCH_OUT_DIR, benchUsage, writeBenchReport } from './report.ts';
 import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from '../fleet-keys.ts';
 import { prepareOutDir } from '../../cli/out-dir.ts';
 import { Progress } from '../../shared/progress.ts';
@@ -73,8 +73,12 @@ const argNum = (k: string, d: number): number => {
   if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`--${k} must be a positive number, got ${JSON.stringify(args[i + 1])}`);
   return v;
 };
-const FRAMES_PER_SET = Math.round(argNum('frames-per-set', 200));
-const DRIVE_LENGTH_M = argNum('drive-length-m', 800);
+const { FRAMES_PER_SET, DRIVE_LENGTH_M } = benchUsage('edge', () => {
+  const known = new Set(['--frames-per-set', '--drive-length-m', '--quiet']);
+  const bad = args.find((a, i) => a.startsWith('-') && !known.has(a) && !(i > 0 && ['--frames-per-set', '--drive-length-m'].includes(args[i - 1]!)));
+  if (bad !== undefined) throw new RangeError(`unknown flag ${JSON.stringify(bad)} (known: ${[...known].join(', ')})`);
+  return { FRAMES_PER_SET: Math.round(argNum('frames-per-set', 200)), DRIVE_LENGTH_M: argNum('drive-length-m', 800) };
+});
 
 const t0 = performance.now();
 // Stage progress on a terminal (stderr) only, and not with --quiet; `say` lines go around it.

@@ -12,13 +12,13 @@
 import { polylineLengthM } from '../../shared/geometry.ts';
 import { evaluateMap } from '../eval/evaluate.ts';
 import { noisyPredictions, syntheticCity } from '../eval/test_fixtures.ts';
-import { benchArgs, summarize, writeBenchReport } from './report.ts';
+import { benchArgs, benchUsage, summarize, writeBenchReport } from './report.ts';
 import { Progress } from '../../shared/progress.ts';
 
 const MAX_EVALUATION_S = 8; // the old test bound
 const KM_DRIVEN = 400; // km, as in the test (only scales the per-km figures)
 
-const { runs, check } = benchArgs(process.argv.slice(2), 5);
+const { runs, check } = benchUsage('eval-scale', () => benchArgs(process.argv.slice(2), 5));
 const gt = syntheticCity(25);
 let gtKm = 0;
 for (const p of gt) if (p.points.length > 1) gtKm += polylineLengthM(p.points) / 1000;

@@ -45,7 +45,7 @@ import { planFleet } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { startProcess, stopProcess, type Proc } from '../fleetmap-process.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
-import { benchArgs, summarize, writeBenchReport } from './report.ts';
+import { benchArgs, benchUsage, summarize, writeBenchReport } from './report.ts';
 
 const VEHICLES = Number(process.env.BENCH_MERGE_VEHICLES ?? 40);
 const DRIVES_PER_VEHICLE = Number(process.env.BENCH_MERGE_DRIVES ?? 3);
@@ -60,7 +60,7 @@ const POINT_CLASSES = ['traffic_sign', 'traffic_light'] as const;
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
 const CLOCK_TICKS_PER_S = 100;
 
-const { runs } = benchArgs(process.argv.slice(2), 1);
+const { runs } = benchUsage('merge', () => benchArgs(process.argv.slice(2), 1));
 const t0 = performance.now();
 const say = (m: string): void => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
 

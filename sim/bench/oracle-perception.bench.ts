@@ -16,13 +16,13 @@ import { buildLaneletGraph } from '../lanelet-graph.ts';
 import { OraclePerception } from '../oracle-perception.ts';
 import { Rng } from '../rng.ts';
 import { planRoute } from '../routes.ts';
-import { benchArgs, summarize, writeBenchReport } from './report.ts';
+import { benchArgs, benchUsage, summarize, writeBenchReport } from './report.ts';
 import { Progress } from '../../shared/progress.ts';
 
 const MIN_FRAMES_PER_S = 300; // the old test bound
 const FRAME_STEP_S = 0.5; // s between frames along the drive, as in the test
 
-const { runs, check } = benchArgs(process.argv.slice(2), 5);
+const { runs, check } = benchUsage('oracle', () => benchArgs(process.argv.slice(2), 5));
 const tSetup = performance.now();
 const map = loadLanelet2File(KARLSRUHE_OSM_PATH);
 const oracle = new OraclePerception(map.primitives, { falsePositivesPerFrame: 0 });

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { oneLine } from '../../shared/cli-errors.ts';
 
 export const BENCH_OUT_DIR = fileURLToPath(new URL('../../out/bench/', import.meta.url));
 
@@ -35,6 +36,19 @@ export function writeBenchReport(name: string, figures: Record<string, unknown>)
   const file = path.join(BENCH_OUT_DIR, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ name, tUnixMs: Date.now(), machine: machine(), ...figures }, null, 2)}\n`);
   return file;
+}
+
+/**
+ * A benchmark's flags: `parse` runs them; a bad or unknown flag prints one line on stderr
+ * (`bench:<name>: <why>`) and exits 2 (usage), never a stack trace, like every fleetmap command.
+ */
+export function benchUsage<T>(bench: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    console.error(oneLine(`bench:${bench}`, e));
+    process.exit(2);
+  }
 }
 
 /** Parse `--runs N` (default `fallback`) and `--check` from argv. */
