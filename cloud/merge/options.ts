@@ -112,7 +112,11 @@ export interface MergeOptions {
    * at 0.25 m the oracle's figures stay as they were, the seed-2 fleet's stop lines gain a little
    * (AP@0.5 0.125 -> 0.128, relative 0.135 -> 0.154) and the demo's lose a little (0.272 -> 0.246,
    * relative 0.508 -> 0.502; AP@1.0 0.717 -> 0.731): about one bar in 13, noise at this count.
-   * 0: off (stop lines published as their consensus polyline, as before).
+   * On the five validation maps (`npm run bench:accuracy -- --maps validation --perception model
+   * --routes 2 --ladder 1,2,5,10 --change-drives 1,3`, 0.25 against 0) absolute mAP@0.5 and @1.0
+   * did not move on any map, relative mAP@0.2 fell 0.374 -> 0.368 (multilane 0.206 -> 0.195, grid
+   * 0.340 -> 0.322) and suburban reported one false change more (1.8 -> 2.7 per 10 km). So it is
+   * off by default: 0 publishes stop lines as their consensus polyline.
    */
   stopLineMaxBendM: number;
 
@@ -196,7 +200,7 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   styleMinRunM: 8, // m
   simplifyM: 0.05, // m
   minLineM: 0.05, // m
-  stopLineMaxBendM: 0.25, // m
+  stopLineMaxBendM: 0, // m (off; 0.25 m straightens, see above)
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
   staleMaxMissChance: 0.01, // probability

@@ -1,6 +1,7 @@
 /**
- * Stop lines are published as straight bars: the consensus is split where it bends (two bars the
- * clustering chained) and each piece is the straight line fitted to it (consensus.ts straightBars).
+ * Stop lines as straight bars (merge option stopLineMaxBendM, off by default): the consensus is
+ * split where it bends (two bars the clustering chained) and each piece is the straight line
+ * fitted to it (consensus.ts straightBars).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,11 +54,11 @@ describe('merge of stop lines', () => {
       for (const t of m.tiles) feats.push(...(JSON.parse((await store.get(t.key))!.toString('utf8')) as TileFeatureCollection).features);
       return feats.filter((f) => f.properties.class === 'stop_line').map((f) => (f.geometry.coordinates as Array<[number, number]>).map((c) => world.frame.toLocal({ lng: c[0], lat: c[1] })));
     };
-    // Off (0): the clustering's one bent line over both bars.
-    const off = await mergedStopLines(0);
+    // Off (0, the default): the clustering's one bent line over both bars.
+    const off = await mergedStopLines();
     expect(off).toHaveLength(1);
     expect(off[0]!.length).toBeGreaterThan(2);
-    const bars = await mergedStopLines();
+    const bars = await mergedStopLines(0.25);
     expect(bars).toHaveLength(2);
     for (const bar of bars) expect(bar).toHaveLength(2); // straight
     // Each bar on its own truth: both ends within 0.25 m of it, and its direction within 5 degrees.
