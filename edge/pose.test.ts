@@ -205,14 +205,17 @@ describe('PoseEstimator', () => {
     }
     const tFrame = 2.01 * NS;
     const before = est.poseAt(tFrame);
-    est.onGnss(fix(2.02, 20.5)); // 0.3 m ahead of the truth: an accepted update
+    const unixBefore = est.unixMsAt(tFrame);
+    est.onGnss({ ...fix(2.02, 20.5), tUnixMs: 1.7e12 + 2020.4 }); // 0.3 m ahead of the truth: an accepted update; its UTC 0.4 ms off (rounding)
     for (let k = 101; k <= 150; k++) est.onVehicle({ tMonoNs: k * 0.02 * NS, speedMps: 12, yawRateRps: -0.1 });
     const after = est.poseAt(tFrame);
     expect(before.ok && after.ok).toBe(true);
     expect(after).toEqual(before);
+    expect(est.unixMsAt(tFrame)).toBe(unixBefore);
     // ... while a frame after the update sees it.
     const later = est.poseAt(2.03 * NS);
     expect(later.ok && before.ok && later.pose.eastM - before.pose.eastM).toBeGreaterThan(0.2 + 0.05);
+    expect(est.unixMsAt(2.03 * NS)! - (1.7e12 + 2030)).toBeCloseTo(0.4, 2);
   });
 
   it('validates its options naming the field', () => {

@@ -74,6 +74,8 @@ export interface Pose {
 interface State extends Pose {
   speedMps: number;
   yawRateRps: number;
+  /** tUnixMs - tMonoNs / 1e6 of the GNSS clock as known then. */
+  unixOffsetMs: number | undefined;
 }
 
 export type GnssOutcome = 'init' | 'accepted' | 'rejected' | 'reacquired' | 'outage' | 'stale';
@@ -128,9 +130,15 @@ export class PoseEstimator {
     this.headingSigmaRad = Math.PI;
   }
 
-  /** Unix ms for a monotonic time, from the GNSS clock; undefined before the first fix. */
+  /**
+   * Unix ms for a monotonic time, from the GNSS clock (the offset of the newest state at or before
+   * it, like poseAt: a later fix's offset does not leak in); undefined before the first fix.
+   */
   unixMsAt(tMonoNs: number): number | undefined {
-    return this.unixOffsetMs === undefined ? undefined : tMonoNs / NS_PER_MS + this.unixOffsetMs;
+    const h = this.history;
+    const at = h.length > 0 && tMonoNs >= h[0]!.tMonoNs ? h[this.indexAtOrBefore(tMonoNs)]!.unixOffsetMs : undefined;
+    const offset = at ?? this.unixOffsetMs;
+    return offset === undefined ? undefined : tMonoNs / NS_PER_MS + offset;
   }
 
   onVehicle(v: VehicleSignals): void {
@@ -234,14 +242,7 @@ export class PoseEstimator {
     const first = h[0];
     if (!frame || !last || !first) return { ok: false, reason: 'no_pose' };
     if (tMonoNs < first.tMonoNs) return { ok: false, reason: 'too_old' };
-    // The newest state at or before tMonoNs.
-    let lo = 0;
-    let hi = h.length;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (h[mid]!.tMonoNs <= tMonoNs) lo = mid;
-      else hi = mid;
-    }
+    const lo = this.indexAtOrBefore(tMonoNs);
     const a = h[lo]!;
     const dtS = (tMonoNs - a.tMonoNs) / NS_PER_S;
     if (dtS <= this.opts.maxExtrapolationS) return { ok: true, frame, pose: this.extrapolate(a, dtS, a.speedMps, a.yawRateRps) };
@@ -261,6 +262,19 @@ export class PoseEstimator {
         headingSigmaRad: Math.max(a.headingSigmaRad, b.headingSigmaRad),
       },
     };
+  }
+
+  /** Index of the newest state at or before tMonoNs (0 when all are later; the history is not empty). */
+  private indexAtOrBefore(tMonoNs: number): number {
+    const h = this.history;
+    let lo = 0;
+    let hi = h.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid]!.tMonoNs <= tMonoNs) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private setSignals(v: VehicleSignals): void {
@@ -304,7 +318,7 @@ export class PoseEstimator {
   }
 
   private record(): void {
-    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad, speedMps: this.speedMps, yawRateRps: this.yawRateRps });
+    this.history.push({ tMonoNs: this.tNs, eastM: this.eastM, northM: this.northM, headingRad: this.headingRad, sigmaM: this.sigmaM, headingSigmaRad: this.headingSigmaRad, speedMps: this.speedMps, yawRateRps: this.yawRateRps, unixOffsetMs: this.unixOffsetMs });
     const oldest = this.tNs - this.opts.historyS * NS_PER_S;
     let drop = 0;
     while (drop < this.history.length - 1 && this.history[drop]!.tMonoNs < oldest) drop++;
