@@ -22,7 +22,7 @@ from dataset import CLASSES
 from model import INPUT_SHAPE, NUM_CLASSES, FleetSegNet, describe
 
 NAME = "fleetmap-seg"
-VERSION = "1.1.1"
+VERSION = "1.2.0"
 OPSET = 17
 INPUT = {"name": "image", "shape": list(INPUT_SHAPE), "dtype": "float32", "layout": "NCHW RGB in [0, 1]"}
 OUTPUT = {"name": "probs", "shape": [1, NUM_CLASSES, 64, 128], "dtype": "float32", "meaning": "softmax over classes"}
@@ -71,7 +71,7 @@ def export(checkpoint: str, out_dir: str, metrics: dict | None = None) -> dict:
         "input": INPUT,
         "output": OUTPUT,
         "classes": CLASSES,
-        "architecture": {"name": "FleetSegNet", **describe(model), "onnxOps": ops},
+        "architecture": {"name": "FleetSegNet", "args": model.args, **describe(model), "onnxOps": ops},
         "training": {**ckpt.get("training", {}), **({"metrics": metrics} if metrics is not None else {})},
     }
     with open(os.path.join(out_dir, f"{NAME}.json"), "w", encoding="utf-8") as f:

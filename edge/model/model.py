@@ -2,8 +2,8 @@
 
 Input [N, 3, 128, 256] float RGB in [0, 1]; output [N, 10, 64, 128] class probabilities (softmax)
 at stride 2 (PERCEPTION.md section 4). Encoder: a strided 3x3 conv, then depthwise-separable
-blocks down to stride 16 (two of them dilated for context). Decoder: upsample and add the
-stride-8 and stride-4 features, reduce to 16 channels, upsample to stride 2 and concatenate the
+blocks down to stride 16 (two of them dilated for context). Decoder (`decoder` channels): upsample
+and add the stride-8 and stride-4 features, reduce to width[0] channels, upsample to stride 2 and concatenate the
 stride-2 stem features (thin paint lines live there), a depthwise-separable block and a 1x1 classifier.
 BatchNorm is folded into the convolutions by the ONNX export (eval mode, constant folding).
 
@@ -41,22 +41,31 @@ class DSBlock(nn.Module):
         return F.relu(y + x if self.residual else y)
 
 
+# The committed model's architecture (edge/model/train-config.json "model" says the same; the
+# export writes it into the metadata as architecture.args, from which torch_bench.py rebuilds it).
+DEFAULT_WIDTH = (16, 48, 96, 160, 192)
+DEFAULT_DECODER = 64
+DEFAULT_HEAD = 24
+
+
 class FleetSegNet(nn.Module):
-    def __init__(self, num_classes: int = NUM_CLASSES, width: tuple[int, int, int, int, int] = (16, 32, 64, 96, 128)):
+    def __init__(self, num_classes: int = NUM_CLASSES, width: tuple[int, int, int, int, int] = DEFAULT_WIDTH, decoder: int = DEFAULT_DECODER, head: int = DEFAULT_HEAD):
         super().__init__()
         c1, c2, c3, c4, c5 = width
+        # Constructor arguments, saved with a checkpoint and written into the export's metadata.
+        self.args = {"width": [int(c) for c in width], "decoder": int(decoder), "head": int(head)}
         self.stem = conv_bn(3, c1, 3, 2)                                     # /2
         self.s4 = nn.Sequential(DSBlock(c1, c2, 2), DSBlock(c2, c2))       # /4
         self.s8 = nn.Sequential(DSBlock(c2, c3, 2), DSBlock(c3, c3))          # /8
         self.s16 = nn.Sequential(DSBlock(c3, c4, 2), DSBlock(c4, c4), DSBlock(c4, c5, dilation=2), DSBlock(c5, c5, dilation=4))  # /16
-        d = 32
+        d = decoder
         self.lat16 = conv_bn(c5, d, 1)
         self.lat8 = conv_bn(c3, d, 1)
         self.lat4 = conv_bn(c2, d, 1)
         self.fuse8 = DSBlock(d, d)
         self.fuse4 = DSBlock(d, d)
         self.reduce4 = conv_bn(d, c1, 1)
-        self.head = nn.Sequential(DSBlock(2 * c1, 24), nn.Conv2d(24, num_classes, 1))
+        self.head = nn.Sequential(DSBlock(2 * c1, head), nn.Conv2d(head, num_classes, 1))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         f2 = self.stem(x)

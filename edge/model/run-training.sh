@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Reproduce the committed perception model from nothing (npm run train):
-#   1. render training data (training area, mixed conditions, two seed shards in parallel) and
+#   1. render training data (training area, mixed conditions, one seed shard per trainDirs entry) and
 #      held-out data (held-out area; unseen seeds; unseen generated maps; night and wet presets),
 #   2. train (edge/model/train-config.json),
 #   3. evaluate per-class IoU on each held-out set, export ONNX + metadata to edge/model/,
 #   4. check the export in onnxruntime-node, time PyTorch eager, fill MODEL_CARD.md,
 # and print the wall time of every stage. Env: FLEETMAP_PYTHON (default /usr/bin/python3),
-# TRAIN_FRAMES (default 6000), HOLDOUT_FRAMES (default 400 per set), TRAIN_MAPS (simulator --maps
+# TRAIN_FRAMES (default 12000, split over the config's trainDirs), HOLDOUT_FRAMES (default 400 per set), TRAIN_MAPS (simulator --maps
 # of the training sets, default karlsruhe,ring,gen:4: generated maps derive from --seed, so each
 # shard gets its own), EVAL_MAPS (held-out area / seeds / conditions, default karlsruhe,ring),
 # HOLDOUT_MAPS (unseen generated maps, default gen:4 with seed 505), HOLDOUT_EFFECTS (effects never rendered into the training, held-out-area
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PY=${FLEETMAP_PYTHON:-/usr/bin/python3}
-TRAIN_FRAMES=${TRAIN_FRAMES:-6000}
+TRAIN_FRAMES=${TRAIN_FRAMES:-12000}
 HOLDOUT_FRAMES=${HOLDOUT_FRAMES:-400}
 TRAIN_MAPS=${TRAIN_MAPS:-karlsruhe,ring,gen:4}
 EVAL_MAPS=${EVAL_MAPS:-karlsruhe,ring}
@@ -58,11 +58,22 @@ render() {
     --conditions "$cond" --area "$area" "${exclude[@]}" > "$DATA/$name.log" 2>&1 || { echo "[pipeline] make-dataset $name failed:"; tail -20 "$DATA/$name.log"; return 1; }
 }
 
-stage "rendering $TRAIN_FRAMES training frames (2 shards) and 5 x $HOLDOUT_FRAMES held-out frames"
-HALF=$(( TRAIN_FRAMES / 2 ))
-render train-a "$HALF" 1 mixed train "$TRAIN_MAPS" & A=$!
-render train-b "$(( TRAIN_FRAMES - HALF ))" 2 mixed train "$TRAIN_MAPS" & B=$!
-wait $A; wait $B
+# The training shards are the config's trainDirs (each under $DATA): shard k (from 0) renders with
+# seed k + 1 (its own generated maps), TRAIN_FRAMES split evenly, two shards at a time.
+mapfile -t SHARDS < <("$PY" -c 'import json, sys; [print(d) for d in json.load(open(sys.argv[1]))["trainDirs"]]' "$CONFIG")
+for d in "${SHARDS[@]}"; do
+  [[ "$(dirname "$d")" == "$DATA" ]] || { echo "[pipeline] $CONFIG: trainDirs entry $d is not under $DATA" >&2; exit 1; }
+done
+NSHARDS=${#SHARDS[@]}
+stage "rendering $TRAIN_FRAMES training frames ($NSHARDS shards) and 5 x $HOLDOUT_FRAMES held-out frames"
+for (( k = 0; k < NSHARDS; k += 2 )); do
+  PIDS=()
+  for (( j = k; j < k + 2 && j < NSHARDS; j++ )); do
+    frames=$(( TRAIN_FRAMES / NSHARDS + (j == NSHARDS - 1 ? TRAIN_FRAMES % NSHARDS : 0) ))
+    render "$(basename "${SHARDS[$j]}")" "$frames" $(( j + 1 )) mixed train "$TRAIN_MAPS" & PIDS+=($!)
+  done
+  for p in "${PIDS[@]}"; do wait "$p"; done
+done
 render holdout-area "$HOLDOUT_FRAMES" 101 mixed holdout "$EVAL_MAPS" & A=$!
 render holdout-seeds "$HOLDOUT_FRAMES" 202 mixed train "$EVAL_MAPS" & B=$!
 wait $A; wait $B

@@ -186,7 +186,10 @@ def main() -> None:
         f"class freq {dict(zip(CLASSES, np.round(freq, 5).tolist()))}; weights {np.round(weights, 2).tolist()}")
     val = load_dataset(cfg["valDir"]) if cfg["valDir"] else None
 
-    model = FleetSegNet(**({"width": tuple(cfg["model"]["width"])} if "width" in cfg["model"] else {}))
+    unknown_model = sorted(set(cfg["model"]) - {"width", "decoder", "head"})
+    if unknown_model:
+        raise ValueError(f"train config: unknown model keys {unknown_model} (known: decoder, head, width)")
+    model = FleetSegNet(**{k: (tuple(v) if k == "width" else int(v)) for k, v in cfg["model"].items()})
     arch = describe(model)
     log(f"model: {json.dumps(arch)}")
     model = model.to(memory_format=torch.channels_last)  # ~30 % faster on CPU
@@ -225,7 +228,7 @@ def main() -> None:
             "classWeights": dict(zip(CLASSES, weights.round(3).tolist())), "steps": step, "history": history,
             "torch": torch.__version__, **record_extra,
         }
-        torch.save({"state": model.state_dict(), "modelArgs": {"width": tuple(model_width(model))}, "training": training}, ckpt_path)
+        torch.save({"state": model.state_dict(), "modelArgs": model.args, "training": training}, ckpt_path)
 
     for epoch in range(int(cfg["epochs"])):
         if step >= plan["total"] or stopped or epoch >= plan["epochs"]:
@@ -288,11 +291,6 @@ def main() -> None:
     wall = time.time() - t_start
     save({"wallS": round(wall, 1), "finished": True, "stopped": stopped, "epochsRun": len(history), **stopped_note, "architecture": arch})
     log(f"done: {step} steps in {wall / 60:.1f} min (wall, incl. data loading) -> {ckpt_path}")
-
-
-def model_width(model: FleetSegNet) -> list[int]:
-    return [model.stem[0].out_channels, model.s4[0].pw[0].out_channels, model.s8[0].pw[0].out_channels,
-            model.s16[1].pw[0].out_channels, model.s16[3].pw[0].out_channels]
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ const DATA_DIR = path.join(BENCH_OUT_DIR, 'edge-data');
 const RUN_DIR = path.join(BENCH_OUT_DIR, 'edge-run');
 
 // Held-out seeds: none of them is a seed of the training pipeline (edge/model/run-training.sh
-// trains on seeds 1 and 2; its evaluation sets use 101..505); checked against the model metadata.
+// trains on seeds 1 to 4, one per shard; its evaluation sets use 101..505); checked against the model metadata.
 const SEED_AREA = 9101; // dataset: Karlsruhe east 30 %
 const SEED_GEN = 9102; // dataset + drive: generated maps gen-9102000, gen-9102001
 const SEED_DRIVES = 9103; // fleet plan of the benchmark drives
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   const checkpoint = ckptCandidate && existsSync(path.join(REPO_ROOT, ckptCandidate)) ? ckptCandidate : undefined;
   const torchRuns = [await torchBench(cmpDir, cmpFrames.length, checkpoint, 1), await torchBench(cmpDir, cmpFrames.length, checkpoint, 2)];
   const torch = torchRuns.reduce((a, b) => (b.torchFps > a.torchFps ? b : a));
-  say(`PyTorch eager: ${torchRuns.map((r) => `${r.torchFps} fps with ${r.threads} thread${r.threads > 1 ? 's' : ''}`).join(', ')} on ${torch.frames} frames${checkpoint ? ` (checkpoint ${checkpoint})` : ' (random weights: no checkpoint found)'}; the faster counts`);
+  say(`PyTorch eager: ${torchRuns.map((r) => `${r.torchFps} fps with ${r.threads} thread${r.threads > 1 ? 's' : ''}`).join(', ')} on ${torch.frames} frames${checkpoint ? ` (checkpoint ${checkpoint})` : ' (random weights of the exported architecture: no checkpoint found)'}; the faster counts`);
 
   const seg = await Segmenter.create({ modelPath: MODEL_PATH, executionProviders: ['cpu'], intraOpThreads: 2, interOpThreads: 1 });
   for (let i = 0; i < 10; i++) await seg.run(cmpFrames[i % cmpFrames.length]!);
@@ -407,7 +407,7 @@ function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
 
 async function torchBench(dataDir: string, frames: number, checkpoint: string | undefined, threads: number): Promise<{ torchFps: number; frames: number; threads: number; msPerFrame: number }> {
   const script = path.join(REPO_ROOT, 'edge', 'model', 'torch_bench.py');
-  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), ...(checkpoint ? ['--checkpoint', path.join(REPO_ROOT, checkpoint)] : [])];
+  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), ...(checkpoint ? ['--checkpoint', path.join(REPO_ROOT, checkpoint)] : ['--metadata', MODEL_PATH.replace(/\.onnx$/, '.json')])];
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, a, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
     let out = '';
