@@ -25,12 +25,13 @@ describe('edge/model training pipeline (smoke)', () => {
       throw new Error(`${PYTHON} cannot import torch/onnx: install the Debian packages python3-torch and python3-onnx (apt-get install python3-torch python3-onnx)`);
     }
     const out = execFileSync(PYTHON, [join(HERE, 'smoke_test.py'), '--out-dir', work], { encoding: 'utf8' });
-    const res = JSON.parse(out.trim().split('\n').pop()!) as { onnx: string; metadata: string; steps: number };
+    const res = JSON.parse(out.trim().split('\n').pop()!) as { onnx: string; metadata: string; steps: number; data: string };
     expect(res.steps).toBe(2);
 
     const meta = JSON.parse(readFileSync(res.metadata, 'utf8')) as {
       sha256: string; opset: number; classes: string[];
       input: { name: string; shape: number[] }; output: { name: string; shape: number[] };
+      architecture: { args: { width: number[]; decoder: number; head: number }; params: number };
     };
     expect(createHash('sha256').update(readFileSync(res.onnx)).digest('hex')).toBe(meta.sha256);
     expect(meta.input).toMatchObject({ name: 'image', shape: [1, 3, 128, 256] });
@@ -38,6 +39,13 @@ describe('edge/model training pipeline (smoke)', () => {
     expect(meta.classes).toHaveLength(10);
     expect(meta.opset).toBeGreaterThanOrEqual(13);
     expect(meta.opset).toBeLessThanOrEqual(17);
+    // The smoke trains its own small network: the metadata names it, and the PyTorch benchmark
+    // rebuilds that network from the metadata (not the committed default architecture).
+    expect(meta.architecture.args).toEqual({ width: [8, 16, 24, 32, 40], decoder: 16, head: 8 });
+    const bench = execFileSync(PYTHON, [join(HERE, 'torch_bench.py'), '--data', res.data, '--metadata', res.metadata, '--frames', '2', '--warmup', '1', '--threads', '1'], { encoding: 'utf8' });
+    const timed = JSON.parse(bench.trim().split('\n').pop()!) as { params: number; frames: number };
+    expect(timed.frames).toBe(2);
+    expect(timed.params).toBe(meta.architecture.params);
 
     const session = await ort.InferenceSession.create(res.onnx, { intraOpNumThreads: 1 });
     expect(session.inputNames).toEqual(['image']);

@@ -17,7 +17,7 @@ import torch
 
 from dataset import load_dataset
 from evaluate import to_input
-from model import FleetSegNet
+from model import FleetSegNet, count_params
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
         for i in range(n):
             model(to_input(frames[i:i + 1]))
         dt = time.perf_counter() - t0
-    print(json.dumps({"torchFps": round(n / dt, 1), "frames": n, "threads": a.threads, "msPerFrame": round(1000 * dt / n, 3)}))
+    print(json.dumps({"torchFps": round(n / dt, 1), "frames": n, "threads": a.threads, "msPerFrame": round(1000 * dt / n, 3), "params": count_params(model)}))
 
 
 if __name__ == "__main__":
