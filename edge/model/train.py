@@ -99,6 +99,9 @@ def load_config(path: str, override: str | None) -> dict:
         merged[key] = {**DEFAULTS[key], **cfg.get(key, {})}
     if not merged["trainDirs"]:
         raise ValueError(f"train config {path}: trainDirs must list at least one dataset directory")
+    unknown_model = sorted(set(merged["model"]) - {"width", "decoder", "head"})
+    if unknown_model:
+        raise ValueError(f"train config {path}: unknown model keys {unknown_model} (known: decoder, head, width)")
     return merged
 
 
@@ -154,7 +157,7 @@ def dice_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 1 - ((2 * inter + 1) / (denom + 1)).mean()
 
 
-def main() -> None:
+def main() -> int | None:
     ap = argparse.ArgumentParser(description="Train FleetSegNet")
     ap.add_argument("--config", default=os.path.join(HERE, "train-config.json"))
     ap.add_argument("--override", help="JSON object merged over the config (tests, quick runs)")
@@ -162,7 +165,11 @@ def main() -> None:
     args = ap.parse_args()
     global PROGRESS
     PROGRESS = TtyProgress(sys.stderr.isatty() and not args.quiet)
-    cfg = load_config(args.config, args.override)
+    try:
+        cfg = load_config(args.config, args.override)
+    except (OSError, ValueError) as e:  # a missing or bad config: one line, exit 2 (usage)
+        print(f"train.py: {e}", file=sys.stderr)
+        return 2
     t_start = time.time()
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
@@ -186,9 +193,6 @@ def main() -> None:
         f"class freq {dict(zip(CLASSES, np.round(freq, 5).tolist()))}; weights {np.round(weights, 2).tolist()}")
     val = load_dataset(cfg["valDir"]) if cfg["valDir"] else None
 
-    unknown_model = sorted(set(cfg["model"]) - {"width", "decoder", "head"})
-    if unknown_model:
-        raise ValueError(f"train config: unknown model keys {unknown_model} (known: decoder, head, width)")
     model = FleetSegNet(**{k: (tuple(v) if k == "width" else int(v)) for k, v in cfg["model"].items()})
     arch = describe(model)
     log(f"model: {json.dumps(arch)}")
