@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -25,7 +26,8 @@ def main() -> None:
     ap.add_argument("--data", required=True)
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--checkpoint", help="weights (random weights time the same)")
-    ap.add_argument("--metadata", help="without --checkpoint: the exported model's metadata (edge/model/fleetmap-seg.json), whose architecture.args build the same network")
+    ap.add_argument("--metadata", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "fleetmap-seg.json"),
+                    help="without --checkpoint: the exported model's metadata (default: the committed model's), whose architecture.args build the same network")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=10)
     a = ap.parse_args()
@@ -33,12 +35,9 @@ def main() -> None:
     if a.checkpoint:
         from export import load_checkpoint
         model, _ = load_checkpoint(a.checkpoint)
-    elif a.metadata:
-        with open(a.metadata, encoding="utf-8") as f:
-            args = json.load(f)["architecture"].get("args", {})
-        model = FleetSegNet(**args).eval()
     else:
-        model = FleetSegNet().eval()
+        with open(a.metadata, encoding="utf-8") as f:
+            model = FleetSegNet(**json.load(f)["architecture"]["args"]).eval()
     ds = load_dataset(a.data)
     n = min(a.frames, ds.count)
     frames = np.asarray(ds.images[:n])

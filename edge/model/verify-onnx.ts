@@ -11,6 +11,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { modelMetadataPath } from '../perception/model.ts';
 
 const W = 256, H = 128, LW = 128, LH = 64, C = 10, IGNORE = 255;
 
@@ -36,7 +37,7 @@ function readFrames(path: string, frameBytes: number, count: number): Uint8Array
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string' }, frames: { type: 'string', default: '200' }, threads: { type: 'string', default: '2' } } });
   if (!values.model || !values.data) throw new Error('usage: verify-onnx.ts --model FILE.onnx --data DATASET_DIR [--frames N] [--threads N]');
-  const metaPath = values.model.replace(/\.onnx$/, '.json');
+  const metaPath = modelMetadataPath(values.model);
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as ModelMeta;
   const sha = createHash('sha256').update(readFileSync(values.model)).digest('hex');
   if (sha !== meta.sha256) throw new Error(`${values.model}: sha256 ${sha} differs from ${metaPath} (${meta.sha256})`);

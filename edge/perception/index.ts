@@ -8,6 +8,7 @@ export { SegDecoder, allocSegOutput, DEFAULT_SEG_OUTPUT_DIMS, type SegOutput, ty
 export {
   Segmenter,
   loadModel,
+  modelMetadataPath,
   createSession,
   validateModelMetadata,
   defaultProviderPresent,

@@ -63,8 +63,13 @@ export interface LoadedModel {
   metadata: ModelMetadata;
 }
 
+/** The metadata file beside a model: `X.onnx` -> `X.json`. */
+export function modelMetadataPath(onnxPath: string): string {
+  return onnxPath.replace(/\.onnx$/, '') + '.json';
+}
+
 /** Read and check the model and its metadata (default: the .json beside the .onnx). */
-export function loadModel(onnxPath: string, metadataPath = onnxPath.replace(/\.onnx$/, '') + '.json'): LoadedModel {
+export function loadModel(onnxPath: string, metadataPath = modelMetadataPath(onnxPath)): LoadedModel {
   if (!existsSync(onnxPath)) throw new ModelError(onnxPath, [`model file not found`]);
   if (!existsSync(metadataPath)) throw new ModelError(onnxPath, [`metadata file ${metadataPath} not found`]);
   let raw: unknown;

@@ -71,13 +71,13 @@ const T0 = Date.UTC(2025, 2, 10, 6);
 const { values, ladder, changeLadder, nRoutes, rtkDrives, seed, maps } = benchUsage('accuracy', () => {
   const { values } = parseCliArgs({
     options: {
-    maps: { type: 'string', default: 'all' },
-    routes: { type: 'string', default: '4' },
-    ladder: { type: 'string', default: '1,2,5,10,20' },
-    'change-drives': { type: 'string', default: '1,2,3,5' },
-    seed: { type: 'string', default: '1' },
-    perception: { type: 'string', default: 'oracle' },
-    'rtk-drives': { type: 'string', default: '0' },
+      maps: { type: 'string', default: 'all' },
+      routes: { type: 'string', default: '4' },
+      ladder: { type: 'string', default: '1,2,5,10,20' },
+      'change-drives': { type: 'string', default: '1,2,3,5' },
+      seed: { type: 'string', default: '1' },
+      perception: { type: 'string', default: 'oracle' },
+      'rtk-drives': { type: 'string', default: '0' },
     },
   });
   if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);

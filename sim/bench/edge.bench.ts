@@ -30,7 +30,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { LocalDirStore } from '../../cloud/store/index.ts';
-import { loadModel, Segmenter } from '../../edge/perception/index.ts';
+import { loadModel, modelMetadataPath, Segmenter } from '../../edge/perception/index.ts';
 import { SEG_CLASS_NAMES } from '../../shared/camera.ts';
 import type { CameraFrame } from '../../shared/camera-frame.ts';
 import { PRIMITIVE_CLASSES } from '../../shared/schema.ts';
@@ -407,7 +407,7 @@ function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
 
 async function torchBench(dataDir: string, frames: number, checkpoint: string | undefined, threads: number): Promise<{ torchFps: number; frames: number; threads: number; msPerFrame: number }> {
   const script = path.join(REPO_ROOT, 'edge', 'model', 'torch_bench.py');
-  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), ...(checkpoint ? ['--checkpoint', path.join(REPO_ROOT, checkpoint)] : ['--metadata', MODEL_PATH.replace(/\.onnx$/, '.json')])];
+  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), ...(checkpoint ? ['--checkpoint', path.join(REPO_ROOT, checkpoint)] : ['--metadata', modelMetadataPath(MODEL_PATH)])];
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, a, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
     let out = '';
