@@ -30,7 +30,9 @@
  * chunk is splatted ray by ray with local indices, one crossing a chunk edge in runs that stay in
  * one chunk. Each chunk keeps per plane a box around its non-zero cells: a revisit or a freed
  * chunk (kept for reuse) zeroes only those, emission copies only those into one reused grid and
- * hands them to the vectoriser so it works on the evidence's extent alone.
+ * hands them to the vectoriser so it works on the evidence's extent alone. The pixels of a column
+ * above its top valid ground pixel are scanned (markFeet) only while a pole run reaching down to
+ * it is open.
  */
 import { SEG_CLASS_COUNT, SEG_CLASS_IDS } from '../../shared/camera.ts';
 import type { BoundaryKind, DividerStyle, PrimitiveClass } from '../../shared/schema.ts';
@@ -245,7 +247,7 @@ export class LocalMap {
     const frameNo = ++this.counters.framesAdded;
     this.frameHeadingRad = pose.headingRad;
     const fp = this.footprintsOf(lut);
-    const feet = this.markFeet(seg);
+    const feet = this.markFeet(seg, fp);
     this.counters.samplesSplatted += this.splatFrame(seg, fp, feet, pose, tUnixMs, frameNo);
   }
 
@@ -304,10 +306,11 @@ export class LocalMap {
       const ey = (nA - 1) * sy;
       const fx = (nC - 1) * svx;
       const fy = (nC - 1) * svy;
-      const gx0 = Math.floor(x0 + (ex < 0 ? ex : 0) + (fx < 0 ? fx : 0) - EDGE_EPS);
-      const gx1 = Math.floor(x0 + (ex > 0 ? ex : 0) + (fx > 0 ? fx : 0) + EDGE_EPS);
-      const gy0 = Math.floor(y0 + (ey < 0 ? ey : 0) + (fy < 0 ? fy : 0) - EDGE_EPS);
-      const gy1 = Math.floor(y0 + (ey > 0 ? ey : 0) + (fy > 0 ? fy : 0) + EDGE_EPS);
+      // As int32 (| 0 keeps the floor's value: grid cells are far below 2^31).
+      const gx0 = Math.floor(x0 + (ex < 0 ? ex : 0) + (fx < 0 ? fx : 0) - EDGE_EPS) | 0;
+      const gx1 = Math.floor(x0 + (ex > 0 ? ex : 0) + (fx > 0 ? fx : 0) + EDGE_EPS) | 0;
+      const gy0 = Math.floor(y0 + (ey < 0 ? ey : 0) + (fy < 0 ? fy : 0) - EDGE_EPS) | 0;
+      const gy1 = Math.floor(y0 + (ey > 0 ? ey : 0) + (fy > 0 ? fy : 0) + EDGE_EPS) | 0;
       // Chunk of (gx0, gy0): = Math.floor(gx0 / N) (gy0 / N), taken from the last pixel's when
       // its range holds (consecutive pixels mostly share a chunk; saves two divisions).
       if (!(gx0 >= lastCx && gx0 < lastCx + N)) {
@@ -354,9 +357,11 @@ export class LocalMap {
    * -> bottom): `above` marks the boundary pixels above the lowest boundaryFootPx of their run
    * (0 = off); footSign / footLight are 0 except at the lowest poleFootPx pixels of each run of
    * pole pixels, where they hold the run's mean sign_base and light_base probability (arg-max
-   * indicators when the decoder gave none). All three arrays are reused.
+   * indicators when the decoder gave none). All three arrays are reused. Only the splatted pixels
+   * (`fp`) are read from them: a column's scan stops above its top splatted row once no pole run
+   * is open (what lies higher reaches no splatted pixel; it stays 0).
    */
-  private markFeet(seg: SegOutput): Feet {
+  private markFeet(seg: SegOutput, fp: Footprints): Feet {
     const W = seg.widthPx;
     const H = seg.heightPx;
     if (this.aboveFoot.length < W * H) {
@@ -376,13 +381,16 @@ export class LocalMap {
     const thr = this.options.pointProbThreshold;
     const boundaryFoot = this.options.boundaryFootPx;
     const poleFoot = this.options.poleFootPx;
+    const topRow = fp.topRow;
     for (let c = 0; c < W; c++) {
+      const top = topRow[c]!;
       let boundaryRun = 0;
       // The current pole run starts at row `bottom` (-1: none); r = -1 closes a run at the top.
       let bottom = -1;
       let sumSign = 0;
       let sumLight = 0;
       for (let r = H - 1; r >= -1; r--) {
+        if (r < top && bottom < 0) break;
         let pole = false;
         let s = 0;
         let l = 0;
@@ -426,16 +434,27 @@ export class LocalMap {
     const fp = this.fp;
     if (fp && fp.lut === lut && fp.builds === lut.builds) return fp;
     const n = lut.size;
-    const f: Footprints = fp && fp.pix.length >= n ? fp : { lut, builds: -1, count: 0, pix: new Int32Array(n), nAs: new Int32Array(n), nCs: new Int32Array(n), ws: new Float64Array(n), geo: new Float64Array(6 * n) };
+    const W = lut.options.outWidthPx;
+    const H = lut.options.outHeightPx;
+    const f: Footprints =
+      fp && fp.pix.length >= n && fp.topRow.length >= W
+        ? fp
+        : { lut, builds: -1, count: 0, pix: new Int32Array(n), nAs: new Int32Array(n), nCs: new Int32Array(n), ws: new Float64Array(n), geo: new Float64Array(6 * n), topRow: new Int32Array(W) };
     f.lut = lut;
     f.builds = lut.builds;
     const invSpacing = 1 / (0.7 * this.options.cellM);
     const maxS = this.options.maxSamplesPerAxis;
     const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = lut;
-    const { pix, nAs, nCs, ws, geo } = f;
+    const { pix, nAs, nCs, ws, geo, topRow } = f;
+    topRow.fill(H, 0, W);
     let count = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0, r = 0, col = 0; i < n; i++, col++) {
+      if (col === W) {
+        col = 0;
+        r++;
+      }
       if (!valid[i]) continue;
+      if (topRow[col] === H) topRow[col] = r;
       const nA = Math.min(maxS, Math.max(1, Math.ceil(alongM[i]! * invSpacing)));
       const nC = Math.min(maxS, Math.max(1, Math.ceil(acrossM[i]! * invSpacing)));
       const invA = 1 / nA;
@@ -554,10 +573,10 @@ export class LocalMap {
       if (ch.emitted) continue;
       const x0 = ch.ci * this.chunkM - vehicleEastM;
       const y0 = ch.cj * this.chunkM - vehicleNorthM;
-      let maxAhead = -Infinity;
-      for (const [dx, dy] of [[x0, y0], [x0 + this.chunkM, y0], [x0, y0 + this.chunkM], [x0 + this.chunkM, y0 + this.chunkM]] as const) {
-        maxAhead = Math.max(maxAhead, cos * dx + sin * dy);
-      }
+      const x1 = x0 + this.chunkM;
+      const y1 = y0 + this.chunkM;
+      // The farthest ahead of the chunk's four corners.
+      const maxAhead = Math.max(cos * x0 + sin * y0, cos * x1 + sin * y0, cos * x0 + sin * y1, cos * x1 + sin * y1);
       if (maxAhead < -o.behindM || this.distanceToChunkM(ch, vehicleEastM, vehicleNorthM) > o.farM) {
         this.emit(ch, out);
         emitted++;
@@ -729,16 +748,19 @@ export class LocalMap {
 /**
  * Splat one ray of `n` samples inside one chunk: local grid units from (x, y) in steps (sx, sy),
  * weight `w` into the visibility and `wp` into the evidence plane at `evBase` (none when < 0).
+ * Inside the chunk the samples keep clear of its edges (EDGE_EPS), so their local coordinates
+ * are > 0 and `| 0` (truncation, int32) is their floor: integer index arithmetic instead of
+ * Math.floor's doubles (a third of the splatting time).
  */
 function splatRay(vis: Float32Array, ev: Float32Array, evBase: number, N: number, x: number, y: number, sx: number, sy: number, n: number, w: number, wp: number): void {
   if (evBase >= 0) {
     for (let a = 0; a < n; a++, x += sx, y += sy) {
-      const idx = Math.floor(y) * N + Math.floor(x);
+      const idx = (y | 0) * N + (x | 0);
       vis[idx]! += w;
       ev[evBase + idx]! += wp;
     }
   } else {
-    for (let a = 0; a < n; a++, x += sx, y += sy) vis[Math.floor(y) * N + Math.floor(x)]! += w;
+    for (let a = 0; a < n; a++, x += sx, y += sy) vis[(y | 0) * N + (x | 0)]! += w;
   }
 }
 
@@ -779,6 +801,8 @@ interface Footprints {
   ws: Float64Array;
   /** Per entry 6 values, body frame metres: first sample (x, y), step along (x, y), step across (x, y). */
   geo: Float64Array;
+  /** Per column of the table: its top (first) row with an entry, outHeightPx when none. */
+  topRow: Int32Array;
 }
 
 /** `count` empty boxes [c0, r0, c1, r1] (c1 < c0). */

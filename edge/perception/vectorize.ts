@@ -869,16 +869,24 @@ class GridView {
         const y = py + ny * off;
         const fx = (x - ox0) / cell - 0.5;
         const fy = (y - oy0) / cell - 0.5;
-        const c = Math.floor(fx);
-        const r = Math.floor(fy);
+        // Cell coordinates as int32 (| 0 keeps the floor's value; crops are far below 2^31
+        // cells): the index arithmetic stays integer instead of converting doubles.
+        const c = Math.floor(fx) | 0;
+        const r = Math.floor(fy) | 0;
         const cc = c - cx0;
         const rr = r - cy0;
         let v: number;
         if (cc >= 0 && rr >= 0 && cc + 1 < w && rr + 1 < h) {
+          const q = rr * w + cc;
+          const a00 = ratio[q]!;
+          const a01 = ratio[q + 1]!;
+          const a10 = ratio[q + w]!;
+          const a11 = ratio[q + w + 1]!;
+          // Off the line all four are 0: v would be 0, below the floor (> 0), so the sample adds nothing.
+          if (a00 === 0 && a01 === 0 && a10 === 0 && a11 === 0) continue;
           const tx = fx - c;
           const ty = fy - r;
-          const q = rr * w + cc;
-          v = (1 - ty) * ((1 - tx) * ratio[q]! + tx * ratio[q + 1]!) + ty * ((1 - tx) * ratio[q + w]! + tx * ratio[q + w + 1]!);
+          v = (1 - ty) * ((1 - tx) * a00 + tx * a01) + ty * ((1 - tx) * a10 + tx * a11);
         } else v = this.sample(x, y);
         const wt = v - floor;
         if (wt <= 0) continue;

@@ -70,18 +70,26 @@ export function drawGroundAndSky(fr: FrameRaster, pose: PoseXY, look: GroundLook
   let stepHigh = false;
   const xcs = xcScratch.length >= W ? xcScratch : (xcScratch = new Float64Array(W));
   for (let u = 0; u < W; u++) xcs[u] = (u + 0.5 - fr.cx) / fr.fx;
-  let p = 0;
+  const hitRow = hitScratch.length >= W ? hitScratch : (hitScratch = new Float64Array(W));
+  const normRow = normScratch.length >= W ? normScratch : (normScratch = new Float64Array(W));
+  const rangeRow = rangeScratch.length >= W ? rangeScratch : (rangeScratch = new Float64Array(W));
   for (let v = 0; v < H; v++) {
     const yc = (v + 0.5 - fr.cy) / fr.fy;
     const ex = r1 * yc + r2;
     const ey = r4 * yc + r5;
     const ez = r7 * yc + r8;
-    for (let u = 0; u < W; u++, p++) {
+    // The row's ray-ground hits first, in a small loop of independent iterations: the CPU overlaps
+    // the square roots and divisions of several pixels (a quadratic per pixel on curved roads).
+    // Then the ground pixels and the sky pixels, each in a loop of its own. The same arithmetic
+    // as one loop over the pixels.
+    let groundCount = 0;
+    for (let u = 0; u < W; u++) {
       const xc = xcs[u]!;
       const dx = r0 * xc + ex;
       const dy = r3 * xc + ey;
       const dz = r6 * xc + ez;
       const norm = Math.sqrt(dx * dx + dy * dy + dz * dz);
+      normRow[u] = norm;
       // ray-ground intersection: z = 0.5 k x^2
       let sHit = -1;
       if (k === 0) {
@@ -102,52 +110,66 @@ export function drawGroundAndSky(fr: FrameRaster, pose: PoseXY, look: GroundLook
           }
         }
       }
-      const o = p * 3;
+      hitRow[u] = sHit;
       const range = sHit > 0 ? sHit * norm : Infinity;
-      if (range < 2000) {
-        const bx = tx + sHit * dx;
-        const by = ty + sHit * dy;
-        const wx = poseX + c * bx - s * by;
-        const wy = poseY + s * bx + c * by;
-        // footprint of a pixel on the ground (m), for fading fine texture
-        const fine = range * range < fineLimit ? fineOf((range * range) / footDiv) : 0;
-        const n1 = fine > 0 ? NT[(Math.floor(wx * 12) * 7919 + Math.floor(wy * 12) * 104729 + seed) & 0xffff]! * 0.3 : 0;
-        const n2 = TX[((Math.floor(wy * 0.7 * TC) & TM) << 8) | (Math.floor((wx * 0.7 + seedOff) * TC) & TM)]! - 0.5;
-        const n3 = TX[((Math.floor(wy * 0.08 * TC + 31) & TM) << 8) | (Math.floor((wx * 0.08 + seedOff) * TC + 97) & TM)]! - 0.5;
-        const g = 1 + amp * (0.5 * fine * n1 + 0.6 * n2 + 0.8 * n3);
-        const haze = hazeOf(range);
-        const gh = g * (1 - haze);
-        out[o] = ar * gh + hr * haze;
-        out[o + 1] = ag * gh + hg * haze;
-        out[o + 2] = ab * gh + hb * haze;
-        distM[p] = range;
-      } else {
-        const elev = asinApprox(dz / norm);
-        // the skyline never reaches SKYLINE_MAX_RAD: above it only the gradient
-        if (elev < SKYLINE_MAX_RAD) {
-          const az = yaw + atan2Approx(dy, dx);
-          const step = Math.floor(az * 60);
-          if (step !== stepCell) {
-            stepCell = step;
-            stepHigh = hash2(step, 7, seed) < 0.3;
-          }
-          const skyline = 0.015 + 0.06 * valueNoiseRow(az * 25, 0.5, seed + 3, skylineCells) + (stepHigh ? 0.04 : 0);
-          if (elev < skyline) {
-            const tree = valueNoiseRow(az * 8, 1.5, seed + 4, treeCells) > 0.5;
-            const t = 0.85 + 0.3 * hash2(Math.floor(az * 400), Math.floor(elev * 400), seed);
-            out[o] = (tree ? 0.2 : 0.45) * t;
-            out[o + 1] = (tree ? 0.27 : 0.44) * t;
-            out[o + 2] = (tree ? 0.17 : 0.43) * t;
-            distM[p] = Infinity;
-            continue;
-          }
+      rangeRow[u] = range;
+      if (range < 2000) groundCount++;
+    }
+    const p0 = v * W;
+    // ground pixels
+    for (let u = 0; groundCount > 0 && u < W; u++) {
+      const range = rangeRow[u]!;
+      if (!(range < 2000)) continue;
+      const xc = xcs[u]!;
+      const sHit = hitRow[u]!;
+      const bx = tx + sHit * (r0 * xc + ex);
+      const by = ty + sHit * (r3 * xc + ey);
+      const wx = poseX + c * bx - s * by;
+      const wy = poseY + s * bx + c * by;
+      // footprint of a pixel on the ground (m), for fading fine texture
+      const fine = range * range < fineLimit ? fineOf((range * range) / footDiv) : 0;
+      const n1 = fine > 0 ? NT[(Math.floor(wx * 12) * 7919 + Math.floor(wy * 12) * 104729 + seed) & 0xffff]! * 0.3 : 0;
+      const n2 = TX[((Math.floor(wy * 0.7 * TC) & TM) << 8) | (Math.floor((wx * 0.7 + seedOff) * TC) & TM)]! - 0.5;
+      const n3 = TX[((Math.floor(wy * 0.08 * TC + 31) & TM) << 8) | (Math.floor((wx * 0.08 + seedOff) * TC + 97) & TM)]! - 0.5;
+      const g = 1 + amp * (0.5 * fine * n1 + 0.6 * n2 + 0.8 * n3);
+      const haze = hazeOf(range);
+      const gh = g * (1 - haze);
+      const o = (p0 + u) * 3;
+      out[o] = ar * gh + hr * haze;
+      out[o + 1] = ag * gh + hg * haze;
+      out[o + 2] = ab * gh + hb * haze;
+      distM[p0 + u] = range;
+    }
+    // sky pixels
+    for (let u = 0; groundCount < W && u < W; u++) {
+      if (rangeRow[u]! < 2000) continue;
+      const xc = xcs[u]!;
+      const dz = r6 * xc + ez;
+      const o = (p0 + u) * 3;
+      distM[p0 + u] = Infinity;
+      const elev = asinApprox(dz / normRow[u]!);
+      // the skyline never reaches SKYLINE_MAX_RAD: above it only the gradient
+      if (elev < SKYLINE_MAX_RAD) {
+        const az = yaw + atan2Approx(r3 * xc + ey, r0 * xc + ex);
+        const step = Math.floor(az * 60);
+        if (step !== stepCell) {
+          stepCell = step;
+          stepHigh = hash2(step, 7, seed) < 0.3;
         }
-        const f = Math.min(1, Math.max(0, elev / 0.4));
-        out[o] = hr + (skr - hr) * f;
-        out[o + 1] = hg + (skg - hg) * f;
-        out[o + 2] = hb + (skb - hb) * f;
-        distM[p] = Infinity;
+        const skyline = 0.015 + 0.06 * valueNoiseRow(az * 25, 0.5, seed + 3, skylineCells) + (stepHigh ? 0.04 : 0);
+        if (elev < skyline) {
+          const tree = valueNoiseRow(az * 8, 1.5, seed + 4, treeCells) > 0.5;
+          const t = 0.85 + 0.3 * hash2(Math.floor(az * 400), Math.floor(elev * 400), seed);
+          out[o] = (tree ? 0.2 : 0.45) * t;
+          out[o + 1] = (tree ? 0.27 : 0.44) * t;
+          out[o + 2] = (tree ? 0.17 : 0.43) * t;
+          continue;
+        }
       }
+      const f = Math.min(1, Math.max(0, elev / 0.4));
+      out[o] = hr + (skr - hr) * f;
+      out[o + 1] = hg + (skg - hg) * f;
+      out[o + 2] = hb + (skb - hb) * f;
     }
   }
 }
@@ -243,3 +265,6 @@ function valueNoiseRow(x: number, y: number, seed: number, cell: Float64Array): 
 /** Above this elevation (rad) the skyline (at most 0.015 + 0.06 + 0.04) never reaches. */
 const SKYLINE_MAX_RAD = 0.115;
 let xcScratch = new Float64Array(0);
+let hitScratch = new Float64Array(0);
+let normScratch = new Float64Array(0);
+let rangeScratch = new Float64Array(0);
