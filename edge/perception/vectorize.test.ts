@@ -153,6 +153,29 @@ describe('vectorizeGrid', () => {
     expect(Math.max(...loose[0]!.points.map((p) => p[0]))).toBeGreaterThan(15.5);
   });
 
+  it('sizes a crosswalk to its evidence across the way, undoing the quantiles inward bias', () => {
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    // An 8 m (y) by 3 m (x) crosswalk of even evidence; the car drives along x.
+    paint(g, SEG_CLASS_IDS.crosswalk, (x, y) => x >= 10 && x < 13 && y >= -4 && y < 4);
+    const span = (o: Parameters<typeof vectorizeGrid>[1], travelAxisRad?: number): { x: number; y: number } => {
+      const cw = vectorizeGrid(g, o, undefined, undefined, travelAxisRad).filter((p) => p.cls === 'crosswalk');
+      expect(cw).toHaveLength(1);
+      const xs = cw[0]!.points.map((p) => p[0]);
+      const ys = cw[0]!.points.map((p) => p[1]);
+      return { x: Math.max(...xs) - Math.min(...xs), y: Math.max(...ys) - Math.min(...ys) };
+    };
+    // The quantiles 0.08 .. 0.92 of an 8 m side lie 0.64 m in from its ends; the rectangle spans all 8 m.
+    const across = span({ crosswalkExtentQuantile: 0.08 }, 0);
+    expect(Math.abs(across.y - 8)).toBeLessThan(0.3);
+    // Along the way (where far pixels smear evidence along their rays) the quantiles are kept.
+    expect(across.x).toBeLessThan(2.8);
+    // Without a travel axis the long side is taken as the one across the road.
+    expect(Math.abs(span({ crosswalkExtentQuantile: 0.08 }).y - 8)).toBeLessThan(0.3);
+    // Driving along y instead, x is across the way.
+    expect(Math.abs(span({ crosswalkExtentQuantile: 0.08 }, Math.PI / 2).x - 3)).toBeLessThan(0.3);
+  });
+
   it('simplifies road boundaries with their own tolerance, dividers with theirs', () => {
     const g = allocBevGrid(200, 100, CELL, 0, -7.5);
     g.visibility.fill(2);

@@ -126,7 +126,9 @@ export interface VectorizeOptions {
   crosswalkPresenceThreshold: number;
   /**
    * The crosswalk rectangle spans its cells' evidence-weighted quantiles q .. 1 - q along each
-   * axis, q in [0, 0.5) (0: the extreme cells; stray cells joined to it do not stretch it).
+   * axis, q in [0, 0.5) (0: the extreme cells; stray cells joined to it do not stretch it),
+   * across the car's way scaled by 1 / (1 - 2 q) about their middle (the length of a side that
+   * even evidence covers).
    */
   crosswalkExtentQuantile: number;
   /**
@@ -265,7 +267,7 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   v.lines(DIVIDER, o.dividerMaxGapM, clip, out);
   v.lines(BOUNDARY, o.boundaryMaxGapM, clip, out);
   const crosswalks: VectorPrimitive[] = [];
-  v.crosswalks(clip, crosswalks);
+  v.crosswalks(clip, crosswalks, travelAxisRad);
   const stopLines: VectorPrimitive[] = [];
   v.stopLines(clip, stopLines);
   for (const p of stopLines) if (isStopLine(p, out, crosswalks, o, travelAxisRad)) out.push(p);
@@ -567,7 +569,7 @@ class GridView {
     }
   }
 
-  crosswalks(clip: ClipRect | undefined, out: VectorPrimitive[]): void {
+  crosswalks(clip: ClipRect | undefined, out: VectorPrimitive[], travelAxisRad: number | undefined): void {
     const radius = Math.round(this.o.crosswalkJoinM / 2 / this.cell);
     if (!this.select([C.crosswalk], radius + 2, this.o.crosswalkPresenceThreshold)) return;
     const mask = this.mask;
@@ -581,7 +583,7 @@ class GridView {
         if (mask[i] === 1) cells[nc++] = i;
       }
       if (nc < 3) continue;
-      for (const [ps, pe] of this.splitAtValleys(cells, nc)) this.crosswalkRect(cells, ps, pe, clip, out);
+      for (const [ps, pe] of this.splitAtValleys(cells, nc)) this.crosswalkRect(cells, ps, pe, clip, out, travelAxisRad);
     }
   }
 
@@ -650,14 +652,25 @@ class GridView {
   }
 
   /** The rectangle of crosswalk cells[s, e), when large enough and inside `clip`. */
-  private crosswalkRect(cells: Int32Array, s: number, e: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
+  private crosswalkRect(cells: Int32Array, s: number, e: number, clip: ClipRect | undefined, out: VectorPrimitive[], travelAxisRad: number | undefined): void {
     {
-      const a = this.axes(cells, s, e, this.o.crosswalkExtentQuantile);
+      const q = this.o.crosswalkExtentQuantile;
+      const a = this.axes(cells, s, e, q);
+      // The quantiles q .. 1 - q of evidence spread evenly over a side of length L lie q L in from
+      // its ends: scaled by 1 / (1 - 2 q) about their middle they span L again. Only across the
+      // car's way (the long axis when it is not known): along it, each pixel's evidence smears
+      // along its viewing ray, which already stretches the quantiles by about as much.
+      const grow = 1 / (1 - 2 * q);
+      const longAcross = travelAxisRad === undefined || Math.abs(a.ux * Math.cos(travelAxisRad) + a.uy * Math.sin(travelAxisRad)) <= Math.abs(a.ux * Math.sin(travelAxisRad) - a.uy * Math.cos(travelAxisRad));
       const h = this.cell / 2;
-      const l0 = a.min0 - h;
-      const l1 = a.max0 + h;
-      const m0 = a.min1 - h;
-      const m1 = a.max1 + h;
+      const mid0 = (a.min0 + a.max0) / 2;
+      const mid1 = (a.min1 + a.max1) / 2;
+      const half0 = ((a.max0 - a.min0) / 2) * (longAcross ? grow : 1) + h;
+      const half1 = ((a.max1 - a.min1) / 2) * (longAcross ? 1 : grow) + h;
+      const l0 = mid0 - half0;
+      const l1 = mid0 + half0;
+      const m0 = mid1 - half1;
+      const m1 = mid1 + half1;
       if ((l1 - l0) * (m1 - m0) < this.o.minCrosswalkAreaM2) return;
       const poly: Pt[] = [
         [a.cx + a.ux * l0 - a.uy * m0, a.cy + a.uy * l0 + a.ux * m0],
