@@ -191,6 +191,7 @@ function curvePoint(drives: number, rep: EvaluationReport, publishedBoundaryM: n
     relative: rep.relative ? { mAP: mapOf(rep.relative.mAP), lateralErrorCm: { p50: r1(rep.relative.lateralErrorCm.p50), p95: r1(rep.relative.lateralErrorCm.p95) } } : null,
     floorCm: r1(rep.absoluteFloorCm),
     recall: r3(rep.recall),
+    apByClass: Object.fromEntries(Object.entries(rep.classes).map(([cls, c]) => [cls, mapOf(c.ap)])),
     roadBoundaryLengthRatio: coveredBoundaryM > 0 ? r3(publishedBoundaryM / coveredBoundaryM) : null,
   };
 }
