@@ -895,7 +895,7 @@ class GridView {
           const a01 = ratio[q + 1]!;
           const a10 = ratio[q + w]!;
           const a11 = ratio[q + w + 1]!;
-          // Off the line all four are 0: v would be 0, below the floor (> 0), so the sample adds nothing.
+          // Off the line all four are 0: v would be 0 and v - floor <= 0, so the sample adds nothing.
           if (a00 === 0 && a01 === 0 && a10 === 0 && a11 === 0) continue;
           const tx = fx - c;
           const ty = fy - r;
