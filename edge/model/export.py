@@ -30,7 +30,10 @@ OUTPUT = {"name": "probs", "shape": [1, NUM_CLASSES, 64, 128], "dtype": "float32
 
 def load_checkpoint(path: str) -> tuple[FleetSegNet, dict]:
     ckpt = torch.load(path, map_location="cpu")
-    model = FleetSegNet(**ckpt.get("modelArgs", {}))
+    args = ckpt.get("modelArgs", {})
+    if set(args) != {"width", "decoder", "head"}:
+        raise ValueError(f"{path}: checkpoint names no full architecture (modelArgs {sorted(args)}; train.py writes width, decoder, head)")
+    model = FleetSegNet(**args)
     model.load_state_dict(ckpt["state"])
     model.eval()
     return model, ckpt

@@ -41,15 +41,11 @@ class DSBlock(nn.Module):
         return F.relu(y + x if self.residual else y)
 
 
-# The committed model's architecture (edge/model/train-config.json "model" says the same; the
-# export writes it into the metadata as architecture.args, from which torch_bench.py rebuilds it).
-DEFAULT_WIDTH = (16, 48, 96, 160, 192)
-DEFAULT_DECODER = 64
-DEFAULT_HEAD = 24
-
-
 class FleetSegNet(nn.Module):
-    def __init__(self, num_classes: int = NUM_CLASSES, width: tuple[int, int, int, int, int] = DEFAULT_WIDTH, decoder: int = DEFAULT_DECODER, head: int = DEFAULT_HEAD):
+    # The architecture has one home, edge/model/train-config.json "model" (width, decoder, head);
+    # the export writes the arguments into the metadata as architecture.args, from which
+    # torch_bench.py rebuilds the network.
+    def __init__(self, width: tuple[int, int, int, int, int], decoder: int, head: int, num_classes: int = NUM_CLASSES):
         super().__init__()
         c1, c2, c3, c4, c5 = width
         # Constructor arguments, saved with a checkpoint and written into the export's metadata.
@@ -122,4 +118,6 @@ def describe(model: nn.Module) -> dict:
 
 if __name__ == "__main__":
     import json
-    print(json.dumps(describe(FleetSegNet())))
+    import os
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "train-config.json"), encoding="utf-8") as f:
+        print(json.dumps(describe(FleetSegNet(**json.load(f)["model"]))))

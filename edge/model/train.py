@@ -99,9 +99,9 @@ def load_config(path: str, override: str | None) -> dict:
         merged[key] = {**DEFAULTS[key], **cfg.get(key, {})}
     if not merged["trainDirs"]:
         raise ValueError(f"train config {path}: trainDirs must list at least one dataset directory")
-    unknown_model = sorted(set(merged["model"]) - {"width", "decoder", "head"})
-    if unknown_model:
-        raise ValueError(f"train config {path}: unknown model keys {unknown_model} (known: decoder, head, width)")
+    model_keys = set(merged["model"])
+    if model_keys != {"width", "decoder", "head"}:
+        raise ValueError(f"train config {path}: model must give exactly decoder, head and width (the architecture's one home), got {sorted(model_keys)}")
     return merged
 
 
