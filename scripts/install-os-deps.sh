@@ -2,7 +2,7 @@
 # Install the Debian packages the tests and the training need, where missing.
 # Needs root (CI runs as root on a fresh Debian machine); elsewhere it names what is missing.
 set -euo pipefail
-PKGS=(python3-torch python3-numpy python3-onnx python3-sklearn python3-matplotlib python3-msgpack redis-server chromium)
+PKGS=(python3-torch python3-numpy python3-onnx python3-sklearn python3-matplotlib python3-msgpack python3-zmq python3-cryptography redis-server chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

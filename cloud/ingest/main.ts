@@ -1,7 +1,8 @@
 /**
  * The ingest's thin socket loop: ROUTER in, each message through IngestService, the signed ack
  * back to the same peer. Frames: [peer, envelope] from a DEALER, or [peer, "", envelope] from a
- * REQ (the reply keeps the empty delimiter). Anything else is rejected as bad_frames.
+ * REQ (the reply keeps the empty delimiter). Anything else is rejected as bad_frames (to a REQ
+ * peer, one whose first frame is empty, with the delimiter kept, so that it receives the answer).
  *
  * Group commit: up to `maxInFlight` messages are handled at once, so the durable writes of many
  * vehicles (each an fsync'd file and directory) overlap and the file system commits them
@@ -158,13 +159,10 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
   counters.messages++;
   o.beforeMessage?.();
   const peer = frames[0]!;
-  let envelope: Buffer | undefined;
-  let delimiter = false;
-  if (frames.length === 2) envelope = frames[1];
-  else if (frames.length === 3 && frames[1]!.length === 0) {
-    envelope = frames[2];
-    delimiter = true;
-  }
+  // A REQ peer starts every message with an empty delimiter frame and takes only replies that
+  // keep it: kept whenever it is there, so a REQ that sent bad framing still hears bad_frames.
+  const delimiter = frames.length >= 3 && frames[1]!.length === 0;
+  const envelope: Buffer | undefined = delimiter ? (frames.length === 3 ? frames[2] : undefined) : frames.length === 2 ? frames[1] : undefined;
   let r: IngestResult;
   const t0 = performance.now();
   if (envelope === undefined) {
