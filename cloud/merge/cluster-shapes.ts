@@ -253,43 +253,73 @@ function typicality(R: readonly Ring[], grid: PointGrid, radiusM: number): Float
  * rectangles of the camera path are; an approximation for a concave b.
  */
 export function intersectionArea(a: Ring, b: Ring): number {
-  let px = a.xs.slice();
-  let py = a.ys.slice();
+  // Clipped polygons ping-pong between two scratch buffers (no arrays per call or per edge:
+  // this runs for every pair of overlapping views).
+  let n = a.xs.length;
+  if (clip.px.length < 2 * n) growClip(2 * n, 0);
+  let { px, py, qx, qy } = clip;
+  for (let k = 0; k < n; k++) {
+    px[k] = a.xs[k]!;
+    py[k] = a.ys[k]!;
+  }
   const m = b.xs.length;
-  for (let i = 0; i < m && px.length; i++) {
+  for (let i = 0; i < m && n; i++) {
+    // One edge's clip emits at most two vertices per input vertex.
+    if (qx.length < 2 * n) {
+      clip = { px, py, qx, qy };
+      growClip(2 * n, n);
+      ({ px, py, qx, qy } = clip);
+    }
     const ex0 = b.xs[i]!;
     const ey0 = b.ys[i]!;
     const ex = b.xs[(i + 1) % m]! - ex0;
     const ey = b.ys[(i + 1) % m]! - ey0;
-    const side = (x: number, y: number): number => ex * (y - ey0) - ey * (x - ex0);
-    const qx: number[] = [];
-    const qy: number[] = [];
-    for (let k = 0; k < px.length; k++) {
+    let q = 0;
+    for (let k = 0; k < n; k++) {
       const x0 = px[k]!;
       const y0 = py[k]!;
-      const x1 = px[(k + 1) % px.length]!;
-      const y1 = py[(k + 1) % px.length]!;
-      const s0 = side(x0, y0);
-      const s1 = side(x1, y1);
+      const x1 = px[(k + 1) % n]!;
+      const y1 = py[(k + 1) % n]!;
+      // Which side of the edge each vertex lies on (>= 0: inside).
+      const s0 = ex * (y0 - ey0) - ey * (x0 - ex0);
+      const s1 = ex * (y1 - ey0) - ey * (x1 - ex0);
       if (s0 >= 0) {
-        qx.push(x0);
-        qy.push(y0);
+        qx[q] = x0;
+        qy[q++] = y0;
       }
       if ((s0 >= 0) !== (s1 >= 0)) {
         const f = s0 / (s0 - s1);
-        qx.push(x0 + f * (x1 - x0));
-        qy.push(y0 + f * (y1 - y0));
+        qx[q] = x0 + f * (x1 - x0);
+        qy[q++] = y0 + f * (y1 - y0);
       }
     }
+    const tx = px;
+    const ty = py;
     px = qx;
     py = qy;
+    qx = tx;
+    qy = ty;
+    n = q;
   }
   let area2 = 0;
-  for (let k = 0; k < px.length; k++) {
-    const j = (k + 1) % px.length;
+  for (let k = 0; k < n; k++) {
+    const j = (k + 1) % n;
     area2 += px[k]! * py[j]! - px[j]! * py[k]!;
   }
   return Math.abs(area2) / 2;
+}
+
+/** Scratch of intersectionArea (grown on demand, never shrunk). */
+let clip = { px: new Float64Array(64), py: new Float64Array(64), qx: new Float64Array(64), qy: new Float64Array(64) };
+
+/** Grows the scratch to at least `size`, keeping the first `keep` vertices of px, py. */
+function growClip(size: number, keep: number): void {
+  const len = Math.max(size, 2 * clip.px.length);
+  const px = new Float64Array(len);
+  const py = new Float64Array(len);
+  px.set(clip.px.subarray(0, keep));
+  py.set(clip.py.subarray(0, keep));
+  clip = { px, py, qx: new Float64Array(len), qy: new Float64Array(len) };
 }
 
 /** A 4-corner ring with right angles (within 3 degrees): what the camera path uploads. */
