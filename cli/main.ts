@@ -27,6 +27,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   demo: { module: '../sim/demo.ts', summary: 'the whole chain on a simulated fleet: sim -> edge -> ingest -> merge -> eval' },
 };
 
+/**
+ * A module path of the table as this build names it: the sources' `.ts`, or `.js` when running
+ * the compiled build (`npm run build` -> dist/, what a vehicle runs).
+ */
+function compiledPath(module: string): string {
+  return import.meta.url.endsWith('.js') ? module.replace(/\.ts$/, '.js') : module;
+}
+
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  fleetmap ${name.padEnd(14)} ${c.summary}`);
   return ['usage: fleetmap <command> [options]   (each command takes --help)', '', ...rows].join('\n');
@@ -50,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     return asked ? 0 : EXIT_USAGE;
   }
   const spec = COMMANDS[name]!;
-  const mod = (await import(new URL(spec.module, import.meta.url).href)) as { default: (argv: string[]) => Promise<number> };
+  const mod = (await import(new URL(compiledPath(spec.module), import.meta.url).href)) as { default: (argv: string[]) => Promise<number> };
   return mod.default(rest);
 }
 

@@ -10,10 +10,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { encodeCameraFrame } from '../shared/camera-frame.ts';
+import { COMPILED } from '../shared/ts-worker.ts';
 import type { SimMessage } from './messages.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'cli', 'main.ts');
+/** The same build as this process: the sources through tsx, or the compiled dist/ as it is. */
+const CLI = path.join(REPO_ROOT, 'cli', COMPILED ? 'main.js' : 'main.ts');
+const LOADER = COMPILED ? [] : ['--import', 'tsx'];
 
 const packr = new Packr({ useRecords: false });
 
@@ -31,7 +34,7 @@ export interface Proc {
 
 /** Run `fleetmap <args>`; JSON log lines on stderr are watched for events and copied to `logFile`. */
 export function startProcess(args: string[], logFile: string | undefined): Proc {
-  const child = spawn(process.execPath, [...(process.env.FLEETMAP_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.FLEETMAP_PROFILE_DIR] : []), '--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [...(process.env.FLEETMAP_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.FLEETMAP_PROFILE_DIR] : []), ...LOADER, CLI, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFile ? 'pipe' : 'inherit', 'pipe'],
   });
