@@ -99,40 +99,37 @@ def _read_text(path, what):
         raise Fail(f"{what} {path} is not text")
 
 
+def _load_ed25519(path, what, pem_form, load_pem, key_type, from_raw):
+    """An Ed25519 key file: PEM (`pem_form`) as fleetmap keys writes it, or 64 hex digits."""
+    text = _read_text(path, what)
+    if text.startswith("-----BEGIN"):
+        try:
+            key = load_pem(text.encode())
+        except (ValueError, TypeError):
+            raise Fail(f"{what} {path}: not {pem_form}")
+        if not isinstance(key, key_type):
+            raise Fail(f"{what} {path}: not an Ed25519 key")
+        return key
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        return from_raw(bytes.fromhex(text))
+    raise Fail(f"{what} {path}: neither PEM nor 64 hex digits")
+
+
 def load_signing_key(path):
     """Vehicle Ed25519 private key: PEM PKCS#8 (fleetmap keys generate) or 64 hex digits (seed)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    text = _read_text(path, "signing key")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = load_pem_private_key(text.encode(), password=None)
-        except (ValueError, TypeError):
-            raise Fail(f"signing key {path}: not an unencrypted PEM PKCS#8 private key")
-        if not isinstance(key, Ed25519PrivateKey):
-            raise Fail(f"signing key {path}: not an Ed25519 key")
-        return key
-    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text))
-    raise Fail(f"signing key {path}: neither PEM PKCS#8 nor 64 hex digits")
+    return _load_ed25519(path, "signing key", "an unencrypted PEM PKCS#8 private key",
+                         lambda b: load_pem_private_key(b, password=None), Ed25519PrivateKey,
+                         Ed25519PrivateKey.from_private_bytes)
 
 
 def load_ack_public_key(path):
     """Ingest ack public key: PEM SPKI (fleetmap keys generate-ingest) or 64 hex digits."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    text = _read_text(path, "ingest ack public key")
-    if text.startswith("-----BEGIN"):
-        try:
-            key = load_pem_public_key(text.encode())
-        except (ValueError, TypeError):
-            raise Fail(f"ingest ack public key {path}: not a PEM SPKI public key")
-        if not isinstance(key, Ed25519PublicKey):
-            raise Fail(f"ingest ack public key {path}: not an Ed25519 key")
-        return key
-    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
-    raise Fail(f"ingest ack public key {path}: neither PEM SPKI nor 64 hex digits")
+    return _load_ed25519(path, "ingest ack public key", "a PEM SPKI public key", load_pem_public_key,
+                         Ed25519PublicKey, Ed25519PublicKey.from_public_bytes)
 
 
 def z85_key(text, what):
