@@ -202,3 +202,47 @@ export function pointInRing(p: XY, ring: readonly XY[]): boolean {
   }
   return inside;
 }
+
+/** Area enclosed by a ring (either orientation, not closed), square metres (shoelace). */
+export function ringAreaM2(ring: readonly XY[]): number {
+  let area2 = 0;
+  for (let i = 0; i < ring.length; i++) {
+    const p = ring[i]!;
+    const q = ring[(i + 1) % ring.length]!;
+    area2 += p[0] * q[1] - q[0] * p[1];
+  }
+  return Math.abs(area2) / 2;
+}
+
+/** Convex hull of points, counter-clockwise, not closed (Andrew's monotone chain). */
+export function convexHull(pts: readonly XY[]): Array<[number, number]> {
+  const p = pts.map((q): [number, number] => [q[0], q[1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (p.length < 3) return p;
+  const cross = (o: XY, a: XY, b: XY): number => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: Array<[number, number]> = [];
+  for (const q of p) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, q) <= 0) lower.pop();
+    lower.push(q);
+  }
+  const upper: Array<[number, number]> = [];
+  for (let i = p.length - 1; i >= 0; i--) {
+    const q = p[i]!;
+    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, q) <= 0) upper.pop();
+    upper.push(q);
+  }
+  return [...lower.slice(0, -1), ...upper.slice(0, -1)];
+}
+
+/** Smallest distance from either ring's vertices to the other's edges, metres (outlines that cross between vertices are not seen). */
+export function ringGapM(a: readonly XY[], b: readonly XY[]): number {
+  let best = Infinity;
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    for (const p of from) {
+      for (let i = 0; i < to.length; i++) {
+        const { d2 } = pointSegmentDist2(p, to[i]!, to[(i + 1) % to.length]!);
+        if (d2 < best) best = d2;
+      }
+    }
+  }
+  return Math.sqrt(best);
+}

@@ -98,13 +98,5 @@ export function clipPolygon(ring: ReadonlyArray<readonly [number, number]>, r: R
   return pts;
 }
 
-/** Absolute area of a ring, square metres. */
-export function ringAreaM2(ring: ReadonlyArray<readonly [number, number]>): number {
-  let a = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const p = ring[i]!;
-    const q = ring[(i + 1) % ring.length]!;
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}
+/** Ring area, square metres: one copy, in shared/geometry.ts. */
+export { ringAreaM2 } from '../shared/geometry.ts';

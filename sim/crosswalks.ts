@@ -14,11 +14,16 @@
  * 5. a line left without a partner is reported (it is not an area) and dropped.
  * A stripe group or side-line pair whose centre lies inside an area from 1 or 2 is the same
  * crossing drawn twice: its ways are added to that area, no second crosswalk is made.
+ * 6. Last, one crossing drawn as several areas becomes one (mergeSameCrossings): two areas of
+ *    which one's centre lies inside the other (a crosswalk lanelet and an area, an area and its
+ *    own closed outline) keep the larger ring; two halves of a crossing split at the centre line
+ *    (two crosswalk lanelets, side lines split at a node) that touch and together fill their
+ *    convex hull become that hull.
  *
  * Rings are counter-clockwise, not closed (first vertex not repeated).
  */
 import type { XY } from '../shared/schema.ts';
-import { pointInRing, polylineLengthM } from '../shared/geometry.ts';
+import { centroid, convexHull, pointInRing, polylineLengthM, ringAreaM2, ringGapM } from '../shared/geometry.ts';
 import { clusterStripes, DEFAULT_STRIPES, stripeGroupBox, stripeShape, type StripeOptions, type StripeShape } from './crosswalk-stripes.ts';
 
 export interface MarkingLine {
@@ -77,6 +82,10 @@ export interface CrosswalkPairingOptions {
   minCentreLineStripes: number;
   /** How stripes are grouped (crosswalk-stripes.ts). */
   stripes: StripeOptions;
+  /** Two areas this close are halves of one crossing when they fill their hull, metres. */
+  halvesTouchM: number;
+  /** ... that is, when the hull is at most (1 + halvesHullSlack) times their summed area. */
+  halvesHullSlack: number;
 }
 
 export const DEFAULT_CROSSWALK_PAIRING: CrosswalkPairingOptions = {
@@ -86,6 +95,8 @@ export const DEFAULT_CROSSWALK_PAIRING: CrosswalkPairingOptions = {
   minOverlapFraction: 0.3, // of the shorter line
   minCentreLineStripes: 3, // lines; two close lines are more likely one line drawn twice
   stripes: DEFAULT_STRIPES,
+  halvesTouchM: 0.05, // metres: a shared node, or a split way's end
+  halvesHullSlack: 0.1, // of the summed area
 };
 
 /** Bound types a crosswalk lanelet may have to be a painted crossing (not a footway between kerbs). */
@@ -169,7 +180,35 @@ export function buildCrosswalks(
     const cw = area(lines.map((l) => l.id).join('+'), counterClockwise(stripeGroupBox(g.map((s) => ({ points: s.line.points, shape: s.shape, centreLine: s.centreLine })), opts.stripes.centreLineHalfWidthM)), lines);
     if (!absorb(areas, areas.length, cw)) areas.push(cw);
   }
-  return { areas, unpaired: markings.filter((m) => !used.has(m.id)) };
+  return { areas: mergeSameCrossings(areas, opts.halvesTouchM, opts.halvesHullSlack), unpaired: markings.filter((m) => !used.has(m.id)) };
+}
+
+/** Step 6 (see the module comment): one area per crossing drawn as several. */
+function mergeSameCrossings(areas: readonly CrosswalkArea[], touchM: number, hullSlack: number): CrosswalkArea[] {
+  const out = [...areas];
+  for (let merged = true; merged; ) {
+    merged = false;
+    for (let i = 0; i < out.length && !merged; i++) {
+      for (let j = i + 1; j < out.length && !merged; j++) {
+        const a = out[i]!;
+        const b = out[j]!;
+        const areaA = ringAreaM2(a.ring);
+        const areaB = ringAreaM2(b.ring);
+        let ring: XY[] | undefined;
+        if (pointInRing(centroid(a.ring), b.ring) || pointInRing(centroid(b.ring), a.ring)) ring = areaA >= areaB ? a.ring : b.ring;
+        else if (ringGapM(a.ring, b.ring) <= touchM) {
+          const hull = convexHull([...a.ring, ...b.ring]);
+          if (ringAreaM2(hull) <= (1 + hullSlack) * (areaA + areaB)) ring = hull;
+        }
+        if (!ring) continue;
+        const host = areaA >= areaB ? a : b;
+        out[i] = { ...host, id: ring === host.ring ? host.id : `${a.id}+${b.id}`, ring, wayIds: [...a.wayIds, ...b.wayIds], markingLengthM: a.markingLengthM + b.markingLengthM };
+        out.splice(j, 1);
+        merged = true;
+      }
+    }
+  }
+  return out;
 }
 
 /** Adds `cw`'s ways to the first of `areas[0..count)` holding its centre; false when none does. */
@@ -183,16 +222,6 @@ function absorb(areas: CrosswalkArea[], count: number, cw: CrosswalkArea): boole
     return true;
   }
   return false;
-}
-
-function centroid(ring: readonly XY[]): XY {
-  let x = 0;
-  let y = 0;
-  for (const p of ring) {
-    x += p[0];
-    y += p[1];
-  }
-  return [x / ring.length, y / ring.length];
 }
 
 function area(id: string, ring: XY[], lines: MarkingLine[]): CrosswalkArea {

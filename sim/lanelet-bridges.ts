@@ -8,8 +8,10 @@
  * of one directed lanelet to the start of another (metres, map frame); it is never part of the
  * ground truth, only of the route the car drives.
  *
- * Only dead ends get connectors. Junction crossings are preferred; U-turns (always to the left,
- * right-hand traffic) are used only when no crossing exists.
+ * Only dead ends get connectors. Junction crossings are preferred; U-turns are used only when no
+ * crossing exists. A U-turn crosses to the oncoming lanes: on the left in right-hand traffic, on
+ * the right in left-hand traffic (`uturnSide`; Lanelet2 maps do not say which side a country
+ * drives on, lanelet-graph.ts reads it from the lanes).
  */
 import type { XY } from '../shared/schema.ts';
 
@@ -20,8 +22,10 @@ export interface BridgeOptions {
   maxCrossingTurnDeg: number;
   /** Search radius for a U-turn target lane, metres. */
   maxUturnGapM: number;
-  /** Smallest sideways offset of a U-turn target, metres (less is a three-point turn). */
+  /** Smallest sideways offset of a U-turn target, metres (less is a three-point turn; lanes are 2.5 m and wider). */
   minUturnOffsetM: number;
+  /** Where the oncoming lanes are: 'left' (right-hand traffic), 'right', or 'either' (left first). */
+  uturnSide: 'left' | 'right' | 'either';
   /** At most this many connectors from one dead end (nearest first). */
   maxPerDeadEnd: number;
   /** Vertex spacing of the connector curves, metres. */
@@ -32,7 +36,8 @@ export const DEFAULT_BRIDGE_OPTIONS: BridgeOptions = {
   maxCrossingGapM: 25, // metres
   maxCrossingTurnDeg: 120, // degrees
   maxUturnGapM: 30, // metres
-  minUturnOffsetM: 3, // metres
+  minUturnOffsetM: 2.5, // metres
+  uturnSide: 'either',
   maxPerDeadEnd: 3,
   spacingM: 1, // metres
 };
@@ -72,6 +77,7 @@ export function findBridges(
     const e = ends[i]!;
     const crossings: Array<{ j: number; d: number }> = [];
     const uturns: Array<{ j: number; d: number }> = [];
+    const uturnsRight: Array<{ j: number; d: number }> = [];
     for (let j = 0; j < starts.length; j++) {
       if (sameLanelet(i, j)) continue;
       const s = starts[j]!;
@@ -85,11 +91,12 @@ export function findBridges(
       const enteringM = dx * s.dirX + dy * s.dirY;
       if (d <= opts.maxCrossingGapM && d > 0.2 && cosHeading >= cosTurn && alongM > 0.3 * d && enteringM > 0.3 * d) {
         crossings.push({ j, d });
-      } else if (d <= opts.maxUturnGapM && cosHeading <= cosUturn && Math.abs(alongM) <= 15 && leftM >= opts.minUturnOffsetM) {
-        uturns.push({ j, d });
+      } else if (d <= opts.maxUturnGapM && cosHeading <= cosUturn && Math.abs(alongM) <= 15 && Math.abs(leftM) >= opts.minUturnOffsetM) {
+        (leftM > 0 ? uturns : uturnsRight).push({ j, d });
       }
     }
-    const chosen = crossings.length > 0 ? crossings : uturns;
+    const turns = opts.uturnSide === 'left' ? uturns : opts.uturnSide === 'right' ? uturnsRight : uturns.length > 0 ? uturns : uturnsRight;
+    const chosen = crossings.length > 0 ? crossings : turns;
     const kind = crossings.length > 0 ? 'crossing' : 'uturn';
     chosen.sort((a, b) => a.d - b.d);
     for (const c of chosen.slice(0, opts.maxPerDeadEnd)) {

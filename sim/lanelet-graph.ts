@@ -80,13 +80,32 @@ export function buildLaneletGraph(map: Pick<Lanelet2Map, 'lanelets'>, options: L
       starts,
       (i) => nodes[i]!.successors.length === 0,
       (i, j) => nodes[i]!.lanelet === nodes[j]!.lanelet,
-      options.bridges ?? {},
+      { uturnSide: oncomingSide(map.lanelets), ...(options.bridges ?? {}) },
     );
     for (const b of bridges) {
       nodes[b.from]!.successors.push({ to: b.to, connector: { kind: b.kind, points: b.points, lengthM: polylineLengthM(b.points) } });
     }
   }
   return { nodes, reachM: computeReach(nodes) };
+}
+
+/**
+ * Which side the oncoming lanes lie on, read from the map (Lanelet2 does not tag a country's
+ * driving side). Two one-way vehicle lanelets that share a bound and run opposite ways share
+ * their left bounds in right-hand traffic (the centre line is on each one's left) and their
+ * right bounds in left-hand traffic. The side most such shared bounds say; 'either' on a tie.
+ */
+export function oncomingSide(lanelets: ReadonlyArray<Pick<Lanelet, 'vehicle' | 'oneWay' | 'leftBound' | 'rightBound'>>): 'left' | 'right' | 'either' {
+  const count = (side: 'leftBound' | 'rightBound'): number => {
+    const users = new Map<string, number>();
+    for (const l of lanelets) if (l.vehicle && l.oneWay) users.set(l[side].wayId, (users.get(l[side].wayId) ?? 0) + 1);
+    let shared = 0;
+    for (const n of users.values()) if (n >= 2) shared++;
+    return shared;
+  };
+  const left = count('leftBound');
+  const right = count('rightBound');
+  return left > right ? 'left' : right > left ? 'right' : 'either';
 }
 
 /** Longest path to a dead end (Infinity when a cycle is reachable), via Tarjan's SCCs. */

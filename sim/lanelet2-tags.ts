@@ -39,6 +39,7 @@ const BOUNDARY_KIND_BY_TYPE: Record<string, BoundaryKind> = {
   curbstone: 'curb',
   road_border: 'road_border',
   guard_rail: 'barrier',
+  jersey_barrier: 'barrier',
   wall: 'barrier',
   fence: 'barrier',
 };
@@ -63,8 +64,19 @@ export function mapWayTags(type: string, subtype: string): WayMapping {
 /** Regulatory element subtypes whose `ref_line` is where vehicles stop. */
 const STOP_REF_LINE_SUBTYPES = new Set(['traffic_light', 'right_of_way', 'all_way_stop']);
 
-/** Stop-sign codes (`traffic_sign` subtypes) whose traffic_sign element's `ref_line` is a stop line. */
-export const STOP_SIGN_CODES = new Set(['de206', 'usR1-1', 'stop']);
+/**
+ * Stop-sign codes (`traffic_sign` subtypes) whose traffic_sign element's `ref_line` is a stop
+ * line, lower case: Lanelet2 writes a sign as its country's ISO 3166 code and national number,
+ * all tags lower case (LinestringTagging), and maps in the wild write them in any case, so codes
+ * are compared case-insensitively. Germany 206, USA (MUTCD) R1-1, Japan 330-A, UK 601.1,
+ * France AB4, the Netherlands B7, and a plain "stop".
+ */
+export const STOP_SIGN_CODES = new Set(['de206', 'usr1-1', 'jp330-a', 'jp330a', 'gb601.1', 'frab4', 'nlb7', 'stop']);
+
+/** Whether a sign code names a stop sign (STOP_SIGN_CODES, any case, `:` between country and number allowed). */
+export function isStopSignCode(code: string): boolean {
+  return STOP_SIGN_CODES.has(code.toLowerCase().replace(':', ''));
+}
 
 /** Linestring types a stop line referenced as `ref_line` may carry and still be paint. */
 const PAINTED_REF_LINE_TYPES = new Set(['stop_line', 'line_thin', 'line_thick', '']);
@@ -76,7 +88,7 @@ const PAINTED_REF_LINE_TYPES = new Set(['stop_line', 'line_thin', 'line_thick', 
 export function refLineStopLine(regSubtype: string, refersSignCodes: readonly string[], wayType: string): boolean {
   if (!PAINTED_REF_LINE_TYPES.has(wayType)) return false;
   if (STOP_REF_LINE_SUBTYPES.has(regSubtype)) return true;
-  return regSubtype === 'traffic_sign' && refersSignCodes.some((c) => STOP_SIGN_CODES.has(c));
+  return regSubtype === 'traffic_sign' && refersSignCodes.some(isStopSignCode);
 }
 
 /** Lanelet subtypes motor vehicles drive on (Lanelet2's vehicle traffic rules). */
@@ -85,11 +97,19 @@ const VEHICLE_LANELET_SUBTYPES = new Set(['road', 'highway', 'play_street']);
 /** Lanelet subtypes that are two-way unless tagged otherwise. */
 const TWO_WAY_BY_DEFAULT = new Set(['walkway', 'crosswalk', 'stairs', 'play_street', 'exit']);
 
-/** Whether motor vehicles may use a lanelet; `participant:vehicle` overrides the subtype. */
+/**
+ * Whether the fleet's cars may use a lanelet. Participant tags override the subtype
+ * (LaneletAndAreaTagging, "Overriding"): once any `participant:*` tag is given, only the listed
+ * participants may use it, so a car may when `participant:vehicle` or `participant:vehicle:car`
+ * says yes (a bus and taxi lane, `participant:vehicle:bus=yes`, is not for them).
+ */
 export function isVehicleLanelet(tags: Record<string, string>): boolean {
+  const yes = (v: string | undefined): boolean => v === 'yes' || v === 'true';
+  const car = tags['participant:vehicle:car'];
+  if (car !== undefined) return yes(car);
   const participant = tags['participant:vehicle'];
-  if (participant === 'yes' || participant === 'true') return true;
-  if (participant === 'no' || participant === 'false') return false;
+  if (participant !== undefined) return yes(participant);
+  if (Object.keys(tags).some((k) => k.startsWith('participant:'))) return false;
   return VEHICLE_LANELET_SUBTYPES.has(tags.subtype ?? 'road');
 }
 

@@ -11,7 +11,7 @@
  * remains, or on the first problem with `strict: true`.
  */
 import { LocalFrame, assertLngLat, type LngLat } from '../shared/geo.ts';
-import { polylineLengthM, resampleCount, cumulativeLengthsM, pointAtM } from '../shared/geometry.ts';
+import { centroid, polylineLengthM, resampleCount, cumulativeLengthsM, pointAtM } from '../shared/geometry.ts';
 import type { Primitive, XY } from '../shared/schema.ts';
 import type { LngLatBounds } from '../shared/tiles.ts';
 import { stripeShape } from './crosswalk-stripes.ts';
@@ -176,8 +176,12 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
     if (mapping.as === 'crosswalk_marking') {
       markings.push({ id: way.id, type, subtype, points: pts, closed });
     } else if (mapping.as === 'point') {
+      // A sign or light drawn as a line (its plate across the road) stands at the line's middle;
+      // drawn as a closed outline, at the outline's centre.
       const cum = cumulativeLengthsM(pts);
-      const mid = pointAtM(pts, cum, cum[cum.length - 1]! / 2);
+      const last = pts[pts.length - 1]!;
+      const ring = last[0] === pts[0]![0] && last[1] === pts[0]![1] ? pts.slice(0, -1) : pts;
+      const mid = closed && ring.length >= 3 ? centroid(ring) : pointAtM(pts, cum, cum[cum.length - 1]! / 2);
       const p: GroundTruthPrimitive = { ...src, cls: mapping.cls, points: [mid] };
       if (mapping.cls === 'traffic_sign') p.signCode = mapping.signCode ?? '';
       primitives.push(p);
