@@ -36,6 +36,11 @@ export interface TileChanges {
   unchanged: number;
   /** Features scored below changeMinScore that appeared / disappeared (not in added / removed). */
   lowConfidence: { added: ClassCounts; removed: ClassCounts };
+  /**
+   * New features where no drive had looked before the previous version (every drive that saw
+   * or passed it came after): the map grew there, nothing on the ground changed (not in added).
+   */
+  newCoverage: ClassCounts;
   addedIds: string[];
   removedIds: string[];
   movedIds: string[];
@@ -157,7 +162,16 @@ export interface DiffResult {
  * merge's evidence of absence, evidence.ts absentSince); an unmatched previous feature without
  * it is counted with the low-confidence churn, not as removed.
  */
-export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[], frame: LocalFrame, tile: string, version: number, o: MergeOptions, absent?: (f: MapFeature, points: readonly XY[]) => boolean): DiffResult {
+export function diffTile(
+  prev: readonly MapFeature[],
+  next: readonly MapFeature[],
+  frame: LocalFrame,
+  tile: string,
+  version: number,
+  o: MergeOptions,
+  absent?: (f: MapFeature, points: readonly XY[]) => boolean,
+  newCoverage?: (j: number) => boolean,
+): DiffResult {
   const P = prev.map((f) => shapeOf(f, frame));
   const N = next.map((f) => shapeOf(f, frame));
   const pairs: Array<{ i: number; j: number; d: PairDisp }> = [];
@@ -255,6 +269,7 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     moved: {},
     unchanged: 0,
     lowConfidence: { added: {}, removed: {} },
+    newCoverage: {},
     addedIds: [],
     removedIds: [],
     movedIds: [],
@@ -285,7 +300,8 @@ export function diffTile(prev: readonly MapFeature[], next: readonly MapFeature[
     // (a repainted lane, a construction zone's lines), which the match gate alone cannot tell
     // from a re-cut piece.
     if (nextHit[j] && !isNewPaint(next[j]!, prevSeenUnixMs, o)) continue;
-    if (next[j]!.properties.score < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
+    if (newCoverage?.(j)) bump(changes.newCoverage, N[j]!.cls);
+    else if (next[j]!.properties.score < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
     else {
       bump(changes.added, N[j]!.cls);
       changes.addedIds.push(ids[j]!);

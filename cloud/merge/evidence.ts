@@ -24,6 +24,12 @@ export interface Evidence {
   missedDrives: number;
   /** Of those, drives that passed after it was last seen. */
   missedSinceLastSeen: number;
+  /**
+   * Drives that passed it no later than `newAfterUnixMs` without seeing it (Infinity: every
+   * missing drive). 0 for a primitive first seen after that time: nobody had looked there
+   * before, so it is new coverage, not a change on the ground.
+   */
+  missedBeforeNew: number;
   /** Confidence in [0, 1]. */
   score: number;
 }
@@ -184,9 +190,11 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint, newAfterUni
   let missed = 0;
   let missedSince = 0;
   let missedSinceFirst = 0;
+  let missedBeforeNew = 0;
   for (const [d, t] of fp.passing(c.points, c.cls === 'crosswalk')) {
     if (drives.has(d)) continue;
     missed++;
+    if (t <= newAfterUnixMs) missedBeforeNew++;
     if (t > last) missedSince++;
     if (t > first) missedSinceFirst++;
   }
@@ -201,6 +209,7 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint, newAfterUni
     lastSeenUnixMs: last,
     missedDrives: missed,
     missedSinceLastSeen: missedSince,
+    missedBeforeNew,
     score: Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000,
   };
 }

@@ -69,8 +69,9 @@ describe('buildManifest', () => {
     key: `tiles/v2/${tile}.geojson`,
     features: 2,
     byClass: { lane_divider: 2 },
-    changes: { added: { lane_divider: 1 }, removed: {}, moved: {}, unchanged: 1, lowConfidence: { added: {}, removed: {} }, addedIds: ['x'], removedIds: [], movedIds: [], commonShiftM: [0, 0] },
+    changes: { added: { lane_divider: 1 }, removed: {}, moved: {}, unchanged: 1, lowConfidence: { added: {}, removed: {} }, newCoverage: {}, addedIds: ['x'], removedIds: [], movedIds: [], commonShiftM: [0, 0] },
     stats: { stale: 0, shadows: 1 } as TileJobResult['stats'],
+    newestSeenUnixMs: null,
   });
   const plan: PublishPlan = {
     version: 2,

@@ -29,6 +29,8 @@ export interface TileJob {
   shards: string[];
   /** The tile's object in the previous version (to diff against), or null when it had none. */
   previousKey: string | null;
+  /** The previous version's newest sighting (publish.ts newestSeenUnixMs), or null: a tile new in this version splits its drives there. */
+  previousNewestSeenUnixMs: number | null;
   options: Partial<MergeOptions>;
 }
 
@@ -40,6 +42,8 @@ export interface TileJobResult {
   byClass: Partial<Record<PrimitiveClass, number>>;
   changes: TileChanges;
   stats: Omit<TileStats, 'corrections'>;
+  /** The newest sighting among the written features (largest lastSeenUnixMs), or null when there are none. */
+  newestSeenUnixMs: number | null;
 }
 
 export { tileObjectKey };
@@ -89,7 +93,7 @@ export async function runTileJob(job: TileJob, store: ObjectStore = openStore(jo
   }
   const previous = await readPreviousTile(store, job.previousKey);
   await progress?.(0.2, 'read');
-  const res = mergeTile({ tile: job.tile, version: job.version, observations: gatherForTile(t, shards, o.marginM), previous, options: job.options });
+  const res = mergeTile({ tile: job.tile, version: job.version, observations: gatherForTile(t, shards, o.marginM), previous, previousNewestSeenUnixMs: job.previousNewestSeenUnixMs, options: job.options });
   await progress?.(0.9, 'merged');
   crashPoint('merge_tile_job');
   const key = tileObjectKey(job.version, job.tile);
@@ -97,5 +101,7 @@ export async function runTileJob(job: TileJob, store: ObjectStore = openStore(jo
   const byClass: TileJobResult['byClass'] = {};
   for (const f of res.collection.features) byClass[f.properties.class] = (byClass[f.properties.class] ?? 0) + 1;
   const { corrections: _corrections, ...stats } = res.stats;
-  return { tile: job.tile, key, features: res.collection.features.length, byClass, changes: res.changes, stats };
+  let newest: number | null = null;
+  for (const f of res.collection.features) if (newest === null || f.properties.lastSeenUnixMs > newest) newest = f.properties.lastSeenUnixMs;
+  return { tile: job.tile, key, features: res.collection.features.length, byClass, changes: res.changes, stats, newestSeenUnixMs: newest };
 }

@@ -33,6 +33,12 @@ export interface TileInput {
   observations: readonly TileObservation[];
   /** This tile's features in the previous version (empty or absent for the first). */
   previous?: readonly MapFeature[];
+  /**
+   * The previous version's newest sighting over all its tiles (null or absent: none, or no
+   * previous version). A tile without previous features splits its drives into earlier and
+   * recent there: what it now publishes where nobody had looked before is new coverage.
+   */
+  previousNewestSeenUnixMs?: number | null;
   options?: Partial<MergeOptions>;
 }
 
@@ -118,6 +124,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   // Recent against earlier drives: split at the newest sighting the previous version holds.
   let prevSeenUnixMs = -Infinity;
   for (const f of input.previous ?? []) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
+  if (!input.previous?.length && typeof input.previousNewestSeenUnixMs === 'number') prevSeenUnixMs = input.previousNewestSeenUnixMs;
   const split = prevSeenUnixMs > -Infinity ? { afterUnixMs: prevSeenUnixMs, minDrives: o.minDrives } : undefined;
   // Lines lose the stretches that no drive since the previous version saw, though those that
   // passed there since all could have: paint removed since then (no cut without a previous version).
@@ -134,6 +141,8 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   lap('cluster2');
 
   const features: MapFeature[] = [];
+  /** Per feature: first seen after the previous version where no drive had passed before (new coverage). */
+  const grew: boolean[] = [];
   let stale = 0;
   const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf> }> = [];
   for (const c of consensus) {
@@ -164,6 +173,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       if (shift !== undefined) props.recentShiftM = Math.round(shift * 1000) / 1000;
       if (recentDrives !== undefined) props.recentDrives = recentDrives;
       features.push({ type: 'Feature', id: '', geometry, properties: props });
+      grew.push(split !== undefined && e.firstSeenUnixMs > split.afterUnixMs && e.missedBeforeNew === 0);
     }
   }
   // A previous feature not reproduced is removed only when recent drives passed it and saw nothing of its class there.
@@ -177,7 +187,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
         return absentSince(pts, f.geometry.type === 'Polygon', cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM);
       }
     : undefined;
-  const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent);
+  const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent, (j) => grew[j]!);
   if (cuts.length && input.previous?.length && split && p.nObs > 0) {
     // A cut stretch is reported removed only on the same evidence of absence as a whole feature.
     const gone = cuts.filter((c) => absentSince(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })), false, PRIMITIVE_CLASSES.indexOf(c.cls), p, linePts, footprint, split, o.matchGateM));

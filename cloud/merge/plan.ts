@@ -23,7 +23,7 @@ import { indexOf, readBatchIndex, writeBatchIndex } from './batch-index.ts';
 import { findNewBatches } from './new-batches.ts';
 import type { TileJob } from './job.ts';
 import type { MergeOptions } from './options.ts';
-import type { Manifest, ManifestTile, PublishPlan, TileState } from './publish.ts';
+import { newestSeenUnixMs, type Manifest, type ManifestTile, type PublishPlan, type TileState } from './publish.ts';
 import { neighbourhood, tilesTouched } from './shards.ts';
 import { EMPTY_STATE, normalise, readState, writeState } from './state.ts';
 import { readStoredBatch } from './stored-batch.ts';
@@ -59,6 +59,7 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   const incremental = !p.rebuild && prev !== undefined && typeof prev.inputs === 'string';
   const consumed = incremental ? await readInputs(store, prev) : new BatchSet();
   const prevTiles = new Map<string, ManifestTile>((prev?.tiles ?? []).map((t) => [t.tile, t]));
+  const prevNewest = newestSeenUnixMs(prev?.tiles ?? []);
 
   // 1. New observations, by the tile they are keyed to.
   const fresh = new Map<string, WireObservation[]>();
@@ -136,7 +137,7 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   const jobs: TileJob[] = [...recompute]
     .map((tile) => ({ tile, cost: cost(tile) }))
     .sort((a, b) => b.cost - a.cost || (a.tile < b.tile ? -1 : 1))
-    .map(({ tile }) => ({ tile, version: p.version, store: store.describe(), shards: shardsOf(tile), previousKey: prevTiles.get(tile)?.key ?? null, options: p.jobOptions }));
+    .map(({ tile }) => ({ tile, version: p.version, store: store.describe(), shards: shardsOf(tile), previousKey: prevTiles.get(tile)?.key ?? null, previousNewestSeenUnixMs: prevNewest, options: p.jobOptions }));
   const states: Record<string, TileState> = {};
   for (const t of [...recompute].sort()) states[t] = stateOf(t);
   const carried = [...prevTiles.values()].filter((t) => !recompute.has(t.tile));

@@ -54,6 +54,12 @@ export interface ManifestTile extends TileState {
   features: number;
   byClass: ClassCounts;
   dropped: { stale: number; shadows: number };
+  /**
+   * The newest sighting among the tile's features (largest lastSeenUnixMs), or null when it has
+   * none; absent in manifests written before it was recorded. The next version splits its
+   * drives into earlier and recent at the newest of these (new tiles included).
+   */
+  newestSeenUnixMs?: number | null;
 }
 
 export interface Manifest {
@@ -79,7 +85,7 @@ export interface Manifest {
   tiles: ManifestTile[];
   /** Change summary vs v<N-1>: the tiles merge N recomputed (carried tiles did not change). */
   changes: {
-    totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts; lowConfidence: { added: ClassCounts; removed: ClassCounts } };
+    totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts; lowConfidence: { added: ClassCounts; removed: ClassCounts }; newCoverage: ClassCounts };
     tiles: Record<string, TileChanges>;
   };
   options: MergeOptions;
@@ -172,7 +178,7 @@ export function buildManifest(plan: PublishPlan, results: readonly TileJobResult
   const computed: ManifestTile[] = results.map((r) => {
     const s = plan.states[r.tile];
     if (!s) throw new Error(`tile job result for ${r.tile}, which the plan of v${plan.version} does not recompute`);
-    return { tile: r.tile, key: r.key, features: r.features, byClass: r.byClass, dropped: { stale: r.stats.stale, shadows: r.stats.shadows }, obs: s.obs, obsCount: s.obsCount, oldestObsUnixMs: s.oldestObsUnixMs };
+    return { tile: r.tile, key: r.key, features: r.features, byClass: r.byClass, dropped: { stale: r.stats.stale, shadows: r.stats.shadows }, newestSeenUnixMs: r.newestSeenUnixMs, obs: s.obs, obsCount: s.obsCount, oldestObsUnixMs: s.oldestObsUnixMs };
   });
   if (computed.length !== Object.keys(plan.states).length) throw new Error(`v${plan.version}: ${computed.length} tile results for ${Object.keys(plan.states).length} planned tiles`);
   const tiles = [...plan.carried.map(canonicalTile), ...computed.map(canonicalTile)].sort((a, b) => (a.tile < b.tile ? -1 : a.tile > b.tile ? 1 : 0));
@@ -236,11 +242,19 @@ export async function publishLatest(store: ObjectStore, version: number): Promis
 
 /** Same key order whatever the entry came through (a queue's JSON, a previous manifest). */
 function canonicalTile(t: ManifestTile): ManifestTile {
-  return { tile: t.tile, key: t.key, features: t.features, byClass: t.byClass, dropped: { stale: t.dropped.stale, shadows: t.dropped.shadows }, obs: t.obs, obsCount: t.obsCount, oldestObsUnixMs: t.oldestObsUnixMs };
+  const newest = t.newestSeenUnixMs === undefined ? {} : { newestSeenUnixMs: t.newestSeenUnixMs };
+  return { tile: t.tile, key: t.key, features: t.features, byClass: t.byClass, dropped: { stale: t.dropped.stale, shadows: t.dropped.shadows }, ...newest, obs: t.obs, obsCount: t.obsCount, oldestObsUnixMs: t.oldestObsUnixMs };
+}
+
+/** The newest sighting a published version holds (its tiles' newestSeenUnixMs), or null when none is recorded. */
+export function newestSeenUnixMs(tiles: readonly ManifestTile[]): number | null {
+  let newest: number | null = null;
+  for (const t of tiles) if (typeof t.newestSeenUnixMs === 'number' && (newest === null || t.newestSeenUnixMs > newest)) newest = t.newestSeenUnixMs;
+  return newest;
 }
 
 function summarise(results: readonly TileJobResult[]): Manifest['changes'] {
-  const totals: Manifest['changes']['totals'] = { added: {}, removed: {}, moved: {}, lowConfidence: { added: {}, removed: {} } };
+  const totals: Manifest['changes']['totals'] = { added: {}, removed: {}, moved: {}, lowConfidence: { added: {}, removed: {} }, newCoverage: {} };
   const tiles: Record<string, TileChanges> = {};
   const add = (into: ClassCounts, from: ClassCounts): void => {
     for (const [cls, n] of Object.entries(from)) into[cls as PrimitiveClass] = (into[cls as PrimitiveClass] ?? 0) + (n ?? 0);
@@ -250,6 +264,7 @@ function summarise(results: readonly TileJobResult[]): Manifest['changes'] {
     for (const k of ['added', 'removed', 'moved'] as const) add(totals[k], r.changes[k]);
     add(totals.lowConfidence.added, r.changes.lowConfidence.added);
     add(totals.lowConfidence.removed, r.changes.lowConfidence.removed);
+    add(totals.newCoverage, r.changes.newCoverage);
   }
   return { totals, tiles };
 }

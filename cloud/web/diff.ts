@@ -22,7 +22,7 @@ export interface DiffEntry {
 export interface DiffView {
   version: number;
   previousVersion: number | null;
-  totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts; lowConfidence: { added: ClassCounts; removed: ClassCounts } };
+  totals: { added: ClassCounts; removed: ClassCounts; moved: ClassCounts; lowConfidence: { added: ClassCounts; removed: ClassCounts }; newCoverage?: ClassCounts };
   /** Ids this version highlights (added and moved), for the map's filter. */
   highlightIds: string[];
   /** Ids of the previous version that are gone. */
