@@ -93,7 +93,9 @@ function parseVersion(s: string): number | undefined {
 export function formatDiff(d: VersionDiff): string {
   const t = d.totals;
   const head = `v${d.from} -> v${d.to}: added ${t.added.confirmed} confirmed + ${t.added.candidate} candidate, moved ${t.moved.confirmed} + ${t.moved.candidate}, removed ${t.removed.confirmed} + ${t.removed.candidate} (confirmed: >= ${d.confirmDrives} drives; added: first seen after v${d.from}'s data)`;
-  if (d.changes.length === 0) return `${head}\nno changes`;
+  const grown = Object.values(d.newCoverage).reduce((a: number, n) => a + (n ?? 0), 0);
+  const coverage = grown > 0 ? `\nnew coverage: ${grown} features where no drive had been before v${d.from}'s data (${Object.entries(d.newCoverage).map(([c, n]) => `${c} ${n}`).join(', ')}): the map grew, no change` : '';
+  if (d.changes.length === 0) return `${head}${coverage}\nno changes`;
   const rows = d.changes.map((c) => [
     c.kind,
     c.status,
@@ -108,7 +110,7 @@ export function formatDiff(d: VersionDiff): string {
   const header = ['change', 'status', 'class', 'id', 'drives', 'score', 'first seen', 'last seen', 'tiles'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [head, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [head + coverage, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');

@@ -57,6 +57,8 @@ export interface VersionDiff {
   confirmDrives: number;
   changes: VersionChange[];
   totals: Record<VersionChange['kind'], Record<ChangeStatus, number>>;
+  /** Features per class the versions A+1..B counted as new coverage (roads first driven since: no changes). */
+  newCoverage: Partial<Record<PrimitiveClass, number>>;
 }
 
 export interface DiffOptions {
@@ -96,11 +98,17 @@ interface ReportedPart extends RemovedPart {
 }
 
 /** The change lists of versions from+1..to, by id: which versions named it, per kind; and the removed parts of lines. */
-async function reportedBetween(store: ObjectStore, from: number, to: number): Promise<Record<'added' | 'removed' | 'moved', Map<string, number[]>> & { parts: Map<string, ReportedPart> }> {
-  const out = { added: new Map<string, number[]>(), removed: new Map<string, number[]>(), moved: new Map<string, number[]>(), parts: new Map<string, ReportedPart>() };
+async function reportedBetween(
+  store: ObjectStore,
+  from: number,
+  to: number,
+): Promise<Record<'added' | 'removed' | 'moved', Map<string, number[]>> & { parts: Map<string, ReportedPart>; newCoverage: Partial<Record<PrimitiveClass, number>> }> {
+  const out = { added: new Map<string, number[]>(), removed: new Map<string, number[]>(), moved: new Map<string, number[]>(), parts: new Map<string, ReportedPart>(), newCoverage: {} as Partial<Record<PrimitiveClass, number>> };
   for (let v = from + 1; v <= to; v++) {
     const m = (await resolvePublished(store, v).catch(() => undefined))?.manifest;
     if (!m) continue; // a version claimed but never published (crashed merge)
+    // (absent in manifests from before new coverage was told apart)
+    for (const [cls, n] of Object.entries(m.changes.totals.newCoverage ?? {})) out.newCoverage[cls as PrimitiveClass] = (out.newCoverage[cls as PrimitiveClass] ?? 0) + (n ?? 0);
     for (const [tile, tc] of Object.entries(m.changes.tiles)) {
       for (const part of tc.removedParts ?? []) {
         const seen = out.parts.get(part.id);
@@ -176,5 +184,5 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   changes.sort((x, y) => order[x.kind] - order[y.kind] || (x.status === y.status ? 0 : x.status === 'confirmed' ? -1 : 1) || x.cls.localeCompare(y.cls) || x.id.localeCompare(y.id));
   const totals = { added: { candidate: 0, confirmed: 0 }, removed: { candidate: 0, confirmed: 0 }, moved: { candidate: 0, confirmed: 0 } };
   for (const c of changes) totals[c.kind][c.status]++;
-  return { from, to, confirmDrives: o.confirmDrives, changes, totals };
+  return { from, to, confirmDrives: o.confirmDrives, changes, totals, newCoverage: reported.newCoverage };
 }

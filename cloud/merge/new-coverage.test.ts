@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../store/index.ts';
+import { formatDiff } from './diff-cli.ts';
 import { diffVersions } from './diff.ts';
 import { runMerge } from './run.ts';
 import { simulateFleet, syntheticWorld, writeBatches } from './synthetic.ts';
@@ -32,7 +33,10 @@ describe('new coverage against added paint', () => {
     const grown = newTiles.reduce((a, t) => a + t.features, 0);
     expect(sum(v2.changes.totals.newCoverage)).toBe(grown);
     expect(sum(v2.changes.totals.added)).toBe(0);
-    expect((await diffVersions(store, 1, 2)).changes).toEqual([]);
+    const diff = await diffVersions(store, 1, 2);
+    expect(diff.changes).toEqual([]);
+    expect(sum(diff.newCoverage)).toBe(grown);
+    expect(formatDiff(diff)).toMatch(new RegExp(`^new coverage: ${grown} features where no drive had been before v1's data .*: the map grew, no change$`, 'm'));
   }, 120_000);
 
   it('a divider painted where earlier drives passed and saw none is an added change', async () => {
