@@ -4,6 +4,7 @@
  * (the exit code). Modules load lazily so `fleetmap edge run` on a vehicle never loads cloud code.
  * Failures are one line on stderr, exit 2 for usage and 1 at run time (cli/errors.ts).
  */
+import { COMPILED } from '../shared/ts-worker.ts';
 import { EXIT_RUNTIME, EXIT_USAGE, exitCodeOf, oneLine } from './errors.ts';
 
 interface CommandSpec {
@@ -32,7 +33,7 @@ const COMMANDS: Record<string, CommandSpec> = {
  * the compiled build (`npm run build` -> dist/, what a vehicle runs).
  */
 function compiledPath(module: string): string {
-  return import.meta.url.endsWith('.js') ? module.replace(/\.ts$/, '.js') : module;
+  return COMPILED ? module.replace(/\.ts$/, '.js') : module;
 }
 
 function usage(): string {

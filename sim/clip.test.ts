@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clipPolygon, clipPolyline, ringAreaM2 } from './clip.ts';
+import { ringAreaM2 } from '../shared/geometry.ts';
+import { clipPolygon, clipPolyline } from './clip.ts';
 
 const box = { minX: 0, minY: -1, maxX: 10, maxY: 1 };
 

@@ -97,6 +97,3 @@ export function clipPolygon(ring: ReadonlyArray<readonly [number, number]>, r: R
   }
   return pts;
 }
-
-/** Ring area, square metres: one copy, in shared/geometry.ts. */
-export { ringAreaM2 } from '../shared/geometry.ts';

@@ -3,7 +3,7 @@
  * specification that the map generator does not draw (sim/mapgen/paint-conventions.test.ts
  * covers those it does).
  */
-import { ringAreaM2 } from './clip.ts';
+import { ringAreaM2 } from '../shared/geometry.ts';
 import { describe, expect, it } from 'vitest';
 import { LocalFrame } from '../shared/geo.ts';
 import { polylineLengthM } from '../shared/geometry.ts';

@@ -16,7 +16,8 @@
 import type { BoundaryKind, DividerStyle, Primitive } from '../shared/schema.ts';
 import { DIVIDER_STYLES } from '../shared/schema.ts';
 import type { BodyObservation } from '../shared/topics.ts';
-import { clipPolygon, clipPolyline, ringAreaM2, type Rect } from './clip.ts';
+import { ringAreaM2 } from '../shared/geometry.ts';
+import { clipPolygon, clipPolyline, type Rect } from './clip.ts';
 import { PrimitiveIndex } from './primitive-index.ts';
 import type { Rng } from './rng.ts';
 

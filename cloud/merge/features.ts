@@ -165,6 +165,13 @@ function clipSegment(a: Position, c: Position, b: LngLatBounds): [Position, Posi
 }
 
 /** Vertices of a feature's geometry in a local frame (polygon rings without the closing vertex). */
+/** The newest sighting among features (largest lastSeenUnixMs), or null when there are none. */
+export function newestSighting(features: readonly MapFeature[]): number | null {
+  let newest: number | null = null;
+  for (const f of features) if (newest === null || f.properties.lastSeenUnixMs > newest) newest = f.properties.lastSeenUnixMs;
+  return newest;
+}
+
 export function featurePoints(f: MapFeature, frame: LocalFrame): XY[] {
   const g = f.geometry;
   const to = (c: Position): XY => frame.toLocal({ lng: c[0], lat: c[1] });

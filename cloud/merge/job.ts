@@ -12,7 +12,7 @@ import type { PrimitiveClass } from '../../shared/schema.ts';
 import { parseTileKey } from '../../shared/tiles.ts';
 import { openStore as openObjectStore, type ObjectStore } from '../store/index.ts';
 import type { TileChanges } from './changes.ts';
-import { parseTileCollection, type MapFeature } from './features.ts';
+import { newestSighting, parseTileCollection, type MapFeature } from './features.ts';
 import { mergeTile, type TileStats } from './merge-tile.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { tileObjectKey } from './publish.ts';
@@ -101,7 +101,5 @@ export async function runTileJob(job: TileJob, store: ObjectStore = openStore(jo
   const byClass: TileJobResult['byClass'] = {};
   for (const f of res.collection.features) byClass[f.properties.class] = (byClass[f.properties.class] ?? 0) + 1;
   const { corrections: _corrections, ...stats } = res.stats;
-  let newest: number | null = null;
-  for (const f of res.collection.features) if (newest === null || f.properties.lastSeenUnixMs > newest) newest = f.properties.lastSeenUnixMs;
-  return { tile: job.tile, key, features: res.collection.features.length, byClass, changes: res.changes, stats, newestSeenUnixMs: newest };
+  return { tile: job.tile, key, features: res.collection.features.length, byClass, changes: res.changes, stats, newestSeenUnixMs: newestSighting(res.collection.features) };
 }

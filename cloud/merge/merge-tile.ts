@@ -18,7 +18,7 @@ import { alignToConsensus } from './align-fine.ts';
 import { addRemovedParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
-import { clipToTile, type MapFeature, type TileFeatureCollection } from './features.ts';
+import { clipToTile, newestSighting, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { tileBoxM } from './shards.ts';
@@ -122,9 +122,8 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
   const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
   // Recent against earlier drives: split at the newest sighting the previous version holds.
-  let prevSeenUnixMs = -Infinity;
-  for (const f of input.previous ?? []) prevSeenUnixMs = Math.max(prevSeenUnixMs, f.properties.lastSeenUnixMs);
-  if (!input.previous?.length && typeof input.previousNewestSeenUnixMs === 'number') prevSeenUnixMs = input.previousNewestSeenUnixMs;
+  // A tile without previous features (new in this version) splits at the previous version's.
+  const prevSeenUnixMs = newestSighting(input.previous ?? []) ?? input.previousNewestSeenUnixMs ?? -Infinity;
   const split = prevSeenUnixMs > -Infinity ? { afterUnixMs: prevSeenUnixMs, minDrives: o.minDrives } : undefined;
   // Lines lose the stretches that no drive since the previous version saw, though those that
   // passed there since all could have: paint removed since then (no cut without a previous version).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ringAreaM2 } from '../clip.ts';
+import { ringAreaM2 } from '../../shared/geometry.ts';
 import type { XY } from '../../shared/schema.ts';
 import { pointInRing } from '../../shared/geometry.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
