@@ -124,28 +124,6 @@ export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Floa
   return { lines, points, areas };
 }
 
-/** Corrected raw vertices: raw + segment translation - gauge. */
-export function correctVertices(p: Prepared, corr: Float64Array, gauge: GaugeField | null): { x: Float64Array; y: Float64Array } {
-  const x = new Float64Array(p.vx.length);
-  const y = new Float64Array(p.vy.length);
-  const g = new Float64Array(2);
-  for (let i = 0; i < p.nObs; i++) {
-    const s = p.seg[i]!;
-    for (let k = p.vStart[i]!; k < p.vStart[i]! + p.vCount[i]!; k++) {
-      let gx = 0;
-      let gy = 0;
-      if (gauge) {
-        gauge(p.vx[k]!, p.vy[k]!, g);
-        gx = g[0]!;
-        gy = g[1]!;
-      }
-      x[k] = p.vx[k]! + corr[2 * s]! - gx;
-      y[k] = p.vy[k]! + corr[2 * s + 1]! - gy;
-    }
-  }
-  return { x, y };
-}
-
 /** Cuts clusters into publishable primitives (support, attribute runs) in the tile frame. */
 export function toConsensus(p: Prepared, r: Resampled, c: Clustering, o: MergeOptions): Consensus[] {
   const out: Consensus[] = [];

@@ -12,9 +12,10 @@
  * mean, bit for bit).
  */
 import type { MergeOptions } from './options.ts';
-import type { GaugeField, Prepared, Resampled } from './prepare.ts';
+import { segmentCorrectionAt, type GaugeField, type Prepared, type Resampled } from './prepare.ts';
 
-export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: MergeOptions): GaugeField {
+/** `theta`: the segments' rotations (null: none); a segment's correction is taken where it saw each cell. */
+export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: MergeOptions, theta: Float64Array | null = null): GaugeField {
   const cell = o.gaugeCellM;
   if (r.n === 0) return (_x, _y, out) => out.fill(0);
   let minX = Infinity;
@@ -49,6 +50,7 @@ export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: Mer
   const order = new Int32Array(r.n);
   for (let i = 0; i < r.n; i++) order[segStart[p.seg[r.obs[i]!]!]!++] = i;
   const weight = segmentWeights(p, o);
+  const at = new Float64Array(2);
   for (let k = 0; k < r.n; k++) {
     const i = order[k]!;
     const s = p.seg[r.obs[i]!]!;
@@ -56,11 +58,12 @@ export function localGauge(p: Prepared, r: Resampled, corr: Float64Array, o: Mer
     if (last[c] === s) continue;
     last[c] = s;
     const ws = weight[s]!;
-    sx[c] = sx[c]! + ws * corr[2 * s]!;
-    sy[c] = sy[c]! + ws * corr[2 * s + 1]!;
+    segmentCorrectionAt(p, corr, theta, s, r.rx[i]!, r.ry[i]!, at);
+    sx[c] = sx[c]! + ws * at[0]!;
+    sy[c] = sy[c]! + ws * at[1]!;
     sn[c] = sn[c]! + ws;
-    gx += ws * corr[2 * s]!;
-    gy += ws * corr[2 * s + 1]!;
+    gx += ws * at[0]!;
+    gy += ws * at[1]!;
     gn += ws;
   }
   const sigmaCells = o.gaugeSigmaM / cell;

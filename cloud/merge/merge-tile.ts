@@ -16,13 +16,13 @@ import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/sc
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { addRemovedParts, diffTile, type TileChanges } from './changes.ts';
-import { clusterAll, correctVertices, toConsensus } from './consensus.ts';
+import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
 import { clipToTile, newestSighting, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { tileBoxM } from './shards.ts';
-import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, correctPoints, prepare, resample, type TileObservation } from './prepare.ts';
+import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, correctPoints, correctVertices, prepare, resample, segmentCorrectionAt, type TileObservation } from './prepare.ts';
 
 export interface TileInput {
   /** "16/x/y". */
@@ -49,6 +49,8 @@ export interface SegmentCorrection {
   t1UnixMs: number;
   dxM: number;
   dyM: number;
+  /** The segment's rotation about its pivot, milliradians counter-clockwise (0 when rotation is off). */
+  rotationMrad: number;
 }
 
 export interface TileStats {
@@ -99,12 +101,13 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const first = clusterAll(p, rsFit, vtx.x, vtx.y, correctPoints(rsFit, p, corr, null), o, o.coarseGateM, undefined, 2);
   lap('cluster1');
 
-  const fine = alignToConsensus(p, rsFit, first, corr, o);
-  const gauge = localGauge(p, rsAlign, corr, o);
+  const theta = o.rotationPriorSigmaRad > 0 ? new Float64Array(p.nSeg) : null;
+  const fine = alignToConsensus(p, rsFit, first, corr, o, theta);
+  const gauge = localGauge(p, rsAlign, corr, o, theta);
   lap('fine');
 
-  const pos = correctPoints(rsLine, p, corr, gauge);
-  vtx = correctVertices(p, corr, gauge);
+  const pos = correctPoints(rsLine, p, corr, gauge, theta);
+  vtx = correctVertices(p, corr, gauge, theta);
   const [bx0, by0, bx1, by1] = tileBoxM(tileId);
   const m = o.outputMarginM;
   const nearTile = new Uint8Array(p.nObs);
@@ -119,7 +122,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     }
   }
   const final = clusterAll(p, rsLine, vtx.x, vtx.y, pos, o, o.gateM, nearTile);
-  const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge), o.footprintCellM);
+  const footprint = new Footprint(p, rsAlign, correctPoints(rsAlign, p, corr, gauge, theta), o.footprintCellM);
   const linePts = { start: rsLine.obsStart, count: rsLine.obsCount, x: pos.x, y: pos.y };
   // Recent against earlier drives: split at the newest sighting the previous version holds.
   // A tile without previous features (new in this version) splits at the previous version's.
@@ -202,18 +205,23 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
 
   const corrections: SegmentCorrection[] = [];
   const g = new Float64Array(2);
+  const c = new Float64Array(2);
   const firstObs = new Int32Array(p.nSeg).fill(-1);
   for (let i = p.nObs - 1; i >= 0; i--) firstObs[p.seg[i]!] = i;
   for (let s = 0; s < p.nSeg; s++) {
     // Report the correction including the gauge at the segment's first observation.
     const i = firstObs[s]!;
-    gauge(p.vx[p.vStart[i]!]!, p.vy[p.vStart[i]!]!, g);
+    const qx = p.vx[p.vStart[i]!]!;
+    const qy = p.vy[p.vStart[i]!]!;
+    gauge(qx, qy, g);
+    segmentCorrectionAt(p, corr, theta, s, qx, qy, c);
     corrections.push({
       driveId: p.driveIds[p.segDrive[s]!]!,
       t0UnixMs: p.segT0[s]!,
       t1UnixMs: p.segT1[s]!,
-      dxM: Math.round((corr[2 * s]! - g[0]!) * 1000) / 1000,
-      dyM: Math.round((corr[2 * s + 1]! - g[1]!) * 1000) / 1000,
+      dxM: Math.round((c[0]! - g[0]!) * 1000) / 1000,
+      dyM: Math.round((c[1]! - g[1]!) * 1000) / 1000,
+      rotationMrad: theta ? Math.round(theta[s]! * 1e6) / 1000 : 0,
     });
   }
   return {

@@ -55,6 +55,13 @@ export interface Prepared {
   segT1: Float64Array;
   /** Segment ids of each drive, in time order. */
   driveSegs: number[][];
+  /**
+   * Pivot of each segment's rotation: the mean of its raw vertices, metres. A segment's
+   * correction moves a raw point q by its translation plus theta x perp(q - pivot)
+   * (`correctPoints`).
+   */
+  segPivotX: Float64Array;
+  segPivotY: Float64Array;
 }
 
 export function prepare(obs: readonly TileObservation[], o: MergeOptions): Prepared {
@@ -86,6 +93,8 @@ export function prepare(obs: readonly TileObservation[], o: MergeOptions): Prepa
     segT0: new Float64Array(0),
     segT1: new Float64Array(0),
     driveSegs: [],
+    segPivotX: new Float64Array(0),
+    segPivotY: new Float64Array(0),
   };
   let v = 0;
   kept.forEach((ob, i) => {
@@ -143,6 +152,21 @@ function buildSegments(p: Prepared, o: MergeOptions): void {
   p.segDrive = Int32Array.from(segDrive);
   p.segT0 = Float64Array.from(segT0);
   p.segT1 = Float64Array.from(segT1);
+  p.segPivotX = new Float64Array(p.nSeg);
+  p.segPivotY = new Float64Array(p.nSeg);
+  const nv = new Float64Array(p.nSeg);
+  for (let i = 0; i < p.nObs; i++) {
+    const sg = p.seg[i]!;
+    for (let k = p.vStart[i]!; k < p.vStart[i]! + p.vCount[i]!; k++) {
+      p.segPivotX[sg] = p.segPivotX[sg]! + p.vx[k]!;
+      p.segPivotY[sg] = p.segPivotY[sg]! + p.vy[k]!;
+      nv[sg] = nv[sg]! + 1;
+    }
+  }
+  for (let sg = 0; sg < p.nSeg; sg++) {
+    p.segPivotX[sg] = p.segPivotX[sg]! / nv[sg]!;
+    p.segPivotY[sg] = p.segPivotY[sg]! / nv[sg]!;
+  }
 }
 
 /** Observations resampled at a fixed spacing, each observation's points contiguous. */
@@ -232,24 +256,51 @@ export function resample(p: Prepared, spacingFor: (cls: number) => number): Resa
 export type GaugeField = (x: number, y: number, out: Float64Array) => void;
 
 /**
- * Corrected positions of resampled points: raw + segment translation - gauge(raw).
- * `corr` holds [dx, dy] per segment.
+ * Corrected positions of resampled points: raw + segment correction - gauge(raw). `corr` holds
+ * [dx, dy] per segment, `theta` (null: none) a small rotation per segment about its pivot,
+ * radians counter-clockwise: the correction at q is [dx - theta (qy - pivotY), dy + theta (qx - pivotX)]
+ * (linearised: theta stays at milliradians).
  */
-export function correctPoints(r: Resampled, p: Prepared, corr: Float64Array, gauge: GaugeField | null): { x: Float64Array; y: Float64Array } {
-  const x = new Float64Array(r.n);
-  const y = new Float64Array(r.n);
+export function correctPoints(r: Resampled, p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null = null): { x: Float64Array; y: Float64Array } {
+  return correctXY(r.rx, r.ry, r.n, (i) => p.seg[r.obs[i]!]!, p, corr, gauge, theta);
+}
+
+/** Corrected raw vertices of every observation (`correctPoints`'s rule). */
+export function correctVertices(p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null = null): { x: Float64Array; y: Float64Array } {
+  const segOfVertex = new Int32Array(p.vx.length);
+  for (let i = 0; i < p.nObs; i++) segOfVertex.fill(p.seg[i]!, p.vStart[i]!, p.vStart[i]! + p.vCount[i]!);
+  return correctXY(p.vx, p.vy, p.vx.length, (k) => segOfVertex[k]!, p, corr, gauge, theta);
+}
+
+/** The correction of segment s at raw point (qx, qy), without the gauge, into out[0..1]. */
+export function segmentCorrectionAt(p: Prepared, corr: Float64Array, theta: Float64Array | null, s: number, qx: number, qy: number, out: Float64Array): void {
+  const th = theta ? theta[s]! : 0;
+  out[0] = corr[2 * s]! - th * (qy - p.segPivotY[s]!);
+  out[1] = corr[2 * s + 1]! + th * (qx - p.segPivotX[s]!);
+}
+
+function correctXY(rx: Float64Array, ry: Float64Array, n: number, segOf: (i: number) => number, p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null): { x: Float64Array; y: Float64Array } {
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
   const g = new Float64Array(2);
-  for (let i = 0; i < r.n; i++) {
-    const s = p.seg[r.obs[i]!]!;
+  for (let i = 0; i < n; i++) {
+    const s = segOf(i);
     let gx = 0;
     let gy = 0;
     if (gauge) {
-      gauge(r.rx[i]!, r.ry[i]!, g);
+      gauge(rx[i]!, ry[i]!, g);
       gx = g[0]!;
       gy = g[1]!;
     }
-    x[i] = r.rx[i]! + corr[2 * s]! - gx;
-    y[i] = r.ry[i]! + corr[2 * s + 1]! - gy;
+    let dx = corr[2 * s]!;
+    let dy = corr[2 * s + 1]!;
+    if (theta) {
+      const th = theta[s]!;
+      dx -= th * (ry[i]! - p.segPivotY[s]!);
+      dy += th * (rx[i]! - p.segPivotX[s]!);
+    }
+    x[i] = rx[i]! + dx - gx;
+    y[i] = ry[i]! + dy - gy;
   }
   return { x, y };
 }

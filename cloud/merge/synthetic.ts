@@ -107,12 +107,19 @@ export interface FleetOptions {
   driveIdPrefix?: string;
   /** Drives 0..anchors-1 position with RTK: a few cm of error, no drift, pose sigma 3 cm declared. */
   anchors?: number;
+  /**
+   * Per-drive heading error, 1-sigma radians: each (non-anchor) drive's positions are rotated by
+   * its own angle about the world origin (the road's middle). Default 0 (none).
+   */
+  rotationSigmaRad?: number;
 }
 
 export interface DriveTruth {
   driveId: string;
-  /** The error the drive adds to every position at time t (metres, world frame). */
+  /** The error the drive adds to every position at time t (metres, world frame), besides the rotation. */
   offsetAt(tUnixMs: number): XY;
+  /** Its rotation about the world origin, radians counter-clockwise: a point p moves by rotationRad x perp(p). */
+  rotationRad: number;
   startUnixMs: number;
   endUnixMs: number;
 }
@@ -139,6 +146,8 @@ export function simulateFleet(w: TruthWorld, o: FleetOptions): Fleet {
     const poseSigmaCm = anchor ? 3 : 100;
     const forward = d % 2 === 0;
     const jumpAt = o.multipath && d === 1 && !anchor ? start + 12_000 : -1;
+    // Drawn only when asked for, so fleets without it keep their random sequence.
+    const rotationRad = o.rotationSigmaRad && !anchor ? gauss() * o.rotationSigmaRad : 0;
     const offsetAt = (t: number): XY => {
       const dt = t - start;
       let x = bias[0] + Math.cos(dir) * drift * dt;
@@ -150,7 +159,7 @@ export function simulateFleet(w: TruthWorld, o: FleetOptions): Fleet {
       return [x, y];
     };
     const end = start + (340 / speed) * 1000;
-    drives.push({ driveId, offsetAt, startUnixMs: start, endUnixMs: end });
+    drives.push({ driveId, offsetAt, rotationRad, startUnixMs: start, endUnixMs: end });
     // A frame every 10 m: the 25 m ahead of the car.
     for (let k = 0; k <= 34; k++) {
       const x = forward ? -170 + 10 * k : 170 - 10 * k;
@@ -162,7 +171,7 @@ export function simulateFleet(w: TruthWorld, o: FleetOptions): Fleet {
         if (rnd() < (o.missRate ?? 0.1)) return;
         const ox = off[0] + gauss() * (anchor ? 0.01 : 0.05);
         const oy = off[1] + gauss() * (anchor ? 0.01 : 0.05);
-        const noisy: XY[] = pts.map((p) => [p[0] + ox + gauss() * 0.03, p[1] + oy + gauss() * 0.03]);
+        const noisy: XY[] = pts.map((p) => [p[0] + ox - rotationRad * p[1] + gauss() * 0.03, p[1] + oy + rotationRad * p[0] + gauss() * 0.03]);
         observations.push(toWire(w.frame, { driveId, tUnixMs: t, cls, score: 0.6 + 0.4 * rnd(), poseSigmaCm, ...extra }, noisy));
       };
       for (const line of w.lines) {
