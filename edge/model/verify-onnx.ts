@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../perception/ort.ts';
 import { modelMetadataPath } from '../perception/model.ts';
 
 const W = 256, H = 128, LW = 128, LH = 64, C = 10, IGNORE = 255;

@@ -21,11 +21,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { CameraFrame } from '../../shared/camera-frame.ts';
 import { SEG_CLASS_COUNT, SEG_CLASS_NAMES } from '../../shared/camera.ts';
 import type { ExecutionProvider } from '../hw-profile.ts';
 import { classPriorFactors, SegDecoder, type SegOutput } from './decode.ts';
+import { ort } from './ort.ts';
 import { Preprocessor } from './preprocess.ts';
 
 /** What this runtime decodes: the model's metadata must say exactly this. */
