@@ -13,7 +13,8 @@
  *    VmHWM (peak RSS), polled from /proc while it runs. bytesPerKm = batch objects stored by the
  *    ingest / km driven.
  * 2. torchFps: edge/model/torch_bench.py (PyTorch eager) on the same drive frames, written as a
- *    dataset, with 1 and with 2 threads, and the faster of the two counts (the daemon, too, runs
+ *    dataset, with the committed model's own weights (`--onnx`: edge/model/onnx_weights.py puts
+ *    the ONNX weights into the PyTorch network), with 1 and with 2 threads, and the faster of the two counts (the daemon, too, runs
  *    onnxruntime with the thread count that is fastest here: 2 PyTorch threads on this 2-core
  *    machine ran 48-61 fps, 1 thread 135; both are in `details.torch`); onnxModelOnlyFps:
  *    Segmenter.run in this process on the same frames.
@@ -187,11 +188,9 @@ async function main(): Promise<void> {
   const cmpFrames = spreadPick(camFrames, TORCH_FRAMES);
   const cmpDir = path.join(DATA_DIR, 'drive-frames');
   writeFramesDataset(cmpDir, cmpFrames);
-  const ckptCandidate = training.metrics?.checkpoint ?? (training.config?.outDir ? path.join(training.config.outDir, 'checkpoint.pt') : undefined);
-  const checkpoint = ckptCandidate && existsSync(path.join(REPO_ROOT, ckptCandidate)) ? ckptCandidate : undefined;
-  const torchRuns = [await torchBench(cmpDir, cmpFrames.length, checkpoint, 1), await torchBench(cmpDir, cmpFrames.length, checkpoint, 2)];
+  const torchRuns = [await torchBench(cmpDir, cmpFrames.length, 1), await torchBench(cmpDir, cmpFrames.length, 2)];
   const torch = torchRuns.reduce((a, b) => (b.torchFps > a.torchFps ? b : a));
-  say(`PyTorch eager: ${torchRuns.map((r) => `${r.torchFps} fps with ${r.threads} thread${r.threads > 1 ? 's' : ''}`).join(', ')} on ${torch.frames} frames${checkpoint ? ` (checkpoint ${checkpoint})` : ' (random weights of the exported architecture: no checkpoint found)'}; the faster counts`);
+  say(`PyTorch eager: ${torchRuns.map((r) => `${r.torchFps} fps with ${r.threads} thread${r.threads > 1 ? 's' : ''}`).join(', ')} on ${torch.frames} frames (the committed model's weights); the faster counts`);
 
   const seg = await Segmenter.create({ modelPath: MODEL_PATH, executionProviders: ['cpu'], intraOpThreads: 2, interOpThreads: 1 });
   for (let i = 0; i < 10; i++) await seg.run(cmpFrames[i % cmpFrames.length]!);
@@ -282,7 +281,7 @@ async function main(): Promise<void> {
         inference: Math.round((stage.inferenceMs / cmpFrames.length) * 1000) / 1000,
         decode: Math.round((stage.decodeMs / cmpFrames.length) * 1000) / 1000,
       },
-      torch: { ...torch, byThreads: torchRuns, checkpoint: checkpoint ?? null, checkpointMtime: checkpoint ? statSync(path.join(REPO_ROOT, checkpoint)).mtime.toISOString() : null },
+      torch: { ...torch, byThreads: torchRuns },
       quality: { pixelAccuracy: quality.pixelAccuracy, gtInstances: quality.gtInstances, predInstances: quality.predInstances, msPerFrameVectorize: quality.msPerFrameVectorize, bySet },
       apMethod: 'single frame: Segmenter -> GroundLut (frame calibration, true vehicle pitch) -> vectorizeFrame -> clip to 3..30 m x +-12 m -> sim/eval Chamfer AP (stitch 0.3 m, 20 samples, min piece 1 m), one patch per frame, classes pooled over frames; mAP = mean over classes with ground truth',
       camera: { hz: CAMERA_HZ, widthPx: 256, heightPx: 128 },
@@ -405,9 +404,9 @@ function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
   writeFileSync(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
-async function torchBench(dataDir: string, frames: number, checkpoint: string | undefined, threads: number): Promise<{ torchFps: number; frames: number; threads: number; msPerFrame: number }> {
+async function torchBench(dataDir: string, frames: number, threads: number): Promise<{ weights: string; torchFps: number; frames: number; threads: number; msPerFrame: number; fpsByPass: number[] }> {
   const script = path.join(REPO_ROOT, 'edge', 'model', 'torch_bench.py');
-  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), ...(checkpoint ? ['--checkpoint', path.join(REPO_ROOT, checkpoint)] : ['--metadata', modelMetadataPath(MODEL_PATH)])];
+  const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), '--onnx', MODEL_PATH, '--metadata', modelMetadataPath(MODEL_PATH)];
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, a, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
     let out = '';
@@ -417,7 +416,7 @@ async function torchBench(dataDir: string, frames: number, checkpoint: string | 
     child.on('exit', (code) => {
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       if (code !== 0 || !line) reject(new Error(`torch_bench.py exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
-      else resolve(JSON.parse(line) as { torchFps: number; frames: number; threads: number; msPerFrame: number });
+      else resolve(JSON.parse(line) as { weights: string; torchFps: number; frames: number; threads: number; msPerFrame: number; fpsByPass: number[] });
     });
   });
 }
