@@ -262,45 +262,49 @@ export type GaugeField = (x: number, y: number, out: Float64Array) => void;
  * (linearised: theta stays at milliradians).
  */
 export function correctPoints(r: Resampled, p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null = null): { x: Float64Array; y: Float64Array } {
-  return correctXY(r.rx, r.ry, r.n, (i) => p.seg[r.obs[i]!]!, p, corr, gauge, theta);
+  const x = new Float64Array(r.n);
+  const y = new Float64Array(r.n);
+  const c = new Float64Array(2);
+  const g = new Float64Array(2);
+  for (let i = 0; i < r.n; i++) correctInto(p, corr, gauge, theta, p.seg[r.obs[i]!]!, r.rx[i]!, r.ry[i]!, c, g, x, y, i);
+  return { x, y };
 }
 
 /** Corrected raw vertices of every observation (`correctPoints`'s rule). */
 export function correctVertices(p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null = null): { x: Float64Array; y: Float64Array } {
-  const segOfVertex = new Int32Array(p.vx.length);
-  for (let i = 0; i < p.nObs; i++) segOfVertex.fill(p.seg[i]!, p.vStart[i]!, p.vStart[i]! + p.vCount[i]!);
-  return correctXY(p.vx, p.vy, p.vx.length, (k) => segOfVertex[k]!, p, corr, gauge, theta);
+  const x = new Float64Array(p.vx.length);
+  const y = new Float64Array(p.vy.length);
+  const c = new Float64Array(2);
+  const g = new Float64Array(2);
+  for (let i = 0; i < p.nObs; i++) {
+    const s = p.seg[i]!;
+    for (let k = p.vStart[i]!; k < p.vStart[i]! + p.vCount[i]!; k++) correctInto(p, corr, gauge, theta, s, p.vx[k]!, p.vy[k]!, c, g, x, y, k);
+  }
+  return { x, y };
 }
 
 /** The correction of segment s at raw point (qx, qy), without the gauge, into out[0..1]. */
 export function segmentCorrectionAt(p: Prepared, corr: Float64Array, theta: Float64Array | null, s: number, qx: number, qy: number, out: Float64Array): void {
-  const th = theta ? theta[s]! : 0;
+  if (!theta) {
+    out[0] = corr[2 * s]!;
+    out[1] = corr[2 * s + 1]!;
+    return;
+  }
+  const th = theta[s]!;
   out[0] = corr[2 * s]! - th * (qy - p.segPivotY[s]!);
   out[1] = corr[2 * s + 1]! + th * (qx - p.segPivotX[s]!);
 }
 
-function correctXY(rx: Float64Array, ry: Float64Array, n: number, segOf: (i: number) => number, p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null): { x: Float64Array; y: Float64Array } {
-  const x = new Float64Array(n);
-  const y = new Float64Array(n);
-  const g = new Float64Array(2);
-  for (let i = 0; i < n; i++) {
-    const s = segOf(i);
-    let gx = 0;
-    let gy = 0;
-    if (gauge) {
-      gauge(rx[i]!, ry[i]!, g);
-      gx = g[0]!;
-      gy = g[1]!;
-    }
-    let dx = corr[2 * s]!;
-    let dy = corr[2 * s + 1]!;
-    if (theta) {
-      const th = theta[s]!;
-      dx -= th * (ry[i]! - p.segPivotY[s]!);
-      dy += th * (rx[i]! - p.segPivotX[s]!);
-    }
-    x[i] = rx[i]! + dx - gx;
-    y[i] = ry[i]! + dy - gy;
+/** x[k], y[k] = raw (qx, qy) + segment s's correction there - gauge(raw); c and g: scratch (2 each). */
+function correctInto(p: Prepared, corr: Float64Array, gauge: GaugeField | null, theta: Float64Array | null, s: number, qx: number, qy: number, c: Float64Array, g: Float64Array, x: Float64Array, y: Float64Array, k: number): void {
+  segmentCorrectionAt(p, corr, theta, s, qx, qy, c);
+  let gx = 0;
+  let gy = 0;
+  if (gauge) {
+    gauge(qx, qy, g);
+    gx = g[0]!;
+    gy = g[1]!;
   }
-  return { x, y };
+  x[k] = qx + c[0]! - gx;
+  y[k] = qy + c[1]! - gy;
 }

@@ -4,7 +4,7 @@ Times preprocessing (uint8 HWC -> float CHW in [0, 1]) plus the forward pass wit
 by frame, after a warm-up, in --repeats passes over the frames of which the fastest counts (on
 the 2-core AMD EPYC machine of 2026-12-02 one pass ran anywhere from 30 to 87 fps from one
 benchmark run to the next); the edge benchmark compares onnxruntime-node against it.
-Prints one JSON line {torchFps, frames, threads, msPerFrame}.
+Prints one JSON line {weights, torchFps, frames, threads, msPerFrame, fpsByPass, params}.
 
 Usage: /usr/bin/python3 edge/model/torch_bench.py --data DIR [--frames 200] [--checkpoint FILE | --onnx FILE] [--threads 2]
 

@@ -14,9 +14,10 @@
  *    ingest / km driven.
  * 2. torchFps: edge/model/torch_bench.py (PyTorch eager) on the same drive frames, written as a
  *    dataset, with the committed model's own weights (`--onnx`: edge/model/onnx_weights.py puts
- *    the ONNX weights into the PyTorch network), with 1 and with 2 threads, and the faster of the two counts (the daemon, too, runs
- *    onnxruntime with the thread count that is fastest here: 2 PyTorch threads on this 2-core
- *    machine ran 48-61 fps, 1 thread 135; both are in `details.torch`); onnxModelOnlyFps:
+ *    the ONNX weights into the PyTorch network), with 1 and with 2 threads, and the faster of
+ *    the two counts (the daemon, too, runs onnxruntime with the thread count that is fastest
+ *    here: 2 PyTorch threads on this 2-core machine ran 48-61 fps, 1 thread 135; both are in
+ *    `details.torch`); onnxModelOnlyFps:
  *    Segmenter.run in this process on the same frames.
  * 3. iou / ap: the in-process Segmenter on held-out datasets rendered into out/bench/edge-data/
  *    (generated when absent: the ring map's east 30 % (--area holdout), Karlsruhe with an unseen
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
   // ---- the model and what it was trained on -------------------------------------------------
   const model = loadModel(MODEL_PATH);
   const md = model.metadata;
-  const training = (md.training ?? {}) as { datasets?: Array<{ path?: string; seed?: number; maps?: string[]; split?: string; conditions?: { excludeEffects?: string[] } }>; metrics?: { checkpoint?: string }; config?: { outDir?: string } };
+  const training = (md.training ?? {}) as { datasets?: Array<{ path?: string; seed?: number; maps?: string[]; split?: string; conditions?: { excludeEffects?: string[] } }> };
   const trainSets = training.datasets ?? [];
   const trainSeeds = new Set(trainSets.map((d) => d.seed));
   const trainMaps = new Set(trainSets.flatMap((d) => d.maps ?? []));
@@ -404,7 +405,17 @@ function writeFramesDataset(dir: string, frames: readonly CameraFrame[]): void {
   writeFileSync(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
-async function torchBench(dataDir: string, frames: number, threads: number): Promise<{ weights: string; torchFps: number; frames: number; threads: number; msPerFrame: number; fpsByPass: number[] }> {
+/** torch_bench.py's JSON line. */
+interface TorchTiming {
+  weights: string;
+  torchFps: number;
+  frames: number;
+  threads: number;
+  msPerFrame: number;
+  fpsByPass: number[];
+}
+
+async function torchBench(dataDir: string, frames: number, threads: number): Promise<TorchTiming> {
   const script = path.join(REPO_ROOT, 'edge', 'model', 'torch_bench.py');
   const a = [script, '--data', dataDir, '--frames', String(frames), '--threads', String(threads), '--onnx', MODEL_PATH, '--metadata', modelMetadataPath(MODEL_PATH)];
   return new Promise((resolve, reject) => {
@@ -416,7 +427,7 @@ async function torchBench(dataDir: string, frames: number, threads: number): Pro
     child.on('exit', (code) => {
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       if (code !== 0 || !line) reject(new Error(`torch_bench.py exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
-      else resolve(JSON.parse(line) as { weights: string; torchFps: number; frames: number; threads: number; msPerFrame: number; fpsByPass: number[] });
+      else resolve(JSON.parse(line) as TorchTiming);
     });
   });
 }
