@@ -268,34 +268,20 @@ function drawCrosswalk(ctx: FrameContext, pi: number): void {
     if (nearView(ctx, xs[i]!, ys[i]!, ctx.paintRangeM, 8)) any = true;
   }
   if (!any) return;
-  // long axis: the longest edge
-  let ex = 1;
-  let ey = 0;
-  let best = -1;
-  for (let i = 0; i < n; i++) {
-    const j = (i + 1) % n;
-    const l = Math.hypot(xs[j]! - xs[i]!, ys[j]! - ys[i]!);
-    if (l > best) {
-      best = l;
-      ex = (xs[j]! - xs[i]!) / l;
-      ey = (ys[j]! - ys[i]!) / l;
-    }
-  }
+  // Long axis (across the road): the direction that the most outline length follows. A side drawn
+  // as several ways or with intermediate nodes is several edges, none of them the longest alone.
+  const [ex, ey] = crosswalkLongAxis(xs, ys, n);
   const nx = -ey;
   const ny = ex;
   let e0 = Infinity;
   let e1 = -Infinity;
-  let n0 = Infinity;
-  let n1 = -Infinity;
   for (let i = 0; i < n; i++) {
     const e = xs[i]! * ex + ys[i]! * ey;
-    const q = xs[i]! * nx + ys[i]! * ny;
     e0 = Math.min(e0, e);
     e1 = Math.max(e1, e);
-    n0 = Math.min(n0, q);
-    n1 = Math.max(n1, q);
   }
-  // bars 0.5 m wide along the long axis, 0.5 m gaps, centred
+  // bars 0.5 m wide along the long axis, 0.5 m gaps, centred; each spans what the outline holds
+  // across it over the bar's width (a skewed crossing's bars are staggered, never outside it)
   const total = e1 - e0;
   const bars = Math.max(1, Math.floor((total + 0.5) / 1.0));
   const start = e0 + (total - (bars * 1.0 - 0.5)) / 2;
@@ -303,6 +289,10 @@ function drawCrosswalk(ctx: FrameContext, pi: number): void {
   for (let k = 0; k < bars; k++) {
     const a0 = start + k;
     const a1 = a0 + 0.5;
+    const span = crossSpan(xs, ys, n, ex, ey, a0, a1);
+    if (span === undefined) continue;
+    const [n0, n1] = span;
+    if (n1 - n0 <= 2 * inset) continue;
     // split each bar along its length in pieces of <= 1.5 m (slope, wear)
     const pieces = Math.max(1, Math.ceil((n1 - n0 - 2 * inset) / 1.5));
     for (let q = 0; q < pieces; q++) {
@@ -322,6 +312,74 @@ function drawCrosswalk(ctx: FrameContext, pi: number): void {
     fr.bz[i] = fr.groundZ(xs[i]!);
   }
   fr.fillLabel(n, far ? SEG_IGNORE : SEG_CLASS_IDS.crosswalk);
+}
+
+/** Edges within this angle of a candidate direction count towards it (crosswalkLongAxis), radians. */
+const LONG_AXIS_TOLERANCE_RAD = (15 * Math.PI) / 180;
+
+/**
+ * A crosswalk outline's long axis, a unit vector: of the directions of its edges, the one that
+ * the most outline length follows within LONG_AXIS_TOLERANCE_RAD (either way round). The two long
+ * sides of a rectangle count together, and a side split into several edges counts whole.
+ */
+export function crosswalkLongAxis(xs: Float64Array, ys: Float64Array, n: number): [number, number] {
+  let best = -1;
+  let bx = 1;
+  let by = 0;
+  for (let i = 0; i < n; i++) {
+    const j = (i + 1) % n;
+    const li = Math.hypot(xs[j]! - xs[i]!, ys[j]! - ys[i]!);
+    if (!(li > 0)) continue;
+    const ux = (xs[j]! - xs[i]!) / li;
+    const uy = (ys[j]! - ys[i]!) / li;
+    let sum = 0;
+    for (let k = 0; k < n; k++) {
+      const m = (k + 1) % n;
+      const dx = xs[m]! - xs[k]!;
+      const dy = ys[m]! - ys[k]!;
+      const lk = Math.hypot(dx, dy);
+      if (!(lk > 0)) continue;
+      // |cos| of the angle between the edges: parallel either way round counts
+      if (Math.abs(ux * dx + uy * dy) / lk >= Math.cos(LONG_AXIS_TOLERANCE_RAD)) sum += lk;
+    }
+    if (sum > best + 1e-9) {
+      best = sum;
+      bx = ux;
+      by = uy;
+    }
+  }
+  return [bx, by];
+}
+
+/**
+ * What an outline holds across the long axis (ex, ey) between long-axis positions a0 and a1: the
+ * across-range [lo, hi] it holds at both ends (for a convex outline the bar's rectangle lies
+ * inside it), or undefined where it holds nothing there.
+ */
+export function crossSpan(xs: Float64Array, ys: Float64Array, n: number, ex: number, ey: number, a0: number, a1: number): [number, number] | undefined {
+  const at = (a: number): [number, number] | undefined => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const j = (i + 1) % n;
+      const ei = xs[i]! * ex + ys[i]! * ey;
+      const ej = xs[j]! * ex + ys[j]! * ey;
+      if (a < Math.min(ei, ej) || a > Math.max(ei, ej)) continue;
+      const qi = -xs[i]! * ey + ys[i]! * ex;
+      const qj = -xs[j]! * ey + ys[j]! * ex;
+      const q = ej === ei ? (a === ei ? Math.min(qi, qj) : qi) : qi + ((a - ei) / (ej - ei)) * (qj - qi);
+      const q2 = ej === ei ? Math.max(qi, qj) : q;
+      lo = Math.min(lo, q, q2);
+      hi = Math.max(hi, q, q2);
+    }
+    return lo <= hi ? [lo, hi] : undefined;
+  };
+  const s0 = at(a0);
+  const s1 = at(a1);
+  if (s0 === undefined || s1 === undefined) return undefined;
+  const lo = Math.max(s0[0], s1[0]);
+  const hi = Math.min(s0[1], s1[1]);
+  return lo < hi ? [lo, hi] : undefined;
 }
 
 const BAND_PIECE_M = 3;
