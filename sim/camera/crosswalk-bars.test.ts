@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { crossSpan, crosswalkLongAxis } from './map-layer.ts';
+import type { XY } from '../../shared/schema.ts';
+import { stripeShape } from '../crosswalk-stripes.ts';
+import { crossSpan } from './map-layer.ts';
+
+/** The long axis the renderer paints a crosswalk's bars along (scene.ts, per crosswalk). */
+function crosswalkLongAxis(xs: Float64Array, ys: Float64Array, n: number): readonly [number, number] {
+  const pts: XY[] = [];
+  for (let i = 0; i < n; i++) pts.push([xs[i]!, ys[i]!]);
+  return stripeShape(pts, true).axis;
+}
 
 /** Even-odd point-in-polygon. */
 function inside(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {

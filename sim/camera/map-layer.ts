@@ -268,9 +268,9 @@ function drawCrosswalk(ctx: FrameContext, pi: number): void {
     if (nearView(ctx, xs[i]!, ys[i]!, ctx.paintRangeM, 8)) any = true;
   }
   if (!any) return;
-  // Long axis (across the road): the direction that the most outline length follows. A side drawn
-  // as several ways or with intermediate nodes is several edges, none of them the longest alone.
-  const [ex, ey] = crosswalkLongAxis(xs, ys, n);
+  // Long axis (across the road), from the scene, turned into the body frame.
+  const ex = ctx.cos * st.axisX + ctx.sin * st.axisY;
+  const ey = -ctx.sin * st.axisX + ctx.cos * st.axisY;
   const nx = -ey;
   const ny = ex;
   let e0 = Infinity;
@@ -314,71 +314,42 @@ function drawCrosswalk(ctx: FrameContext, pi: number): void {
   fr.fillLabel(n, far ? SEG_IGNORE : SEG_CLASS_IDS.crosswalk);
 }
 
-/** Edges within this angle of a candidate direction count towards it (crosswalkLongAxis), radians. */
-const LONG_AXIS_TOLERANCE_RAD = (15 * Math.PI) / 180;
-
-/**
- * A crosswalk outline's long axis, a unit vector: of the directions of its edges, the one that
- * the most outline length follows within LONG_AXIS_TOLERANCE_RAD (either way round). The two long
- * sides of a rectangle count together, and a side split into several edges counts whole.
- */
-export function crosswalkLongAxis(xs: Float64Array, ys: Float64Array, n: number): [number, number] {
-  let best = -1;
-  let bx = 1;
-  let by = 0;
-  for (let i = 0; i < n; i++) {
-    const j = (i + 1) % n;
-    const li = Math.hypot(xs[j]! - xs[i]!, ys[j]! - ys[i]!);
-    if (!(li > 0)) continue;
-    const ux = (xs[j]! - xs[i]!) / li;
-    const uy = (ys[j]! - ys[i]!) / li;
-    let sum = 0;
-    for (let k = 0; k < n; k++) {
-      const m = (k + 1) % n;
-      const dx = xs[m]! - xs[k]!;
-      const dy = ys[m]! - ys[k]!;
-      const lk = Math.hypot(dx, dy);
-      if (!(lk > 0)) continue;
-      // |cos| of the angle between the edges: parallel either way round counts
-      if (Math.abs(ux * dx + uy * dy) / lk >= Math.cos(LONG_AXIS_TOLERANCE_RAD)) sum += lk;
-    }
-    if (sum > best + 1e-9) {
-      best = sum;
-      bx = ux;
-      by = uy;
-    }
-  }
-  return [bx, by];
-}
-
 /**
  * What an outline holds across the long axis (ex, ey) between long-axis positions a0 and a1: the
  * across-range [lo, hi] it holds at both ends (for a convex outline the bar's rectangle lies
  * inside it), or undefined where it holds nothing there.
  */
 export function crossSpan(xs: Float64Array, ys: Float64Array, n: number, ex: number, ey: number, a0: number, a1: number): [number, number] | undefined {
-  const at = (a: number): [number, number] | undefined => {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const j = (i + 1) % n;
-      const ei = xs[i]! * ex + ys[i]! * ey;
-      const ej = xs[j]! * ex + ys[j]! * ey;
-      if (a < Math.min(ei, ej) || a > Math.max(ei, ej)) continue;
-      const qi = -xs[i]! * ey + ys[i]! * ex;
-      const qj = -xs[j]! * ey + ys[j]! * ex;
-      const q = ej === ei ? (a === ei ? Math.min(qi, qj) : qi) : qi + ((a - ei) / (ej - ei)) * (qj - qi);
-      const q2 = ej === ei ? Math.max(qi, qj) : q;
-      lo = Math.min(lo, q, q2);
-      hi = Math.max(hi, q, q2);
+  // Per end, the across-range of the outline's crossings of the line at that position.
+  let lo0 = Infinity;
+  let hi0 = -Infinity;
+  let lo1 = Infinity;
+  let hi1 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const j = (i + 1) % n;
+    const ei = xs[i]! * ex + ys[i]! * ey;
+    const ej = xs[j]! * ex + ys[j]! * ey;
+    const qi = -xs[i]! * ey + ys[i]! * ex;
+    const qj = -xs[j]! * ey + ys[j]! * ex;
+    const lo = Math.min(ei, ej);
+    const hi = Math.max(ei, ej);
+    for (let end = 0; end < 2; end++) {
+      const a = end === 0 ? a0 : a1;
+      if (a < lo || a > hi) continue;
+      // An edge across the long axis (ei = ej = a) holds both its ends.
+      const q = ej === ei ? qi : qi + ((a - ei) / (ej - ei)) * (qj - qi);
+      const q2 = ej === ei ? qj : q;
+      if (end === 0) {
+        lo0 = Math.min(lo0, q, q2);
+        hi0 = Math.max(hi0, q, q2);
+      } else {
+        lo1 = Math.min(lo1, q, q2);
+        hi1 = Math.max(hi1, q, q2);
+      }
     }
-    return lo <= hi ? [lo, hi] : undefined;
-  };
-  const s0 = at(a0);
-  const s1 = at(a1);
-  if (s0 === undefined || s1 === undefined) return undefined;
-  const lo = Math.max(s0[0], s1[0]);
-  const hi = Math.min(s0[1], s1[1]);
+  }
+  const lo = Math.max(lo0, lo1);
+  const hi = Math.min(hi0, hi1);
   return lo < hi ? [lo, hi] : undefined;
 }
 

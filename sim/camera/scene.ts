@@ -7,6 +7,7 @@
 import type { XY } from '../../shared/schema.ts';
 import type { GroundTruthPrimitive, Lanelet2Map } from '../lanelet2.ts';
 import { PrimitiveIndex } from '../primitive-index.ts';
+import { stripeShape } from '../crosswalk-stripes.ts';
 
 export interface ScenePrimitiveStyle {
   /** Paint colour (RGB 0..1). */
@@ -20,6 +21,13 @@ export interface ScenePrimitiveStyle {
   /** Dash phase along the line, metres; a per-primitive hash in [0, 1). */
   phaseM: number;
   hash: number;
+  /**
+   * Crosswalks: the outline's long axis (across the road), a world-frame unit vector: the long
+   * side of its smallest edge-aligned box (sim/crosswalk-stripes.ts `stripeShape`), so a side drawn
+   * as several edges counts whole. [1, 0] for other classes.
+   */
+  axisX: number;
+  axisY: number;
 }
 
 export interface CameraScene {
@@ -67,7 +75,8 @@ export function buildCameraScene(map: Lanelet2Map): CameraScene {
     if (p.cls === 'lane_divider') widthM = p.sourceType === 'line_thick' ? 0.2 + 0.05 * frac(hash * 7.1) : 0.12 + 0.03 * frac(hash * 3.3);
     else if (p.cls === 'stop_line') widthM = 0.3 + 0.2 * frac(hash * 5.7);
     const sub = p.sourceSubtype;
-    style.push({ r: colour[0], g: colour[1], b: colour[2], widthM, double: p.cls === 'lane_divider' && (sub === 'solid_solid' || sub === 'dashed_dashed' || sub === 'solid_dashed' || sub === 'dashed_solid'), phaseM: 9 * frac(hash * 11.3), hash });
+    const [axisX, axisY] = p.cls === 'crosswalk' ? stripeShape(p.points, true).axis : [1, 0];
+    style.push({ axisX, axisY, r: colour[0], g: colour[1], b: colour[2], widthM, double: p.cls === 'lane_divider' && (sub === 'solid_solid' || sub === 'dashed_dashed' || sub === 'solid_dashed' || sub === 'dashed_solid'), phaseM: 9 * frac(hash * 11.3), hash });
   });
   const laneLines: Array<{ cls: 'lane_divider'; points: XY[] }> = [];
   const laneOneWay: boolean[] = [];
