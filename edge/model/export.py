@@ -22,7 +22,7 @@ from dataset import CLASSES
 from model import INPUT_SHAPE, NUM_CLASSES, FleetSegNet, describe
 
 NAME = "fleetmap-seg"
-VERSION = "1.3.0"
+VERSION = "1.4.0"
 OPSET = 17
 INPUT = {"name": "image", "shape": list(INPUT_SHAPE), "dtype": "float32", "layout": "NCHW RGB in [0, 1]"}
 OUTPUT = {"name": "probs", "shape": [1, NUM_CLASSES, 64, 128], "dtype": "float32", "meaning": "softmax over classes"}
