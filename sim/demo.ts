@@ -182,8 +182,11 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const ingest = startProcess(['cloud', 'ingest', '--bind', ingestEndpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-age-days', REPLAY_MAX_AGE_DAYS], path.join(logDir, 'ingest.log'));
   say(`ingest started (pid ${ingest.child.pid}) on ${ingestEndpoint}, CURVE on: only the fleet's registered vehicle keys are admitted`);
 
-  // Drives are simulated (camera frames rendered) in worker threads, one per core but one.
-  const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism() - 1)));
+  // Drives are simulated (camera frames rendered) in worker threads, up to two. With one on this
+  // 2-core machine the change pass (one drive per vehicle, nothing to render ahead) left a core
+  // idle while four daemons waited for frames: 2026-12-02, model demo 397 -> 371 s, the change
+  // pass 145 -> 102 s, the same map figures.
+  const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism())));
   const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;

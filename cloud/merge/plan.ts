@@ -9,8 +9,10 @@
  *  2. state: for each tile with new observations, or whose oldest observation left the window,
  *     the new state = previous state (window applied) + new observations (state.ts); `rebuild`
  *     builds every tile's state from the batches. Same observations, same key;
- *  3. recompute: every tile with a changed state in its 3x3 neighbourhood, plus tiles new to the
- *     map (all tiles when the merge options changed or there is no previous version); every other
+ *  3. recompute: every tile with a changed state, and every tile whose job gathers an observation
+ *     that state gained or lost (a vertex within `marginM` of its square: shards.ts tilesReached;
+ *     the same set incrementally and rebuilt), plus tiles new to the map (all tiles when the merge
+ *     options changed or there is no previous version); every other
  *     tile of v<N-1> is carried into N by reference (its manifest entry, tile object untouched).
  *     `recomputeAll` recomputes every tile (after a change of the merge code: options are
  *     compared, code is not).
@@ -24,8 +26,8 @@ import { findNewBatches } from './new-batches.ts';
 import type { TileJob } from './job.ts';
 import type { MergeOptions } from './options.ts';
 import { newestSeenUnixMs, type Manifest, type ManifestTile, type PublishPlan, type TileState } from './publish.ts';
-import { neighbourhood, tilesTouched } from './shards.ts';
-import { EMPTY_STATE, normalise, readState, writeState } from './state.ts';
+import { neighbourhood, tilesReached, tilesTouched, type ReachCache } from './shards.ts';
+import { EMPTY_STATE, StateMissingError, normalise, readState, writeState } from './state.ts';
 import { readStoredBatch } from './stored-batch.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,6 +67,7 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   const fresh = new Map<string, WireObservation[]>();
   const touched = new Set<string>();
   const boxes = new Map<string, [number, number, number, number]>();
+  const reachCache: ReachCache = new Map();
   let read = 0;
   let skippedByWindow = 0;
   let undecodable = 0;
@@ -110,13 +113,26 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
     if (!incremental || (t.oldestObsUnixMs !== null && t.oldestObsUnixMs < cutoffUnixMs)) candidates.add(t.tile);
   }
   const changed = new Map<string, TileState>();
+  // Per changed tile: itself and the tiles whose jobs gather an observation it gained or lost.
+  const reach = new Map<string, Set<string>>();
   for (const tile of [...candidates].sort()) {
     const before = prevTiles.get(tile);
-    let obs: WireObservation[] = [];
-    if (incremental && before?.obs) obs = (await readState(store, before.obs)).filter((o) => o.tUnixMs >= cutoffUnixMs);
+    const prevObs = incremental && before?.obs ? await readState(store, before.obs) : [];
+    let obs = prevObs.filter((o) => o.tUnixMs >= cutoffUnixMs);
     obs = obs.concat(normalise(tile, fresh.get(tile) ?? []));
     const state = await writeState(store, tile, obs);
-    if (state.obs !== (before?.obs ?? null)) changed.set(tile, state);
+    if (state.obs === (before?.obs ?? null)) continue;
+    changed.set(tile, state);
+    // A rebuild reads the previous state only now; one that is gone (what a rebuild recovers
+    // from) leaves the difference unknown: then the whole 3x3 neighbourhood.
+    const was = incremental || !before?.obs ? prevObs : await readState(store, before.obs).catch((e: unknown) => {
+      if (e instanceof StateMissingError) return undefined;
+      throw e;
+    });
+    const r = new Set<string>([tile]);
+    if (was === undefined) for (const nb of neighbourhood(parseTileKey(tile))) r.add(tileKey(nb));
+    else for (const o of symmetricDifference(was, obs)) for (const t of tilesReached(o, p.options.marginM, reachCache)) r.add(t);
+    reach.set(tile, r);
   }
   const stateOf = (tile: string): TileState => changed.get(tile) ?? (prevTiles.has(tile) ? pickState(prevTiles.get(tile)!) : EMPTY_STATE);
 
@@ -127,7 +143,7 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   if (!prev || optionsChanged || p.recomputeAll) for (const t of allTiles) recompute.add(t);
   else {
     for (const t of touched) if (!prevTiles.has(t)) recompute.add(t);
-    for (const t of changed.keys()) for (const nb of neighbourhood(parseTileKey(t))) if (allTiles.has(tileKey(nb))) recompute.add(tileKey(nb));
+    for (const r of reach.values()) for (const t of r) if (allTiles.has(t)) recompute.add(t);
   }
 
   const shardsOf = (tile: string): string[] => neighbourhood(parseTileKey(tile)).map((nb) => stateOf(tileKey(nb)).obs).filter((k): k is string => k !== null);
@@ -170,4 +186,26 @@ async function readInputs(store: ObjectStore, prev: Manifest): Promise<BatchSet>
 
 function pickState(t: ManifestTile): TileState {
   return { obs: t.obs ?? null, obsCount: t.obsCount ?? 0, oldestObsUnixMs: t.oldestObsUnixMs ?? null };
+}
+
+/** Observations in exactly one of the two lists (as normalised states hold them). */
+function symmetricDifference(a: readonly WireObservation[], b: readonly WireObservation[]): WireObservation[] {
+  const key = (o: WireObservation): string => `${o.driveId}|${o.tUnixMs}|${o.cls}|${o.style ?? ''}|${o.kind ?? ''}|${o.signCode ?? ''}|${o.score}|${o.poseSigmaCm}|${o.pointsCm.join(';')}`;
+  const count = new Map<string, number>();
+  for (const o of a) count.set(key(o), (count.get(key(o)) ?? 0) + 1);
+  for (const o of b) count.set(key(o), (count.get(key(o)) ?? 0) - 1);
+  const out: WireObservation[] = [];
+  for (const list of [a, b]) {
+    for (const o of list) {
+      const k = key(o);
+      const c = count.get(k)!;
+      if (c === 0) continue;
+      // Surplus on one side: report one copy and take it off the count.
+      if ((c > 0) === (list === a)) {
+        out.push(o);
+        count.set(k, c > 0 ? c - 1 : c + 1);
+      }
+    }
+  }
+  return out;
 }

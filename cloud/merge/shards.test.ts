@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WireObservation } from '../../shared/batch.ts';
 import { parseTileKey, tileFrame, tileKey } from '../../shared/tiles.ts';
-import { decodeShard, encodeShard, frameTransform, gatherForTile, neighbourhood, tileBoxM, tilesTouched } from './shards.ts';
+import { decodeShard, encodeShard, frameTransform, gatherForTile, neighbourhood, tileBoxM, tilesReached, tilesTouched, type ReachCache } from './shards.ts';
 
 const T = parseTileKey('16/34297/22504');
 
@@ -54,5 +54,35 @@ describe('shards', () => {
     expect(curb.points[1]![0]).toBeCloseTo(x0 + 10, 1);
     expect(tilesTouched(obs[3]!, new Map()).sort()).toEqual([tileKey(T), tileKey(west)].sort());
     expect(tilesTouched(obs[0]!, new Map())).toEqual([tileKey(west)]);
+  });
+});
+
+describe('tilesReached (which tiles an incremental merge recomputes for a new observation)', () => {
+  it('names every tile whose job gathers the observation, and not the far side of the neighbourhood', () => {
+    const marginM = 60;
+    const [x0, y0, x1, y1] = tileBoxM(T);
+    const cache: ReachCache = new Map();
+    // Deterministic pseudo-random observations all over T and just beyond it (LCG).
+    let seed = 12345;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let partial = 0;
+    for (let i = 0; i < 400; i++) {
+      const n = 1 + Math.floor(rand() * 3);
+      const pointsCm: Array<[number, number]> = [];
+      const cx = x0 - 40 + rand() * (x1 - x0 + 80);
+      const cy = y0 - 40 + rand() * (y1 - y0 + 80);
+      for (let k = 0; k < n; k++) pointsCm.push([Math.round((cx + (rand() - 0.5) * 40) * 100), Math.round((cy + (rand() - 0.5) * 40) * 100)]);
+      const o: WireObservation = { tile: tileKey(T), driveId: 'd1', tUnixMs: 1_700_000_000_000 + i, cls: 'lane_divider', style: 'solid', score: 0.5, poseSigmaCm: 50, pointsCm };
+      const reached = new Set(tilesReached(o, marginM, cache));
+      for (const nb of neighbourhood(T)) {
+        const gathered = gatherForTile(nb, new Map([[tileKey(T), [o]]]), marginM).length > 0;
+        if (gathered) expect(reached.has(tileKey(nb))).toBe(true);
+      }
+      if (reached.size < 9) partial++;
+    }
+    // Most observations lie well inside T: they reach T alone, or T and a side or corner.
+    expect(partial).toBeGreaterThan(300);
+    const middle: WireObservation = { tile: tileKey(T), driveId: 'd1', tUnixMs: 1, cls: 'traffic_sign', signCode: 'x', score: 1, poseSigmaCm: 50, pointsCm: [[Math.round(((x0 + x1) / 2) * 100), Math.round(((y0 + y1) / 2) * 100)]] };
+    expect(tilesReached(middle, marginM, cache)).toEqual([tileKey(T)]);
   });
 });

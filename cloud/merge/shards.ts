@@ -161,3 +161,39 @@ export function tilesTouched(o: WireObservation, boxes: Map<string, [number, num
   }
   return [...keys];
 }
+
+/** Per key tile: its neighbours' keys, the map into each one's frame and each one's square. */
+export type ReachCache = Map<string, Array<{ key: string; m: Float64Array; box: [number, number, number, number] }>>;
+
+/** Slack of tilesReached's test, metres: rounding may add a tile, never lose one. */
+const REACH_SLACK_M = 1;
+
+/**
+ * The tiles whose job gathers observation `o` (gatherForTile: one of its vertices within
+ * `marginM` of the tile's square), among the 3x3 neighbourhood of o's key tile, the only shards
+ * a job reads. A superset by REACH_SLACK_M: an incremental merge recomputes these tiles, so none
+ * whose input changed may be missing.
+ */
+export function tilesReached(o: WireObservation, marginM: number, cache: ReachCache): string[] {
+  let nbs = cache.get(o.tile);
+  if (!nbs) {
+    const t = parseTileKey(o.tile);
+    cache.set(o.tile, (nbs = neighbourhood(t).map((nb) => ({ key: tileKey(nb), m: frameTransform(t, nb), box: tileBoxM(nb) }))));
+  }
+  const r = marginM + REACH_SLACK_M;
+  const out: string[] = [];
+  for (const { key, m, box } of nbs) {
+    const [a, b, c, d, e, f] = m as unknown as [number, number, number, number, number, number];
+    for (const [xc, yc] of o.pointsCm) {
+      const x = xc / 100;
+      const y = yc / 100;
+      const nx = a * x + b * y + c;
+      const ny = d * x + e * y + f;
+      if (nx >= box[0] - r && nx <= box[2] + r && ny >= box[1] - r && ny <= box[3] + r) {
+        out.push(key);
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -14,7 +14,15 @@
  * - `incremental`: the store first holds 90 % of the drives (merged as v1); the other 10 % are
  *   added and merged incrementally (`s`, runMerge from v<N-1>'s state: only tiles whose 3x3
  *   neighbourhood got observations are recomputed), then the same store is merged whole
- *   (`fullS`); `ratio` = s / fullS.
+ *   (`fullS`); `ratio` = s / fullS. The 10 % are the plan's last drives by start time; on the
+ *   9-tile Karlsruhe map they reach every tile.
+ * - `incrementalWideArea`: the same on a wide area (sim/bench/wide-area.ts): a generated grid
+ *   city of 18 x 18 junctions 250 m apart (4.25 km square, one connected network built with
+ *   sim/mapgen's buildNetwork), 40 vehicles x 3 drives of 2 km spread over it; held out and
+ *   merged incrementally: a seeded uniformly random 10 % of the drives (not by place or time).
+ *   `s`, `fullS`: medians of 3 incremental + full pairs, each from a copy of the same store.
+ *   Also `tiles` (in the published version), `tilesRecomputed` by the incremental merge,
+ *   `tilesWithNewObservations`, `drivesPerTile` (distinct drives with observations in a tile).
  * - `dbscan`: point clustering of the signs / lights of every stored observation, each moved by
  *   the correction the merge estimated for its drive segment (the points the merge clusters):
  *   ours (`clusterPoints`, radius pointRadiusM, clusters of >= minDrives drives) against
@@ -24,7 +32,10 @@
  *   cluster centre of the class. `ratio` = sklearn.s / ours.s (seconds: median over
  *   DBSCAN_RUNS of clustering both classes; Python's start-up not included).
  *
- * Environment: BENCH_MERGE_VEHICLES (40), BENCH_MERGE_DRIVES (3 per vehicle); `--runs N` (1).
+ * Environment: BENCH_MERGE_VEHICLES (40), BENCH_MERGE_DRIVES (3 per vehicle); the wide area's
+ * BENCH_MERGE_WIDE_GRID (18 junctions per side, at most 18), BENCH_MERGE_WIDE_VEHICLES (40),
+ * BENCH_MERGE_WIDE_DRIVES (3 per vehicle), BENCH_MERGE_WIDE_RUNS (3 incremental + full
+ * pairs, medians); `--runs N` (1, the Karlsruhe full merges).
  * Timings on a shared 2-core machine are noisy: compare figures of one run with each other.
  */
 import { spawnSync } from 'node:child_process';
@@ -33,7 +44,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterPoints } from '../../cloud/merge/cluster-shapes.ts';
-import { InProcessExecutor, QueueExecutor, WorkerThreadExecutor, gatherForTile, mergeTile, runMerge, type MergeExecutor } from '../../cloud/merge/index.ts';
+import { InProcessExecutor, QueueExecutor, WorkerThreadExecutor, gatherForTile, mergeTile, runMerge, silentLog, type MergeExecutor, type MergeLog } from '../../cloud/merge/index.ts';
 import { DEFAULT_MERGE_OPTIONS } from '../../cloud/merge/options.ts';
 import { readStoredBatch } from '../../cloud/merge/stored-batch.ts';
 import { LocalDirStore, type ObjectStore } from '../../cloud/store/index.ts';
@@ -46,11 +57,20 @@ import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { startProcess, stopProcess, type Proc } from '../fleetmap-process.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
 import { benchArgs, benchUsage, summarize, writeBenchReport } from './report.ts';
+import { DEFAULT_WIDE_AREA_OPTIONS, measureWideAreaIncremental } from './wide-area.ts';
 
 const VEHICLES = Number(process.env.BENCH_MERGE_VEHICLES ?? 40);
 const DRIVES_PER_VEHICLE = Number(process.env.BENCH_MERGE_DRIVES ?? 3);
 /** Share of the drives added for the incremental merge. */
 const NEW_DRIVES_SHARE = 0.1;
+const WIDE_AREA = {
+  ...DEFAULT_WIDE_AREA_OPTIONS,
+  gridJunctions: Number(process.env.BENCH_MERGE_WIDE_GRID ?? DEFAULT_WIDE_AREA_OPTIONS.gridJunctions),
+  vehicles: Number(process.env.BENCH_MERGE_WIDE_VEHICLES ?? DEFAULT_WIDE_AREA_OPTIONS.vehicles),
+  drivesPerVehicle: Number(process.env.BENCH_MERGE_WIDE_DRIVES ?? DEFAULT_WIDE_AREA_OPTIONS.drivesPerVehicle),
+  newDrivesShare: NEW_DRIVES_SHARE,
+  runs: Number(process.env.BENCH_MERGE_WIDE_RUNS ?? DEFAULT_WIDE_AREA_OPTIONS.runs),
+};
 /** DBSCAN eps tried (neighbour distance, metres; ours clusters within pointRadiusM of a median). */
 const DBSCAN_EPS_M = [0.5, 0.75, 1.0, 1.5];
 const DBSCAN_RUNS = 21;
@@ -101,6 +121,8 @@ try {
   const dbscan = comparePointClustering(map, input.observations);
   say(`point clustering: ours ${(dbscan.ours.s * 1000).toFixed(2)} ms, ${dbscan.ours.positionErrorCm} cm; sklearn ${(dbscan.sklearn.s * 1000).toFixed(2)} ms, ${dbscan.sklearn.positionErrorCm} cm (eps ${dbscan.sklearn.epsM} m)`);
 
+  const incrementalWideArea = await measureWideAreaIncremental(WIDE_AREA, dir, (s, full, log) => timedMerge(s, new InProcessExecutor({ store: s, concurrency: 1 }), full, [], log), say);
+
   const file = writeBenchReport('merge', {
     drives: plan.drives.length,
     observations: input.observations.length,
@@ -115,6 +137,7 @@ try {
     targetVerticesPerSPerCore: 1_000_000,
     workers,
     incremental: { newDrivesShare: NEW_DRIVES_SHARE, s: round3(inc.s), fullS: round3(fullS), ratio: round3(inc.s / fullS), cpuS: round3(inc.cpuS), fullCpuS: round3(fullCpuS) },
+    incrementalWideArea,
     dbscan,
   });
   say(`wrote ${file}`);
@@ -133,12 +156,12 @@ interface Timing {
  * One runMerge: `full` reads every batch again and recomputes every tile (rebuild,
  * recomputeAll), else the default incremental merge from v<N-1>'s state.
  */
-async function timedMerge(s: ObjectStore, executor: MergeExecutor, full: boolean, pids: readonly number[] = []): Promise<Timing> {
+async function timedMerge(s: ObjectStore, executor: MergeExecutor, full: boolean, pids: readonly number[] = [], log: MergeLog = silentLog): Promise<Timing> {
   const t = performance.now();
   const c0 = process.cpuUsage();
   const p0 = pids.map(procCpuS);
   try {
-    await runMerge(s, { executor, rebuild: full, recomputeAll: full });
+    await runMerge(s, { executor, rebuild: full, recomputeAll: full, log });
   } finally {
     await executor.close();
   }
