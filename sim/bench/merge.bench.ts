@@ -33,7 +33,7 @@
  *   DBSCAN_RUNS of clustering both classes; Python's start-up not included).
  *
  * Environment: BENCH_MERGE_VEHICLES (40), BENCH_MERGE_DRIVES (3 per vehicle); the wide area's
- * BENCH_MERGE_WIDE_GRID (18 junctions per side, at most 18), BENCH_MERGE_WIDE_VEHICLES (40),
+ * BENCH_MERGE_WIDE_GRID (18 junctions per side, at most 40), BENCH_MERGE_WIDE_VEHICLES (40),
  * BENCH_MERGE_WIDE_DRIVES (3 per vehicle), BENCH_MERGE_WIDE_RUNS (3 incremental + full
  * pairs, medians); `--runs N` (1, the Karlsruhe full merges).
  * Timings on a shared 2-core machine are noisy: compare figures of one run with each other.

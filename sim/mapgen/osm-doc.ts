@@ -112,7 +112,7 @@ export function writeOsmXml(doc: OsmDoc, opts: WriteOptions): string {
   lines.push(`<?xml version='1.0' encoding='UTF-8'?>`);
   lines.push(`<osm version='0.6' upload='false' generator='${esc(opts.generator)}'>`);
   lines.push(`  <bounds minlat='${south.toFixed(opts.decimals)}' minlon='${west.toFixed(opts.decimals)}' maxlat='${north.toFixed(opts.decimals)}' maxlon='${east.toFixed(opts.decimals)}' />`);
-  lines.push(...nodeLines);
+  for (const l of nodeLines) lines.push(l); // not push(...): a big map's nodes overflow the call stack
   for (const w of doc.ways) {
     lines.push(`  <way id='${w.id}' visible='true' version='1'>`);
     for (const r of w.nodeIds) lines.push(`    <nd ref='${r}' />`);
