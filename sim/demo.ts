@@ -184,8 +184,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
 
   // Drives are simulated (camera frames rendered) in worker threads, up to two. With one on this
   // 2-core machine the change pass (one drive per vehicle, nothing to render ahead) left a core
-  // idle while four daemons waited for frames: 2026-12-02, model demo 397 -> 371 s, the change
-  // pass 145 -> 102 s, the same map figures.
+  // idle while four daemons waited for frames: 2026-12-02, model demo 397 -> 345 s, the change
+  // pass's drives 138 -> 98 s, the same map figures (README, "The demo").
   const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism())));
   const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds };
   let first: PassResult;
