@@ -5,7 +5,7 @@
  *     build the same version);
  *  2. plan (plan.ts): read the batches new since v<N-1> (all with `rebuild`), update the
  *     observation state of the tiles they touch (state.ts; `windowDays` ages old observations
- *     out), and pick the tiles to recompute: those with changed state in their 3x3 neighbourhood.
+ *     out), and pick the tiles to recompute: those whose jobs gather an observation that changed (plan.ts).
  *     A state object v<N-1> lists that is gone (gc raced a merge) makes it plan again with
  *     `rebuild`: the state is derived from the batches, so the version is the same;
  *  3. one job per such tile, run by the executor; each writes `tiles/v<N>/16/<x>/<y>.geojson`;
