@@ -118,20 +118,27 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   for (const tile of [...candidates].sort()) {
     const before = prevTiles.get(tile);
     const prevObs = incremental && before?.obs ? await readState(store, before.obs) : [];
-    let obs = prevObs.filter((o) => o.tUnixMs >= cutoffUnixMs);
-    obs = obs.concat(normalise(tile, fresh.get(tile) ?? []));
+    const added = normalise(tile, fresh.get(tile) ?? []);
+    const obs = prevObs.filter((o) => o.tUnixMs >= cutoffUnixMs).concat(added);
     const state = await writeState(store, tile, obs);
     if (state.obs === (before?.obs ?? null)) continue;
     changed.set(tile, state);
-    // A rebuild reads the previous state only now; one that is gone (what a rebuild recovers
-    // from) leaves the difference unknown: then the whole 3x3 neighbourhood.
-    const was = incremental || !before?.obs ? prevObs : await readState(store, before.obs).catch((e: unknown) => {
-      if (e instanceof StateMissingError) return undefined;
-      throw e;
-    });
+    // What the state gained or lost. Incrementally: the new observations and those the window
+    // dropped. A rebuild reads the previous state only now and compares; one that is gone (what
+    // a rebuild recovers from) leaves the difference unknown: then the whole 3x3 neighbourhood.
+    let delta: WireObservation[] | undefined;
+    if (incremental) delta = prevObs.filter((o) => o.tUnixMs < cutoffUnixMs).concat(added);
+    else if (!before?.obs) delta = obs;
+    else {
+      const was = await readState(store, before.obs).catch((e: unknown) => {
+        if (e instanceof StateMissingError) return undefined;
+        throw e;
+      });
+      delta = was && symmetricDifference(was, obs);
+    }
     const r = new Set<string>([tile]);
-    if (was === undefined) for (const nb of neighbourhood(parseTileKey(tile))) r.add(tileKey(nb));
-    else for (const o of symmetricDifference(was, obs)) for (const t of tilesReached(o, p.options.marginM, reachCache)) r.add(t);
+    if (delta === undefined) for (const nb of neighbourhood(parseTileKey(tile))) r.add(tileKey(nb));
+    else for (const o of delta) for (const t of tilesReached(o, p.options.marginM, reachCache)) r.add(t);
     reach.set(tile, r);
   }
   const stateOf = (tile: string): TileState => changed.get(tile) ?? (prevTiles.has(tile) ? pickState(prevTiles.get(tile)!) : EMPTY_STATE);
@@ -188,7 +195,7 @@ function pickState(t: ManifestTile): TileState {
   return { obs: t.obs ?? null, obsCount: t.obsCount ?? 0, oldestObsUnixMs: t.oldestObsUnixMs ?? null };
 }
 
-/** Observations in exactly one of the two lists (as normalised states hold them). */
+/** Observations in exactly one of the two lists (as normalised states hold them): a rebuild's state change. */
 function symmetricDifference(a: readonly WireObservation[], b: readonly WireObservation[]): WireObservation[] {
   const key = (o: WireObservation): string => `${o.driveId}|${o.tUnixMs}|${o.cls}|${o.style ?? ''}|${o.kind ?? ''}|${o.signCode ?? ''}|${o.score}|${o.poseSigmaCm}|${o.pointsCm.join(';')}`;
   const count = new Map<string, number>();

@@ -102,6 +102,7 @@ const FAR_M = 250;
 /**
  * Observations of the shards (tile key -> observations of that tile) that reach within
  * `marginM` of tile `t`, converted into t's frame, metres (none reaching FAR_M beyond it).
+ * `tilesReached` repeats this test for the incremental plan and must stay a superset of it.
  */
 export function gatherForTile(t: TileId, shards: ReadonlyMap<string, readonly WireObservation[]>, marginM: number): TileObservation[] {
   const [x0, y0, x1, y1] = tileBoxM(t);

@@ -56,7 +56,7 @@ import { planFleet } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { startProcess, stopProcess, type Proc } from '../fleetmap-process.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
-import { benchArgs, benchUsage, summarize, writeBenchReport } from './report.ts';
+import { benchArgs, benchUsage, round3, summarize, writeBenchReport } from './report.ts';
 import { DEFAULT_WIDE_AREA_OPTIONS, measureWideAreaIncremental } from './wide-area.ts';
 
 const VEHICLES = Number(process.env.BENCH_MERGE_VEHICLES ?? 40);
@@ -317,6 +317,3 @@ function errorOf(truth: ReadonlyArray<ReadonlyArray<readonly [number, number]>>,
   return { positionErrorCm: Math.round(summarize(d).median * 1000) / 10, clusters: centres.reduce((a, c) => a + c.length, 0), within1m: d.filter((v) => v <= 1).length };
 }
 
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}

@@ -25,6 +25,11 @@ export function summarize(samples: readonly number[]): Summary {
   return { runs: s.length, min: s[0]!, median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, max: s[s.length - 1]! };
 }
 
+/** A figure to three decimals, for the JSON reports. */
+export function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
 /** Where a figure came from: the numbers alone mean little without the machine and its load. */
 export function machine(): Record<string, unknown> {
   return { node: process.version, platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, loadAvg1m: os.loadavg()[0] };

@@ -4,12 +4,11 @@
  * that spans many z16 tiles, so that a tenth of the drives does not reach every tile.
  *
  * The map: `generateMap`'s layouts span 0.5-1.5 km (a few tiles), so this builds one larger
- * network with the generator's own builder (sim/mapgen: `buildNetwork`, `writeOsmXml`): a
- * jittered city grid of `gridJunctions` x `gridJunctions` junctions `spacingM` apart, corners
- * rounded like the `grid` layout's, lights or stop signs, crosswalks, an avenue with two lanes
- * per direction every fifth row. One connected network: a 2 km drive covers a strip of it.
- * The default, 18 x 18 junctions 250 m apart (4.25 km square, 144 z16 tiles with observations
- * under the default fleet), is about the largest the generator's writer can write.
+ * network with the generator's own grid and builder (sim/mapgen: `gridNetwork`, `buildNetwork`,
+ * `writeOsmXml`): `gridJunctions` x `gridJunctions` jittered junctions `spacingM` apart, lights or
+ * stop signs, crosswalks, an avenue with two lanes per direction every fifth row. One connected
+ * network: a 2 km drive covers a strip of it. The default is 18 x 18 junctions 250 m apart
+ * (4.25 km square).
  *
  * The fleet: `planFleet` on that map (random start lanelet per drive, so drives spread over the
  * whole area), oracle perception. Held out: a seeded uniformly random `newDrivesShare` of all
@@ -29,10 +28,11 @@ import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { loadLanelet2, osmBoundsCentre, type Lanelet2Map } from '../lanelet2.ts';
 import { DEFAULT_GENERATE_OPTIONS } from '../mapgen/index.ts';
 import { buildNetwork } from '../mapgen/build.ts';
-import { junction, road, type JunctionSpec, type NetworkSpec, type RoadSpec } from '../mapgen/network.ts';
+import { gridNetwork } from '../mapgen/layouts.ts';
+import type { NetworkSpec } from '../mapgen/network.ts';
 import { writeOsmXml } from '../mapgen/osm-doc.ts';
 import { deriveSeed, Rng } from '../rng.ts';
-import { summarize } from './report.ts';
+import { round3, summarize } from './report.ts';
 
 export interface WideAreaOptions {
   /** Junctions per side of the grid, 3..MAX_GRID_JUNCTIONS. */
@@ -171,50 +171,32 @@ export function wideGridMap(o: Pick<WideAreaOptions, 'gridJunctions' | 'spacingM
   return { map: loadLanelet2(osmXml, { origin: osmBoundsCentre(osmXml) }), name, description, laneKm: (stats.roadLaneLengthM + stats.junctionLaneLengthM) / 1000 };
 }
 
-/** n x n jittered junctions, corners as rounded bends of the perimeter road (as layouts.ts's grid). */
+/**
+ * n x n junctions `spacingM` apart: sim/mapgen's grid (layouts.ts `gridNetwork`: jittered
+ * junctions, rounded corners, a few bends), lights at most inner junctions, an avenue with two
+ * lanes per direction every fifth row.
+ */
 function wideGridNetwork(n: number, spacingM: number, rng: Rng): NetworkSpec {
-  const corner = (gx: number, gy: number): boolean => (gx === 0 || gx === n - 1) && (gy === 0 || gy === n - 1);
-  const id = (gx: number, gy: number): string => `j${gx}_${gy}`;
-  const jitterM = spacingM * 0.06;
-  const xy = (gx: number, gy: number): [number, number] => [(gx - (n - 1) / 2) * spacingM, (gy - (n - 1) / 2) * spacingM];
-  const junctions: JunctionSpec[] = [];
-  const at = new Map<string, [number, number]>();
-  for (let gx = 0; gx < n; gx++) {
-    for (let gy = 0; gy < n; gy++) {
-      const [x, y] = xy(gx, gy);
-      if (corner(gx, gy)) {
-        at.set(id(gx, gy), [x, y]);
-        continue;
-      }
-      const p: [number, number] = [x + rng.uniform(-jitterM, jitterM), y + rng.uniform(-jitterM, jitterM)];
-      at.set(id(gx, gy), p);
-      const inner = gx > 0 && gy > 0 && gx < n - 1 && gy < n - 1;
-      junctions.push(junction(id(gx, gy), p, { control: inner && rng.chance(0.6) ? 'lights' : 'stop', crosswalks: rng.chance(0.4) }));
-    }
-  }
-  const roads: RoadSpec[] = [];
-  const style = (avenue: boolean): Partial<RoadSpec> => ({
-    lanesForward: avenue ? 2 : 1,
-    lanesBackward: avenue ? 2 : 1,
-    laneWidthM: avenue ? 3.25 : rng.uniform(3, 3.5),
-    centre: avenue ? 'solid_solid' : rng.choice(['dashed', 'dashed', 'solid'] as const),
-    speedLimitSign: rng.chance(0.3),
+  return gridNetwork(rng, {
+    nx: n,
+    ny: n,
+    spacingXM: spacingM,
+    spacingYM: spacingM,
+    jitterM: spacingM * 0.06,
+    cornerRadiusM: [30, 80],
+    bendChance: 0.2,
+    junction: (_gx, _gy, degree) => ({ control: degree === 4 && rng.chance(0.6) ? 'lights' : 'stop', crosswalks: rng.chance(0.4) }),
+    road: (e) => {
+      const avenue = e.horizontal && !e.perimeter && e.gy % 5 === 2;
+      return {
+        lanesForward: avenue ? 2 : 1,
+        lanesBackward: avenue ? 2 : 1,
+        laneWidthM: avenue ? 3.25 : rng.uniform(3, 3.5),
+        centre: avenue ? 'solid_solid' : rng.choice(['dashed', 'dashed', 'solid'] as const),
+        speedLimitSign: rng.chance(0.3),
+      };
+    },
   });
-  const add = (a: string, b: string, over: Partial<RoadSpec>): void => void roads.push(road(`r${roads.length}`, a, b, over));
-  for (let gx = 0; gx < n; gx++) {
-    for (let gy = 0; gy < n; gy++) {
-      const avenue = gy % 5 === 2 && gy < n - 1; // horizontal roads of this row
-      if (gx + 1 < n && !corner(gx, gy) && !corner(gx + 1, gy)) add(id(gx, gy), id(gx + 1, gy), style(avenue));
-      if (gy + 1 < n && !corner(gx, gy) && !corner(gx, gy + 1)) add(id(gx, gy), id(gx, gy + 1), style(false));
-    }
-  }
-  // Each corner: one road between its two neighbours, bending round it.
-  for (const [cx, cy] of [[0, 0], [n - 1, 0], [n - 1, n - 1], [0, n - 1]] as const) {
-    const ax = cx === 0 ? 1 : n - 2;
-    const by = cy === 0 ? 1 : n - 2;
-    add(id(ax, cy), id(cx, by), { ...style(false), via: [{ xy: at.get(id(cx, cy))!, radiusM: rng.uniform(30, 80) }] });
-  }
-  return { junctions, roads };
 }
 
 /** Tiles whose features differ between the latest versions of two stores. */
@@ -254,6 +236,3 @@ async function drivesPerTile(s: ObjectStore): Promise<number[]> {
   return [...byTile.values()].map((d) => d.size);
 }
 
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}

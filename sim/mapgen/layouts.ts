@@ -129,7 +129,7 @@ function mixedLayout(rng: Rng): NetworkSpec {
 
 // ---------------------------------------------------------------------------------------------
 
-interface GridEdge {
+export interface GridEdge {
   perimeter: boolean;
   horizontal: boolean;
   /** Grid row of a horizontal inner edge, column of a vertical one. */
@@ -137,7 +137,7 @@ interface GridEdge {
   gy: number;
 }
 
-interface GridOptions {
+export interface GridOptions {
   nx: number;
   ny: number;
   spacingXM: number; // m
@@ -153,7 +153,7 @@ interface GridOptions {
  * A grid whose four corners are rounded bends of the perimeter road; the other perimeter
  * points are 3-way junctions, the inner points 4-way junctions.
  */
-function gridNetwork(rng: Rng, o: GridOptions): NetworkSpec {
+export function gridNetwork(rng: Rng, o: GridOptions): NetworkSpec {
   const { nx, ny } = o;
   const isCorner = (gx: number, gy: number): boolean => (gx === 0 || gx === nx - 1) && (gy === 0 || gy === ny - 1);
   const onPerimeter = (gx: number, gy: number): boolean => gx === 0 || gy === 0 || gx === nx - 1 || gy === ny - 1;
