@@ -13,6 +13,7 @@ import { Georeferencer } from './georef.ts';
 import { ObservationCompactor } from './compact.ts';
 import { RateLimitedLog, type Logger } from '../shared/log.ts';
 import { Outbox } from './outbox.ts';
+import { DEFAULT_SYNC_EVERY_MS } from './outbox-sync.ts';
 import { applyLinkToUplink, linkStatus, logLink } from './link-watch.ts';
 import { supervise, type SuperviseResult } from './processes.ts';
 import { Uplink } from './uplink.ts';
@@ -82,6 +83,7 @@ async function runWithPerception({ cfg, sockets, signal, log, now = Date.now }: 
     vehicleId: cfg.vehicleId,
     maxDiskBytes: ob.maxDiskMb * 1024 * 1024,
     policy: { dropWhenFull: ob.dropWhenFull, dropToPercent: ob.dropToPercent, classPriority: ob.classPriority },
+    syncEveryMs: ob.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS,
   });
   try {
     const start = outbox.stats();

@@ -80,6 +80,7 @@ describe('hw profiles', () => {
     p.inference!.inputWidthPx = 255.5;
     p.perception!.skipPolicy = 'oldest';
     p.inference!.thread = 'gpu';
+    p.outbox!.syncEveryMs = 20_000;
     delete p.uplink!.ackTimeoutMs;
     p.uplink!.maxKpbs = 100;
     const msg = problemsOf(p);
@@ -92,6 +93,7 @@ describe('hw profiles', () => {
     expect(msg).toMatch(/inference.inputWidthPx must be an integer in \[16, 4096\], got 255.5/);
     expect(msg).toMatch(/perception.skipPolicy must be one of "latest", got "oldest"/);
     expect(msg).toMatch(/inference.thread must be one of "worker", "main" when present, got "gpu"/);
+    expect(msg).toMatch(/outbox.syncEveryMs must be an integer in \[0, 10000\], got 20000/);
     expect(msg).toMatch(/uplink.ackTimeoutMs must be an integer .* got undefined \(missing\)/);
     expect(msg).toMatch(/uplink.maxKpbs is not a known key .*, got 100/);
   });

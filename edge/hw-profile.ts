@@ -22,7 +22,8 @@
  *                 batchMaxObservations, batchMaxBytes, batchMaxAgeS,
  *                 dropWhenFull: ["dead_letters", "pending", "batches"],  // what may go at the budget, in order
  *                 dropToPercent,                             // after a drop: this % of maxDiskMb
- *                 classPriority: { lane_divider: 0..9, ... } },  // every class; higher = more valuable
+ *                 classPriority: { lane_divider: 0..9, ... },  // every class; higher = more valuable
+ *                 syncEveryMs? },                            // queued observations may wait this long for an fsync (default 1000; edge/outbox-sync.ts)
  *   uplink:     { maxKbps (0 = unlimited), meteredMaxKbps (on a metered link; <= maxKbps),
  *                 meteredMinPriority (classes below it are held back while metered; 0 = none),
  *                 ackTimeoutMs, backoffBaseMs, backoffCapMs, backoffJitter } }
@@ -34,6 +35,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, PRIMITIVE_CLASSES } from '../shared/index.ts';
+import { MAX_SYNC_EVERY_MS } from './outbox-sync.ts';
 import { DROP_KINDS, MAX_CLASS_PRIORITY, type ClassPriority, type DropKind } from './outbox-policy.ts';
 
 export const HW_PROFILE_SCHEMA_VERSION = 2;
@@ -99,6 +101,8 @@ export interface HwProfile {
     dropWhenFull: DropKind[];
     dropToPercent: number;
     classPriority: ClassPriority;
+    /** Queued observations may wait this long for a durable commit, ms (edge/outbox-sync.ts); absent: DEFAULT_SYNC_EVERY_MS. */
+    syncEveryMs?: number;
   };
   uplink: { maxKbps: number; meteredMaxKbps: number; meteredMinPriority: number; ackTimeoutMs: number; backoffBaseMs: number; backoffCapMs: number; backoffJitter: number };
 }
@@ -132,7 +136,7 @@ const SECTION_KEYS: Record<string, readonly string[]> = {
   inference: ['executionProviders', 'intraOpThreads', 'interOpThreads', 'modelVariant', 'inputWidthPx', 'inputHeightPx', 'thread'],
   perception: ['maxHz', 'skipPolicy', 'maxQueuedFrames'],
   intake: ['idleFlushS'],
-  outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS', 'dropWhenFull', 'dropToPercent', 'classPriority'],
+  outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS', 'dropWhenFull', 'dropToPercent', 'classPriority', 'syncEveryMs'],
   uplink: ['maxKbps', 'meteredMaxKbps', 'meteredMinPriority', 'ackTimeoutMs', 'backoffBaseMs', 'backoffCapMs', 'backoffJitter'],
 };
 const TOP_KEYS = ['schemaVersion', 'name', 'description', ...Object.keys(SECTION_KEYS)];
@@ -211,6 +215,7 @@ export function validateHwProfile(raw: unknown, source = '<inline>'): HwProfile 
     bad('outbox.dropWhenFull', dropWant, ob.dropWhenFull);
   }
   num(ob, 'outbox', 'dropToPercent', 50, 99, true);
+  if (ob.syncEveryMs !== undefined) num(ob, 'outbox', 'syncEveryMs', 0, MAX_SYNC_EVERY_MS, true);
   if (!isObject(ob.classPriority)) bad('outbox.classPriority', `an object giving every class (${PRIMITIVE_CLASSES.join(', ')}) a priority 0..${MAX_CLASS_PRIORITY}`, ob.classPriority);
   else {
     unknownKeys(ob.classPriority, 'outbox.classPriority.', PRIMITIVE_CLASSES);

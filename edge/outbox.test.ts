@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -113,6 +114,40 @@ describe('Outbox', () => {
     expect(o.stats().pendingObservations).toBe(2);
     const later = form(o, 10)!; // unmetered again
     expect(later).toMatchObject({ seq: 2, observations: 2, queueDepth: 0 });
+    o.close();
+  });
+
+  it('defers the fsync of adds within syncEveryMs of the last durable commit; batch formation is always durable', () => {
+    const o = new Outbox(tmp(), { vehicleId: 'veh-1', maxDiskBytes: 4 << 20, policy: POLICY, syncEveryMs: 1000 });
+    const t0 = 1_700_000_000_000;
+    o.add([obs(1)], t0); // the first add: durable
+    o.add([obs(2)], t0 + 400);
+    o.add([obs(3)], t0 + 999);
+    expect(o.addCommits).toEqual({ durable: 1, deferred: 2 });
+    o.add([obs(4)], t0 + 1000); // a second after the last durable commit
+    expect(o.addCommits).toEqual({ durable: 2, deferred: 2 });
+    expect(o.formBatch({ maxObservations: 10, maxBytes: 1 << 20, minPriority: 0, nowUnixMs: t0 + 1500, encode })?.observations).toBe(4);
+    o.add([obs(5)], t0 + 2100); // within a second of the batch's durable commit
+    expect(o.addCommits).toEqual({ durable: 2, deferred: 3 });
+    o.add([obs(6)], t0 + 100); // the clock stepped back: durable
+    expect(o.addCommits).toEqual({ durable: 3, deferred: 3 });
+    o.close();
+    expect(() => new Outbox(tmp(), { vehicleId: 'veh-1', maxDiskBytes: 4 << 20, policy: POLICY, syncEveryMs: 10_001 })).toThrow(/syncEveryMs must be in \[0, 10000\]/);
+  });
+
+  it('loses no deferred add when its process is killed (SIGKILL right after the adds)', () => {
+    const file = tmp();
+    const script = [
+      "import { Outbox } from './edge/outbox.ts';",
+      `const o = new Outbox(${JSON.stringify(file)}, { vehicleId: 'veh-1', maxDiskBytes: 4 << 20, policy: ${JSON.stringify(POLICY)}, syncEveryMs: 10000 });`,
+      "for (let i = 0; i < 50; i++) o.add([{ tile: '16/34297/22504', driveId: 'd1', tUnixMs: 1700000000000 + i, cls: 'traffic_sign', signCode: 's' + i, score: 1, poseSigmaCm: 30, pointsCm: [[i, -i]] }], 1700000000000 + i);",
+      "if (o.addCommits.deferred !== 49) throw new Error('expected 49 deferred adds, got ' + o.addCommits.deferred);",
+      "process.kill(process.pid, 'SIGKILL');",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: path.join(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+    const o = open(file);
+    expect(o.stats().pendingObservations).toBe(50);
     o.close();
   });
 

@@ -31,8 +31,11 @@
  * car computer stops) can roll back the last commits: a batch already sent and stored could be
  * rolled back to `pending` with next_seq back too, then be re-formed with DIFFERENT contents under
  * the SAME seq; the ingest would answer 'duplicate' and the difference would be lost or doubled.
- * FULL makes every commit durable before the batch can be sent; the cost is one WAL fsync per
- * perception frame and per batch, a few per second.
+ * FULL makes every commit durable before the batch can be sent. The one exception is queueing
+ * observations (`add`): within `syncEveryMs` of the last durable commit it commits with NORMAL,
+ * and the next FULL commit (an add, a batch) syncs it too; outbox-sync.ts bounds what a power cut
+ * can then lose (observations of the last syncEveryMs, never a batch or a seq). So the cost is one
+ * WAL fsync per batch and at most one per syncEveryMs of perception output.
  *
  * locking_mode=EXCLUSIVE: a second daemon (or the operator tool) on the same file fails at open
  * (two senders on one seq space would break the dedupe). The lock dies with the process.
@@ -40,6 +43,7 @@
 import { crashPoint } from '../shared/crash-points.ts';
 import type Database from 'better-sqlite3';
 import { PRIMITIVE_CLASSES, classCode, type PrimitiveClass, type WireObservation } from '../shared/index.ts';
+import { MAX_SYNC_EVERY_MS, addMustSync } from './outbox-sync.ts';
 import { OutboxError, className, diskUsage, freeBytes, getMetaValue, obsPackr, openOutboxDb, reclaim, walLimitBytes, type DiskUsage, type OpenedOutboxDb } from './outbox-db.ts';
 import {
   ROW_OVERHEAD_BYTES,
@@ -62,6 +66,11 @@ export interface OutboxOptions {
   maxDiskBytes: number;
   /** What to drop when the budget is reached, and the class priorities (hw-profile `outbox`). */
   policy: OutboxPolicy;
+  /**
+   * Queued observations may wait this long for a durable commit, milliseconds (hw-profile
+   * `outbox.syncEveryMs`; outbox-sync.ts). Default 0: every add is durable.
+   */
+  syncEveryMs?: number;
 }
 
 export interface BatchToEncode {
@@ -143,6 +152,11 @@ export class Outbox {
   /** Refusals not yet written to meta.drop_totals (written at close, and with the next drop). */
   private unsavedRefused: ClassCounts = {};
   private readonly events: BudgetEvent[] = [];
+  private readonly syncEveryMs: number;
+  /** Adds in this run that committed durably (FULL) and that left the fsync to a later commit (NORMAL). */
+  readonly addCommits = { durable: 0, deferred: 0 };
+  /** When the last durable add or batch formation committed (the caller's clock), Unix ms. */
+  private lastDurableUnixMs: number | undefined;
 
   constructor(file: string, opts: OutboxOptions) {
     if (!opts.vehicleId) throw new TypeError(`OutboxOptions.vehicleId must be non-empty, got ${JSON.stringify(opts.vehicleId)}`);
@@ -151,6 +165,9 @@ export class Outbox {
     for (const c of PRIMITIVE_CLASSES) {
       if (!Number.isInteger(opts.policy.classPriority[c])) throw new RangeError(`OutboxOptions.policy.classPriority.${c} must be an integer, got ${String(opts.policy.classPriority[c])}`);
     }
+    const syncEveryMs = opts.syncEveryMs ?? 0;
+    if (!(syncEveryMs >= 0 && syncEveryMs <= MAX_SYNC_EVERY_MS)) throw new RangeError(`OutboxOptions.syncEveryMs must be in [0, ${MAX_SYNC_EVERY_MS}], got ${opts.syncEveryMs}`);
+    this.syncEveryMs = syncEveryMs;
     this.path = file;
     this.maxDiskBytes = opts.maxDiskBytes;
     this.policy = opts.policy;
@@ -237,10 +254,22 @@ export class Outbox {
       return { accepted: 0, refused: observations.length, budget: room.event };
     }
     const prio = this.policy.classPriority;
-    this.db.transaction(() => {
-      observations.forEach((o, i) => this.st.insertPending.run(Math.round(nowUnixMs), blobs[i]!, classCode(o.cls), o.score, prio[o.cls]));
-      crashPoint('outbox_append');
-    })();
+    // The connection commits with synchronous=FULL; an add within syncEveryMs of the last durable
+    // commit skips the fsync (outbox-sync.ts says what a power cut can then lose).
+    const durable = addMustSync(this.lastDurableUnixMs, nowUnixMs, this.syncEveryMs);
+    if (!durable) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        observations.forEach((o, i) => this.st.insertPending.run(Math.round(nowUnixMs), blobs[i]!, classCode(o.cls), o.score, prio[o.cls]));
+        crashPoint('outbox_append');
+      })();
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL');
+    }
+    if (durable) {
+      this.lastDurableUnixMs = nowUnixMs;
+      this.addCommits.durable++;
+    } else this.addCommits.deferred++;
     this.contentBytes += size;
     this.afterWrite('add');
     return { accepted: observations.length, refused: 0, budget: room.event };
@@ -280,7 +309,10 @@ export class Outbox {
       this.contentBytes += envelope.length - bytes;
       return { seq, observations: taken.length, envelopeBytes: envelope.length, queueDepth };
     }).immediate();
-    if (formed) this.afterWrite('form_batch');
+    if (formed) {
+      this.lastDurableUnixMs = o.nowUnixMs;
+      this.afterWrite('form_batch');
+    }
     return formed;
   }
 

@@ -427,6 +427,7 @@ export function statsFields(ctx: EdgeContext): Record<string, number | Record<st
     deadLetters: o.deadLetters,
     nextSeq: o.nextSeq,
     outboxContentBytes: o.contentBytes,
+    outboxAddCommits: { ...ctx.outbox.addCommits },
     ...outboxStatsFields(ctx, o.pendingObservations),
     ...(ctx.perception ? perceptionStats(ctx.perception.counters) : {}),
   };
