@@ -231,17 +231,33 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
  * A full view of a crosswalk that many drives saw scores high; a view of two neighbouring
  * crosswalks run together overlaps each of them by less than half, and a fragment overlaps
  * little: both score low.
+ *
+ * Work: every pair of views of one crosswalk overlaps (hundreds of views where a fleet passed
+ * often), so each pair's IoU is computed once, the lower index's ring clipped by the higher's, and
+ * credited to both rings whose search reaches the other; a pair whose areas differ by more than
+ * 2:1 cannot reach IoU 0.5 (the intersection is at most the smaller area, the union at least the
+ * larger) and is not clipped at all.
  */
 function typicality(R: readonly Ring[], grid: PointGrid, radiusM: number): Float64Array {
   const t = new Float64Array(R.length);
+  // Each ring's search radius, squared as PointGrid.forEachWithin squares it.
+  const r2 = R.map((r) => {
+    const q = Math.max(radiusM, r.reach);
+    return q * q;
+  });
   for (let k = 0; k < R.length; k++) {
     const a = R[k]!;
-    grid.forEachWithin(a.cx, a.cy, Math.max(radiusM, a.reach), (j) => {
+    grid.forEachWithin(a.cx, a.cy, Math.max(radiusM, a.reach), (j, d2) => {
       if (j === k) return;
+      // Ring j's own search reached ring k: the pair was done when k was j's neighbour.
+      if (j < k && d2 <= r2[j]!) return;
       const b = R[j]!;
-      const inter = intersectionArea(a, b);
+      if (Math.min(a.area, b.area) < 0.49 * Math.max(a.area, b.area)) return;
+      const inter = j < k ? intersectionArea(b, a) : intersectionArea(a, b);
       const iou = inter > 0 ? inter / (a.area + b.area - inter) : 0;
-      if (iou >= 0.5) t[k] = t[k]! + iou;
+      if (iou < 0.5) return;
+      t[k] = t[k]! + iou;
+      if (j > k && d2 <= r2[j]!) t[j] = t[j]! + iou;
     });
   }
   return t;
@@ -275,23 +291,27 @@ export function intersectionArea(a: Ring, b: Ring): number {
     const ex = b.xs[(i + 1) % m]! - ex0;
     const ey = b.ys[(i + 1) % m]! - ey0;
     let q = 0;
+    // Walk the polygon's edges (k-1 -> k), each vertex's side of the clip edge computed once
+    // (>= 0: inside): the crossing of an edge that changes side, then the vertex if inside.
+    let x0 = px[n - 1]!;
+    let y0 = py[n - 1]!;
+    let s0 = ex * (y0 - ey0) - ey * (x0 - ex0);
     for (let k = 0; k < n; k++) {
-      const x0 = px[k]!;
-      const y0 = py[k]!;
-      const x1 = px[(k + 1) % n]!;
-      const y1 = py[(k + 1) % n]!;
-      // Which side of the edge each vertex lies on (>= 0: inside).
-      const s0 = ex * (y0 - ey0) - ey * (x0 - ex0);
+      const x1 = px[k]!;
+      const y1 = py[k]!;
       const s1 = ex * (y1 - ey0) - ey * (x1 - ex0);
-      if (s0 >= 0) {
-        qx[q] = x0;
-        qy[q++] = y0;
-      }
       if ((s0 >= 0) !== (s1 >= 0)) {
         const f = s0 / (s0 - s1);
         qx[q] = x0 + f * (x1 - x0);
         qy[q++] = y0 + f * (y1 - y0);
       }
+      if (s1 >= 0) {
+        qx[q] = x1;
+        qy[q++] = y1;
+      }
+      x0 = x1;
+      y0 = y1;
+      s0 = s1;
     }
     const tx = px;
     const ty = py;
@@ -302,10 +322,7 @@ export function intersectionArea(a: Ring, b: Ring): number {
     n = q;
   }
   let area2 = 0;
-  for (let k = 0; k < n; k++) {
-    const j = (k + 1) % n;
-    area2 += px[k]! * py[j]! - px[j]! * py[k]!;
-  }
+  for (let k = 0, j = n - 1; k < n; j = k++) area2 += px[j]! * py[k]! - px[k]! * py[j]!;
   return Math.abs(area2) / 2;
 }
 
