@@ -4,7 +4,8 @@
  * fleet drives again, the merge publishes v2, and what `fleetmap cloud diff` lists for v1 -> v2
  * is scored against the true changes.
  */
-import { diffVersions, type VersionDiff } from '../cloud/merge/diff.ts';
+import { DEFAULT_DIFF_OPTIONS, diffVersions, type VersionDiff } from '../cloud/merge/diff.ts';
+import { DEFAULT_MERGE_OPTIONS } from '../cloud/merge/options.ts';
 import type { ObjectStore } from '../cloud/store/index.ts';
 import { applyChangeScenarios, CHANGE_SCENARIOS, eligibleAlong, type ChangedWorld } from './change-scenarios.ts';
 import { reportedFromDiff, scoreChanges, type ChangeScore } from './eval/change-eval.ts';
@@ -26,9 +27,23 @@ export interface ChangePhaseOptions {
   seed: number;
   /** Days between the first pass and the second. */
   laterDays: number;
-  /** Drives of each pass a changed place needs (else it is not changed: nobody would see it). */
+  /**
+   * Drives of each pass a changed place needs (else it is not changed: nobody would see it).
+   * CHANGE_MIN_DRIVES: what the merge needs to report a change at all.
+   */
   minDrives: number;
 }
+
+/**
+ * Drives of each pass that a place needs before the change phase may change it: as many as the
+ * merge needs to confirm a change there. The diff confirms an added or moved feature on
+ * `confirmDrives` (3) drives and a removal of one that had that support, and the merge drops a
+ * feature only after `staleAfterMissedDrives` (3) drives missed it. With 2, the demo placed changes
+ * where only two drives passed after them (Karlsruhe, seed 1: the added stop line, on a lanelet two
+ * drives of each pass ran), which no merge rule could confirm: scored as a miss of detection, it
+ * was a miss of coverage.
+ */
+export const CHANGE_MIN_DRIVES = Math.max(DEFAULT_DIFF_OPTIONS.confirmDrives, DEFAULT_MERGE_OPTIONS.staleAfterMissedDrives);
 
 /** The second pass's fleet plan and the changed world it drives. */
 export function planChangePhase(map: Lanelet2Map, first: FleetPlan, o: ChangePhaseOptions): ChangePhasePlan {

@@ -40,7 +40,7 @@ import { CONDITION_PRESETS, isConditionPreset, randomConditions, type CameraCond
 import { deriveSeed, Rng } from './rng.ts';
 import { Progress } from '../shared/progress.ts';
 import { resolvePublished } from '../cloud/merge/publish.ts';
-import { formatChangePhase, planChangePhase, scoreChangePhase, type ChangePhasePlan, type ChangePhaseResult } from './demo-changes.ts';
+import { CHANGE_MIN_DRIVES, formatChangePhase, planChangePhase, scoreChangePhase, type ChangePhasePlan, type ChangePhaseResult } from './demo-changes.ts';
 import type { Lanelet2Map } from './lanelet2.ts';
 import { serveUntilInterrupted, startEmbeddedWeb } from '../cloud/web/embedded.ts';
 
@@ -198,7 +198,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
     say('merge published a new map version');
     v1Evaluated = await evaluateFirstVersion(o, map, plan, storeDir, first, progress, say);
     if (o.changeDrives > 0) {
-      const phase = planChangePhase(map, plan, { vehicles: o.vehicles, drivesPerVehicle: o.changeDrives, driveLengthM: o.driveLengthM, seed: o.seed, laterDays: 30, minDrives: 2 });
+      const phase = planChangePhase(map, plan, { vehicles: o.vehicles, drivesPerVehicle: o.changeDrives, driveLengthM: o.driveLengthM, seed: o.seed, laterDays: 30, minDrives: CHANGE_MIN_DRIVES });
       say(`the world changes: ${phase.world.changes.map((c) => `${c.scenario} (${c.kind} ${c.cls})`).join(', ') || 'nothing (no place both passes drive often enough)'}; ${phase.plan.drives.length} drives follow`);
       const pass = await drivePass({ key: 'changed', primitives: phase.world.map.primitives }, phase.plan, ctx, o.concurrency, progress, say, 'demo: drive after the change', 'pass2');
       changePhase = { phase, pass };
