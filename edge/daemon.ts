@@ -79,11 +79,12 @@ export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMa
 async function runWithPerception({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions, started: Awaited<ReturnType<typeof startPerception>>): Promise<SuperviseResult> {
   const perception = started?.perception;
   const ob = cfg.hwProfile.outbox;
+  const syncEveryMs = ob.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS;
   const outbox = new Outbox(cfg.outboxPath, {
     vehicleId: cfg.vehicleId,
     maxDiskBytes: ob.maxDiskMb * 1024 * 1024,
     policy: { dropWhenFull: ob.dropWhenFull, dropToPercent: ob.dropToPercent, classPriority: ob.classPriority },
-    syncEveryMs: ob.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS,
+    syncEveryMs,
   });
   try {
     const start = outbox.stats();
@@ -95,6 +96,7 @@ async function runWithPerception({ cfg, sockets, signal, log, now = Date.now }: 
       dbBytes: disk.dbBytes,
       walBytes: disk.walBytes,
       dropWhenFull: ob.dropWhenFull,
+      syncEveryMs,
       migratedFromSchema: outbox.opened.migratedFrom ?? null,
       vacuumedBytes: outbox.opened.vacuumed ? [outbox.opened.vacuumed.beforeBytes, outbox.opened.vacuumed.afterBytes] : null,
     });
