@@ -16,6 +16,7 @@ const sample = (): EdgeMetricsSample => ({
   dropsByReason: { disk_budget: 5 },
   framesByResult: { inferred: 100, skipped_rate: 20 },
   inferenceS: 1.25,
+  outboxAddCommits: { durable: 4, deferred: 30 },
 });
 
 describe('edge metrics on a real HTTP endpoint', () => {
@@ -33,6 +34,7 @@ describe('edge metrics on a real HTTP endpoint', () => {
       expect(text).toContain('fleetmap_batches_total{outcome="stored",vehicle="veh-1"} 7');
       expect(text).toContain('fleetmap_drops_total{reason="disk_budget",vehicle="veh-1"} 5');
       expect(text).toContain('fleetmap_perception_frames_total{result="skipped_rate",vehicle="veh-1"} 20');
+      expect(text).toContain('fleetmap_outbox_add_commits_total{sync="deferred",vehicle="veh-1"} 30');
       // the next scrape sees the new numbers
       s = { ...sample(), pendingObservations: 0, batchesByOutcome: { stored: 9 } };
       const text2 = await (await fetch(`http://${ep.address}/metrics`)).text();

@@ -32,6 +32,8 @@ export interface EdgeMetricsSample {
   framesByResult: Readonly<Record<string, number>>;
   /** Total inference time, seconds. */
   inferenceS: number;
+  /** Outbox adds of observations by commit: durable (fsync'd at once), deferred (synced by a later commit; edge/outbox-sync.ts). */
+  outboxAddCommits: Readonly<Record<string, number>>;
 }
 
 function setAll(c: Counter, label: string, values: Readonly<Record<string, number>>): void {
@@ -75,6 +77,7 @@ export function createEdgeMetrics(read: () => EdgeMetricsSample, labels: { vehic
   labelled('fleetmap_drops_total', 'Data dropped on the vehicle, by reason.', 'reason', (s) => s.dropsByReason);
   labelled('fleetmap_perception_frames_total', 'Camera frames by what became of them.', 'result', (s) => s.framesByResult);
   counter('fleetmap_inference_seconds_total', 'Time spent in model inference.', (s) => s.inferenceS);
+  labelled('fleetmap_outbox_add_commits_total', "Outbox adds of observations: durable (fsync'd at once) or deferred (synced by a later commit within outbox.syncEveryMs).", 'sync', (s) => s.outboxAddCommits);
   return {
     contentType: registry.contentType,
     metrics: () => {
@@ -119,6 +122,7 @@ export function sampleEdgeMetrics(ctx: EdgeContext): EdgeMetricsSample {
     dropsByReason: drops,
     framesByResult: frames,
     inferenceS: ctx.perception ? ctx.perception.counters.inferenceMsTotal / 1000 : 0,
+    outboxAddCommits: { ...ctx.outbox.addCommits },
   };
 }
 
