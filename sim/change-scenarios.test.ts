@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pointPolylineDistM } from '../shared/geometry.ts';
 import { applyChangeScenarios, CHANGE_SCENARIOS, type TrueChange } from './change-scenarios.ts';
+import { stripeShape } from './crosswalk-stripes.ts';
 import { scoreChanges, type ReportedChange } from './eval/change-eval.ts';
 import { loadLanelet2, osmBoundsCentre } from './lanelet2.ts';
 import { generateMap } from './mapgen/index.ts';
@@ -40,6 +41,17 @@ describe('applyChangeScenarios', () => {
     expect(Math.hypot(sign.afterM![0]![0] - sign.beforeM![0]![0], sign.afterM![0]![1] - sign.beforeM![0]![1])).toBeCloseTo(5, 6);
     const zone = world.map.primitives.find((p) => p.id === world.changes.find((c) => c.scenario === 'construction-zone')!.id)!;
     expect(zone.color).toBe('yellow');
+  });
+
+  it('paints a new crosswalk across the whole carriageway, wider than deep, as its zebra bars need', () => {
+    const cw = world.changes.find((c) => c.scenario === 'new-crosswalk')!;
+    const [a, b, c, d] = cw.afterM! as [number, number][];
+    const acrossM = Math.hypot(b![0] - a![0], b![1] - a![1]);
+    const deepM = Math.hypot(d![0] - a![0], d![1] - a![1]);
+    expect(deepM).toBeCloseTo(4, 1); // crosswalkWidthM along the road
+    // more than the one lanelet it was placed on: both directions of a two-way road at least
+    expect(acrossM).toBeGreaterThan(5);
+    expect(stripeShape(cw.afterM!, true).axis).toEqual(stripeShape([a!, b!], false).axis);
   });
 
   it('keeps changes apart and is deterministic per seed', () => {

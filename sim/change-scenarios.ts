@@ -19,7 +19,7 @@
  * `minSeparationM` of each other, so each true change is one place on the ground.
  * Geometry is in the map's local frame, [eastM, northM].
  */
-import { cumulativeLengthsM, pointAtM, pointPolylineDistM, polylineLengthM } from '../shared/geometry.ts';
+import { cumulativeLengthsM, pointAtM, pointInRing, pointPolylineDistM, polylineLengthM } from '../shared/geometry.ts';
 import type { PrimitiveClass, XY } from '../shared/schema.ts';
 import type { GroundTruthPrimitive, Lanelet, Lanelet2Map } from './lanelet2.ts';
 import { offsetPolyline } from './mapgen/geometry.ts';
@@ -137,8 +137,10 @@ const SCENARIOS: Record<ChangeScenario, (ctx: Ctx, map: Lanelet2Map) => void> = 
     const l = pickLanelet(ctx, map, (x) => x.lengthM >= 30);
     if (!l) return;
     const mid = l.lengthM / 2;
-    const a = acrossLanelet(l, mid - ctx.o.crosswalkWidthM / 2);
-    const b = acrossLanelet(l, mid + ctx.o.crosswalkWidthM / 2);
+    // Across the whole carriageway, as crossings are painted (one lane's width by 4 m deep would
+    // be deeper than wide: its zebra bars would run across the traffic, like stop lines).
+    const a = acrossCarriageway(map, l, mid - ctx.o.crosswalkWidthM / 2);
+    const b = acrossCarriageway(map, l, mid + ctx.o.crosswalkWidthM / 2);
     const ring: XY[] = [a[0]!, a[1]!, b[1]!, b[0]!];
     add(ctx, { id: newId(ctx), cls: 'crosswalk', points: ring, sourceType: 'zebra_marking', sourceSubtype: '' }, 'new-crosswalk');
   },
@@ -208,6 +210,35 @@ function acrossLanelet(l: Lanelet, sM: number): XY[] {
   const p = alongLanelet(l, sM, 0);
   const halfWidthM = Math.max(1, (pointPolylineDistM(p, l.left) + pointPolylineDistM(p, l.right)) / 2 - 0.2);
   return [alongLanelet(l, sM, -halfWidthM), alongLanelet(l, sM, halfWidthM)];
+}
+
+/**
+ * A line across the carriageway at `sM` along lanelet `l`: from the lanelet's centreline,
+ * perpendicular to it, out each way while the ground is a vehicle lanelet's (between its bounds;
+ * the neighbouring lanes, the other direction's), up to `maxM` each way, 0.2 m inside its edges.
+ * Right end first.
+ */
+function acrossCarriageway(map: Lanelet2Map, l: Lanelet, sM: number, maxM = 15): XY[] {
+  const c = alongLanelet(l, sM, 0);
+  const q = alongLanelet(l, sM, 1);
+  const nx = q[0] - c[0];
+  const ny = q[1] - c[1];
+  const rings = map.lanelets
+    .filter((x) => x.vehicle && x.left.length >= 2 && x.right.length >= 2 && pointPolylineDistM(c, x.centreline) <= maxM + 10)
+    .map((x) => [...x.left, ...x.right.slice().reverse()]);
+  const onRoad = (t: number): boolean => rings.some((r) => pointInRing([c[0] + nx * t, c[1] + ny * t], r));
+  const stepM = 0.25;
+  const reach = (sign: number): number => {
+    let t = 0;
+    while (t + stepM <= maxM && onRoad(sign * (t + stepM))) t += stepM;
+    return Math.max(1, t - 0.2);
+  };
+  const left = reach(1);
+  const right = reach(-1);
+  return [
+    [c[0] - nx * right, c[1] - ny * right],
+    [c[0] + nx * left, c[1] + ny * left],
+  ];
 }
 
 /**

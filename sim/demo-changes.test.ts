@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pointPolylineDistM } from '../shared/geometry.ts';
+import { pointInRing, pointPolylineDistM, resampleSpacing } from '../shared/geometry.ts';
 import type { XY } from '../shared/schema.ts';
 import { DEFAULT_DIFF_OPTIONS } from '../cloud/merge/diff.ts';
 import { DEFAULT_MERGE_OPTIONS } from '../cloud/merge/options.ts';
@@ -26,7 +26,8 @@ describe('the demo change phase', () => {
     for (const c of added) {
       const pts = c.afterM as XY[];
       const mid: XY = [pts.reduce((a, q) => a + q[0], 0) / pts.length, pts.reduce((a, q) => a + q[1], 0) / pts.length];
-      const under = map.lanelets.filter((l) => l.vehicle && pointPolylineDistM(mid, l.centreline) <= 1);
+      // A stop line: the lanelet under its middle. A crosswalk spans the carriageway: a lanelet running through it.
+      const under = map.lanelets.filter((l) => l.vehicle && (c.cls === 'crosswalk' ? resampleSpacing(l.centreline, 0.5).some((q) => pointInRing(q, pts)) : pointPolylineDistM(mid, l.centreline) <= 1));
       const best = Math.max(0, ...under.map((l) => Math.min(runs(first.drives, l.id), runs(plan.drives, l.id))));
       expect(best, `${c.scenario} ${c.id}`).toBeGreaterThanOrEqual(CHANGE_MIN_DRIVES);
     }
