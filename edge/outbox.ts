@@ -257,6 +257,8 @@ export class Outbox {
     // The connection commits with synchronous=FULL; an add within syncEveryMs of the last durable
     // commit skips the fsync (outbox-sync.ts says what a power cut can then lose).
     const durable = addMustSync(this.lastDurableUnixMs, nowUnixMs, this.syncEveryMs);
+    // db.pragma each time, not a statement prepared once: SQLite applies `PRAGMA synchronous = X`
+    // when the statement is compiled, so re-running a prepared one changes nothing (checked).
     if (!durable) this.db.pragma('synchronous = NORMAL');
     try {
       this.db.transaction(() => {

@@ -12,8 +12,8 @@
  *   start-up not timed). `verticesPerS` is wall-clock throughput of the whole merge; `cpuS` the
  *   CPU seconds of this process and the worker processes.
  * - `incremental`: the store first holds 90 % of the drives (merged as v1); the other 10 % are
- *   added and merged incrementally (`s`, runMerge from v<N-1>'s state: only tiles whose 3x3
- *   neighbourhood got observations are recomputed), then the same store is merged whole
+ *   added and merged incrementally (`s`, runMerge from v<N-1>'s state: only tiles whose jobs
+ *   gather an observation that changed are recomputed, cloud/merge/plan.ts), then the same store is merged whole
  *   (`fullS`); `ratio` = s / fullS. The 10 % are the plan's last drives by start time; on the
  *   9-tile Karlsruhe map they reach every tile.
  * - `incrementalWideArea`: the same on a wide area (sim/bench/wide-area.ts): a generated grid
