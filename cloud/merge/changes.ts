@@ -49,12 +49,19 @@ export interface TileChanges {
    * removed inside a longer line): each with an id of its own, its parent's id and its
    * geometry, [lng, lat]. Absent when there are none.
    */
-  removedParts?: RemovedPart[];
+  removedParts?: LinePart[];
+  /**
+   * Stretches of a previous line feature that moved while the rest of it stays (paint repainted
+   * aside inside a longer line; recent-shift.ts movedStretches): each with an id of its own, its
+   * parent's id and its new geometry, [lng, lat]. Absent when there are none.
+   */
+  movedParts?: LinePart[];
   /** Common shift of the matched features since the previous version, [east, north] metres. */
   commonShiftM: [number, number];
 }
 
-export interface RemovedPart {
+/** A stretch of a line feature reported removed or moved on its own (TileChanges removedParts, movedParts). */
+export interface LinePart {
   id: string;
   parentId: string;
   cls: PrimitiveClass;
@@ -339,32 +346,36 @@ export function isNewPaint(f: Pick<MapFeature, 'properties'>, prevSeenUnixMs: nu
 }
 
 /**
- * The stretches this merge cut out of lines as stale (`cuts`: clipped to the tile, [lng, lat])
+ * Stretches of lines (`parts`: clipped to the tile, [lng, lat]) reported as changes of their
+ * own, `kind` removed (cut out as stale) or moved (re-placed where the recent drives put them),
  * that lie on a confident feature of the previous version which this version still has (`kept`:
  * matched, so not removed whole): at least half of the stretch, sampled every metre, within
- * matchGateM of it. Each is reported removed as a part of that feature, with a fresh id unique
- * in the tile (`taken`); the counts go with `removed`.
+ * matchGateM of it. Each gets a fresh id unique in the tile (`taken`) and its parent's id; the
+ * counts go with `removed` / `moved`. A moved stretch of a feature already reported moved whole
+ * is not reported again.
  */
-export function addRemovedParts(changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, cuts: ReadonlyArray<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }>, frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
+export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, parts: ReadonlyArray<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }>, frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
   const pr = newProjection();
   const P = prev.map((f) => shapeOf(f, frame));
-  for (const cut of cuts) {
-    const pts = cut.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat }));
+  const movedWhole = new Set(changes.movedIds);
+  for (const part of parts) {
+    const pts = part.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat }));
     if (pts.length < 2 || polylineLengthM(pts) < o.changeMinLengthM) continue;
     const r = resampleFlat(pts.map((q) => q[0]), pts.map((q) => q[1]), 0, pts.length, 1);
     let parent = -1;
     for (let i = 0; i < prev.length && parent < 0; i++) {
       const f = prev[i]!;
       const line = P[i]!.line;
-      if (f.properties.class !== cut.cls || !line || !kept.has(f.properties.id) || f.properties.score < o.changeMinScore) continue;
+      if (f.properties.class !== part.cls || !line || !kept.has(f.properties.id) || f.properties.score < o.changeMinScore) continue;
       let k = 0;
       for (let j = 0; j < r.x.length; j++) if (line.project(r.x[j]!, r.y[j]!, o.matchGateM, pr) && pr.beyond === 0) k++;
       if (2 * k >= r.x.length) parent = i;
     }
-    if (parent < 0) continue;
-    const f: MapFeature = { type: 'Feature', id: '', geometry: { type: 'LineString', coordinates: cut.coordinates }, properties: prev[parent]!.properties };
-    (changes.removedParts ??= []).push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: cut.cls, coordinates: cut.coordinates });
-    changes.removed[cut.cls] = (changes.removed[cut.cls] ?? 0) + 1;
+    if (parent < 0 || (kind === 'moved' && movedWhole.has(prev[parent]!.properties.id))) continue;
+    const f: MapFeature = { type: 'Feature', id: '', geometry: { type: 'LineString', coordinates: part.coordinates }, properties: prev[parent]!.properties };
+    const list = kind === 'removed' ? (changes.removedParts ??= []) : (changes.movedParts ??= []);
+    list.push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: part.cls, coordinates: part.coordinates });
+    changes[kind][part.cls] = (changes[kind][part.cls] ?? 0) + 1;
   }
 }
 

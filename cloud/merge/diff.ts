@@ -19,7 +19,9 @@
  *   upload is judged by when it was observed, not when it was merged): its evidence is new. A
  *   feature first seen before that which A did not publish is the merge drawing old evidence
  *   differently, not a change on the ground. Else `candidate`;
- * - moved: the same support and score, and seen again after A's newest sighting;
+ * - moved: the same support and score, and seen again after A's newest sighting. A stretch of a
+ *   line that moved while the rest stays (changes.ts movedParts) is a move of its own, with the
+ *   stretch's new geometry and the line's evidence in B;
  * - removed: `confirmed` when the feature had that support in A (a well-established feature
  *   that drives passed without seeing it: the merge drops one only after
  *   `staleAfterMissedDrives` misses); else `candidate`. A stretch cut out of a line that stays
@@ -32,7 +34,7 @@ import type { ObjectStore } from '../store/index.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
 import type { FeatureProperties, MapGeometry } from './features.ts';
 import { manifestKey, readTileObject, resolvePublished, type Manifest } from './publish.ts';
-import { isNewPaint, type RemovedPart } from './changes.ts';
+import { isNewPaint, type LinePart } from './changes.ts';
 import { DEFAULT_MERGE_OPTIONS } from './options.ts';
 
 export type ChangeStatus = 'candidate' | 'confirmed';
@@ -91,8 +93,9 @@ async function featuresOf(store: ObjectStore, version: number, manifest: Manifes
   return out;
 }
 
-/** A stretch of a line feature reported removed (changes.ts RemovedPart), with where and when. */
-interface ReportedPart extends RemovedPart {
+/** A stretch of a line feature reported removed or moved (changes.ts LinePart), with where and when. */
+interface ReportedPart extends LinePart {
+  kind: 'removed' | 'moved';
   tile: string;
   versions: number[];
 }
@@ -110,10 +113,12 @@ async function reportedBetween(
     // (absent in manifests from before new coverage was told apart)
     for (const [cls, n] of Object.entries(m.changes.totals.newCoverage ?? {})) out.newCoverage[cls as PrimitiveClass] = (out.newCoverage[cls as PrimitiveClass] ?? 0) + (n ?? 0);
     for (const [tile, tc] of Object.entries(m.changes.tiles)) {
-      for (const part of tc.removedParts ?? []) {
-        const seen = out.parts.get(part.id);
-        if (seen) seen.versions.push(v);
-        else out.parts.set(part.id, { ...part, tile, versions: [v] });
+      for (const [kind, parts] of [['removed', tc.removedParts], ['moved', tc.movedParts]] as const) {
+        for (const part of parts ?? []) {
+          const seen = out.parts.get(part.id);
+          if (seen) seen.versions.push(v);
+          else out.parts.set(part.id, { ...part, kind, tile, versions: [v] });
+        }
       }
       for (const [kind, ids] of [['added', tc.addedIds], ['removed', tc.removedIds], ['moved', tc.movedIds]] as const) {
         for (const id of ids) {
@@ -173,10 +178,15 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   }
   // A stretch removed from a line that A had (paint ground off inside a longer line): removed,
   // with the stretch as its geometry and the line's evidence in A; unless the line went whole.
+  // A stretch moved (repainted aside inside a longer line): moved, with its new geometry and the
+  // line's evidence in B, confirmed as a moved feature is.
   for (const part of reported.parts.values()) {
-    const s = fa.get(part.parentId);
-    if (!s || !fb.has(part.parentId)) continue;
-    const c = make('removed', part.id, { ...s, tiles: [part.tile], geometries: [{ type: 'LineString', coordinates: part.coordinates }] }, status(supported(s)));
+    const sa = fa.get(part.parentId);
+    const sb = fb.get(part.parentId);
+    if (!sa || !sb) continue;
+    const s = part.kind === 'removed' ? sa : sb;
+    const ok = part.kind === 'removed' ? supported(sa) : supported(sb) && sb.props.lastSeenUnixMs > aSeenUnixMs;
+    const c = make(part.kind, part.id, { ...s, tiles: [part.tile], geometries: [{ type: 'LineString', coordinates: part.coordinates }] }, status(ok));
     c.evidence.reportedIn = part.versions.slice().sort((x, y) => x - y);
     changes.push(c);
   }

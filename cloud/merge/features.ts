@@ -27,7 +27,7 @@ export interface FeatureProperties {
   spreadM?: number;
   /**
    * How far the drives since the tile's previous version place it from where the drives before
-   * placed it, metres (evidence.ts recentShiftM); absent without a previous version or with too
+   * placed it, metres (recent-shift.ts recentShiftM); absent without a previous version or with too
    * few drives on either side. What `moved` is judged on (changes.ts).
    */
   recentShiftM?: number;

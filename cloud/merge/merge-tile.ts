@@ -15,9 +15,10 @@ import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
 import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
-import { addRemovedParts, diffTile, type TileChanges } from './changes.ts';
+import { addLineParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
-import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, recentShiftM, shadows, withoutStaleStretches } from './evidence.ts';
+import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
+import { movedStretches, recentShiftM, replaceStretches } from './recent-shift.ts';
 import { clipToTile, newestSighting, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
@@ -134,7 +135,21 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const frame = tileFrame(tileId);
   const bounds = tileBounds(tileId);
   const cuts: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
-  const consensus = toConsensus(p, rsLine, final, o).flatMap((c) => {
+  // Stretches of lines that the recent drives place aside (paint repainted inside a longer
+  // line): re-placed there before the stale test (which would take the old place, which the
+  // recent drives no longer see, for removed paint), and reported moved as parts of the line.
+  const findMoves = split !== undefined && (input.previous?.length ?? 0) > 0 && o.movedStretchBinM > 0 && o.movedStretchMinM > 0;
+  const moves: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
+  const consensus = toConsensus(p, rsLine, final, o).flatMap((c0) => {
+    let c = c0;
+    if (findMoves && split && (c.cls === 'lane_divider' || c.cls === 'road_boundary')) {
+      const stretches = movedStretches(c, p, linePts, split, { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives });
+      if (stretches.length) {
+        const r = replaceStretches(c, stretches);
+        c = r.c;
+        for (const run of r.moved) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') moves.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+      }
+    }
     if (!cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary')) return [c];
     const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
     for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
@@ -190,11 +205,13 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       }
     : undefined;
   const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent, (j) => grew[j]!);
+  const taken = new Set(diff.ids);
   if (cuts.length && input.previous?.length && split && p.nObs > 0) {
     // A cut stretch is reported removed only on the same evidence of absence as a whole feature.
     const gone = cuts.filter((c) => absentSince(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })), false, PRIMITIVE_CLASSES.indexOf(c.cls), p, linePts, footprint, split, o.matchGateM));
-    addRemovedParts(diff.changes, input.previous, new Set(diff.ids), gone, frame, input.tile, input.version, o, new Set(diff.ids));
+    addLineParts('removed', diff.changes, input.previous, new Set(diff.ids), gone, frame, input.tile, input.version, o, taken);
   }
+  if (moves.length && input.previous?.length) addLineParts('moved', diff.changes, input.previous, new Set(diff.ids), moves, frame, input.tile, input.version, o, taken);
   features.forEach((f, j) => {
     f.id = diff.ids[j]!;
     f.properties.id = f.id;

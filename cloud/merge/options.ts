@@ -152,6 +152,18 @@ export interface MergeOptions {
    */
   staleStretchWindowM: number;
   staleStretchMinM: number;
+  /**
+   * Stretches of a line that moved (recent-shift.ts movedStretches: a divider repainted aside
+   * inside a longer line): the drives since the previous version and those before are compared
+   * in bins of movedStretchBinM along the line, and a run of at least movedStretchMinM whose
+   * lower-bound shift exceeds movedThresholdM, seen by at least staleAfterMissedDrives recent
+   * drives (as many as a removal needs), is re-placed where the recent drives put it and
+   * reported moved as a part of the line, metres. 0: off. At 8 m the oracle's Karlsruhe demo
+   * reported one false move (two bins at a junction, where a crossing divider's observations
+   * join the line); the demo's repaint, like a real one, runs tens of metres.
+   */
+  movedStretchBinM: number;
+  movedStretchMinM: number;
   /** Largest distance at which a previous-version feature still counts as the same one, metres. */
   matchGateM: number;
   /** A matched feature counts as moved when it shifted more than this (after the tile's common shift), metres. */
@@ -217,6 +229,8 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   staleMaxMissChance: 0.01, // probability
   staleStretchWindowM: 2, // m
   staleStretchMinM: 3, // m
+  movedStretchBinM: 4, // m
+  movedStretchMinM: 12, // m
   matchGateM: 1.5, // m
   movedThresholdM: 0.5, // m
   changeMinLengthM: 2, // m

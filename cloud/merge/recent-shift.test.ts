@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Consensus } from './consensus.ts';
-import { recentShiftM } from './evidence.ts';
+import { movedStretches, recentShiftM, replaceStretches } from './recent-shift.ts';
 import type { Prepared } from './prepare.ts';
 
 /** The fields of Prepared that recentShiftM reads: one observation per [drive, tUnixMs, vertices]. */
@@ -85,5 +85,69 @@ describe('recentShiftM', () => {
       ...[20, 21, 22].map((d, k) => ({ drive: d, t: 1500 + k, pts: [[1.5, 0], [5.5, 0], [5.5, 3], [1.5, 3]] as Array<[number, number]> })),
     ]);
     expect(recentShiftM(c, moved.p, moved.vx, moved.vy, split)!).toBeGreaterThan(0.5);
+  });
+});
+
+describe('movedStretches', () => {
+  const split = { afterUnixMs: 1000, minDrives: 2 };
+  const o = { binM: 4, minLengthM: 8, thresholdM: 0.5, minRecentDrives: 3 };
+  /** A drive's view of a 100 m line along x at y = `noise`, and `aside` m to the left over x in [from, to]. */
+  const view = (noise: number, aside = 0, from = 40, to = 70): Array<[number, number]> => Array.from({ length: 101 }, (_, x) => [x, noise + (x >= from && x <= to ? aside : 0)] as [number, number]);
+  /** Resampled points = the views' points (one observation per drive). */
+  function setup(earlier: number, recent: number, aside: number) {
+    const obs = [
+      ...Array.from({ length: earlier }, (_, k) => ({ drive: k + 1, t: 500 + k, pts: view(((k % 5) - 2) * 0.06) })),
+      ...Array.from({ length: recent }, (_, k) => ({ drive: 100 + k, t: 1500 + k, pts: view(((k % 3) - 1) * 0.06, aside) })),
+    ];
+    const { p, vx, vy } = prepared(obs);
+    const pts = { start: p.vStart, count: p.vCount, x: vx, y: vy };
+    // The consensus follows the many earlier drives: straight along y = 0, a vertex every metre.
+    const c: Consensus = { cls: 'lane_divider', points: Array.from({ length: 101 }, (_, x) => [x, 0] as [number, number]), obs: obs.map((_, k) => k), spreadM: 0.1 };
+    return { c, p, pts };
+  }
+
+  it('finds a stretch repainted 0.8 m aside that 4 recent drives saw against 24 earlier ones, and re-places it there', () => {
+    const { c, p, pts } = setup(24, 4, 0.8);
+    // The whole line's shift is diluted below the threshold ...
+    expect(recentShiftM(c, p, pts.x, pts.y, split)!).toBeLessThan(0.5);
+    // ... its stretch is not.
+    const found = movedStretches(c, p, pts, split, o);
+    expect(found).toHaveLength(1);
+    const m = found[0]!;
+    expect(m.offsetM).toBeCloseTo(0.8, 1);
+    expect(m.shiftM).toBeGreaterThan(0.5);
+    // Vertices 40..70 moved; a bin either side at most.
+    expect(m.from).toBeGreaterThanOrEqual(36);
+    expect(m.from).toBeLessThanOrEqual(40);
+    expect(m.to).toBeGreaterThanOrEqual(70);
+    expect(m.to).toBeLessThanOrEqual(74);
+    const r = replaceStretches(c, found);
+    expect(r.c.points[55]![1]).toBeCloseTo(0.8, 1);
+    expect(r.c.points[20]![1]).toBe(0);
+    expect(r.c.points[90]![1]).toBe(0);
+    expect(r.moved).toHaveLength(1);
+    expect(r.moved[0]!.every((q) => Math.abs(q[1] - m.offsetM) < 1e-9)).toBe(true);
+  });
+  it('finds nothing when the recent drives agree with the earlier ones, or disagree among themselves', () => {
+    const same = setup(24, 4, 0);
+    expect(movedStretches(same.c, same.p, same.pts, split, o)).toEqual([]);
+    // Two recent drives at +0.8 and two at 0 over the stretch: no agreement, no move.
+    const obs = [
+      ...Array.from({ length: 24 }, (_, k) => ({ drive: k + 1, t: 500 + k, pts: view(((k % 5) - 2) * 0.06) })),
+      ...[0, 0.8, 0, 0.8].map((aside, k) => ({ drive: 100 + k, t: 1500 + k, pts: view(0, aside) })),
+    ];
+    const { p, vx, vy } = prepared(obs);
+    expect(movedStretches({ ...same.c, obs: obs.map((_, k) => k) }, p, { start: p.vStart, count: p.vCount, x: vx, y: vy }, split, o)).toEqual([]);
+  });
+  it('leaves a stretch shorter than minLengthM, and a line that moved whole, to others', () => {
+    const short = setup(24, 4, 0.8);
+    expect(movedStretches(short.c, short.p, short.pts, split, { ...o, minLengthM: 40 })).toEqual([]);
+    // The whole line aside: recentShiftM's case, not a stretch.
+    const obs = [
+      ...Array.from({ length: 24 }, (_, k) => ({ drive: k + 1, t: 500 + k, pts: view(((k % 5) - 2) * 0.06) })),
+      ...Array.from({ length: 4 }, (_, k) => ({ drive: 100 + k, t: 1500 + k, pts: view(0.8, 0) })),
+    ];
+    const { p, vx, vy } = prepared(obs);
+    expect(movedStretches({ ...short.c, obs: obs.map((_, k) => k) }, p, { start: p.vStart, count: p.vCount, x: vx, y: vy }, split, o)).toEqual([]);
   });
 });

@@ -37,6 +37,22 @@ describe('change list', () => {
     expect(diffView(manifest, new Map(), undefined).entries[2]).toMatchObject({ class: null, at: null }); // not found: said, not invented
   });
 
+  it('lists a stretch removed from, or moved within, a line that stays at the stretch middle, with the line score', () => {
+    const tile = '16/34297/22504';
+    const line = (score: number) => indexFeatures([collection(tile, [{ type: 'Feature', id: 'l', geometry: { type: 'LineString', coordinates: [[8.40, 49.0], [8.42, 49.02]] }, properties: { ...props('l', 'lane_divider'), score } }])]);
+    const part = (id: string, lng: number) => ({ id, parentId: 'l', cls: 'lane_divider' as const, coordinates: [[lng, 49.0], [lng + 0.001, 49.001], [lng + 0.002, 49.002]] as Array<[number, number]> });
+    const changes = { added: {}, removed: {}, moved: {}, unchanged: 1, lowConfidence: { added: {}, removed: {} }, addedIds: [], removedIds: [], movedIds: [], removedParts: [part('gone', 8.401)], movedParts: [part('aside', 8.41)], commonShiftM: [0, 0] as [number, number] };
+    const manifest = { version: 2, previousVersion: 1, changes: { totals: { added: {}, removed: {}, moved: {}, lowConfidence: { added: {}, removed: {} } }, tiles: { [tile]: changes } } } as unknown as Manifest;
+    const d = diffView(manifest, line(0.8), line(0.6));
+    expect(d.entries).toEqual([
+      { change: 'removed', id: 'gone', tile, class: 'lane_divider', at: [8.402, 49.001], score: 0.6 },
+      { change: 'moved', id: 'aside', tile, class: 'lane_divider', at: [8.41 + 0.001, 49.001], score: 0.8 },
+    ]);
+    // The line a stretch moved in is highlighted; nothing is removed whole.
+    expect(d.highlightIds).toEqual(['l']);
+    expect(d.removedIds).toEqual([]);
+  });
+
   it('counts distinct drives per coverage cell at the observation first vertex', () => {
     const at: LngLat = { lng: 8.4037, lat: 49.0069 };
     const t = tileOf(at);

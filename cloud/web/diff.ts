@@ -70,12 +70,15 @@ export function diffView(manifest: Manifest, current: Map<string, FeatureRef>, p
       removed.add(id);
       push('removed', tile, id, previous);
     }
-    // A stretch removed from a line that stays: placed at its middle.
-    for (const part of c.removedParts ?? []) {
-      total++;
-      if (entries.length >= maxEntries) continue;
-      const m = part.coordinates[part.coordinates.length >> 1]!;
-      entries.push({ change: 'removed', id: part.id, tile, class: part.cls, at: [m[0], m[1]], score: previous?.get(`${tile}|${part.parentId}`)?.score ?? null });
+    // A stretch removed from, or moved within, a line that stays: placed at its middle.
+    for (const [change, parts, ref] of [['removed', c.removedParts, previous], ['moved', c.movedParts, current]] as const) {
+      for (const part of parts ?? []) {
+        if (change === 'moved') highlight.add(part.parentId);
+        total++;
+        if (entries.length >= maxEntries) continue;
+        const m = part.coordinates[part.coordinates.length >> 1]!;
+        entries.push({ change, id: part.id, tile, class: part.cls, at: [m[0], m[1]], score: ref?.get(`${tile}|${part.parentId}`)?.score ?? null });
+      }
     }
   }
   return {
