@@ -232,15 +232,19 @@ export function isStale(e: Evidence, o: MergeOptions): boolean {
 /**
  * Which primitives are shadows of a much better supported one of the same class (see
  * MergeOptions.shadowSupportRatio). Lines are sampled every metre; a primitive is a shadow when
- * at least half its samples have such a neighbour. Returns a flag per primitive.
+ * at least half its samples have such a neighbour. Returns a flag per primitive. A primitive
+ * that `isNewPaint(k)` says is new paint (seen nearly only, and by several drives, since the
+ * previous version) is never a shadow: paint repainted a metre aside is weaker than the old
+ * line, whose many earlier observations still stand, but it is no ghost of it.
  */
-export function shadows(list: ReadonlyArray<{ c: Consensus; e: Evidence }>, o: MergeOptions): boolean[] {
+export function shadows(list: ReadonlyArray<{ c: Consensus; e: Evidence }>, o: MergeOptions, isNewPaint: (k: number) => boolean = () => false): boolean[] {
   const grid = new DynamicGrid(4);
   const samples = list.map(({ c }) => samplesOf(c.points, c.cls === 'crosswalk'));
   samples.forEach((pts, k) => {
     for (const [x, y] of pts) grid.insert(x, y, k);
   });
   return list.map(({ c, e }, k) => {
+    if (isNewPaint(k)) return false;
     const radius = c.points.length === 1 || c.cls === 'crosswalk' ? o.shadowPointM : o.shadowLineM;
     const pts = samples[k]!;
     let shadowed = 0;

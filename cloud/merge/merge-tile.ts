@@ -167,7 +167,16 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     if (isStale(e, o)) stale++;
     else live.push({ c, e });
   }
-  const shadowed = shadows(live, o);
+  // New paint (a painted line: nearly all its drives since the previous version, at least as
+  // many as a removal needs misses) is no ghost of the old line beside it. A GNSS multipath
+  // ghost is one or two drives' jump, not several recent drives agreeing. (Kerbs are not
+  // repainted: on the oracle's roundabout validation map the exemption let a kerb ghost through.)
+  const newPaint = (k: number): boolean => {
+    const { c, e } = live[k]!;
+    if (!split || (c.cls !== 'lane_divider' && c.cls !== 'stop_line')) return false;
+    return recentDriveCount(c, p, split.afterUnixMs) >= Math.max(o.staleAfterMissedDrives, o.changeNewDrivesShare * e.supportDrives);
+  };
+  const shadowed = shadows(live, o, newPaint);
   for (let k = 0; k < live.length; k++) {
     if (shadowed[k]) continue;
     const { c, e } = live[k]!;

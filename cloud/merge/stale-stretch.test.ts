@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pointPolylineDistM } from '../../shared/geometry.ts';
 import type { XY } from '../../shared/schema.ts';
 import { LocalDirStore } from '../store/index.ts';
 import { diffVersions } from './diff.ts';
@@ -163,6 +164,29 @@ describe('a stretch of paint removed inside a longer line', () => {
     expect(await nearestDivider(off, 2, newMid)).toBeGreaterThan(await nearestDivider(off, 2, oldMid));
     expect((await diffVersions(off, 1, 2)).changes.filter((c) => c.kind === 'moved')).toEqual([]);
   }, 120_000);
+
+  it('a new line painted 1.5 m beside one that stays, seen by 4 drives against 16: added, not dropped as a ghost of the old line', async () => {
+    // Four times the support within shadowLineM made it a shadow (a multipath ghost); several
+    // recent drives agreeing on it make it new paint.
+    const beside = offsetStretch(1.5);
+    const painted: TruthWorld = { ...world, lines: [...world.lines, { ...div, id: 'div_left_new', points: beside }] };
+    const dir = mkdtempSync(path.join(tmpdir(), 'fm-stretch-beside-'));
+    dirs.push(dir);
+    const store = new LocalDirStore(dir);
+    await writeBatches(store, simulateFleet(world, { drives: 16, seed: 45, startUnixMs: T0, driveIdPrefix: 'b1' }).observations);
+    await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2 });
+    await writeBatches(store, simulateFleet(painted, { drives: 4, seed: 46, startUnixMs: T0 + DAY_MS, driveIdPrefix: 'b2' }).observations);
+    await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS });
+    const newMid = beside[beside.length >> 1]!;
+    const oldMid = div.points[cutFrom + (beside.length >> 1)]!;
+    expect(await nearestDivider(store, 2, newMid)).toBeLessThan(0.6);
+    expect(await nearestDivider(store, 2, oldMid)).toBeLessThan(0.6);
+    const d = await diffVersions(store, 1, 2);
+    const added = d.changes.filter((c) => c.kind === 'added' && c.cls === 'lane_divider' && c.status === 'confirmed');
+    const lines = added.flatMap((c) => c.geometries).flatMap((g) => (g.type === 'LineString' ? [g.coordinates.map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }))] : []));
+    expect(Math.min(...lines.map((l) => pointPolylineDistM(newMid, l)))).toBeLessThan(0.6);
+    expect(d.changes.filter((c) => c.kind === 'removed')).toEqual([]);
+  }, 60_000);
 
   it('stays when the per-stretch test is off (the whole line is still seen)', async () => {
     const store = await twoVersions('off', { staleStretchWindowM: 0 });
