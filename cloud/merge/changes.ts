@@ -351,8 +351,9 @@ export function isNewPaint(f: Pick<MapFeature, 'properties'>, prevSeenUnixMs: nu
  * that lie on a confident feature of the previous version which this version still has (`kept`:
  * matched, so not removed whole): at least half of the stretch, sampled every metre, within
  * matchGateM of it. Each gets a fresh id unique in the tile (`taken`) and its parent's id; the
- * counts go with `removed` / `moved`. A moved stretch of a feature already reported moved whole
- * is not reported again.
+ * counts go with `removed` / `moved`. A moved stretch is reported only where the previous
+ * feature lies more than movedThresholdM from it (median over its samples; not where an earlier
+ * merge already re-placed it) and not when the feature is reported moved whole.
  */
 export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, parts: ReadonlyArray<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }>, frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
   const pr = newProjection();
@@ -371,7 +372,17 @@ export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, pr
       for (let j = 0; j < r.x.length; j++) if (line.project(r.x[j]!, r.y[j]!, o.matchGateM, pr) && pr.beyond === 0) k++;
       if (2 * k >= r.x.length) parent = i;
     }
-    if (parent < 0 || (kind === 'moved' && movedWhole.has(prev[parent]!.properties.id))) continue;
+    if (parent < 0) continue;
+    if (kind === 'moved') {
+      // Moved since the previous version only where that version had it elsewhere: a stretch it
+      // already shows in the new place (re-placed by the merge before) is no new change.
+      if (movedWhole.has(prev[parent]!.properties.id)) continue;
+      const line = P[parent]!.line!;
+      const dist: number[] = [];
+      for (let j = 0; j < r.x.length; j++) if (line.project(r.x[j]!, r.y[j]!, o.matchGateM, pr)) dist.push(pr.dist);
+      dist.sort((a, b) => a - b);
+      if (!(dist[dist.length >> 1]! > o.movedThresholdM)) continue;
+    }
     const f: MapFeature = { type: 'Feature', id: '', geometry: { type: 'LineString', coordinates: part.coordinates }, properties: prev[parent]!.properties };
     const list = kind === 'removed' ? (changes.removedParts ??= []) : (changes.movedParts ??= []);
     list.push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: part.cls, coordinates: part.coordinates });

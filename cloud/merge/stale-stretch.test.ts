@@ -159,6 +159,12 @@ describe('a stretch of paint removed inside a longer line', () => {
     const pts = moved.flatMap((c) => c.geometries).flatMap((g) => (g.type === 'LineString' ? g.coordinates : [])).map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }));
     expect(Math.min(...pts.map((r) => Math.hypot(r[0] - newMid[0], r[1] - newMid[1])))).toBeLessThan(2);
     for (const q of kept) expect(Math.min(...pts.map((r) => Math.hypot(r[0] - q[0], r[1] - q[1])))).toBeGreaterThan(20);
+    // Three more drives of the repainted road: the next version keeps the new place and reports
+    // no second move (the previous version already shows it there).
+    await writeBatches(store, simulateFleet(repainted, { drives: 3, seed: 47, startUnixMs: T0 + 2 * DAY_MS, driveIdPrefix: 'm3' }).observations);
+    await runMerge(store, { nowUnixMs: () => T0 + 3 * DAY_MS, options: { gateM } });
+    expect(await nearestDivider(store, 3, newMid)).toBeLessThan(await nearestDivider(store, 3, oldMid));
+    expect((await diffVersions(store, 2, 3)).changes.filter((c) => c.kind === 'moved')).toEqual([]);
     // With the per-stretch move off, the consensus keeps the old paint there and nothing moves.
     const off = await run('moved-off', { gateM, movedStretchBinM: 0 });
     expect(await nearestDivider(off, 2, newMid)).toBeGreaterThan(await nearestDivider(off, 2, oldMid));
