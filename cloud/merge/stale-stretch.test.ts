@@ -74,13 +74,14 @@ function offsetStretch(asideM: number): XY[] {
   return out;
 }
 
-async function twoVersions(name: string, options: Partial<MergeOptions>): Promise<LocalDirStore> {
+/** A store with v1 merged from `first` (day 1) and v2 from `second` added (day 2). */
+async function twoVersions(name: string, options: Partial<MergeOptions>, first = day1, second = day2): Promise<LocalDirStore> {
   const dir = mkdtempSync(path.join(tmpdir(), `fm-stretch-${name}-`));
   dirs.push(dir);
   const store = new LocalDirStore(dir);
-  await writeBatches(store, day1);
+  await writeBatches(store, first);
   await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2, options });
-  await writeBatches(store, day2);
+  await writeBatches(store, second);
   await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS, options });
   return store;
 }
@@ -109,13 +110,7 @@ describe('a stretch of paint removed inside a longer line', () => {
     const shifted = offsetStretch(0.8);
     const repainted: TruthWorld = { ...after, lines: [...after.lines, { ...div, id: 'div_left_new', points: shifted }] };
     const day2r = simulateFleet(repainted, { drives: 5, seed: 42, startUnixMs: T0 + DAY_MS, driveIdPrefix: 's2' }).observations;
-    const dir = mkdtempSync(path.join(tmpdir(), 'fm-stretch-repaint-'));
-    dirs.push(dir);
-    const store = new LocalDirStore(dir);
-    await writeBatches(store, day1);
-    await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2 });
-    await writeBatches(store, day2r);
-    await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS });
+    const store = await twoVersions('repaint', {}, day1, day2r);
     const d = await diffVersions(store, 1, 2);
     const added = d.changes.filter((c) => c.kind === 'added' && c.cls === 'lane_divider' && c.status === 'confirmed');
     expect(added.length).toBeGreaterThanOrEqual(1);
@@ -131,23 +126,13 @@ describe('a stretch of paint removed inside a longer line', () => {
     const repainted: TruthWorld = { ...after, lines: [...after.lines, { ...div, id: 'div_left_new', points: shifted }] };
     const early = simulateFleet(world, { drives: 16, seed: 43, startUnixMs: T0, driveIdPrefix: 'm1' }).observations;
     const late = simulateFleet(repainted, { drives: 4, seed: 44, startUnixMs: T0 + DAY_MS, driveIdPrefix: 'm2' }).observations;
-    const run = async (name: string, options: Partial<MergeOptions>): Promise<LocalDirStore> => {
-      const dir = mkdtempSync(path.join(tmpdir(), `fm-stretch-${name}-`));
-      dirs.push(dir);
-      const store = new LocalDirStore(dir);
-      await writeBatches(store, early);
-      await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2, options });
-      await writeBatches(store, late);
-      await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS, options });
-      return store;
-    };
     const newMid = shifted[shifted.length >> 1]!;
     const oldMid = div.points[cutFrom + (shifted.length >> 1)]!;
     // A final gate wide enough that the recent drives' observations join the old line's cluster
     // (in the Karlsruhe demo's noisier drives they did at the default): at the default here the
     // new paint forms a line of its own, new paint beside old (the test above).
     const gateM = 1.2;
-    const store = await run('moved', { gateM });
+    const store = await twoVersions('moved', { gateM }, early, late);
     // The map follows the new paint there (the drives' shared GNSS error moves both distances
     // alike) and keeps the rest of the line.
     expect(await nearestDivider(store, 1, newMid)).toBeGreaterThan(await nearestDivider(store, 1, oldMid));
@@ -166,7 +151,7 @@ describe('a stretch of paint removed inside a longer line', () => {
     expect(await nearestDivider(store, 3, newMid)).toBeLessThan(await nearestDivider(store, 3, oldMid));
     expect((await diffVersions(store, 2, 3)).changes.filter((c) => c.kind === 'moved')).toEqual([]);
     // With the per-stretch move off, the consensus keeps the old paint there and nothing moves.
-    const off = await run('moved-off', { gateM, movedStretchBinM: 0 });
+    const off = await twoVersions('moved-off', { gateM, movedStretchBinM: 0 }, early, late);
     expect(await nearestDivider(off, 2, newMid)).toBeGreaterThan(await nearestDivider(off, 2, oldMid));
     expect((await diffVersions(off, 1, 2)).changes.filter((c) => c.kind === 'moved')).toEqual([]);
   }, 120_000);
@@ -176,13 +161,12 @@ describe('a stretch of paint removed inside a longer line', () => {
     // recent drives agreeing on it make it new paint.
     const beside = offsetStretch(1.5);
     const painted: TruthWorld = { ...world, lines: [...world.lines, { ...div, id: 'div_left_new', points: beside }] };
-    const dir = mkdtempSync(path.join(tmpdir(), 'fm-stretch-beside-'));
-    dirs.push(dir);
-    const store = new LocalDirStore(dir);
-    await writeBatches(store, simulateFleet(world, { drives: 16, seed: 45, startUnixMs: T0, driveIdPrefix: 'b1' }).observations);
-    await runMerge(store, { nowUnixMs: () => T0 + DAY_MS / 2 });
-    await writeBatches(store, simulateFleet(painted, { drives: 4, seed: 46, startUnixMs: T0 + DAY_MS, driveIdPrefix: 'b2' }).observations);
-    await runMerge(store, { nowUnixMs: () => T0 + 2 * DAY_MS });
+    const store = await twoVersions(
+      'beside',
+      {},
+      simulateFleet(world, { drives: 16, seed: 45, startUnixMs: T0, driveIdPrefix: 'b1' }).observations,
+      simulateFleet(painted, { drives: 4, seed: 46, startUnixMs: T0 + DAY_MS, driveIdPrefix: 'b2' }).observations,
+    );
     const newMid = beside[beside.length >> 1]!;
     const oldMid = div.points[cutFrom + (beside.length >> 1)]!;
     expect(await nearestDivider(store, 2, newMid)).toBeLessThan(0.6);
