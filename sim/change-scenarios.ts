@@ -9,7 +9,8 @@
  * - `remove-markings`: lane dividers and a stop line disappear (burnt off);
  * - `add-markings`: a new stop line across a lane near its end;
  * - `repaint-lane`: a divider repainted `repaintShiftM` to one side (a lane made wider);
- * - `move-sign`: a traffic sign moved `signMoveM` along the road;
+ * - `move-sign`: a traffic sign moved `signMoveM` along the road (parallel to the nearest vehicle
+ *   lanelet's centreline, forward or back);
  * - `new-crosswalk`: a zebra crossing across a lane, `crosswalkWidthM` wide;
  * - `construction-zone`: temporary yellow solid lines `constructionOffsetM` inside a lane over
  *   `constructionLengthM` (the white paint stays, as on real sites).
@@ -19,7 +20,7 @@
  * `minSeparationM` of each other, so each true change is one place on the ground.
  * Geometry is in the map's local frame, [eastM, northM].
  */
-import { cumulativeLengthsM, pointAtM, pointInRing, pointPolylineDistM, polylineLengthM } from '../shared/geometry.ts';
+import { cumulativeLengthsM, pointAtM, pointInRing, pointPolylineDistM, polylineLengthM, projectOntoPolyline } from '../shared/geometry.ts';
 import type { PrimitiveClass, XY } from '../shared/schema.ts';
 import type { GroundTruthPrimitive, Lanelet, Lanelet2Map } from './lanelet2.ts';
 import { offsetPolyline } from './mapgen/geometry.ts';
@@ -126,12 +127,16 @@ const SCENARIOS: Record<ChangeScenario, (ctx: Ctx, map: Lanelet2Map) => void> = 
     const shifted = offsetPolyline(p.points, ctx.rng.next() < 0.5 ? ctx.o.repaintShiftM : -ctx.o.repaintShiftM);
     move(ctx, p, { ...p, points: shifted }, 'repaint-lane');
   },
-  'move-sign': (ctx) => {
+  'move-sign': (ctx, map) => {
     const p = pickPrimitive(ctx, (q) => q.cls === 'traffic_sign');
     if (!p) return;
-    const a = ctx.rng.next() * 2 * Math.PI;
-    const q: XY = [p.points[0]![0] + ctx.o.signMoveM * Math.cos(a), p.points[0]![1] + ctx.o.signMoveM * Math.sin(a)];
-    move(ctx, p, { ...p, points: [q] }, 'move-sign');
+    // Along the road: parallel to the nearest vehicle lanelet's centreline, forward or back, so
+    // the sign keeps its side and its distance from the kerb. (A random direction put it in the
+    // carriageway or metres further from the road, out of the camera's view: on the oracle's
+    // mixed validation map no drive could see it again.)
+    const forward = ctx.rng.next() < 0.5;
+    const q = alongRoad(map, p.points[0]!, forward ? ctx.o.signMoveM : -ctx.o.signMoveM);
+    if (q) move(ctx, p, { ...p, points: [q] }, 'move-sign');
   },
   'new-crosswalk': (ctx, map) => {
     const l = pickLanelet(ctx, map, (x) => x.lengthM >= 30);
@@ -203,6 +208,27 @@ export function alongLanelet(l: Lanelet, sM: number, offsetM: number): XY {
   const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
   if (len === 0) return p;
   return [p[0] - (offsetM * (b[1] - a[1])) / len, p[1] + (offsetM * (b[0] - a[0])) / len];
+}
+
+/** Point `p` moved `dM` along the nearest vehicle lanelet's centreline direction (undefined: no vehicle lanelet). */
+function alongRoad(map: Lanelet2Map, p: XY, dM: number): XY | undefined {
+  let best: Lanelet | undefined;
+  let bestM = Infinity;
+  for (const l of map.lanelets) {
+    if (!l.vehicle || l.centreline.length < 2) continue;
+    const d = pointPolylineDistM(p, l.centreline);
+    if (d < bestM) {
+      bestM = d;
+      best = l;
+    }
+  }
+  if (!best) return undefined;
+  const { sM } = projectOntoPolyline(p, best.centreline);
+  const a = alongLanelet(best, sM - 0.5, 0);
+  const b = alongLanelet(best, sM + 0.5, 0);
+  const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+  if (len === 0) return undefined;
+  return [p[0] + (dM * (b[0] - a[0])) / len, p[1] + (dM * (b[1] - a[1])) / len];
 }
 
 /** A line across the lanelet at `sM` along it, from the right bound to the left, 0.2 m inside each. */
