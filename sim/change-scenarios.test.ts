@@ -40,7 +40,7 @@ describe('applyChangeScenarios', () => {
     const sign = world.changes.find((c) => c.scenario === 'move-sign')!;
     expect(Math.hypot(sign.afterM![0]![0] - sign.beforeM![0]![0], sign.afterM![0]![1] - sign.beforeM![0]![1])).toBeCloseTo(5, 6);
     // along the road: as far from the nearest vehicle lanelet's centreline as before (a random
-    // direction put signs in the carriageway or out of view)
+    // direction put signs in the carriageway or metres nearer or further from it)
     const fromRoad = (q: [number, number]): number => Math.min(...map.lanelets.filter((l) => l.vehicle).map((l) => pointPolylineDistM(q, l.centreline)));
     expect(Math.abs(fromRoad(sign.afterM![0]! as [number, number]) - fromRoad(sign.beforeM![0]! as [number, number]))).toBeLessThan(0.3);
     const zone = world.map.primitives.find((p) => p.id === world.changes.find((c) => c.scenario === 'construction-zone')!.id)!;

@@ -138,12 +138,12 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   // Stretches of lines that the recent drives place aside (paint repainted inside a longer
   // line): re-placed there before the stale test (which would take the old place, which the
   // recent drives no longer see, for removed paint), and reported moved as parts of the line.
-  const findMoves = split !== undefined && (input.previous?.length ?? 0) > 0 && o.movedStretchBinM > 0 && o.movedStretchMinM > 0;
+  const moveSplit = (input.previous?.length ?? 0) > 0 && o.movedStretchBinM > 0 && o.movedStretchMinM > 0 ? split : undefined;
   const moves: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
   const consensus = toConsensus(p, rsLine, final, o).flatMap((c0) => {
     let c = c0;
-    if (findMoves && split && (c.cls === 'lane_divider' || c.cls === 'road_boundary')) {
-      const stretches = movedStretches(c, p, linePts, split, { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives });
+    if (moveSplit && (c.cls === 'lane_divider' || c.cls === 'road_boundary')) {
+      const stretches = movedStretches(c, p, linePts, moveSplit, { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives });
       if (stretches.length) {
         const r = replaceStretches(c, stretches);
         c = r.c;
@@ -161,27 +161,27 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   /** Per feature: first seen after the previous version where no drive had passed before (new coverage). */
   const grew: boolean[] = [];
   let stale = 0;
-  const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf> }> = [];
+  /** Per live primitive: its consensus, evidence and (with a previous version) its drives since then. */
+  const live: Array<{ c: (typeof consensus)[number]; e: ReturnType<typeof evidenceOf>; recentDrives: number | undefined }> = [];
   for (const c of consensus) {
     const e = evidenceOf(c, p, footprint, split ? split.afterUnixMs : Infinity);
     if (isStale(e, o)) stale++;
-    else live.push({ c, e });
+    else live.push({ c, e, recentDrives: split ? recentDriveCount(c, p, split.afterUnixMs) : undefined });
   }
   // New paint (a painted line: nearly all its drives since the previous version, at least as
   // many as a removal needs misses) is no ghost of the old line beside it. A GNSS multipath
   // ghost is one or two drives' jump, not several recent drives agreeing. (Kerbs are not
   // repainted: on the oracle's roundabout validation map the exemption let a kerb ghost through.)
   const newPaint = (k: number): boolean => {
-    const { c, e } = live[k]!;
-    if (!split || (c.cls !== 'lane_divider' && c.cls !== 'stop_line')) return false;
-    return recentDriveCount(c, p, split.afterUnixMs) >= Math.max(o.staleAfterMissedDrives, o.changeNewDrivesShare * e.supportDrives);
+    const { c, e, recentDrives } = live[k]!;
+    if (recentDrives === undefined || (c.cls !== 'lane_divider' && c.cls !== 'stop_line')) return false;
+    return recentDrives >= Math.max(o.staleAfterMissedDrives, o.changeNewDrivesShare * e.supportDrives);
   };
   const shadowed = shadows(live, o, newPaint);
   for (let k = 0; k < live.length; k++) {
     if (shadowed[k]) continue;
-    const { c, e } = live[k]!;
+    const { c, e, recentDrives } = live[k]!;
     const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
-    const recentDrives = split ? recentDriveCount(c, p, split.afterUnixMs) : undefined;
     for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
