@@ -7,7 +7,7 @@
  *   keeps the published properties except `class` (the layer name says it): `id`, `style`
  *   (dividers: solid / dashed / mixed), `kind` (boundaries), `signCode` (signs), `score`,
  *   `supportDrives`, `supportObservations`, `firstSeenUnixMs`, `lastSeenUnixMs`, `spreadM`,
- *   `recentShiftM` (when present).
+ *   `recentShiftM`, `recentDrives` and `movedAfterUnixMs` (when present).
  *   Lines are LineString, crosswalks Polygon, signs and lights Point. No MVT feature id (the
  *   fleetmap id is a string: the `id` property).
  * - Zooms: MAP_TILE_ZOOM (16, the published tiles one for one) down to `minZoom` (default 14):

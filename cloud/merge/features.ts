@@ -37,6 +37,13 @@ export interface FeatureProperties {
    * what mostly recent drives saw.
    */
   recentDrives?: number;
+  /**
+   * Lines: part of this line was re-placed where the drives after this time put it (a stretch
+   * repainted aside, recent-shift.ts movedStretches), Unix ms. The next version tests the same
+   * split again, so one or two drives since then cannot take the line back to the old paint that
+   * the earlier drives still outnumber.
+   */
+  movedAfterUnixMs?: number;
 }
 
 export type MapGeometry = { type: 'LineString'; coordinates: Position[] } | { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] };

@@ -11,10 +11,12 @@
  * correction over drives zero at each place) -> clustering at the final gate -> consensus
  * pieces -> evidence over time (support, misses, staleness) -> clip to the tile -> diff.
  */
+import { pointPolylineDistM } from '../../shared/geometry.ts';
 import { parseTileKey, tileBounds, tileFrame } from '../../shared/tiles.ts';
 import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
+import { barsAlongLines } from './bars-along-lines.ts';
 import { addLineParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
@@ -140,20 +142,41 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   // recent drives no longer see, for removed paint), and reported moved as parts of the line.
   const moveSplit = (input.previous?.length ?? 0) > 0 && o.movedStretchBinM > 0 && o.movedStretchMinM > 0 ? split : undefined;
   const moves: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
+  const moveOptions = { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives };
+  // Moves the previous version made (its lines' movedAfterUnixMs): tested again with their own
+  // split, so a few drives since cannot take a re-placed stretch back to the old paint that the
+  // earlier drives still outnumber. Not reported again: the previous version shows them.
+  const remembered = moveSplit ? rememberedMoves(input.previous ?? [], frame) : [];
+  /** Consensus lines with a re-placed stretch -> the split it was found with. */
+  const movedAfter = new Map<object, number>();
   const consensus = toConsensus(p, rsLine, final, o).flatMap((c0) => {
     let c = c0;
+    let after: number | undefined;
     if (moveSplit && (c.cls === 'lane_divider' || c.cls === 'road_boundary')) {
-      const stretches = movedStretches(c, p, linePts, moveSplit, { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives });
+      const stretches = movedStretches(c, p, linePts, moveSplit, moveOptions);
       if (stretches.length) {
         const r = replaceStretches(c, stretches);
         c = r.c;
+        after = moveSplit.afterUnixMs;
         for (const run of r.moved) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') moves.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+      } else {
+        for (const t of remembered) {
+          if (t.cls !== c.cls || t.afterUnixMs === moveSplit.afterUnixMs || !t.points.some((q) => pointPolylineDistM(q, c0.points) <= o.matchGateM)) continue;
+          const again = movedStretches(c, p, linePts, { afterUnixMs: t.afterUnixMs, minDrives: o.minDrives }, moveOptions);
+          if (!again.length) continue;
+          c = replaceStretches(c, again).c;
+          after = t.afterUnixMs;
+          break;
+        }
       }
     }
-    if (!cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary')) return [c];
-    const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
-    for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
-    return w.pieces;
+    const pieces = !cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary') ? [c] : (() => {
+      const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
+      for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+      return w.pieces;
+    })();
+    if (after !== undefined) for (const q of pieces) movedAfter.set(q, after);
+    return pieces;
   });
   lap('cluster2');
 
@@ -178,8 +201,9 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     return recentDrives >= Math.max(o.staleAfterMissedDrives, o.changeNewDrivesShare * e.supportDrives);
   };
   const shadowed = shadows(live, o, newPaint);
+  const misread = barsAlongLines(live, { alongM: o.stopLineAlongM, maxAngleDeg: o.stopLineAlongMaxDeg, minShare: o.stopLineAlongShare });
   for (let k = 0; k < live.length; k++) {
-    if (shadowed[k]) continue;
+    if (shadowed[k] || misread[k]) continue;
     const { c, e, recentDrives } = live[k]!;
     const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
     for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
@@ -198,6 +222,8 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       if (geometry.type === 'LineString') props.spreadM = Math.round(c.spreadM * 1000) / 1000;
       if (shift !== undefined) props.recentShiftM = Math.round(shift * 1000) / 1000;
       if (recentDrives !== undefined) props.recentDrives = recentDrives;
+      const after = movedAfter.get(c);
+      if (after !== undefined) props.movedAfterUnixMs = after;
       features.push({ type: 'Feature', id: '', geometry, properties: props });
       grew.push(split !== undefined && e.firstSeenUnixMs > split.afterUnixMs && e.missedBeforeNew === 0);
     }
@@ -267,4 +293,19 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
       corrections,
     },
   };
+}
+
+/**
+ * The previous version's lines with a re-placed stretch (`movedAfterUnixMs`), in the tile's
+ * frame, one entry per feature, ordered by split time then class (the same order whatever order
+ * the previous tile lists them in).
+ */
+function rememberedMoves(previous: readonly MapFeature[], frame: ReturnType<typeof tileFrame>): Array<{ cls: PrimitiveClass; afterUnixMs: number; points: XY[] }> {
+  const out: Array<{ cls: PrimitiveClass; afterUnixMs: number; points: XY[] }> = [];
+  for (const f of previous) {
+    const t = f.properties.movedAfterUnixMs;
+    if (t === undefined || !Number.isFinite(t) || f.geometry.type !== 'LineString') continue;
+    out.push({ cls: f.properties.class, afterUnixMs: t, points: f.geometry.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })) });
+  }
+  return out.sort((a, b) => a.afterUnixMs - b.afterUnixMs || (a.cls < b.cls ? -1 : a.cls > b.cls ? 1 : 0));
 }

@@ -129,6 +129,17 @@ export interface MergeOptions {
    * off by default: 0 publishes stop lines as their consensus polyline.
    */
   stopLineMaxBendM: number;
+  /**
+   * A stop line lying along a divider or boundary is that line read as a bar and is dropped
+   * (bars-along-lines.ts): when at least stopLineAlongShare of its samples have a line of at
+   * least its support within stopLineAlongM, within stopLineAlongMaxDeg of parallel. A bar
+   * crosses its lane; the lines it touches meet it at its ends, across. Set on the model's
+   * Karlsruhe demo fleet (a tuning map): at 1 m, 30 degrees and 0.7 it dropped 18 of 40 false
+   * stop lines and 1 of 16 true ones. 0 (either length or share): off.
+   */
+  stopLineAlongM: number;
+  stopLineAlongMaxDeg: number;
+  stopLineAlongShare: number;
 
   // --- evidence over time and change detection ---
   /** Footprint cell: where a drive segment saw anything, metres. */
@@ -224,6 +235,9 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   simplifyM: 0.05, // m
   minLineM: 0.05, // m
   stopLineMaxBendM: 0, // m (off; 0.25 m straightens, see above)
+  stopLineAlongM: 1.0, // m
+  stopLineAlongMaxDeg: 30, // degrees
+  stopLineAlongShare: 0.7, // fraction of the bar's samples
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
   staleMaxMissChance: 0.01, // probability

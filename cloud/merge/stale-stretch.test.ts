@@ -17,6 +17,7 @@ import { diffVersions } from './diff.ts';
 import { readTileObject, resolvePublished } from './publish.ts';
 import { runMerge } from './run.ts';
 import { simulateFleet, syntheticWorld, writeBatches, type TruthWorld } from './synthetic.ts';
+import type { FeatureProperties } from './features.ts';
 import type { MergeOptions } from './options.ts';
 
 const T0 = Date.UTC(2025, 4, 1, 8);
@@ -59,6 +60,21 @@ async function nearestDivider(store: LocalDirStore, v: number, q: XY): Promise<n
     }
   }
   return best;
+}
+
+/** Properties of the published lane divider of version v nearest to q. */
+async function dividerPropsNear(store: LocalDirStore, v: number, q: XY): Promise<FeatureProperties> {
+  const { manifest } = await resolvePublished(store, v);
+  let best: { d: number; props: FeatureProperties } | undefined;
+  for (const t of manifest.tiles) {
+    for (const f of (await readTileObject(store, t.key, 'test')).features) {
+      if (f.properties.class !== 'lane_divider' || f.geometry.type !== 'LineString') continue;
+      const d = pointPolylineDistM(q, f.geometry.coordinates.map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! })));
+      if (!best || d < best.d) best = { d, props: f.properties };
+    }
+  }
+  if (!best) throw new Error(`no lane divider in version ${v}`);
+  return best.props;
 }
 
 /** The removed stretch's paint `asideM` to the left of the divider's direction. */
@@ -150,6 +166,17 @@ describe('a stretch of paint removed inside a longer line', () => {
     await runMerge(store, { nowUnixMs: () => T0 + 3 * DAY_MS, options: { gateM } });
     expect(await nearestDivider(store, 3, newMid)).toBeLessThan(await nearestDivider(store, 3, oldMid));
     expect((await diffVersions(store, 2, 3)).changes.filter((c) => c.kind === 'moved')).toEqual([]);
+    // One drive more: too few to tell a move on their own (staleAfterMissedDrives), and the 16
+    // earlier drives still outnumber the 8 since the repaint. The map remembers where the move
+    // began (the feature's movedAfterUnixMs) and keeps the new place, with no change reported;
+    // without that memory it went back to the old paint.
+    const v3Props = await dividerPropsNear(store, 3, newMid);
+    expect(v3Props.movedAfterUnixMs).toBeGreaterThan(T0);
+    await writeBatches(store, simulateFleet(repainted, { drives: 1, seed: 48, startUnixMs: T0 + 3 * DAY_MS, driveIdPrefix: 'm4' }).observations);
+    await runMerge(store, { nowUnixMs: () => T0 + 4 * DAY_MS, options: { gateM } });
+    expect(await nearestDivider(store, 4, newMid)).toBeLessThan(await nearestDivider(store, 4, oldMid));
+    expect((await diffVersions(store, 3, 4)).changes).toEqual([]);
+    expect((await dividerPropsNear(store, 4, newMid)).movedAfterUnixMs).toBe(v3Props.movedAfterUnixMs);
     // With the per-stretch move off, the consensus keeps the old paint there and nothing moves.
     const off = await twoVersions('moved-off', { gateM, movedStretchBinM: 0 }, early, late);
     expect(await nearestDivider(off, 2, newMid)).toBeGreaterThan(await nearestDivider(off, 2, oldMid));
