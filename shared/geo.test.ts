@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalFrame, distanceM } from './geo.ts';
+import { LocalFrame, distanceM, boundsCentre, lngLatBoundsOf, lngSpanDeg, wrapLngDeg } from './geo.ts';
 
 const karlsruhe = { lng: 8.4244, lat: 49.0034 };
 
@@ -40,5 +40,42 @@ describe('LocalFrame', () => {
     expect(d).toBeCloseTo(distanceM(b, a), 3);
     expect(d).toBeGreaterThan(1800);
     expect(d).toBeLessThan(1900);
+  });
+});
+
+describe('longitudes across the antimeridian', () => {
+  it('wraps longitudes into [-180, 180)', () => {
+    expect(wrapLngDeg(181)).toBeCloseTo(-179, 12);
+    expect(wrapLngDeg(-181)).toBeCloseTo(179, 12);
+    expect(wrapLngDeg(180)).toBe(-180);
+    expect(wrapLngDeg(8.4)).toBeCloseTo(8.4, 12);
+    expect(wrapLngDeg(8.4 + 720)).toBeCloseTo(8.4, 9);
+  });
+
+  it('boxes points on one side by their least and greatest longitude', () => {
+    const b = lngLatBoundsOf([{ lng: 8.41, lat: 49.0 }, { lng: 8.45, lat: 49.01 }, { lng: 8.43, lat: 48.99 }]);
+    expect(b).toEqual({ west: 8.41, south: 48.99, east: 8.45, north: 49.01 });
+    expect(lngSpanDeg(b!)).toBeCloseTo(0.04, 12);
+    expect(boundsCentre(b!).lng).toBeCloseTo(8.43, 12);
+    expect(lngLatBoundsOf([])).toBeUndefined();
+  });
+
+  it('boxes points on both sides of +-180 across it (west > east), centred on the arc', () => {
+    const b = lngLatBoundsOf([{ lng: 179.998, lat: -16.8 }, { lng: -179.999, lat: -16.79 }, { lng: 179.9995, lat: -16.81 }])!;
+    expect(b).toEqual({ west: 179.998, south: -16.81, east: -179.999, north: -16.79 });
+    expect(lngSpanDeg(b)).toBeCloseTo(0.003, 9);
+    const c = boundsCentre(b);
+    expect(c.lng).toBeCloseTo(179.9995, 9);
+    expect(c.lat).toBeCloseTo(-16.8, 12);
+    // the centre of a box whose arc's middle lies east of 180 is written west of it
+    expect(boundsCentre({ west: 179.99, south: 0, east: -179.97, north: 1 }).lng).toBeCloseTo(-179.99, 9);
+  });
+
+  it('measures across +-180 through the frame: a metre east of 180 is a metre east', () => {
+    const f = new LocalFrame({ lng: 179.99999, lat: -16.8 });
+    const [e, n] = f.toLocal({ lng: -179.99999, lat: -16.8 });
+    expect(e).toBeCloseTo(0.00002 * (Math.PI / 180) * 6378137 * Math.cos((16.8 * Math.PI) / 180), 1);
+    expect(Math.abs(n)).toBeLessThan(0.01);
+    expect(f.toLngLat([e, n]).lng).toBeCloseTo(-179.99999, 9);
   });
 });

@@ -17,6 +17,18 @@ export interface LngLat {
   lat: number;
 }
 
+/**
+ * A lng/lat box, degrees. `west > east` means the box crosses the antimeridian (+-180 deg) and
+ * holds the longitudes from west eastward through 180 to east: the GeoJSON bbox convention
+ * (RFC 7946, section 5.2).
+ */
+export interface LngLatBounds {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
 const WGS84_A_M = 6378137.0;
 const WGS84_F = 1 / 298.257223563;
 const WGS84_E2 = WGS84_F * (2 - WGS84_F);
@@ -110,4 +122,51 @@ export class LocalFrame {
 export function distanceM(a: LngLat, b: LngLat): number {
   const [e, n] = new LocalFrame(a).toLocal(b);
   return Math.hypot(e, n);
+}
+
+/** A longitude brought into [-180, 180), degrees (180 becomes -180). */
+export function wrapLngDeg(lngDeg: number): number {
+  return ((((lngDeg + 180) % 360) + 360) % 360) - 180;
+}
+
+/** Degrees of longitude a box spans eastward from its west edge (west > east: across +-180). */
+export function lngSpanDeg(b: Pick<LngLatBounds, 'west' | 'east'>): number {
+  return b.east >= b.west ? b.east - b.west : b.east - b.west + 360;
+}
+
+/**
+ * The smallest box holding every position: its longitudes are the shortest arc that holds them
+ * all, which crosses the antimeridian (west > east) where the positions lie on both sides of it.
+ * The arc leaves out the widest gap between neighbouring longitudes; where the gap across +-180
+ * is as wide as the widest, the box stays on one side (west = least, east = greatest longitude).
+ * Undefined without positions.
+ */
+export function lngLatBoundsOf(points: Iterable<LngLat>): LngLatBounds | undefined {
+  const lngs: number[] = [];
+  let south = Infinity;
+  let north = -Infinity;
+  for (const p of points) {
+    lngs.push(p.lng);
+    if (p.lat < south) south = p.lat;
+    if (p.lat > north) north = p.lat;
+  }
+  if (lngs.length === 0) return undefined;
+  lngs.sort((a, b) => a - b);
+  const n = lngs.length;
+  let widest = lngs[0]! + 360 - lngs[n - 1]!; // the gap across +-180
+  let after = 0; // index of the first longitude after the widest gap
+  for (let i = 1; i < n; i++) {
+    const gap = lngs[i]! - lngs[i - 1]!;
+    if (gap > widest) {
+      widest = gap;
+      after = i;
+    }
+  }
+  return { west: lngs[after]!, south, east: lngs[(after + n - 1) % n]!, north };
+}
+
+/** Centre of a box (the middle of its longitude arc, across +-180 where it crosses). */
+export function boundsCentre(b: LngLatBounds): LngLat {
+  const lng = b.west + lngSpanDeg(b) / 2;
+  return { lng: lng >= 180 ? lng - 360 : lng, lat: (b.south + b.north) / 2 };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAP_TILE_ZOOM, parseTileKey, tileBounds, tileCentre, tileFrame, tileKey, tileOf, tilesCovering } from './tiles.ts';
+import { MAP_TILE_ZOOM, parseTileKey, tileBounds, tileCentre, tileFrame, tileKey, tileOf, tilesCovering, tileOffset } from './tiles.ts';
 
 describe('tiles', () => {
   it('finds the z16 tile of Karlsruhe and contains the point', () => {
@@ -50,5 +50,31 @@ describe('tiles', () => {
     const ys = new Set(ts.map((t) => t.y));
     expect(ts.length).toBe(xs.size * ys.size);
     expect(xs.size).toBeGreaterThanOrEqual(7);
+  });
+});
+
+describe('tiles across the antimeridian', () => {
+  const n = 2 ** MAP_TILE_ZOOM;
+  it('puts 180 deg in the last column and -180 deg in the first', () => {
+    expect(tileOf({ lng: 180, lat: -16.8 }).x).toBe(n - 1);
+    expect(tileOf({ lng: -180, lat: -16.8 }).x).toBe(0);
+    expect(tileBounds({ z: MAP_TILE_ZOOM, x: n - 1, y: 0 }).east).toBe(180);
+    expect(tileBounds({ z: MAP_TILE_ZOOM, x: 0, y: 0 }).west).toBe(-180);
+  });
+
+  it('covers a box across it with the columns on both sides', () => {
+    const ts = tilesCovering({ west: 179.999, south: -16.801, east: -179.999, north: -16.8 });
+    const xs = [...new Set(ts.map((t) => t.x))].sort((a, b) => a - b);
+    expect(xs).toEqual([0, n - 1]);
+    const one = tileOf({ lng: -179.999, lat: -16.8005 });
+    expect(ts.some((t) => t.x === one.x && t.y === one.y)).toBe(true);
+  });
+
+  it('steps from the last column to the first and back, and not past the top or bottom row', () => {
+    expect(tileOffset({ z: MAP_TILE_ZOOM, x: n - 1, y: 5 }, 1, 0)).toEqual({ z: MAP_TILE_ZOOM, x: 0, y: 5 });
+    expect(tileOffset({ z: MAP_TILE_ZOOM, x: 0, y: 5 }, -1, 1)).toEqual({ z: MAP_TILE_ZOOM, x: n - 1, y: 6 });
+    expect(tileOffset({ z: MAP_TILE_ZOOM, x: 7, y: 0 }, 0, -1)).toBeUndefined();
+    expect(tileOffset({ z: MAP_TILE_ZOOM, x: 7, y: n - 1 }, 1, 1)).toBeUndefined();
+    expect(tileOffset({ z: 0, x: 0, y: 0 }, 1, 0)).toEqual({ z: 0, x: 0, y: 0 });
   });
 });

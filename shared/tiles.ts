@@ -9,7 +9,7 @@
  *   msgpack stores most of them in 3 bytes, deltas in 1-2), and that a changed street republishes
  *   only a few tiles.
  */
-import { LocalFrame, assertLngLat, type LngLat } from './geo.ts';
+import { LocalFrame, assertLngLat, type LngLat, type LngLatBounds } from './geo.ts';
 
 export const MAP_TILE_ZOOM = 16;
 
@@ -61,12 +61,7 @@ export function tileNorthWest(t: TileId): LngLat {
   return { lng, lat };
 }
 
-export interface LngLatBounds {
-  west: number;
-  south: number;
-  east: number;
-  north: number;
-}
+export type { LngLatBounds } from './geo.ts';
 
 export function tileBounds(t: TileId): LngLatBounds {
   const nw = tileNorthWest(t);
@@ -93,11 +88,25 @@ export function tileFrame(t: TileId): LocalFrame {
   return f;
 }
 
-/** All tiles at zoom z that intersect a lng/lat box. */
+/** All tiles at zoom z that intersect a lng/lat box (west > east: across +-180, geo.ts). */
 export function tilesCovering(b: LngLatBounds, z: number = MAP_TILE_ZOOM): TileId[] {
   const nw = tileOf({ lng: b.west, lat: b.north }, z);
   const se = tileOf({ lng: b.east, lat: b.south }, z);
+  const n = 2 ** z;
+  const columns = b.west > b.east ? se.x + n - nw.x : se.x - nw.x;
   const out: TileId[] = [];
-  for (let x = nw.x; x <= se.x; x++) for (let y = nw.y; y <= se.y; y++) out.push({ z, x, y });
+  for (let i = 0; i <= columns; i++) for (let y = nw.y; y <= se.y; y++) out.push({ z, x: (nw.x + i) % n, y });
   return out;
+}
+
+/**
+ * The tile `dx` columns east and `dy` rows south of `t`, or undefined beyond the top or bottom
+ * row. Columns wrap: east of the last column (x = 2^z - 1, ending at 180 deg) is column 0
+ * (starting at -180 deg), the same meridian.
+ */
+export function tileOffset(t: TileId, dx: number, dy: number): TileId | undefined {
+  const n = 2 ** t.z;
+  const y = t.y + dy;
+  if (y < 0 || y >= n) return undefined;
+  return { z: t.z, x: (((t.x + dx) % n) + n) % n, y };
 }

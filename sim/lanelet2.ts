@@ -10,10 +10,9 @@
  * `errors` and the element is skipped; a `MapLoadError` is thrown only when nothing usable
  * remains, or on the first problem with `strict: true`.
  */
-import { LocalFrame, assertLngLat, type LngLat } from '../shared/geo.ts';
+import { LocalFrame, assertLngLat, boundsCentre, lngLatBoundsOf, lngSpanDeg, type LngLat, type LngLatBounds } from '../shared/geo.ts';
 import { centroid, polylineLengthM, resampleCount, cumulativeLengthsM, pointAtM } from '../shared/geometry.ts';
 import type { Primitive, XY } from '../shared/schema.ts';
-import type { LngLatBounds } from '../shared/tiles.ts';
 import { stripeShape } from './crosswalk-stripes.ts';
 import { buildCrosswalks, type CrosswalkPolygonInput, type MarkingLine } from './crosswalks.ts';
 import { isOneWayLanelet, isVehicleLanelet, mapWayTags, refLineStopLine, type WayMapping } from './lanelet2-tags.ts';
@@ -102,12 +101,12 @@ export interface LoadLanelet2Options {
 }
 
 /**
- * Centre of the file's `<bounds>`, or of the extent of its nodes when it has none.
- * Accepts the XML text or an already parsed document (to parse only once).
+ * Centre of the file's `<bounds>`, or of the extent of its nodes when it has none (across the
+ * antimeridian where the map lies on both sides of it: osmBounds). Accepts the XML text or an
+ * already parsed document (to parse only once).
  */
 export function osmBoundsCentre(osmXml: string | OsmDocument): LngLat {
-  const b = osmBounds(typeof osmXml === 'string' ? parseOsmXml(osmXml) : osmXml);
-  return { lng: (b.west + b.east) / 2, lat: (b.south + b.north) / 2 };
+  return boundsCentre(osmBounds(typeof osmXml === 'string' ? parseOsmXml(osmXml) : osmXml));
 }
 
 /** Load a Lanelet2 map from OSM XML text (or a document parsed by `parseOsmXml`). */
@@ -448,20 +447,20 @@ function leftLiesLeft(left: readonly XY[], right: readonly XY[]): boolean {
   return cross >= 0;
 }
 
+/**
+ * The file's `<bounds>` (minlon > maxlon: across the antimeridian), or the smallest box holding
+ * its nodes (geo.ts lngLatBoundsOf: across the antimeridian where they lie on both sides of it).
+ * A declared box wider than half the globe is taken for a map across the antimeridian written as
+ * min and max longitude (-179.99 to 179.99): the nodes' box replaces it, as its centre would lie
+ * on the other side of the Earth.
+ */
 function osmBounds(doc: OsmDocument): LngLatBounds {
-  if (doc.declaredBounds) return doc.declaredBounds;
-  let west = Infinity;
-  let south = Infinity;
-  let east = -Infinity;
-  let north = -Infinity;
-  for (const n of doc.nodes.values()) {
-    if (n.lon < west) west = n.lon;
-    if (n.lon > east) east = n.lon;
-    if (n.lat < south) south = n.lat;
-    if (n.lat > north) north = n.lat;
-  }
-  if (!Number.isFinite(west)) throw new MapLoadError('OSM file has neither <bounds> nor nodes: cannot compute its bounds');
-  return { west, south, east, north };
+  if (doc.declaredBounds && lngSpanDeg(doc.declaredBounds) <= 180) return doc.declaredBounds;
+  const b = lngLatBoundsOf((function* () {
+    for (const n of doc.nodes.values()) yield { lng: n.lon, lat: n.lat };
+  })());
+  if (!b) throw new MapLoadError('OSM file has neither <bounds> nor nodes: cannot compute its bounds');
+  return b;
 }
 
 function isAreaOnly(way: OsmWay): boolean {

@@ -154,7 +154,8 @@ function parseBounds(b: XmlAttrs | undefined): LngLatBounds | null {
   const west = Number(b.minlon);
   const north = Number(b.maxlat);
   const east = Number(b.maxlon);
-  if (![south, west, north, east].every(Number.isFinite) || south > north || west > east) return null;
+  // west > east: the box crosses the antimeridian (shared/geo.ts LngLatBounds).
+  if (![south, west, north, east].every(Number.isFinite) || south > north || Math.abs(west) > 180 || Math.abs(east) > 180) return null;
   return { west, south, east, north };
 }
 

@@ -28,6 +28,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { lngLatBoundsOf } from '../../shared/geo.ts';
 import type { ObjectStore } from '../store/index.ts';
 import type { MapFeature, Position } from './features.ts';
 import { readPublishedVersion } from './published-version.ts';
@@ -88,7 +89,10 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     let nextNode = base + 1;
     const nodeOf = (c: readonly number[]): number => {
       if (nextNode >= base + ID_BLOCK) throw new RangeError(`feature ${f.properties.id} has more than ${ID_BLOCK - 2} vertices; cannot export`);
-      const n: OutNode = { id: nextNode++, lat: c[1]!.toFixed(8), lon: c[0]!.toFixed(8) };
+      // A vertex a few metres past +-180 deg (a crosswalk published whole across the antimeridian,
+      // a sign's end) is written on the other side, as OSM's longitudes stay within +-180.
+      const lng = c[0]! > 180 ? c[0]! - 360 : c[0]! < -180 ? c[0]! + 360 : c[0]!;
+      const n: OutNode = { id: nextNode++, lat: c[1]!.toFixed(8), lon: lng.toFixed(8) };
       if (c.length >= 3 && Number.isFinite(c[2])) n.ele = c[2]!.toFixed(3);
       nodes.push(n);
       return n.id;
@@ -133,18 +137,13 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     wayLines.push(way(base, closed ? [...ids, ids[0]!] : ids, { ...lineTags(f, opts), ...meta }));
   }
 
-  let south = Infinity;
-  let west = Infinity;
-  let north = -Infinity;
-  let east = -Infinity;
-  for (const n of nodes) {
-    south = Math.min(south, Number(n.lat));
-    north = Math.max(north, Number(n.lat));
-    west = Math.min(west, Number(n.lon));
-    east = Math.max(east, Number(n.lon));
-  }
+  // minlon > maxlon where the nodes lie on both sides of the antimeridian (shared/geo.ts).
+  const box = lngLatBoundsOf(nodes.map((n) => ({ lng: Number(n.lon), lat: Number(n.lat) })));
   const out: string[] = [`<?xml version='1.0' encoding='UTF-8'?>`, `<osm version='0.6' upload='false' generator='${esc(opts.generator)}'>`];
-  if (nodes.length > 0) out.push(`  <bounds minlat='${south.toFixed(8)}' minlon='${west.toFixed(8)}' maxlat='${north.toFixed(8)}' maxlon='${east.toFixed(8)}' />`);
+  if (box) {
+    const { south, west, north, east } = box;
+    out.push(`  <bounds minlat='${south.toFixed(8)}' minlon='${west.toFixed(8)}' maxlat='${north.toFixed(8)}' maxlon='${east.toFixed(8)}' />`);
+  }
   for (const n of nodes.sort((a, b) => a.id - b.id)) {
     const attrs = `id='${n.id}' visible='true' version='1' lat='${n.lat}' lon='${n.lon}'`;
     out.push(n.ele === undefined ? `  <node ${attrs} />` : `  <node ${attrs}>\n    <tag k='ele' v='${n.ele}' />\n  </node>`);

@@ -18,7 +18,8 @@
  * - tiles table: TMS rows (tile_row = 2^z - 1 - y), tile_data gzip-compressed; unique index
  *   tile_index (zoom_level, tile_column, tile_row) and unique index name on metadata (name);
  *   application_id 0x4d504258 ("MPBX").
- * - metadata: name, format=pbf, bounds (W,S,E,N of the exported z16 tiles), center (lng,lat,z),
+ * - metadata: name, format=pbf, bounds (W,S,E,N of the exported z16 tiles; W,E = -180,180 when
+ *   they lie on both sides of the antimeridian), center (lng,lat,z),
  *   minzoom, maxzoom, json ({"vector_layers": [...]} for the layers present), attribution,
  *   description, version (the map version N), type=overlay.
  *
@@ -30,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { boundsCentre, lngLatBoundsOf, type LngLat } from '../../shared/geo.ts';
 import { PRIMITIVE_CLASSES, type PrimitiveClass } from '../../shared/schema.ts';
 import { MAP_TILE_ZOOM, parseTileKey, tileBounds, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
 import type { ObjectStore } from '../store/index.ts';
@@ -83,7 +85,7 @@ export function buildVectorTiles(collections: readonly TileFeatureCollection[], 
   const extent = o.extent ?? DEFAULT_EXTENT;
   if (!Number.isInteger(minZoom) || minZoom < 0 || minZoom > maxZoom) throw new RangeError(`minZoom must be an integer in [0, ${maxZoom}], got ${minZoom}`);
   const fields = new Map<string, Map<string, string>>();
-  const bounds: LngLatBounds = { west: Infinity, south: Infinity, east: -Infinity, north: -Infinity };
+  const corners: LngLat[] = [];
   // Features of each output tile, by key "z/x/y".
   const byTile = new Map<string, { tile: TileId; features: MapFeature[] }>();
   for (const c of collections) {
@@ -91,10 +93,7 @@ export function buildVectorTiles(collections: readonly TileFeatureCollection[], 
     const t = parseTileKey(c.tile);
     if (t.z !== maxZoom) throw new Error(`tile ${c.tile} is not at the map zoom ${maxZoom}`);
     const b = tileBounds(t);
-    bounds.west = Math.min(bounds.west, b.west);
-    bounds.south = Math.min(bounds.south, b.south);
-    bounds.east = Math.max(bounds.east, b.east);
-    bounds.north = Math.max(bounds.north, b.north);
+    corners.push({ lng: b.west, lat: b.south }, { lng: b.east, lat: b.north });
     for (let z = minZoom; z <= maxZoom; z++) {
       const s = 2 ** (maxZoom - z);
       const pt: TileId = { z, x: Math.floor(t.x / s), y: Math.floor(t.y / s) };
@@ -122,12 +121,17 @@ export function buildVectorTiles(collections: readonly TileFeatureCollection[], 
     tiles.push({ tile, data: gzipSync(encodeTile(ordered)), features: features.length });
   }
   tiles.sort((a, b) => a.tile.z - b.tile.z || a.tile.x - b.tile.x || a.tile.y - b.tile.y);
+  // The tiles' box, across the antimeridian (west > east) where the map lies on both sides of it.
+  const bounds = lngLatBoundsOf(corners) ?? { west: Infinity, south: Infinity, east: -Infinity, north: -Infinity };
   return { tiles, fields, bounds, minZoom, maxZoom };
 }
 
 /** The metadata rows of an MBTiles 1.3 vector tileset. */
 export function mbtilesMetadata(version: number, set: VectorTileSet, createdUnixMs: number): Record<string, string> {
-  const b = set.bounds;
+  // MBTiles bounds are left < right: a tileset across the antimeridian gets the whole band of
+  // longitudes (-180 to 180) and its centre on the middle of its arc.
+  const b = set.bounds.west > set.bounds.east ? { ...set.bounds, west: -180, east: 180 } : set.bounds;
+  const centre = boundsCentre(set.bounds);
   const vectorLayers = PRIMITIVE_CLASSES.filter((c) => set.fields.has(c)).map((c) => ({
     id: c,
     description: LAYER_DESCRIPTIONS[c],
@@ -141,7 +145,7 @@ export function mbtilesMetadata(version: number, set: VectorTileSet, createdUnix
     format: 'pbf',
     // Rounded outwards to 1e-7 deg, so the bounds hold every tile.
     bounds: [Math.floor(b.west * 1e7), Math.floor(b.south * 1e7), Math.ceil(b.east * 1e7), Math.ceil(b.north * 1e7)].map((v) => f(v / 1e7)).join(','),
-    center: `${f((b.west + b.east) / 2)},${f((b.south + b.north) / 2)},${set.maxZoom}`,
+    center: `${f(centre.lng)},${f(centre.lat)},${set.maxZoom}`,
     minzoom: String(set.minZoom),
     maxzoom: String(set.maxZoom),
     json: JSON.stringify({ vector_layers: vectorLayers }),

@@ -67,13 +67,20 @@ const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
 /** Geometries of one primitive inside the tile (a line may enter and leave more than once). */
 export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: LocalFrame, tile: TileId, bounds: LngLatBounds, minLineM: number): MapGeometry[] {
+  // Longitudes as seen from the tile's centre, so a line crossing the antimeridian next to the
+  // tile runs on (181 deg rather than -179) and is clipped at the tile's edge like any other; a
+  // crosswalk (published whole) across it keeps a continuous ring, its far vertices a few metres
+  // past +-180 deg.
+  const centreLng = (bounds.west + bounds.east) / 2;
   const ll: Position[] = points.map((p) => {
     const q = frame.toLngLat(p);
-    return [q.lng, q.lat];
+    const d = q.lng - centreLng;
+    return [d > 180 ? q.lng - 360 : d < -180 ? q.lng + 360 : q.lng, q.lat];
   });
   const shape = CLASS_GEOMETRY[cls];
   if (shape === 'point') {
-    const p = ll[0]!;
+    const q = frame.toLngLat(points[0]!);
+    const p: Position = [q.lng, q.lat];
     return tileKey(tileOf({ lng: p[0], lat: p[1] }, tile.z)) === tileKey(tile) ? [{ type: 'Point', coordinates: [round8(p[0]), round8(p[1])] }] : [];
   }
   if (shape === 'polygon') {

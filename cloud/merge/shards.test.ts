@@ -18,7 +18,23 @@ describe('tile frames', () => {
       }
     }
     expect(neighbourhood(T)).toHaveLength(9);
-    expect(neighbourhood({ z: 16, x: 0, y: 0 })).toHaveLength(4);
+    // the top row has no row above; columns wrap across the antimeridian (x = 65535 borders x = 0)
+    const corner = neighbourhood({ z: 16, x: 0, y: 0 }).map(tileKey).sort();
+    expect(corner).toEqual(['16/0/0', '16/0/1', '16/1/0', '16/1/1', '16/65535/0', '16/65535/1']);
+    // ... each tile once, also where the columns west and east are the same tile
+    expect(neighbourhood({ z: 1, x: 0, y: 0 }).map(tileKey).sort()).toEqual(['1/0/0', '1/0/1', '1/1/0', '1/1/1']);
+    // the frame transform between the two sides of 180 deg is as exact as any other
+    const west = { z: 16, x: 65535, y: 35870 };
+    const east = { z: 16, x: 0, y: 35870 };
+    const m = frameTransform(west, east);
+    for (const [x, y] of [[0, 0], [300, -200], [-250, 280]] as const) {
+      const exact = tileFrame(east).toLocal(tileFrame(west).toLngLat([x, y]));
+      expect(Math.abs(m[0]! * x + m[1]! * y + m[2]! - exact[0])).toBeLessThan(1e-4);
+      expect(Math.abs(m[3]! * x + m[4]! * y + m[5]! - exact[1])).toBeLessThan(1e-4);
+    }
+    // the west tile's centre lies one tile width (about 585 m at 16.8 deg S) west of the east one's, not round the globe
+    expect(m[2]).toBeLessThan(-500);
+    expect(m[2]).toBeGreaterThan(-700);
   });
 });
 

@@ -9,7 +9,7 @@
 import { Packr } from 'msgpackr';
 import type { WireObservation } from '../../shared/batch.ts';
 import { BOUNDARY_KINDS, DIVIDER_STYLES, PRIMITIVE_CLASSES } from '../../shared/schema.ts';
-import { parseTileKey, tileBounds, tileFrame, tileKey, tileOf, type TileId } from '../../shared/tiles.ts';
+import { parseTileKey, tileBounds, tileFrame, tileKey, tileOf, tileOffset, type TileId } from '../../shared/tiles.ts';
 import type { TileObservation } from './prepare.ts';
 
 export const SHARD_FORMAT = 'fleetmap.merge.shard';
@@ -84,14 +84,18 @@ export function tileBoxM(t: TileId): [number, number, number, number] {
   return [Math.min(...corners.map((c) => c[0])), Math.min(...corners.map((c) => c[1])), Math.max(...corners.map((c) => c[0])), Math.max(...corners.map((c) => c[1]))];
 }
 
-/** The tile and its 8 neighbours (those that exist at its zoom). */
+/**
+ * The tile and its 8 neighbours (those that exist at its zoom: none beyond the top or bottom row;
+ * columns wrap across the antimeridian, shared/tiles.ts `tileOffset`), each once.
+ */
 export function neighbourhood(t: TileId): TileId[] {
-  const n = 2 ** t.z;
   const out: TileId[] = [];
+  const seen = new Set<string>();
   for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-    const x = t.x + dx;
-    const y = t.y + dy;
-    if (x >= 0 && x < n && y >= 0 && y < n) out.push({ z: t.z, x, y });
+    const nb = tileOffset(t, dx, dy);
+    if (!nb || seen.has(tileKey(nb))) continue;
+    seen.add(tileKey(nb));
+    out.push(nb);
   }
   return out;
 }

@@ -114,6 +114,8 @@ export class VersionCache {
     const set = buildVectorTiles(pub.collections, { minZoom: this.o.tileMinZoom });
     const tiles = new Map(set.tiles.map((t) => [`${t.tile.z}/${t.tile.x}/${t.tile.y}`, t.data]));
     const b = set.bounds;
-    return { tiles, index: indexFeatures(pub.collections), bounds: set.tiles.length ? [b.west, b.south, b.east, b.north] : null };
+    // Across the antimeridian (west > east) the page's map (MapLibre) takes the east edge past 180 deg.
+    const east = b.west > b.east ? b.east + 360 : b.east;
+    return { tiles, index: indexFeatures(pub.collections), bounds: set.tiles.length ? [b.west, b.south, east, b.north] : null };
   }
 }

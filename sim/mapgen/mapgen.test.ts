@@ -100,3 +100,31 @@ describe('generateMap', () => {
     expect(() => generateMap({ seed: 1, originLat: 95 })).toThrow(/originLat must be in \[-80, 80\] degrees, got 95/);
   });
 });
+
+describe('a generated map across the antimeridian', () => {
+  const origin = { lat: -16.8, lng: 179.9995 };
+  const g = generateMap({ seed: 3, layout: 'grid', originLat: origin.lat, originLng: origin.lng });
+  const far = (xml: string): number => {
+    const map = loadLanelet2(xml, { origin: osmBoundsCentre(xml) });
+    return Math.max(...map.primitives.flatMap((p) => p.points.map(([x, y]) => Math.hypot(x, y))));
+  };
+
+  it('writes its box across 180 deg and loads around its origin, not on the other side of the Earth', () => {
+    const lons = [...g.osmXml.matchAll(/lon='([-\d.]+)'/g)].map((m) => Number(m[1]));
+    expect(lons.some((v) => v > 179.99) && lons.some((v) => v < -179.99)).toBe(true);
+    const b = /<bounds minlat='[-\d.]+' minlon='([-\d.]+)' maxlat='[-\d.]+' maxlon='([-\d.]+)'/.exec(g.osmXml)!;
+    expect(Number(b[1])).toBeGreaterThan(Number(b[2]));
+    const c = osmBoundsCentre(g.osmXml);
+    expect(Math.abs(c.lng - origin.lng)).toBeLessThan(0.01);
+    expect(far(g.osmXml)).toBeLessThan(2000);
+  });
+
+  it('loads the same when its <bounds> say -180 to 180 (min and max longitude) or are missing', () => {
+    const naive = g.osmXml.replace(/minlon='[-\d.]+'/, "minlon='-179.99999000'").replace(/maxlon='[-\d.]+'/, "maxlon='179.99999000'");
+    const none = g.osmXml.replace(/\s*<bounds [^>]*\/>/, '');
+    for (const xml of [naive, none]) {
+      expect(Math.abs(osmBoundsCentre(xml).lng - osmBoundsCentre(g.osmXml).lng)).toBeLessThan(1e-6);
+      expect(far(xml)).toBeLessThan(2000);
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * east-west and swaps each lanelet's left and right members (and left/right turn tags): every
  * lanelet keeps its direction of travel, and now drives with the road centre on its right.
  */
-import { LocalFrame, type LngLat } from '../../shared/geo.ts';
+import { LocalFrame, lngLatBoundsOf, type LngLat } from '../../shared/geo.ts';
 import type { XY } from '../../shared/schema.ts';
 
 export type Tags = Record<string, string>;
@@ -94,21 +94,17 @@ export function writeOsmXml(doc: OsmDoc, opts: WriteOptions): string {
   const frame = new LocalFrame(opts.origin);
   const mirror = opts.trafficSide === 'left';
   const lines: string[] = [];
-  let south = Infinity;
-  let west = Infinity;
-  let north = -Infinity;
-  let east = -Infinity;
   const nodeLines: string[] = [];
+  const written: LngLat[] = [];
   for (const n of doc.nodes) {
     const ll = frame.toLngLat([mirror ? -n.xy[0] : n.xy[0], n.xy[1]]);
     const lat = ll.lat.toFixed(opts.decimals);
     const lon = ll.lng.toFixed(opts.decimals);
-    south = Math.min(south, Number(lat));
-    north = Math.max(north, Number(lat));
-    west = Math.min(west, Number(lon));
-    east = Math.max(east, Number(lon));
+    written.push({ lng: Number(lon), lat: Number(lat) });
     nodeLines.push(`  <node id='${n.id}' visible='true' version='1' lat='${lat}' lon='${lon}' />`);
   }
+  // minlon > maxlon where the map crosses the antimeridian (shared/geo.ts LngLatBounds).
+  const { south, west, north, east } = lngLatBoundsOf(written) ?? { south: 0, west: 0, north: 0, east: 0 };
   lines.push(`<?xml version='1.0' encoding='UTF-8'?>`);
   lines.push(`<osm version='0.6' upload='false' generator='${esc(opts.generator)}'>`);
   lines.push(`  <bounds minlat='${south.toFixed(opts.decimals)}' minlon='${west.toFixed(opts.decimals)}' maxlat='${north.toFixed(opts.decimals)}' maxlon='${east.toFixed(opts.decimals)}' />`);
