@@ -12,7 +12,7 @@ describe('RevisitFilter', () => {
     const next = f.filter([line(along(36, 72, 0.1))], 76);
     expect(next).toHaveLength(1);
     expect(next[0]!.pointsLocal).toHaveLength(37);
-    expect(f.counters).toEqual({ dropped: 0, trimmed: 0, verticesCut: 0 });
+    expect(f.counters).toEqual({ dropped: 0, trimmed: 0, lengthCutM: 0 });
   });
 
   it('drops the same stretch seen again after a loop, within the pose noise', () => {
@@ -32,6 +32,33 @@ describe('RevisitFilter', () => {
     expect(trimmed.pointsLocal[0]![0]).toBeGreaterThanOrEqual(21);
     expect(trimmed.pointsLocal[trimmed.pointsLocal.length - 1]).toEqual([36, 0]);
     expect(f.counters.trimmed).toBe(1);
+  });
+
+  it('tests a line along its length, not at its vertices alone: a simplified line keeps what is new', () => {
+    const f = new RevisitFilter();
+    // first pass: a short crossing line near x = 0 and a stretch of this line from x = 20 to 30
+    f.filter([line([[0, -5], [0, 5]]), line([[20, 0], [30, 0]])], 40);
+    // second pass: the line from x = 0 to 60 as two vertices (the vectoriser simplifies a straight
+    // line so): its start vertex lies next to the crossing line's cells, its middle runs over the
+    // stretch already uploaded
+    const again = f.filter([line([[0.5, 0.2], [60, 0.2]])], 600);
+    // the old code kept no vertex run of two and dropped all 60 m; now the new 0-20 m (less the
+    // cells next to what was uploaded) and 30-60 m stay
+    expect(again).toHaveLength(2);
+    const [a, b] = again.map((p) => p.pointsLocal);
+    expect(a![0]![0]).toBeGreaterThan(0.5);
+    expect(a![0]![0]).toBeLessThan(2.5);
+    expect(a![a!.length - 1]![0]).toBeGreaterThan(17);
+    expect(a![a!.length - 1]![0]).toBeLessThan(20);
+    expect(b![0]![0]).toBeGreaterThan(30);
+    expect(b![0]![0]).toBeLessThan(33);
+    expect(b![b!.length - 1]).toEqual([60, 0.2]);
+    // straight runs come out with their ends only, not the half-cell test points
+    expect(a).toHaveLength(2);
+    expect(b).toHaveLength(2);
+    expect(f.counters.trimmed).toBe(1);
+    expect(f.counters.lengthCutM).toBeGreaterThan(12);
+    expect(f.counters.lengthCutM).toBeLessThan(18);
   });
 
   it('forgets the oldest cells beyond its bound', () => {

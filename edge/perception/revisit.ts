@@ -4,9 +4,12 @@
  * error, so they add uplink bytes and almost no information for the cloud, whose accuracy comes
  * from many drives. The filter remembers, per class, which cells of a coarse grid (in the pose
  * estimator's frame) this drive already uploaded primitives through, and drops what falls there
- * again once the vehicle has travelled at least `minTravelM` since: line vertices in a remembered
- * cell (or next to one) are cut out, keeping the runs in between that are at least `minPieceM`
- * long; points and polygons whose centre is remembered are dropped. What is new in a revisited
+ * again once the vehicle has travelled at least `minTravelM` since: a line is tested every half
+ * cell along its length and its stretches in a remembered cell (or next to one) are cut out,
+ * keeping the runs in between that are at least `minPieceM` long; points and polygons whose
+ * centre is remembered are dropped. (Testing only a line's vertices, as before 2026-12-03, let
+ * one end of a simplified two-vertex line in a remembered cell drop the whole line: on the
+ * Karlsruhe demo fleet with model 1.4.0, mAP@0.5 0.383 -> 0.412, 1.90 -> 1.96 kB per km.) What is new in a revisited
  * chunk (a side street crossed the second time round) passes. The travel condition keeps a line
  * from cutting its own continuation in the next chunk (emitted a chunk's length later).
  *
@@ -15,6 +18,7 @@
  */
 import { centroid, polylineLengthM } from '../../shared/geometry.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
+import { simplify } from '../compact.ts';
 import type { LocalPrimitive } from './localmap.ts';
 
 export interface RevisitOptions {
@@ -35,9 +39,12 @@ export interface RevisitCounters {
   dropped: number;
   /** Lines shortened (some vertices cut). */
   trimmed: number;
-  /** Vertices cut from lines. */
-  verticesCut: number;
+  /** Length cut from lines, metres. */
+  lengthCutM: number;
 }
+
+/** Douglas-Peucker tolerance that removes the points densify inserted, metres. */
+const CUT_SIMPLIFY_M = 0.001;
 
 const CLASS_SLOT: Record<PrimitiveClass, number> = { lane_divider: 0, road_boundary: 1, stop_line: 2, crosswalk: 3, traffic_sign: 4, traffic_light: 5 };
 /** Cell indices must fit 2^24 per axis around the frame origin (16,000 km at 1 m); keys stay below 2^51. */
@@ -45,7 +52,7 @@ const AXIS = 1 << 24;
 
 export class RevisitFilter {
   readonly options: RevisitOptions;
-  readonly counters: RevisitCounters = { dropped: 0, trimmed: 0, verticesCut: 0 };
+  readonly counters: RevisitCounters = { dropped: 0, trimmed: 0, lengthCutM: 0 };
   /** (cell, class) key -> travel when the class was first uploaded through the cell, metres; insertion order = age. */
   private readonly cells = new Map<number, number>();
 
@@ -80,14 +87,22 @@ export class RevisitFilter {
         else out.push(p);
         continue;
       }
-      const keep = pts.map((q) => !this.seen(q[0], q[1], slot, before));
+      // Tested every half cell along the line, not only at its vertices: a simplified line has
+      // vertices metres apart, and one vertex in a remembered cell must not take a whole line
+      // with it, nor a remembered stretch between two vertices go unnoticed.
+      const dense = densify(pts, this.options.cellM / 2);
+      const keep = dense.map((q) => !this.seen(q[0], q[1], slot, before));
       if (keep.every(Boolean)) {
         out.push(p);
         continue;
       }
-      const pieces = runs(pts, keep).filter((r) => polylineLengthM(r) >= this.options.minPieceM);
-      const kept = pieces.reduce((a, r) => a + r.length, 0);
-      this.counters.verticesCut += pts.length - kept;
+      // The inserted points lie on the line's segments: simplifying at a millimetre gives back its
+      // own vertices plus the cut ends.
+      const pieces = runs(dense, keep)
+        .filter((r) => polylineLengthM(r) >= this.options.minPieceM)
+        .map((r) => simplify(r, CUT_SIMPLIFY_M));
+      const cutM = polylineLengthM(pts) - pieces.reduce((a, r) => a + polylineLengthM(r), 0);
+      this.counters.lengthCutM += cutM;
       if (pieces.length === 0) this.counters.dropped++;
       else this.counters.trimmed++;
       for (const r of pieces) out.push({ ...p, pointsLocal: r });
@@ -140,6 +155,18 @@ export class RevisitFilter {
 }
 
 /** Maximal runs of kept vertices (at least two each). */
+/** The polyline with points inserted so that none of its segments is longer than `stepM`. */
+function densify(pts: ReadonlyArray<readonly [number, number]>, stepM: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [[pts[0]![0], pts[0]![1]]];
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    const n = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / stepM));
+    for (let j = 1; j <= n; j++) out.push([a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n]);
+  }
+  return out;
+}
+
 function runs(pts: ReadonlyArray<[number, number]>, keep: readonly boolean[]): Array<Array<[number, number]>> {
   const out: Array<Array<[number, number]>> = [];
   let cur: Array<[number, number]> = [];
