@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  densify,
   chamferM,
   inverseTransformPoint,
   pointPolylineDistM,
@@ -51,5 +52,15 @@ describe('geometry', () => {
     expect(b[1]).toBeCloseTo(1);
     expect(wrapAngleRad(3 * Math.PI)).toBeCloseTo(Math.PI);
     expect(wrapAngleRad(-3 * Math.PI / 2)).toBeCloseTo(Math.PI / 2);
+  });
+});
+
+describe('densify', () => {
+  it('keeps every vertex and splits each segment evenly to at most the step', () => {
+    const d = densify([[0, 0], [3, 0], [3, 1]], 1);
+    expect(d).toEqual([[0, 0], [1, 0], [2, 0], [3, 0], [3, 1]]);
+    expect(densify([[0, 0], [1, 1]], 10)).toEqual([[0, 0], [1, 1]]);
+    expect(densify([], 1)).toEqual([]);
+    expect(() => densify([[0, 0]], 0)).toThrow(/maxStepM/);
   });
 });

@@ -66,6 +66,23 @@ export function resampleSpacing(pts: readonly XY[], spacingM: number): Array<[nu
   return resampleCount(pts, steps + 1);
 }
 
+/**
+ * The polyline with points inserted on its segments so that none is longer than `maxStepM`
+ * (metres): every vertex kept, each segment split evenly. Unlike resampleSpacing, corners stay.
+ */
+export function densify(pts: readonly XY[], maxStepM: number): Array<[number, number]> {
+  if (!(maxStepM > 0)) throw new RangeError(`maxStepM must be > 0, got ${maxStepM}`);
+  if (pts.length === 0) return [];
+  const out: Array<[number, number]> = [[pts[0]![0], pts[0]![1]]];
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    const n = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / maxStepM));
+    for (let j = 1; j <= n; j++) out.push([a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n]);
+  }
+  return out;
+}
+
 /** Squared distance from p to segment ab, and the segment parameter t in [0, 1]. */
 export function pointSegmentDist2(p: XY, a: XY, b: XY): { d2: number; t: number } {
   const vx = b[0] - a[0];

@@ -16,7 +16,7 @@
  * The memory is bounded (`maxCells` per filter, oldest forgotten first) and belongs to one pose
  * frame: the owner makes a new filter when the frame changes or the drive ends. Pure: no I/O.
  */
-import { centroid, polylineLengthM } from '../../shared/geometry.ts';
+import { centroid, densify, polylineLengthM } from '../../shared/geometry.ts';
 import type { PrimitiveClass } from '../../shared/schema.ts';
 import { simplify } from '../compact.ts';
 import type { LocalPrimitive } from './localmap.ts';
@@ -144,29 +144,11 @@ export class RevisitFilter {
       return;
     }
     // Along every segment at half a cell, so a line leaves no gap in the cells it crossed.
-    const step = this.options.cellM / 2;
-    for (let i = 1; i < pts.length; i++) {
-      const a = pts[i - 1]!;
-      const b = pts[i]!;
-      const n = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / step));
-      for (let j = 0; j <= n; j++) this.mark(a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n, slot, travelledM);
-    }
+    for (const q of densify(pts, this.options.cellM / 2)) this.mark(q[0], q[1], slot, travelledM);
   }
 }
 
 /** Maximal runs of kept vertices (at least two each). */
-/** The polyline with points inserted so that none of its segments is longer than `stepM`. */
-function densify(pts: ReadonlyArray<readonly [number, number]>, stepM: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [[pts[0]![0], pts[0]![1]]];
-  for (let i = 1; i < pts.length; i++) {
-    const a = pts[i - 1]!;
-    const b = pts[i]!;
-    const n = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / stepM));
-    for (let j = 1; j <= n; j++) out.push([a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n]);
-  }
-  return out;
-}
-
 function runs(pts: ReadonlyArray<[number, number]>, keep: readonly boolean[]): Array<Array<[number, number]>> {
   const out: Array<Array<[number, number]>> = [];
   let cur: Array<[number, number]> = [];
