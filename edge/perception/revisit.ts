@@ -9,8 +9,8 @@
  * keeping the runs in between that are at least `minPieceM` long; points and polygons whose
  * centre is remembered are dropped. (Testing only a line's vertices, as before 2026-12-03, let
  * one end of a simplified two-vertex line in a remembered cell drop the whole line: on the
- * Karlsruhe demo fleet with model 1.4.0, mAP@0.5 0.383 -> 0.412, 1.90 -> 1.96 kB per km.) What is new in a revisited
- * chunk (a side street crossed the second time round) passes. The travel condition keeps a line
+ * Karlsruhe demo fleet with model 1.4.0, mAP@0.5 0.383 -> 0.412, 1.90 -> 1.96 kB per km.)
+ * What is new in a revisited chunk (a side street crossed the second time round) passes. The travel condition keeps a line
  * from cutting its own continuation in the next chunk (emitted a chunk's length later).
  *
  * The memory is bounded (`maxCells` per filter, oldest forgotten first) and belongs to one pose
