@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalFrame, distanceM, boundsCentre, lngLatBoundsOf, lngSpanDeg, wrapLngDeg } from './geo.ts';
+import { LocalFrame, distanceM, boundsCentre, lngLatBoundsOf, lngNearDeg, lngSpanDeg } from './geo.ts';
 
 const karlsruhe = { lng: 8.4244, lat: 49.0034 };
 
@@ -44,12 +44,14 @@ describe('LocalFrame', () => {
 });
 
 describe('longitudes across the antimeridian', () => {
-  it('wraps longitudes into [-180, 180)', () => {
-    expect(wrapLngDeg(181)).toBeCloseTo(-179, 12);
-    expect(wrapLngDeg(-181)).toBeCloseTo(179, 12);
-    expect(wrapLngDeg(180)).toBe(-180);
-    expect(wrapLngDeg(8.4)).toBeCloseTo(8.4, 12);
-    expect(wrapLngDeg(8.4 + 720)).toBeCloseTo(8.4, 9);
+  it('moves a longitude by whole turns to within 180 degrees of a reference, exactly where it already is', () => {
+    expect(lngNearDeg(181, 0)).toBeCloseTo(-179, 12);
+    expect(lngNearDeg(-181, 0)).toBeCloseTo(179, 12);
+    expect(lngNearDeg(-180, 179.99)).toBe(180);
+    expect(lngNearDeg(180, 0)).toBe(180);
+    expect(lngNearDeg(8.4, 0)).toBe(8.4);
+    expect(lngNearDeg(8.4 + 720, 0)).toBeCloseTo(8.4, 9);
+    expect(lngNearDeg(-179.999, 179.997)).toBeCloseTo(180.001, 9);
   });
 
   it('boxes points on one side by their least and greatest longitude', () => {

@@ -124,9 +124,16 @@ export function distanceM(a: LngLat, b: LngLat): number {
   return Math.hypot(e, n);
 }
 
-/** A longitude brought into [-180, 180), degrees (180 becomes -180). */
-export function wrapLngDeg(lngDeg: number): number {
-  return ((((lngDeg + 180) % 360) + 360) % 360) - 180;
+/**
+ * `lngDeg` moved by whole turns to lie within 180 degrees of `refDeg` (as seen from there: 181
+ * rather than -179 next to 180 deg). Exact: a longitude already within 180 degrees is returned
+ * unchanged, not recomputed.
+ */
+export function lngNearDeg(lngDeg: number, refDeg: number): number {
+  let lng = lngDeg;
+  while (lng - refDeg > 180) lng -= 360;
+  while (lng - refDeg < -180) lng += 360;
+  return lng;
 }
 
 /** Degrees of longitude a box spans eastward from its west edge (west > east: across +-180). */
@@ -167,6 +174,5 @@ export function lngLatBoundsOf(points: Iterable<LngLat>): LngLatBounds | undefin
 
 /** Centre of a box (the middle of its longitude arc, across +-180 where it crosses). */
 export function boundsCentre(b: LngLatBounds): LngLat {
-  const lng = b.west + lngSpanDeg(b) / 2;
-  return { lng: lng >= 180 ? lng - 360 : lng, lat: (b.south + b.north) / 2 };
+  return { lng: lngNearDeg(b.west + lngSpanDeg(b) / 2, 0), lat: (b.south + b.north) / 2 };
 }

@@ -456,9 +456,7 @@ function leftLiesLeft(left: readonly XY[], right: readonly XY[]): boolean {
  */
 function osmBounds(doc: OsmDocument): LngLatBounds {
   if (doc.declaredBounds && lngSpanDeg(doc.declaredBounds) <= 180) return doc.declaredBounds;
-  const b = lngLatBoundsOf((function* () {
-    for (const n of doc.nodes.values()) yield { lng: n.lon, lat: n.lat };
-  })());
+  const b = lngLatBoundsOf([...doc.nodes.values()].map((n) => ({ lng: n.lon, lat: n.lat })));
   if (!b) throw new MapLoadError('OSM file has neither <bounds> nor nodes: cannot compute its bounds');
   return b;
 }

@@ -28,7 +28,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { lngLatBoundsOf } from '../../shared/geo.ts';
+import { lngLatBoundsOf, lngNearDeg } from '../../shared/geo.ts';
 import type { ObjectStore } from '../store/index.ts';
 import type { MapFeature, Position } from './features.ts';
 import { readPublishedVersion } from './published-version.ts';
@@ -91,8 +91,7 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
       if (nextNode >= base + ID_BLOCK) throw new RangeError(`feature ${f.properties.id} has more than ${ID_BLOCK - 2} vertices; cannot export`);
       // A vertex a few metres past +-180 deg (a crosswalk published whole across the antimeridian,
       // a sign's end) is written on the other side, as OSM's longitudes stay within +-180.
-      const lng = c[0]! > 180 ? c[0]! - 360 : c[0]! < -180 ? c[0]! + 360 : c[0]!;
-      const n: OutNode = { id: nextNode++, lat: c[1]!.toFixed(8), lon: lng.toFixed(8) };
+      const n: OutNode = { id: nextNode++, lat: c[1]!.toFixed(8), lon: lngNearDeg(c[0]!, 0).toFixed(8) };
       if (c.length >= 3 && Number.isFinite(c[2])) n.ele = c[2]!.toFixed(3);
       nodes.push(n);
       return n.id;

@@ -5,7 +5,7 @@
  * border); points belong to the tile `tileOf` puts them in, and so do polygons (crosswalks, a few
  * metres across) by their centroid: they are published whole, possibly overhanging the border.
  */
-import type { LocalFrame } from '../../shared/geo.ts';
+import { lngNearDeg, type LocalFrame } from '../../shared/geo.ts';
 import { CLASS_GEOMETRY, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { tileKey, tileOf, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
 
@@ -67,6 +67,12 @@ const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
 /** Geometries of one primitive inside the tile (a line may enter and leave more than once). */
 export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: LocalFrame, tile: TileId, bounds: LngLatBounds, minLineM: number): MapGeometry[] {
+  const shape = CLASS_GEOMETRY[cls];
+  if (shape === 'point') {
+    const q = frame.toLngLat(points[0]!);
+    const p: Position = [q.lng, q.lat];
+    return tileKey(tileOf({ lng: p[0], lat: p[1] }, tile.z)) === tileKey(tile) ? [{ type: 'Point', coordinates: [round8(p[0]), round8(p[1])] }] : [];
+  }
   // Longitudes as seen from the tile's centre, so a line crossing the antimeridian next to the
   // tile runs on (181 deg rather than -179) and is clipped at the tile's edge like any other; a
   // crosswalk (published whole) across it keeps a continuous ring, its far vertices a few metres
@@ -74,15 +80,8 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
   const centreLng = (bounds.west + bounds.east) / 2;
   const ll: Position[] = points.map((p) => {
     const q = frame.toLngLat(p);
-    const d = q.lng - centreLng;
-    return [d > 180 ? q.lng - 360 : d < -180 ? q.lng + 360 : q.lng, q.lat];
+    return [lngNearDeg(q.lng, centreLng), q.lat];
   });
-  const shape = CLASS_GEOMETRY[cls];
-  if (shape === 'point') {
-    const q = frame.toLngLat(points[0]!);
-    const p: Position = [q.lng, q.lat];
-    return tileKey(tileOf({ lng: p[0], lat: p[1] }, tile.z)) === tileKey(tile) ? [{ type: 'Point', coordinates: [round8(p[0]), round8(p[1])] }] : [];
-  }
   if (shape === 'polygon') {
     // A crosswalk is one object: published whole by the tile that holds its centroid.
     if (ll.length < 3) return [];
