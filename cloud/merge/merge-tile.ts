@@ -17,6 +17,7 @@ import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/sc
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { barsAlongLines } from './bars-along-lines.ts';
+import { barsAtKerbs } from './bars-at-kerbs.ts';
 import { addLineParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
@@ -202,11 +203,12 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   };
   const shadowed = shadows(live, o, newPaint);
   const misread = barsAlongLines(live, { alongM: o.stopLineAlongM, maxAngleDeg: o.stopLineAlongMaxDeg, minShare: o.stopLineAlongShare });
-  for (let k = 0; k < live.length; k++) {
-    if (shadowed[k] || misread[k]) continue;
-    const { c, e, recentDrives } = live[k]!;
+  const kept = live.filter((_, k) => !shadowed[k] && !misread[k]);
+  const trimmed = barsAtKerbs(kept, { maxTrimM: o.stopLineKerbTrimM, maxShare: o.stopLineKerbTrimShare, minSupportShare: o.stopLineKerbMinSupportShare });
+  for (let k = 0; k < kept.length; k++) {
+    const { c, e, recentDrives } = kept[k]!;
     const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
-    for (const geometry of clipToTile(c.cls, c.points, frame, tileId, bounds, o.minLineM)) {
+    for (const geometry of clipToTile(c.cls, trimmed[k] ?? c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
         class: c.cls,

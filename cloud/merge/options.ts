@@ -140,6 +140,16 @@ export interface MergeOptions {
   stopLineAlongM: number;
   stopLineAlongMaxDeg: number;
   stopLineAlongShare: number;
+  /**
+   * A stop line crossing a road boundary near one of its ends is cut there (bars-at-kerbs.ts):
+   * the overhang past the kerb, at most stopLineKerbTrimM and stopLineKerbTrimShare of the bar's
+   * length per end, where the boundary has at least stopLineKerbMinSupportShare of the bar's
+   * support. Set on the model's Karlsruhe demo fleet (a tuning map; see docs/MEASUREMENTS.md
+   * 1.00000). 0 (length or share): off.
+   */
+  stopLineKerbTrimM: number;
+  stopLineKerbTrimShare: number;
+  stopLineKerbMinSupportShare: number;
 
   // --- evidence over time and change detection ---
   /** Footprint cell: where a drive segment saw anything, metres. */
@@ -238,6 +248,9 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   stopLineAlongM: 1.0, // m
   stopLineAlongMaxDeg: 30, // degrees
   stopLineAlongShare: 0.7, // fraction of the bar's samples
+  stopLineKerbTrimM: 2.5, // m
+  stopLineKerbTrimShare: 0.35, // fraction of the bar's length, per end
+  stopLineKerbMinSupportShare: 0.5, // fraction of the bar's supporting drives
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
   staleMaxMissChance: 0.01, // probability
