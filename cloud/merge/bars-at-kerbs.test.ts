@@ -27,11 +27,11 @@ const centre = prim('lane_divider', [[0, 0], [40, 0]], 20);
 
 describe('barsAtKerbs', () => {
   it('cuts the overhang of a bar past the kerb, at the kerb, at either end', () => {
-    // From the centre line to 1.3 m past the right kerb, drawn both ways.
-    const out = barsAtKerbs([right, left, centre, prim('stop_line', [[20, 0], [20, -4.8]], 8), prim('stop_line', [[25, -4.8], [25, 0]], 8)], O);
+    // From 2 m left of the centre line to 0.8 m past the right kerb, drawn both ways.
+    const out = barsAtKerbs([right, left, centre, prim('stop_line', [[20, 2], [20, -4.3]], 8), prim('stop_line', [[25, -4.3], [25, 2]], 8)], O);
     expect(out.slice(0, 3)).toEqual([undefined, undefined, undefined]);
-    expect(ends(out[3])).toEqual([20, 0, 20, -3.5]);
-    expect(ends(out[4])).toEqual([25, -3.5, 25, 0]);
+    expect(ends(out[3])).toEqual([20, 2, 20, -3.5]);
+    expect(ends(out[4])).toEqual([25, -3.5, 25, 2]);
   });
 
   it('cuts both ends of a bar across a one-way road, keeping its inner vertices', () => {
@@ -46,17 +46,19 @@ describe('barsAtKerbs', () => {
   it('keeps a bar that a boundary crosses in its middle, one past the longest cut, and one inside the road', () => {
     const island = prim('road_boundary', [[30, -10], [30, 10]], 20); // runs across the bar below
     const middle = prim('stop_line', [[26, 1], [34, 1]], 8); // crossed 4 m from either end of 8 m
-    const far = prim('stop_line', [[15, 0], [15, -6.5]], 8); // 3 m past the kerb: more than 2.5 m
+    const far = prim('stop_line', [[15, 0], [15, -16.5]], 8); // 13 m past the kerb: more than 2.5 m
     const inside = prim('stop_line', [[5, 0], [5, -3.4]], 8);
     expect(barsAtKerbs([right, left, island, middle, far, inside], O)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
   it('ignores a boundary with less than half the bar\'s support, and is off with a zero length or share', () => {
     const weak = prim('road_boundary', [[0, -3.5], [40, -3.5]], 3);
-    const bar = prim('stop_line', [[20, 0], [20, -4.8]], 8);
+    const bar = prim('stop_line', [[20, 2], [20, -4.3]], 8);
+    const short = prim('stop_line', [[20, 0], [20, -4.8]], 8); // 1.3 m past: more than a fifth of the bar
     expect(barsAtKerbs([weak, bar], O)[1]).toBeUndefined();
     expect(barsAtKerbs([right, bar], { ...O, maxTrimM: 0 })[1]).toBeUndefined();
     expect(barsAtKerbs([right, bar], { ...O, maxShare: 0 })[1]).toBeUndefined();
-    expect(ends(barsAtKerbs([right, bar], O)[1])).toEqual([20, 0, 20, -3.5]);
+    expect(ends(barsAtKerbs([right, bar], O)[1])).toEqual([20, 2, 20, -3.5]);
+    expect(barsAtKerbs([right, short], O)[1]).toBeUndefined();
   });
 });

@@ -144,8 +144,10 @@ export interface MergeOptions {
    * A stop line crossing a road boundary near one of its ends is cut there (bars-at-kerbs.ts):
    * the overhang past the kerb, at most stopLineKerbTrimM and stopLineKerbTrimShare of the bar's
    * length per end, where the boundary has at least stopLineKerbMinSupportShare of the bar's
-   * support. Set on the model's Karlsruhe demo fleet (a tuning map; see docs/MEASUREMENTS.md
-   * 1.00000). 0 (length or share): off.
+   * support. Set on the Karlsruhe demos' stores (a tuning map; docs/MEASUREMENTS.md 1.00000):
+   * the model's overhangs were 0.6-2.0 m, at most a fifth of the bar; a share of 0.35 also cut
+   * a well-placed bar on the suburban validation map where a consensus border crossed it 22 %
+   * in. 0 (length or share): off.
    */
   stopLineKerbTrimM: number;
   stopLineKerbTrimShare: number;
@@ -249,7 +251,7 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   stopLineAlongMaxDeg: 30, // degrees
   stopLineAlongShare: 0.7, // fraction of the bar's samples
   stopLineKerbTrimM: 2.5, // m
-  stopLineKerbTrimShare: 0.35, // fraction of the bar's length, per end
+  stopLineKerbTrimShare: 0.2, // fraction of the bar's length, per end
   stopLineKerbMinSupportShare: 0.5, // fraction of the bar's supporting drives
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
