@@ -11,6 +11,7 @@
  * where several boundaries cross one end's stretch, the cut is at the one nearest the bar's middle.
  * The boundary must have at least `minSupportShare` of the bar's support (drives).
  */
+import { cumulativeLengthsM, pointAtM } from '../../shared/geometry.ts';
 import type { XY } from '../../shared/schema.ts';
 import type { Consensus } from './consensus.ts';
 import type { Evidence } from './evidence.ts';
@@ -54,14 +55,8 @@ export function barsAtKerbs(list: ReadonlyArray<{ c: Consensus; e: Evidence }>, 
   return out;
 }
 
-function cumulativeLengthsM(pts: readonly XY[]): number[] {
-  const cum = [0];
-  for (let i = 1; i < pts.length; i++) cum.push(cum[i - 1]! + Math.hypot(pts[i]![0] - pts[i - 1]![0], pts[i]![1] - pts[i - 1]![1]));
-  return cum;
-}
-
 /** Arc length along `bar` of every proper crossing of one of its segments with one of `line`'s. */
-function forEachCrossing(bar: readonly XY[], cum: readonly number[], line: readonly XY[], visit: (atM: number) => void): void {
+function forEachCrossing(bar: readonly XY[], cum: Float64Array, line: readonly XY[], visit: (atM: number) => void): void {
   for (let i = 1; i < bar.length; i++) {
     const ax = bar[i - 1]![0];
     const ay = bar[i - 1]![1];
@@ -82,16 +77,9 @@ function forEachCrossing(bar: readonly XY[], cum: readonly number[], line: reado
 }
 
 /** The part of `pts` between arc lengths fromM < toM. */
-function slicePolyline(pts: readonly XY[], cum: readonly number[], fromM: number, toM: number): XY[] {
-  const at = (m: number): XY => {
-    let i = 1;
-    while (i < pts.length - 1 && cum[i]! < m) i++;
-    const seg = cum[i]! - cum[i - 1]!;
-    const t = seg > 0 ? (m - cum[i - 1]!) / seg : 0;
-    return [pts[i - 1]![0] + t * (pts[i]![0] - pts[i - 1]![0]), pts[i - 1]![1] + t * (pts[i]![1] - pts[i - 1]![1])];
-  };
-  const out: XY[] = [at(fromM)];
+function slicePolyline(pts: readonly XY[], cum: Float64Array, fromM: number, toM: number): XY[] {
+  const out: XY[] = [pointAtM(pts, cum, fromM)];
   for (let i = 1; i < pts.length - 1; i++) if (cum[i]! > fromM && cum[i]! < toM) out.push([pts[i]![0], pts[i]![1]]);
-  out.push(at(toM));
+  out.push(pointAtM(pts, cum, toM));
   return out;
 }

@@ -5,7 +5,7 @@
  *
  * 1. End to end through the REAL processes, like sim/demo.ts: `fleetmap cloud ingest` on loopback
  *    and one `fleetmap edge run --camera-calibration FILE --replay --exit-when-drained` per drive
- *    (x86-64 profile: onnxruntime CPU, 2 intra-op threads). Two held-out drives (on two generated
+ *    (x86-64 profile: onnxruntime CPU, 1 intra-op thread). Two held-out drives (on two generated
  *    maps from a mapgen seed the training never used) are simulated with
  *    rendered camera frames at 10 Hz BEFORE timing; the clock runs from the first camera frame
  *    pushed, once the daemon has loaded its model (`perception_started`; the time to get there is
@@ -336,7 +336,7 @@ async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir
   );
   const tSpawn = performance.now();
   // The clock starts once the model is loaded (`perception_started`): frames pushed before then
-  // only queue, and the load (about 0.3 s) is start-up, reported apart as startupS.
+  // only queue, and the load (0.5-0.7 s on the 2-core machine) is start-up, reported apart as startupS.
   const perceptionReady = edge.waitForEvent('perception_started', 120_000);
   perceptionReady.catch(() => {});
   const pid = edge.child.pid!;
