@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/rng.ts';
-import { clusterAreas, clusterPoints } from './cluster-shapes.ts';
+import { clusterAreas, clusterPoints, greedyPointClusters } from './cluster-shapes.ts';
 
 /** The clustering spelled out plainly (all-pairs, sorts): what the grid version must reproduce. */
 function reference(obs: number[], x: Float64Array, y: Float64Array, score: Float32Array, radiusM: number): Array<{ x: number; y: number; members: number[] }> {
@@ -32,7 +32,7 @@ function reference(obs: number[], x: Float64Array, y: Float64Array, score: Float
 }
 
 describe('clusterPoints', () => {
-  it('finds the clusters the plain algorithm finds: same centres, same members, seeds by score (ties by index)', () => {
+  it('greedy clusters are the plain algorithm\'s: same centres, same members, seeds by score (ties by index)', () => {
     const rng = new Rng(5);
     for (let trial = 0; trial < 20; trial++) {
       // Signs 2-6 m apart, 2-40 observations each with GNSS-like scatter, scores with many ties.
@@ -60,11 +60,47 @@ describe('clusterPoints', () => {
         score[2 * j + 1] = scores[k]!;
         obs.push(2 * j + 1);
       });
-      const got = clusterPoints(obs, x, y, score, new Int32Array(2 * n), new Array<string>(2 * n).fill(''), 1.5);
+      const got = greedyPointClusters(obs, x, y, score, 1.5);
       // Members in any order (the grid lists them cell by cell).
       const sorted = (cs: Array<{ x: number; y: number; members: number[] }>): unknown => cs.map((c) => ({ x: c.x, y: c.y, members: [...c.members].sort((a, b) => a - b) }));
       expect(sorted(got)).toEqual(sorted(reference(obs, x, y, score, 1.5)));
     }
+  });
+
+  it('keeps two posts 1.5 m apart apart when the same passes saw both, and joins one sign\'s stragglers', () => {
+    const rng = new Rng(9);
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const passes: number[] = [];
+    // 12 passes each see both posts of a pair (0, 0) and (1.5, 0), with a pass-wide pose error.
+    for (let k = 0; k < 12; k++) {
+      const ex = rng.normal(0, 0.35);
+      const ey = rng.normal(0, 0.35);
+      for (const px of [0, 1.5]) {
+        xs.push(px + ex + rng.normal(0, 0.05));
+        ys.push(ey + rng.normal(0, 0.05));
+        passes.push(k);
+      }
+    }
+    // A lone sign at (20, 0): 10 passes near it, 3 more (other passes) about a metre off.
+    for (let k = 0; k < 13; k++) {
+      const off = k < 10 ? [rng.normal(0, 0.15), rng.normal(0, 0.15)] : [0.9 + rng.normal(0, 0.1), rng.normal(0, 0.1)];
+      xs.push(20 + off[0]!);
+      ys.push(off[1]!);
+      passes.push(100 + k);
+    }
+    const n = xs.length;
+    const pass = Int32Array.from(passes);
+    const got = clusterPoints([...xs.keys()], Float64Array.from(xs), Float64Array.from(ys), new Float32Array(n).fill(0.9), pass, new Array<string>(n).fill(''), 1.5, pass);
+    expect(got).toHaveLength(3);
+    for (const [tx, ty] of [
+      [0, 0],
+      [1.5, 0],
+      [20, 0],
+    ] as const) {
+      expect(Math.min(...got.map((c) => Math.hypot(c.x - tx, c.y - ty))), `sign at ${tx}, ${ty}`).toBeLessThan(0.3);
+    }
+    expect(got.find((c) => c.x > 10)!.members).toHaveLength(13);
   });
 
   it('splits one place into two signs when the drives saw both codes', () => {

@@ -2,10 +2,11 @@
  * Clustering of point primitives (signs, lights) and polygon primitives (crosswalks), after
  * alignment. Positions are metres in the job tile's frame.
  *
- * Points: greedy from the most confident observation, members within pointRadiusM of the
- * cluster's coordinate-wise median (re-centred 3 times). Two sign codes at one place are two
- * signs when the drives that saw the minor code mostly saw the major one too (one pole, two
- * plates); otherwise the minor code is a misreading and is outvoted.
+ * Points: cores greedy from the most confident observation, members within half pointRadiusM of
+ * the core's coordinate-wise median (re-centred 3 times); cores within pointRadiusM are one place
+ * unless the same passes saw both (joinCores: two posts 1.5 m apart). Two sign codes at one place
+ * are two signs when the drives that saw the minor code mostly saw the major one too (one pole,
+ * two plates); otherwise the minor code is a misreading and is outvoted.
  *
  * Polygons: greedy from the most typical view (the largest summed strong overlap, IoU >= 0.5,
  * with the views around it: a full view of one crosswalk, not a view that ran two neighbouring crosswalks
@@ -37,7 +38,80 @@ export function clusterPoints(
   drive: Int32Array,
   signCode: readonly string[],
   radiusM: number,
+  pass: Int32Array = drive,
 ): PointCluster[] {
+  const out: PointCluster[] = [];
+  for (const members of joinCores(greedyPointClusters(obs, x, y, score, radiusM / 2), drive, pass, radiusM)) {
+    let oneCode = true;
+    for (const i of members) oneCode &&= signCode[i] === signCode[members[0]!];
+    if (oneCode) {
+      const bx = Float64Array.from(members, (i) => x[i]!);
+      const by = Float64Array.from(members, (i) => y[i]!);
+      out.push({ x: medianInPlace(bx, members.length), y: medianInPlace(by, members.length), members, signCode: signCode[members[0]!]! });
+    } else for (const c of splitByCode(members, x, y, drive, signCode)) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Cores (greedy clusters of half the radius) joined into one place when their centres lie within
+ * `radiusM` of the place's first core, unless the same passes saw both (`pass`: a stretch of one
+ * drive under one pose correction, the merge's alignment segment): two posts 1.5 m apart (a
+ * roundabout entry's signs) are two signs when most passes that saw the smaller core saw the
+ * other as well, while the stragglers of one sign (passes whose poses are off by a metre) were
+ * not seen there on the same pass. Cores are taken largest first (most drives, then most
+ * members, then the greedy order); each place's members are the observation indices of its cores.
+ */
+function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[] }>, drive: Int32Array, pass: Int32Array, radiusM: number): number[][] {
+  const drives = cores.map((c) => new Set(c.members.map((i) => drive[i]!)).size);
+  const passesOf = cores.map((c) => new Set(c.members.map((i) => pass[i]!)));
+  const order = cores.map((_, k) => k).sort((a, b) => drives[b]! - drives[a]! || cores[b]!.members.length - cores[a]!.members.length || a - b);
+  type Place = { x: number; y: number; members: number[]; passes: Set<number> };
+  const places: Place[] = [];
+  // Places by grid cell of side radiusM: a core looks in its cell and the 8 around it.
+  const buckets = new Map<string, Place[]>();
+  const cellOf = (v: number): number => Math.floor(v / radiusM);
+  for (const k of order) {
+    const c = cores[k]!;
+    const ps = passesOf[k]!;
+    let best: Place | undefined;
+    let bestD = radiusM;
+    const ci = cellOf(c.x);
+    const cj = cellOf(c.y);
+    for (let di = -1; di <= 1; di++) {
+      for (let dj = -1; dj <= 1; dj++) {
+        for (const p of buckets.get(`${ci + di},${cj + dj}`) ?? []) {
+          const dist = hypot(p.x - c.x, p.y - c.y);
+          if (dist > bestD) continue;
+          let both = 0;
+          for (const v of ps) if (p.passes.has(v)) both++;
+          if (both >= Math.max(2, ps.size / 2)) continue;
+          best = p;
+          bestD = dist;
+        }
+      }
+    }
+    if (best) {
+      best.members.push(...c.members);
+      for (const v of ps) best.passes.add(v);
+      continue;
+    }
+    const place: Place = { x: c.x, y: c.y, members: [...c.members], passes: new Set(ps) };
+    places.push(place);
+    const key = `${ci},${cj}`;
+    const b = buckets.get(key);
+    if (b) b.push(place);
+    else buckets.set(key, [place]);
+  }
+  return places.map((p) => p.members);
+}
+
+/**
+ * Greedy point clusters: from the most confident observation not yet taken, the members within
+ * `radiusM` of the cluster's coordinate-wise median (re-centred 3 times). Members are indices into
+ * x / y (entries of `obs`).
+ */
+export function greedyPointClusters(obs: readonly number[], x: Float64Array, y: Float64Array, score: Float32Array, radiusM: number): Array<{ x: number; y: number; members: number[] }> {
   const n = obs.length;
   if (!n) return [];
   const px = new Float64Array(n);
@@ -52,7 +126,7 @@ export function clusterPoints(
   const grid = new PointGrid(px, py, radiusM);
   const taken = new Uint8Array(n);
   const order = byScoreDescending(sc);
-  const out: PointCluster[] = [];
+  const out: Array<{ x: number; y: number; members: number[] }> = [];
   const bx = new Float64Array(n);
   const by = new Float64Array(n);
   const near = { buf: new Int32Array(256) };
@@ -82,20 +156,13 @@ export function clusterPoints(
     for (let j = 0; j < nm && !hasSeed; j++) hasSeed = mem[j] === seed;
     if (!hasSeed) mem[nm++] = seed;
     const members: number[] = new Array<number>(nm);
-    let oneCode = true;
     for (let j = 0; j < nm; j++) {
       taken[mem[j]!] = 1;
       members[j] = obs[mem[j]!]!;
-      oneCode &&= signCode[members[j]!] === signCode[members[0]!];
+      bx[j] = x[members[j]!]!;
+      by[j] = y[members[j]!]!;
     }
-    if (oneCode) {
-      // One code: the general split below would return the one group's medians.
-      for (let j = 0; j < nm; j++) {
-        bx[j] = x[members[j]!]!;
-        by[j] = y[members[j]!]!;
-      }
-      out.push({ x: medianInPlace(bx, nm), y: medianInPlace(by, nm), members, signCode: signCode[members[0]!]! });
-    } else for (const c of splitByCode(members, x, y, drive, signCode)) out.push(c);
+    out.push({ x: medianInPlace(bx, nm), y: medianInPlace(by, nm), members });
   }
   return out;
 }

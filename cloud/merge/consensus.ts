@@ -109,7 +109,7 @@ export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Floa
       px[i] = vx[p.vStart[i]!]!;
       py[i] = vy[p.vStart[i]!]!;
     }
-    for (const c of clusterPoints(obs, px, py, p.score, p.drive, p.signCode, o.pointRadiusM)) points.push({ cls, ...c });
+    for (const c of clusterPoints(obs, px, py, p.score, p.drive, p.signCode, o.pointRadiusM, p.seg)) points.push({ cls, ...c });
   }
   const areaObs: number[] = [];
   const rings: Array<Array<[number, number]>> = [];

@@ -88,7 +88,7 @@ export interface MergeOptions {
   minInlierShare: number;
   /** Half-window of the lateral-offset smoothing along a consensus line, metres. */
   smoothHalfWindowM: number;
-  /** Radius of a sign / light cluster, metres. */
+  /** Radius of a sign / light place, metres (its cores are half as wide: cluster-shapes.ts). */
   pointRadiusM: number;
   /** Largest distance between crosswalk centroids of one cluster, metres. */
   areaRadiusM: number;

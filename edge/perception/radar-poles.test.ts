@@ -77,6 +77,33 @@ describe('RadarPoleMap', () => {
     expect(poles.map((p) => Math.round(p.eastM))).toEqual([10, 12]);
   });
 
+  it('finds both posts of a pair 1.2-1.6 m apart (a roundabout entry), along or across the road', () => {
+    for (const [dx, dy] of [
+      [1.5, 0],
+      [0, 1.5],
+      [1.2, 0.6],
+    ] as const) {
+      const map = new RadarPoleMap();
+      drivePast(map, [{ x: 10, y: 5 }, { x: 10 + dx, y: 5 + dy }]);
+      const poles = map.polesIn(ALL);
+      expect(poles, `pair offset ${dx}, ${dy}`).toHaveLength(2);
+      for (const [x, y] of [[10, 5], [10 + dx, 5 + dy]] as const) {
+        expect(Math.min(...poles.map((p) => Math.hypot(p.eastM - x, p.northM - y)))).toBeLessThan(0.1);
+      }
+    }
+  });
+
+  it('does not take the end of a guard rail, nor a post in a row of three, for a pole', () => {
+    const railEnd = new RadarPoleMap();
+    const rail = Array.from({ length: 12 }, (_, k) => ({ x: 10 + k, y: 5, p: 0.8 }));
+    drivePast(railEnd, rail);
+    expect(railEnd.polesIn(ALL)).toHaveLength(0);
+    // Samples a metre apart, each as strong as a pole: the middle one has neighbours on both sides.
+    const row = new RadarPoleMap();
+    drivePast(row, [{ x: 10, y: 5 }, { x: 11, y: 5 }, { x: 12, y: 5 }]);
+    expect(row.polesIn(ALL).filter((p) => Math.abs(p.eastM - 11) < 0.3)).toHaveLength(0);
+  });
+
   it('leaves a pole centred outside the chunk for the chunk that holds it', () => {
     const map = new RadarPoleMap();
     drivePast(map, [{ x: 10.1, y: 5 }]);
@@ -106,5 +133,6 @@ describe('RadarPoleMap', () => {
     expect(() => new RadarPoleMap({ cellM: 0 })).toThrow(/radar\.cellM/);
     expect(() => new RadarPoleMap({ minHits: 2.5 })).toThrow(/radar\.minHits/);
     expect(() => new RadarPoleMap({ staticToleranceMps: Number.NaN })).toThrow(/radar\.staticToleranceMps/);
+    expect(() => new RadarPoleMap({ neighbourRadiusM: 0 })).toThrow(/radar\.neighbourRadiusM/);
   });
 });

@@ -42,10 +42,18 @@ export interface RadarPoleOptions {
   maxSpreadM: number;
   /**
    * A pole stands alone: hits in the ring from clusterRadiusM to ringRadiusM around it may be at
-   * most maxRingFraction of its own (a guard rail or a wall returns all along its length).
+   * most maxRingFraction of its own (a guard rail or a wall returns all along its length), once
+   * one neighbouring pole in the ring is set aside (see neighbourRadiusM).
    */
   ringRadiusM: number;
   maxRingFraction: number;
+  /**
+   * A neighbouring pole in the ring (two sign posts 1-1.6 m apart, as at a roundabout's entry):
+   * the ring's hits within this of its densest cell, when they are compact (RMS radius at most
+   * maxSpreadM), at least minHits, and the line does not go on beyond them (fewer than
+   * maxRingFraction of the pole's hits as far again beyond): a rail's samples continue, metres.
+   */
+  neighbourRadiusM: number;
   /** Cells farther than this from the car are forgotten, metres. */
   retainM: number;
   /** Most cells held. */
@@ -63,6 +71,7 @@ export const DEFAULT_RADAR_POLE_OPTIONS: RadarPoleOptions = {
   maxSpreadM: 0.35, // m
   ringRadiusM: 1.6, // m
   maxRingFraction: 0.5, // fraction
+  neighbourRadiusM: 0.5, // m
   retainM: 150, // m
   maxCells: 200_000, // cells
 };
@@ -72,7 +81,7 @@ export function validateRadarPoleOptions(o: RadarPoleOptions): void {
     const v = o[k];
     if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new RangeError(`radar.${k} must be a finite number >= 0, got ${String(v)}`);
   }
-  for (const k of ['cellM', 'clusterRadiusM', 'maxRangeM', 'maxSpreadM', 'retainM'] as const) {
+  for (const k of ['cellM', 'clusterRadiusM', 'maxRangeM', 'maxSpreadM', 'retainM', 'neighbourRadiusM'] as const) {
     if (!(o[k] > 0)) throw new RangeError(`radar.${k} must be > 0, got ${o[k]}`);
   }
   if (!(o.ringRadiusM >= o.clusterRadiusM)) throw new RangeError(`radar.ringRadiusM must be >= radar.clusterRadiusM (${o.clusterRadiusM}), got ${o.ringRadiusM}`);
@@ -226,7 +235,7 @@ export class RadarPoleMap {
       const cxy = sxy / n - mx * my;
       const major = (cxx + cyy) / 2 + Math.sqrt(((cxx - cyy) / 2) ** 2 + cxy * cxy);
       const spreadM = Math.sqrt(Math.max(0, major));
-      if (spreadM > o.maxSpreadM || this.ringHits(i, j, reach, ringReach) > o.maxRingFraction * n) {
+      if (spreadM > o.maxSpreadM || !this.standsAlone(i, j, n, ringReach)) {
         this.counters.clustersRejected++;
         continue;
       }
@@ -237,20 +246,67 @@ export class RadarPoleMap {
     return out;
   }
 
-  /** Hits of the cells around (i, j) beyond the cluster radius and within the ring radius. */
-  private ringHits(i: number, j: number, reach: number, ringReach: number): number {
-    const c = this.o.cellM;
-    const r0 = this.o.clusterRadiusM * this.o.clusterRadiusM;
-    const r1 = this.o.ringRadiusM * this.o.ringRadiusM;
-    let n = 0;
+  /**
+   * Whether the cluster of `n` hits seeded at cell (i, j) stands alone (RadarPoleOptions
+   * ringRadiusM, neighbourRadiusM): the ring's hits, less one neighbouring pole's, are at most
+   * maxRingFraction * n. Offsets are of cell centres from the seed's, metres.
+   */
+  private standsAlone(i: number, j: number, n: number, ringReach: number): boolean {
+    const o = this.o;
+    const c = o.cellM;
+    const r0 = o.clusterRadiusM * o.clusterRadiusM;
+    const r1 = o.ringRadiusM * o.ringRadiusM;
+    const limit = o.maxRingFraction * n;
+    // The ring's cells: offsets and hits; the densest one.
+    const ring: Array<{ dx: number; dy: number; n: number }> = [];
+    let total = 0;
+    let peak: { dx: number; dy: number; n: number } | undefined;
     for (let dj = -ringReach; dj <= ringReach; dj++) {
       for (let di = -ringReach; di <= ringReach; di++) {
         const d2 = (di * di + dj * dj) * c * c;
         if (d2 <= r0 || d2 > r1) continue;
-        n += this.cells.get(keyOf(i + di, j + dj))?.n ?? 0;
+        const m = this.cells.get(keyOf(i + di, j + dj));
+        if (!m) continue;
+        const cell = { dx: di * c, dy: dj * c, n: m.n };
+        ring.push(cell);
+        total += m.n;
+        if (!peak || m.n > peak.n) peak = cell;
       }
     }
-    return n;
+    if (total <= limit) return true;
+    if (!peak) return false;
+    // The blob around the densest cell: a neighbouring pole when compact, strong enough and alone
+    // with the cluster in the ring.
+    const rb2 = o.neighbourRadiusM * o.neighbourRadiusM;
+    let bn = 0;
+    let bx = 0;
+    let by = 0;
+    let bxx = 0;
+    for (const q of ring) {
+      if ((q.dx - peak.dx) ** 2 + (q.dy - peak.dy) ** 2 > rb2) continue;
+      bn += q.n;
+      bx += q.n * q.dx;
+      by += q.n * q.dy;
+      bxx += q.n * (q.dx * q.dx + q.dy * q.dy);
+    }
+    if (total - bn > limit || bn < o.minHits) return false;
+    const mx = bx / bn;
+    const my = by / bn;
+    if (Math.sqrt(Math.max(0, bxx / bn - mx * mx - my * my)) > o.maxSpreadM) return false;
+    // A rail goes on: hits as far again beyond the neighbour.
+    const rb = o.neighbourRadiusM;
+    let beyond = 0;
+    for (let dj = Math.floor((2 * my - rb) / c); dj <= Math.ceil((2 * my + rb) / c); dj++) {
+      for (let di = Math.floor((2 * mx - rb) / c); di <= Math.ceil((2 * mx + rb) / c); di++) {
+        const ox = di * c;
+        const oy = dj * c;
+        if ((ox - 2 * mx) ** 2 + (oy - 2 * my) ** 2 > rb2) continue;
+        const d2 = ox * ox + oy * oy;
+        if (d2 > r0 && d2 <= r1 && (ox - peak.dx) ** 2 + (oy - peak.dy) ** 2 <= rb2) continue; // the neighbour's own cells
+        beyond += this.cells.get(keyOf(i + di, j + dj))?.n ?? 0;
+      }
+    }
+    return beyond <= limit;
   }
 
   private addHit(x: number, y: number): void {

@@ -298,6 +298,20 @@ describe('vectorizeGrid with radar poles', () => {
     // A pole with too little evidence near it is not uploaded.
     expect(vectorizeGrid(g, { minPoleEvidence: 1e6 }, undefined, poles).filter((p) => p.cls === 'traffic_sign')).toHaveLength(0);
   });
+
+  it('names only the nearest pole after the evidence: a lamp post 1.5 m from a light stays unnamed', () => {
+    const g = allocBevGrid(200, 80, CELL, 0, -6);
+    g.visibility.fill(4);
+    paint(g, SEG_CLASS_IDS.light_base, (x, y) => Math.hypot(x - 10.3, y - 3) < 0.3, 0.5);
+    const poles = [
+      { xM: 10, yM: 3 }, // the light
+      { xM: 11.5, yM: 3 }, // a lamp post beside it
+    ];
+    const lights = vectorizeGrid(g, {}, undefined, poles).filter((p) => p.cls === 'traffic_light');
+    expect(lights.map((p) => p.points[0])).toEqual([[10, 3]]);
+    // Alone, the lamp post would have taken the light's evidence (it lies within poleCameraRadiusM).
+    expect(vectorizeGrid(g, {}, undefined, [poles[1]!]).filter((p) => p.cls === 'traffic_light')).toHaveLength(1);
+  });
 });
 
 describe('vectorizeFrame (one rendered frame through ground projection)', () => {

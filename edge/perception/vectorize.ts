@@ -721,7 +721,9 @@ class GridView {
    * poleCameraRadiusM of each pole; the larger, when it reaches minPoleEvidence, names the class,
    * the smaller adds its own when it reaches minPoleEvidence and poleBothFraction of the larger
    * (a sign on a light's pole). A pole the camera calls neither (a lamp post, a tree) is not
-   * uploaded. Score: a class's evidence e as e / (e + minPoleEvidence), 0.5 at the threshold.
+   * uploaded. Each cell's evidence counts for the nearest pole only: a lamp post 1.5 m from a
+   * traffic light does not take the light's name. Score: a class's evidence e as
+   * e / (e + minPoleEvidence), 0.5 at the threshold.
    */
   classifyPoles(poles: readonly PolePoint[], out: VectorPrimitive[]): void {
     const { evidence: ev, originXM, originYM } = this.g;
@@ -731,15 +733,20 @@ class GridView {
     const signOff = (C.sign_base - 1) * this.N;
     const lightOff = (C.light_base - 1) * this.N;
     for (const p of poles) {
+      // Poles whose cells may be nearer to them than to p.
+      const rivals = poles.filter((q) => q !== p && Math.hypot(q.xM - p.xM, q.yM - p.yM) < 2 * R);
       const pc = Math.floor((p.xM - originXM) / c);
       const pr = Math.floor((p.yM - originYM) / c);
       let sign = 0;
       let light = 0;
       for (let r = Math.max(0, pr - reach); r <= Math.min(this.H - 1, pr + reach); r++) {
-        const dy = originYM + (r + 0.5) * c - p.yM;
+        const y = originYM + (r + 0.5) * c;
+        const dy = y - p.yM;
         for (let col = Math.max(0, pc - reach); col <= Math.min(this.W - 1, pc + reach); col++) {
-          const dx = originXM + (col + 0.5) * c - p.xM;
-          if (dx * dx + dy * dy > R * R) continue;
+          const x = originXM + (col + 0.5) * c;
+          const dx = x - p.xM;
+          const d2 = dx * dx + dy * dy;
+          if (d2 > R * R || rivals.some((q) => (x - q.xM) ** 2 + (y - q.yM) ** 2 < d2)) continue;
           const fi = r * this.W + col;
           sign += ev[signOff + fi]!;
           light += ev[lightOff + fi]!;

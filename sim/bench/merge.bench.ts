@@ -230,8 +230,13 @@ function comparePointClustering(
     const y = new Float64Array(obs.length);
     const driveIds = new Map<string, number>();
     const drive = new Int32Array(obs.length);
+    // The merge's pass of an observation: its drive segment (clusterPoints' `pass`).
+    const passIds = new Map<string, number>();
+    const pass = new Int32Array(obs.length);
     obs.forEach((ob, i) => {
-      const [dx, dy] = shift.get(ob) ?? [0, 0];
+      const [dx, dy, segKey] = shift.get(ob) ?? [0, 0, `${ob.driveId}:${ob.tUnixMs}`];
+      if (!passIds.has(segKey)) passIds.set(segKey, passIds.size);
+      pass[i] = passIds.get(segKey)!;
       const [xm, ym] = m.frame.toLocal(tileFrame(parseTileKey(ob.tile)).toLngLat([ob.pointsCm[0]![0] / 100 + dx, ob.pointsCm[0]![1] / 100 + dy]));
       x[i] = xm;
       y[i] = ym;
@@ -249,14 +254,14 @@ function comparePointClustering(
         for (let i = 0; i < obs.length; i++) if (Math.hypot(x[i]! - gx, y[i]! - gy) < 3) seen.add(drive[i]!);
         return seen.size >= 2;
       });
-    return { cls, n: obs.length, x, y, drive, score, signCode, truth };
+    return { cls, n: obs.length, x, y, drive, pass, score, signCode, truth };
   });
 
   const ours = (): Array<Array<[number, number]>> =>
     byClass.map((c) => {
       const idx = Array.from({ length: c.n }, (_, i) => i);
       const out: Array<[number, number]> = [];
-      for (const k of clusterPoints(idx, c.x, c.y, c.score, c.drive, c.signCode, o.pointRadiusM)) {
+      for (const k of clusterPoints(idx, c.x, c.y, c.score, c.drive, c.signCode, o.pointRadiusM, c.pass)) {
         if (new Set(k.members.map((i) => c.drive[i]!)).size >= o.minDrives) out.push([k.x, k.y]);
       }
       return out;
@@ -281,16 +286,17 @@ function comparePointClustering(
 
 /**
  * The merge's alignment of each sign / light observation ([dx, dy] metres in its tile's frame):
- * the correction `mergeTile` estimated for the observation's drive segment in its tile's job.
+ * the correction `mergeTile` estimated for the observation's drive segment in its tile's job,
+ * and the segment ("driveId:t0UnixMs": segments are cut at the same times in every tile's job).
  */
-function alignmentOf(observations: readonly WireObservation[]): Map<WireObservation, [number, number]> {
+function alignmentOf(observations: readonly WireObservation[]): Map<WireObservation, [number, number, string]> {
   const byTile = new Map<string, WireObservation[]>();
   for (const ob of observations) {
     const list = byTile.get(ob.tile);
     if (list) list.push(ob);
     else byTile.set(ob.tile, [ob]);
   }
-  const out = new Map<WireObservation, [number, number]>();
+  const out = new Map<WireObservation, [number, number, string]>();
   for (const [tile, list] of byTile) {
     const points = list.filter((ob) => (POINT_CLASSES as readonly string[]).includes(ob.cls));
     if (!points.length) continue;
@@ -298,7 +304,7 @@ function alignmentOf(observations: readonly WireObservation[]): Map<WireObservat
     const { stats } = mergeTile({ tile, version: 1, observations: gatherForTile(t, byTile, DEFAULT_MERGE_OPTIONS.marginM) });
     for (const ob of points) {
       const c = stats.corrections.find((k) => k.driveId === ob.driveId && k.t0UnixMs <= ob.tUnixMs && ob.tUnixMs <= k.t1UnixMs);
-      if (c) out.set(ob, [c.dxM, c.dyM]);
+      if (c) out.set(ob, [c.dxM, c.dyM, `${c.driveId}:${c.t0UnixMs}`]);
     }
   }
   return out;
