@@ -746,7 +746,10 @@ class GridView {
           const x = originXM + (col + 0.5) * c;
           const dx = x - p.xM;
           const d2 = dx * dx + dy * dy;
-          if (d2 > R * R || rivals.some((q) => (x - q.xM) ** 2 + (y - q.yM) ** 2 < d2)) continue;
+          if (d2 > R * R) continue;
+          let nearer = false;
+          for (let k = 0; k < rivals.length && !nearer; k++) nearer = (x - rivals[k]!.xM) ** 2 + (y - rivals[k]!.yM) ** 2 < d2;
+          if (nearer) continue;
           const fi = r * this.W + col;
           sign += ev[signOff + fi]!;
           light += ev[lightOff + fi]!;
