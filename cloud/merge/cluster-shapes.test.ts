@@ -103,6 +103,16 @@ describe('clusterPoints', () => {
     expect(got.find((c) => c.x > 10)!.members).toHaveLength(13);
   });
 
+  it('places a sign at the median of its passes, one vote each, not of its observations', () => {
+    // Five passes saw it once near (0, 0); one pass (a drive that looped, or saw it in many chunks) 20 times 0.6 m off.
+    const xs = [0.02, -0.03, 0.01, -0.01, 0.03, ...Array.from({ length: 20 }, (_, k) => 0.6 + 0.001 * k)];
+    const n = xs.length;
+    const pass = Int32Array.from(xs, (_, i) => Math.min(i, 5));
+    const got = clusterPoints([...xs.keys()], Float64Array.from(xs), new Float64Array(n), new Float32Array(n).fill(0.9), pass, new Array<string>(n).fill(''), 1.5, pass);
+    expect(got).toHaveLength(1);
+    expect(Math.abs(got[0]!.x)).toBeLessThan(0.05);
+  });
+
   it('splits one place into two signs when the drives saw both codes', () => {
     const x = Float64Array.of(0, 0.1, 0.2, 0.1, 0.0, 0.2);
     const y = Float64Array.of(0, 0.1, 0.0, 0.2, 0.1, 0.1);

@@ -4,9 +4,10 @@
  *
  * Points: cores greedy from the most confident observation, members within half pointRadiusM of
  * the core's coordinate-wise median (re-centred 3 times); cores within pointRadiusM are one place
- * unless the same passes saw both (joinCores: two posts 1.5 m apart). Two sign codes at one place
- * are two signs when the drives that saw the minor code mostly saw the major one too (one pole,
- * two plates); otherwise the minor code is a misreading and is outvoted.
+ * unless the same passes saw both (joinCores: two posts 1.5 m apart); a place lies at the median
+ * of its passes' medians (passMedian). Two sign codes at one place are two signs when the drives
+ * that saw the minor code mostly saw the major one too (one pole, two plates); otherwise the minor
+ * code is a misreading and is outvoted.
  *
  * Polygons: greedy from the most typical view (the largest summed strong overlap, IoU >= 0.5,
  * with the views around it: a full view of one crosswalk, not a view that ran two neighbouring crosswalks
@@ -45,12 +46,39 @@ export function clusterPoints(
     let oneCode = true;
     for (const i of members) oneCode &&= signCode[i] === signCode[members[0]!];
     if (oneCode) {
-      const bx = Float64Array.from(members, (i) => x[i]!);
-      const by = Float64Array.from(members, (i) => y[i]!);
-      out.push({ x: medianInPlace(bx, members.length), y: medianInPlace(by, members.length), members, signCode: signCode[members[0]!]! });
+      const [cx, cy] = passMedian(members, x, y, pass);
+      out.push({ x: cx, y: cy, members, signCode: signCode[members[0]!]! });
     } else for (const c of splitByCode(members, x, y, drive, signCode)) out.push(c);
   }
   return out;
+}
+
+/**
+ * A place's position: the coordinate-wise median over its passes of each pass's median, one vote
+ * per pass (a drive that looped past a sign three times, or whose daemon saw it in many chunks,
+ * does not outweigh the others; the passes' pose errors are what the median averages out).
+ */
+function passMedian(members: readonly number[], x: Float64Array, y: Float64Array, pass: Int32Array): [number, number] {
+  const order = [...members].sort((a, b) => pass[a]! - pass[b]! || a - b);
+  const n = order.length;
+  const gx = new Float64Array(n);
+  const gy = new Float64Array(n);
+  const mx = new Float64Array(n);
+  const my = new Float64Array(n);
+  let k = 0;
+  for (let s = 0; s < n; ) {
+    let e = s;
+    while (e < n && pass[order[e]!] === pass[order[s]!]) e++;
+    for (let j = s; j < e; j++) {
+      gx[j - s] = x[order[j]!]!;
+      gy[j - s] = y[order[j]!]!;
+    }
+    mx[k] = medianInPlace(gx, e - s);
+    my[k] = medianInPlace(gy, e - s);
+    k++;
+    s = e;
+  }
+  return [medianInPlace(mx, k), medianInPlace(my, k)];
 }
 
 /**
