@@ -48,7 +48,7 @@ export function clusterPoints(
     if (oneCode) {
       const [cx, cy] = passMedian(members, x, y, pass);
       out.push({ x: cx, y: cy, members, signCode: signCode[members[0]!]! });
-    } else for (const c of splitByCode(members, x, y, drive, signCode)) out.push(c);
+    } else for (const c of splitByCode(members, x, y, drive, pass, signCode)) out.push(c);
   }
   return out;
 }
@@ -220,7 +220,7 @@ function byScoreDescending(sc: Float64Array): Int32Array | number[] {
   return out;
 }
 
-function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive: Int32Array, signCode: readonly string[]): PointCluster[] {
+function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive: Int32Array, pass: Int32Array, signCode: readonly string[]): PointCluster[] {
   const groups = new Map<string, number[]>();
   for (const i of members) {
     const g = groups.get(signCode[i]!);
@@ -241,9 +241,8 @@ function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive:
     else merged.push(...g);
   }
   const centre = (g: number[], code: string): PointCluster => {
-    const gx = Float64Array.from(g, (i) => x[i]!);
-    const gy = Float64Array.from(g, (i) => y[i]!);
-    return { x: medianInPlace(gx, g.length), y: medianInPlace(gy, g.length), members: g, signCode: code };
+    const [cx, cy] = passMedian(g, x, y, pass);
+    return { x: cx, y: cy, members: g, signCode: code };
   };
   return [centre(merged, majorCode), ...separate.map(([code, g]) => centre(g, code))];
 }

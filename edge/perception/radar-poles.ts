@@ -257,52 +257,61 @@ export class RadarPoleMap {
     const r0 = o.clusterRadiusM * o.clusterRadiusM;
     const r1 = o.ringRadiusM * o.ringRadiusM;
     const limit = o.maxRingFraction * n;
-    // The ring's cells: offsets and hits; the densest one.
-    const ring: Array<{ dx: number; dy: number; n: number }> = [];
+    const inRing = (di: number, dj: number): boolean => {
+      const d2 = (di * di + dj * dj) * c * c;
+      return d2 > r0 && d2 <= r1;
+    };
+    // The ring's hits and its densest cell (offset in cells).
     let total = 0;
-    let peak: { dx: number; dy: number; n: number } | undefined;
+    let peakN = 0;
+    let pdi = 0;
+    let pdj = 0;
     for (let dj = -ringReach; dj <= ringReach; dj++) {
       for (let di = -ringReach; di <= ringReach; di++) {
-        const d2 = (di * di + dj * dj) * c * c;
-        if (d2 <= r0 || d2 > r1) continue;
+        if (!inRing(di, dj)) continue;
         const m = this.cells.get(keyOf(i + di, j + dj));
         if (!m) continue;
-        const cell = { dx: di * c, dy: dj * c, n: m.n };
-        ring.push(cell);
         total += m.n;
-        if (!peak || m.n > peak.n) peak = cell;
+        if (m.n > peakN) {
+          peakN = m.n;
+          pdi = di;
+          pdj = dj;
+        }
       }
     }
     if (total <= limit) return true;
-    if (!peak) return false;
-    // The blob around the densest cell: a neighbouring pole when compact, strong enough and alone
-    // with the cluster in the ring.
-    const rb2 = o.neighbourRadiusM * o.neighbourRadiusM;
+    if (peakN === 0) return false;
+    // The blob around the densest cell (ring cells within neighbourRadiusM of it): a neighbouring
+    // pole when compact, strong enough and alone with the cluster in the ring. Offsets in metres.
+    const rb = o.neighbourRadiusM;
+    const rb2 = rb * rb;
+    const nearPeak = (di: number, dj: number): boolean => ((di - pdi) * c) ** 2 + ((dj - pdj) * c) ** 2 <= rb2;
+    const blobReach = Math.ceil(rb / c);
     let bn = 0;
     let bx = 0;
     let by = 0;
     let bxx = 0;
-    for (const q of ring) {
-      if ((q.dx - peak.dx) ** 2 + (q.dy - peak.dy) ** 2 > rb2) continue;
-      bn += q.n;
-      bx += q.n * q.dx;
-      by += q.n * q.dy;
-      bxx += q.n * (q.dx * q.dx + q.dy * q.dy);
+    for (let dj = pdj - blobReach; dj <= pdj + blobReach; dj++) {
+      for (let di = pdi - blobReach; di <= pdi + blobReach; di++) {
+        if (!inRing(di, dj) || !nearPeak(di, dj)) continue;
+        const m = this.cells.get(keyOf(i + di, j + dj));
+        if (!m) continue;
+        bn += m.n;
+        bx += m.n * di * c;
+        by += m.n * dj * c;
+        bxx += m.n * ((di * c) ** 2 + (dj * c) ** 2);
+      }
     }
     if (total - bn > limit || bn < o.minHits) return false;
     const mx = bx / bn;
     const my = by / bn;
     if (Math.sqrt(Math.max(0, bxx / bn - mx * mx - my * my)) > o.maxSpreadM) return false;
     // A rail goes on: hits as far again beyond the neighbour.
-    const rb = o.neighbourRadiusM;
     let beyond = 0;
     for (let dj = Math.floor((2 * my - rb) / c); dj <= Math.ceil((2 * my + rb) / c); dj++) {
       for (let di = Math.floor((2 * mx - rb) / c); di <= Math.ceil((2 * mx + rb) / c); di++) {
-        const ox = di * c;
-        const oy = dj * c;
-        if ((ox - 2 * mx) ** 2 + (oy - 2 * my) ** 2 > rb2) continue;
-        const d2 = ox * ox + oy * oy;
-        if (d2 > r0 && d2 <= r1 && (ox - peak.dx) ** 2 + (oy - peak.dy) ** 2 <= rb2) continue; // the neighbour's own cells
+        if ((di * c - 2 * mx) ** 2 + (dj * c - 2 * my) ** 2 > rb2) continue;
+        if (inRing(di, dj) && nearPeak(di, dj)) continue; // the neighbour's own cells
         beyond += this.cells.get(keyOf(i + di, j + dj))?.n ?? 0;
       }
     }
