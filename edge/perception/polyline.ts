@@ -15,6 +15,18 @@ export interface LinkOptions {
   tangentM: number;
   /** Pieces shorter than this have no reliable direction (only the other's is checked), metres. */
   minDirectionalM: number;
+  /**
+   * Collinear test for pieces whose own end directions are too short to extend across the gap
+   * (a dash of 1-3 m has a direction good to a few degrees, which a 6 m gap turns into half a
+   * metre sideways): two ends that fail the extension test are still joined when one straight
+   * line fits the last `fitSpanM` of both pieces with every vertex within this of it, the pieces
+   * lie on either side of the gap along that line, and each piece is within maxAngleRad of it.
+   * Two dashes of one divider pass (their points lie on one line to within the paint's width);
+   * a crossing line, a parallel line beside it and a staggered one do not. 0 = off, metres.
+   */
+  fitMaxResidualM: number;
+  /** Length of each piece's end used by the collinear test, metres. */
+  fitSpanM: number;
 }
 
 export const DEFAULT_LINK_OPTIONS: LinkOptions = {
@@ -23,6 +35,8 @@ export const DEFAULT_LINK_OPTIONS: LinkOptions = {
   maxLateralM: 0.35, // m
   tangentM: 1.5, // m
   minDirectionalM: 0.6, // m
+  fitMaxResidualM: 0, // m (off)
+  fitSpanM: 4, // m
 };
 
 interface End {
@@ -66,9 +80,10 @@ export function linkPolylines(pieces: readonly Pt[][], options: Partial<LinkOpti
       const d = Math.sqrt(gx * gx + gy * gy);
       if (d > o.maxGapM) continue;
       if (!ea.directional && !eb.directional && d > 0.5) continue;
-      if (ea.directional && eb.directional && -(ea.dx * eb.dx + ea.dy * eb.dy) < cosMax) continue;
       let lateral = 0;
-      let ok = true;
+      // The two pieces run the same way (the collinear test below measures each against the line
+      // through both instead).
+      let ok = !(ea.directional && eb.directional && -(ea.dx * eb.dx + ea.dy * eb.dy) < cosMax);
       // The gap must continue each directional piece outward, with a small sideways offset.
       if (ea.directional) {
         if (d > 0.5 && (ea.dx * gx + ea.dy * gy) / d < cosMax) ok = false;
@@ -81,6 +96,13 @@ export function linkPolylines(pieces: readonly Pt[][], options: Partial<LinkOpti
         const lat = Math.abs(eb.dx * -gy - eb.dy * -gx);
         if (lat > o.maxLateralM + 0.03 * d) ok = false;
         lateral = Math.max(lateral, lat);
+      }
+      if (!ok && o.fitMaxResidualM > 0 && ea.directional && eb.directional) {
+        const res = collinearResidualM(pieces[ea.piece]!, ea.side, pieces[eb.piece]!, eb.side, o.fitSpanM, cosMax);
+        if (res <= o.fitMaxResidualM) {
+          ok = true;
+          lateral = res;
+        }
       }
       if (ok) cands.push({ a, b, cost: d + 5 * lateral });
     }
@@ -192,6 +214,73 @@ export function lengthM(pts: readonly Pt[]): number {
     s += Math.sqrt(dx * dx + dy * dy);
   }
   return s;
+}
+
+/**
+ * The collinear test of linkPolylines: a total-least-squares line through the last `spanM` of
+ * piece a (from its end `sideA`) and of piece b; the largest distance of those vertices from it,
+ * or Infinity when the pieces do not lie on either side of the gap along it (a's end facing b's)
+ * or either piece's direction (first to last vertex of its end) is farther than acos(cosMax) from it.
+ */
+function collinearResidualM(a: readonly Pt[], sideA: 0 | 1, b: readonly Pt[], sideB: 0 | 1, spanM: number, cosMax: number): number {
+  const span = (p: readonly Pt[], side: 0 | 1): Pt[] => {
+    const out: Pt[] = [];
+    const n = p.length;
+    let run = 0;
+    for (let k = 0; k < n; k++) {
+      const q = p[side === 0 ? k : n - 1 - k]!;
+      if (k > 0) {
+        const prev = out[out.length - 1]!;
+        run += Math.hypot(q[0] - prev[0], q[1] - prev[1]);
+        if (run > spanM) break;
+      }
+      out.push(q);
+    }
+    return out;
+  };
+  const pa = span(a, sideA);
+  const pb = span(b, sideB);
+  if (pa.length < 2 || pb.length < 2) return Infinity;
+  const both = [pa, pb];
+  let mx = 0;
+  let my = 0;
+  for (const p of both) for (const q of p) (mx += q[0]), (my += q[1]);
+  const m = pa.length + pb.length;
+  mx /= m;
+  my /= m;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const p of both) {
+    for (const q of p) {
+      const dx = q[0] - mx;
+      const dy = q[1] - my;
+      sxx += dx * dx;
+      sxy += dx * dy;
+      syy += dy * dy;
+    }
+  }
+  const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  const ux = Math.cos(theta);
+  const uy = Math.sin(theta);
+  // Each piece along the line, and its direction against it.
+  const along = (q: Pt): number => (q[0] - mx) * ux + (q[1] - my) * uy;
+  for (const p of both) {
+    const dx = p[p.length - 1]![0] - p[0]![0];
+    const dy = p[p.length - 1]![1] - p[0]![1];
+    const len = Math.hypot(dx, dy);
+    if (len === 0 || Math.abs(dx * ux + dy * uy) / len < cosMax) return Infinity;
+  }
+  // pa[0] and pb[0] are the facing ends: a lies wholly on one side of its end, b on the other.
+  const ea = along(pa[0]!);
+  const eb = along(pb[0]!);
+  const dir = Math.sign(eb - ea);
+  if (dir === 0) return Infinity;
+  for (const q of pa) if ((along(q) - ea) * dir > 1e-9) return Infinity;
+  for (const q of pb) if ((along(q) - eb) * dir < -1e-9) return Infinity;
+  let worst = 0;
+  for (const p of both) for (const q of p) worst = Math.max(worst, Math.abs(-(q[0] - mx) * uy + (q[1] - my) * ux));
+  return worst;
 }
 
 function endOf(p: readonly Pt[], piece: number, side: 0 | 1, tangentM: number, directional: boolean): End {

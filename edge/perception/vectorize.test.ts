@@ -107,6 +107,26 @@ describe('vectorizeGrid', () => {
     expect(prims.filter((p) => p.cls !== 'lane_divider' && p.cls !== 'stop_line')).toHaveLength(0);
   });
 
+  it('links dashes seen short and a few degrees askew into one line (the collinear test)', () => {
+    // A dashed line along y = 0, of which only 1.5 m of each dash was seen (6 m gaps), each
+    // tilted by 0.12 m over its length, alternately: the extension test alone misses every gap.
+    const g = allocBevGrid(240, 60, CELL, 0, -4.5);
+    g.visibility.fill(4);
+    const tilt = (x: number, k: number): number => (k % 2 === 0 ? 1 : -1) * 0.08 * (x - 7.5 * k - 1.75);
+    paint(g, SEG_CLASS_IDS.divider_dashed, (x, y) => {
+      const k = Math.floor((x - 1) / 7.5);
+      return x > 1 && x < 33 && x - 1 - 7.5 * k < 1.5 && Math.abs(y - tilt(x, k)) <= 0.08;
+    });
+    const lines = (o: Parameters<typeof vectorizeGrid>[1]) => vectorizeGrid(g, { ...o, minLineLengthM: 6 }).filter((p) => p.cls === 'lane_divider');
+    expect(lines({ linkFitMaxResidualM: 0 })).toHaveLength(0); // each dash alone is shorter than 6 m
+    const linked = lines({});
+    expect(linked).toHaveLength(1);
+    const xs = linked[0]!.points.map((p) => p[0]);
+    expect(Math.min(...xs)).toBeLessThan(1.5);
+    expect(Math.max(...xs)).toBeGreaterThan(31);
+    for (const p of linked[0]!.points) expect(Math.abs(p[1])).toBeLessThan(0.15);
+  });
+
   it('vectorises crosswalks, boundaries and sign / light bases', () => {
     const g = allocBevGrid(200, 100, CELL, 0, -7.5);
     g.visibility.fill(2);

@@ -95,6 +95,8 @@ export interface VectorizeOptions {
   linkMaxAngleRad: number;
   /** Largest sideways offset for linking, metres. */
   linkMaxLateralM: number;
+  /** Collinear test for pieces too short to extend across a gap (polyline.ts LinkOptions.fitMaxResidualM), metres; 0 = off. */
+  linkFitMaxResidualM: number;
   /** Traced pieces shorter than this are noise, metres. */
   minPieceM: number;
   /** Shortest divider / boundary kept (before clipping), metres. */
@@ -193,6 +195,7 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
   boundaryMaxGapM: 3, // m
   linkMaxAngleRad: 0.2, // rad
   linkMaxLateralM: 0.35, // m
+  linkFitMaxResidualM: 0.3, // m
   minPieceM: 0.3, // m
   minLineLengthM: 1.5, // m
   minStopLineLengthM: 2.5, // m (a stop line spans at least a lane)
@@ -236,7 +239,7 @@ export function validateVectorizeOptions(o: VectorizeOptions): void {
   if (!(o.crosswalkSplitValley >= 0 && o.crosswalkSplitValley < 1)) throw new RangeError(`vectorize.crosswalkSplitValley must be in [0, 1), got ${o.crosswalkSplitValley}`);
   if (!(o.poleBothFraction > 0 && o.poleBothFraction <= 1)) throw new RangeError(`vectorize.poleBothFraction must be in (0, 1], got ${o.poleBothFraction}`);
   if (!(o.pointPresenceThreshold > 0 && o.pointPresenceThreshold <= 1)) throw new RangeError(`vectorize.pointPresenceThreshold must be in (0, 1], got ${o.pointPresenceThreshold}`);
-  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM', 'boundarySimplifyToleranceM'] as const) {
+  for (const k of ['minVisibility', 'dividerMaxGapM', 'boundaryMaxGapM', 'linkMaxAngleRad', 'linkMaxLateralM', 'linkFitMaxResidualM', 'minPieceM', 'minLineLengthM', 'minStopLineLengthM', 'minCrosswalkAreaM2', 'crosswalkJoinM', 'minPointCells', 'minPointEvidence', 'stopLineDividerDistanceM', 'stopLineDividerAngleRad', 'stopLineMinAngleToTravelRad', 'poleCameraRadiusM', 'minPoleEvidence', 'maxHoleM2', 'maxSpurM', 'smoothHalfWindowM', 'duplicateDistanceM', 'refineHalfWidthM', 'simplifyToleranceM', 'boundarySimplifyToleranceM'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`vectorize.${k} must be a finite number >= 0, got ${o[k]}`);
   }
   if (!(o.solidPaintedFraction >= 0 && o.solidPaintedFraction <= 1)) throw new RangeError(`vectorize.solidPaintedFraction must be in [0, 1], got ${o.solidPaintedFraction}`);
@@ -496,7 +499,7 @@ class GridView {
       this.refine(pathX, pathY, n, refX, refY);
       pieces.push(smoothPolyline(refX, refY, n, smoothK));
     }
-    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM }), o.duplicateDistanceM);
+    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM, fitMaxResidualM: o.linkFitMaxResidualM }), o.duplicateDistanceM);
     const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.N, k * this.N));
     const vis = this.g.visibility;
     const nv = classes.length;
