@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  principalAxis,
   densify,
   chamferM,
   inverseTransformPoint,
@@ -62,5 +63,22 @@ describe('densify', () => {
     expect(densify([[0, 0], [1, 1]], 10)).toEqual([[0, 0], [1, 1]]);
     expect(densify([], 1)).toEqual([]);
     expect(() => densify([[0, 0]], 0)).toThrow(/maxStepM/);
+  });
+});
+
+describe('principalAxis', () => {
+  it('finds the line through points scattered about it, and its centroid', () => {
+    // Points along direction 30 degrees through (2, 1), alternately 0.1 m to either side.
+    const u = [Math.cos(Math.PI / 6), Math.sin(Math.PI / 6)];
+    const pts = Array.from({ length: 11 }, (_, k) => {
+      const t = k - 5;
+      const side = k % 2 === 0 ? 0.1 : -0.1;
+      return [2 + t * u[0]! - side * u[1]!, 1 + t * u[1]! + side * u[0]!];
+    });
+    const a = principalAxis(pts.length, (i) => pts[i]![0]!, (i) => pts[i]![1]!);
+    expect(Math.abs(a.ux * u[0]! + a.uy * u[1]!)).toBeCloseTo(1, 3);
+    expect(Math.hypot(a.ux, a.uy)).toBeCloseTo(1, 12);
+    expect(a.cx).toBeCloseTo(2 - 0.1 * (6 / 11 - 5 / 11) * u[1]!, 9);
+    expect(a.cy).toBeCloseTo(1 + 0.1 * (6 / 11 - 5 / 11) * u[0]!, 9);
   });
 });

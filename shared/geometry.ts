@@ -164,6 +164,34 @@ export function centroid(pts: readonly XY[]): [number, number] {
   return [x / pts.length, y / pts.length];
 }
 
+/**
+ * The total-least-squares line through points 0..n-1 (coordinates by index: `x(i)`, `y(i)`): its
+ * centroid and unit direction (the principal axis of the scatter; which of its two senses is
+ * arbitrary). n >= 1; with all points equal the direction is (1, 0).
+ */
+export function principalAxis(n: number, x: (i: number) => number, y: (i: number) => number): { cx: number; cy: number; ux: number; uy: number } {
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0; i < n; i++) {
+    cx += x(i);
+    cy += y(i);
+  }
+  cx /= n;
+  cy /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x(i) - cx;
+    const dy = y(i) - cy;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  const th = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  return { cx, cy, ux: Math.cos(th), uy: Math.sin(th) };
+}
+
 export interface BBox {
   minX: number;
   minY: number;

@@ -3,6 +3,7 @@
  * clusterings, cuts consensus lines into published pieces (support >= minDrives, one style /
  * kind per piece) and collects each primitive's supporting observations.
  */
+import { principalAxis } from '../../shared/geometry.ts';
 import { BOUNDARY_KINDS, DIVIDER_STYLES, PRIMITIVE_CLASSES, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { clusterAreas, clusterPoints } from './cluster-shapes.ts';
 import { clusterLines, type LineCluster, type LineParams, type LinePoints } from './cluster-lines.ts';
@@ -303,33 +304,11 @@ function straightBars(p: Prepared, r: Resampled, cl: ClassLines, k: LineCluster,
 
 /** The straight line through vertices a..z (total least squares), from vertex a's projection to vertex z's. */
 export function fitBar(x: ArrayLike<number>, y: ArrayLike<number>, a: number, z: number): XY[] {
-  const n = z - a + 1;
-  let mx = 0;
-  let my = 0;
-  for (let i = a; i <= z; i++) {
-    mx += x[i]!;
-    my += y[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = a; i <= z; i++) {
-    const dx = x[i]! - mx;
-    const dy = y[i]! - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
+  const { cx: mx, cy: my, ux: u0, uy: u1 } = principalAxis(z - a + 1, (i) => x[a + i]!, (i) => y[a + i]!);
   // Principal axis; its sign follows the line's own direction (vertex a to vertex z).
-  const th = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  let ux = Math.cos(th);
-  let uy = Math.sin(th);
-  if ((x[z]! - x[a]!) * ux + (y[z]! - y[a]!) * uy < 0) {
-    ux = -ux;
-    uy = -uy;
-  }
+  const flip = (x[z]! - x[a]!) * u0 + (y[z]! - y[a]!) * u1 < 0 ? -1 : 1;
+  const ux = flip * u0;
+  const uy = flip * u1;
   const at = (i: number): XY => {
     const t = (x[i]! - mx) * ux + (y[i]! - my) * uy;
     return [mx + t * ux, my + t * uy];

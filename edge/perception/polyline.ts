@@ -2,6 +2,8 @@
  * Polyline helpers for vectorisation, metres in any planar frame: linking pieces end to end
  * across gaps (dashes, occlusions) when their directions agree, and clipping to a rectangle.
  */
+import { principalAxis } from '../../shared/geometry.ts';
+
 export type Pt = [number, number];
 
 export interface LinkOptions {
@@ -242,27 +244,8 @@ function collinearResidualM(a: readonly Pt[], sideA: 0 | 1, b: readonly Pt[], si
   const pb = span(b, sideB);
   if (pa.length < 2 || pb.length < 2) return Infinity;
   const both = [pa, pb];
-  let mx = 0;
-  let my = 0;
-  for (const p of both) for (const q of p) (mx += q[0]), (my += q[1]);
-  const m = pa.length + pb.length;
-  mx /= m;
-  my /= m;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (const p of both) {
-    for (const q of p) {
-      const dx = q[0] - mx;
-      const dy = q[1] - my;
-      sxx += dx * dx;
-      sxy += dx * dy;
-      syy += dy * dy;
-    }
-  }
-  const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  const ux = Math.cos(theta);
-  const uy = Math.sin(theta);
+  const na = pa.length;
+  const { cx: mx, cy: my, ux, uy } = principalAxis(na + pb.length, (i) => (i < na ? pa[i]! : pb[i - na]!)[0], (i) => (i < na ? pa[i]! : pb[i - na]!)[1]);
   // Each piece along the line, and its direction against it.
   const along = (q: Pt): number => (q[0] - mx) * ux + (q[1] - my) * uy;
   for (const p of both) {
