@@ -95,7 +95,7 @@ export interface VectorizeOptions {
   linkMaxAngleRad: number;
   /** Largest sideways offset for linking, metres. */
   linkMaxLateralM: number;
-  /** Collinear test for pieces too short to extend across a gap (polyline.ts LinkOptions.fitMaxResidualM), metres; 0 = off. */
+  /** Collinear test for divider pieces too short to extend across a dash gap (polyline.ts LinkOptions.fitMaxResidualM), metres; 0 = off. Boundaries do not use it. */
   linkFitMaxResidualM: number;
   /** Traced pieces shorter than this are noise, metres. */
   minPieceM: number;
@@ -499,7 +499,9 @@ class GridView {
       this.refine(pathX, pathY, n, refX, refY);
       pieces.push(smoothPolyline(refX, refY, n, smoothK));
     }
-    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM, fitMaxResidualM: o.linkFitMaxResidualM }), o.duplicateDistanceM);
+    // The collinear test is for dashes (paint broken by design); a boundary's gaps are driveways
+    // and occlusions, which the extension test alone bridges (boundaryMaxGapM).
+    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM, fitMaxResidualM: classes === DIVIDER ? o.linkFitMaxResidualM : 0 }), o.duplicateDistanceM);
     const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.N, k * this.N));
     const vis = this.g.visibility;
     const nv = classes.length;
