@@ -12,11 +12,11 @@ function piece(a: Pt, b: Pt): Pt[] {
  * `tiltM` at alternating ends: a short dash's own direction is a few degrees off, which its
  * extension across the gap turns into more than the sideways tolerance.
  */
-function tiltedDashes(count: number, tiltM: number, offsetY = 0): Pt[][] {
+function tiltedDashes(count: number, tiltM: number): Pt[][] {
   return Array.from({ length: count }, (_, k) => {
     const x = 7.5 * k;
     const s = k % 2 === 0 ? 1 : -1;
-    return piece([x, offsetY - (s * tiltM) / 2], [x + 1.5, offsetY + (s * tiltM) / 2]);
+    return piece([x, (-s * tiltM) / 2], [x + 1.5, (s * tiltM) / 2]);
   });
 }
 

@@ -24,7 +24,7 @@ export interface LinkOptions {
    * line fits the last `fitSpanM` of both pieces with every vertex within this of it, the pieces
    * lie on either side of the gap along that line, and each piece is within maxAngleRad of it.
    * Two dashes of one divider pass (their points lie on one line to within the paint's width);
-   * a crossing line, a parallel line beside it and a staggered one do not. 0 = off, metres.
+   * a crossing line or the next lane's line beside it do not. 0 = off, metres.
    */
   fitMaxResidualM: number;
   /** Length of each piece's end used by the collinear test, metres. */
