@@ -267,8 +267,10 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   validateVectorizeOptions(o);
   const v = new GridView(grid, o);
   const out: VectorPrimitive[] = [];
-  v.lines(DIVIDER, o.dividerMaxGapM, clip, out);
-  v.lines(BOUNDARY, o.boundaryMaxGapM, clip, out);
+  // The collinear link test is for dashes (paint broken by design); a boundary's gaps are
+  // driveways and occlusions, which the extension test alone bridges.
+  v.lines(DIVIDER, o.dividerMaxGapM, o.linkFitMaxResidualM, clip, out);
+  v.lines(BOUNDARY, o.boundaryMaxGapM, 0, clip, out);
   const crosswalks: VectorPrimitive[] = [];
   v.crosswalks(clip, crosswalks, travelAxisRad);
   const stopLines: VectorPrimitive[] = [];
@@ -460,7 +462,7 @@ class GridView {
     return (1 - ty) * ((1 - tx) * v00 + tx * v10) + ty * ((1 - tx) * v01 + tx * v11);
   }
 
-  lines(classes: readonly number[], maxGapM: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
+  lines(classes: readonly number[], maxGapM: number, fitMaxResidualM: number, clip: ClipRect | undefined, out: VectorPrimitive[]): void {
     if (!this.select(classes, 2)) return;
     const o = this.o;
     const { ratio, mask, w, h, n, x0, y0, cell } = this;
@@ -499,9 +501,7 @@ class GridView {
       this.refine(pathX, pathY, n, refX, refY);
       pieces.push(smoothPolyline(refX, refY, n, smoothK));
     }
-    // The collinear test is for dashes (paint broken by design); a boundary's gaps are driveways
-    // and occlusions, which the extension test alone bridges (boundaryMaxGapM).
-    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM, fitMaxResidualM: classes === DIVIDER ? o.linkFitMaxResidualM : 0 }), o.duplicateDistanceM);
+    const chains = dropDuplicates(linkPolylines(pieces, { maxGapM, maxAngleRad: o.linkMaxAngleRad, maxLateralM: o.linkMaxLateralM, fitMaxResidualM }), o.duplicateDistanceM);
     const planes = classes.map((k) => this.g.evidence.subarray((k - 1) * this.N, k * this.N));
     const vis = this.g.visibility;
     const nv = classes.length;
