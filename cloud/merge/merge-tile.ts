@@ -17,6 +17,7 @@ import { PRIMITIVE_CLASSES, type PrimitiveClass, type XY } from '../../shared/sc
 import { coarseAlign } from './align-coarse.ts';
 import { alignToConsensus } from './align-fine.ts';
 import { barsAlongLines } from './bars-along-lines.ts';
+import { extendDashedEnds } from './dashed-ends.ts';
 import { barsAtKerbs } from './bars-at-kerbs.ts';
 import { addLineParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
@@ -205,10 +206,11 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const misread = barsAlongLines(live, { alongM: o.stopLineAlongM, maxAngleDeg: o.stopLineAlongMaxDeg, minShare: o.stopLineAlongShare });
   const kept = live.filter((_, k) => !shadowed[k] && !misread[k]);
   const trimmed = barsAtKerbs(kept, { maxTrimM: o.stopLineKerbTrimM, maxShare: o.stopLineKerbTrimShare, minSupportShare: o.stopLineKerbMinSupportShare });
+  const extended = extendDashedEnds(kept.map(({ c }) => c), { extendM: o.dashedEndExtendM, clearM: o.dashedEndClearM, tangentM: o.dashedEndTangentM });
   for (let k = 0; k < kept.length; k++) {
     const { c, e, recentDrives } = kept[k]!;
     const shift = split ? recentShiftM(c, p, vtx.x, vtx.y, split) : undefined;
-    for (const geometry of clipToTile(c.cls, trimmed[k] ?? c.points, frame, tileId, bounds, o.minLineM)) {
+    for (const geometry of clipToTile(c.cls, trimmed[k] ?? extended[k] ?? c.points, frame, tileId, bounds, o.minLineM)) {
       const props: MapFeature['properties'] = {
         id: '',
         class: c.cls,

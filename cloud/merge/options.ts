@@ -152,6 +152,17 @@ export interface MergeOptions {
   stopLineKerbTrimM: number;
   stopLineKerbTrimShare: number;
   stopLineKerbMinSupportShare: number;
+  /**
+   * A published dashed divider's free ends are extended by dashedEndExtendM (dashed-ends.ts): a
+   * map draws the line to the lanelet's end, the paint stops at a dash somewhere before it (for
+   * 3 m dashes and 6 m gaps the median overrun is 1.5 m). An end is free when no other divider
+   * lies within dashedEndClearM of the extension; its direction is taken over the last
+   * dashedEndTangentM. Set on the on-vehicle model's Karlsruhe tuning fleet (seed 7), 1 / 1.5 /
+   * 2.5 m. 0: off.
+   */
+  dashedEndExtendM: number;
+  dashedEndClearM: number;
+  dashedEndTangentM: number;
 
   // --- evidence over time and change detection ---
   /** Footprint cell: where a drive segment saw anything, metres. */
@@ -253,6 +264,9 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   stopLineKerbTrimM: 2.5, // m
   stopLineKerbTrimShare: 0.2, // fraction of the bar's length, per end
   stopLineKerbMinSupportShare: 0.5, // fraction of the bar's supporting drives
+  dashedEndExtendM: 1.5, // m
+  dashedEndClearM: 1.0, // m
+  dashedEndTangentM: 2.0, // m
   footprintCellM: 5, // m
   staleAfterMissedDrives: 3, // drives
   staleMaxMissChance: 0.01, // probability
