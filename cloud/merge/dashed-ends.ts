@@ -12,7 +12,7 @@
  * extension: a dashed run that goes on as a solid one (a style change), or meets another line,
  * keeps its end. Solid dividers, boundaries and closed lines are left as they are.
  */
-import { pointPolylineDistM } from '../../shared/geometry.ts';
+import { bboxOf, pointPolylineDistM, type BBox } from '../../shared/geometry.ts';
 import type { XY } from '../../shared/schema.ts';
 import type { Consensus } from './consensus.ts';
 
@@ -35,7 +35,8 @@ const PROBES = [0.25, 0.5, 0.75, 1];
 export function extendDashedEnds(list: ReadonlyArray<Pick<Consensus, 'cls' | 'style' | 'points'>>, o: DashedEndsOptions): Array<XY[] | undefined> {
   const out: Array<XY[] | undefined> = list.map(() => undefined);
   if (!(o.extendM > 0)) return out;
-  const dividers = list.filter((c) => c.cls === 'lane_divider' && c.points.length >= 2);
+  // Every divider with its box, once: an end's test skips the far ones without a distance.
+  const dividers = list.filter((c) => c.cls === 'lane_divider' && c.points.length >= 2).map((c) => ({ c, box: bboxOf(c.points) }));
   list.forEach((c, k) => {
     if (c.cls !== 'lane_divider' || c.style !== 'dashed' || c.points.length < 2) return;
     const pts = c.points;
@@ -51,7 +52,7 @@ export function extendDashedEnds(list: ReadonlyArray<Pick<Consensus, 'cls' | 'st
 }
 
 /** The extended end point of `pts` at its start (or end), or undefined when the end is not free. */
-function freeEnd(pts: readonly XY[], atEnd: boolean, self: object, dividers: ReadonlyArray<Pick<Consensus, 'points'>>, o: DashedEndsOptions): XY | undefined {
+function freeEnd(pts: readonly XY[], atEnd: boolean, self: object, dividers: ReadonlyArray<{ c: Pick<Consensus, 'points'>; box: BBox }>, o: DashedEndsOptions): XY | undefined {
   const n = pts.length;
   const at = (i: number): XY => pts[atEnd ? n - 1 - i : i]!;
   const e = at(0);
@@ -63,11 +64,20 @@ function freeEnd(pts: readonly XY[], atEnd: boolean, self: object, dividers: Rea
   if (!(len > 0)) return undefined;
   const ux = dx / len;
   const uy = dy / len;
-  for (const other of dividers) {
-    if (other === self) continue;
+  const tip: XY = [e[0] + o.extendM * ux, e[1] + o.extendM * uy];
+  // The extension's box grown by clearM: a divider outside it cannot be within clearM of a probe.
+  const minX = Math.min(e[0], tip[0]) - o.clearM;
+  const maxX = Math.max(e[0], tip[0]) + o.clearM;
+  const minY = Math.min(e[1], tip[1]) - o.clearM;
+  const maxY = Math.max(e[1], tip[1]) + o.clearM;
+  const probe: [number, number] = [0, 0];
+  for (const { c: other, box } of dividers) {
+    if (other === self || box.minX > maxX || box.maxX < minX || box.minY > maxY || box.maxY < minY) continue;
     for (const f of PROBES) {
-      if (pointPolylineDistM([e[0] + f * o.extendM * ux, e[1] + f * o.extendM * uy], other.points) < o.clearM) return undefined;
+      probe[0] = e[0] + f * o.extendM * ux;
+      probe[1] = e[1] + f * o.extendM * uy;
+      if (pointPolylineDistM(probe, other.points) < o.clearM) return undefined;
     }
   }
-  return [e[0] + o.extendM * ux, e[1] + o.extendM * uy];
+  return tip;
 }
