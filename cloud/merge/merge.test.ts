@@ -11,6 +11,7 @@ import { tileBounds, parseTileKey } from '../../shared/tiles.ts';
 import { LocalDirStore } from '../store/index.ts';
 import type { MapFeature, TileFeatureCollection } from './features.ts';
 import { runMerge, readLatest, type Manifest } from './run.ts';
+import { extendDashedEnds } from './dashed-ends.ts';
 import { DEFAULT_MERGE_OPTIONS } from './options.ts';
 import { distToPolyline, lineErrors, meanOffset, simulateFleet, syntheticWorld, writeBatches, type Fleet, type TruthWorld } from './synthetic.ts';
 
@@ -79,7 +80,9 @@ describe('merge of a synthetic fleet', () => {
     const dividers = all(tiles).filter((f) => f.properties.class === 'lane_divider');
     for (const truth of world.lines.filter((l) => l.cls === 'lane_divider')) {
       // A dashed line's free ends are published dashedEndExtendM past the last dash (dashed-ends.ts).
-      const shifted = runOnPastEnds(truth.points, truth.style === 'dashed' ? DEFAULT_MERGE_OPTIONS.dashedEndExtendM : 0).map((p) => [p[0] + offset[0], p[1] + offset[1]] as XY);
+      const o = DEFAULT_MERGE_OPTIONS;
+      const [runOn] = extendDashedEnds([{ cls: 'lane_divider', ...(truth.style ? { style: truth.style } : {}), points: truth.points }], { extendM: o.dashedEndExtendM, clearM: o.dashedEndClearM, tangentM: o.dashedEndTangentM });
+      const shifted = (runOn ?? truth.points).map((p) => [p[0] + offset[0], p[1] + offset[1]] as XY);
       const mine = dividers.filter((f) => (f.geometry.coordinates as Array<[number, number]>).every((c) => distToPolyline(local(world, c), shifted) < 0.3));
       expect(mine.length, truth.id).toBeGreaterThanOrEqual(2); // one per tile
       for (const f of mine) expect(f.properties.style, truth.id).toBe(truth.style);
@@ -173,13 +176,3 @@ describe('merge of a synthetic fleet', () => {
     for (const id of removed) expect(all(tiles).find((f) => f.id === id)!.properties.style).toBe('dashed');
   }, 60_000);
 });
-
-/** The polyline with each end extended by `m` metres along its last segment. */
-function runOnPastEnds(pts: readonly XY[], m: number): XY[] {
-  if (!(m > 0) || pts.length < 2) return [...pts];
-  const past = (e: XY, q: XY): XY => {
-    const d = Math.hypot(e[0] - q[0], e[1] - q[1]);
-    return [e[0] + (m * (e[0] - q[0])) / d, e[1] + (m * (e[1] - q[1])) / d];
-  };
-  return [past(pts[0]!, pts[1]!), ...pts, past(pts[pts.length - 1]!, pts[pts.length - 2]!)];
-}
