@@ -181,8 +181,8 @@ describe('exactly once under SIGKILL', () => {
         await ingest.killAndRestart(rng);
       }
     })();
-    await vehicles;
-    await ingestLoop;
+    // An ingest that cannot start again fails the test now (the vehicles would wait for it forever).
+    await Promise.all([vehicles, ingestLoop]);
     // Vehicles that finished their draining run while the ingest was being killed have drained
     // (exit 0 comes only after every batch was acked); stop the ingest cleanly.
     ingest.proc.kill('SIGTERM');

@@ -51,6 +51,21 @@ describe('IngestService', () => {
     expect(r.ack!.reason).toMatch(/^seq_conflict: batch 1 of veh-1 is already stored with different contents/);
   });
 
+  it('replaces what a power cut tore under a stored seq (truncated, zeroed) with the resend: stored, not seq_conflict', async () => {
+    for (const torn of [(b: Buffer) => b.subarray(0, b.length >> 1), (b: Buffer) => Buffer.alloc(b.length)]) {
+      const { svc, store, health } = setup();
+      const bytes = sign(batch(3));
+      await store.put(batchObjectKey('veh-1', 3), torn(bytes)); // what the page cache had not written back
+      const r = await svc.handle(bytes);
+      expect(r.ack).toEqual({ seq: 3, status: 'stored', batchSha256: sha256(bytes) });
+      expect(r.effects[0]).toMatchObject({ event: 'batch_stored', replacedTorn: torn(bytes).length });
+      expect(Buffer.compare((await store.get(batchObjectKey('veh-1', 3)))!, bytes)).toBe(0);
+      expect(health.snapshot().vehicles['veh-1']).toMatchObject({ batchesStored: 1, duplicates: 0 });
+      expect((await svc.handle(bytes)).ack!.status).toBe('duplicate');
+    }
+    // A whole batch of this seq with other contents is no tear: seq_conflict (the test above).
+  });
+
   it('rejects garbage, bad versions, bad signatures and unknown vehicles with exact reasons, counted', async () => {
     const { svc, health } = setup();
     const good = sign(batch(1));

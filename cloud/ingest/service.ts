@@ -8,7 +8,9 @@
  * - duplicate: the same bytes are already stored (a resend after a lost ack or an edge restart).
  * - rejected:  CodecError (reason `${code}: ${message}`), or `seq_conflict` when a different batch
  *              is already stored under that seq (never silently treated as a duplicate: the edge
- *              would drop observations the store does not have).
+ *              would drop observations the store does not have). What is stored there and is not a
+ *              whole batch of this vehicle and seq (a write torn by a power cut before its ack) is
+ *              replaced by the resend: `stored`, with `replacedTorn`.
  * - no ack:    the store failed (disk full, I/O error); the edge times out and resends later.
  *
  * Arrival log (arrivals.ts): before a `stored` or `duplicate` ack, a durable arrival record must
@@ -31,7 +33,8 @@ import type { FleetHealth } from './health.ts';
 import type { KeyRegistry } from './keys.ts';
 
 export type IngestEffect =
-  | { event: 'batch_stored'; vehicleId: string; seq: number; bytes: number; observations: number; queueDepth: number; key: string; storeMs: number }
+  /** `replacedTorn`: the size of a torn object this batch replaced (see isWholeBatch). */
+  | { event: 'batch_stored'; vehicleId: string; seq: number; bytes: number; observations: number; queueDepth: number; key: string; storeMs: number; replacedTorn?: number }
   | { event: 'batch_duplicate'; vehicleId: string; seq: number; bytes: number }
   | { event: 'batch_rejected'; code: string; reason: string; vehicleId: string | null; seq: number | null; bytes: number }
   /** `key`: the object that could not be written or read, the batch or its arrival record. */
@@ -41,6 +44,20 @@ export interface IngestResult {
   /** The reply to send, or null when none must be sent (store failure: let the edge retry). */
   ack: Ack | null;
   effects: IngestEffect[];
+}
+
+/**
+ * True when `bytes` is a whole batch envelope of this vehicle and seq (structure only: the ingest
+ * verified its signature before writing it). False for a torn write: truncated, zeroed, garbage.
+ */
+export function isWholeBatch(bytes: Uint8Array, vehicleId: string, seq: number): boolean {
+  try {
+    const b = decodeBatch(bytes, 'trusted');
+    return b.vehicleId === vehicleId && b.seq === seq;
+  } catch (e) {
+    if (e instanceof CodecError) return false;
+    throw e;
+  }
 }
 
 export function batchObjectKey(vehicleId: string, seq: number): string {
@@ -119,6 +136,22 @@ export class IngestService {
       if (failed) return failed;
       health.recordDuplicate(vehicleId, now);
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
+    }
+    if (existing && !isWholeBatch(existing, vehicleId, seq)) {
+      // What the store holds under this key is not a batch at all: a write that a power cut tore
+      // before it was acknowledged (group commit: write-journal.ts). This resend replaces it.
+      try {
+        await store.put(key, bytes);
+      } catch (e) {
+        return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
+      }
+      const failed = await this.recordArrival(vehicleId, seq, key);
+      if (failed) return failed;
+      health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
+      return {
+        ack: { seq, status: 'stored', batchSha256: digest },
+        effects: [{ event: 'batch_stored', vehicleId, seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, key, storeMs: Math.round((performance.now() - storeStart) * 100) / 100, replacedTorn: existing.length }],
+      };
     }
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
     health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now, reason);

@@ -3,6 +3,13 @@
  * temp file, fsync, rename, fsync of the directory. putIfAbsent uses link(2), which fails if the
  * target exists, so two writers racing on one key store it once.
  *
+ * Group commit (`groupCommit: true`, the ingest's): the temp file is not synced and the directory
+ * not fsync'd; instead the write's key and bytes go into the write journal (write-journal.ts), and
+ * one fdatasync of the journal makes every write in flight durable together; a background
+ * checkpoint syncs the objects in place and deletes the journal. A putIfAbsent that finds a key
+ * this process created and has not yet made durable waits for it (never "exists" for bytes a power
+ * cut could still take). Journals of dead writers are replayed at the first write (recover()).
+ *
  * Temp files are `<target>.tmp-<pid>-<8 hex>` beside their target (TEMP_NAME_RE), never listed;
  * the 8 hex digits count up from a random start per store (unique within the process, and the
  * pid tells processes apart), which costs nothing per write, unlike drawing random bytes.
@@ -23,10 +30,11 @@
  * the same syscalls in the same order.
  */
 import { crashPoint } from '../../shared/crash-points.ts';
-import { closeSync, constants as fsc, fdatasync, fsync, linkSync, open, openSync, promises as fs, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fdatasync, linkSync, open, promises as fs, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertObjectKey, assertStartAfter, type ObjectStore } from './object-store.ts';
+import { currentBootId, decodeJournal, GroupCommitJournal, JOURNAL_DIR, JournalKind, orphanJournals, syncDirectory, syncFd, type JournalStats } from './write-journal.ts';
 
 /** The store's own temp names: `<name>.tmp-<pid>-<8 hex digits>`; nothing else is ever swept. */
 export const TEMP_NAME_RE = /\.tmp-\d+-[0-9a-f]{8}$/;
@@ -36,14 +44,33 @@ export interface LocalDirStoreOptions {
   staleTempAfterS?: number;
   /** Clock for the sweep, Unix ms (default Date.now). */
   nowUnixMs?: () => number;
+  /**
+   * Group commit (the ingest's): put and putIfAbsent resolve after one journal fdatasync shared by
+   * every write in flight, instead of two syncs each (write-journal.ts). Default false.
+   */
+  groupCommit?: boolean;
+  /** Journal rotation (group commit): bytes, ms; defaults 16 MiB, 2 s. */
+  journalMaxBytes?: number;
+  journalMaxAgeMs?: number;
+}
+
+/** What `recover()` found: orphan journals replayed, their frames, and the objects rewritten from them. */
+export interface RecoveryReport {
+  journals: number;
+  frames: number;
+  repaired: number;
+  tornBytes: number;
 }
 
 export class LocalDirStore implements ObjectStore {
   readonly rootDir: string;
   private readonly staleTempAfterS: number;
   private readonly nowUnixMs: () => number;
-  /** The sweep of stale temp files, started by the first write. */
-  private sweep: Promise<number> | undefined;
+  /** Replay of orphan journals, then the sweep of stale temp files: started by the first write (or recover()). */
+  private recovery: Promise<RecoveryReport> | undefined;
+  private readonly journal: GroupCommitJournal | undefined;
+  /** Keys this process created whose journal frame is not durable yet (a putIfAbsent that finds one waits for it). */
+  private readonly pendingCreates = new Map<string, Promise<void>>();
   /** The last temp name's number (uint32, wraps). */
   private tempSeq = randomBytes(4).readUInt32BE(0);
 
@@ -53,8 +80,33 @@ export class LocalDirStore implements ObjectStore {
     this.staleTempAfterS = o.staleTempAfterS ?? 600;
     if (!(this.staleTempAfterS >= 0)) throw new RangeError(`staleTempAfterS must be >= 0, got ${this.staleTempAfterS}`);
     this.nowUnixMs = o.nowUnixMs ?? Date.now;
+    if (o.groupCommit) {
+      this.journal = new GroupCommitJournal({ dir: path.join(this.rootDir, JOURNAL_DIR), checkpoint: (keys) => this.syncInPlace(keys), maxBytes: o.journalMaxBytes, maxAgeMs: o.journalMaxAgeMs });
+    }
   }
 
+  /** Journal counters (group commit), undefined otherwise. */
+  get journalStats(): Readonly<JournalStats> | undefined {
+    return this.journal?.stats;
+  }
+
+  /**
+   * Replays the journals of writers that died (their acknowledged writes may have been lost with
+   * the page cache: a power cut) and sweeps stale temp files; once per store, before its first
+   * write. Call it at start to have it done before reads too.
+   */
+  recover(): Promise<RecoveryReport> {
+    return (this.recovery ??= (async () => {
+      const report = await this.replayOrphanJournals();
+      await this.removeStaleTemps().catch(() => 0);
+      return report;
+    })());
+  }
+
+  /** Waits for every write so far, makes the journalled objects durable in place and deletes the journal (group commit; a no-op otherwise). */
+  async flush(): Promise<void> {
+    await this.journal?.flush();
+  }
   /** Directories this store made or saw (no mkdir per write); bounded, forgotten wholesale when full. */
   private readonly knownDirs = new Set<string>();
 
@@ -72,8 +124,8 @@ export class LocalDirStore implements ObjectStore {
     return path.join(this.rootDir, ...key.split('/'));
   }
 
-  private async writeTemp(target: string, data: Uint8Array): Promise<string> {
-    await (this.sweep ??= this.removeStaleTemps().catch(() => 0));
+  /** A temp file beside `target` holding `data`, fdatasync'd when `sync` (group commit leaves that to the journal). */
+  private async writeTemp(target: string, data: Uint8Array, sync: boolean): Promise<string> {
     const dir = path.dirname(target);
     if (!this.knownDirs.has(dir)) {
       await fs.mkdir(dir, { recursive: true });
@@ -95,8 +147,7 @@ export class LocalDirStore implements ObjectStore {
     try {
       try {
         writeAllSync(fd, data);
-        await syncFd(fdatasync, fd); // a new file: its size is data too, so fdatasync makes it durable
-        crashPoint('ingest_store_temp_written');
+        if (sync) await syncFd(fdatasync, fd); // a new file: its size is data too, so fdatasync makes it durable
       } finally {
         closeSync(fd);
       }
@@ -130,17 +181,30 @@ export class LocalDirStore implements ObjectStore {
   }
 
   private async syncDir(dir: string): Promise<void> {
-    const fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    try {
-      await syncFd(fsync, fd);
-    } finally {
-      closeSync(fd);
-    }
+    await syncDirectory(dir);
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const target = this.pathOf(key);
-    const tmp = await this.writeTemp(target, data);
+    await this.recover();
+    if (this.journal) {
+      const tmp = await this.writeTemp(target, data, false);
+      crashPoint('ingest_store_temp_written');
+      try {
+        await this.journal.append(JournalKind.REPLACED, key, data, () => renameSync(tmp, target));
+      } catch (e) {
+        await removeQuietly(tmp);
+        throw e;
+      }
+      return;
+    }
+    const tmp = await this.writeTemp(target, data, true);
+    crashPoint('ingest_store_temp_written');
+    await this.placeDurably(tmp, target);
+  }
+
+  /** A synced temp file renamed over its target, the directory fsync'd (the temp file removed on failure). */
+  private async placeDurably(tmp: string, target: string): Promise<void> {
     try {
       renameSync(tmp, target);
     } catch (e) {
@@ -152,14 +216,24 @@ export class LocalDirStore implements ObjectStore {
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const target = this.pathOf(key);
-    const tmp = await this.writeTemp(target, data);
+    await this.recover();
+    const journal = this.journal;
+    const tmp = await this.writeTemp(target, data, !journal);
+    crashPoint('ingest_store_temp_written');
     try {
-      linkSync(tmp, target);
-      await this.syncDir(path.dirname(target));
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
+      for (;;) {
+        try {
+          linkSync(tmp, target);
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const pending = this.pendingCreates.get(key);
+          if (!pending) return false;
+          // Created by a write of ours not yet durable: answer once it is (or, if it failed and
+          // was undone, try again), never "exists" for bytes a power cut could still take.
+          await pending.catch(() => undefined);
+        }
+      }
     } finally {
       try {
         unlinkSync(tmp);
@@ -167,6 +241,80 @@ export class LocalDirStore implements ObjectStore {
         // gone already, or not removable now: the sweep of a later process removes it
       }
     }
+    if (!journal) {
+      await this.syncDir(path.dirname(target));
+      return true;
+    }
+    const durable = journal.append(JournalKind.CREATED, key, data);
+    this.pendingCreates.set(key, durable);
+    try {
+      await durable;
+    } catch (e) {
+      // Not durable, not acknowledged: undo the create, so a resend creates it again.
+      try {
+        unlinkSync(target);
+      } catch {
+        // the next replay or the caller's read-back sorts it out
+      }
+      throw e;
+    } finally {
+      this.pendingCreates.delete(key);
+    }
+    return true;
+  }
+
+  /** Checkpoint of a journal file: the objects fdatasync'd where they are, their directories fsync'd. */
+  private async syncInPlace(keys: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    const files = keys.map((k) => this.pathOf(k));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        let fd: number;
+        try {
+          fd = await new Promise<number>((res, rej) => open(file, fsc.O_RDONLY, (e, f) => (e ? rej(e) : res(f))));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted since: nothing to keep
+          throw e;
+        }
+        try {
+          await syncFd(fdatasync, fd);
+        } finally {
+          closeSync(fd);
+        }
+        dirs.add(path.dirname(file));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+    for (const d of dirs) await this.syncDir(d);
+  }
+
+  /**
+   * Replays the journals whose writers are gone (write-journal.ts), then deletes them. Per key only
+   * the last frame counts (files in counter order per writer); an object already holding its bytes
+   * is left alone. A failure keeps every journal for the next attempt.
+   */
+  private async replayOrphanJournals(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { journals: 0, frames: 0, repaired: 0, tornBytes: 0 };
+    const files = orphanJournals(path.join(this.rootDir, JOURNAL_DIR), currentBootId());
+    const last = new Map<string, Buffer>();
+    for (const file of files) {
+      const { entries, tornBytes } = decodeJournal(readFileSync(file));
+      report.journals++;
+      report.frames += entries.length;
+      report.tornBytes += tornBytes;
+      for (const e of entries) last.set(e.key, e.data);
+    }
+    for (const [key, data] of last) {
+      const target = this.pathOf(key);
+      const have = await fs.readFile(target).catch(() => undefined);
+      if (have && have.equals(data)) continue;
+      await this.placeDurably(await this.writeTemp(target, data, true), target);
+      report.repaired++;
+    }
+    for (const file of files) await fs.unlink(file);
+    return report;
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -187,6 +335,9 @@ export class LocalDirStore implements ObjectStore {
   /** Unlinks the key's file (a key naming a directory, or nothing, is absent: no error). Directories stay. */
   async delete(key: string): Promise<void> {
     const target = this.pathOf(key);
+    await this.recover(); // a dead writer's journal replayed first, so it cannot bring the object back after
+    // Nor can our own: every journalled write checkpointed and its journal deleted (deletes are rare).
+    await this.journal?.flush();
     try {
       await fs.unlink(target);
     } catch (e) {
@@ -252,11 +403,6 @@ function writeAllSync(fd: number, data: Uint8Array): void {
  */
 function createExclusive(file: string): Promise<number> {
   return new Promise((resolve, reject) => open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o666, (e, fd) => (e ? reject(e) : resolve(fd))));
-}
-
-/** fsync / fdatasync on the threadpool (the only steps of a write that wait for the disk). */
-function syncFd(op: typeof fsync | typeof fdatasync, fd: number): Promise<void> {
-  return new Promise((resolve, reject) => op(fd, (e) => (e ? reject(e) : resolve())));
 }
 
 /** unlink, true when it removed the file; a file already gone is not an error. */

@@ -32,14 +32,14 @@ export interface ObjectStore {
 
 const KEY_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
-/** True for a key the store can hold (see assertObjectKey). */
+/** True for a key the store can hold (see assertObjectKey). Segments containing ".tmp-" are the stores' own temp names, never keys. */
 export function isObjectKey(key: string): boolean {
-  return KEY_RE.test(key) && !key.split('/').some((s) => s === '.' || s === '..');
+  return KEY_RE.test(key) && !key.split('/').some((s) => s === '.' || s === '..' || s.includes('.tmp-'));
 }
 
 export function assertObjectKey(key: string): void {
   if (!isObjectKey(key)) {
-    throw new RangeError(`object key must be a relative path of [A-Za-z0-9._-] segments, got ${JSON.stringify(key)}`);
+    throw new RangeError(`object key must be a relative path of [A-Za-z0-9._-] segments (none ".", ".." or containing ".tmp-"), got ${JSON.stringify(key)}`);
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../shared/log.ts';
-import { LocalDirStore } from './local-dir-store.ts';
+import { LocalDirStore, type LocalDirStoreOptions } from './local-dir-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { isS3Location, parseS3Location, resolveS3Settings, type S3Settings } from './s3-config.ts';
 import { S3Store, type S3StoreOptions } from './s3-store.ts';
@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   /** Environment read for S3 settings (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   log?: Logger;
+  /** Options for a directory store (group commit: the ingest's). */
+  local?: LocalDirStoreOptions;
 }
 
 /** Opens the store at `location`; throws (naming the location or variable) when it cannot. */
@@ -46,8 +48,8 @@ export function openStore(location: string, o: OpenStoreOptions = {}): ObjectSto
       ...(o.log ? { log: o.log } : {}),
     });
   }
-  if (location.startsWith('file://')) return new LocalDirStore(fileURLToPath(location));
+  if (location.startsWith('file://')) return new LocalDirStore(fileURLToPath(location), o.local);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new RangeError(`cannot open object store ${JSON.stringify(location)}: expected a directory, file:///dir or s3://bucket[/prefix]`);
   if (!location) throw new RangeError('cannot open object store "": expected a directory, file:///dir or s3://bucket[/prefix]');
-  return new LocalDirStore(location);
+  return new LocalDirStore(location, o.local);
 }

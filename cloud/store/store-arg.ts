@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { UsageError } from '../../shared/cli-errors.ts';
 import type { Logger } from '../../shared/log.ts';
+import type { LocalDirStoreOptions } from './local-dir-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { openStore } from './open-store.ts';
 import { isS3Location, s3FlagsAsEnv, S3_CLI_OPTIONS } from './s3-config.ts';
@@ -17,6 +18,8 @@ export interface StoreArgOptions {
   log?: Logger;
   /** Where the --s3-* flags are applied (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Options for a directory store (group commit: the ingest's). */
+  local?: LocalDirStoreOptions;
 }
 
 /**
@@ -34,7 +37,7 @@ export function openStoreArg(arg: string, flags: Readonly<Record<string, unknown
     if (!isS3Location(arg) && o.mustExist && !(statSync(arg, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
       throw new UsageError(`--store ${arg}: no such directory${o.missingHint ? ` (${o.missingHint})` : ''}`);
     }
-    return openStore(arg, { env, ...(o.log ? { log: o.log } : {}) });
+    return openStore(arg, { env, ...(o.log ? { log: o.log } : {}), ...(o.local ? { local: o.local } : {}) });
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError(`--store: ${(e as Error).message}`);
   }

@@ -5,11 +5,13 @@
  *
  * - Transport: CURVE + ZAP, as in production (each vehicle's registered CURVE keypair).
  * - Vehicles: each a DEALER socket sending its pre-signed batches stop-and-wait (the next batch
- *   after the verified ack of the last), as the edge daemon does. The clock runs from the first
- *   send to the last ack; every ack must be `stored`.
- * - The ingest is the real `fleetmap cloud ingest` process on a fresh store, once with its
- *   default group commit (`--max-in-flight 32`) and once handling one message at a time
- *   (`--max-in-flight 1`), so the gain of group commit is measured, not assumed.
+ *   after the verified ack of the last), as the edge daemon does. Every ack must be `stored`. The
+ *   clock runs from the first send until the ingest, stopped after the last ack, has exited: its
+ *   journal's last checkpoint (every batch synced in place) is inside the figure, not after it.
+ * - The ingest is the real `fleetmap cloud ingest` process on a fresh store, with its default
+ *   group commit (`--max-in-flight 32`, the write journal), handling one message at a time
+ *   (`--max-in-flight 1`), and with group commit but without the journal (`--no-journal`: every
+ *   batch synced on its own before its ack), so each gain is measured, not assumed.
  * - Raw: the same number of files of the same sizes written to a directory on the same disk, each
  *   opened, written, fsync'd and closed, one after another (what one durable write costs).
  *
@@ -42,6 +44,9 @@ const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
 interface RunResult {
   batches: number;
   bytes: number;
+  /** From the first send to the last ack (the rate vehicles see)... */
+  ackSeconds?: number;
+  /** ...and to the ingest's exit, every batch synced in place (its journal checkpointed): the figure the rates use. */
   seconds: number;
   /** CPU seconds (user + system) over the timed span: this bench process (the 64 vehicles) and the ingest process. */
   clientCpuS?: number;
@@ -103,12 +108,13 @@ function makeBatches(keyFile: string, vehicleId: string, rng: Rng): Buffer[] {
   return out;
 }
 
-async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: string[]; batches: Buffer[][] }, keys: ReturnType<typeof provisionFleetKeys>): Promise<RunResult> {
-  const storeDir = path.join(dir, `store-${maxInFlight}`);
+async function runIngest(dir: string, maxInFlight: number, journal: boolean, fleet: { vehicleIds: string[]; batches: Buffer[][] }, keys: ReturnType<typeof provisionFleetKeys>): Promise<RunResult> {
+  const name = `${maxInFlight}${journal ? '' : '-no-journal'}`;
+  const storeDir = path.join(dir, `store-${name}`);
   mkdirSync(storeDir, { recursive: true });
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
-  const ingest = startProcess(['cloud', 'ingest', '--bind', endpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-in-flight', String(maxInFlight)], path.join(dir, `ingest-${maxInFlight}.log`));
+  const ingest = startProcess(['cloud', 'ingest', '--bind', endpoint, '--store', storeDir, '--keys', keys.registryFile, '--ack-key', keys.ackKeyFile, ...keys.ingestCurveArgs(), '--max-in-flight', String(maxInFlight), ...(journal ? [] : ['--no-journal'])], path.join(dir, `ingest-${name}.log`));
   await ingest.waitForEvent('ingest_listening', 30_000);
   const ackKey = readPublicKeyFile(keys.ackPublicKeyFile);
   const sockets = fleet.vehicleIds.map((v) => {
@@ -134,18 +140,19 @@ async function runIngest(dir: string, maxInFlight: number, fleet: { vehicleIds: 
       }
     }),
   );
-  const seconds = (performance.now() - t0) / 1000;
+  const ackSeconds = (performance.now() - t0) / 1000;
   const clientCpuS = selfCpuS() - clientCpu0;
   const ingestCpu1 = procCpuS(ingest.child.pid);
   const threads1 = threadCpuS(ingest.child.pid);
   const ingestMainCpuS = threads0.has('main') && threads1.has('main') ? threads1.get('main')! - threads0.get('main')! : undefined;
   if (process.env.BENCH_INGEST_THREADS) {
     const by = [...threads1].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0);
-    console.log(`ingest --max-in-flight ${maxInFlight}: ${seconds.toFixed(2)} s; CPU s by thread: ${by.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ')}; client ${(selfCpuS() - clientCpu0).toFixed(2)}`);
+    console.log(`ingest --max-in-flight ${maxInFlight}${journal ? '' : ' --no-journal'}: ${ackSeconds.toFixed(2)} s; CPU s by thread: ${by.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ')}; client ${(selfCpuS() - clientCpu0).toFixed(2)}`);
   }
   for (const s of sockets) s.close();
-  await stopProcess(ingest, 'SIGTERM');
-  return { batches, bytes, seconds, clientCpuS, ingestCpuS: ingestCpu0 !== undefined && ingestCpu1 !== undefined ? ingestCpu1 - ingestCpu0 : undefined, ingestMainCpuS };
+  await stopProcess(ingest, 'SIGTERM'); // its journal's last checkpoint: every batch synced in place
+  const seconds = (performance.now() - t0) / 1000;
+  return { batches, bytes, ackSeconds, seconds, clientCpuS, ingestCpuS: ingestCpu0 !== undefined && ingestCpu1 !== undefined ? ingestCpu1 - ingestCpu0 : undefined, ingestMainCpuS };
 }
 
 function rawFsync(dir: string, sizes: readonly number[]): RunResult {
@@ -175,23 +182,25 @@ async function main(): Promise<void> {
   console.log(`${VEHICLES} vehicles x ${BATCHES_PER_VEHICLE} batches, ${(sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024).toFixed(1)} KiB each`);
   // Rounds interleave the three measurements so that the shared disk's drift hits them alike;
   // each figure is the median over rounds.
-  const rounds: Array<{ raw: RunResult; serial: RunResult; group: RunResult }> = [];
+  const rounds: Array<{ raw: RunResult; serial: RunResult; group: RunResult; noJournal: RunResult }> = [];
   // On a terminal (stderr) only, and not with --quiet.
   const progress = new Progress({ quiet: process.argv.includes('--quiet') });
-  progress.stage('ingest: rounds (raw fsync, one at a time, group commit)', ROUNDS, 'rounds');
+  progress.stage('ingest: rounds (raw fsync, one at a time, group commit, group commit without the journal)', ROUNDS, 'rounds');
   for (let r = 1; r <= ROUNDS; r++) {
     const raw = rawFsync(path.join(dir, `round-${r}`), sizes);
-    const serial = await runIngest(path.join(dir, `round-${r}`), 1, fleet, keys);
-    const group = await runIngest(path.join(dir, `round-${r}`), 32, fleet, keys);
-    rounds.push({ raw, serial, group });
+    const serial = await runIngest(path.join(dir, `round-${r}`), 1, true, fleet, keys);
+    const group = await runIngest(path.join(dir, `round-${r}`), 32, true, fleet, keys);
+    const noJournal = await runIngest(path.join(dir, `round-${r}`), 32, false, fleet, keys);
+    rounds.push({ raw, serial, group, noJournal });
     progress.tick();
-    progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s; CPU cores busy (client/ingest): one at a time ${cores(serial)}, group ${cores(group)}`));
+    progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s (last ack after ${group.ackSeconds!.toFixed(2)} s, synced in place after ${group.seconds.toFixed(2)} s); without the journal ${(noJournal.batches / noJournal.seconds).toFixed(0)} batches/s; CPU cores busy (client/ingest): one at a time ${cores(serial)}, group ${cores(group)}, without the journal ${cores(noJournal)}`));
   }
   progress.end();
   const med = (f: (x: (typeof rounds)[number]) => number): number => summarize(rounds.map(f)).median;
   const mbPerS = med((x) => x.group.bytes / 1e6 / x.group.seconds);
   const rawFsyncMbPerS = med((x) => x.raw.bytes / 1e6 / x.raw.seconds);
   const serialMbPerS = med((x) => x.serial.bytes / 1e6 / x.serial.seconds);
+  const noJournalMbPerS = med((x) => x.noJournal.bytes / 1e6 / x.noJournal.seconds);
   const file = writeBenchReport('ingest', {
     vehicles: VEHICLES,
     batchesPerVehicle: BATCHES_PER_VEHICLE,
@@ -205,6 +214,11 @@ async function main(): Promise<void> {
     ratioVsRawPerRound: rounds.map((x) => round(x.group.bytes / x.group.seconds / (x.raw.bytes / x.raw.seconds))),
     serial: { batchesPerS: round(med((x) => x.serial.batches / x.serial.seconds)), mbPerS: round(serialMbPerS), ratioVsRaw: round(serialMbPerS / rawFsyncMbPerS) },
     groupCommitGain: round(mbPerS / serialMbPerS),
+    // Group commit with every batch synced on its own (file, then directory) instead of the journal.
+    noJournal: { batchesPerS: round(med((x) => x.noJournal.batches / x.noJournal.seconds)), mbPerS: round(noJournalMbPerS), ratioVsRaw: round(noJournalMbPerS / rawFsyncMbPerS), cpuMsPerBatchIngest: round(med((x) => perBatchMs(x.noJournal.ingestCpuS, x.noJournal))) },
+    journalGain: round(mbPerS / noJournalMbPerS),
+    // The rate vehicles see: to the last ack (the journal's checkpoint of the last 2 s not waited for).
+    ackBatchesPerS: round(med((x) => x.group.batches / x.group.ackSeconds!)),
     // CPU seconds per second of the timed span (2 = both cores of a 2-core machine), medians: the
     // bench's own process (every vehicle's socket, CURVE, ack verification) and the ingest process.
     cpuCores: {
@@ -218,9 +232,9 @@ async function main(): Promise<void> {
       group: { ingest: round(med((x) => perBatchMs(x.group.ingestCpuS, x.group))), ingestMain: round(med((x) => perBatchMs(x.group.ingestMainCpuS, x.group))), client: round(med((x) => perBatchMs(x.group.clientCpuS, x.group))) },
       serial: { ingest: round(med((x) => perBatchMs(x.serial.ingestCpuS, x.serial))), ingestMain: round(med((x) => perBatchMs(x.serial.ingestMainCpuS, x.serial))), client: round(med((x) => perBatchMs(x.serial.clientCpuS, x.serial))) },
     },
-    notes: 'medians over rounds; mbPerS: envelope bytes acknowledged as stored per second over loopback with CURVE, every ack verified; raw: one fsync per file, same sizes, same disk, sequential. A stored batch costs two fsyncs (its file, then its directory entry)',
+    notes: 'medians over rounds; mbPerS: envelope bytes acknowledged as stored per second over loopback with CURVE, every ack verified, timed from the first send until the ingest has exited with every batch synced in place (its journal checkpointed and deleted); raw: one fsync per file, same sizes, same disk, sequential. With the journal (default) a group of batches costs one fdatasync before its acks, and each batch one fdatasync in the background checkpoint; without it (noJournal) each batch costs two fsyncs (its file, then its directory entry) before its ack',
   });
-  console.log(`medians: group commit ${mbPerS.toFixed(2)} MB/s, raw ${rawFsyncMbPerS.toFixed(2)} MB/s, ratio vs raw ${(mbPerS / rawFsyncMbPerS).toFixed(2)}, gain over one at a time ${(mbPerS / serialMbPerS).toFixed(2)}; wrote ${file}`);
+  console.log(`medians: group commit ${mbPerS.toFixed(2)} MB/s, raw ${rawFsyncMbPerS.toFixed(2)} MB/s, ratio vs raw ${(mbPerS / rawFsyncMbPerS).toFixed(2)}, gain over one at a time ${(mbPerS / serialMbPerS).toFixed(2)}, over no journal ${(mbPerS / noJournalMbPerS).toFixed(2)}; wrote ${file}`);
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
