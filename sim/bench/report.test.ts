@@ -16,6 +16,7 @@ describe('benchmark flags (benchUsage)', () => {
     ['accuracy.bench.ts', ['--maps', 'nope'], /^bench:accuracy: --maps: unknown nope \(known: karlsruhe, /],
     ['accuracy.bench.ts', ['--quiet'], /^bench:accuracy: Unknown option '--quiet'/],
     ['edge.bench.ts', ['--frames-per-set', 'x'], /^bench:edge: --frames-per-set must be a positive number, got "x"$/],
+    ['edge.bench.ts', ['--hw-profile', 'no-such'], /^bench:edge: hw-profile no-such: no such profile file .*no-such\.json \(known profiles: .*x86-64/],
     ['merge.bench.ts', ['--runs', '0'], /^bench:merge: --runs must be an integer in \[1, 1000\], got "0"$/],
   ])('%s %j: one line on stderr, exit 2, no stack trace', (file, args, want) => {
     const r = runBench(file, args);
