@@ -41,7 +41,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KeyObject } from 'node:crypto';
 import { MAX_ENVELOPE_BYTES, MAX_OBSERVATIONS_PER_BATCH, readPrivateKeyFile, readPublicKeyFile, validateCameraCalibration, vehicleIdProblem, type CameraCalibration } from '../shared/index.ts';
-import { detectHwProfile, loadHwProfile, type HwProfile } from './hw-profile.ts';
+import { detectHwProfile, isHwProfilePath, loadHwProfile, type HwProfile } from './hw-profile.ts';
 import { isZ85Key, readCurveKeypair, type CurveKeypair } from '../shared/curve.ts';
 import { isLoopbackEndpoint } from '../shared/endpoint.ts';
 
@@ -169,7 +169,7 @@ export function readConfigFile(file: string): EdgeSettings {
   if (problems.length) throw new ConfigError(problems);
   const dir = path.dirname(path.resolve(file));
   for (const k of ['keyFile', 'ingestAckKeyFile', 'curveKeypairFile', 'outbox', 'linkStateFile', 'cameraCalibration', 'model'] as const) if (typeof out[k] === 'string') out[k] = path.resolve(dir, out[k] as string);
-  if (typeof out.hwProfile === 'string' && (out.hwProfile.includes('/') || out.hwProfile.endsWith('.json'))) out.hwProfile = path.resolve(dir, out.hwProfile);
+  if (typeof out.hwProfile === 'string' && isHwProfilePath(out.hwProfile)) out.hwProfile = path.resolve(dir, out.hwProfile);
   return out as EdgeSettings;
 }
 

@@ -324,12 +324,17 @@ export function onnxruntimeSessionOptions(p: HwProfile): {
   return { executionProviders, intraOpNumThreads: p.inference.intraOpThreads, interOpNumThreads: p.inference.interOpThreads };
 }
 
+/** Whether `--hw-profile` / `hwProfile` names a file (anything with a path separator or '.json') rather than a profile. */
+export function isHwProfilePath(nameOrPath: string): boolean {
+  return nameOrPath.includes('/') || nameOrPath.includes(path.sep) || nameOrPath.endsWith('.json');
+}
+
 /**
  * Read and validate a profile by name (from `dir`; old names in HW_PROFILE_ALIASES still work)
  * or by file path (anything with '/' or '.json').
  */
 export function loadHwProfile(nameOrPath: string, dir: string = HW_PROFILES_DIR): HwProfile {
-  const isPath = nameOrPath.includes('/') || nameOrPath.includes(path.sep) || nameOrPath.endsWith('.json');
+  const isPath = isHwProfilePath(nameOrPath);
   if (!isPath && !NAME_RE.test(nameOrPath)) {
     throw new HwProfileError(nameOrPath, [`--hw-profile must be a profile name or a .json file, got ${show(nameOrPath)}`]);
   }

@@ -56,7 +56,7 @@ import { AP_THRESHOLDS_M, datasetFrame, QualityAccumulator, readDataset, thrKey,
 import { BENCH_OUT_DIR, benchUsage, writeBenchReport } from './report.ts';
 import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from '../fleet-keys.ts';
 import { prepareOutDir } from '../../cli/out-dir.ts';
-import { loadHwProfile } from '../../edge/hw-profile.ts';
+import { isHwProfilePath, loadHwProfile } from '../../edge/hw-profile.ts';
 import { Progress } from '../../shared/progress.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,8 +90,8 @@ const { FRAMES_PER_SET, DRIVE_LENGTH_M, HW_PROFILE } = benchUsage('edge', () => 
   const hp = args.indexOf('--hw-profile');
   const profile = hp >= 0 ? args[hp + 1] : 'x86-64';
   if (profile === undefined || profile.startsWith('-')) throw new RangeError('--hw-profile needs a profile name (hw-profiles/) or a .json path');
-  const isPath = profile.includes('/') || profile.endsWith('.json');
-  const arg = isPath ? path.resolve(profile) : profile;
+  // A file is handed to the daemons absolute (they run in the repository root).
+  const arg = isHwProfilePath(profile) ? path.resolve(profile) : profile;
   return { FRAMES_PER_SET: Math.round(argNum('frames-per-set', 200)), DRIVE_LENGTH_M: argNum('drive-length-m', 800), HW_PROFILE: { arg, profile: loadHwProfile(arg) } };
 });
 
