@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalFrame, distanceM, boundsCentre, lngLatBoundsOf, lngNearDeg, lngSpanDeg } from './geo.ts';
+import { LocalFrame, distanceM, boundsCentre, joinAntimeridianParts, lngLatBoundsOf, lngNearDeg, lngSpanDeg, splitRingAtAntimeridian, type LngLatPosition } from './geo.ts';
 
 const karlsruhe = { lng: 8.4244, lat: 49.0034 };
 
@@ -79,5 +79,78 @@ describe('longitudes across the antimeridian', () => {
     expect(e).toBeCloseTo(0.00002 * (Math.PI / 180) * 6378137 * Math.cos((16.8 * Math.PI) / 180), 1);
     expect(Math.abs(n)).toBeLessThan(0.01);
     expect(f.toLngLat([e, n]).lng).toBeCloseTo(-179.99999, 9);
+  });
+});
+
+describe('rings cut on the antimeridian (RFC 7946 3.1.9)', () => {
+  /** Shoelace area of a closed ring in degrees squared (longitudes as given; about 180, -16.8 against cancellation). */
+  const area = (r: readonly LngLatPosition[]): number => {
+    let a = 0;
+    const x = (i: number): number => r[i]![0] - 180;
+    const y = (i: number): number => r[i]![1] + 16.8;
+    for (let i = 0; i + 1 < r.length; i++) a += x(i) * y(i + 1) - x(i + 1) * y(i);
+    return a / 2;
+  };
+  // A crosswalk-sized quad seen from a tile west of 180 deg: its east side 3 m past it.
+  const quad: LngLatPosition[] = [
+    [179.99996, -16.80002],
+    [180.00003, -16.80003],
+    [180.00004, -16.79991],
+    [179.99997, -16.7999],
+    [179.99996, -16.80002],
+  ];
+
+  it('leaves a ring within [-180, 180] whole, one that touches the line too', () => {
+    const inside: LngLatPosition[] = [[179.9999, 1], [180, 1], [180, 1.0001], [179.9999, 1]];
+    expect(splitRingAtAntimeridian(inside)).toEqual([inside]);
+  });
+
+  it('cuts a ring past +180 into two closed parts within [-180, 180] with the same cut latitudes and the same area', () => {
+    const parts = splitRingAtAntimeridian(quad);
+    expect(parts).toHaveLength(2);
+    for (const p of parts) {
+      expect(p[0]).toEqual(p[p.length - 1]);
+      for (const [lng] of p) expect(Math.abs(lng)).toBeLessThanOrEqual(180);
+    }
+    const [west, east] = parts as [LngLatPosition[], LngLatPosition[]];
+    expect(west.every(([lng]) => lng > 0)).toBe(true);
+    expect(east.every(([lng]) => lng < 0)).toBe(true);
+    const cutW = west.slice(0, -1).filter(([lng]) => lng === 180).map(([, lat]) => lat).sort();
+    const cutE = east.slice(0, -1).filter(([lng]) => lng === -180).map(([, lat]) => lat).sort();
+    expect(cutW).toHaveLength(2);
+    expect(cutE).toEqual(cutW);
+    const shifted = east.map(([lng, lat]): LngLatPosition => [lng + 360, lat]);
+    expect(area(west) + area(shifted)).toBeCloseTo(area(quad), 15);
+    expect(Math.sign(area(west))).toBe(Math.sign(area(quad)));
+  });
+
+  it('cuts a ring past -180 the same way', () => {
+    const mirrored = quad.map(([lng, lat]): LngLatPosition => [lng - 360, lat]);
+    const parts = splitRingAtAntimeridian(mirrored);
+    expect(parts).toHaveLength(2);
+    for (const p of parts) for (const [lng] of p) expect(Math.abs(lng)).toBeLessThanOrEqual(180);
+  });
+
+  it('joins the parts into the ring that was cut, seen from any longitude near it, the cut vertices dropped', () => {
+    const parts = splitRingAtAntimeridian(quad);
+    for (const ref of [179.99, -179.99, 180]) {
+      const ring = joinAntimeridianParts(parts, ref);
+      expect(ring).toHaveLength(quad.length);
+      expect(ring[0]).toEqual(ring[ring.length - 1]);
+      const want = quad.slice(0, -1).map(([lng, lat]): LngLatPosition => [lngNearDeg(lng, ref), lat]);
+      for (const q of want) expect(ring.some((r) => Math.abs(r[0] - q[0]) < 1e-12 && Math.abs(r[1] - q[1]) < 1e-12), `${q}`).toBe(true);
+      expect(Math.abs(area(ring))).toBeCloseTo(Math.abs(area(quad)), 15);
+    }
+    // One part (a Polygon): its ring, longitudes near the reference.
+    expect(joinAntimeridianParts([quad], -179.99)[1]![0]).toBeCloseTo(-179.99997, 9);
+  });
+
+  it('keeps a vertex of the ring that lies on the line and is a corner, and takes the largest of parts that share no edge', () => {
+    // A triangle with its apex exactly on 180 deg is not cut (touching).
+    const tri: LngLatPosition[] = [[179.9999, 0], [180, 0.0001], [179.9999, 0.0002], [179.9999, 0]];
+    expect(joinAntimeridianParts(splitRingAtAntimeridian(tri), 180)).toHaveLength(4);
+    const a: LngLatPosition[] = [[10, 0], [10.001, 0], [10.001, 0.001], [10, 0.001], [10, 0]];
+    const b: LngLatPosition[] = [[11, 0], [11.001, 0], [11, 0.001], [11, 0]];
+    expect(joinAntimeridianParts([b, a], 10)).toEqual(a);
   });
 });

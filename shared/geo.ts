@@ -176,3 +176,105 @@ export function lngLatBoundsOf(points: Iterable<LngLat>): LngLatBounds | undefin
 export function boundsCentre(b: LngLatBounds): LngLat {
   return { lng: lngNearDeg(b.west + lngSpanDeg(b) / 2, 0), lat: (b.south + b.north) / 2 };
 }
+
+/** A GeoJSON position, `[lngDeg, latDeg]` (RFC 7946 order). */
+export type LngLatPosition = [number, number];
+
+/**
+ * A closed ring (first position repeated last) cut on the antimeridian, as RFC 7946 section
+ * 3.1.9 asks of any geometry that crosses it: `ring` has continuous longitudes (a crosswalk seen
+ * from its tile: 179.99999 then 180.00003, or -180.00002 then -179.99998) and may reach past
+ * +-180 deg on one side. Returns the ring alone when it stays within [-180, 180] (touching the
+ * line is not crossing it); otherwise its parts on either side of the line (Sutherland-Hodgman
+ * against the meridian, exact for the convex rings the merge publishes), each closed, the far
+ * part moved by a whole turn so every longitude is within [-180, 180]. The cut vertices of both
+ * parts have the same latitudes (one on +180, the other on -180); `joinAntimeridianParts`
+ * splices the parts back along them. A part with fewer than 3 distinct vertices is dropped.
+ */
+export function splitRingAtAntimeridian(ring: readonly LngLatPosition[]): LngLatPosition[][] {
+  let minLng = Infinity;
+  let maxLng = -Infinity;
+  for (const [lng] of ring) {
+    minLng = Math.min(minLng, lng);
+    maxLng = Math.max(maxLng, lng);
+  }
+  const cut = maxLng > 180 ? 180 : minLng < -180 ? -180 : undefined;
+  if (cut === undefined) return [ring.map(([lng, lat]) => [lng, lat])];
+  const open = ring.length > 1 && ring[0]![0] === ring[ring.length - 1]![0] && ring[0]![1] === ring[ring.length - 1]![1] ? ring.slice(0, -1) : ring;
+  const parts: LngLatPosition[][] = [];
+  for (const side of [-1, 1] as const) {
+    // side -1: longitudes <= cut; side 1: >= cut.
+    const inside = (lng: number): boolean => (side < 0 ? lng <= cut : lng >= cut);
+    const out: LngLatPosition[] = [];
+    for (let i = 0; i < open.length; i++) {
+      const p = open[i]!;
+      const q = open[(i + 1) % open.length]!;
+      if (inside(p[0])) out.push([p[0], p[1]]);
+      // The edge crosses the meridian strictly between its ends: the cut vertex.
+      if ((p[0] - cut) * (q[0] - cut) < 0) out.push([cut, p[1] + ((cut - p[0]) * (q[1] - p[1])) / (q[0] - p[0])]);
+    }
+    const distinct = out.filter((p, i) => i === 0 || p[0] !== out[i - 1]![0] || p[1] !== out[i - 1]![1]);
+    if (distinct.length > 1 && distinct[0]![0] === distinct[distinct.length - 1]![0] && distinct[0]![1] === distinct[distinct.length - 1]![1]) distinct.pop();
+    if (distinct.length < 3) continue;
+    const far = (side > 0) === (cut > 0);
+    const part = distinct.map(([lng, lat]): LngLatPosition => [far ? lng - 2 * cut : lng, lat]);
+    part.push([part[0]![0], part[0]![1]]);
+    parts.push(part);
+  }
+  return parts;
+}
+
+/**
+ * The inverse of `splitRingAtAntimeridian`: the parts of one ring (each closed) as one closed
+ * ring with continuous longitudes within 180 deg of `refLngDeg`. Two parts are spliced along the
+ * edge they share (the same two positions, in opposite directions); the cut vertices, which lie
+ * on the edges of the ring that was cut, are dropped again where they are collinear with their
+ * neighbours. Parts that share no edge (not one ring cut in two): the part with the most vertices.
+ */
+export function joinAntimeridianParts(parts: readonly (readonly LngLatPosition[])[], refLngDeg: number): LngLatPosition[] {
+  const near = parts.map((r) => {
+    const open = r.slice(0, r.length > 1 && r[0]![0] === r[r.length - 1]![0] && r[0]![1] === r[r.length - 1]![1] ? -1 : r.length);
+    return open.map(([lng, lat]): LngLatPosition => [lngNearDeg(lng, refLngDeg), lat]);
+  });
+  const close = (r: LngLatPosition[]): LngLatPosition[] => (r.length ? [...r, [r[0]![0], r[0]![1]]] : r);
+  if (near.length === 0) return [];
+  if (near.length === 1) return close(near[0]!);
+  const same = (a: LngLatPosition, b: LngLatPosition): boolean => Math.abs(a[0] - b[0]) < 1e-9 && Math.abs(a[1] - b[1]) < 1e-9;
+  let ring = near[0]!;
+  const rest = near.slice(1);
+  const seams: LngLatPosition[] = [];
+  for (let guard = 0; rest.length && guard < near.length; guard++) {
+    let joined = false;
+    for (let k = 0; k < rest.length && !joined; k++) {
+      const b = rest[k]!;
+      for (let i = 0; i < ring.length && !joined; i++) {
+        const a0 = ring[i]!;
+        const a1 = ring[(i + 1) % ring.length]!;
+        for (let j = 0; j < b.length; j++) {
+          // b runs the shared edge the other way: b[j] = a1, b[j + 1] = a0.
+          if (!same(b[j]!, a1) || !same(b[(j + 1) % b.length]!, a0)) continue;
+          const around: LngLatPosition[] = [];
+          for (let s = 2; s < b.length; s++) around.push(b[(j + s) % b.length]!);
+          ring = [...ring.slice(0, i + 1), ...around, ...ring.slice(i + 1)];
+          seams.push(a0, a1);
+          rest.splice(k, 1);
+          joined = true;
+          break;
+        }
+      }
+    }
+    if (!joined) break;
+  }
+  if (rest.length) return close([ring, ...rest].reduce((a, b) => (b.length > a.length ? b : a)));
+  // Drop the seam's vertices that lie on a straight edge of the whole ring (within ~1 cm).
+  const out = ring.filter((p, i) => {
+    if (!seams.some((s) => same(s, p)) || ring.length <= 3) return true;
+    const a = ring[(i - 1 + ring.length) % ring.length]!;
+    const b = ring[(i + 1) % ring.length]!;
+    const ex = b[0] - a[0];
+    const ey = b[1] - a[1];
+    const len = Math.hypot(ex, ey);
+    return len === 0 || Math.abs(ex * (p[1] - a[1]) - ey * (p[0] - a[0])) / len > 1e-7;
+  });
+  return close(out.length >= 3 ? out : ring);
+}

@@ -6,7 +6,7 @@
  */
 import { readLatest, readTileObject, resolvePublished, manifestKey } from '../cloud/merge/publish.ts';
 import type { ObjectStore } from '../cloud/store/index.ts';
-import type { LocalFrame } from '../shared/geo.ts';
+import { joinAntimeridianParts, type LngLatPosition, type LocalFrame } from '../shared/geo.ts';
 import { isPrimitiveClass, type ScoredPrimitive, type XY } from '../shared/schema.ts';
 
 interface Feature {
@@ -54,8 +54,10 @@ function featureToPrimitive(f: Feature, frame: LocalFrame): ScoredPrimitive | un
   const g = f.geometry;
   if (g.type === 'Point') points = [toXY(g.coordinates)];
   else if (g.type === 'LineString') points = (g.coordinates as unknown[]).map(toXY);
-  else if (g.type === 'Polygon') {
-    const ring = ((g.coordinates as unknown[][])[0] ?? []).map(toXY);
+  else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+    // A MultiPolygon: a crosswalk cut on the antimeridian, its sides joined again into one ring.
+    const parts = g.type === 'Polygon' ? [(g.coordinates as LngLatPosition[][])[0] ?? []] : (g.coordinates as LngLatPosition[][][]).map((p) => p[0] ?? []);
+    const ring = joinAntimeridianParts(parts, parts[0]?.[0]?.[0] ?? 0).map(toXY);
     // GeoJSON rings repeat the first vertex at the end; our model does not.
     const first = ring[0];
     const last = ring[ring.length - 1];

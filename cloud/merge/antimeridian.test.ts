@@ -3,7 +3,9 @@
  * (synthetic.ts, the same seed) placed once where the road crosses 180 deg and once on an
  * ordinary tile border at the same latitude. The merge must give the same map in both places:
  * the tiles on either side are neighbours (their observations meet in one job), published lines
- * end on +-180 deg and stay within [-180, 180], and the exports name the box across it.
+ * end on +-180 deg and stay within [-180, 180], a crosswalk lying across the line is cut into a
+ * MultiPolygon of its two sides (RFC 7946 section 3.1.9) that every reader joins into the same
+ * crosswalk again, and the exports name the box across it.
  * (Before, every figure on such a map was 0: each side's tiles never saw the other's data and a
  * line crossing 180 deg was clipped as if it ran round the globe.)
  */
@@ -12,12 +14,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAP_TILE_ZOOM, parseTileKey } from '../../shared/tiles.ts';
+import { MAP_TILE_ZOOM, parseTileKey, tileOf } from '../../shared/tiles.ts';
 import { loadLanelet2, osmBoundsCentre } from '../../sim/lanelet2.ts';
 import { LocalDirStore } from '../store/index.ts';
 import { exportLanelet2File } from './export-lanelet2.ts';
 import { exportMbtiles } from './export-mbtiles.ts';
-import type { MapFeature, TileFeatureCollection } from './features.ts';
+import { gunzipSync } from 'node:zlib';
+import { featurePoints, type MapFeature, type TileFeatureCollection } from './features.ts';
+import { decodeTile } from './mvt.ts';
+import { tileToLngLat } from './export-mbtiles.ts';
+import type { XY } from '../../shared/schema.ts';
 import { runMerge } from './run.ts';
 import { lineErrors, simulateFleet, syntheticWorld, writeBatches, type LineError, type TruthWorld } from './synthetic.ts';
 
@@ -38,8 +44,8 @@ interface Merged {
   errors: LineError[];
 }
 
-async function mergeAt(lng: number, name: string): Promise<Merged> {
-  const world = syntheticWorld({ lng, lat: LAT });
+async function mergeAt(lng: number, name: string, crosswalkAtM?: number): Promise<Merged> {
+  const world = syntheticWorld({ lng, lat: LAT }, crosswalkAtM);
   const fleet = simulateFleet(world, { drives: 8, seed: 11, startUnixMs: T0 });
   const store = new LocalDirStore(tempDir(name));
   await writeBatches(store, fleet.observations);
@@ -62,11 +68,16 @@ function lngsOf(features: readonly MapFeature[]): number[] {
 describe('a map across the antimeridian', () => {
   let across: Merged;
   let ordinary: Merged;
+  /** The same with the crosswalk across the border the road crosses (+-180 deg, an ordinary one). */
+  let acrossCw: Merged;
+  let ordinaryCw: Merged;
   beforeAll(async () => {
     // syntheticWorld puts its origin (where the road crosses a tile border) on the west edge of
     // the tile holding `near`: -180 deg for the first, an ordinary border for the second.
     across = await mergeAt(-179.999, 'across');
     ordinary = await mergeAt(178.001, 'ordinary');
+    acrossCw = await mergeAt(-179.999, 'across-cw', 0);
+    ordinaryCw = await mergeAt(178.001, 'ordinary-cw', 0);
   }, 120_000);
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -98,6 +109,25 @@ describe('a map across the antimeridian', () => {
     for (const cls of ['traffic_sign', 'traffic_light', 'crosswalk']) expect(count(across, cls), cls).toBe(count(ordinary, cls));
   });
 
+  it('cuts the crosswalk across 180 deg into its two sides, which read back as the crosswalk published on an ordinary border', () => {
+    const [cw] = acrossCw.features.filter((f) => f.properties.class === 'crosswalk');
+    const [plain] = ordinaryCw.features.filter((f) => f.properties.class === 'crosswalk');
+    expect(plain!.geometry.type).toBe('Polygon');
+    expect(cw!.geometry.type).toBe('MultiPolygon');
+    const lngs = lngsOf([cw!]);
+    expect(Math.min(...lngs)).toBeGreaterThanOrEqual(-180);
+    expect(Math.max(...lngs)).toBeLessThanOrEqual(180);
+    expect(lngs).toContain(180);
+    expect(lngs).toContain(-180);
+    // Joined again (the cut vertices dropped): the ordinary border's ring, vertex for vertex,
+    // in metres of each world's own frame (the same observations there).
+    const ring = featurePoints(cw!, acrossCw.world.frame);
+    const want = featurePoints(plain!, ordinaryCw.world.frame);
+    expect(ring).toHaveLength(want.length);
+    for (const q of want) expect(Math.min(...ring.map((r) => Math.hypot(r[0] - q[0], r[1] - q[1])))).toBeLessThan(0.01);
+    expect(Math.abs(areaM2(ring) - areaM2(want))).toBeLessThan(0.1);
+  });
+
   it('exports an MBTiles box over the whole band of longitudes and a Lanelet2 file that reloads on the right side of the Earth', async () => {
     const dir = tempDir('export');
     const mbtiles = path.join(dir, 'map.mbtiles');
@@ -110,7 +140,6 @@ describe('a map across the antimeridian', () => {
     expect(south).toBeLessThan(LAT);
     expect(north).toBeGreaterThan(LAT);
     expect(Math.abs(Number(meta.center!.split(',')[0]))).toBeGreaterThan(179.99);
-
     const osm = path.join(dir, 'map.osm');
     await exportLanelet2File(across.store, osm);
     const xml = readFileSync(osm, 'utf8');
@@ -124,4 +153,47 @@ describe('a map across the antimeridian', () => {
     expect(far).toBeLessThan(1000);
     expect(map.primitives.length).toBe(across.features.length);
   });
+
+  it('exports the cut crosswalk as one ring: a vector tile overhanging its edge, one Lanelet2 crosswalk', async () => {
+    const dir = tempDir('export-cw');
+    const [cw] = acrossCw.features.filter((f) => f.properties.class === 'crosswalk');
+    const cwRing = featurePoints(cw!, acrossCw.world.frame);
+    // The tile holding its centroid published it; its vector tile holds one ring, the far side
+    // past the tile's edge (as any feature overhanging its tile).
+    const mbtiles = path.join(dir, 'map.mbtiles');
+    await exportMbtiles(acrossCw.store, mbtiles);
+    const t = tileOf(acrossCw.world.frame.toLngLat([cwRing.reduce((a, p) => a + p[0], 0) / cwRing.length, cwRing.reduce((a, p) => a + p[1], 0) / cwRing.length]), MAP_TILE_ZOOM);
+    const db = new Database(mbtiles, { readonly: true });
+    const row = db.prepare('SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?').get(t.z, t.x, 2 ** t.z - 1 - t.y) as { tile_data: Buffer };
+    db.close();
+    const layer = decodeTile(gunzipSync(row.tile_data)).find((l) => l.name === 'crosswalk')!;
+    expect(layer.features).toHaveLength(1);
+    expect(layer.features[0]!.parts).toHaveLength(1);
+    const mvtRing = layer.features[0]!.parts[0]!.slice(0, -1).map(([x, y]) => {
+      const [lng, lat] = tileToLngLat(x, y, t, layer.extent);
+      return acrossCw.world.frame.toLocal({ lng, lat });
+    });
+    expect(Math.abs(areaM2(mvtRing) - areaM2(cwRing))).toBeLessThan(1);
+    expect(areaM2(cwRing)).toBeGreaterThan(40); // about 4 x 14 m
+
+    const osm = path.join(dir, 'map.osm');
+    await exportLanelet2File(acrossCw.store, osm);
+    const xml = readFileSync(osm, 'utf8');
+    const map = loadLanelet2(xml, { origin: osmBoundsCentre(xml) });
+    const crosswalks = map.primitives.filter((p) => p.cls === 'crosswalk');
+    expect(crosswalks).toHaveLength(1);
+    expect(crosswalks[0]!.points).toHaveLength(cwRing.length);
+    expect(Math.abs(areaM2(crosswalks[0]!.points) - areaM2(cwRing))).toBeLessThan(0.5);
+  });
 });
+
+/** Area of a ring (no closing vertex), square metres. */
+function areaM2(ring: readonly XY[]): number {
+  let a = 0;
+  for (let i = 0; i < ring.length; i++) {
+    const p = ring[i]!;
+    const q = ring[(i + 1) % ring.length]!;
+    a += p[0] * q[1] - q[0] * p[1];
+  }
+  return Math.abs(a) / 2;
+}

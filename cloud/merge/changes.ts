@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
 import { polylineLengthM } from '../../shared/geometry.ts';
-import { featurePoints, type MapFeature } from './features.ts';
+import { featurePoints, firstPosition, isAreaGeometry, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
 import { hypot, newProjection, Polyline, resampleFlat } from './polyline.ts';
 
@@ -81,7 +81,7 @@ interface Shape {
 function shapeOf(f: MapFeature, frame: LocalFrame): Shape {
   const pts = featurePoints(f, frame);
   if (f.geometry.type === 'Point') return { cls: f.properties.class, samples: pts, point: pts[0]! };
-  const closed = f.geometry.type === 'Polygon' ? [...pts, pts[0]!] : pts;
+  const closed = isAreaGeometry(f.geometry) ? [...pts, pts[0]!] : pts;
   const r = resampleFlat(
     closed.map((p) => p[0]),
     closed.map((p) => p[1]),
@@ -393,7 +393,7 @@ export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, pr
 /** A deterministic id, unique in the tile: class, place and version hashed. */
 function freshId(tile: string, version: number, f: MapFeature, taken: Set<string>): string {
   const g = f.geometry;
-  const first = g.type === 'Point' ? g.coordinates : g.type === 'LineString' ? g.coordinates[0]! : g.coordinates[0]![0]!;
+  const first = firstPosition(g);
   const [, x, y] = tile.split('/');
   for (let k = 0; ; k++) {
     const h = createHash('sha1').update(`${tile}|${f.properties.class}|${first[0].toFixed(6)}|${first[1].toFixed(6)}|${version}|${k}`).digest('hex').slice(0, 10);

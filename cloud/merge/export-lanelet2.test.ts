@@ -14,7 +14,7 @@ import { classKey, loadLanelet2, osmBoundsCentre } from '../../sim/lanelet2.ts';
 import { parseOsmXml } from '../../sim/osm-xml.ts';
 import { LocalDirStore } from '../store/index.ts';
 import { exportLanelet2, exportLanelet2File, readPublishedFeatures } from './export-lanelet2.ts';
-import type { FeatureProperties, MapFeature, Position, TileFeatureCollection } from './features.ts';
+import { areaRing, firstPosition, type FeatureProperties, type MapFeature, type Position, type TileFeatureCollection } from './features.ts';
 
 const r8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
@@ -29,7 +29,7 @@ function publishedFeatures(): Map<string, MapFeature[]> {
   const byTile = new Map<string, MapFeature[]>();
   let n = 0;
   const add = (props: Omit<FeatureProperties, 'id' | 'score' | 'supportDrives' | 'supportObservations' | 'firstSeenUnixMs' | 'lastSeenUnixMs'>, geometry: MapFeature['geometry']): void => {
-    const first = geometry.type === 'Point' ? geometry.coordinates : geometry.type === 'LineString' ? geometry.coordinates[0]! : geometry.coordinates[0]![0]!;
+    const first = firstPosition(geometry);
     const key = tileKey(tileOf({ lng: first[0], lat: first[1] }));
     const id = `${key.replace(/\//g, '-')}-f${n++}`;
     const f: MapFeature = {
@@ -128,7 +128,7 @@ describe('exportLanelet2', () => {
         expect(p.kind).toBe(f.properties.kind);
       } else {
         // The loader orders rings counter-clockwise from any vertex: compare as vertex sets.
-        const ring = g.coordinates[0]!.slice(0, -1).map(to);
+        const ring = areaRing(g, firstPosition(g)[0]).slice(0, -1).map(to);
         expect(p.points).toHaveLength(ring.length);
         for (const q of ring) worstM = Math.max(worstM, Math.min(...p.points.map((r) => dist(r, q))));
       }

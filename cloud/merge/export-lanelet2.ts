@@ -30,7 +30,7 @@ import { existsSync, linkSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { lngLatBoundsOf, lngNearDeg } from '../../shared/geo.ts';
 import type { ObjectStore } from '../store/index.ts';
-import type { MapFeature, Position } from './features.ts';
+import { areaRing, firstPosition, isAreaGeometry, type MapFeature, type Position } from './features.ts';
 import { readPublishedVersion } from './published-version.ts';
 
 export interface ExportLanelet2Options {
@@ -89,8 +89,8 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     let nextNode = base + 1;
     const nodeOf = (c: readonly number[]): number => {
       if (nextNode >= base + ID_BLOCK) throw new RangeError(`feature ${f.properties.id} has more than ${ID_BLOCK - 2} vertices; cannot export`);
-      // A vertex a few metres past +-180 deg (a crosswalk published whole across the antimeridian,
-      // a sign's end) is written on the other side, as OSM's longitudes stay within +-180.
+      // A vertex a few metres past +-180 deg (a crosswalk's ring across the antimeridian, a sign's
+      // end) is written on the other side, as OSM's longitudes stay within +-180.
       const n: OutNode = { id: nextNode++, lat: c[1]!.toFixed(8), lon: lngNearDeg(c[0]!, 0).toFixed(8) };
       if (c.length >= 3 && Number.isFinite(c[2])) n.ele = c[2]!.toFixed(3);
       nodes.push(n);
@@ -104,8 +104,9 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     const g = f.geometry;
     const cls = f.properties.class;
     if (cls === 'crosswalk') {
-      if (g.type !== 'Polygon') throw new RangeError(`crosswalk ${f.properties.id} must be a Polygon, got ${g.type}`);
-      const ring = dedupe(g.coordinates[0] ?? []);
+      if (!isAreaGeometry(g)) throw new RangeError(`crosswalk ${f.properties.id} must be a Polygon or MultiPolygon, got ${g.type}`);
+      // Across the antimeridian, its two sides joined again into one ring (nodeOf writes each vertex within +-180 deg).
+      const ring = dedupe(areaRing(g, firstPosition(g)[0]));
       if (ring.length > 1 && same(ring[0]!, ring[ring.length - 1]!)) ring.pop();
       if (ring.length < 3) throw new RangeError(`crosswalk ${f.properties.id} has fewer than 3 distinct vertices`);
       const ids = ring.map(nodeOf);

@@ -35,7 +35,7 @@ import { boundsCentre, lngLatBoundsOf, type LngLat } from '../../shared/geo.ts';
 import { PRIMITIVE_CLASSES, type PrimitiveClass } from '../../shared/schema.ts';
 import { MAP_TILE_ZOOM, parseTileKey, tileBounds, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
 import type { ObjectStore } from '../store/index.ts';
-import type { MapFeature, Position, TileFeatureCollection } from './features.ts';
+import { areaRing, type MapFeature, type Position, type TileFeatureCollection } from './features.ts';
 import { DEFAULT_EXTENT, encodeTile, type MvtFeature, type MvtGeometry, type MvtLayer, type MvtPoint, type MvtValue } from './mvt.ts';
 import { readPublishedVersion } from './published-version.ts';
 
@@ -234,7 +234,9 @@ function toMvtFeature(f: MapFeature, tile: TileId, extent: number): MvtFeature {
   let geometry: MvtGeometry;
   if (g.type === 'Point') geometry = { type: 'Point', points: [proj(g.coordinates)] };
   else if (g.type === 'LineString') geometry = { type: 'LineString', lines: [g.coordinates.map(proj)] };
-  else geometry = { type: 'Polygon', rings: g.coordinates.map((r) => r.map(proj)) };
+  // One ring, across the antimeridian too: seen from the tile, its far vertices run on past +-180 deg
+  // (tile coordinates outside the extent, as any feature overhanging its tile).
+  else geometry = { type: 'Polygon', rings: [areaRing(g, (tileBounds(tile).west + tileBounds(tile).east) / 2).map(proj)] };
   const properties: Record<string, MvtValue> = {};
   for (const [k, v] of Object.entries(f.properties)) {
     if (k === 'class') continue;

@@ -5,7 +5,7 @@
  * border); points belong to the tile `tileOf` puts them in, and so do polygons (crosswalks, a few
  * metres across) by their centroid: they are published whole, possibly overhanging the border.
  */
-import { lngNearDeg, type LocalFrame } from '../../shared/geo.ts';
+import { joinAntimeridianParts, lngNearDeg, splitRingAtAntimeridian, type LocalFrame } from '../../shared/geo.ts';
 import { CLASS_GEOMETRY, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { tileKey, tileOf, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
 
@@ -46,7 +46,40 @@ export interface FeatureProperties {
   movedAfterUnixMs?: number;
 }
 
-export type MapGeometry = { type: 'LineString'; coordinates: Position[] } | { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] };
+/**
+ * A crosswalk is a Polygon (one outer ring), or where it crosses the antimeridian a MultiPolygon
+ * of its two sides, each within [-180, 180] deg (RFC 7946 section 3.1.9; `crosswalkRing` joins
+ * them again).
+ */
+export type MapGeometry =
+  | { type: 'LineString'; coordinates: Position[] }
+  | { type: 'Point'; coordinates: Position }
+  | { type: 'Polygon'; coordinates: Position[][] }
+  | { type: 'MultiPolygon'; coordinates: Position[][][] };
+
+/** An area (a crosswalk): a Polygon, or a MultiPolygon across the antimeridian. */
+export type AreaGeometry = Extract<MapGeometry, { type: 'Polygon' | 'MultiPolygon' }>;
+
+export function isAreaGeometry(g: MapGeometry): g is AreaGeometry {
+  return g.type === 'Polygon' || g.type === 'MultiPolygon';
+}
+
+/**
+ * The outer ring of an area as one closed ring, longitudes continuous and within 180 deg of
+ * `refLngDeg` (a MultiPolygon's sides spliced back together along the antimeridian).
+ */
+export function areaRing(g: AreaGeometry, refLngDeg: number): Position[] {
+  const parts = g.type === 'Polygon' ? [g.coordinates[0] ?? []] : g.coordinates.map((p) => p[0] ?? []);
+  return joinAntimeridianParts(parts, refLngDeg);
+}
+
+/** The first position of a geometry (an area's: its first ring's first vertex). */
+export function firstPosition(g: MapGeometry): Position {
+  if (g.type === 'Point') return g.coordinates;
+  if (g.type === 'LineString') return g.coordinates[0]!;
+  if (g.type === 'Polygon') return g.coordinates[0]![0]!;
+  return g.coordinates[0]![0]![0]!;
+}
 
 export interface MapFeature {
   type: 'Feature';
@@ -75,8 +108,7 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
   }
   // Longitudes as seen from the tile's centre, so a line crossing the antimeridian next to the
   // tile runs on (181 deg rather than -179) and is clipped at the tile's edge like any other; a
-  // crosswalk (published whole) across it keeps a continuous ring, its far vertices a few metres
-  // past +-180 deg.
+  // crosswalk (published whole) across it is cut there into a MultiPolygon of its two sides.
   const centreLng = (bounds.west + bounds.east) / 2;
   const ll: Position[] = points.map((p) => {
     const q = frame.toLngLat(p);
@@ -90,7 +122,9 @@ export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: Lo
     if (tileKey(tileOf(c, tile.z)) !== tileKey(tile)) return [];
     const closed = ll.map(([x, y]) => [round8(x), round8(y)] as Position);
     closed.push([closed[0]![0], closed[0]![1]]);
-    return [{ type: 'Polygon', coordinates: [closed] }];
+    const parts = splitRingAtAntimeridian(closed).map((r) => r.map(([x, y]) => [round8(x), round8(y)] as Position));
+    if (parts.length === 1) return [{ type: 'Polygon', coordinates: [parts[0]!] }];
+    return [{ type: 'MultiPolygon', coordinates: parts.map((r) => [r]) }];
   }
   const mPerLat = 111_320;
   const mPerLng = 111_320 * Math.cos((frame.origin.lat * Math.PI) / 180);
@@ -190,7 +224,7 @@ export function featurePoints(f: MapFeature, frame: LocalFrame): XY[] {
   const to = (c: Position): XY => frame.toLocal({ lng: c[0], lat: c[1] });
   if (g.type === 'Point') return [to(g.coordinates)];
   if (g.type === 'LineString') return g.coordinates.map(to);
-  const ring = (g.coordinates[0] ?? []).map(to);
+  const ring = areaRing(g, frame.origin.lng).map(to);
   if (ring.length > 3) ring.pop();
   return ring;
 }

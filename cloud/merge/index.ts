@@ -18,7 +18,8 @@ export { InProcessExecutor, WorkerThreadExecutor, runPool, isVersionExecutor, ty
 export { runTileJob, openStore, type TileJob, type TileJobResult } from './job.ts';
 export { DEFAULT_MERGE_OPTIONS, resolveMergeOptions, type MergeOptions } from './options.ts';
 export { diffTile, type TileChanges, type ClassCounts } from './changes.ts';
-export type { MapFeature, FeatureProperties, TileFeatureCollection, MapGeometry } from './features.ts';
+export type { MapFeature, FeatureProperties, TileFeatureCollection, MapGeometry, AreaGeometry } from './features.ts';
+export { areaRing, firstPosition, isAreaGeometry } from './features.ts';
 export { gatherForTile, frameTransform, encodeShard, decodeShard } from './shards.ts';
 export { exportLanelet2, exportLanelet2File, readPublishedFeatures, DEFAULT_EXPORT_LANELET2, type ExportLanelet2Options, type ExportLanelet2Summary } from './export-lanelet2.ts';
 export { readPublishedVersion, type PublishedVersion } from './published-version.ts';

@@ -23,7 +23,7 @@ import { addLineParts, diffTile, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
 import { movedStretches, recentShiftM, replaceStretches } from './recent-shift.ts';
-import { clipToTile, newestSighting, type MapFeature, type TileFeatureCollection } from './features.ts';
+import { clipToTile, isAreaGeometry, newestSighting, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { tileBoxM } from './shards.ts';
@@ -240,7 +240,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const absent = split && p.nObs > 0
     ? (f: MapFeature, pts: readonly XY[]): boolean => {
         const cls = PRIMITIVE_CLASSES.indexOf(f.properties.class);
-        return absentSince(pts, f.geometry.type === 'Polygon', cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM);
+        return absentSince(pts, isAreaGeometry(f.geometry), cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM);
       }
     : undefined;
   const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent, (j) => grew[j]!);

@@ -52,8 +52,11 @@ function offsetLine(lat: number, x0: number, x1: number, stepM = 2): XY[] {
   return out;
 }
 
-/** A world whose origin sits on the west border of the tile containing `near`. */
-export function syntheticWorld(near: LngLat = { lng: 8.4037, lat: 49.0069 }): TruthWorld {
+/**
+ * A world whose origin sits on the west border of the tile containing `near`. The crosswalk is
+ * 4 m long across the road, centred `crosswalkAtM` along it (105 m; 0 puts it across the border).
+ */
+export function syntheticWorld(near: LngLat = { lng: 8.4037, lat: 49.0069 }, crosswalkAtM = 105): TruthWorld {
   const t = tileOf(near);
   const b = tileBounds(t);
   const frame = new LocalFrame({ lng: b.west, lat: (b.north + b.south) / 2 });
@@ -68,7 +71,7 @@ export function syntheticWorld(near: LngLat = { lng: 8.4037, lat: 49.0069 }): Tr
   const n = normalAt(100);
   lines.push({ id: 'stop', cls: 'stop_line', points: [[c[0] + n[0] * -6.8, c[1] + n[1] * -6.8], [c[0] - n[0] * 0.2, c[1] - n[1] * 0.2]] });
   const ring: XY[] = [];
-  for (const [x, lat] of [[103, -7], [107, -7], [107, 7], [103, 7]] as const) {
+  for (const [x, lat] of [[crosswalkAtM - 2, -7], [crosswalkAtM + 2, -7], [crosswalkAtM + 2, 7], [crosswalkAtM - 2, 7]] as const) {
     const cc = centre(x);
     const nn = normalAt(x);
     ring.push([cc[0] + nn[0] * lat, cc[1] + nn[1] * lat]);

@@ -4,7 +4,7 @@
  * lat], WGS84), looked up in the version (added, moved) or the previous one (removed). Pure.
  */
 import type { ClassCounts, Manifest } from '../merge/index.ts';
-import type { MapFeature, TileFeatureCollection } from '../merge/index.ts';
+import { firstPosition, type MapFeature, type TileFeatureCollection } from '../merge/index.ts';
 
 export type ChangeKind = 'added' | 'moved' | 'removed';
 
@@ -94,6 +94,6 @@ export function diffView(manifest: Manifest, current: Map<string, FeatureRef>, p
 
 function anchorOf(f: MapFeature): [number, number] {
   const g = f.geometry;
-  const p = g.type === 'Point' ? g.coordinates : g.type === 'LineString' ? g.coordinates[g.coordinates.length >> 1]! : g.coordinates[0]![0]!;
+  const p = g.type === 'LineString' ? g.coordinates[g.coordinates.length >> 1]! : firstPosition(g);
   return [p[0], p[1]];
 }
