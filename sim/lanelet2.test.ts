@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { polylineLengthM, projectOntoPolyline } from '../shared/geometry.ts';
+import { polylineLengthM, projectOntoPolyline, ringAreaM2 } from '../shared/geometry.ts';
 import { KARLSRUHE_OSM_PATH } from './bundled-maps.ts';
 import { loadLanelet2, osmBoundsCentre } from './lanelet2.ts';
 import { MapLoadError } from './map-errors.ts';
@@ -64,7 +64,7 @@ describe('loadLanelet2 on the Karlsruhe map', () => {
     expect(signCodes).toContain('de205');
     expect(signCodes).toContain('de301');
     // Every crossing is a proper area a few metres wide.
-    for (const c of map.primitives.filter((p) => p.cls === 'crosswalk')) expect(ringArea(c.points)).toBeGreaterThan(5);
+    for (const c of map.primitives.filter((p) => p.cls === 'crosswalk')) expect(ringAreaM2(c.points)).toBeGreaterThan(5);
   });
 
   it('projects into the explicit origin frame', () => {
@@ -193,20 +193,10 @@ describe('loadLanelet2 on synthetic maps', () => {
     const cw = m.primitives.filter((p) => p.cls === 'crosswalk');
     expect(cw).toHaveLength(1);
     expect(cw[0]!.points).toHaveLength(4);
-    expect(ringArea(cw[0]!.points)).toBeCloseTo(32, 0);
+    expect(ringAreaM2(cw[0]!.points)).toBeCloseTo(32, 0);
     const c = osmBoundsCentre(text);
     expect(c.lat).toBeCloseTo(LAT0 + 4 / M_PER_DEG_LAT, 8);
     const withBounds = text.replace("<osm version='0.6'>", "<osm version='0.6'><bounds minlat='48' minlon='7' maxlat='50' maxlon='9' />");
     expect(osmBoundsCentre(withBounds)).toEqual({ lat: 49, lng: 8 });
   });
 });
-
-function ringArea(ring: ReadonlyArray<readonly [number, number]>): number {
-  let a = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const p = ring[i]!;
-    const q = ring[(i + 1) % ring.length]!;
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}

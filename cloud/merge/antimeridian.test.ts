@@ -23,7 +23,7 @@ import { gunzipSync } from 'node:zlib';
 import { featurePoints, type MapFeature, type TileFeatureCollection } from './features.ts';
 import { decodeTile } from './mvt.ts';
 import { tileToLngLat } from './export-mbtiles.ts';
-import type { XY } from '../../shared/schema.ts';
+import { ringAreaM2 } from '../../shared/geometry.ts';
 import { runMerge } from './run.ts';
 import { lineErrors, simulateFleet, syntheticWorld, writeBatches, type LineError, type TruthWorld } from './synthetic.ts';
 
@@ -125,7 +125,7 @@ describe('a map across the antimeridian', () => {
     const want = featurePoints(plain!, ordinaryCw.world.frame);
     expect(ring).toHaveLength(want.length);
     for (const q of want) expect(Math.min(...ring.map((r) => Math.hypot(r[0] - q[0], r[1] - q[1])))).toBeLessThan(0.01);
-    expect(Math.abs(areaM2(ring) - areaM2(want))).toBeLessThan(0.1);
+    expect(Math.abs(ringAreaM2(ring) - ringAreaM2(want))).toBeLessThan(0.1);
   });
 
   it('exports an MBTiles box over the whole band of longitudes and a Lanelet2 file that reloads on the right side of the Earth', async () => {
@@ -173,8 +173,8 @@ describe('a map across the antimeridian', () => {
       const [lng, lat] = tileToLngLat(x, y, t, layer.extent);
       return acrossCw.world.frame.toLocal({ lng, lat });
     });
-    expect(Math.abs(areaM2(mvtRing) - areaM2(cwRing))).toBeLessThan(1);
-    expect(areaM2(cwRing)).toBeGreaterThan(40); // about 4 x 14 m
+    expect(Math.abs(ringAreaM2(mvtRing) - ringAreaM2(cwRing))).toBeLessThan(1);
+    expect(ringAreaM2(cwRing)).toBeGreaterThan(40); // about 4 x 14 m
 
     const osm = path.join(dir, 'map.osm');
     await exportLanelet2File(acrossCw.store, osm);
@@ -183,17 +183,7 @@ describe('a map across the antimeridian', () => {
     const crosswalks = map.primitives.filter((p) => p.cls === 'crosswalk');
     expect(crosswalks).toHaveLength(1);
     expect(crosswalks[0]!.points).toHaveLength(cwRing.length);
-    expect(Math.abs(areaM2(crosswalks[0]!.points) - areaM2(cwRing))).toBeLessThan(0.5);
+    expect(Math.abs(ringAreaM2(crosswalks[0]!.points) - ringAreaM2(cwRing))).toBeLessThan(0.5);
   });
 });
 
-/** Area of a ring (no closing vertex), square metres. */
-function areaM2(ring: readonly XY[]): number {
-  let a = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const p = ring[i]!;
-    const q = ring[(i + 1) % ring.length]!;
-    a += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(a) / 2;
-}
