@@ -218,6 +218,39 @@ describe('PoseEstimator', () => {
     expect(est.unixMsAt(2.03 * NS)! - (1.7e12 + 2030)).toBeCloseTo(0.4, 2);
   });
 
+  it('holds its heading while the car stands, learns the gyro bias there and takes it off after', () => {
+    // Driving east with a course, then 30 s at a stop line (no usable course below 2 m/s), then
+    // 5 s of driving straight on without GNSS: the gyro reads 0.002 rad/s throughout (its bias).
+    const BIAS = 0.002;
+    const run = (opts: { stillSpeedMps?: number }): { headingAtStop: number; headingAfter: number; bias: number } => {
+      const est = new PoseEstimator(opts);
+      let e = 0;
+      let t = 0;
+      const step = (speed: number, gnss: boolean): void => {
+        est.onVehicle({ tMonoNs: t * NS, speedMps: speed, yawRateRps: BIAS });
+        if (gnss && Math.round(t / 0.02) % 5 === 0) {
+          const p = world.toLngLat([e, 0]);
+          est.onGnss({ tMonoNs: t * NS, tUnixMs: 1.7e12 + t * 1000, fixType: '3d', lat: p.lat, lng: p.lng, horizontalAccuracyM: 0.5, courseRad: speed >= 2 ? 0 : Number.NaN });
+        }
+        e += speed * 0.02;
+        t += 0.02;
+      };
+      for (let i = 0; i < 500; i++) step(10, true);
+      for (let i = 0; i < 1500; i++) step(0, true);
+      const headingAtStop = est.current()!.headingRad;
+      for (let i = 0; i < 250; i++) step(10, false);
+      return { headingAtStop, headingAfter: est.current()!.headingRad, bias: est.gyroBias };
+    };
+    const held = run({});
+    expect(held.bias).toBeCloseTo(BIAS, 6);
+    expect(Math.abs(held.headingAtStop)).toBeLessThan(0.002); // 1 mrad or so left from the course's pull against the bias
+    expect(Math.abs(held.headingAfter - held.headingAtStop)).toBeLessThan(1e-6); // the bias taken off: no drift
+    // The same car with standing not recognised (a threshold below its 0 m/s): the bias turns it.
+    const drifting = run({ stillSpeedMps: 0 });
+    expect(drifting.headingAtStop).toBeGreaterThan(0.05); // 30 s x 0.002 rad/s
+    expect(drifting.headingAfter - drifting.headingAtStop).toBeGreaterThan(0.009); // 5 s more
+  });
+
   it('validates its options naming the field', () => {
     expect(() => new PoseEstimator({ gateSigma: -1 })).toThrow(/PoseOptions.gateSigma must be .* got -1/);
   });

@@ -14,6 +14,11 @@
  *   gateSigma * sqrt(sigmaM^2 + R^2) is rejected as multipath. If rejected fixes persist for
  *   reacquireAfterS and agree with each other (a consistent offset, i.e. it is our dead
  *   reckoning that drifted), the estimator re-acquires: position := fix, sigmaM := R.
+ * - Standing still (wheel speed under stillSpeedMps) a car does not turn: the yaw rate it reports
+ *   then is the gyro's bias, which is averaged (time constant gyroBiasTimeConstantS of standing)
+ *   and taken off every yaw rate after; while standing the heading holds (a zero angular rate
+ *   update). Without it the heading drifted by the bias for as long as the car stood at a stop
+ *   line, where the GNSS course (below courseMinSpeedMps) cannot correct it.
  * - Heading: integrated yaw rate, pulled towards the GNSS course over ground by courseGain per
  *   accepted fix while moving faster than courseMinSpeedMps. Until a first course (a drive starts
  *   standing: no compass), or after long dead reckoning, the heading sigma exceeds
@@ -44,6 +49,8 @@ export interface PoseOptions {
   historyS: number; // how far back poseAt can look, seconds
   maxExtrapolationS: number; // how far past the newest state poseAt extrapolates, seconds
   maxOutOfOrderS: number; // a GNSS fix at most this much older than the state is applied now
+  stillSpeedMps: number; // below this wheel speed the car stands: it does not turn, its yaw rate is gyro bias
+  gyroBiasTimeConstantS: number; // standing time over which the gyro bias estimate averages, seconds
 }
 
 export const DEFAULT_POSE_OPTIONS: Readonly<PoseOptions> = {
@@ -59,6 +66,8 @@ export const DEFAULT_POSE_OPTIONS: Readonly<PoseOptions> = {
   historyS: 3,
   maxExtrapolationS: 0.5,
   maxOutOfOrderS: 0.2,
+  stillSpeedMps: 0.05, // m/s
+  gyroBiasTimeConstantS: 20, // s
 };
 
 export interface Pose {
@@ -103,7 +112,11 @@ export class PoseEstimator {
   private headingSigmaRad = Math.PI;
   private tNs = Number.NaN; // time of the state
   private speedMps = 0;
-  private yawRateRps = 0;
+  private yawRateRps = 0; // the gyro's, less its estimated bias; 0 while standing
+  /** Gyro bias estimate, rad/s (averaged while standing), and the standing time it rests on, seconds. */
+  private gyroBiasRps = 0;
+  private gyroBiasWeightS = 0;
+  private lastSignalNs = Number.NaN;
   private unixOffsetMs: number | undefined; // tUnixMs - tMonoNs / 1e6, from the last fix
   private rejectSince: { tNs: number; dE: number; dN: number } | null = null;
   private history: State[] = [];
@@ -128,6 +141,10 @@ export class PoseEstimator {
     this.rejectSince = null;
     this.tNs = Number.NaN;
     this.headingSigmaRad = Math.PI;
+    // A new drive may be another gyro temperature: its bias is learnt again when the car stands.
+    this.gyroBiasRps = 0;
+    this.gyroBiasWeightS = 0;
+    this.lastSignalNs = Number.NaN;
   }
 
   /**
@@ -278,8 +295,23 @@ export class PoseEstimator {
   }
 
   private setSignals(v: VehicleSignals): void {
+    const dtS = Number.isFinite(this.lastSignalNs) ? Math.min(1, Math.max(0, (v.tMonoNs - this.lastSignalNs) / NS_PER_S)) : 0;
+    this.lastSignalNs = v.tMonoNs;
     this.speedMps = v.speedMps;
-    this.yawRateRps = v.yawRateRps;
+    if (Math.abs(v.speedMps) < this.opts.stillSpeedMps) {
+      // Standing: what the gyro reports is its bias (a running mean over gyroBiasTimeConstantS).
+      const w = Math.max(dtS, 1e-3);
+      this.gyroBiasWeightS = Math.min(this.opts.gyroBiasTimeConstantS, this.gyroBiasWeightS + w);
+      this.gyroBiasRps += ((v.yawRateRps - this.gyroBiasRps) * w) / Math.max(w, this.gyroBiasWeightS);
+      this.yawRateRps = 0;
+      return;
+    }
+    this.yawRateRps = v.yawRateRps - this.gyroBiasRps;
+  }
+
+  /** The gyro bias estimated while standing, rad/s (0 before the car first stood). */
+  get gyroBias(): number {
+    return this.gyroBiasRps;
   }
 
   private propagate(toNs: number): void {
