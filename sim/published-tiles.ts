@@ -6,7 +6,8 @@
  */
 import { readLatest, readTileObject, resolvePublished, manifestKey } from '../cloud/merge/publish.ts';
 import type { ObjectStore } from '../cloud/store/index.ts';
-import { joinAntimeridianParts, type LngLatPosition, type LocalFrame } from '../shared/geo.ts';
+import { areaRing, type AreaGeometry } from '../cloud/merge/features.ts';
+import type { LocalFrame } from '../shared/geo.ts';
 import { isPrimitiveClass, type ScoredPrimitive, type XY } from '../shared/schema.ts';
 
 interface Feature {
@@ -56,8 +57,7 @@ function featureToPrimitive(f: Feature, frame: LocalFrame): ScoredPrimitive | un
   else if (g.type === 'LineString') points = (g.coordinates as unknown[]).map(toXY);
   else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
     // A MultiPolygon: a crosswalk cut on the antimeridian, its sides joined again into one ring.
-    const parts = g.type === 'Polygon' ? [(g.coordinates as LngLatPosition[][])[0] ?? []] : (g.coordinates as LngLatPosition[][][]).map((p) => p[0] ?? []);
-    const ring = joinAntimeridianParts(parts, parts[0]?.[0]?.[0] ?? 0).map(toXY);
+    const ring = areaRing(g as AreaGeometry).map(toXY);
     // GeoJSON rings repeat the first vertex at the end; our model does not.
     const first = ring[0];
     const last = ring[ring.length - 1];

@@ -30,7 +30,7 @@ import { existsSync, linkSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { lngLatBoundsOf, lngNearDeg } from '../../shared/geo.ts';
 import type { ObjectStore } from '../store/index.ts';
-import { areaRing, firstPosition, isAreaGeometry, type MapFeature, type Position } from './features.ts';
+import { areaRing, isAreaGeometry, type MapFeature, type Position } from './features.ts';
 import { readPublishedVersion } from './published-version.ts';
 
 export interface ExportLanelet2Options {
@@ -106,7 +106,7 @@ export function exportLanelet2(features: readonly MapFeature[], options: Partial
     if (cls === 'crosswalk') {
       if (!isAreaGeometry(g)) throw new RangeError(`crosswalk ${f.properties.id} must be a Polygon or MultiPolygon, got ${g.type}`);
       // Across the antimeridian, its two sides joined again into one ring (nodeOf writes each vertex within +-180 deg).
-      const ring = dedupe(areaRing(g, firstPosition(g)[0]));
+      const ring = dedupe(areaRing(g));
       if (ring.length > 1 && same(ring[0]!, ring[ring.length - 1]!)) ring.pop();
       if (ring.length < 3) throw new RangeError(`crosswalk ${f.properties.id} has fewer than 3 distinct vertices`);
       const ids = ring.map(nodeOf);

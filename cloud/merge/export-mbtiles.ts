@@ -236,7 +236,10 @@ function toMvtFeature(f: MapFeature, tile: TileId, extent: number): MvtFeature {
   else if (g.type === 'LineString') geometry = { type: 'LineString', lines: [g.coordinates.map(proj)] };
   // One ring, across the antimeridian too: seen from the tile, its far vertices run on past +-180 deg
   // (tile coordinates outside the extent, as any feature overhanging its tile).
-  else geometry = { type: 'Polygon', rings: [areaRing(g, (tileBounds(tile).west + tileBounds(tile).east) / 2).map(proj)] };
+  else {
+    const b = tileBounds(tile);
+    geometry = { type: 'Polygon', rings: [areaRing(g, (b.west + b.east) / 2).map(proj)] };
+  }
   const properties: Record<string, MvtValue> = {};
   for (const [k, v] of Object.entries(f.properties)) {
     if (k === 'class') continue;

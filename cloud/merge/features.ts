@@ -5,11 +5,11 @@
  * border); points belong to the tile `tileOf` puts them in, and so do polygons (crosswalks, a few
  * metres across) by their centroid: they are published whole, possibly overhanging the border.
  */
-import { joinAntimeridianParts, lngNearDeg, splitRingAtAntimeridian, type LocalFrame } from '../../shared/geo.ts';
+import { joinAntimeridianParts, lngNearDeg, splitRingAtAntimeridian, type LngLatPosition, type LocalFrame } from '../../shared/geo.ts';
 import { CLASS_GEOMETRY, type BoundaryKind, type DividerStyle, type PrimitiveClass, type XY } from '../../shared/schema.ts';
 import { tileKey, tileOf, type LngLatBounds, type TileId } from '../../shared/tiles.ts';
 
-export type Position = [number, number];
+export type Position = LngLatPosition;
 
 export interface FeatureProperties {
   id: string;
@@ -48,8 +48,8 @@ export interface FeatureProperties {
 
 /**
  * A crosswalk is a Polygon (one outer ring), or where it crosses the antimeridian a MultiPolygon
- * of its two sides, each within [-180, 180] deg (RFC 7946 section 3.1.9; `crosswalkRing` joins
- * them again).
+ * of its two sides, each within [-180, 180] deg (RFC 7946 section 3.1.9; `areaRing` joins them
+ * again).
  */
 export type MapGeometry =
   | { type: 'LineString'; coordinates: Position[] }
@@ -66,9 +66,10 @@ export function isAreaGeometry(g: MapGeometry): g is AreaGeometry {
 
 /**
  * The outer ring of an area as one closed ring, longitudes continuous and within 180 deg of
- * `refLngDeg` (a MultiPolygon's sides spliced back together along the antimeridian).
+ * `refLngDeg` (default: its first vertex's; a MultiPolygon's sides spliced back together along
+ * the antimeridian).
  */
-export function areaRing(g: AreaGeometry, refLngDeg: number): Position[] {
+export function areaRing(g: AreaGeometry, refLngDeg: number = firstPosition(g)[0]): Position[] {
   const parts = g.type === 'Polygon' ? [g.coordinates[0] ?? []] : g.coordinates.map((p) => p[0] ?? []);
   return joinAntimeridianParts(parts, refLngDeg);
 }

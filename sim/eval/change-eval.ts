@@ -18,7 +18,7 @@
  * hold are left out of the score (counted in `notInPrevious`), as nothing on the map changed.
  */
 import type { VersionChange } from '../../cloud/merge/diff.ts';
-import { areaRing, firstPosition, isAreaGeometry } from '../../cloud/merge/features.ts';
+import { areaRing, isAreaGeometry } from '../../cloud/merge/features.ts';
 import type { LocalFrame } from '../../shared/geo.ts';
 import { pointPolylineDistM, resampleSpacing } from '../../shared/geometry.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
@@ -154,7 +154,7 @@ export function reportedFromDiff(changes: readonly VersionChange[], frame: Local
   for (const c of changes) {
     if (!statuses.includes(c.status)) continue;
     for (const g of c.geometries) {
-      const pointsM = g.type === 'Point' ? [xy(g.coordinates)] : g.type === 'LineString' ? g.coordinates.map(xy) : areaRing(g, firstPosition(g)[0]).slice(0, -1).map(xy);
+      const pointsM = g.type === 'Point' ? [xy(g.coordinates)] : g.type === 'LineString' ? g.coordinates.map(xy) : areaRing(g).slice(0, -1).map(xy);
       out.push({ kind: c.kind, cls: c.cls, id: c.id, pointsM, closed: isAreaGeometry(g) });
     }
   }
