@@ -4,7 +4,7 @@ import { classPriorFactors, SegDecoder } from './decode.ts';
 import { GroundLut } from './ground.ts';
 import { vectorizeFrame } from './localmap.ts';
 import { renderRoad, subsampleTable, TEST_CALIBRATION, type RoadScene } from './test-scene.ts';
-import { allocBevGrid, profilePeak, vectorizeGrid, type BevGrid } from './vectorize.ts';
+import { allocBevGrid, vectorizeGrid, type BevGrid } from './vectorize.ts';
 
 const CELL = 0.15;
 
@@ -194,41 +194,6 @@ describe('vectorizeGrid', () => {
     expect(Math.abs(span({ crosswalkExtentQuantile: 0.08 }).y - 8)).toBeLessThan(0.3);
     // Driving along y instead, x is across the way.
     expect(Math.abs(span({ crosswalkExtentQuantile: 0.08 }, Math.PI / 2).x - 3)).toBeLessThan(0.3);
-  });
-
-  it('centres a line on its evidence peak, not on the long tail the perspective smears away from the car', () => {
-    // A kerb along x at y = yK: its probability peaks there (0.9) and falls to 0 within 0.3 m
-    // towards the car (y < yK) but only within 0.9 m away from it, as the fused local map's
-    // far-side footprints make it. The profile's centroid lies ~0.13 m outward; its peak, found on
-    // 0.15 m cells, within a few centimetres (the cells' phase against the kerb varies).
-    const errors: number[] = [];
-    for (const yK of [3.0, 3.03, 3.06, 3.09, 3.12]) {
-      const g = allocBevGrid(200, 60, CELL, 0, 0);
-      g.visibility.fill(3);
-      const n = g.widthCells * g.heightCells;
-      const tent = (y: number): number => (y <= yK ? 0.9 * Math.max(0, 1 - (yK - y) / 0.3) : 0.9 * Math.max(0, 1 - (y - yK) / 0.9));
-      for (let i = 0; i < n; i++) {
-        const c = i % g.widthCells;
-        const x = (c + 0.5) * CELL;
-        const y = ((i - c) / g.widthCells + 0.5) * CELL;
-        if (x > 2 && x < 28) g.evidence[(SEG_CLASS_IDS.boundary_curb - 1) * n + i] = tent(y) * g.visibility[i]!;
-      }
-      const kerbs = vectorizeGrid(g).filter((p) => p.cls === 'road_boundary');
-      expect(kerbs).toHaveLength(1);
-      for (const p of kerbs[0]!.points) errors.push(p[1] - yK);
-    }
-    const mean = errors.reduce((a, e) => a + e, 0) / errors.length;
-    expect(Math.abs(mean)).toBeLessThan(0.06);
-    expect(Math.max(...errors.map(Math.abs))).toBeLessThan(0.1);
-  });
-
-  it('takes a profile peak at its parabola vertex, or at the middle of a plateau', () => {
-    expect(profilePeak(Float64Array.from([0, 0.5, 1, 0.5, 0]), 5, 2)).toBeCloseTo(2, 9);
-    // Samples of -(x - 2.25)^2 + 1 at 0..4: the vertex at 2.25.
-    const a = Float64Array.from([0, 1, 2, 3, 4].map((x) => 1 - (x - 2.25) ** 2));
-    expect(profilePeak(a, 5, 2)).toBeCloseTo(2.25, 9);
-    expect(profilePeak(Float64Array.from([0.2, 1, 1, 1, 0.1]), 5, 1)).toBe(2);
-    expect(profilePeak(Float64Array.from([1, 0.5, 0]), 3, 0)).toBe(0); // at the end of the window
   });
 
   it('simplifies road boundaries with their own tolerance, dividers with theirs', () => {

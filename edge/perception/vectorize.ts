@@ -6,8 +6,7 @@
  * Per cell the probability of a class is evidence / visibility; a cell belongs to a class group
  * when that fraction reaches `presenceThreshold` (and the cell was seen at all):
  * - lane dividers: solid + dashed as one mask -> Zhang-Suen skeleton -> traced pieces, centred
- *   sideways on the evidence's peak across the line (sub-cell; `refine`), linked end to end across
- *   dash gaps (<= dividerMaxGapM)
+ *   sideways on the evidence (sub-cell), linked end to end across dash gaps (<= dividerMaxGapM)
  *   when their directions agree; style by vote of the solid/dashed evidence and the painted
  *   fraction along the line;
  * - road boundaries: the same with the curb/border/barrier mask, kind by evidence vote;
@@ -175,7 +174,7 @@ export interface VectorizeOptions {
   smoothHalfWindowM: number;
   /** A line lying (mostly) within this of a longer one is a duplicate trace of it, metres. */
   duplicateDistanceM: number;
-  /** Sideways search for centring a line on its evidence's peak, metres each side. */
+  /** Sideways search for centring a line on its evidence, metres each side. */
   refineHalfWidthM: number;
   /** Painted fraction at or above which the geometry says "solid", in [0, 1]. */
   solidPaintedFraction: number;
@@ -292,10 +291,6 @@ let pathX = new Float64Array(256);
 let pathY = new Float64Array(256);
 let refX = new Float64Array(256);
 let refY = new Float64Array(256);
-/** refine's profile across the line at one point (2k + 1 samples), reused. */
-let profileBuf = new Float64Array(64);
-/** Samples this close to a profile's maximum belong to its plateau (ratio units). */
-const PLATEAU_EPS = 1e-6;
 
 // Per-class votes of a line (lines), reused.
 let votesBuf = new Float64Array(4);
@@ -857,16 +852,8 @@ class GridView {
   }
 
   /**
-   * Move each traced point (xs, ys)[0..n) sideways to the peak of the evidence across the line
-   * there (sub-sample: a parabola through the highest sample and its neighbours; the middle of a
-   * plateau), into (ox, oy); a point whose profile stays below half the presence threshold stays.
-   *
-   * The peak, not the profile's centroid or the middle of the mask: on the fused local map a line
-   * is smeared by each frame's pixel footprints, which the perspective stretches away from the
-   * camera (a row's far edge lies farther beyond its centre than its near edge lies before it).
-   * A line to the side is crossed by those footprints at an angle, so its profile has a long tail
-   * on the side away from the car; its centroid (and the mask's middle) lay 15 cm outward for
-   * borders 4-6 m away, its peak within 1 cm (docs/MEASUREMENTS.md).
+   * Move each traced point (xs, ys)[0..n) sideways to the evidence-weighted centre of the line
+   * there, into (ox, oy).
    */
   refine(xs: Float64Array, ys: Float64Array, n: number, ox: Float64Array, oy: Float64Array): void {
     if (n < 2) {
@@ -881,8 +868,6 @@ class GridView {
     const k = Math.max(1, Math.round(half / step));
     const reach = Math.max(1, Math.round(1 / this.cell)); // tangent over ~2 m
     const floor = this.o.presenceThreshold * 0.5;
-    if (profileBuf.length < 2 * k + 1) profileBuf = new Float64Array(2 * k + 1);
-    const prof = profileBuf;
     // sample()'s interior case inlined with the view's fields in locals (the same arithmetic).
     const { x0: cx0, y0: cy0, w, h, ratio, cell } = this;
     const ox0 = this.g.originXM;
@@ -904,8 +889,8 @@ class GridView {
       ty /= d;
       const nx = -ty;
       const ny = tx;
-      let best = -1;
-      let bestV = 0;
+      let sw = 0;
+      let so = 0;
       for (let j = -k; j <= k; j++) {
         const off = j * step;
         const x = px + nx * off;
@@ -925,22 +910,18 @@ class GridView {
           const a01 = ratio[q + 1]!;
           const a10 = ratio[q + w]!;
           const a11 = ratio[q + w + 1]!;
-          // Off the line all four are 0 (and v would be 0).
-          if (a00 === 0 && a01 === 0 && a10 === 0 && a11 === 0) {
-            prof[j + k] = 0;
-            continue;
-          }
+          // Off the line all four are 0: v would be 0 and v - floor <= 0, so the sample adds nothing.
+          if (a00 === 0 && a01 === 0 && a10 === 0 && a11 === 0) continue;
           const tx = fx - c;
           const ty = fy - r;
           v = (1 - ty) * ((1 - tx) * a00 + tx * a01) + ty * ((1 - tx) * a10 + tx * a11);
         } else v = this.sample(x, y);
-        prof[j + k] = v;
-        if (v > bestV) {
-          bestV = v;
-          best = j + k;
-        }
+        const wt = v - floor;
+        if (wt <= 0) continue;
+        sw += wt;
+        so += wt * off;
       }
-      const shift = bestV > floor ? profilePeak(prof, 2 * k + 1, best) * step - k * step : 0;
+      const shift = sw > 0 ? so / sw : 0;
       ox[i] = px + nx * shift;
       oy[i] = py + ny * shift;
     }
@@ -963,26 +944,6 @@ class GridView {
     }
     return best;
   }
-}
-
-/**
- * Where the profile a[0..n) peaks, in samples (fractional), given `best`, the index of its first
- * maximum: the middle of the plateau of samples within PLATEAU_EPS of it around `best`, or with
- * none, the vertex of the parabola through `best` and its neighbours (kept within half a sample;
- * `best` itself at either end).
- */
-export function profilePeak(a: Float64Array, n: number, best: number): number {
-  const top = a[best]! - PLATEAU_EPS;
-  let j1 = best;
-  while (j1 + 1 < n && a[j1 + 1]! >= top) j1++;
-  if (j1 > best) return (best + j1) / 2;
-  if (best === 0 || best === n - 1) return best;
-  const l = a[best - 1]!;
-  const c = a[best]!;
-  const r = a[best + 1]!;
-  const den = l - 2 * c + r;
-  if (!(den < 0)) return best;
-  return best + Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / den));
 }
 
 /** Bounding box [c0, r0, c1, r1] (inclusive) of the non-zero cells of a plane, or null. */
