@@ -854,6 +854,9 @@ class GridView {
   /**
    * Move each traced point (xs, ys)[0..n) sideways to the evidence-weighted centre of the line
    * there, into (ox, oy).
+   * For a line to the side of the car that centre lies outward (up to ~15 cm at 4-6 m): the
+   * perspective's stretched footprints give its profile a long far-side tail. The profile's peak
+   * and mean shifts were tried and lost in the merged map (docs/PERCEPTION.md, "refine").
    */
   refine(xs: Float64Array, ys: Float64Array, n: number, ox: Float64Array, oy: Float64Array): void {
     if (n < 2) {
