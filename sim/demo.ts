@@ -29,7 +29,8 @@ import { toCoverageFile, writeCoverageFile, type CoverageDrive } from './coverag
 import { provisionFleetKeys, REPLAY_MAX_AGE_DAYS, type FleetKeys } from './fleet-keys.ts';
 import { formatReportTable } from './eval/index.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './eval/on-coverage.ts';
-import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
+import { KARLSRUHE_OSM_PATH, loadLanelet2File, parseMapOrigin } from './bundled-maps.ts';
+import type { LngLat } from '../shared/geo.ts';
 import { mapSeedOf, planFleet, routesShortOf, type FleetPlan, type PlannedDrive } from './fleet.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from './gnss-error.ts';
 import { loadPublishedMap } from './published-tiles.ts';
@@ -52,6 +53,8 @@ Simulates a fleet over a Lanelet2 map, runs one edge daemon process per drive an
 on loopback, merges, evaluates against the map and writes <out>/report.json.
 
   --map FILE            Lanelet2 OSM map (default: the bundled Karlsruhe map)
+  --map-origin LAT,LON  WGS84 origin of the map's local_x/local_y frame, for a map whose nodes
+                        have no lat/lon (Autoware's local projection); no default
   --vehicles N          vehicles (default 20)
   --drives N            drives per vehicle (default 3)
   --drive-length-m M    target route length per drive, metres (default 2000)
@@ -78,6 +81,8 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
 
 interface DemoOptions {
   mapPath: string;
+  /** Origin of the map file's local_x / local_y frame (--map-origin), when its nodes lack lat/lon. */
+  mapOrigin?: LngLat;
   vehicles: number;
   drives: number;
   driveLengthM: number;
@@ -104,6 +109,7 @@ export default async function demo(argv: string[]): Promise<number> {
       strict: true,
       options: {
         map: { type: 'string' },
+        'map-origin': { type: 'string' },
         vehicles: { type: 'string' },
         drives: { type: 'string' },
         'drive-length-m': { type: 'string' },
@@ -127,6 +133,7 @@ export default async function demo(argv: string[]): Promise<number> {
     }
     o = {
       mapPath: values.map ?? KARLSRUHE_OSM_PATH,
+      ...(values['map-origin'] !== undefined ? { mapOrigin: parseMapOrigin('--map-origin', values['map-origin']) } : {}),
       vehicles: positiveInt('--vehicles', values.vehicles ?? '20'),
       drives: positiveInt('--drives', values.drives ?? '3'),
       driveLengthM: positiveInt('--drive-length-m', values['drive-length-m'] ?? '2000'),
@@ -160,7 +167,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
   const say = (msg: string): void => progress.interrupt(() => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`));
 
   say(`loading map ${path.relative(process.cwd(), o.mapPath) || o.mapPath}`);
-  const map = loadLanelet2File(o.mapPath);
+  const mapOptions = o.mapOrigin ? { localOrigin: o.mapOrigin } : {};
+  const map = loadLanelet2File(o.mapPath, mapOptions);
   say(`map: ${map.primitives.length} ground-truth primitives, ${map.lanelets.length} lanelets`);
   const plan = planFleet(map, { vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed });
   const rtkVehicleIds = new Set(plan.vehicles.slice(0, o.rtkVehicles).map((v) => v.vehicleId));
@@ -186,7 +194,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   // 2-core machine the change pass (one drive per vehicle, nothing to render ahead) left a core
   // idle while four daemons waited for frames: 2026-12-02, model demo 397 -> 345 s, the change
   // pass's drives 138 -> 98 s, the same map figures (README, "The demo").
-  const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism())));
+  const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism())), mapOptions);
   const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;

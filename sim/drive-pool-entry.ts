@@ -3,9 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadLanelet2File } from './bundled-maps.ts';
 import type { DrivePoolReply, DrivePoolRequest } from './drive-pool.ts';
 import type { Lanelet2Map } from './lanelet2.ts';
+import type { ParseOsmOptions } from './osm-xml.ts';
 import { simulateDrive } from './simulate-drive.ts';
 
-const base = loadLanelet2File((workerData as { mapPath: string }).mapPath);
+const { mapPath, mapOptions } = workerData as { mapPath: string; mapOptions: ParseOsmOptions };
+const base = loadLanelet2File(mapPath, mapOptions);
 const worlds = new Map<string, Lanelet2Map>([['base', base]]);
 
 parentPort!.on('message', (m: DrivePoolRequest) => {

@@ -11,6 +11,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../shared/ts-worker.ts';
 import type { GroundTruthPrimitive } from './lanelet2.ts';
+import type { ParseOsmOptions } from './osm-xml.ts';
 import type { PlannedDrive } from './fleet.ts';
 import type { SimulateDriveOptions, SimulatedDrive } from './simulate-drive.ts';
 
@@ -35,10 +36,11 @@ export class DrivePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(mapPath: string, size: number) {
+  /** `mapOptions`: as the main thread loaded the map file (e.g. its local origin). */
+  constructor(mapPath: string, size: number, mapOptions: ParseOsmOptions = {}) {
     if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`drive pool size must be an integer >= 1, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = startTsWorker(new URL('./drive-pool-entry.ts', import.meta.url), { workerData: { mapPath } });
+      const worker = startTsWorker(new URL('./drive-pool-entry.ts', import.meta.url), { workerData: { mapPath, mapOptions } });
       worker.on('message', (m: DrivePoolReply) => {
         const p = this.pending.get(m.id);
         if (!p) return;

@@ -11,7 +11,7 @@
 import type { Lanelet2Map } from './lanelet2.ts';
 import { buildLaneletGraph, type LaneletGraph } from './lanelet-graph.ts';
 import { deriveSeed, Rng, type Seed } from './rng.ts';
-import { planRoute, type Route } from './routes.ts';
+import { MAX_PASSES_PER_DRIVE, planRoute, type Route } from './routes.ts';
 
 export interface FleetOptions {
   /** Number of vehicles. */
@@ -29,6 +29,8 @@ export interface FleetOptions {
   driveGapH: [number, number];
   /** Mix the map's content (`mapSeedOf`) into every drive seed (default true). */
   perMapSeeds: boolean;
+  /** Most times one drive enters the same directed lanelet (routes.ts; Infinity: no limit). */
+  maxPassesPerDrive: number;
 }
 
 export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
@@ -40,6 +42,7 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   firstDriveWindowH: 2, // h
   driveGapH: [2, 4], // h
   perMapSeeds: true,
+  maxPassesPerDrive: MAX_PASSES_PER_DRIVE,
 };
 
 export interface PlannedDrive {
@@ -97,7 +100,7 @@ export function planFleet(map: Lanelet2Map, options: Partial<FleetOptions> = {})
     for (let d = 1; d <= o.drivesPerVehicle; d++) {
       const driveId = `${vehicleId}-d${d}`;
       const seed = mapSeed === null ? deriveSeed(o.seed, driveId) : deriveSeed(o.seed, 'map', mapSeed, driveId);
-      const route = planRoute(graph, new Rng(deriveSeed(seed, 'route')), { targetLengthM: o.driveLengthM });
+      const route = planRoute(graph, new Rng(deriveSeed(seed, 'route')), { targetLengthM: o.driveLengthM, maxPassesPerDrive: o.maxPassesPerDrive });
       drives.push({ vehicleId, driveId, seed, route, startUnixMs, bootToStartS: Math.round(timing.uniform(15, 60) * 1000) / 1000 });
       // The next drive starts after this one surely ended (slowest plausible average 1 m/s).
       const gapMs = Math.max(timing.uniform(o.driveGapH[0], o.driveGapH[1]) * 3_600_000, route.lengthM * 1000 + 600_000);
@@ -157,6 +160,7 @@ function validate(o: FleetOptions): void {
   if (!Number.isInteger(o.vehicles) || o.vehicles < 1 || o.vehicles > 999) throw new RangeError(`vehicles must be an integer in [1, 999], got ${o.vehicles}`);
   if (!Number.isInteger(o.drivesPerVehicle) || o.drivesPerVehicle < 1) throw new RangeError(`drivesPerVehicle must be an integer >= 1, got ${o.drivesPerVehicle}`);
   if (!(o.driveLengthM > 0)) throw new RangeError(`driveLengthM must be > 0 metres, got ${o.driveLengthM}`);
+  if (!(o.maxPassesPerDrive >= 1)) throw new RangeError(`maxPassesPerDrive must be >= 1, got ${o.maxPassesPerDrive}`);
   if (!Number.isFinite(o.startUnixMs)) throw new RangeError(`startUnixMs must be a finite Unix time in ms, got ${o.startUnixMs}`);
   if (!(o.firstDriveWindowH >= 0)) throw new RangeError(`firstDriveWindowH must be >= 0 hours, got ${o.firstDriveWindowH}`);
   const [lo, hi] = o.driveGapH;

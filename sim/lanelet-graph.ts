@@ -68,8 +68,10 @@ export function buildLaneletGraph(map: Pick<Lanelet2Map, 'lanelets'>, options: L
     else byStart.set(k, [i]);
   });
   for (const n of nodes) {
+    // Not onto the same lanelet driven the other way (a U-turn on the spot); a ring lanelet
+    // whose end is its own start does continue into itself.
     n.successors = (byStart.get(endKeys[n.index]!) ?? [])
-      .filter((j) => nodes[j]!.lanelet !== n.lanelet)
+      .filter((j) => j === n.index || nodes[j]!.lanelet !== n.lanelet)
       .map((to) => ({ to, connector: null }));
   }
   if (options.bridges !== false) {
@@ -79,7 +81,7 @@ export function buildLaneletGraph(map: Pick<Lanelet2Map, 'lanelets'>, options: L
       ends,
       starts,
       (i) => nodes[i]!.successors.length === 0,
-      (i, j) => nodes[i]!.lanelet === nodes[j]!.lanelet,
+      (i, j) => i !== j && nodes[i]!.lanelet === nodes[j]!.lanelet,
       { uturnSide: oncomingSide(map.lanelets), ...(options.bridges ?? {}) },
     );
     for (const b of bridges) {

@@ -128,6 +128,7 @@ export function loadLanelet2(osmXml: string | OsmDocument, opts: LoadLanelet2Opt
     errors.push(p);
   };
   doc.problems.forEach(report);
+  assertPlaced(doc);
   if (doc.nodes.size === 0) throw new MapLoadError('OSM file has no usable nodes', errors);
 
   const xyOf = new Map<string, XY>();
@@ -454,7 +455,19 @@ function leftLiesLeft(left: readonly XY[], right: readonly XY[]): boolean {
  * min and max longitude (-179.99 to 179.99): the nodes' box replaces it, as its centre would lie
  * on the other side of the Earth.
  */
+/** Throws when nodes of the file could not be placed for want of their local frame's origin (osm-xml.ts). */
+function assertPlaced(doc: OsmDocument): void {
+  const placeless = doc.problems.filter((p) => p.code === 'no_position');
+  if (placeless.length > 0) {
+    throw new MapLoadError(
+      `${placeless.length} of the file's nodes have no lat/lon, only local_x/local_y (a local projection, as Autoware writes it): give the WGS84 origin of that frame (--map-origin LAT,LON); there is no default`,
+      doc.problems,
+    );
+  }
+}
+
 function osmBounds(doc: OsmDocument): LngLatBounds {
+  assertPlaced(doc);
   if (doc.declaredBounds && lngSpanDeg(doc.declaredBounds) <= 180) return doc.declaredBounds;
   const b = lngLatBoundsOf([...doc.nodes.values()].map((n) => ({ lng: n.lon, lat: n.lat })));
   if (!b) throw new MapLoadError('OSM file has neither <bounds> nor nodes: cannot compute its bounds');

@@ -6,6 +6,10 @@
 export type MapLoadProblemCode =
   /** The XML is not an OSM document, or an element lacks a required attribute. */
   | 'malformed_element'
+  /** A node has no lat/lon, only local_x/local_y, and no origin for them was given. */
+  | 'no_position'
+  /** A node lies implausibly far from the rest of the map (dropped). */
+  | 'implausible_position'
   /** A way or relation references a node, way or relation that is not in the file. */
   | 'missing_reference'
   /** A way has fewer vertices than its class needs. */

@@ -2,12 +2,21 @@
  * Deterministic routes along lanelets: a seeded random walk over successors.
  *
  * - The start is a random directed lanelet (weighted by length) from which `targetLengthM` can
- *   be driven without a dead end, if any such lanelet exists.
+ *   be driven without a dead end and within the pass limit below (at least 1 / maxPassesPerDrive
+ *   of the target in distinct lanelets reachable), if any such lanelet exists.
  * - At each end of lanelet the walk picks uniformly among the successors that still allow the
- *   remaining length; if none does, the one that reaches furthest.
+ *   remaining length (within the pass limit: a small loop with no way out, entered from the
+ *   network, does not); if none does, the one that reaches furthest.
+ * - No drive enters one directed lanelet more than `maxPassesPerDrive` times (default
+ *   MAX_PASSES_PER_DRIVE): where the pick
+ *   would, the walk picks again among the successors still below that (one more draw, only
+ *   then); where none is, the drive ends there. A small map (a car park, a turnaround loop) is
+ *   not circled dozens of times in one drive, which no driver does and which would hand the
+ *   merge one drive's passes as if they were many.
  * - The route ends with the first lanelet that completes `targetLengthM` (so it is a little
- *   longer than the target), or at a dead end: then the route is simply shorter and
- *   `reachedTarget` is false (no teleporting to a new start within one drive).
+ *   longer than the target), at a dead end, or where the pass limit leaves no way on: then the
+ *   route is simply shorter and `reachedTarget` is false (no teleporting to a new start within
+ *   one drive).
  * - Where lanelets stop without successor the graph offers connectors (lanelet-bridges.ts):
  *   the car crosses an unmapped junction or turns around; `connectors` lists them.
  * - One-way rules are respected (two-way lanelets may be driven reversed). No lane changes:
@@ -17,6 +26,9 @@ import { polylineLengthM } from '../shared/geometry.ts';
 import type { XY } from '../shared/schema.ts';
 import type { LaneletGraph, Successor } from './lanelet-graph.ts';
 import type { Rng } from './rng.ts';
+
+/** Default of RouteOptions.maxPassesPerDrive: most times one drive enters the same directed lanelet. */
+export const MAX_PASSES_PER_DRIVE = 8;
 
 export interface Route {
   /** Lanelet ids in driving order. */
@@ -37,21 +49,27 @@ export interface RouteOptions {
   targetLengthM?: number;
   /** Start on this lanelet (forwards) instead of a random one. */
   startLaneletId?: string;
+  /** Most times the drive enters one directed lanelet (default MAX_PASSES_PER_DRIVE; Infinity: no limit). */
+  maxPassesPerDrive?: number;
 }
 
 export function planRoute(graph: LaneletGraph, rng: Rng, options: RouteOptions = {}): Route {
   const targetLengthM = options.targetLengthM ?? 2000;
   if (!(targetLengthM > 0)) throw new RangeError(`targetLengthM must be > 0 metres, got ${targetLengthM}`);
   if (graph.nodes.length === 0) throw new RangeError('planRoute: the map has no vehicle lanelets to drive on');
+  const maxPasses = options.maxPassesPerDrive ?? MAX_PASSES_PER_DRIVE;
+  if (!(maxPasses >= 1)) throw new RangeError(`maxPassesPerDrive must be >= 1, got ${maxPasses}`);
 
-  let current = options.startLaneletId !== undefined ? startById(graph, options.startLaneletId) : randomStart(graph, rng, targetLengthM);
+  let current = options.startLaneletId !== undefined ? startById(graph, options.startLaneletId) : randomStart(graph, rng, targetLengthM, maxPasses);
   const laneletIds: string[] = [];
   const reversed: boolean[] = [];
   const centreline: XY[] = [];
   const connectors: Array<'crossing' | 'uturn'> = [];
   let lengthM = 0;
+  const passes = new Map<number, number>();
   for (;;) {
     const node = graph.nodes[current]!;
+    passes.set(current, (passes.get(current) ?? 0) + 1);
     laneletIds.push(node.lanelet.id);
     reversed.push(node.reversed);
     appendPolyline(centreline, node.centreline);
@@ -61,8 +79,16 @@ export function planRoute(graph: LaneletGraph, rng: Rng, options: RouteOptions =
     const succ = node.successors;
     if (succ.length === 0) break;
     const reach = (e: Successor): number => (e.connector?.lengthM ?? 0) + graph.reachM[e.to]!;
-    const viable = succ.filter((e) => reach(e) >= remainingM);
-    const next = viable.length > 0 ? rng.choice(viable) : succ.reduce((a, b) => (reach(b) > reach(a) ? b : a));
+    const distinctM = remainingM / maxPasses;
+    const viable = succ.filter((e) => reach(e) >= remainingM && distinctReachM(graph, e.to, distinctM, remainingM) >= distinctM);
+    let next = viable.length > 0 ? rng.choice(viable) : succ.reduce((a, b) => (reach(b) > reach(a) ? b : a));
+    const open = (e: Successor): boolean => (passes.get(e.to) ?? 0) < maxPasses;
+    if (!open(next)) {
+      const others = (viable.length > 0 ? viable : succ).filter(open);
+      const rest = others.length > 0 ? others : succ.filter(open);
+      if (rest.length === 0) break;
+      next = rng.choice(rest);
+    }
     if (next.connector) {
       appendPolyline(centreline, next.connector.points);
       lengthM += next.connector.lengthM;
@@ -79,8 +105,10 @@ function startById(graph: LaneletGraph, id: string): number {
   return node.index;
 }
 
-function randomStart(graph: LaneletGraph, rng: Rng, targetLengthM: number): number {
-  let pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM);
+function randomStart(graph: LaneletGraph, rng: Rng, targetLengthM: number, maxPasses: number): number {
+  const distinctM = targetLengthM / maxPasses;
+  let pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM && distinctReachM(graph, n.index, distinctM, targetLengthM) >= distinctM);
+  if (pool.length === 0) pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM);
   if (pool.length === 0) {
     // Nowhere to drive the full length: start where the longest drive is possible.
     let best = 0;
@@ -88,6 +116,29 @@ function randomStart(graph: LaneletGraph, rng: Rng, targetLengthM: number): numb
     pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= best);
   }
   return pool[rng.weightedIndex(pool.map((n) => n.lengthM))]!.index;
+}
+
+/**
+ * Length of the distinct directed lanelets reachable from `start` (itself included) through
+ * lanelets that still reach `minReachM` (reachM: so not into a dead end shorter than that),
+ * metres; stops counting once `capM` is reached (a small closed loop of the map, whatever dead
+ * ends leave it, is all counted; a whole city network is not).
+ */
+function distinctReachM(graph: LaneletGraph, start: number, capM: number, minReachM: number): number {
+  const seen = new Set<number>([start]);
+  const queue = [start];
+  let totalM = 0;
+  for (let q = 0; q < queue.length && totalM < capM; q++) {
+    const n = graph.nodes[queue[q]!]!;
+    totalM += n.lengthM;
+    for (const s of n.successors) {
+      if (!seen.has(s.to) && graph.reachM[s.to]! >= minReachM) {
+        seen.add(s.to);
+        queue.push(s.to);
+      }
+    }
+  }
+  return totalM;
 }
 
 /** Append, skipping a first vertex that repeats the last one (consecutive lanelets share it). */

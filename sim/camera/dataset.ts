@@ -121,8 +121,9 @@ export function writeDataset(options: Partial<DatasetOptions> & Pick<DatasetOpti
 
   prepareOutDir(o.outDir, { clear: true });
   const sources = o.maps.map(({ name, map }) => {
-    // The seed is already per map (by name): keep the frames the committed model was trained on.
-    const plan = planFleet(map, { vehicles: o.vehiclesPerMap, drivesPerVehicle: 1, driveLengthM: o.driveLengthM, seed: deriveSeed(o.seed, name), perMapSeeds: false });
+    // The seed is already per map (by name), and the routes may circle a small loop as they did
+    // before the pass limit (routes.ts): keep the frames the committed model was trained on.
+    const plan = planFleet(map, { vehicles: o.vehiclesPerMap, drivesPerVehicle: 1, driveLengthM: o.driveLengthM, seed: deriveSeed(o.seed, name), perMapSeeds: false, maxPassesPerDrive: Infinity });
     return {
       name,
       renderer: new CameraRenderer(map),

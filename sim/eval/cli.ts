@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { oneLine } from '../../cli/errors.ts';
 import { parseCliArgs } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../../cloud/store/index.ts';
-import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
+import { KARLSRUHE_OSM_PATH, loadLanelet2File, parseMapOrigin } from '../bundled-maps.ts';
 import { readCoverageFile } from '../coverage-file.ts';
 import { mapSeedOf } from '../fleet.ts';
 import { loadPublishedMap } from '../published-tiles.ts';
@@ -20,11 +20,14 @@ import { evaluateMap } from './evaluate.ts';
 import { evaluateOnCoverage, uploadedBatchBytes } from './on-coverage.ts';
 import { formatReportTable } from './table.ts';
 
-const HELP = `usage: fleetmap eval --store LOC [--map FILE] [--coverage FILE] [--version N] [--out FILE]
+const HELP = `usage: fleetmap eval --store LOC [--map FILE [--map-origin LAT,LON]] [--coverage FILE] [--version N] [--out FILE]
 
   --store LOC     object store holding tiles/ (as written by fleetmap cloud merge): a directory
                   or s3://bucket[/prefix]
   --map FILE      Lanelet2 OSM ground truth (default: the bundled Karlsruhe map)
+  --map-origin LAT,LON
+                  WGS84 origin of the map's local_x/local_y frame, for a map whose nodes
+                  have no lat/lon (as given to fleetmap demo); no default
   --coverage FILE score only what the fleet saw, as the demo did: the coverage.json a demo
                   wrote beside its report (must have been made on the same --map)
   --version N     map version to score (default: the one the coverage file was scored on,
@@ -39,7 +42,7 @@ export default async function evalCommand(argv: string[]): Promise<number> {
     ({ values } = parseCliArgs({
       args: argv,
       strict: true,
-      options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, map: { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, map: { type: 'string' }, 'map-origin': { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (e) {
     return usageError(e);
@@ -57,8 +60,14 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   }
   if (values.map !== undefined && !existsSync(values.map)) return usageError(`--map ${values.map}: no such file`);
   if (values.coverage !== undefined && !existsSync(values.coverage)) return usageError(`--coverage ${values.coverage}: no such file`);
+  let mapOrigin;
+  try {
+    mapOrigin = values['map-origin'] === undefined ? undefined : parseMapOrigin('--map-origin', values['map-origin']);
+  } catch (e) {
+    return usageError(e);
+  }
   const mapPath = values.map ?? KARLSRUHE_OSM_PATH;
-  const map = loadLanelet2File(mapPath);
+  const map = loadLanelet2File(mapPath, mapOrigin ? { localOrigin: mapOrigin } : {});
   const coverage = values.coverage === undefined ? undefined : readCoverageFile(values.coverage);
   if (coverage !== undefined && coverage.mapSeed !== mapSeedOf(map)) {
     return usageError(`--coverage ${values.coverage} was made on map ${coverage.map} (map seed ${coverage.mapSeed}), not on ${path.basename(mapPath)} (map seed ${mapSeedOf(map)}): pass that map with --map`);
