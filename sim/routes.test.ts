@@ -3,7 +3,7 @@ import { KARLSRUHE_OSM_PATH, loadLanelet2File } from './bundled-maps.ts';
 import { buildLaneletGraph } from './lanelet-graph.ts';
 import { loadLanelet2 } from './lanelet2.ts';
 import { Rng } from './rng.ts';
-import { planRoute } from './routes.ts';
+import { MAX_PASSES_PER_DRIVE, planRoute } from './routes.ts';
 
 const map = loadLanelet2File(KARLSRUHE_OSM_PATH);
 const graph = buildLaneletGraph(map);
@@ -41,11 +41,21 @@ describe('planRoute', () => {
     expect(c.laneletIds).not.toEqual(a.laneletIds);
   });
 
-  it('reaches the target along successors, continuously and in allowed directions', () => {
-    for (let seed = 1; seed <= 8; seed++) {
+  it('reaches the target along successors, continuously and in allowed directions, or ends where only a loop is left', () => {
+    let reached = 0;
+    for (let seed = 1; seed <= 12; seed++) {
       const r = planRoute(graph, new Rng(seed), { targetLengthM: 2000 });
-      expect(r.reachedTarget).toBe(true);
-      expect(r.lengthM).toBeGreaterThan(1900);
+      const passes = new Map<string, number>();
+      r.laneletIds.forEach((id, i) => passes.set(`${id}${r.reversed[i] ? 'r' : ''}`, (passes.get(`${id}${r.reversed[i] ? 'r' : ''}`) ?? 0) + 1));
+      expect(Math.max(...passes.values())).toBeLessThanOrEqual(MAX_PASSES_PER_DRIVE);
+      if (r.reachedTarget) {
+        reached++;
+        expect(r.lengthM).toBeGreaterThan(1900);
+      } else {
+        // Karlsruhe's lanelets run into a 46 m loop of short lanelets in one place (the map is a
+        // cut-out): a drive that gets there goes round it MAX_PASSES_PER_DRIVE times and ends.
+        expect(Math.max(...passes.values())).toBe(MAX_PASSES_PER_DRIVE);
+      }
       r.laneletIds.forEach((id, i) => {
         const l = map.laneletById.get(id)!;
         expect(l.vehicle).toBe(true);
@@ -59,6 +69,7 @@ describe('planRoute', () => {
       }
       expect(maxStepM).toBeLessThan(3); // no jumps: lanelets and connectors meet
     }
+    expect(reached).toBeGreaterThanOrEqual(6); // 6 of these 12 (seeds 1-12); the demo's fleet: 47 of 60
   });
 
   it('returns a shorter route at a dead end', () => {

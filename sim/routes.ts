@@ -2,8 +2,7 @@
  * Deterministic routes along lanelets: a seeded random walk over successors.
  *
  * - The start is a random directed lanelet (weighted by length) from which `targetLengthM` can
- *   be driven without a dead end and within the pass limit below (at least 1 / maxPassesPerDrive
- *   of the target in distinct lanelets reachable), if any such lanelet exists.
+ *   be driven without a dead end, if any such lanelet exists.
  * - At each end of lanelet the walk picks uniformly among the successors that still allow the
  *   remaining length (within the pass limit: a small loop with no way out, entered from the
  *   network, does not); if none does, the one that reaches furthest.
@@ -60,7 +59,7 @@ export function planRoute(graph: LaneletGraph, rng: Rng, options: RouteOptions =
   const maxPasses = options.maxPassesPerDrive ?? MAX_PASSES_PER_DRIVE;
   if (!(maxPasses >= 1)) throw new RangeError(`maxPassesPerDrive must be >= 1, got ${maxPasses}`);
 
-  let current = options.startLaneletId !== undefined ? startById(graph, options.startLaneletId) : randomStart(graph, rng, targetLengthM, maxPasses);
+  let current = options.startLaneletId !== undefined ? startById(graph, options.startLaneletId) : randomStart(graph, rng, targetLengthM);
   const laneletIds: string[] = [];
   const reversed: boolean[] = [];
   const centreline: XY[] = [];
@@ -105,10 +104,8 @@ function startById(graph: LaneletGraph, id: string): number {
   return node.index;
 }
 
-function randomStart(graph: LaneletGraph, rng: Rng, targetLengthM: number, maxPasses: number): number {
-  const distinctM = targetLengthM / maxPasses;
-  let pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM && distinctReachM(graph, n.index, distinctM, targetLengthM) >= distinctM);
-  if (pool.length === 0) pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM);
+function randomStart(graph: LaneletGraph, rng: Rng, targetLengthM: number): number {
+  let pool = graph.nodes.filter((n) => graph.reachM[n.index]! >= targetLengthM);
   if (pool.length === 0) {
     // Nowhere to drive the full length: start where the longest drive is possible.
     let best = 0;
