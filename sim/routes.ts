@@ -4,14 +4,16 @@
  * - The start is a random directed lanelet (weighted by length) from which `targetLengthM` can
  *   be driven without a dead end, if any such lanelet exists.
  * - At each end of lanelet the walk picks uniformly among the successors that still allow the
- *   remaining length (within the pass limit: a small loop with no way out, entered from the
- *   network, does not); if none does, the one that reaches furthest.
+ *   remaining length within the pass limit (a successor into a small loop with no way out
+ *   does not: the distinct lanelets it reaches, not counting dead ends shorter than the rest
+ *   of the drive, must add up to the rest / maxPassesPerDrive); if none does, the one that
+ *   reaches furthest.
  * - No drive enters one directed lanelet more than `maxPassesPerDrive` times (default
- *   MAX_PASSES_PER_DRIVE): where the pick
- *   would, the walk picks again among the successors still below that (one more draw, only
- *   then); where none is, the drive ends there. A small map (a car park, a turnaround loop) is
- *   not circled dozens of times in one drive, which no driver does and which would hand the
- *   merge one drive's passes as if they were many.
+ *   MAX_PASSES_PER_DRIVE): where the pick would, the walk picks again among the successors
+ *   still below that (one more draw, only then); where none is, the drive ends there (the car
+ *   leaves the mapped area). A small map (a car park, a turnaround loop) is not circled dozens
+ *   of times in one drive, which no driver does and which would hand the merge one drive's
+ *   passes as if they were many.
  * - The route ends with the first lanelet that completes `targetLengthM` (so it is a little
  *   longer than the target), at a dead end, or where the pass limit leaves no way on: then the
  *   route is simply shorter and `reachedTarget` is false (no teleporting to a new start within
