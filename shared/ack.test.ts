@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeAck, encodeAck, sha256 } from './ack.ts';
+import { decodeAck, encodeAck, encodeAckAsync, sha256 } from './ack.ts';
 import { CodecError, KIND_ACK, encodeEnvelope } from './envelope.ts';
 import { privateKeyFromSeed, rawPublicKey } from './signing.ts';
 import { Packr } from 'msgpackr';
@@ -24,6 +24,14 @@ describe('signed acks', () => {
     expect(decodeAck(encodeAck({ seq: null, status: 'rejected', reason: 'bad_magic: x', batchSha256: h }, ingestSeed), ingestPublic)).toEqual({ seq: null, status: 'rejected', reason: 'bad_magic: x', batchSha256: h });
     // the raw 32-byte public key works as well as a KeyObject
     expect(decodeAck(encodeAck({ seq: 1, status: 'duplicate', batchSha256: h }, ingestSeed), rawPublicKey(ingestPublic)).status).toBe('duplicate');
+  });
+
+  it('encodeAckAsync (signed on the thread pool) writes the same bytes as encodeAck', async () => {
+    for (const ack of [{ seq: 5, status: 'stored' as const, batchSha256: h }, { seq: null, status: 'rejected' as const, reason: 'bad_magic: x', batchSha256: h }]) {
+      const a = await encodeAckAsync(ack, ingestSeed);
+      expect(a.equals(encodeAck(ack, ingestSeed))).toBe(true);
+      expect(decodeAck(a, ingestPublic)).toEqual(ack);
+    }
   });
 
   it('refuses an ack signed with another key, or altered after signing', () => {

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
-import { CodecError, KIND_ACK, encodeEnvelope, openEnvelope } from './envelope.ts';
+import { CodecError, KIND_ACK, encodeEnvelope, encodeEnvelopeAsync, openEnvelope, type EncodeEnvelopeOptions } from './envelope.ts';
 import { MsgpackRefusal, unpackPlain } from './msgpack-safe.ts';
 import type { SigningKey, VerifyKey } from './signing.ts';
 
@@ -42,10 +42,19 @@ export function sha256(bytes: Uint8Array): Buffer {
 const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, bundleStrings: false, mapsAsObjects: true });
 
 export function encodeAck(ack: Ack, key: SigningKey): Buffer {
+  return encodeEnvelope(ackEnvelope(ack, key));
+}
+
+/** encodeAck with the signature made on libuv's thread pool: the same bytes (the ingest's). */
+export function encodeAckAsync(ack: Ack, key: SigningKey): Promise<Buffer> {
+  return encodeEnvelopeAsync(ackEnvelope(ack, key));
+}
+
+function ackEnvelope(ack: Ack, key: SigningKey): EncodeEnvelopeOptions {
   if (ack.batchSha256.length !== SHA256_BYTES) throw new RangeError(`ack.batchSha256 must be ${SHA256_BYTES} bytes, got ${ack.batchSha256.length}`);
   const body: Record<string, unknown> = { s: ack.seq, st: ACK_STATUS_CODES[ack.status], h: ack.batchSha256 };
   if (ack.reason !== undefined) body.r = ack.reason.length > MAX_ACK_REASON_CHARS ? `${ack.reason.slice(0, MAX_ACK_REASON_CHARS - 3)}...` : ack.reason;
-  return encodeEnvelope({ kind: KIND_ACK, senderId: '', body: packr.pack(body), key, compress: false });
+  return { kind: KIND_ACK, senderId: '', body: packr.pack(body), key, compress: false };
 }
 
 /** Verify (with the pinned ingest ack key) and decode an ack; throws CodecError. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPublicKey } from 'node:crypto';
-import { decodeBatch, encodeBatch, type ObservationBatch } from './batch.ts';
-import { CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_ACK, KIND_BATCH } from './envelope.ts';
+import { BatchRefusal, decodeBatch, decodeBatchAsync, encodeBatch, type ObservationBatch } from './batch.ts';
+import { CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_ACK, KIND_BATCH, type KeyLookup } from './envelope.ts';
 import { privateKeyFromSeed } from './signing.ts';
 import { Packr } from 'msgpackr';
 
@@ -81,6 +81,45 @@ describe('batch codec', () => {
     expect(codeOf(() => decodeBatch(corrupt(good, good.length - 1, good[good.length - 1]! ^ 1), keyFor))).toBe('bad_signature');
     // signed with another vehicle's key, under this vehicle's id: refused
     expect(codeOf(() => decodeBatch(encodeBatch(sampleBatch(), otherSeed), keyFor))).toBe('bad_signature');
+  });
+
+  it('decodeBatchAsync (the signature checked on the thread pool) answers exactly as decodeBatch', async () => {
+    const good = encodeBatch(sampleBatch(), key);
+    const junk = Buffer.from('not brotli, not msgpack');
+    const unsigned = Buffer.from(encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: junk, key: otherSeed, compress: false }));
+    unsigned[4] = 1; // claims brotli: refused for its signature, never decompressed
+    const badBody = encodeEnvelope({ kind: KIND_BATCH, senderId: 'veh-001', body: new Packr({ useRecords: false }).pack({ s: 3, u: 1, q: 0, d: [], t: 'x' }), key, compress: false });
+    const cases: Array<[Buffer, (id: string) => KeyLookup]> = [
+      [good, keyFor],
+      [corrupt(good, 0, 0), keyFor],
+      [good.subarray(0, good.length - 5), keyFor],
+      [good, () => undefined],
+      [good, () => 'revoked'],
+      [good, () => pubOf(otherSeed)],
+      [corrupt(good, 20, good[20]! ^ 0xff), keyFor],
+      [corrupt(good, good.length - 1, good[good.length - 1]! ^ 1), keyFor],
+      [encodeBatch(sampleBatch(), otherSeed), keyFor],
+      [unsigned, keyFor],
+      [badBody, keyFor],
+      [good, () => Buffer.alloc(32, 7)], // a raw key that is not this vehicle's
+      [good, () => Buffer.alloc(5)], // a malformed raw key: refused, never a crash
+    ];
+    const outcome = async (f: () => unknown): Promise<string> => {
+      try {
+        const b = (await f()) as ObservationBatch;
+        return `ok ${b.vehicleId} ${b.seq} ${b.observations.length}`;
+      } catch (e) {
+        if (e instanceof BatchRefusal) return `${e.code} ${e.authenticated} ${e.seq} ${e.message}`;
+        return `threw ${(e as Error).message}`;
+      }
+    };
+    const seen: string[] = [];
+    for (const [buf, kf] of cases) {
+      const sync = await outcome(() => decodeBatch(buf, kf));
+      expect(await outcome(() => decodeBatchAsync(buf, kf))).toBe(sync);
+      seen.push(sync.split(' ')[0]!);
+    }
+    expect(seen).toEqual(['ok', 'bad_magic', 'truncated', 'unknown_sender', 'revoked_sender', 'bad_signature', 'bad_signature', 'bad_signature', 'bad_signature', 'bad_signature', 'bad_body', 'bad_signature', 'bad_signature']);
   });
 
   it('refuses an ack-kind (or any non-batch) envelope before decompressing or parsing it', () => {

@@ -34,7 +34,7 @@ import {
   type DividerStyle,
   type PrimitiveClass,
 } from './schema.ts';
-import { CodecError, KIND_BATCH, encodeEnvelope, openEnvelope, type KeyLookup } from './envelope.ts';
+import { CodecError, KIND_BATCH, encodeEnvelope, openEnvelope, openEnvelopeAsync, type KeyLookup } from './envelope.ts';
 import { MAX_DRIVE_ID_CHARS, MAX_SIGN_CODE_CHARS, isWireDriveId, isWireSignCode, vehicleIdProblem } from './ids.ts';
 import { MsgpackRefusal, unpackPlain } from './msgpack-safe.ts';
 import type { SigningKey } from './signing.ts';
@@ -202,7 +202,27 @@ export function decodeBatch(buf: Uint8Array, keyFor: ((vehicleId: string) => Key
     if (e instanceof CodecError) throw new BatchRefusal(e, false, null);
     throw e;
   }
-  const { header, body } = opened;
+  return decodeOpenedBatch(opened, opts);
+}
+
+/**
+ * decodeBatch with the signature checked on libuv's thread pool (shared/envelope.ts
+ * openEnvelopeAsync): the same order, answers and refusals; the ingest's, whose one JavaScript
+ * thread is its limit. `buf` must not change until it settles.
+ */
+export async function decodeBatchAsync(buf: Uint8Array, keyFor: (vehicleId: string) => KeyLookup, opts: BatchDecodeOptions = {}): Promise<ObservationBatch> {
+  let opened;
+  try {
+    opened = await openEnvelopeAsync(buf, KIND_BATCH, keyFor);
+  } catch (e) {
+    if (e instanceof CodecError) throw new BatchRefusal(e, false, null);
+    throw e;
+  }
+  return decodeOpenedBatch(opened, opts);
+}
+
+/** The body of an authenticated envelope: msgpack shape, counts, then values. */
+function decodeOpenedBatch({ header, body }: { header: { senderId: string }; body: Buffer }, opts: BatchDecodeOptions): ObservationBatch {
   let seq: number | null = null;
   try {
     let raw: unknown;

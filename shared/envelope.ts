@@ -19,7 +19,7 @@
  * before it decompresses or parses anything a stranger sent; the kind is checked before that.
  */
 import { brotliCompressSync, brotliDecompressSync, constants as zc } from 'node:zlib';
-import { SIGNATURE_BYTES, signEd25519, verifyEd25519, type SigningKey, type VerifyKey } from './signing.ts';
+import { SIGNATURE_BYTES, signEd25519, signEd25519Async, verifyEd25519, verifyEd25519Async, type SigningKey, type VerifyKey } from './signing.ts';
 
 export const ENVELOPE_MAGIC = 0x464d;
 export const ENVELOPE_VERSION = 2;
@@ -81,6 +81,20 @@ export interface EncodeEnvelopeOptions {
 }
 
 export function encodeEnvelope(o: EncodeEnvelopeOptions): Buffer {
+  const { out, signedLen } = layoutEnvelope(o);
+  signEd25519(out.subarray(0, signedLen), o.key).copy(out, signedLen);
+  return out;
+}
+
+/** encodeEnvelope with the signature made on libuv's thread pool (signEd25519Async): the same bytes. */
+export async function encodeEnvelopeAsync(o: EncodeEnvelopeOptions): Promise<Buffer> {
+  const { out, signedLen } = layoutEnvelope(o);
+  (await signEd25519Async(out.subarray(0, signedLen), o.key)).copy(out, signedLen);
+  return out;
+}
+
+/** The envelope's bytes with room for the signature at `signedLen`. */
+function layoutEnvelope(o: EncodeEnvelopeOptions): { out: Buffer; signedLen: number } {
   const sender = Buffer.from(o.senderId, 'utf8');
   if (sender.length > 255) throw new RangeError(`senderId must be at most 255 bytes, got ${sender.length}`);
   const compress = o.kind === KIND_BATCH && (o.compress ?? true);
@@ -99,8 +113,7 @@ export function encodeEnvelope(o: EncodeEnvelopeOptions): Buffer {
   sender.copy(out, 6);
   out.writeUInt32BE(body.length, 6 + sender.length);
   body.copy(out, HEADER_BYTES + sender.length);
-  signEd25519(out.subarray(0, signedLen), o.key).copy(out, signedLen);
-  return out;
+  return { out, signedLen };
 }
 
 export interface EnvelopeHeader {
@@ -162,32 +175,62 @@ export function openEnvelope(
   expectKind: EnvelopeKind,
   keyFor: ((senderId: string) => KeyLookup) | 'trusted',
 ): { header: EnvelopeHeader; body: Buffer } {
+  const c = checkEnvelope(buf, expectKind, keyFor);
+  if (c.key !== null && !verifyEd25519(c.signed, c.signature, c.key)) throw badSignature(c.header);
+  return { header: c.header, body: bodyOf(c) };
+}
+
+/** openEnvelope with the signature checked on libuv's thread pool (verifyEd25519Async); the same order and errors. */
+export async function openEnvelopeAsync(
+  buf: Uint8Array,
+  expectKind: EnvelopeKind,
+  keyFor: ((senderId: string) => KeyLookup) | 'trusted',
+): Promise<{ header: EnvelopeHeader; body: Buffer }> {
+  const c = checkEnvelope(buf, expectKind, keyFor);
+  if (c.key !== null && !(await verifyEd25519Async(c.signed, c.signature, c.key))) throw badSignature(c.header);
+  return { header: c.header, body: bodyOf(c) };
+}
+
+interface CheckedEnvelope {
+  b: Buffer;
+  header: EnvelopeHeader;
+  signed: Buffer;
+  signature: Buffer;
+  /** The key to verify with; null: trusted, no check. */
+  key: VerifyKey | null;
+}
+
+/** Header, kind and the sender's key: everything before the signature check. */
+function checkEnvelope(buf: Uint8Array, expectKind: EnvelopeKind, keyFor: ((senderId: string) => KeyLookup) | 'trusted'): CheckedEnvelope {
   const b = asBuffer(buf);
   const header = readEnvelopeHeader(b);
   if (header.kind !== expectKind) {
     throw new CodecError('bad_kind', `expected ${expectKind === KIND_BATCH ? 'a batch (kind 1)' : 'an ack (kind 2)'}, got kind ${header.kind}`);
   }
   const signedEnd = header.bodyStart + header.bodyLength;
+  let key: VerifyKey | null = null;
   if (keyFor !== 'trusted') {
-    const key = keyFor(header.senderId);
-    if (key === undefined) throw new CodecError('unknown_sender', `unknown ${header.kind === KIND_BATCH ? 'vehicle' : 'sender'} ${JSON.stringify(header.senderId)}`);
-    if (key === 'revoked') throw new CodecError('revoked_sender', `the key of vehicle ${JSON.stringify(header.senderId)} is revoked`);
-    if (!verifyEd25519(b.subarray(0, signedEnd), b.subarray(signedEnd, signedEnd + SIGNATURE_BYTES), key)) {
-      throw new CodecError('bad_signature', header.kind === KIND_BATCH ? `signature does not match vehicle ${JSON.stringify(header.senderId)}'s key` : 'signature does not match the pinned ingest ack key');
-    }
+    const k = keyFor(header.senderId);
+    if (k === undefined) throw new CodecError('unknown_sender', `unknown ${header.kind === KIND_BATCH ? 'vehicle' : 'sender'} ${JSON.stringify(header.senderId)}`);
+    if (k === 'revoked') throw new CodecError('revoked_sender', `the key of vehicle ${JSON.stringify(header.senderId)} is revoked`);
+    key = k;
   }
-  const raw = b.subarray(header.bodyStart, signedEnd);
-  let body: Buffer;
-  if (header.compressed) {
-    try {
-      body = brotliDecompressSync(raw, { maxOutputLength: MAX_BODY_BYTES });
-    } catch (e) {
-      throw new CodecError('bad_compression', `body does not decompress: ${(e as Error).message}`);
-    }
-  } else {
-    body = Buffer.from(raw);
+  return { b, header, signed: b.subarray(0, signedEnd), signature: b.subarray(signedEnd, signedEnd + SIGNATURE_BYTES), key };
+}
+
+function badSignature(header: EnvelopeHeader): CodecError {
+  return new CodecError('bad_signature', header.kind === KIND_BATCH ? `signature does not match vehicle ${JSON.stringify(header.senderId)}'s key` : 'signature does not match the pinned ingest ack key');
+}
+
+/** The (decompressed) body of an envelope whose signature was checked. */
+function bodyOf(c: CheckedEnvelope): Buffer {
+  const raw = c.b.subarray(c.header.bodyStart, c.header.bodyStart + c.header.bodyLength);
+  if (!c.header.compressed) return Buffer.from(raw);
+  try {
+    return brotliDecompressSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+  } catch (e) {
+    throw new CodecError('bad_compression', `body does not decompress: ${(e as Error).message}`);
   }
-  return { header, body };
 }
 
 function asBuffer(buf: Uint8Array): Buffer {

@@ -117,6 +117,12 @@ export function signEd25519(data: Uint8Array, key: SigningKey): Buffer {
   return sign(null, data, toSigningKey(key));
 }
 
+/** signEd25519 on libuv's thread pool (the same signature; see verifyEd25519Async). */
+export function signEd25519Async(data: Uint8Array, key: SigningKey): Promise<Buffer> {
+  const k = toSigningKey(key);
+  return new Promise((resolve, reject) => sign(null, data, k, (e, sig) => (e ? reject(e) : resolve(sig))));
+}
+
 /** Whether `signature` is `data` signed by `key`; false (never a throw) on any malformed input. */
 export function verifyEd25519(data: Uint8Array, signature: Uint8Array, key: VerifyKey): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false;
@@ -125,4 +131,26 @@ export function verifyEd25519(data: Uint8Array, signature: Uint8Array, key: Veri
   } catch {
     return false;
   }
+}
+
+/**
+ * verifyEd25519 on libuv's thread pool: the same answer, but the calling thread spends about 10 us
+ * instead of the check's 85 us (AMD EPYC, 2.8 kB). For a server whose one JavaScript thread is its
+ * limit (the ingest). `data` and `signature` must not change until it settles.
+ */
+export function verifyEd25519Async(data: Uint8Array, signature: Uint8Array, key: VerifyKey): Promise<boolean> {
+  if (signature.length !== SIGNATURE_BYTES) return Promise.resolve(false);
+  let k: KeyObject;
+  try {
+    k = toVerifyKey(key);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    try {
+      verify(null, data, k, signature, (e, ok) => resolve(!e && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }

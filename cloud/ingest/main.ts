@@ -22,7 +22,7 @@
 import type { KeyObject } from 'node:crypto';
 import type * as zmq from 'zeromq';
 import type { ObjectStore } from '../store/index.ts';
-import { encodeAck } from '../../shared/index.ts';
+import { encodeAckAsync } from '../../shared/index.ts';
 import { crashPoint } from '../../shared/crash-points.ts';
 import { HEALTH_KEY, type FleetHealth } from './health.ts';
 import { HealthWriter } from './health-writer.ts';
@@ -188,7 +188,7 @@ async function handleMessage(o: IngestMainOptions, frames: Buffer[], counters: I
   }
   if (!r.ack) return;
   try {
-    const ack = encodeAck(r.ack, o.ackKey);
+    const ack = await encodeAckAsync(r.ack, o.ackKey);
     await send(delimiter ? [peer, Buffer.alloc(0), ack] : [peer, ack]);
   } catch (e) {
     o.log.log('warn', 'ack_send_failed', { reason: (e as Error).message, seq: r.ack.seq, status: r.ack.status });

@@ -1,6 +1,7 @@
 /**
  * The ingest's logic, apart from its socket: `IngestService.handle(envelopeBytes)` authenticates
- * and validates one batch (shared/batch.ts decodeBatch with the fleet key registry), stores the
+ * and validates one batch (shared/batch.ts decodeBatchAsync with the fleet key registry: the
+ * signature is checked on libuv's thread pool, off the one JavaScript thread), stores the
  * RAW envelope once under `batches/<vehicleId>/<seq, 10 digits>.fmb` (putIfAbsent: durable before
  * the ack), updates fleet health, and returns the ack plus the effects to log.
  *
@@ -27,7 +28,7 @@
  * Refusals are counted per code (fleet health), per registered vehicle or as unattributed.
  */
 import type { ObjectStore } from '../store/index.ts';
-import { BatchRefusal, CodecError, decodeBatch, readEnvelopeHeader, sha256, type Ack, type BatchDecodeOptions } from '../../shared/index.ts';
+import { BatchRefusal, CodecError, decodeBatch, decodeBatchAsync, readEnvelopeHeader, sha256, type Ack, type BatchDecodeOptions } from '../../shared/index.ts';
 import { ArrivalLog, ArrivalWriteError } from './arrivals.ts';
 import type { FleetHealth } from './health.ts';
 import type { KeyRegistry } from './keys.ts';
@@ -101,7 +102,7 @@ export class IngestService {
     const window: BatchDecodeOptions = { nowUnixMs: now, maxAgeMs: this.deps.maxAgeMs, maxAheadMs: this.deps.maxAheadMs };
     let batch;
     try {
-      batch = decodeBatch(bytes, keys.keyFor, window);
+      batch = await decodeBatchAsync(bytes, keys.keyFor, window);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       const r = e instanceof BatchRefusal ? e : new BatchRefusal(e, false, null);

@@ -20,7 +20,8 @@
  * (the vehicles) and the ingest used per second of each run (Linux /proc), to tell whether a
  * 2-core machine, not the disk, is the limit, and cpuMsPerBatch: the same CPU per batch, with the
  * ingest's main thread apart (the figure to compare code changes by: the rates move with the
- * shared disk's speed, 250 to 3,000 fsync'd files/s on one day). BENCH_INGEST_THREADS=1 also prints the ingest's
+ * shared disk's speed, 250 to 3,000 fsync'd files/s on one day). BENCH_INGEST_MAX_IN_FLIGHT=N sets
+ * the group-commit runs' --max-in-flight (groupMaxInFlight). BENCH_INGEST_THREADS=1 also prints the ingest's
  * CPU by thread (main, libuv pool and V8 workers as "node", ZeroMQ I/O).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
@@ -45,6 +46,8 @@ const BATCHES_PER_VEHICLE = Number(process.env.BENCH_INGEST_BATCHES ?? 160);
 /** Observations per batch: about what a vehicle uploads per minute of driving with the model. */
 const OBSERVATIONS_PER_BATCH = 120;
 const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 2);
+/** The group-commit runs' `--max-in-flight` (the ingest's default, 32, unless set). */
+const GROUP_IN_FLIGHT = Number(process.env.BENCH_INGEST_MAX_IN_FLIGHT ?? 32);
 
 interface RunResult {
   batches: number;
@@ -177,6 +180,7 @@ function rawFsync(dir: string, sizes: readonly number[]): RunResult {
 }
 
 async function main(): Promise<void> {
+  if (!(Number.isInteger(GROUP_IN_FLIGHT) && GROUP_IN_FLIGHT >= 1)) throw new Error(`BENCH_INGEST_MAX_IN_FLIGHT must be a positive integer, got ${JSON.stringify(process.env.BENCH_INGEST_MAX_IN_FLIGHT)}`);
   const dir = prepareOutDir(path.join(BENCH_OUT_DIR, 'ingest-run'), { clear: true });
   const vehicleIds = Array.from({ length: VEHICLES }, (_, i) => `bench-${String(i + 1).padStart(3, '0')}`);
   const keys = provisionFleetKeys({ edgeDir: dir, cloudDir: dir, vehicleIds });
@@ -194,8 +198,8 @@ async function main(): Promise<void> {
   for (let r = 1; r <= ROUNDS; r++) {
     const raw = rawFsync(path.join(dir, `round-${r}`), sizes);
     const serial = await runIngest(path.join(dir, `round-${r}`), 1, true, fleet, keys);
-    const group = await runIngest(path.join(dir, `round-${r}`), 32, true, fleet, keys);
-    const noJournal = await runIngest(path.join(dir, `round-${r}`), 32, false, fleet, keys);
+    const group = await runIngest(path.join(dir, `round-${r}`), GROUP_IN_FLIGHT, true, fleet, keys);
+    const noJournal = await runIngest(path.join(dir, `round-${r}`), GROUP_IN_FLIGHT, false, fleet, keys);
     rounds.push({ raw, serial, group, noJournal });
     progress.tick();
     progress.interrupt(() => console.log(`round ${r}: raw ${(raw.batches / raw.seconds).toFixed(0)} files/s ${(raw.bytes / 1e6 / raw.seconds).toFixed(2)} MB/s; ingest one at a time ${(serial.batches / serial.seconds).toFixed(0)} batches/s; group commit ${(group.batches / group.seconds).toFixed(0)} batches/s ${(group.bytes / 1e6 / group.seconds).toFixed(2)} MB/s (last ack after ${group.ackSeconds!.toFixed(2)} s, synced in place after ${group.seconds.toFixed(2)} s); without the journal ${(noJournal.batches / noJournal.seconds).toFixed(0)} batches/s; CPU cores busy (client/ingest): one at a time ${cores(serial)}, group ${cores(group)}, without the journal ${cores(noJournal)}`));
@@ -210,6 +214,7 @@ async function main(): Promise<void> {
     vehicles: VEHICLES,
     batchesPerVehicle: BATCHES_PER_VEHICLE,
     rounds: ROUNDS,
+    groupMaxInFlight: GROUP_IN_FLIGHT,
     meanBatchBytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
     batchesPerS: round(med((x) => x.group.batches / x.group.seconds)),
     mbPerS: round(mbPerS),
