@@ -199,8 +199,7 @@ export function decodeBatch(buf: Uint8Array, keyFor: ((vehicleId: string) => Key
   try {
     opened = openEnvelope(buf, KIND_BATCH, keyFor);
   } catch (e) {
-    if (e instanceof CodecError) throw new BatchRefusal(e, false, null);
-    throw e;
+    throw unauthenticatedRefusal(e);
   }
   return decodeOpenedBatch(opened, opts);
 }
@@ -215,10 +214,14 @@ export async function decodeBatchAsync(buf: Uint8Array, keyFor: (vehicleId: stri
   try {
     opened = await openEnvelopeAsync(buf, KIND_BATCH, keyFor);
   } catch (e) {
-    if (e instanceof CodecError) throw new BatchRefusal(e, false, null);
-    throw e;
+    throw unauthenticatedRefusal(e);
   }
   return decodeOpenedBatch(opened, opts);
+}
+
+/** What opening the envelope threw: a CodecError becomes a refusal of an unauthenticated batch (no seq); anything else is rethrown as it is. */
+function unauthenticatedRefusal(e: unknown): unknown {
+  return e instanceof CodecError ? new BatchRefusal(e, false, null) : e;
 }
 
 /** The body of an authenticated envelope: msgpack shape, counts, then values. */

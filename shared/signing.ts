@@ -125,11 +125,22 @@ export function signEd25519Async(data: Uint8Array, key: SigningKey): Promise<Buf
 
 /** Whether `signature` is `data` signed by `key`; false (never a throw) on any malformed input. */
 export function verifyEd25519(data: Uint8Array, signature: Uint8Array, key: VerifyKey): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false;
+  const k = verifyKeyFor(signature, key);
+  if (k === null) return false;
   try {
-    return verify(null, data, toVerifyKey(key), signature);
+    return verify(null, data, k, signature);
   } catch {
     return false;
+  }
+}
+
+/** The key to check `signature` with; null when the signature or the key is malformed (a false answer, never a throw). */
+function verifyKeyFor(signature: Uint8Array, key: VerifyKey): KeyObject | null {
+  if (signature.length !== SIGNATURE_BYTES) return null;
+  try {
+    return toVerifyKey(key);
+  } catch {
+    return null;
   }
 }
 
@@ -139,13 +150,8 @@ export function verifyEd25519(data: Uint8Array, signature: Uint8Array, key: Veri
  * limit (the ingest). `data` and `signature` must not change until it settles.
  */
 export function verifyEd25519Async(data: Uint8Array, signature: Uint8Array, key: VerifyKey): Promise<boolean> {
-  if (signature.length !== SIGNATURE_BYTES) return Promise.resolve(false);
-  let k: KeyObject;
-  try {
-    k = toVerifyKey(key);
-  } catch {
-    return Promise.resolve(false);
-  }
+  const k = verifyKeyFor(signature, key);
+  if (k === null) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
       verify(null, data, k, signature, (e, ok) => resolve(!e && ok));
