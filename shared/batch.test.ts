@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPublicKey } from 'node:crypto';
 import { BatchRefusal, decodeBatch, decodeBatchAsync, encodeBatch, type ObservationBatch } from './batch.ts';
-import { CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_ACK, KIND_BATCH, type KeyLookup } from './envelope.ts';
+import { brotliWindowBits, CodecError, ENVELOPE_VERSION, encodeEnvelope, KIND_ACK, KIND_BATCH, type KeyLookup } from './envelope.ts';
 import { privateKeyFromSeed } from './signing.ts';
 import { Packr } from 'msgpackr';
 
@@ -62,6 +62,16 @@ describe('batch codec', () => {
     }));
     const bytes = encodeBatch(b, key).length;
     expect(bytes).toBeLessThan(JSON.stringify(b).length / 10);
+  });
+
+  it("fits brotli's window to the body, and bodies of any size round-trip", () => {
+    // the window holds (1 << bits) - 16 bytes
+    expect([0, 1008, 1009, 5_000, 65_520, 65_521, 100_000_000].map(brotliWindowBits)).toEqual([10, 10, 11, 13, 16, 17, 24]);
+    for (const n of [1, 60, 2_000, 20_000]) {
+      const b = sampleBatch();
+      b.observations = Array.from({ length: n }, (_, i) => ({ ...b.observations[i % 4]!, tUnixMs: b.createdUnixMs - i }));
+      expect(decodeBatch(encodeBatch(b, key), keyFor).observations).toHaveLength(n);
+    }
   });
 
   it('refuses another version with an exact message', () => {

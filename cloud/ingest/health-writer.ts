@@ -36,6 +36,10 @@ export class HealthWriter {
   private again = false;
   private lastStartMs = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | undefined;
+  /** Set by close(): the last write goes at once, not after minIntervalMs. */
+  private closing = false;
+  /** Ends the wait for minIntervalMs early (close). */
+  private wake: (() => void) | undefined;
   private readonly minIntervalMs: number;
   private readonly nowMs: () => number;
 
@@ -68,10 +72,12 @@ export class HealthWriter {
     while (this.inFlight) await this.inFlight;
   }
 
-  /** Stop following changes and write what is left. */
+  /** Stop following changes and write what is left, at once (a stop does not wait out minIntervalMs). */
   async close(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.closing = true;
+    this.wake?.();
     await this.flush();
   }
 
@@ -79,7 +85,16 @@ export class HealthWriter {
     do {
       this.again = false;
       const waitMs = this.lastStartMs + this.minIntervalMs - this.nowMs();
-      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      if (waitMs > 0 && !this.closing) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => this.wake?.(), waitMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            this.wake = undefined;
+            resolve();
+          };
+        });
+      }
       this.lastStartMs = this.nowMs();
       if (!(await this.writeOnce())) return; // failed: the next change tries again, no spinning
     } while (this.again);

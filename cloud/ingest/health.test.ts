@@ -128,6 +128,24 @@ describe('HealthWriter', () => {
     expect(g.puts()).toBe(2); // closed: no longer following changes
   });
 
+  it('spaces writes by minIntervalMs, but close() writes what is left at once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fm-health-'));
+    const store = new LocalDirStore(dir);
+    const health = new FleetHealth(undefined, ['veh-1']);
+    let nowMs = 0; // a clock that stands still: the second write would wait the whole hour
+    const w = new HealthWriter({ health, store, minIntervalMs: 3_600_000, nowMs: () => nowMs }).start();
+    health.recordStored('veh-1', { seq: 1, bytes: 100, observations: 2, queueDepth: 5 }, 1_000);
+    await w.flush();
+    expect(w.writes).toBe(1);
+    health.recordStored('veh-1', { seq: 2, bytes: 100, observations: 2, queueDepth: 4 }, 2_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(w.writes).toBe(1); // waiting out the interval
+    nowMs = 10; // still well inside it
+    await w.close(); // would hang for an hour without the wake-up
+    expect(w.writes).toBe(2);
+    expect(parseHealth((await new LocalDirStore(dir).get(HEALTH_KEY))!).vehicles['veh-1']).toMatchObject({ batchesStored: 2, lastSeq: 2 });
+  });
+
   it('a failed write is logged and retried by the next change, without spinning', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fm-health-'));
     const inner = new LocalDirStore(dir);

@@ -6,7 +6,8 @@
  * Group commit (`groupCommit: true`, the ingest's): the temp file is not synced and the directory
  * not fsync'd; instead the write's key and bytes go into the write journal (write-journal.ts), and
  * one fdatasync of the journal makes every write in flight durable together; a background
- * checkpoint syncs the objects in place and deletes the journal. A putIfAbsent that finds a key
+ * checkpoint makes the objects durable in place (one syncfs of their filesystem, syncfs.ts, or
+ * where that is not available one fdatasync per object) and deletes the journal. A putIfAbsent that finds a key
  * this process created and has not yet made durable waits for it (never "exists" for bytes a power
  * cut could still take). Journals of dead writers are replayed at the first write (recover()).
  *
@@ -35,6 +36,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertObjectKey, assertStartAfter, type ObjectStore } from './object-store.ts';
 import { currentBootId, decodeJournal, GroupCommitJournal, JOURNAL_DIR, JournalKind, orphanJournals, syncDirectory, syncFd, type JournalStats } from './write-journal.ts';
+import { syncFilesystem, type SyncFilesystem } from './syncfs.ts';
 
 /** The store's own temp names: `<name>.tmp-<pid>-<8 hex digits>`; nothing else is ever swept. */
 export const TEMP_NAME_RE = /\.tmp-\d+-[0-9a-f]{8}$/;
@@ -52,6 +54,16 @@ export interface LocalDirStoreOptions {
   /** Journal rotation (group commit): bytes, ms; defaults 16 MiB, 2 s. */
   journalMaxBytes?: number;
   journalMaxAgeMs?: number;
+  /** How a checkpoint syncs its filesystem at once (default syncfs.ts's `sync -f`); when it returns false, object by object. */
+  syncFilesystem?: SyncFilesystem;
+}
+
+/** Journal counters (write-journal.ts) and how the checkpoints synced. */
+export interface StoreJournalStats extends JournalStats {
+  /** Checkpoints made durable by one syncfs of the store's filesystem... */
+  filesystemSyncs: number;
+  /** ...and by one fdatasync per object (syncfs not available or failed). */
+  perObjectSyncs: number;
 }
 
 /** What `recover()` found: orphan journals replayed, their frames, and the objects rewritten from them. */
@@ -73,6 +85,8 @@ export class LocalDirStore implements ObjectStore {
   private readonly pendingCreates = new Map<string, Promise<void>>();
   /** The last temp name's number (uint32, wraps). */
   private tempSeq = randomBytes(4).readUInt32BE(0);
+  private readonly syncFilesystem: SyncFilesystem;
+  private readonly checkpointSyncs = { filesystemSyncs: 0, perObjectSyncs: 0 };
 
   constructor(rootDir: string, o: LocalDirStoreOptions = {}) {
     if (!rootDir) throw new TypeError('LocalDirStore needs a root directory');
@@ -80,14 +94,15 @@ export class LocalDirStore implements ObjectStore {
     this.staleTempAfterS = o.staleTempAfterS ?? 600;
     if (!(this.staleTempAfterS >= 0)) throw new RangeError(`staleTempAfterS must be >= 0, got ${this.staleTempAfterS}`);
     this.nowUnixMs = o.nowUnixMs ?? Date.now;
+    this.syncFilesystem = o.syncFilesystem ?? syncFilesystem;
     if (o.groupCommit) {
       this.journal = new GroupCommitJournal({ dir: path.join(this.rootDir, JOURNAL_DIR), checkpoint: (keys) => this.syncInPlace(keys), maxBytes: o.journalMaxBytes, maxAgeMs: o.journalMaxAgeMs });
     }
   }
 
   /** Journal counters (group commit), undefined otherwise. */
-  get journalStats(): Readonly<JournalStats> | undefined {
-    return this.journal?.stats;
+  get journalStats(): Readonly<StoreJournalStats> | undefined {
+    return this.journal ? { ...this.journal.stats, ...this.checkpointSyncs } : undefined;
   }
 
   /**
@@ -263,8 +278,36 @@ export class LocalDirStore implements ObjectStore {
     return true;
   }
 
-  /** Checkpoint of a journal file: the objects fdatasync'd where they are, their directories fsync'd. */
+  /**
+   * Checkpoint of a journal file: one syncfs per filesystem its objects' directories are on (one,
+   * unless a directory of the store is a mount point), or where that fails the objects fdatasync'd
+   * where they are and their directories fsync'd.
+   */
   private async syncInPlace(keys: readonly string[]): Promise<void> {
+    if (await this.syncFilesystemsOf(keys)) {
+      this.checkpointSyncs.filesystemSyncs++;
+      return;
+    }
+    await this.syncEachInPlace(keys);
+    this.checkpointSyncs.perObjectSyncs++;
+  }
+
+  /** syncfs of every filesystem holding a directory of `keys`' objects; false when one failed. */
+  private async syncFilesystemsOf(keys: readonly string[]): Promise<boolean> {
+    const dirs = new Set(keys.map((k) => path.dirname(this.pathOf(k))));
+    const oneDirPerDevice = new Map<number, string>();
+    for (const d of dirs) {
+      const st = await fs.stat(d).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined; // removed since: nothing of it to keep
+        throw e;
+      });
+      if (st && !oneDirPerDevice.has(st.dev)) oneDirPerDevice.set(st.dev, d);
+    }
+    for (const d of oneDirPerDevice.values()) if (!(await this.syncFilesystem(d))) return false;
+    return true;
+  }
+
+  private async syncEachInPlace(keys: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
     const files = keys.map((k) => this.pathOf(k));
     let next = 0;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from './local-dir-store.ts';
+import { syncFilesystem } from './syncfs.ts';
 import { currentBootId, decodeJournal, encodeJournalFrame, GroupCommitJournal, JOURNAL_DIR, journalFileName, JournalKind, orphanJournals } from './write-journal.ts';
 
 const root = (): string => mkdtempSync(path.join(tmpdir(), 'fm-journal-'));
@@ -108,6 +109,30 @@ describe('LocalDirStore with group commit', () => {
     expect(readdirSync(path.join(dir, JOURNAL_DIR))).toEqual([]);
     expect((readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.tmp-\d/.test(f))).toEqual([]);
     expect(await s.list('')).not.toContain(JOURNAL_DIR);
+  });
+
+  it('checkpoints with one syncfs of the store filesystem, and object by object where that fails', async () => {
+    expect(await syncFilesystem(root())).toBe(true); // the real `sync -f` on this machine (Linux, coreutils)
+    for (const works of [true, false]) {
+      const dir = root();
+      const asked: string[] = [];
+      const s = new LocalDirStore(dir, {
+        groupCommit: true,
+        syncFilesystem: async (d) => {
+          asked.push(d);
+          return works;
+        },
+      });
+      const keys = Array.from({ length: 12 }, (_, i) => `batches/v${i % 3}/${String(i).padStart(10, '0')}.fmb`);
+      expect((await Promise.all(keys.map((k, i) => s.putIfAbsent(k, bytes(700, i))))).every(Boolean)).toBe(true);
+      await s.flush();
+      // one filesystem under the store: one call, naming a directory of its objects
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!.startsWith(path.join(dir, 'batches'))).toBe(true);
+      expect(s.journalStats).toMatchObject({ checkpoints: 1, checkpointFailures: 0, filesystemSyncs: works ? 1 : 0, perObjectSyncs: works ? 0 : 1 });
+      expect(readdirSync(path.join(dir, JOURNAL_DIR))).toEqual([]);
+      for (const [i, k] of keys.entries()) expect((await new LocalDirStore(dir).get(k))!.equals(bytes(700, i))).toBe(true);
+    }
   });
 
   it('replays a dead writer journal at the first write: torn and missing objects rewritten, the torn tail ignored, a live writer journal left alone', async () => {
