@@ -12,14 +12,29 @@
  * takes longer, but it runs in the checkpoint, off every writer's path.
  *
  * Where `sync` is missing or refuses `-f` (macOS, old systems), the first call fails and every
- * later one returns false at once: the caller syncs object by object.
+ * later one returns false at once: the caller syncs object by object. So does every call off
+ * Linux or on a kernel before 5.8, whose syncfs does not report failed writes.
  */
 import { execFile } from 'node:child_process';
+import { platform, release } from 'node:os';
 
 /** Makes `dir`'s filesystem durable; false when it could not (the caller then syncs each object). */
 export type SyncFilesystem = (dir: string) => Promise<boolean>;
 
-let usable: boolean | undefined; // undefined: not tried yet
+/**
+ * Whether syncfs reports a failed write on this kernel: Linux from 5.8 on returns the
+ * filesystem's writeback errors from syncfs; before, it returned 0 regardless, where a failed
+ * fdatasync of the object would have said so. `releaseText` as os.release() writes it.
+ */
+export function syncfsReportsErrors(os: string, releaseText: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(releaseText);
+  if (os !== 'linux' || !m) return false;
+  const major = Number(m[1]);
+  return major > 5 || (major === 5 && Number(m[2]) >= 8);
+}
+
+// undefined: not tried yet; false from the start where syncfs could hide a failed write
+let usable: boolean | undefined = syncfsReportsErrors(platform(), release()) ? undefined : false;
 
 /** `sync -f dir`; false when it failed, and at once after a first failure that no call had succeeded before. */
 export const syncFilesystem: SyncFilesystem = (dir) => {
