@@ -56,6 +56,12 @@ export interface LocalDirStoreOptions {
   journalMaxAgeMs?: number;
   /** How a checkpoint syncs its filesystem at once (default syncfs.ts's `sync -f`); when it returns false, object by object. */
   syncFilesystem?: SyncFilesystem;
+  /**
+   * Least objects a checkpoint covers for it to sync the whole filesystem (default 64): below it,
+   * one fdatasync per object costs little, and a syncfs would also write back every other
+   * process's data on that disk (an idle ingest checkpoints its health file every 2 s).
+   */
+  syncFilesystemMinObjects?: number;
 }
 
 /** Journal counters (write-journal.ts) and how the checkpoints synced. */
@@ -86,6 +92,7 @@ export class LocalDirStore implements ObjectStore {
   /** The last temp name's number (uint32, wraps). */
   private tempSeq = randomBytes(4).readUInt32BE(0);
   private readonly syncFilesystem: SyncFilesystem;
+  private readonly syncFilesystemMinObjects: number;
   private readonly checkpointSyncs = { filesystemSyncs: 0, perObjectSyncs: 0 };
 
   constructor(rootDir: string, o: LocalDirStoreOptions = {}) {
@@ -95,6 +102,7 @@ export class LocalDirStore implements ObjectStore {
     if (!(this.staleTempAfterS >= 0)) throw new RangeError(`staleTempAfterS must be >= 0, got ${this.staleTempAfterS}`);
     this.nowUnixMs = o.nowUnixMs ?? Date.now;
     this.syncFilesystem = o.syncFilesystem ?? syncFilesystem;
+    this.syncFilesystemMinObjects = o.syncFilesystemMinObjects ?? 64;
     if (o.groupCommit) {
       this.journal = new GroupCommitJournal({ dir: path.join(this.rootDir, JOURNAL_DIR), checkpoint: (keys) => this.syncInPlace(keys), maxBytes: o.journalMaxBytes, maxAgeMs: o.journalMaxAgeMs });
     }
@@ -280,11 +288,11 @@ export class LocalDirStore implements ObjectStore {
 
   /**
    * Checkpoint of a journal file: one syncfs per filesystem its objects' directories are on (one,
-   * unless a directory of the store is a mount point), or where that fails the objects fdatasync'd
-   * where they are and their directories fsync'd.
+   * unless a directory of the store is a mount point), or for a few objects, or where that fails,
+   * the objects fdatasync'd where they are and their directories fsync'd.
    */
   private async syncInPlace(keys: readonly string[]): Promise<void> {
-    if (await this.syncFilesystemsOf(keys)) {
+    if (keys.length >= this.syncFilesystemMinObjects && (await this.syncFilesystemsOf(keys))) {
       this.checkpointSyncs.filesystemSyncs++;
       return;
     }
