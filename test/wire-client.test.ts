@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curveKeyPair } from 'zeromq';
 import { REPO, startIngest, tempDir, type Proc } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -125,4 +126,15 @@ describe('a client written from docs/WIRE.md alone', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 60_000);
+
+  it("reads an ingest CURVE public key that starts with '{' (a Z85 character) as a key, not as JSON", () => {
+    let pub = '';
+    while (!pub.startsWith('{')) pub = curveKeyPair().publicKey; // one key in 85
+    const file = path.join(dir, 'brace.curve.pub');
+    writeFileSync(file, `${pub}\n`);
+    const code = 'import importlib.util,sys\nspec=importlib.util.spec_from_file_location("wc",sys.argv[1]);wc=importlib.util.module_from_spec(spec);spec.loader.exec_module(wc)\nprint(wc.load_curve_public(sys.argv[2]).decode())';
+    const r = spawnSync(PYTHON, ['-c', code, CLIENT, file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(pub);
+  });
 });

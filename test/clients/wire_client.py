@@ -167,6 +167,12 @@ def load_curve_public(path):
     `cloud ingest --curve-generate` or logged as curvePublicKey), or the ingest's keypair JSON
     (its publicKey is used; the secret half is ignored)."""
     text = _read_text(path, "ingest CURVE public key")
+    # A key first: '{' is a Z85 character, so one key in 85 starts with it.
+    if len(text) == 40 and not any(c.isspace() for c in text):
+        try:
+            return z85_key(text, f"ingest CURVE public key {path}")
+        except Fail:
+            pass
     if text.startswith("{"):
         try:
             obj = json.loads(text)
