@@ -135,12 +135,43 @@ describe('IngestService arrival records', () => {
     expect((await records(store)).map((r) => r.batches)).toEqual([[batchObjectKey('veh-1', 9)]]);
   });
 
-  it('writes no record for a rejected batch (seq conflict)', async () => {
+  it('a rejected batch (seq conflict) leaves the stored batch as it was; a record written with the attempt names only that key', async () => {
     const store = tempStore();
     const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => NOW_MS });
-    await svc.handle(sign(batch(1)));
+    const first = sign(batch(1));
+    await svc.handle(first);
     const other = sign({ ...batch(1), queueDepth: 7 });
     expect((await svc.handle(other)).ack).toMatchObject({ status: 'rejected' });
-    expect((await records(store)).map((r) => r.batches)).toEqual([[batchObjectKey('veh-1', 1)]]);
+    expect(await store.get(batchObjectKey('veh-1', 1))).toEqual(first);
+    // The record is written at once with the batch (before the conflict is known): it names the
+    // key that holds the first batch, which a merge reads (or has consumed) either way.
+    expect(new Set((await records(store)).flatMap((r) => r.batches))).toEqual(new Set([batchObjectKey('veh-1', 1)]));
+  });
+
+  it('writes the record at the same time as the batch, not after it, and acks only once both are durable', async () => {
+    // A store whose batch writes wait for a gate: the record's write must start while the
+    // batch's is still pending (in sequence, it would wait for it: two syncs on the ack path).
+    const inner = tempStore();
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const order: string[] = [];
+    const store = Object.assign(Object.create(inner) as ObjectStore, {
+      putIfAbsent: async (key: string, data: Uint8Array): Promise<boolean> => {
+        order.push(`start ${key.split('/')[0]}`);
+        if (key.startsWith('batches/')) await gate;
+        const r = await inner.putIfAbsent(key, data);
+        order.push(`done ${key.split('/')[0]}`);
+        return r;
+      },
+    });
+    const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => NOW_MS });
+    let settled = false;
+    const handled = svc.handle(sign(batch(3))).then((r) => ((settled = true), r));
+    for (let i = 0; i < 500 && !order.includes('done arrivals'); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(order).toEqual(['start batches', 'start arrivals', 'done arrivals']);
+    expect(settled).toBe(false); // the batch is not durable yet: no ack
+    openGate();
+    expect((await handled).ack).toMatchObject({ seq: 3, status: 'stored' });
+    expect(order.at(-1)).toBe('done batches');
   });
 });

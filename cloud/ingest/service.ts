@@ -16,11 +16,19 @@
  *
  * Arrival log (arrivals.ts): before a `stored` or `duplicate` ack, a durable arrival record must
  * name the batch (one record per commit group), so an incremental merge finds it without listing
- * `batches/`. A duplicate gets a record too: the batch may have been stored by a process that died
- * before writing its record, and this resend is what repairs that. A failed record write fails the
- * message like a failed batch write (`store_failed`, no ack: the edge resends). Health counts a
- * batch `stored` only once its record is written; a batch whose record failed is counted as a
- * duplicate when its resend comes (the log and the metrics, which read the same effects, agree).
+ * `batches/`. The record is written AT THE SAME TIME as the batch, not after it: under group commit
+ * both usually share one journal sync, where in sequence every batch waited for two (the ack 1.3x
+ * sooner: `npm run bench:ingest`). So a record can be durable, and read by a merge, before its
+ * batch is in the store, or when the batch's write failed or was torn by a power cut; the merge
+ * does not consume a batch it cannot read and decode (cloud/merge/plan.ts), and finds it through
+ * the next record that names it (the resend's) or, when it lands late, by re-reading the records
+ * within the margin. A record may also name a batch refused as a seq conflict (its key holds the
+ * earlier batch, recorded when it was stored): harmless. A duplicate gets a record too: the batch
+ * may have been stored by a process that died before writing its record, and this resend is what
+ * repairs that. A failed record write fails the message like a failed batch write (`store_failed`,
+ * no ack: the edge resends). Health counts a batch `stored` only once its record is written; a
+ * batch whose record failed is counted as a duplicate when its resend comes (the log and the
+ * metrics, which read the same effects, agree).
  *
  * Rejections carry the batch's seq only once the envelope is authenticated; otherwise seq is
  * null (and the edge holds the batch instead of dead-lettering it: see edge/uplink.ts). Every ack
@@ -112,13 +120,17 @@ export class IngestService {
     const key = batchObjectKey(vehicleId, seq);
     let created: boolean;
     const storeStart = performance.now();
+    // The record and the batch are written at once (see the header); a path that returns without
+    // waiting for the record leaves it to finish on its own.
+    const recorded = this.recordArrival(vehicleId, seq, key);
+    recorded.catch(() => undefined);
     try {
       created = await store.putIfAbsent(key, bytes);
     } catch (e) {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (created) {
-      const failed = await this.recordArrival(vehicleId, seq, key);
+      const failed = await recorded;
       if (failed) return failed;
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {
@@ -133,7 +145,7 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
-      const failed = await this.recordArrival(vehicleId, seq, key);
+      const failed = await recorded;
       if (failed) return failed;
       health.recordDuplicate(vehicleId, now);
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
@@ -146,7 +158,9 @@ export class IngestService {
       } catch (e) {
         return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
       }
-      const failed = await this.recordArrival(vehicleId, seq, key);
+      // The record started with the write may be durable before this replacement (and a merge may
+      // have read the torn object meanwhile, consuming nothing): a record written after it.
+      const failed = (await recorded) ?? (await this.recordArrival(vehicleId, seq, key));
       if (failed) return failed;
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {

@@ -8,7 +8,8 @@
  * - a store with no arrival records (an older ingest) merges by listing, watermark null; so does
  *   a previous manifest without a watermark, and a watermark whose records are gone;
  * - a batch stored without a record (the ingest died between the two writes) is merged once its
- *   vehicle resends it;
+ *   vehicle resends it; a record naming a batch not yet stored, or torn, consumes nothing, and the
+ *   next merge reads the batch once it is whole;
  * - gc deletes the records older than the next merge reads, and that merge still reads the log.
  */
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ObservationBatch, WireObservation } from '../../shared/batch.ts';
 import { encodeBatch, privateKeyFromSeed } from '../../shared/index.ts';
-import { ARRIVALS_PREFIX } from '../ingest/arrivals.ts';
+import { ARRIVALS_PREFIX, ArrivalLog } from '../ingest/arrivals.ts';
 import { FleetHealth } from '../ingest/health.ts';
 import { KeyRegistry } from '../ingest/keys.ts';
 import { IngestService, batchObjectKey } from '../ingest/service.ts';
@@ -100,7 +101,7 @@ async function copyInputs(from: ObjectStore, to: ObjectStore): Promise<void> {
   for (const k of [...(await from.list('batches/')), ...(await from.list(ARRIVALS_PREFIX))]) await to.putIfAbsent(k, (await from.get(k))!);
 }
 
-type Report = { mode: string; newBatchesFrom: string; arrivalRecordsRead: number; batchesRead: number };
+type Report = { mode: string; newBatchesFrom: string; arrivalRecordsRead: number; batchesRead: number; batchesMissing: number; batchesUndecodable: number };
 const report = async (store: ObjectStore, v: number): Promise<Report> => JSON.parse((await store.get(reportKey(v)))!.toString('utf8')) as Report;
 const at = (days: number): RunMergeOptions['nowUnixMs'] => () => T0 + days * DAY_MS;
 const fresh = (name: string): LocalDirStore => new LocalDirStore(mkdtempSync(path.join(tmpdir(), `fm-arr-${name}-`)));
@@ -220,6 +221,34 @@ describe('merge from the arrival log', () => {
     expect(v5.inputBatchCount).toBe((await readManifest(inc, 4))!.inputBatchCount + more.length);
     // v5 read the day-3 record; its watermark is a day later, so the next gc deletes that record too.
     expect((await collectGarbage(inc, { dryRun: true, nowUnixMs: () => T0 + 5 * DAY_MS })).deleted.arrivals).toEqual([mark]);
+  });
+
+  it('a record naming a batch not yet stored, or torn, consumes neither: the next merge reads them once they are whole', async () => {
+    // The ingest writes a batch and its record at once (service.ts): the record can be durable
+    // while its batch is still being written, failed, or was torn by a power cut.
+    const s = fresh('ahead');
+    await ingest(s, batches1.slice(0, 4), INGEST1);
+    await runMerge(s, { nowUnixMs: at(1) });
+    const [late, torn] = batches2.slice(0, 2);
+    await s.put(torn!.key, torn!.bytes.subarray(0, 40)); // a torn write: the start of the batch
+    await new ArrivalLog({ store: s, nowUnixMs: () => INGEST2, instanceId: 'ahead' }).record(late!.key);
+    await new ArrivalLog({ store: s, nowUnixMs: () => INGEST2, instanceId: 'ahead2' }).record(torn!.key);
+    const warnings: string[] = [];
+    const v2 = await runMerge(s, { nowUnixMs: at(2), log: { info: () => undefined, warn: (e) => void warnings.push(e) } });
+    expect(await report(s, 2)).toMatchObject({ newBatchesFrom: 'arrivals', batchesRead: 1, batchesMissing: 1, batchesUndecodable: 1 });
+    expect(warnings).toEqual(['merge_batch_skipped']);
+    expect(v2.inputBatchCount).toBe(4);
+    // The batch lands, the torn one is replaced by the resend: the records (within the margin of
+    // v2's watermark) bring both in, with no new record needed.
+    await s.putIfAbsent(late!.key, late!.bytes);
+    await s.put(torn!.key, torn!.bytes);
+    const v3 = await runMerge(s, { nowUnixMs: at(2.1) });
+    expect(await report(s, 3)).toMatchObject({ newBatchesFrom: 'arrivals', batchesRead: 2, batchesMissing: 0, batchesUndecodable: 0 });
+    expect(v3.inputBatchCount).toBe(6);
+    // And the same inputs rebuilt consume the same batches.
+    const reb = fresh('ahead-reb');
+    await copyInputs(s, reb);
+    expect((await runMerge(reb, { nowUnixMs: at(2.1) })).inputBatchCount).toBe(6);
   });
 
   it('a watermark whose records are gone (removed by hand) falls back to listing batches/', async () => {

@@ -1,8 +1,8 @@
 /**
  * Per-batch tile index: `index/batches/<vehicleId>/<seq:10>.json` records, once, what a stored
- * batch holds: the tiles its observations are keyed to, the count and the time span (or why it
- * could not be read). Written by the first merge that reads the batch (putIfAbsent: batches are
- * immutable, so is their index). A rebuilding merge with a time window skips, without reading
+ * batch holds: the tiles its observations are keyed to, the count and the time span. Written by
+ * the first merge that reads and decodes the batch (putIfAbsent: batches are immutable, so is
+ * their index). A rebuilding merge with a time window skips, without reading
  * them, batches whose newest observation has aged out.
  */
 import type { WireObservation } from '../../shared/batch.ts';
@@ -14,7 +14,10 @@ export interface BatchIndex {
   observations: number;
   minTUnixMs: number | null;
   maxTUnixMs: number | null;
-  /** Set when the batch could not be decoded (the merge skipped it). */
+  /**
+   * Set by merges before 2026-12-06 when the batch could not be decoded; no longer written (an
+   * undecodable batch is not consumed: its resend may replace it), and ignored when read.
+   */
   error?: string;
 }
 

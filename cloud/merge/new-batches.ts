@@ -17,6 +17,11 @@
  * (gc removes only keys before that time less the margin, so the largest is at or after it), else
  * by listing `arrivals/` whole.
  *
+ * A record may name a batch that is not in the store (the ingest writes a batch and its record at
+ * once: the batch's write may be late, may have failed, or may be torn); plan.ts consumes a batch
+ * only once it has read and decoded it, so such a key comes back with the next record naming it
+ * or the next listing within the margin.
+ *
  * What the log cannot see: a batch stored without a record (the ingest died between the two
  * writes) until its vehicle resends it (it was never acked) and the duplicate gets a record; and a
  * batch stored by an ingest that predates the log, while a watermark exists (run every ingest

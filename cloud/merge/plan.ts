@@ -5,7 +5,11 @@
  *  1. batches: those not in v<N-1>'s consumed set (tiles/v<N-1>/inputs.json), found through the
  *     ingest's arrival log after v<N-1>'s arrival watermark, or by listing `batches/` when there
  *     is no usable watermark (new-batches.ts); `rebuild` lists and reads all (skipping, by their
- *     index, batches wholly older than the window). Either way the plan records the new watermark;
+ *     index, batches wholly older than the window). Either way the plan records the new watermark.
+ *     A batch is consumed only once read and decoded (or skipped by the window on a good index):
+ *     one named by an arrival record but not in the store, or torn (the ingest writes a batch and
+ *     its record at once, cloud/ingest/service.ts), is read again when a later record names it
+ *     or the margin re-lists its record;
  *  2. state: for each tile with new observations, or whose oldest observation left the window,
  *     the new state = previous state (window applied) + new observations (state.ts); `rebuild`
  *     builds every tile's state from the batches. Same observations, same key;
@@ -51,7 +55,7 @@ export interface MergePlan {
   publish: PublishPlan;
   jobs: TileJob[];
   /** For the run report and log. */
-  stats: { mode: 'incremental' | 'rebuild'; newBatchesFrom: 'arrivals' | 'listing'; arrivalRecordsRead: number; batchesRead: number; batchesSkippedByWindow: number; batchesUndecodable: number; newObservations: number; statesChanged: number; tilesRecomputed: number; tilesCarried: number };
+  stats: { mode: 'incremental' | 'rebuild'; newBatchesFrom: 'arrivals' | 'listing'; arrivalRecordsRead: number; batchesRead: number; batchesSkippedByWindow: number; batchesUndecodable: number; batchesMissing: number; newObservations: number; statesChanged: number; tilesRecomputed: number; tilesCarried: number };
 }
 
 export async function planMerge(p: PlanInput): Promise<MergePlan> {
@@ -71,30 +75,38 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
   let read = 0;
   let skippedByWindow = 0;
   let undecodable = 0;
+  let missing = 0;
   let nNew = 0;
   const found = await findNewBatches({ store, incremental, previousWatermark: prev?.arrivalWatermark, previousName: `v${prev?.version ?? 0}`, consumed, warn: p.warn });
   for (const key of found.keys) {
     if (consumed.has(key)) continue;
-    consumed.add(key);
     if (cutoffUnixMs > -Infinity) {
       const idx = await readBatchIndex(store, key);
-      if (idx && (idx.maxTUnixMs === null || idx.maxTUnixMs < cutoffUnixMs)) {
+      // An index with an error (written by merges before 2026-12-06) says nothing of the batch
+      // there now: a resend may have replaced a torn one.
+      if (idx && idx.error === undefined && (idx.maxTUnixMs === null || idx.maxTUnixMs < cutoffUnixMs)) {
+        consumed.add(key);
         skippedByWindow++;
         continue;
       }
     }
     const buf = await store.get(key);
-    if (!buf) continue;
+    if (!buf) {
+      missing++; // named by a record, not (yet) stored: not consumed
+      continue;
+    }
     read++;
     let observations: WireObservation[];
     try {
       observations = readStoredBatch(key, buf).observations; // drive ids scoped to the vehicle
     } catch (e) {
+      // Not consumed, no index: a torn write is replaced by its vehicle's resend, whose record
+      // brings the key back (the ingest verified every batch it stored).
       undecodable++;
       p.warn('merge_batch_skipped', { key, reason: (e as Error).message });
-      await writeBatchIndex(store, key, { tiles: [], observations: 0, minTUnixMs: null, maxTUnixMs: null, error: (e as Error).message });
       continue;
     }
+    consumed.add(key);
     await writeBatchIndex(store, key, indexOf(observations));
     for (const o of observations) {
       if (o.tUnixMs < cutoffUnixMs) continue;
@@ -181,7 +193,7 @@ export async function planMerge(p: PlanInput): Promise<MergePlan> {
       states,
     },
     jobs,
-    stats: { mode: incremental ? 'incremental' : 'rebuild', newBatchesFrom: found.source, arrivalRecordsRead: found.arrivalRecordsRead, batchesRead: read, batchesSkippedByWindow: skippedByWindow, batchesUndecodable: undecodable, newObservations: nNew, statesChanged: changed.size, tilesRecomputed: jobs.length, tilesCarried: carried.length },
+    stats: { mode: incremental ? 'incremental' : 'rebuild', newBatchesFrom: found.source, arrivalRecordsRead: found.arrivalRecordsRead, batchesRead: read, batchesSkippedByWindow: skippedByWindow, batchesUndecodable: undecodable, batchesMissing: missing, newObservations: nNew, statesChanged: changed.size, tilesRecomputed: jobs.length, tilesCarried: carried.length },
   };
 }
 

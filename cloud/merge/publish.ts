@@ -68,7 +68,7 @@ export interface Manifest {
   previousVersion: number | null;
   /** Key of the consumed-batch set (tiles/v<N>/inputs.json). */
   inputs: string;
-  /** Batches consumed by versions 1..N (undecodable ones included: they are never retried). */
+  /** Batches consumed by versions 1..N (read and decoded; one missing or undecodable is read again when a record names it). */
   inputBatchCount: number;
   /** Observations in the tiles' state (inside the window). */
   inputObservationCount: number;
