@@ -16,9 +16,9 @@
  *
  * Arrival log (arrivals.ts): before a `stored` or `duplicate` ack, a durable arrival record must
  * name the batch (one record per commit group), so an incremental merge finds it without listing
- * `batches/`. The record is written AT THE SAME TIME as the batch, not after it: under group commit
- * both usually share one journal sync, where in sequence every batch waited for two (the ack 1.3x
- * sooner: `npm run bench:ingest`). So a record can be durable, and read by a merge, before its
+ * `batches/`. The record is written AT THE SAME TIME as the batch, not after it: the ack waits for
+ * the later of the two writes, not their sum (18 % fewer journal commits in `npm run bench:ingest`;
+ * the rate, CPU-bound on 2 cores, did not move: README). So a record can be durable, and read by a merge, before its
  * batch is in the store, or when the batch's write failed or was torn by a power cut; the merge
  * does not consume a batch it cannot read and decode (cloud/merge/plan.ts), and finds it through
  * the next record that names it (the resend's) or, when it lands late, by re-reading the records
