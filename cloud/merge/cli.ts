@@ -134,7 +134,7 @@ export default async function (argv: string[]): Promise<number> {
       throw e;
     }
     if (metricsFile !== undefined) {
-      await recordMergeRun(metricsFile, { ok: true, ...finished(), version: m.version, tilesPublished: m.tiles.length, tilesRecomputed: watch.tilesRecomputed() ?? m.tiles.length });
+      await recordMergeRun(metricsFile, { ok: true, ...finished(), version: m.version, tilesPublished: m.tiles.length, tilesRecomputed: watch.tilesRecomputed() ?? m.tiles.length, batches: watch.batches() });
     }
     console.log(
       JSON.stringify({

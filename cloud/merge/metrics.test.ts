@@ -10,7 +10,8 @@ import { simulateFleet, syntheticWorld, writeBatches } from './synthetic.ts';
 
 describe('merge metrics text file', () => {
   it('accumulates the duration histogram and run counts across runs; gauges follow the last good run', () => {
-    const first = mergeMetricsText(undefined, { ok: true, durationS: 12.5, finishedUnixMs: 1_790_000_000_000, version: 3, tilesPublished: 120, tilesRecomputed: 7 });
+    const first = mergeMetricsText(undefined, { ok: true, durationS: 12.5, finishedUnixMs: 1_790_000_000_000, version: 3, tilesPublished: 120, tilesRecomputed: 7, batches: { read: 40, missing: 2, undecodable: 1 } });
+    expect(first).toContain('# TYPE fleetmap_merge_batches gauge\nfleetmap_merge_batches{outcome="missing"} 2\nfleetmap_merge_batches{outcome="read"} 40\nfleetmap_merge_batches{outcome="undecodable"} 1\n');
     expect(first).toContain('# TYPE fleetmap_merge_duration_seconds histogram\n');
     expect(first).toContain('fleetmap_merge_duration_seconds_bucket{le="5"} 0\nfleetmap_merge_duration_seconds_bucket{le="15"} 1\n');
     expect(first).toContain('fleetmap_merge_tiles_published 120\n');
@@ -53,7 +54,7 @@ describe('merge progress and metrics from the run', () => {
     const w = watchMergeLog({ info: (e) => seen.push(e), warn: (e) => seen.push(e) }, progress);
     w.log.info('merge_start', { version: 1 });
     now = 1000;
-    w.log.info('merge_planned', { version: 1, tilesRecomputed: 2 });
+    w.log.info('merge_planned', { version: 1, tilesRecomputed: 2, batchesRead: 9, batchesMissing: 1, batchesUndecodable: 0 });
     now = 2000;
     w.log.info('merge_tile', { tile: '16/1/1' });
     expect(progress.state()).toMatchObject({ stage: 'merge: tiles', done: 1, total: 2 });
@@ -63,6 +64,7 @@ describe('merge progress and metrics from the run', () => {
     w.log.info('merge_published', { version: 1, tiles: 5, recomputed: 2 });
     expect(progress.state()).toBeUndefined();
     expect(w.tilesRecomputed()).toBe(2);
+    expect(w.batches()).toEqual({ read: 9, missing: 1, undecodable: 0 });
     expect(seen).toEqual(['merge_start', 'merge_planned', 'merge_tile', 'merge_slow', 'merge_tile', 'merge_published']);
   });
 
@@ -78,6 +80,9 @@ describe('merge progress and metrics from the run', () => {
       expect(once.get('fleetmap_merge_version')).toBe(1);
       expect(once.get('fleetmap_merge_tiles_published')).toBeGreaterThan(0);
       expect(once.get('fleetmap_merge_tiles_recomputed')).toBe(once.get('fleetmap_merge_tiles_published'));
+      expect(once.get('fleetmap_merge_batches{outcome="read"}')).toBeGreaterThan(0);
+      expect(once.get('fleetmap_merge_batches{outcome="missing"}')).toBe(0);
+      expect(once.get('fleetmap_merge_batches{outcome="undecodable"}')).toBe(0);
       expect(await mergeCli(['--store', root, '--quiet', '--metrics-file', f])).toBe(0);
       const twice = parseMergeSamples(readFileSync(f, 'utf8'));
       expect(twice.get('fleetmap_merge_duration_seconds_count')).toBe(2);

@@ -10,6 +10,10 @@
  *   fleetmap_merge_tiles_published             tiles in the version the last good run published
  *   fleetmap_merge_tiles_recomputed            tiles that run recomputed (the rest carried over)
  *   fleetmap_merge_version                     the version it published
+ *   fleetmap_merge_batches{outcome}            that run's new batches: read (and decoded), missing
+ *                                              (named by an arrival record, not stored yet),
+ *                                              undecodable (torn or corrupt; neither of the last
+ *                                              two is consumed: a later run reads them once whole)
  *   fleetmap_merge_last_success_timestamp_seconds   when it finished, Unix seconds
  */
 import { randomBytes } from 'node:crypto';
@@ -21,8 +25,15 @@ import type { MergeLog } from './run.ts';
 export const MERGE_DURATION_BUCKETS_S = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200] as const;
 
 export type MergeRunResult =
-  | { ok: true; durationS: number; finishedUnixMs: number; version: number; tilesPublished: number; tilesRecomputed: number }
+  | { ok: true; durationS: number; finishedUnixMs: number; version: number; tilesPublished: number; tilesRecomputed: number; batches?: MergeBatchCounts }
   | { ok: false; durationS: number; finishedUnixMs: number };
+
+/** A run's new batches (its plan's stats). */
+export interface MergeBatchCounts {
+  read: number;
+  missing: number;
+  undecodable: number;
+}
 
 const P = 'fleetmap_merge_';
 const METRICS: ReadonlyArray<{ name: string; type: 'gauge' | 'counter' | 'histogram'; help: string }> = [
@@ -31,6 +42,7 @@ const METRICS: ReadonlyArray<{ name: string; type: 'gauge' | 'counter' | 'histog
   { name: `${P}tiles_published`, type: 'gauge', help: 'Tiles in the map version the last successful merge published.' },
   { name: `${P}tiles_recomputed`, type: 'gauge', help: 'Tiles the last successful merge recomputed (the others were carried over).' },
   { name: `${P}version`, type: 'gauge', help: 'Map version the last successful merge published.' },
+  { name: `${P}batches`, type: 'gauge', help: 'New batches of the last successful merge by outcome: read, missing (named by an arrival record, not stored yet), undecodable; the last two are read again by a later run.' },
   { name: `${P}last_success_timestamp_seconds`, type: 'gauge', help: 'When the last successful merge finished, Unix seconds.' },
 ];
 
@@ -63,6 +75,7 @@ export function mergeMetricsText(previous: string | undefined, run: MergeRunResu
     s.set(`${P}tiles_published`, run.tilesPublished);
     s.set(`${P}tiles_recomputed`, run.tilesRecomputed);
     s.set(`${P}version`, run.version);
+    if (run.batches) for (const [outcome, n] of Object.entries(run.batches)) s.set(`${P}batches{outcome="${outcome}"}`, n);
     s.set(`${P}last_success_timestamp_seconds`, run.finishedUnixMs / 1000);
   }
   const lines: string[] = [];
@@ -108,13 +121,16 @@ function formatValue(v: number): string {
  * done) and remembers what the metrics file needs. Log lines are written through
  * `progress.interrupt` so they never tear the progress line.
  */
-export function watchMergeLog(inner: MergeLog, progress: Progress): { log: MergeLog; tilesRecomputed: () => number | undefined } {
+export function watchMergeLog(inner: MergeLog, progress: Progress): { log: MergeLog; tilesRecomputed: () => number | undefined; batches: () => MergeBatchCounts | undefined } {
   let recomputed: number | undefined;
+  let batches: MergeBatchCounts | undefined;
   const log: MergeLog = {
     info: (event, fields) => {
       if (event === 'merge_start') progress.stage('merge: plan (read new batches)');
       else if (event === 'merge_planned') {
         recomputed = typeof fields.tilesRecomputed === 'number' ? fields.tilesRecomputed : undefined;
+        const [read, missing, undecodable] = [fields.batchesRead, fields.batchesMissing, fields.batchesUndecodable];
+        batches = typeof read === 'number' && typeof missing === 'number' && typeof undecodable === 'number' ? { read, missing, undecodable } : undefined;
         progress.stage('merge: tiles', recomputed, 'tiles');
       } else if (event === 'merge_tile') progress.tick();
       else if (event === 'merge_published') {
@@ -125,5 +141,5 @@ export function watchMergeLog(inner: MergeLog, progress: Progress): { log: Merge
     },
     warn: (event, fields) => progress.interrupt(() => inner.warn(event, fields)),
   };
-  return { log, tilesRecomputed: () => recomputed };
+  return { log, tilesRecomputed: () => recomputed, batches: () => batches };
 }
