@@ -20,8 +20,10 @@
  * ARRIVAL_SKEW_MARGIN_MS, which covers records that became visible late (a slow or retried write
  * whose time was taken before a later record's) and ingest clocks that disagree by less than the
  * margin. An instance never goes back in time (a clock stepped back keeps the last time used).
- * Assumption: ingest clocks are within the margin of each other (NTP), and no record takes longer
- * than the margin from taking its time to being listable.
+ * Assumption: ingest clocks are within the margin of each other (NTP), no record takes longer
+ * than the margin from taking its time to being listable, and no batch longer than the margin to
+ * be stored after its record's time (the two are written at once: a batch acked later than that
+ * would be found only by a `--rebuild`).
  */
 import { randomBytes } from 'node:crypto';
 import { isObjectKey, type ObjectStore } from '../store/index.ts';
