@@ -135,6 +135,33 @@ describe('IngestService arrival records', () => {
     expect((await records(store)).map((r) => r.batches)).toEqual([[batchObjectKey('veh-1', 9)]]);
   });
 
+  it('a batch stored more than half the margin after its record gets a second record before its ack', async () => {
+    const inner = tempStore();
+    let clockMs = NOW_MS;
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const store = Object.assign(Object.create(inner) as ObjectStore, {
+      putIfAbsent: async (key: string, data: Uint8Array): Promise<boolean> => {
+        if (key.startsWith('batches/')) await gate;
+        return inner.putIfAbsent(key, data);
+      },
+    });
+    const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => clockMs, arrivalInstanceId: 'slow' });
+    const quick = svc.handle(sign(batch(7)));
+    for (let i = 0; i < 500 && (await records(inner)).length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    clockMs += 5 * 60_000 + 1; // the store hung for just over half the margin
+    openGate();
+    expect((await quick).ack).toMatchObject({ seq: 7, status: 'stored' });
+    expect(await records(inner)).toEqual([
+      { key: `arrivals/${NOW_MS}-slow-0000000001.json`, batches: [batchObjectKey('veh-1', 7)] },
+      { key: `arrivals/${NOW_MS + 5 * 60_000 + 1}-slow-0000000002.json`, batches: [batchObjectKey('veh-1', 7)] },
+    ]);
+    // Within half the margin, one record.
+    const svc2 = new IngestService({ keys, store: inner, health: new FleetHealth(undefined, keys.vehicles()), now: () => clockMs, arrivalInstanceId: 'fast' });
+    await svc2.handle(sign(batch(8)));
+    expect((await records(inner)).filter((r) => r.key.includes('-fast-'))).toHaveLength(1);
+  });
+
   it('a rejected batch (seq conflict) leaves the stored batch as it was; a record written with the attempt names only that key', async () => {
     const store = tempStore();
     const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => NOW_MS });

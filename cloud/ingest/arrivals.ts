@@ -22,8 +22,8 @@
  * margin. An instance never goes back in time (a clock stepped back keeps the last time used).
  * Assumption: ingest clocks are within the margin of each other (NTP), no record takes longer
  * than the margin from taking its time to being listable, and no batch longer than the margin to
- * be stored after its record's time (the two are written at once: a batch acked later than that
- * would be found only by a `--rebuild`).
+ * be stored after its record's time (the two are written at once; the ingest writes a second
+ * record for a batch stored more than half the margin after the first, service.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { isObjectKey, type ObjectStore } from '../store/index.ts';

@@ -37,7 +37,7 @@
  */
 import type { ObjectStore } from '../store/index.ts';
 import { BatchRefusal, CodecError, decodeBatch, decodeBatchAsync, readEnvelopeHeader, sha256, type Ack, type BatchDecodeOptions } from '../../shared/index.ts';
-import { ArrivalLog, ArrivalWriteError } from './arrivals.ts';
+import { ARRIVAL_SKEW_MARGIN_MS, ArrivalLog, ArrivalWriteError } from './arrivals.ts';
 import type { FleetHealth } from './health.ts';
 import type { KeyRegistry } from './keys.ts';
 
@@ -130,7 +130,7 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (created) {
-      const failed = await recorded;
+      const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
       if (failed) return failed;
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {
@@ -145,7 +145,7 @@ export class IngestService {
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
-      const failed = await recorded;
+      const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
       if (failed) return failed;
       health.recordDuplicate(vehicleId, now);
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };
@@ -171,6 +171,15 @@ export class IngestService {
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
     health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now, reason);
     return { ack: { seq, status: 'rejected', reason, batchSha256: digest }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
+  }
+
+  /**
+   * A second record when the batch was stored more than half the merge's margin after the first
+   * record's time (a store that hung): the merge re-reads records only within the margin of its
+   * watermark, so one that old might have been read, and passed, before the batch was there.
+   */
+  private async recordIfLate(vehicleId: string, seq: number, key: string, recordedAtUnixMs: number): Promise<IngestResult | undefined> {
+    return this.now() - recordedAtUnixMs > ARRIVAL_SKEW_MARGIN_MS / 2 ? this.recordArrival(vehicleId, seq, key) : undefined;
   }
 
   /** Waits for a durable arrival record naming `key`; the no-ack result when it could not be written. */
