@@ -162,6 +162,31 @@ describe('IngestService arrival records', () => {
     expect((await records(inner)).filter((r) => r.key.includes('-fast-'))).toHaveLength(1);
   });
 
+  it('a failed batch write answers only once its record has settled: no write outlives the answer', async () => {
+    const inner = tempStore();
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    let recordDone = false;
+    const store = Object.assign(Object.create(inner) as ObjectStore, {
+      putIfAbsent: async (key: string, data: Uint8Array): Promise<boolean> => {
+        if (key.startsWith('batches/')) throw Object.assign(new Error('file too large'), { code: 'EFBIG' });
+        await gate;
+        const r = await inner.putIfAbsent(key, data);
+        recordDone = true;
+        return r;
+      },
+    });
+    const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => NOW_MS });
+    let answered = false;
+    const handled = svc.handle(sign(batch(4))).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    openGate();
+    const r = await handled;
+    expect(recordDone).toBe(true);
+    expect(r).toEqual({ ack: null, effects: [expect.objectContaining({ event: 'store_failed', reason: 'EFBIG', key: batchObjectKey('veh-1', 4) })] });
+  });
+
   it('a rejected batch (seq conflict) leaves the stored batch as it was; a record written with the attempt names only that key', async () => {
     const store = tempStore();
     const svc = new IngestService({ keys, store, health: new FleetHealth(undefined, keys.vehicles()), now: () => NOW_MS });

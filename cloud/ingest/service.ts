@@ -120,13 +120,15 @@ export class IngestService {
     const key = batchObjectKey(vehicleId, seq);
     let created: boolean;
     const storeStart = performance.now();
-    // The record and the batch are written at once (see the header); a path that returns without
-    // waiting for the record leaves it to finish on its own.
+    // The record and the batch are written at once (see the header). Every path waits for the
+    // record to settle before it returns, so no write of this message outlives its answer (a stop
+    // finishes the messages in hand, then flushes the store).
     const recorded = this.recordArrival(vehicleId, seq, key);
-    recorded.catch(() => undefined);
+    const settled = (): Promise<unknown> => recorded.catch(() => undefined);
     try {
       created = await store.putIfAbsent(key, bytes);
     } catch (e) {
+      await settled();
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (created) {
@@ -142,6 +144,7 @@ export class IngestService {
     try {
       existing = await store.get(key);
     } catch (e) {
+      await settled();
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
@@ -156,6 +159,7 @@ export class IngestService {
       try {
         await store.put(key, bytes);
       } catch (e) {
+        await settled();
         return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
       }
       // The record started with the write may be durable before this replacement (and a merge may
@@ -168,6 +172,7 @@ export class IngestService {
         effects: [{ event: 'batch_stored', vehicleId, seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, key, storeMs: Math.round((performance.now() - storeStart) * 100) / 100, replacedTorn: existing.length }],
       };
     }
+    await settled();
     const reason = `seq_conflict: batch ${seq} of ${vehicleId} is already stored with different contents (${existing?.length ?? 0} bytes stored, ${bytes.length} received); was the vehicle's outbox reset, or do two daemons share its id?`;
     health.recordRejected('seq_conflict', { vehicleId, authenticated: true }, now, reason);
     return { ack: { seq, status: 'rejected', reason, batchSha256: digest }, effects: [{ event: 'batch_rejected', code: 'seq_conflict', reason, vehicleId, seq, bytes: bytes.length }] };
