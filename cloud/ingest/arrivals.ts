@@ -10,8 +10,8 @@
  * the log costs one small write per group, not per batch. A batch is acked only after a record
  * naming it is durable (putIfAbsent); the ingest writes the record at the same time as the batch
  * (service.ts), so a durable record may name a batch not (yet) stored or torn: the merge consumes
- * only what it reads and decodes (cloud/merge/plan.ts); a resent batch that is already stored gets a record too, which
- * repairs a crash between storing a batch and writing its record (the vehicle, never acked,
+ * only what it reads and decodes (cloud/merge/plan.ts). A resent batch that is already stored
+ * gets a record too, which repairs a crash between storing a batch and writing its record (the vehicle, never acked,
  * resends). Records are never rewritten; `fleetmap cloud gc` deletes those older than the next
  * incremental merge lists (the latest version's watermark time minus the margin).
  *

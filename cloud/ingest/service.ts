@@ -18,8 +18,8 @@
  * name the batch (one record per commit group), so an incremental merge finds it without listing
  * `batches/`. The record is written AT THE SAME TIME as the batch, not after it: the ack waits for
  * the later of the two writes, not their sum (18 % fewer journal commits in `npm run bench:ingest`;
- * the rate, CPU-bound on 2 cores, did not move: README). So a record can be durable, and read by a merge, before its
- * batch is in the store, or when the batch's write failed or was torn by a power cut; the merge
+ * the rate, CPU-bound on 2 cores, did not move: README). So a record can be durable, and read by
+ * a merge, before its batch is in the store, or when the batch's write failed or was torn by a power cut; the merge
  * does not consume a batch it cannot read and decode (cloud/merge/plan.ts), and finds it through
  * the next record that names it (the resend's) or, when it lands late, by re-reading the records
  * within the margin. A record may also name a batch refused as a seq conflict (its key holds the
@@ -125,11 +125,14 @@ export class IngestService {
     // finishes the messages in hand, then flushes the store).
     const recorded = this.recordArrival(vehicleId, seq, key);
     const settled = (): Promise<unknown> => recorded.catch(() => undefined);
+    const storeFailed = async (e: unknown): Promise<IngestResult> => {
+      await settled();
+      return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
+    };
     try {
       created = await store.putIfAbsent(key, bytes);
     } catch (e) {
-      await settled();
-      return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
+      return storeFailed(e);
     }
     if (created) {
       const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
@@ -144,8 +147,7 @@ export class IngestService {
     try {
       existing = await store.get(key);
     } catch (e) {
-      await settled();
-      return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
+      return storeFailed(e);
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
       const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
@@ -159,8 +161,7 @@ export class IngestService {
       try {
         await store.put(key, bytes);
       } catch (e) {
-        await settled();
-        return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
+        return storeFailed(e);
       }
       // The record started with the write may be durable before this replacement (and a merge may
       // have read the torn object meanwhile, consuming nothing): a record written after it.

@@ -2,8 +2,8 @@
  * Per-batch tile index: `index/batches/<vehicleId>/<seq:10>.json` records, once, what a stored
  * batch holds: the tiles its observations are keyed to, the count and the time span. Written by
  * the first merge that reads and decodes the batch (putIfAbsent: batches are immutable, so is
- * their index). A rebuilding merge with a time window skips, without reading
- * them, batches whose newest observation has aged out.
+ * their index). A rebuilding merge with a time window skips, without reading them, batches whose
+ * newest observation has aged out.
  */
 import type { WireObservation } from '../../shared/batch.ts';
 import type { ObjectStore } from '../store/index.ts';
