@@ -56,6 +56,10 @@ export interface VehicleSignalOptions {
   yawRateBiasSigmaRps: number;
   /** Gyro noise per message, 1-sigma, rad/s. */
   yawRateNoiseRps: number;
+  /** Pitch gyro bias per drive, 1-sigma, rad/s (the same MEMS IMU as the yaw rate's). */
+  pitchRateBiasSigmaRps: number;
+  /** Pitch gyro noise per message, 1-sigma, rad/s. */
+  pitchRateNoiseRps: number;
 }
 
 export const DEFAULT_VEHICLE_SIGNAL_OPTIONS: VehicleSignalOptions = {
@@ -63,6 +67,8 @@ export const DEFAULT_VEHICLE_SIGNAL_OPTIONS: VehicleSignalOptions = {
   speedNoiseMps: 0.02, // m/s
   yawRateBiasSigmaRps: 0.002, // rad/s
   yawRateNoiseRps: 0.003, // rad/s
+  pitchRateBiasSigmaRps: 0.002, // rad/s
+  pitchRateNoiseRps: 0.003, // rad/s
 };
 
 export interface SimulateDriveOptions {
@@ -173,6 +179,9 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   const speedScale = 1 + vRng.normal(0, vs.speedScaleSigma);
   const gyroBias = vRng.normal(0, vs.yawRateBiasSigmaRps);
   const pitch = new PitchTrack(profile.durationS, (tS) => profile.poseAt(tS).accelMps2, cam.pitch);
+  // The pitch gyro's errors from a stream of their own (the other signals' draws stay as they were).
+  const pRngGyro = rng('pitch-gyro');
+  const pitchGyroBias = pRngGyro.normal(0, vs.pitchRateBiasSigmaRps);
   forEachTick(profile.durationS, o.vehicleHz, (tS) => {
     const p = profile.poseAt(tS);
     const speedMps = p.speedMps > 0 ? Math.max(0, p.speedMps * speedScale + vRng.normal(0, vs.speedNoiseMps)) : 0;
@@ -182,7 +191,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
         tMonoNs: monoNs(tS),
         speedMps: round(speedMps, 1e4),
         yawRateRps: round(p.yawRateRps + gyroBias + vRng.normal(0, vs.yawRateNoiseRps), 1e5),
-        pitchRateRps: round(pitch.pitchRateRpsAt(tS), 1e6),
+        pitchRateRps: round(pitch.pitchRateRpsAt(tS) + pitchGyroBias + pRngGyro.normal(0, vs.pitchRateNoiseRps), 1e6),
       },
     });
   });

@@ -20,6 +20,26 @@ describe('simulateDrive with the camera', () => {
     expect(sim.calibration.name).toBe(`${drive.vehicleId} front camera`);
   });
 
+  it("gives the pitch gyro a bias per drive and noise per message, as the yaw gyro's, leaving every other signal as it was", () => {
+    const rates = (vehicleSignals: Record<string, number>): number[] =>
+      simulateDrive(ring, drive, { vehicleSignals }).messages.flatMap((m) => (m.topic === 'vehicle' ? [m.payload.pitchRateRps!] : []));
+    const exact = rates({ pitchRateBiasSigmaRps: 0, pitchRateNoiseRps: 0 });
+    const biased = rates({ pitchRateBiasSigmaRps: 0.01, pitchRateNoiseRps: 0 });
+    const noisy = rates({ pitchRateBiasSigmaRps: 0, pitchRateNoiseRps: 0.003 });
+    const bias = biased.map((r, i) => r - exact[i]!);
+    expect(Math.abs(bias[0]!)).toBeGreaterThan(1e-5);
+    for (const b of bias) expect(b).toBeCloseTo(bias[0]!, 5); // one bias for the whole drive
+    const noise = noisy.map((r, i) => r - exact[i]!);
+    const rms = Math.sqrt(noise.reduce((s, x) => s + x * x, 0) / noise.length);
+    expect(rms).toBeGreaterThan(0.002);
+    expect(rms).toBeLessThan(0.004);
+    // The defaults are those of the yaw gyro (one MEMS IMU), and the other signals do not move.
+    const def = simulateDrive(ring, drive).messages.filter((m) => m.topic === 'vehicle');
+    const off = simulateDrive(ring, drive, { vehicleSignals: { pitchRateBiasSigmaRps: 0, pitchRateNoiseRps: 0 } }).messages.filter((m) => m.topic === 'vehicle');
+    expect(def.map((m) => (m.topic === 'vehicle' ? [m.payload.speedMps, m.payload.yawRateRps] : []))).toEqual(off.map((m) => (m.topic === 'vehicle' ? [m.payload.speedMps, m.payload.yawRateRps] : [])));
+    expect(def.some((m, i) => m.topic === 'vehicle' && off[i]!.topic === 'vehicle' && m.payload.pitchRateRps !== off[i]!.payload.pitchRateRps)).toBe(true);
+  });
+
   it('emits camera frames instead of perception frames when enabled', () => {
     const sim = simulateDrive(ring, drive, { camera: { enabled: true, hz: 2 } });
     expect(sim.counts.perception).toBe(0);
