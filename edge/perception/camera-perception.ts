@@ -223,7 +223,7 @@ export class CameraPerception {
   }
 
   onVehicle(v: VehicleSignals): void {
-    this.pitch.update(v.tMonoNs, v.pitchRateRps);
+    this.pitch.update(v.tMonoNs, v.pitchRateRps, v.speedMps);
     this.motion = { speedMps: v.speedMps, yawRateRps: v.yawRateRps };
   }
 

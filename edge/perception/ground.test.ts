@@ -84,6 +84,48 @@ describe('PitchEstimator', () => {
     expect(p.pitchRad()).toBe(0);
   });
 
+  it('holds a sustained braking\'s pitch, with the suspension gain and the gyro bias learned from the drive', () => {
+    // A car in stop-and-go traffic: 5 s cruising at 12 m/s, 4.8 s braking at 2.5 m/s^2, 3 s
+    // standing, 8 s accelerating at 1.5 m/s^2, and again. Its body pitches 3 mrad per m/s^2
+    // of deceleration behind a 0.3 s suspension lag; the gyro reads the pitch rate plus a bias of
+    // 0.002 rad/s; signals at 20 Hz.
+    const kRadPerMps2 = 0.003;
+    const gyroBiasRps = 0.002;
+    const accelAt = (tS: number): number => {
+      const c = tS % 20.8;
+      return c < 5 ? 0 : c < 9.8 ? -2.5 : c < 12.8 ? 0 : 1.5;
+    };
+    const withSpeed = new PitchEstimator();
+    const levelOnly = new PitchEstimator();
+    const dtS = 0.05;
+    let speed = 12;
+    let pitch = 0;
+    let worstWith = 0;
+    let worstLevel = 0;
+    for (let k = 0; k * dtS < 200; k++) {
+      const tS = k * dtS;
+      const a = accelAt(tS);
+      speed = Math.max(0, speed + a * dtS);
+      const before = pitch;
+      pitch += (kRadPerMps2 * -a - pitch) * (1 - Math.exp(-dtS / 0.3));
+      const rate = (pitch - before) / dtS + gyroBiasRps;
+      const ns = Math.round(tS * 1e9);
+      withSpeed.update(ns, rate, speed);
+      levelOnly.update(ns, rate);
+      // The last 60 s, at the end of each braking (its pitch has settled at 7.5 mrad).
+      if (tS > 140 && Math.abs((tS % 20.8) - 9.7) < dtS / 2) {
+        worstWith = Math.max(worstWith, Math.abs(withSpeed.pitchRad(ns) - pitch));
+        worstLevel = Math.max(worstLevel, Math.abs(levelOnly.pitchRad(ns) - pitch));
+      }
+    }
+    expect(withSpeed.gainRadPerMps2).toBeGreaterThan(0.9 * kRadPerMps2);
+    expect(withSpeed.gainRadPerMps2).toBeLessThan(1.1 * kRadPerMps2);
+    expect(withSpeed.rateBiasRps).toBeCloseTo(gyroBiasRps, 3);
+    expect(worstWith).toBeLessThan(0.0005);
+    // Leaking back to level loses most of the braking's 7.5 mrad (and the bias adds 3 mrad).
+    expect(worstLevel).toBeGreaterThan(0.004);
+  });
+
   it('gives a frame the pitch of its own time, whatever signals came in after it', () => {
     const p = new PitchEstimator({ timeConstantS: 1.5 });
     for (let k = 0; k <= 20; k++) p.update(k * 10_000_000, 0.05); // braking: pitching down

@@ -12,7 +12,13 @@
  * Footprint: a far pixel covers metres of road along its ray (at 30 m one output pixel spans
  * ~9 m), so the table also holds the ground points of the pixel's near (bottom) and far (top)
  * edge and the lateral vector across it; the local map splats along those so far rows leave no
- * holes. A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
+ * holes. The pixel gathers light evenly over its image rows, not over its footprint's metres: a metre
+ * of road near the camera takes more image rows than one farther along the same ray (rows per
+ * metre fall as 1 / (X^2 + h^2), X the distance ahead of the camera, h its height), so the table
+ * holds `farDensity`, the image rows per metre at the far edge over those at the near edge, and
+ * the local map weights its footprint samples by it: what a pixel saw lies, on average, at the
+ * ground point of its image centre, not at the middle of its footprint, which lies farther out.
+ * A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
  * beyond `maxRangeM` ahead (body x) or nearer than `minRangeM`, or beyond +-`maxLateralM`.
  */
 import { cameraPose, type CameraCalibration } from '../../shared/camera.ts';
@@ -65,6 +71,8 @@ export class GroundLut {
   /** Footprint lengths: near -> far along the ray, and across, metres. */
   readonly alongM: Float32Array;
   readonly acrossM: Float32Array;
+  /** Image rows per metre of ground at the far edge over those at the near edge, in (0, 1]. */
+  readonly farDensity: Float32Array;
   /** Number of valid pixels in the current table. */
   validCount = 0;
   /** The vehicle pitch the table was computed for, radians (NaN before the first update). */
@@ -103,6 +111,7 @@ export class GroundLut {
     this.acrossYM = new Float32Array(n);
     this.alongM = new Float32Array(n);
     this.acrossM = new Float32Array(n);
+    this.farDensity = new Float32Array(n);
   }
 
   /** Make the table current for `vehiclePitchRad`; returns true when it was recomputed. */
@@ -169,8 +178,12 @@ export class GroundLut {
     const r5 = R[5]!;
     const r8 = R[8]!;
     const g = this.pt;
-    const { valid, xM, yM, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = this;
+    const { valid, xM, yM, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM, farDensity } = this;
     const { maxRangeM, minRangeM, maxLateralM } = o;
+    // Distance ahead of the camera (along its yaw) and its height, for the rows per metre.
+    const aheadX = Math.cos(cal.yawRad);
+    const aheadY = Math.sin(cal.yawRad);
+    const h2 = t2 * t2;
     let count = 0;
     for (let r = 0; r < H; r++) {
       for (let c = 0; c < W; c++) {
@@ -213,6 +226,9 @@ export class GroundLut {
         acrossYM[i] = ry - ly;
         alongM[i] = Math.sqrt((fx - nx) ** 2 + (fy - ny) ** 2);
         acrossM[i] = Math.sqrt((rx - lx) ** 2 + (ry - ly) ** 2);
+        const nearAhead = (nx - t0) * aheadX + (ny - t1) * aheadY;
+        const farAhead = (fx - t0) * aheadX + (fy - t1) * aheadY;
+        farDensity[i] = Math.min(1, (nearAhead * nearAhead + h2) / (farAhead * farAhead + h2));
         valid[i] = 1;
         count++;
       }

@@ -217,6 +217,7 @@ describe('LocalMap splatting', () => {
         if (!lut.valid[i]) continue;
         const nA = Math.min(64, Math.max(1, Math.ceil(lut.alongM[i]! / (0.7 * cellM))));
         const nC = Math.min(64, Math.max(1, Math.ceil(lut.acrossM[i]! / (0.7 * cellM))));
+        const weights = sampleWeights(lut.farDensity[i]!, nA);
         for (let a = 0; a < nA; a++) {
           for (let c = 0; c < nC; c++) {
             const ta = (a + 0.5) / nA;
@@ -224,7 +225,7 @@ describe('LocalMap splatting', () => {
             const bx = lut.nearXM[i]! + ta * (lut.farXM[i]! - lut.nearXM[i]!) + tc * lut.acrossXM[i]!;
             const by = lut.nearYM[i]! + ta * (lut.farYM[i]! - lut.nearYM[i]!) + tc * lut.acrossYM[i]!;
             const key = `${Math.floor((pose.eastM + cos * bx - sin * by) / cellM)},${Math.floor((pose.northM + sin * bx + cos * by) / cellM)}`;
-            ref.set(key, (ref.get(key) ?? 0) + 1 / (nA * nC));
+            ref.set(key, (ref.get(key) ?? 0) + weights[a]! / nC);
           }
         }
       }
@@ -250,5 +251,57 @@ describe('LocalMap splatting', () => {
     expect(compared).toBeGreaterThan(1000);
     // A sample exactly on a cell edge may round to either side: allow a handful.
     expect(misplaced).toBeLessThanOrEqual(4);
+  });
+});
+
+/** Weights of a footprint's nA samples near -> far: proportional to the image rows per metre there (geometric from 1 to farDensity), summing to 1. */
+function sampleWeights(farDensity: number, nA: number): number[] {
+  const w = Array.from({ length: nA }, (_, a) => farDensity ** ((a + 0.5) / nA));
+  const sum = w.reduce((x, y) => x + y, 0);
+  return w.map((x) => x / sum);
+}
+
+describe('LocalMap footprint weights', () => {
+  it("puts half of each pixel's weight on either side of its image centre's ground point, not of its footprint's middle", () => {
+    // A pixel sees its image rows evenly; a far pixel's footprint stretches beyond its centre's
+    // ground point more than before it. Weighted by image rows per metre, the median sample
+    // along the ray lies at the centre's ground point; uniformly weighted, it lies farther out.
+    const lut = new GroundLut(TEST_CALIBRATION);
+    lut.update(0.01);
+    let checked = 0;
+    let weightedErrM = 0;
+    let uniformErrM = 0;
+    for (let i = 0; i < lut.size; i++) {
+      if (!lut.valid[i]) continue;
+      const alongM = lut.alongM[i]!;
+      const nA = Math.min(64, Math.max(1, Math.ceil(alongM / (0.7 * 0.15))));
+      if (nA < 12) continue;
+      const far = lut.farDensity[i]!;
+      expect(far).toBeGreaterThan(0);
+      expect(far).toBeLessThanOrEqual(1);
+      const nearToCentreM = Math.hypot(lut.xM[i]! - lut.nearXM[i]!, lut.yM[i]! - lut.nearYM[i]!);
+      const fm = alongM;
+      // The far edge of the top rows is mirrored from the near half (GroundLut): the centre is its middle there.
+      const mirrored = Math.abs(nearToCentreM - fm / 2) < 1e-3 * fm;
+      if (mirrored) continue;
+      const weights = sampleWeights(far, nA);
+      let acc = 0;
+      let medianM = Number.NaN;
+      for (let a = 0; a < nA; a++) {
+        if (acc + weights[a]! >= 0.5) {
+          // Interpolate within the sample's interval [a / nA, (a + 1) / nA).
+          medianM = ((a + (0.5 - acc) / weights[a]!) / nA) * fm;
+          break;
+        }
+        acc += weights[a]!;
+      }
+      expect(Math.abs(medianM - nearToCentreM)).toBeLessThan(0.03 * fm + 0.02);
+      weightedErrM += Math.abs(medianM - nearToCentreM);
+      uniformErrM += Math.abs(fm / 2 - nearToCentreM);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(500);
+    // The uniform weights' median (the footprint's middle) lies beyond the centre on far rows.
+    expect(weightedErrM).toBeLessThan(uniformErrM / 5);
   });
 });

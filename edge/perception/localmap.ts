@@ -7,9 +7,12 @@
  *
  * Splatting: each valid output pixel covers a footprint on the ground (GroundLut: near -> far
  * along its ray, and across), metres long for far rows. The footprint is sampled at ~0.7 cell
- * spacing and each sample carries weight 1 / samples, so every pixel adds the same total weight:
- * far pixels spread thinly over the cells they cover (no holes), near pixels concentrate
- * (precision). The class of a pixel is its arg-max (SegOutput). Boundary pixels above the foot
+ * spacing and every pixel adds the same total weight (1): far pixels spread thinly over the cells
+ * they cover (no holes), near pixels concentrate (precision). Along the ray the samples' weights
+ * fall geometrically from near to far as the pixel's image rows per metre do (GroundLut
+ * farDensity): uniform weights would put each pixel's evidence at the middle of its footprint,
+ * beyond what its image centre saw, and a line seen from the side would gather a tail away from
+ * the car, so that its fused profile's centroid lies outward. The class of a pixel is its arg-max (SegOutput). Boundary pixels above the foot
  * of their column's run (`boundaryFootPx`) count as background: a raised boundary's face projects
  * metres outward. Signs and lights (sign_base, light_base: a pole and what it carries) count
  * only at their foot: in each column a vertical run of pole pixels (either class winning the
@@ -281,7 +284,7 @@ export class LocalMap {
     const rs = sin * inv;
     const tx = e0 * inv;
     const ty = n0 * inv;
-    const { pix, nAs, nCs, ws, geo } = fp;
+    const { pix, nAs, nCs, ws, qs, geo } = fp;
     for (let j = 0; j < fp.count; j++) {
       const i = pix[j]!;
       const k = classId[i]!;
@@ -289,6 +292,7 @@ export class LocalMap {
       const nA = nAs[j]!;
       const nC = nCs[j]!;
       const w = ws[j]!;
+      const q = qs[j]!;
       const wp = w * prob[i]!;
       // The footprint in grid units: sample (a, c) at (x0, y0) + a * (sx, sy) + c * (svx, svy).
       const g = 6 * j;
@@ -342,11 +346,11 @@ export class LocalMap {
         if (plane >= 0) growBox(ch.boxes, plane, bx0, by0, bx1, by1);
         const lx = x0 - ci * N;
         const ly = y0 - cj * N;
-        for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp);
+        for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp, q);
         continue;
       }
       // Across a chunk edge (or a pole foot, rare): split into runs per chunk.
-      for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
+      for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, q, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
       chunk = this.chunks.get(chunkKey);
     }
     return samples;
@@ -427,8 +431,10 @@ export class LocalMap {
 
   /**
    * Per valid pixel of `lut` its footprint sample lattice in the body frame: nA samples along
-   * (near -> far) by nC across at ~0.7 cell spacing (each at most maxSamplesPerAxis), weight
-   * 1 / (nA nC), the first sample and the steps. Recomputed only when the table is.
+   * (near -> far) by nC across at ~0.7 cell spacing (each at most maxSamplesPerAxis), the first
+   * sample and the steps; the first sample's weight w and the ratio q of each next one along
+   * (farDensity^(1 / nA)), so that each row of nA samples weighs 1 / nC and the pixel 1.
+   * Recomputed only when the table is.
    */
   private footprintsOf(lut: GroundLut): Footprints {
     const fp = this.fp;
@@ -439,13 +445,13 @@ export class LocalMap {
     const f: Footprints =
       fp && fp.pix.length >= n && fp.topRow.length >= W
         ? fp
-        : { lut, builds: -1, count: 0, pix: new Int32Array(n), nAs: new Int32Array(n), nCs: new Int32Array(n), ws: new Float64Array(n), geo: new Float64Array(6 * n), topRow: new Int32Array(W) };
+        : { lut, builds: -1, count: 0, pix: new Int32Array(n), nAs: new Int32Array(n), nCs: new Int32Array(n), ws: new Float64Array(n), qs: new Float64Array(n), geo: new Float64Array(6 * n), topRow: new Int32Array(W) };
     f.lut = lut;
     f.builds = lut.builds;
     const invSpacing = 1 / (0.7 * this.options.cellM);
     const maxS = this.options.maxSamplesPerAxis;
-    const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM } = lut;
-    const { pix, nAs, nCs, ws, geo, topRow } = f;
+    const { valid, nearXM, nearYM, farXM, farYM, acrossXM, acrossYM, alongM, acrossM, farDensity } = lut;
+    const { pix, nAs, nCs, ws, qs, geo, topRow } = f;
     topRow.fill(H, 0, W);
     let count = 0;
     for (let i = 0, r = 0, col = 0; i < n; i++, col++) {
@@ -472,7 +478,9 @@ export class LocalMap {
       pix[count] = i;
       nAs[count] = nA;
       nCs[count] = nC;
-      ws[count] = invA * invC;
+      const q = Math.pow(farDensity[i]!, invA);
+      qs[count] = q;
+      ws[count] = q < 1 - 1e-12 ? (invC * (1 - q)) / (1 - Math.pow(q, nA)) : invA * invC;
       geo[g] = nx + ta0 * ax + tc0 * cx;
       geo[g + 1] = ny + ta0 * ay + tc0 * cy;
       geo[g + 2] = ax * invA;
@@ -492,7 +500,7 @@ export class LocalMap {
    * placed exactly); evidence `wp` into `plane` (none when < 0) and the pole-foot weights into
    * their planes. Returns the key of the last chunk touched.
    */
-  private splatRaySlow(x: number, y: number, sx: number, sy: number, n: number, w: number, plane: number, wp: number, wps: number, wpl: number, frameNo: number, sigmaM: number, tUnixMs: number): number {
+  private splatRaySlow(x: number, y: number, sx: number, sy: number, n: number, w: number, q: number, plane: number, wp: number, wps: number, wpl: number, frameNo: number, sigmaM: number, tUnixMs: number): number {
     const N = this.options.chunkCells;
     const cells = this.cellsPerChunk;
     let chunk: Chunk | undefined;
@@ -539,14 +547,18 @@ export class LocalMap {
       if (m > 1) {
         const lx = fx + sx;
         const ly = fy + sy;
-        splatRay(ch.visibility, ch.evidence, plane * cells, N, lx, ly, sx, sy, m - 1, w, wp);
+        splatRay(ch.visibility, ch.evidence, plane * cells, N, lx, ly, sx, sy, m - 1, w * q, wp * q, q);
         if (wps > 0 || wpl > 0) {
           let px = lx;
           let py = ly;
+          let ks = wps;
+          let kl = wpl;
           for (let k = 1; k < m; k++, px += sx, py += sy) {
+            ks *= q;
+            kl *= q;
             idx = Math.floor(py) * N + Math.floor(px);
-            if (wps > 0) ch.evidence[(SIGN - 1) * cells + idx]! += wps;
-            if (wpl > 0) ch.evidence[(LIGHT - 1) * cells + idx]! += wpl;
+            if (wps > 0) ch.evidence[(SIGN - 1) * cells + idx]! += ks;
+            if (wpl > 0) ch.evidence[(LIGHT - 1) * cells + idx]! += kl;
           }
         }
       }
@@ -555,6 +567,11 @@ export class LocalMap {
       a += m;
       x += m * sx;
       y += m * sy;
+      const qm = q === 1 ? 1 : Math.pow(q, m);
+      w *= qm;
+      wp *= qm;
+      wps *= qm;
+      wpl *= qm;
     }
     return chunkKey;
   }
@@ -752,15 +769,15 @@ export class LocalMap {
  * are > 0 and `| 0` (truncation, int32) is their floor: integer index arithmetic instead of
  * Math.floor's doubles (a third of the splatting time).
  */
-function splatRay(vis: Float32Array, ev: Float32Array, evBase: number, N: number, x: number, y: number, sx: number, sy: number, n: number, w: number, wp: number): void {
+function splatRay(vis: Float32Array, ev: Float32Array, evBase: number, N: number, x: number, y: number, sx: number, sy: number, n: number, w: number, wp: number, q: number): void {
   if (evBase >= 0) {
-    for (let a = 0; a < n; a++, x += sx, y += sy) {
+    for (let a = 0; a < n; a++, x += sx, y += sy, w *= q, wp *= q) {
       const idx = (y | 0) * N + (x | 0);
       vis[idx]! += w;
       ev[evBase + idx]! += wp;
     }
   } else {
-    for (let a = 0; a < n; a++, x += sx, y += sy) vis[(y | 0) * N + (x | 0)]! += w;
+    for (let a = 0; a < n; a++, x += sx, y += sy, w *= q) vis[(y | 0) * N + (x | 0)]! += w;
   }
 }
 
@@ -794,11 +811,12 @@ interface Footprints {
   /** lut.builds when computed. */
   builds: number;
   count: number;
-  /** Per entry: the pixel index, samples along / across, sample weight. */
+  /** Per entry: the pixel index, samples along / across, the first sample's weight, the ratio of each next one's along. */
   pix: Int32Array;
   nAs: Int32Array;
   nCs: Int32Array;
   ws: Float64Array;
+  qs: Float64Array;
   /** Per entry 6 values, body frame metres: first sample (x, y), step along (x, y), step across (x, y). */
   geo: Float64Array;
   /** Per column of the table: its top (first) row with an entry, outHeightPx when none. */
