@@ -12,11 +12,12 @@
  * fall geometrically from near to far as the pixel's image rows per metre do (GroundLut
  * farDensity): uniform weights would put each pixel's evidence at the middle of its footprint,
  * beyond what its image centre saw, and a line seen from the side would gather a tail away from
- * the car, so that its fused profile's centroid lies outward. The class of a pixel is its arg-max (SegOutput). Boundary pixels above the foot
- * of their column's run (`boundaryFootPx`) count as background: a raised boundary's face projects
- * metres outward. Signs and lights (sign_base, light_base: a pole and what it carries) count
- * only at their foot: in each column a vertical run of pole pixels (either class winning the
- * arg-max, or their probabilities together reaching `pointProbThreshold`) adds, at its lowest
+ * the car, so that its fused profile's centroid lies outward. The class of a pixel is its arg-max
+ * (SegOutput). Boundary pixels above the foot of their column's run (`boundaryFootPx`) count as
+ * background: a raised boundary's face projects metres outward. Signs and lights (sign_base,
+ * light_base: a pole and what it carries) count only at their foot: in each column a vertical run
+ * of pole pixels (either class winning the arg-max, or their probabilities together reaching
+ * `pointProbThreshold`) adds, at its lowest
  * `poleFootPx` pixels, the run's mean probability of each class (a sign on a light's pole adds
  * to both).
  *
@@ -497,8 +498,9 @@ export class LocalMap {
   /**
    * Splat one ray of samples (grid units: start, step, count) that may cross chunk edges: split
    * into runs that stay in one chunk (clear of its edges by EDGE_EPS, the run's first sample
-   * placed exactly); evidence `wp` into `plane` (none when < 0) and the pole-foot weights into
-   * their planes. Returns the key of the last chunk touched.
+   * placed exactly); the first sample's weight `w` into the visibility, evidence `wp` into `plane`
+   * (none when < 0) and the pole-foot weights into their planes, each next sample's `q` times
+   * the one before. Returns the key of the last chunk touched.
    */
   private splatRaySlow(x: number, y: number, sx: number, sy: number, n: number, w: number, q: number, plane: number, wp: number, wps: number, wpl: number, frameNo: number, sigmaM: number, tUnixMs: number): number {
     const N = this.options.chunkCells;
@@ -764,7 +766,8 @@ export class LocalMap {
 
 /**
  * Splat one ray of `n` samples inside one chunk: local grid units from (x, y) in steps (sx, sy),
- * weight `w` into the visibility and `wp` into the evidence plane at `evBase` (none when < 0).
+ * weight `w` into the visibility and `wp` into the evidence plane at `evBase` (none when < 0),
+ * each next sample's `q` times the one before.
  * Inside the chunk the samples keep clear of its edges (EDGE_EPS), so their local coordinates
  * are > 0 and `| 0` (truncation, int32) is their floor: integer index arithmetic instead of
  * Math.floor's doubles (a third of the splatting time).
