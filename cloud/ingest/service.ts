@@ -125,6 +125,8 @@ export class IngestService {
     // finishes the messages in hand, then flushes the store).
     const recorded = this.recordArrival(vehicleId, seq, key);
     const settled = (): Promise<unknown> => recorded.catch(() => undefined);
+    // Before a stored or duplicate ack: the record, and a second one when the store took long.
+    const recordedInTime = async (): Promise<IngestResult | undefined> => (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
     const storeFailed = async (e: unknown): Promise<IngestResult> => {
       await settled();
       return { ack: null, effects: [{ event: 'store_failed', vehicleId, seq, key, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }] };
@@ -135,7 +137,7 @@ export class IngestService {
       return storeFailed(e);
     }
     if (created) {
-      const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
+      const failed = await recordedInTime();
       if (failed) return failed;
       health.recordStored(vehicleId, { seq, bytes: bytes.length, observations: batch.observations.length, queueDepth: batch.queueDepth, status: batch.status }, now);
       return {
@@ -150,7 +152,7 @@ export class IngestService {
       return storeFailed(e);
     }
     if (existing && Buffer.compare(existing, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === 0) {
-      const failed = (await recorded) ?? (await this.recordIfLate(vehicleId, seq, key, now));
+      const failed = await recordedInTime();
       if (failed) return failed;
       health.recordDuplicate(vehicleId, now);
       return { ack: { seq, status: 'duplicate', batchSha256: digest }, effects: [{ event: 'batch_duplicate', vehicleId, seq, bytes: bytes.length }] };

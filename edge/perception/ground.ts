@@ -12,13 +12,13 @@
  * Footprint: a far pixel covers metres of road along its ray (at 30 m one output pixel spans
  * ~9 m), so the table also holds the ground points of the pixel's near (bottom) and far (top)
  * edge and the lateral vector across it; the local map splats along those so far rows leave no
- * holes. The pixel gathers light evenly over its image rows, not over its footprint's metres: a metre
- * of road near the camera takes more image rows than one farther along the same ray (rows per
- * metre fall as 1 / (X^2 + h^2), X the distance ahead of the camera, h its height), so the table
- * holds `farDensity`, the image rows per metre at the far edge over those at the near edge, and
- * the local map weights its footprint samples by it: what a pixel saw lies, on average, at the
- * ground point of its image centre, not at the middle of its footprint, which lies farther out.
- * A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
+ * holes. The pixel gathers light evenly over its image rows, not over its footprint's metres: a
+ * metre of road near the camera takes more image rows than one farther along the same ray (rows
+ * per metre fall as 1 / (X^2 + h^2), X the distance ahead of the camera, h its height), so the
+ * table holds `farDensity`, the image rows per metre at the far edge over those at the near edge,
+ * and the local map weights its footprint samples by it: what a pixel saw lies, on average, at
+ * the ground point of its image centre, not at the middle of its footprint, which lies farther
+ * out. A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
  * beyond `maxRangeM` ahead (body x) or nearer than `minRangeM`, or beyond +-`maxLateralM`.
  */
 import { cameraPose, type CameraCalibration } from '../../shared/camera.ts';

@@ -280,9 +280,8 @@ describe('LocalMap footprint weights', () => {
       expect(far).toBeGreaterThan(0);
       expect(far).toBeLessThanOrEqual(1);
       const nearToCentreM = Math.hypot(lut.xM[i]! - lut.nearXM[i]!, lut.yM[i]! - lut.nearYM[i]!);
-      const fm = alongM;
       // The far edge of the top rows is mirrored from the near half (GroundLut): the centre is its middle there.
-      const mirrored = Math.abs(nearToCentreM - fm / 2) < 1e-3 * fm;
+      const mirrored = Math.abs(nearToCentreM - alongM / 2) < 1e-3 * alongM;
       if (mirrored) continue;
       const weights = sampleWeights(far, nA);
       let acc = 0;
@@ -290,14 +289,14 @@ describe('LocalMap footprint weights', () => {
       for (let a = 0; a < nA; a++) {
         if (acc + weights[a]! >= 0.5) {
           // Interpolate within the sample's interval [a / nA, (a + 1) / nA).
-          medianM = ((a + (0.5 - acc) / weights[a]!) / nA) * fm;
+          medianM = ((a + (0.5 - acc) / weights[a]!) / nA) * alongM;
           break;
         }
         acc += weights[a]!;
       }
-      expect(Math.abs(medianM - nearToCentreM)).toBeLessThan(0.03 * fm + 0.02);
+      expect(Math.abs(medianM - nearToCentreM)).toBeLessThan(0.03 * alongM + 0.02);
       weightedErrM += Math.abs(medianM - nearToCentreM);
-      uniformErrM += Math.abs(fm / 2 - nearToCentreM);
+      uniformErrM += Math.abs(alongM / 2 - nearToCentreM);
       checked++;
     }
     expect(checked).toBeGreaterThan(500);

@@ -479,9 +479,11 @@ export class LocalMap {
       pix[count] = i;
       nAs[count] = nA;
       nCs[count] = nC;
-      const q = Math.pow(farDensity[i]!, invA);
+      // Weights w, w q, ..., w q^(nA - 1) with q^nA = farDensity, summing to 1 / nC.
+      const fd = farDensity[i]!;
+      const q = Math.pow(fd, invA);
       qs[count] = q;
-      ws[count] = q < 1 - 1e-12 ? (invC * (1 - q)) / (1 - Math.pow(q, nA)) : invA * invC;
+      ws[count] = q < 1 - 1e-12 ? (invC * (1 - q)) / (1 - fd) : invA * invC;
       geo[g] = nx + ta0 * ax + tc0 * cx;
       geo[g + 1] = ny + ta0 * ay + tc0 * cy;
       geo[g + 2] = ax * invA;

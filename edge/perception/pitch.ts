@@ -28,9 +28,9 @@ export interface PitchOptions {
   /**
    * Low-pass time constant of the deceleration taken from the wheel speed, seconds: it smooths the
    * speed's derivative (wheel-speed noise); the fast part of the pitch comes from the gyro, so the
-   * reference may lag. Measured against the simulator's pitch (docs/MEASUREMENTS.md section
-   * 1.0000000000000000): 0.15 / 0.3 / 0.5 / 0.8 s give all-frame rms errors of 1.11 / 1.00 / 1.02
-   * / 1.19 mrad.
+   * reference may lag. Measured against the simulator's pitch, its gyro with a bias and noise
+   * (docs/MEASUREMENTS.md section 1.0000000000000000): 0.15 / 0.3 / 0.5 / 0.8 s give all-frame
+   * rms errors of 1.36 / 1.28 / 1.29 / 1.43 mrad.
    */
   accelTimeConstantS: number;
   /** Span over which the pitch change is fitted against the deceleration change, seconds. */
@@ -124,10 +124,7 @@ export class PitchEstimator {
       const dtS = (tMonoNs - this.lastNs) / 1e9;
       if (dtS > o.maxGapS) {
         this.pitch = 0;
-        this.decel = Number.NaN;
-        this.lastSpeedMps = Number.NaN;
-        this.lagCount = 0;
-        this.lagNext = 0;
+        this.forgetMotion();
       } else if (dtS > 0) {
         this.updateDecel(speed, dtS);
         this.integratedRad += rate * dtS;
@@ -184,11 +181,16 @@ export class PitchEstimator {
     this.pitch = 0;
     this.histCount = 0;
     this.histNext = 0;
+    this.forgetMotion();
+    // The learned gain and bias are the vehicle's: they survive a restarted clock.
+  }
+
+  /** After a gap or a restarted clock: no deceleration until two speeds, no span for the fit. */
+  private forgetMotion(): void {
     this.decel = Number.NaN;
     this.lastSpeedMps = Number.NaN;
     this.lagCount = 0;
     this.lagNext = 0;
-    // The learned gain and bias are the vehicle's: they survive a restarted clock.
   }
 
   /** The slow reference the estimate leaks towards: gain * deceleration, or level. */
