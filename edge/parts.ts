@@ -452,6 +452,8 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     radarScansWithoutPose: c.radarScansWithoutPose,
     radarScansSkippedSlow: c.radarScansSkippedSlow,
     radarPoles: c.radarPoles,
+    slopePairs: c.slopePairs,
+    roadCurvaturePerM: Math.round(c.roadCurvaturePerM * 1e6) / 1e6,
     inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };
 }

@@ -62,21 +62,47 @@ export function cameraPose(cal: CameraCalibration, vehiclePitchRad = 0): CameraP
 }
 
 /**
- * Where the ray through image point (u, v) meets the ground (z = 0), body frame metres; undefined
- * when the ray points at or above the horizon or meets the ground behind the camera.
+ * Where the ray through image point (u, v) meets the road surface, body frame metres; undefined
+ * when it misses it (at or above the horizon on flat ground) or meets it behind the camera. The
+ * surface is z = 0.5 * roadCurvaturePerM * x^2 (body x forward, z up; the vertical curvature of
+ * the road ahead, 1/m: positive where the road rises into a dip ahead, negative over a crest, 0
+ * the flat ground plane), `raySurfaceScale`.
  */
-export function pixelToGround(pose: CameraPose, cal: CameraCalibration, u: number, v: number, out: [number, number] = [0, 0]): [number, number] | undefined {
+export function pixelToGround(pose: CameraPose, cal: CameraCalibration, u: number, v: number, out: [number, number] = [0, 0], roadCurvaturePerM = 0): [number, number] | undefined {
   const xc = (u - cal.cxPx) / cal.fxPx;
   const yc = (v - cal.cyPx) / cal.fyPx;
   const r = pose.r;
   const dx = r[0]! * xc + r[1]! * yc + r[2]!;
   const dy = r[3]! * xc + r[4]! * yc + r[5]!;
   const dz = r[6]! * xc + r[7]! * yc + r[8]!;
-  if (!(dz < -1e-9)) return undefined;
-  const s = -pose.t[2]! / dz;
+  const s = raySurfaceScale(pose.t[0]!, pose.t[2]!, dx, dz, roadCurvaturePerM);
+  if (!(s > 0)) return undefined;
   out[0] = pose.t[0]! + s * dx;
   out[1] = pose.t[1]! + s * dy;
   return out;
+}
+
+/**
+ * The ray (x, z) = (t0, t2) + s * (dx, dz) (body frame, from the camera at height t2) meets the
+ * road surface z = 0.5 * k * x^2 at the smallest s > 0 returned here; NaN when it never does. For
+ * k = 0 (flat ground) that is -t2 / dz for rays below the horizon (dz < 0). Otherwise the root of
+ * 0.5 k dx^2 s^2 + (k t0 dx - dz) s + (0.5 k t0^2 - t2) = 0, taken in the form that stays exact
+ * as k goes to 0 (q = -(b + sign(b) sqrt(disc)) / 2; roots q / a and c / q).
+ */
+export function raySurfaceScale(t0: number, t2: number, dx: number, dz: number, k: number): number {
+  if (k === 0) return dz < -1e-9 ? -t2 / dz : Number.NaN;
+  const a = 0.5 * k * dx * dx;
+  const b = k * t0 * dx - dz;
+  const c = 0.5 * k * t0 * t0 - t2;
+  const disc = b * b - 4 * a * c;
+  if (!(disc >= 0)) return Number.NaN;
+  const q = -0.5 * (b + (b >= 0 ? 1 : -1) * Math.sqrt(disc));
+  const s1 = q !== 0 ? c / q : Number.NaN;
+  const s2 = a !== 0 ? q / a : Number.NaN;
+  let s = Number.NaN;
+  if (s1 > 1e-9) s = s1;
+  if (s2 > 1e-9 && !(s <= s2)) s = s2;
+  return s;
 }
 
 /**

@@ -16,8 +16,8 @@ const SENSOR_X_M = 3.8;
 const FRAME_ID = {};
 
 /** Stand-in for the model: the test road, plus the sign's foot as sign_base probability. */
-function fakeSegmenter(poseAt: (tMonoNs: number) => { x: number }, pipelined = false): FrameSegmenter {
-  const table = subsampleTable(TEST_CALIBRATION, 0);
+function fakeSegmenter(poseAt: (tMonoNs: number) => { x: number }, pipelined = false, roadCurvaturePerM = 0): FrameSegmenter {
+  const table = subsampleTable(TEST_CALIBRATION, 0, 128, 64, roadCurvaturePerM);
   return {
     inputWidthPx: 256,
     inputHeightPx: 128,
@@ -156,5 +156,39 @@ describe('CameraPerception across drives in one run', () => {
     expect(p.counters.sensorClockRestarts).toBe(1);
     expect(lineMetres(first)).toBeGreaterThan(50);
     expect(lineMetres(second)).toBeCloseTo(lineMetres(first), 0);
+  });
+});
+
+describe('CameraPerception on a road that curves up ahead (a dip)', () => {
+  /** Median |lateral offset| of the solid divider's vertices, and the slope estimate after the drive. */
+  async function solidOffset(slope: boolean): Promise<{ offsetM: number; curvaturePerM: number; pairs: number }> {
+    const k = 0.002;
+    const xAt = (tMonoNs: number): number => (tMonoNs / 1e9) * SPEED_MPS;
+    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) }), false, k), TEST_CALIBRATION, { revisit: false, ...(slope ? {} : { slope: false }) });
+    const poseOf = (tMonoNs: number): FramePose => ({ ok: true, eastM: xAt(tMonoNs), northM: 0, headingRad: 0, sigmaM: 0.5, frame: FRAME_ID, tUnixMs: 1_700_000_000_000 + tMonoNs / 1e6 });
+    const pixels = new Uint8Array(256 * 128 * 3);
+    const prims: LocalPrimitive[] = [];
+    for (let tMs = 0; tMs <= 9000; tMs += 500) {
+      p.offer({ tMonoNs: tMs * 1e6, frameId: tMs / 500, encoding: 'rgb8', widthPx: 256, heightPx: 128, exposureUs: 0, pixels });
+      const f = p.take();
+      if (f) for (const out of await p.process(f, poseOf)) prims.push(...out.primitives);
+    }
+    const curvaturePerM = p.counters.roadCurvaturePerM;
+    const pairs = p.counters.slopePairs;
+    prims.push(...p.flush().primitives);
+    // The solid divider at y = +1.75 m; vertices from x = 20 m on (the first frames have no estimate yet).
+    const ys = prims.filter((q) => q.cls === 'lane_divider').flatMap((q) => q.pointsLocal.filter(([x, y]) => x > 20 && y > 0.5).map(([, y]) => y));
+    ys.sort((a, b) => a - b);
+    return { offsetM: ys[Math.floor(ys.length / 2)]!, curvaturePerM, pairs };
+  }
+
+  it('finds the curvature from the frames and puts the divider where it is; taken as flat, too wide', async () => {
+    const flat = await solidOffset(false);
+    const curved = await solidOffset(true);
+    expect(flat.pairs).toBe(0);
+    expect(curved.pairs).toBeGreaterThan(10);
+    expect(Math.abs(curved.curvaturePerM - 0.002)).toBeLessThan(0.0004);
+    expect(flat.offsetM - 1.75).toBeGreaterThan(0.08);
+    expect(Math.abs(curved.offsetM - 1.75)).toBeLessThan(0.04);
   });
 });

@@ -21,6 +21,7 @@ import { LineStitcher } from './stitch.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
 import { RevisitFilter, type RevisitOptions } from './revisit.ts';
 import { PitchEstimator } from './pitch.ts';
+import { SlopeEstimator, type SlopeOptions } from './slope.ts';
 import { RadarPoleMap, type RadarPoleOptions } from './radar-poles.ts';
 import { scaleCalibration } from './preprocess.ts';
 import type { SegOutput } from './decode.ts';
@@ -83,6 +84,8 @@ export interface CameraPerceptionOptions {
   radar: Partial<RadarPoleOptions>;
   /** Radar scans waiting for the next frame, at most (the oldest is dropped and counted). */
   maxPendingRadarScans: number;
+  /** The road's vertical curvature from frame pairs (slope.ts); `false`: flat ground. */
+  slope: Partial<SlopeOptions> | false;
 }
 
 /**
@@ -100,6 +103,7 @@ export const DEFAULT_CAMERA_PERCEPTION_OPTIONS: CameraPerceptionOptions = {
   revisit: {},
   radar: {},
   maxPendingRadarScans: 64, // scans (6 s at 10 Hz)
+  slope: {},
 };
 
 /**
@@ -138,6 +142,9 @@ export interface CameraPerceptionCounters {
   radarScansSkippedSlow: number;
   /** Poles the radar found in emitted chunks (the camera then names them or not). */
   radarPoles: number;
+  /** Frame pairs the road's vertical curvature was estimated from; its latest estimate, 1/m. */
+  slopePairs: number;
+  roadCurvaturePerM: number;
 }
 
 /** Primitives ready for georeferencing, in the east-north frame `frame`. */
@@ -166,10 +173,13 @@ export class CameraPerception {
     radarScansWithoutPose: 0,
     radarScansSkippedSlow: 0,
     radarPoles: 0,
+    slopePairs: 0,
+    roadCurvaturePerM: 0,
   };
   readonly gate: FrameGate<CameraFrame>;
   private readonly lut: GroundLut;
   private readonly pitch = new PitchEstimator();
+  private readonly slope: SlopeEstimator | undefined;
   private readonly localMapOptions: Partial<LocalMapOptions>;
   private localMap: LocalMap;
   private readonly stitcher = new LineStitcher();
@@ -220,6 +230,8 @@ export class CameraPerception {
     this.localMap = this.newLocalMap();
     this.revisitOptions = options.revisit ?? d.revisit;
     this.revisits = this.revisitOptions === false ? undefined : new RevisitFilter(this.revisitOptions);
+    const slope = options.slope ?? d.slope;
+    this.slope = slope === false ? undefined : new SlopeEstimator(this.lut.calibration, this.lut.options.stride, slope);
   }
 
   onVehicle(v: VehicleSignals): void {
@@ -353,6 +365,7 @@ export class CameraPerception {
     if (this.revisitOptions !== false) this.revisits = new RevisitFilter(this.revisitOptions);
     this.travelledM = 0;
     this.hasLastRun = false;
+    this.slope?.reset();
     return out;
   }
 
@@ -387,7 +400,13 @@ export class CameraPerception {
 
   /** Fuse a segmented frame into the local map; returns the lines and features that finished. */
   private fuse(f: SegmentedFrame): LocalPrimitive[] {
-    this.lut.update(f.pitchRad);
+    let curvaturePerM = 0;
+    if (this.slope) {
+      curvaturePerM = this.slope.observe(f.seg, f.pose, f.pitchRad);
+      this.counters.slopePairs = this.slope.counters.pairsCompared;
+      this.counters.roadCurvaturePerM = curvaturePerM;
+    }
+    this.lut.update(f.pitchRad, curvaturePerM);
     this.localMap.addFrame(f.seg, this.lut, f.pose, f.pose.tUnixMs);
     this.counters.framesProcessed++;
     const done = this.localMap.finish(f.pose.eastM, f.pose.northM, f.pose.headingRad);

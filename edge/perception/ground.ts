@@ -21,7 +21,7 @@
  * out. A pixel is invalid when its centre ray misses the ground (at or above the horizon), lies
  * beyond `maxRangeM` ahead (body x) or nearer than `minRangeM`, or beyond +-`maxLateralM`.
  */
-import { cameraPose, type CameraCalibration } from '../../shared/camera.ts';
+import { cameraPose, raySurfaceScale, type CameraCalibration } from '../../shared/camera.ts';
 
 export interface GroundOptions {
   /** Output grid width, pixels. */
@@ -38,6 +38,8 @@ export interface GroundOptions {
   maxLateralM: number;
   /** Recompute the table when the vehicle pitch moved by more than this, radians. */
   pitchToleranceRad: number;
+  /** Recompute the table when the road's vertical curvature moved by more than this, 1/m. */
+  curvatureTolerancePerM: number;
 }
 
 export const DEFAULT_GROUND_OPTIONS: GroundOptions = {
@@ -48,6 +50,7 @@ export const DEFAULT_GROUND_OPTIONS: GroundOptions = {
   minRangeM: 0, // m
   maxLateralM: 15, // m
   pitchToleranceRad: 0.0005, // rad
+  curvatureTolerancePerM: 0.00005, // 1/m: 0.6 cm of height at 15 m, ~6 cm along the ray there
 };
 
 export class GroundLut {
@@ -77,6 +80,8 @@ export class GroundLut {
   validCount = 0;
   /** The vehicle pitch the table was computed for, radians (NaN before the first update). */
   pitchRad = Number.NaN;
+  /** The road's vertical curvature the table was computed for, 1/m (ground z = 0.5 k x^2). */
+  roadCurvaturePerM = 0;
   /** How often the table was computed. */
   builds = 0;
   /** Build scratch: ground points (x, y) of centre, near, far, left, right. */
@@ -93,6 +98,7 @@ export class GroundLut {
     if (!(o.maxRangeM > o.minRangeM && o.minRangeM >= 0)) throw new RangeError(`ground.maxRangeM (${o.maxRangeM}) must be > minRangeM (${o.minRangeM}) >= 0 m`);
     if (!(o.maxLateralM > 0)) throw new RangeError(`ground.maxLateralM must be > 0 m, got ${o.maxLateralM}`);
     if (!(o.pitchToleranceRad >= 0)) throw new RangeError(`ground.pitchToleranceRad must be >= 0 rad, got ${o.pitchToleranceRad}`);
+    if (!(o.curvatureTolerancePerM >= 0)) throw new RangeError(`ground.curvatureTolerancePerM must be >= 0 1/m, got ${o.curvatureTolerancePerM}`);
     if (calibration.widthPx !== o.outWidthPx * o.stride || calibration.heightPx !== o.outHeightPx * o.stride) {
       throw new RangeError(
         `ground: calibration is for ${calibration.widthPx}x${calibration.heightPx} px, expected the model input ${o.outWidthPx * o.stride}x${o.outHeightPx * o.stride} (use scaleCalibration)`,
@@ -114,12 +120,19 @@ export class GroundLut {
     this.farDensity = new Float32Array(n);
   }
 
-  /** Make the table current for `vehiclePitchRad`; returns true when it was recomputed. */
-  update(vehiclePitchRad: number): boolean {
+  /**
+   * Make the table current for `vehiclePitchRad` and the road surface z = 0.5 *
+   * `roadCurvaturePerM` * x^2 ahead (body frame; 0: the flat ground plane); returns true when it
+   * was recomputed.
+   */
+  update(vehiclePitchRad: number, roadCurvaturePerM = 0): boolean {
     if (!Number.isFinite(vehiclePitchRad)) throw new RangeError(`ground.update: vehiclePitchRad must be finite, got ${vehiclePitchRad}`);
-    if (Math.abs(vehiclePitchRad - this.pitchRad) <= this.options.pitchToleranceRad) return false;
-    this.validCount = this.build(vehiclePitchRad);
+    if (!Number.isFinite(roadCurvaturePerM)) throw new RangeError(`ground.update: roadCurvaturePerM must be finite, got ${roadCurvaturePerM}`);
+    const o = this.options;
+    if (Math.abs(vehiclePitchRad - this.pitchRad) <= o.pitchToleranceRad && Math.abs(roadCurvaturePerM - this.roadCurvaturePerM) <= o.curvatureTolerancePerM) return false;
+    this.validCount = this.build(vehiclePitchRad, roadCurvaturePerM);
     this.pitchRad = vehiclePitchRad;
+    this.roadCurvaturePerM = roadCurvaturePerM;
     this.builds++;
     return true;
   }
@@ -139,7 +152,7 @@ export class GroundLut {
    * loops (the caller records the rest): optimised while in a loop (on-stack replacement), it has
    * nothing left to run that the interpreter has not seen yet.
    */
-  private build(pitchRad: number): number {
+  private build(pitchRad: number, k: number): number {
     const o = this.options;
     const cal = this.calibration;
     const pose = cameraPose(cal, pitchRad);
@@ -190,14 +203,14 @@ export class GroundLut {
         const i = r * W + c;
         valid[i] = 0;
         // Centre (column term 0, row term 0), near (0, 1), far (0, 2), left (1, 0), right (2, 0).
-        if (!groundPoint(cols, 9 * c, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 0)) continue;
+        if (!groundPoint(cols, 9 * c, rows, 9 * r, r2, r5, r8, t0, t1, t2, k, g, 0)) continue;
         const gx = g[0]!;
         const gy = g[1]!;
         if (gx > maxRangeM || gx < minRangeM || Math.abs(gy) > maxLateralM) continue;
-        const hasNear = groundPoint(cols, 9 * c, rows, 9 * r + 3, r2, r5, r8, t0, t1, t2, g, 2);
-        const hasFar = groundPoint(cols, 9 * c, rows, 9 * r + 6, r2, r5, r8, t0, t1, t2, g, 4);
-        const hasLeft = groundPoint(cols, 9 * c + 3, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 6);
-        const hasRight = groundPoint(cols, 9 * c + 6, rows, 9 * r, r2, r5, r8, t0, t1, t2, g, 8);
+        const hasNear = groundPoint(cols, 9 * c, rows, 9 * r + 3, r2, r5, r8, t0, t1, t2, k, g, 2);
+        const hasFar = groundPoint(cols, 9 * c, rows, 9 * r + 6, r2, r5, r8, t0, t1, t2, k, g, 4);
+        const hasLeft = groundPoint(cols, 9 * c + 3, rows, 9 * r, r2, r5, r8, t0, t1, t2, k, g, 6);
+        const hasRight = groundPoint(cols, 9 * c + 6, rows, 9 * r, r2, r5, r8, t0, t1, t2, k, g, 8);
         if (!hasNear || !hasLeft || !hasRight) continue;
         const nx = g[2]!;
         const ny = g[3]!;
@@ -240,14 +253,14 @@ export class GroundLut {
 /**
  * pixelToGround with the ray's column and row terms precomputed (cols[ci..ci+2] = R[0|3|6] * xc,
  * rows[ri..ri+2] = R[1|4|7] * yc): the ground point into out[k], out[k + 1]; false when the ray
- * points at or above the horizon.
+ * misses the road surface z = 0.5 * curvaturePerM * x^2 (at or above the horizon when flat).
  */
-function groundPoint(cols: Float64Array, ci: number, rows: Float64Array, ri: number, r2: number, r5: number, r8: number, t0: number, t1: number, t2: number, out: Float64Array, k: number): boolean {
+function groundPoint(cols: Float64Array, ci: number, rows: Float64Array, ri: number, r2: number, r5: number, r8: number, t0: number, t1: number, t2: number, curvaturePerM: number, out: Float64Array, k: number): boolean {
   const dz = cols[ci + 2]! + rows[ri + 2]! + r8;
-  if (!(dz < -1e-9)) return false;
   const dx = cols[ci]! + rows[ri]! + r2;
+  const sc = raySurfaceScale(t0, t2, dx, dz, curvaturePerM);
+  if (!(sc > 0)) return false;
   const dy = cols[ci + 1]! + rows[ri + 1]! + r5;
-  const sc = -t2 / dz;
   out[k] = t0 + sc * dx;
   out[k + 1] = t1 + sc * dy;
   return true;

@@ -63,8 +63,11 @@ export function classifyRoad(scene: RoadScene, eastM: number, northM: number): n
   return SEG_CLASS_IDS.background;
 }
 
-/** Body-frame ground points of 4 x 4 sub-samples of every output pixel (NaN above the horizon). */
-export function subsampleTable(cal: CameraCalibration, vehiclePitchRad: number, outW = 128, outH = 64): Float32Array {
+/**
+ * Body-frame ground points of 4 x 4 sub-samples of every output pixel (NaN where the ray misses
+ * the road), the road surface z = 0.5 * roadCurvaturePerM * x^2 (0: flat).
+ */
+export function subsampleTable(cal: CameraCalibration, vehiclePitchRad: number, outW = 128, outH = 64, roadCurvaturePerM = 0): Float32Array {
   const pose = cameraPose(cal, vehiclePitchRad);
   const t = new Float32Array(outW * outH * 16 * 2).fill(Number.NaN);
   const g: [number, number] = [0, 0];
@@ -73,7 +76,7 @@ export function subsampleTable(cal: CameraCalibration, vehiclePitchRad: number, 
       for (let k = 0; k < 16; k++) {
         const u = 2 * c + ((k % 4) + 0.5) / 2;
         const v = 2 * r + (Math.floor(k / 4) + 0.5) / 2;
-        const p = pixelToGround(pose, cal, u, v, g);
+        const p = pixelToGround(pose, cal, u, v, g, roadCurvaturePerM);
         if (!p) continue;
         const o = ((r * outW + c) * 16 + k) * 2;
         t[o] = p[0];
