@@ -64,7 +64,7 @@ export async function startPerception(cfg: EdgeConfig, log: Logger): Promise<{ p
     // The training's class weighting taken back out of the arg-max (decode.ts), or 'none'.
     classPrior: segmenter.classPriorAlpha > 0 ? `alpha ${segmenter.classPriorAlpha}` : 'none',
   });
-  return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz }), modelVersion: md.version, close: () => segmenter.close() };
+  return { perception: new CameraPerception(segmenter, cfg.cameraCalibration, { maxRateHz: cfg.hwProfile.perception.maxHz, slope: cfg.hwProfile.perception.roadSlope === true ? {} : false }), modelVersion: md.version, close: () => segmenter.close() };
 }
 
 export async function main({ cfg, sockets, signal, log, now = Date.now }: EdgeMainOptions): Promise<SuperviseResult> {

@@ -79,6 +79,7 @@ describe('hw profiles', () => {
     p.inference!.executionProviders = [{ name: 'tensorrt', options: { fp16: 'yes', engineCacheDir: 'trt', int4: true } }, { name: 'gpu' }, 'cpu'];
     p.inference!.inputWidthPx = 255.5;
     p.perception!.skipPolicy = 'oldest';
+    p.perception!.roadSlope = 'on';
     p.inference!.thread = 'gpu';
     p.outbox!.syncEveryMs = 20_000;
     delete p.uplink!.ackTimeoutMs;
@@ -92,6 +93,7 @@ describe('hw profiles', () => {
     expect(msg).toMatch(/inference.executionProviders\[2\] must be an object \{name, options\?\} .*, got "cpu"/);
     expect(msg).toMatch(/inference.inputWidthPx must be an integer in \[16, 4096\], got 255.5/);
     expect(msg).toMatch(/perception.skipPolicy must be one of "latest", got "oldest"/);
+    expect(msg).toMatch(/perception.roadSlope must be true or false when present, got "on"/);
     expect(msg).toMatch(/inference.thread must be one of "worker", "main" when present, got "gpu"/);
     expect(msg).toMatch(/outbox.syncEveryMs must be an integer in \[0, 10000\], got 20000/);
     expect(msg).toMatch(/uplink.ackTimeoutMs must be an integer .* got undefined \(missing\)/);

@@ -16,7 +16,8 @@
  *                 modelVariant: "fleetmap-seg",              // edge/model/<modelVariant>.onnx
  *                 inputWidthPx, inputHeightPx,               // the model's input size
  *                 thread?: "worker" | "main" },              // where inference runs (default main)
- *   perception: { maxHz, skipPolicy: "latest", maxQueuedFrames },
+ *   perception: { maxHz, skipPolicy: "latest", maxQueuedFrames,
+ *                 roadSlope? },                              // estimate the road's vertical curvature (default false)
  *   intake:     { idleFlushS },                              // flush the outbox after this much intake silence
  *   outbox:     { maxDiskMb,                                 // everything on disk: database + WAL + shm
  *                 batchMaxObservations, batchMaxBytes, batchMaxAgeS,
@@ -91,7 +92,13 @@ export interface HwProfile {
     /** Where inference runs: a worker thread or the daemon's own thread (default). */
     thread?: InferenceThread;
   };
-  perception: { maxHz: number; skipPolicy: SkipPolicy; maxQueuedFrames: number };
+  perception: {
+    maxHz: number;
+    skipPolicy: SkipPolicy;
+    maxQueuedFrames: number;
+    /** Project onto the road's vertical curvature as estimated from the camera (edge/perception/slope.ts); default false: flat ground. */
+    roadSlope?: boolean;
+  };
   intake: { idleFlushS: number };
   outbox: {
     maxDiskMb: number;
@@ -134,7 +141,7 @@ const EP_OPTIONS: Record<ExecutionProvider, Record<string, OptionRule>> = {
 const SECTION_KEYS: Record<string, readonly string[]> = {
   detect: ['arch', 'deviceTreeModelIncludes'],
   inference: ['executionProviders', 'intraOpThreads', 'interOpThreads', 'modelVariant', 'inputWidthPx', 'inputHeightPx', 'thread'],
-  perception: ['maxHz', 'skipPolicy', 'maxQueuedFrames'],
+  perception: ['maxHz', 'skipPolicy', 'maxQueuedFrames', 'roadSlope'],
   intake: ['idleFlushS'],
   outbox: ['maxDiskMb', 'batchMaxObservations', 'batchMaxBytes', 'batchMaxAgeS', 'dropWhenFull', 'dropToPercent', 'classPriority', 'syncEveryMs'],
   uplink: ['maxKbps', 'meteredMaxKbps', 'meteredMinPriority', 'ackTimeoutMs', 'backoffBaseMs', 'backoffCapMs', 'backoffJitter'],
@@ -200,6 +207,7 @@ export function validateHwProfile(raw: unknown, source = '<inline>'): HwProfile 
   num(perc, 'perception', 'maxHz', 0.1, 100, false);
   if (!(SKIP_POLICIES as readonly unknown[]).includes(perc.skipPolicy)) bad('perception.skipPolicy', `one of ${SKIP_POLICIES.map((s) => `"${s}"`).join(', ')}`, perc.skipPolicy);
   num(perc, 'perception', 'maxQueuedFrames', 1, 16, true);
+  if (perc.roadSlope !== undefined && typeof perc.roadSlope !== 'boolean') bad('perception.roadSlope', 'true or false when present', perc.roadSlope);
 
   const intake = section('intake');
   num(intake, 'intake', 'idleFlushS', 0.05, 3600, false);

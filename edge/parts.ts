@@ -454,6 +454,7 @@ function perceptionStats(c: NonNullable<EdgeContext['perception']>['counters']):
     radarPoles: c.radarPoles,
     slopePairs: c.slopePairs,
     roadCurvaturePerM: Math.round(c.roadCurvaturePerM * 1e6) / 1e6,
+    groundTableBuilds: c.groundTableBuilds,
     inferenceMsMean: c.framesProcessed > 0 ? Math.round((c.inferenceMsTotal / c.framesProcessed) * 100) / 100 : 0,
   };
 }

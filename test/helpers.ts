@@ -182,7 +182,7 @@ export const TEST_OUTBOX_POLICY: OutboxPolicy = {
 };
 
 /** A hw profile with short timeouts so tests do not wait on production numbers. */
-export function writeTestProfile(dir: string, batchMaxObservations = 8, providers: string[] = ['cpu'], perceptionMaxHz = 10, inferenceThread?: 'worker' | 'main'): string {
+export function writeTestProfile(dir: string, batchMaxObservations = 8, providers: string[] = ['cpu'], perceptionMaxHz = 10, inferenceThread?: 'worker' | 'main', perceptionExtra: Record<string, unknown> = {}): string {
   const file = path.join(dir, 'test-profile.json');
   writeFileSync(
     file,
@@ -192,7 +192,7 @@ export function writeTestProfile(dir: string, batchMaxObservations = 8, provider
       description: 'integration tests: small batches, short timeouts',
       detect: { arch: ['none'] },
       inference: { executionProviders: providers.map((name) => ({ name })), intraOpThreads: 1, interOpThreads: 1, modelVariant: 'fleetmap-seg', inputWidthPx: 256, inputHeightPx: 128, ...(inferenceThread ? { thread: inferenceThread } : {}) },
-      perception: { maxHz: perceptionMaxHz, skipPolicy: 'latest', maxQueuedFrames: 1 },
+      perception: { maxHz: perceptionMaxHz, skipPolicy: 'latest', maxQueuedFrames: 1, ...perceptionExtra },
       intake: { idleFlushS: 0.3 },
       outbox: { maxDiskMb: 64, batchMaxObservations, batchMaxBytes: 65536, batchMaxAgeS: 5, ...TEST_OUTBOX_POLICY },
       uplink: { maxKbps: 0, meteredMaxKbps: 0, meteredMinPriority: 0, ackTimeoutMs: 400, backoffBaseMs: 50, backoffCapMs: 300, backoffJitter: 0.5 },

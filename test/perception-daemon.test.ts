@@ -85,8 +85,9 @@ async function startCameraDaemon(tag: string, calibration: unknown, profile: (di
 describe('edge daemon with the camera and the committed model', () => {
   it('falls back from TensorRT and CUDA to the CPU in its inference worker thread and says so; camera frames become dividers near the ground truth', async () => {
     const { messages, calibration } = simulate(40, 5);
-    // As a Jetson profile asks: inference in a worker thread (the other test runs it in-process).
-    const { storeDir, ingest, edge } = await startCameraDaemon('perc', calibration, (dir) => writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu'], 10, 'worker'), ['--replay']);
+    // As a Jetson profile asks: inference in a worker thread (the other test runs it in-process);
+    // the road's vertical curvature estimated (the other test leaves it off, the default).
+    const { storeDir, ingest, edge } = await startCameraDaemon('perc', calibration, (dir) => writeTestProfile(dir, 64, ['tensorrt', 'cuda', 'cpu'], 10, 'worker', { roadSlope: true }), ['--replay']);
     await play(edge.intake, messages);
     const exit = await edge.proc.exited;
     ingest.proc.kill('SIGTERM');
@@ -107,6 +108,9 @@ describe('edge daemon with the camera and the committed model', () => {
     expect((stats.cameraFramesProcessed as number) + (stats.cameraFramesSkippedStationary as number) + (stats.cameraFramesWithoutPose as number)).toBe(cameraFrames);
     expect(stats.cameraFramesProcessed as number).toBeGreaterThan(cameraFrames / 2);
     expect(stats.cameraFramesSkippedBehind).toBe(0);
+    // The slope estimate ran on the frames (the ring road is flat: it stays near 0).
+    expect(stats.slopePairs as number).toBeGreaterThan((stats.cameraFramesProcessed as number) / 2);
+    expect(Math.abs(stats.roadCurvaturePerM as number)).toBeLessThan(0.001);
 
     const obs = stored(storeDir).flatMap((b) => b.observations);
     const dividers = obs.filter((o) => o.cls === 'lane_divider');
@@ -141,6 +145,7 @@ describe('edge daemon with the camera and the committed model', () => {
     expect(exit.code, edge.proc.rawLines.slice(-10).join('\n')).toBe(0);
     expect(edge.proc.named('perception_started')[0]).toMatchObject({ inferenceThread: 'main' }); // the default
     const s = edge.proc.named('edge_stats').at(-1)!;
+    expect(s.slopePairs).toBe(0); // off by default: flat ground
     const cameraFrames = messages.filter((m) => m.topic === 'camera').length;
     expect(s.cameraFramesIn).toBe(cameraFrames);
     expect(s.cameraFramesSkippedBehind as number).toBeGreaterThan(0);

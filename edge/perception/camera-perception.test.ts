@@ -164,7 +164,7 @@ describe('CameraPerception on a road that curves up ahead (a dip)', () => {
   async function solidOffset(slope: boolean): Promise<{ offsetM: number; curvaturePerM: number; pairs: number }> {
     const k = 0.002;
     const xAt = (tMonoNs: number): number => (tMonoNs / 1e9) * SPEED_MPS;
-    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) }), false, k), TEST_CALIBRATION, { revisit: false, ...(slope ? {} : { slope: false }) });
+    const p = new CameraPerception(fakeSegmenter((t) => ({ x: xAt(t) }), false, k), TEST_CALIBRATION, { revisit: false, slope: slope ? {} : false });
     const poseOf = (tMonoNs: number): FramePose => ({ ok: true, eastM: xAt(tMonoNs), northM: 0, headingRad: 0, sigmaM: 0.5, frame: FRAME_ID, tUnixMs: 1_700_000_000_000 + tMonoNs / 1e6 });
     const pixels = new Uint8Array(256 * 128 * 3);
     const prims: LocalPrimitive[] = [];

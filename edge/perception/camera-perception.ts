@@ -84,7 +84,7 @@ export interface CameraPerceptionOptions {
   radar: Partial<RadarPoleOptions>;
   /** Radar scans waiting for the next frame, at most (the oldest is dropped and counted). */
   maxPendingRadarScans: number;
-  /** The road's vertical curvature from frame pairs (slope.ts); `false`: flat ground. */
+  /** The road's vertical curvature from frame pairs (slope.ts, `{}` for its defaults); `false`: flat ground. */
   slope: Partial<SlopeOptions> | false;
 }
 
@@ -103,7 +103,9 @@ export const DEFAULT_CAMERA_PERCEPTION_OPTIONS: CameraPerceptionOptions = {
   revisit: {},
   radar: {},
   maxPendingRadarScans: 64, // scans (6 s at 10 Hz)
-  slope: {},
+  // Off by default: on the simulator, whose slope is drawn per drive and averages out over a
+  // fleet's drives, it moved the maps by less than the fleets differ (docs/MEASUREMENTS.md).
+  slope: false,
 };
 
 /**
@@ -145,6 +147,8 @@ export interface CameraPerceptionCounters {
   /** Frame pairs the road's vertical curvature was estimated from; its latest estimate, 1/m. */
   slopePairs: number;
   roadCurvaturePerM: number;
+  /** How often the ground table was rebuilt (the pitch or the curvature moved beyond its tolerance). */
+  groundTableBuilds: number;
 }
 
 /** Primitives ready for georeferencing, in the east-north frame `frame`. */
@@ -175,6 +179,7 @@ export class CameraPerception {
     radarPoles: 0,
     slopePairs: 0,
     roadCurvaturePerM: 0,
+    groundTableBuilds: 0,
   };
   readonly gate: FrameGate<CameraFrame>;
   private readonly lut: GroundLut;
@@ -406,7 +411,7 @@ export class CameraPerception {
       this.counters.slopePairs = this.slope.counters.pairsCompared;
       this.counters.roadCurvaturePerM = curvaturePerM;
     }
-    this.lut.update(f.pitchRad, curvaturePerM);
+    if (this.lut.update(f.pitchRad, curvaturePerM)) this.counters.groundTableBuilds++;
     this.localMap.addFrame(f.seg, this.lut, f.pose, f.pose.tUnixMs);
     this.counters.framesProcessed++;
     const done = this.localMap.finish(f.pose.eastM, f.pose.northM, f.pose.headingRad);

@@ -331,6 +331,9 @@ interface DriveRun {
   observationsDelivered: number;
   batchesDelivered: number;
   perceptionPrimitives: number;
+  /** Ground-table rebuilds (pitch or road curvature moved) and the drive's last road-curvature estimate, 1/m. */
+  groundTableBuilds: number;
+  roadCurvaturePerM: number;
 }
 
 async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir: string; logDir: string; ingestEndpoint: string; keys: FleetKeys }): Promise<DriveRun> {
@@ -406,6 +409,8 @@ async function runDrive(drive: PlannedDrive, sim: SimulatedDrive, ctx: { edgeDir
       observationsDelivered: n('observationsDelivered'),
       batchesDelivered: n('batchesDelivered'),
       perceptionPrimitives: n('perceptionPrimitives'),
+      groundTableBuilds: n('groundTableBuilds'),
+      roadCurvaturePerM: n('roadCurvaturePerM'),
     };
   } finally {
     clearInterval(poll);
