@@ -6,13 +6,13 @@
  * ahead lands 0.77 m too far, and a line 3.5 m to the side 0.25 m too wide, which no pitch
  * estimate from the gyro can see.
  *
- * What tells k apart is motion: paint does not move, so where two successive frames saw the same
- * painted pixels, the right surface puts them on the same ground points. For every candidate k
- * (a grid of `stepPerM` within +-`maxCurvaturePerM`), each painted pixel of the new frame is
- * placed on that surface with the frame's pitch, carried into the previous frame's body frame by
- * the odometry between the two frames, lifted onto that frame's surface and projected into its
- * image, where the previous frame's probability of the same kind of paint (dividers, boundaries,
- * stop lines, crosswalks) is read, bilinearly. The candidates' scores (the mean agreement per
+ * What tells k apart is motion: paint does not move, so where two frames saw the same painted
+ * pixels, the right surface puts them on the same ground points. For every candidate k (a grid
+ * of `stepPerM` within +-`maxCurvaturePerM`), each painted pixel of the new frame is placed on
+ * that surface with the frame's pitch, carried into an earlier frame's body frame by the
+ * odometry between the two, lifted onto that frame's surface and projected into its image, where
+ * the earlier frame's probability of the same kind of paint (dividers, boundaries, stop lines,
+ * crosswalks) is read, bilinearly. The candidates' scores (the mean agreement per
  * painted pixel) add up over frame pairs with an exponential memory of `halfLifeM` of travel;
  * the estimate is the best candidate of that sum, refined by a parabola through it and its
  * neighbours, and 0 until `minPairs` pairs have been compared. Each new frame is compared with
