@@ -108,10 +108,10 @@ export class SlopeEstimator {
   private readonly stride: number;
   /** The newest frames, oldest first. */
   private kept: KeptFrame[] = [];
-  /** The frame compared with (samplePrev reads it). */
-  private prev: KeptFrame | undefined;
   private last: SlopePose | undefined;
+  /** Scratch: the new frame's painted pixels in range, and their rays (dx, dy, dz) in the body frame. */
   private pick = new Int32Array(0);
+  private rays = new Float64Array(0);
 
   /** `calibration`: the model input's (see scaleCalibration); `stride`: input pixels per output pixel. */
   constructor(calibration: CameraCalibration, stride: number, options: Partial<SlopeOptions> = {}) {
@@ -143,7 +143,6 @@ export class SlopeEstimator {
     this.pairs = 0;
     this.estimate = 0;
     this.kept = [];
-    this.prev = undefined;
     this.last = undefined;
   }
 
@@ -181,7 +180,6 @@ export class SlopeEstimator {
   private compare(seg: SegOutput, pose: SlopePose, camera: CameraPose, kept: KeptFrame): boolean {
     const prev = kept.pose;
     const prevCamera = kept.camera;
-    this.prev = kept;
     const o = this.options;
     const cal = this.cal;
     const W = seg.widthPx;
@@ -191,8 +189,12 @@ export class SlopeEstimator {
     const t0 = camera.t[0]!;
     const t1 = camera.t[1]!;
     const t2 = camera.t[2]!;
-    // Painted pixels of the new frame within range (on flat ground), thinned evenly.
-    if (this.pick.length < W * H) this.pick = new Int32Array(W * H);
+    // Painted pixels of the new frame within range (on flat ground) with their rays, thinned evenly below.
+    if (this.pick.length < W * H) {
+      this.pick = new Int32Array(W * H);
+      this.rays = new Float64Array(3 * W * H);
+    }
+    const rays = this.rays;
     let count = 0;
     for (let i = 0; i < W * H; i++) {
       if (PAINT_GROUP[seg.classId[i]!] === 0 || seg.prob[i]! < o.minProb) continue;
@@ -206,6 +208,9 @@ export class SlopeEstimator {
       if (!(sc > 0)) continue;
       const x = t0 + sc * dx;
       if (x < o.minRangeM || x > o.maxRangeM) continue;
+      rays[3 * count] = dx;
+      rays[3 * count + 1] = r[3]! * xc + r[4]! * yc + r[5]!;
+      rays[3 * count + 2] = dz;
       this.pick[count++] = i;
     }
     if (count === 0) return false;
@@ -222,7 +227,15 @@ export class SlopeEstimator {
     const oy = -se * de + ce * dn;
     const cands = this.candidatesPerM;
     const pr = prevCamera.r;
-    const [p0, p1, p2, p3, p4, p5, p6, p7, p8] = [pr[0]!, pr[1]!, pr[2]!, pr[3]!, pr[4]!, pr[5]!, pr[6]!, pr[7]!, pr[8]!];
+    const p0 = pr[0]!;
+    const p1 = pr[1]!;
+    const p2 = pr[2]!;
+    const p3 = pr[3]!;
+    const p4 = pr[4]!;
+    const p5 = pr[5]!;
+    const p6 = pr[6]!;
+    const p7 = pr[7]!;
+    const p8 = pr[8]!;
     const q0 = prevCamera.t[0]!;
     const q1 = prevCamera.t[1]!;
     const q2 = prevCamera.t[2]!;
@@ -230,16 +243,12 @@ export class SlopeEstimator {
     let weight = 0;
     for (let q = 0; q < count; q += every) {
       const i = this.pick[q]!;
-      const c = i % W;
-      const row = (i - c) / W;
       const group = PAINT_GROUP[seg.classId[i]!]!;
       const p = seg.prob[i]!;
       weight += p;
-      const xc = (s * c + s / 2 - cal.cxPx) / cal.fxPx;
-      const yc = (s * row + s / 2 - cal.cyPx) / cal.fyPx;
-      const dx = r[0]! * xc + r[1]! * yc + r[2]!;
-      const dy = r[3]! * xc + r[4]! * yc + r[5]!;
-      const dz = r[6]! * xc + r[7]! * yc + r[8]!;
+      const dx = rays[3 * q]!;
+      const dy = rays[3 * q + 1]!;
+      const dz = rays[3 * q + 2]!;
       for (let j = 0; j < cands.length; j++) {
         const k = cands[j]!;
         const sc = raySurfaceScale(t0, t2, dx, dz, k);
@@ -256,32 +265,12 @@ export class SlopeEstimator {
         if (!(zc >= 0.5)) continue;
         const u = cal.cxPx + (cal.fxPx * (p0 * px + p3 * py + p6 * pz)) / zc;
         const v = cal.cyPx + (cal.fyPx * (p1 * px + p4 * py + p7 * pz)) / zc;
-        this.pairScore[j]! += p * this.samplePrev(u / s - 0.5, v / s - 0.5, group);
+        this.pairScore[j]! += p * sampleKept(kept, u / s - 0.5, v / s - 0.5, group);
       }
     }
     if (!(weight > 0)) return false;
     for (let j = 0; j < cands.length; j++) this.pairScore[j] = this.pairScore[j]! / weight;
     return true;
-  }
-
-  /** The previous frame's probability of paint of `group` at output pixel coordinates (fc, fr), bilinear. */
-  private samplePrev(fc: number, fr: number, group: number): number {
-    const f = this.prev!;
-    const W = f.widthPx;
-    const H = f.heightPx;
-    if (!(fc >= 0 && fr >= 0 && fc <= W - 1 && fr <= H - 1)) return 0;
-    const c0 = Math.min(W - 2, Math.floor(fc));
-    const r0 = Math.min(H - 2, Math.floor(fr));
-    const a = fc - c0;
-    const b = fr - r0;
-    const i = r0 * W + c0;
-    const g = f.group;
-    const pr = f.prob;
-    const v00 = g[i] === group ? pr[i]! : 0;
-    const v01 = g[i + 1] === group ? pr[i + 1]! : 0;
-    const v10 = g[i + W] === group ? pr[i + W]! : 0;
-    const v11 = g[i + W + 1] === group ? pr[i + W + 1]! : 0;
-    return (1 - b) * ((1 - a) * v00 + a * v01) + b * ((1 - a) * v10 + a * v11);
   }
 
   /** Keep the frame (reusing the oldest kept frame's buffers when all places are taken). */
@@ -327,4 +316,23 @@ export class SlopeEstimator {
     }
     return k;
   }
+}
+
+/** A kept frame's probability of paint of `group` at output pixel coordinates (fc, fr), bilinear; 0 outside. */
+function sampleKept(f: KeptFrame, fc: number, fr: number, group: number): number {
+  const W = f.widthPx;
+  const H = f.heightPx;
+  if (!(fc >= 0 && fr >= 0 && fc <= W - 1 && fr <= H - 1)) return 0;
+  const c0 = Math.min(W - 2, Math.floor(fc));
+  const r0 = Math.min(H - 2, Math.floor(fr));
+  const a = fc - c0;
+  const b = fr - r0;
+  const i = r0 * W + c0;
+  const g = f.group;
+  const pr = f.prob;
+  const v00 = g[i] === group ? pr[i]! : 0;
+  const v01 = g[i + 1] === group ? pr[i + 1]! : 0;
+  const v10 = g[i + W] === group ? pr[i + W]! : 0;
+  const v11 = g[i + W + 1] === group ? pr[i + W + 1]! : 0;
+  return (1 - b) * ((1 - a) * v00 + a * v01) + b * ((1 - a) * v10 + a * v11);
 }
