@@ -82,6 +82,12 @@ on loopback, merges, evaluates against the map and writes <out>/report.json.
                         (default 1; 0: no change phase)
   --conditions C        imaging conditions per drive: mixed (default, seeded random effects),
                         clear, lowSun, night, wet, worn
+  --terrain T           with --perception model: none (default: the road is flat, or a
+                        curvature drawn per drive by the mixed conditions) or rolling (hills
+                        that belong to the map, seeded by --seed: every drive over a crest sees
+                        the same crest; sim/terrain.ts)
+  --hw-profile FILE     every edge daemon runs on this hardware profile (default: the daemon's
+                        detection, x86-64 here), e.g. one with perception.roadSlope true
   --out DIR             output directory (default out/demo): created and marked by the demo;
                         one it made before is cleared, any other non-empty one is refused
   --quiet               no progress display (it is shown on stderr only when that is a terminal)
@@ -103,6 +109,9 @@ interface DemoOptions {
   /** Front radar scans beside the camera (--perception model only). */
   radar: boolean;
   conditions: string;
+  terrain: 'none' | 'rolling';
+  /** The edge daemons' hardware profile file (default: theirs, by detection). */
+  hwProfile?: string;
   /** Vehicles (the first N of the plan) with survey-grade positioning (RTK). */
   rtkVehicles: number;
   changeDrives: number;
@@ -131,6 +140,8 @@ export default async function demo(argv: string[]): Promise<number> {
         'change-drives': { type: 'string' },
         'rtk-vehicles': { type: 'string' },
         conditions: { type: 'string' },
+        terrain: { type: 'string' },
+        'hw-profile': { type: 'string' },
         quiet: { type: 'boolean' },
         serve: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -153,6 +164,8 @@ export default async function demo(argv: string[]): Promise<number> {
       cameraHz: positiveNumber('--camera-hz', values['camera-hz'] ?? '2'),
       radar: oneOf('--radar', values.radar ?? 'on', ['on', 'off'] as const) === 'on',
       conditions: values.conditions ?? 'mixed',
+      terrain: oneOf('--terrain', values.terrain ?? 'none', ['none', 'rolling'] as const),
+      ...(values['hw-profile'] !== undefined ? { hwProfile: path.resolve(values['hw-profile']) } : {}),
       changeDrives: nonNegativeInt('--change-drives', values['change-drives'] ?? '1'),
       rtkVehicles: nonNegativeInt('--rtk-vehicles', values['rtk-vehicles'] ?? '0'),
       quiet: values.quiet ?? false,
@@ -161,6 +174,8 @@ export default async function demo(argv: string[]): Promise<number> {
     if (o.conditions !== 'mixed' && !isConditionPreset(o.conditions)) throw new RangeError(`--conditions must be mixed or one of ${Object.keys(CONDITION_PRESETS).join(', ')}, got ${JSON.stringify(o.conditions)}`);
     if (o.rtkVehicles > o.vehicles) throw new RangeError(`--rtk-vehicles must be at most --vehicles (${o.vehicles}), got ${o.rtkVehicles}`);
     if (!existsSync(o.mapPath)) throw new RangeError(`--map ${o.mapPath}: no such file`);
+    if (o.hwProfile !== undefined && !existsSync(o.hwProfile)) throw new RangeError(`--hw-profile ${o.hwProfile}: no such file`);
+    if (o.terrain !== 'none' && o.perception !== 'model') throw new RangeError('--terrain needs --perception model (the oracle sees the map in two dimensions)');
     // Refuse a directory the demo did not make before any work (it is cleared later, not here).
     prepareOutDir(o.outDir);
   } catch (e) {
@@ -204,7 +219,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
   // idle while four daemons waited for frames: 2026-12-02, model demo 397 -> 345 s, the change
   // pass's drives 138 -> 98 s, the same map figures (README, "The demo").
   const pool = new DrivePool(o.mapPath, Math.max(1, Math.min(2, availableParallelism())), mapOptions);
-  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds };
+  const ctx: DriveContext = { edgeDir, logDir, ingestEndpoint, perception: o.perception, keys, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, seed: o.seed, pool, rtkVehicleIds, ...(o.terrain === 'rolling' ? { terrain: { seed: deriveSeed(o.seed, 'terrain') } } : {}), ...(o.hwProfile !== undefined ? { hwProfile: o.hwProfile } : {}) };
   let first: PassResult;
   let changePhase: { phase: ChangePhasePlan; pass: PassResult } | undefined;
   let v1Evaluated: Awaited<ReturnType<typeof evaluateFirstVersion>>;
@@ -285,6 +300,9 @@ interface DriveContext {
   pool: DrivePool;
   /** Vehicles with survey-grade positioning (RTK_GNSS_ERROR_OPTIONS; their daemons declare it). */
   rtkVehicleIds: ReadonlySet<string>;
+  /** Hills of the map (--terrain rolling), with the terrain module's defaults. */
+  terrain?: { seed: number };
+  hwProfile?: string;
 }
 
 /** What one pass of the fleet drove (trajectories in drive order, for coverage and the floor). */
@@ -311,7 +329,7 @@ async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, co
   const simulate = (drive: PlannedDrive): Promise<SimulatedDrive> =>
     ctx.pool.simulate(world, drive, {
       ...(ctx.perception === 'model'
-        ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
+        ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed, ...(ctx.terrain ? { terrain: ctx.terrain } : {}) }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
         : {}),
       ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { gnss: RTK_GNSS_ERROR_OPTIONS } : {}),
     });
@@ -395,7 +413,7 @@ async function evaluateFirstVersion(o: DemoOptions, map: Lanelet2Map, plan: Flee
     mapVersion: published.version,
     batches: uploaded.batches,
     groundTruthCoverage: { minDrives: DEFAULT_COVERAGE_OPTIONS.minDrives, file: 'coverage.json', coveredLengthM: round(coverage.coveredLengthM, 10), totalLengthM: round(coverage.totalLengthM, 10) },
-    perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, model: modelIdentity() } : { kind: 'oracle' as const },
+    perception: o.perception === 'model' ? { kind: 'model' as const, cameraHz: o.cameraHz, radar: o.radar, conditions: o.conditions, terrain: o.terrain, ...(o.hwProfile !== undefined ? { hwProfile: path.basename(o.hwProfile) } : {}), model: modelIdentity() } : { kind: 'oracle' as const },
     settingsDemo: { map: path.basename(o.mapPath), mapSeed: plan.mapSeed, vehicles: o.vehicles, drivesPerVehicle: o.drives, driveLengthM: o.driveLengthM, seed: o.seed, perception: o.perception, changeDrivesPerVehicle: o.changeDrives, rtkVehicles: o.rtkVehicles },
   };
   return { report, coverage };
@@ -446,6 +464,7 @@ async function startVehicleDaemon(drive: PlannedDrive, sim: SimulatedDrive, ctx:
     '--ingest', ctx.ingestEndpoint,
     '--outbox', path.join(ctx.edgeDir, `${drive.vehicleId}.sqlite`),
     ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? ['--gnss-min-sigma-m', String(RTK_EDGE_MIN_GNSS_SIGMA_M)] : []),
+    ...(ctx.hwProfile !== undefined ? ['--hw-profile', ctx.hwProfile] : []),
     // The demo plays the sensors faster than real time: perception applies backpressure instead of skipping.
     ...(ctx.perception === 'model' ? ['--camera-calibration', calibrationFile, '--replay'] : []),
   ];

@@ -23,6 +23,7 @@ import { vehicleCalibration } from './camera/calibration.ts';
 import { CLEAR_CONDITIONS, type CameraConditions } from './camera/conditions.ts';
 import { PitchTrack, type PitchModelOptions } from './camera/pitch.ts';
 import { renderFrame } from './camera/render.ts';
+import { Terrain, type TerrainSpec } from './terrain.ts';
 import { radarOptions, radarWorldFor, SimulatedRadar, type SimulatedRadarOptions } from './radar.ts';
 
 export interface SimulatedCameraOptions {
@@ -37,6 +38,11 @@ export interface SimulatedCameraOptions {
   /** A fixed calibration instead of the per-vehicle one. */
   calibration?: CameraCalibration;
   pitch: Partial<PitchModelOptions>;
+  /**
+   * Hills that belong to the map (sim/terrain.ts): each frame's road curvature is the terrain's
+   * ahead of the car, in place of the conditions' per-drive `slopeCurvaturePerM`.
+   */
+  terrain?: Partial<TerrainSpec> & { seed: number };
 }
 
 export const DEFAULT_SIMULATED_CAMERA_OPTIONS: SimulatedCameraOptions = {
@@ -231,6 +237,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   if (cam.enabled) {
     const conditions: CameraConditions = { ...CLEAR_CONDITIONS, worldSeed: drive.seed % 1_000_000_007, ...cam.conditions };
     const cRng = rng('camera');
+    const terrain = cam.terrain ? new Terrain(cam.terrain) : undefined;
     let cameraFrameId = 0;
     let last: { xM: number; yM: number; yawRad: number; pitchRad: number; frame: ReturnType<typeof renderFrame> } | undefined;
     forEachTick(profile.durationS, cam.hz, (tS) => {
@@ -239,7 +246,10 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
       // A car standing still sees the same picture: the simulator renders it once (a cost of the
       // simulation, not of the edge, which still receives every frame).
       const still = last && Math.hypot(p.xM - last.xM, p.yM - last.yM) < 0.02 && Math.abs(p.yawRad - last.yawRad) < 1e-4 && Math.abs(pitchRad - last.pitchRad) < 1e-4;
-      if (!still) last = { xM: p.xM, yM: p.yM, yawRad: p.yawRad, pitchRad, frame: renderFrame(map, p, calibration, pitchRad, conditions, cRng) };
+      if (!still) {
+        const frameConditions = terrain ? { ...conditions, slopeCurvaturePerM: terrain.cameraCurvaturePerM(p.xM, p.yM, p.yawRad) } : conditions;
+        last = { xM: p.xM, yM: p.yM, yawRad: p.yawRad, pitchRad, frame: renderFrame(map, p, calibration, pitchRad, frameConditions, cRng) };
+      }
       const f = last!.frame;
       push({
         topic: 'camera',
