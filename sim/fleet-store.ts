@@ -14,7 +14,7 @@ import type { ObjectStore } from '../cloud/store/index.ts';
 import { ObservationCompactor } from '../edge/compact.ts';
 import { Georeferencer, georeferenceLocal } from '../edge/georef.ts';
 import { PoseEstimator } from '../edge/pose.ts';
-import { CameraPerception, framePoseOf, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
+import { CameraPerception, framePoseOf, type CameraPerceptionOptions, type FrameSegmenter, type PerceptionOutput } from '../edge/perception/camera-perception.ts';
 import type { LocalFrame } from '../shared/geo.ts';
 import type { CameraConditions } from './camera/conditions.ts';
 import { encodeBatch, type WireObservation } from '../shared/batch.ts';
@@ -43,7 +43,16 @@ export interface FleetStoreOptions {
   /** The edge's floor on the receiver's reported accuracy, metres (`--gnss-min-sigma-m`; default the daemon's). */
   minGnssSigmaM?: number;
   /** The on-vehicle model instead of the oracle: camera frames at cameraHz and radar scans. */
-  model?: { segmenter: FrameSegmenter; cameraHz: number; conditionsOf: (drive: PlannedDrive) => Partial<CameraConditions>; calibrationSeed: number };
+  model?: {
+    segmenter: FrameSegmenter;
+    cameraHz: number;
+    conditionsOf: (drive: PlannedDrive) => Partial<CameraConditions>;
+    calibrationSeed: number;
+    /** Hills of the map (sim/terrain.ts); default: none. */
+    terrain?: { seed: number };
+    /** The edge's road-curvature estimate (CameraPerception `slope`); default: the edge's. */
+    slope?: CameraPerceptionOptions['slope'];
+  };
 }
 
 export const DEFAULT_FLEET_STORE_OPTIONS: FleetStoreOptions = { keyframeSpacingM: 12, driveSuffix: '', batchObservations: 2000 };
@@ -68,7 +77,7 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
     const drive = { ...planned, driveId: planned.driveId + o.driveSuffix };
     const m = o.model;
     const gnss = o.gnss ? { gnss: o.gnss } : {};
-    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed }, radar: { enabled: true }, ...gnss }) : simulateDrive(map, drive, gnss);
+    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed, ...(m.terrain ? { terrain: m.terrain } : {}) }, radar: { enabled: true }, ...gnss }) : simulateDrive(map, drive, gnss);
     out.km += sim.lengthM / 1000;
     const tr: CoveragePose[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });
@@ -76,7 +85,7 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
     out.biases.push([sim.gnssBias.eastM, sim.gnssBias.northM]);
     const compactor = o.keyframeSpacingM > 0 && !m ? new ObservationCompactor({ keyframeSpacingM: o.keyframeSpacingM, maxWindowM: Math.max(30, o.keyframeSpacingM) }) : undefined;
     const geo = new Georeferencer(drive.vehicleId, new PoseEstimator(o.minGnssSigmaM === undefined ? {} : { minGnssSigmaM: o.minGnssSigmaM }), undefined, compactor);
-    const obs: WireObservation[] = m ? await perceiveDrive(sim.messages, geo, new CameraPerception(m.segmenter, sim.calibration, { maxRateHz: 1000 })) : [];
+    const obs: WireObservation[] = m ? await perceiveDrive(sim.messages, geo, new CameraPerception(m.segmenter, sim.calibration, { maxRateHz: 1000, ...(m.slope !== undefined ? { slope: m.slope } : {}) })) : [];
     if (!m) for (const msg of sim.messages) obs.push(...geo.handle(msg).observations);
     out.observations += obs.length;
     for (let i = 0; i < obs.length; i += o.batchObservations) {

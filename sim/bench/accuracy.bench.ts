@@ -4,7 +4,7 @@
  *
  *   npm run bench:accuracy -- [--maps validation|tuning|all|NAME,...] [--routes K] [--ladder 1,2,5,10,20]
  *                             [--change-drives 1,2,3,5] [--seed S] [--perception oracle|model]
- *                             [--rtk-drives K]
+ *                             [--rtk-drives K] [--terrain none|rolling] [--road-slope on|off]
  *
  * Per map: K routes of 2 km (planFleet), each driven N times by different vehicles (own GNSS
  * bias, noise, perception seed), so every road of a route gets at least N drives. The
@@ -53,7 +53,7 @@ import { reportedFromDiff, scoreChanges } from '../eval/change-eval.ts';
 import { evaluateMap, type EvaluationReport } from '../eval/index.ts';
 import { floorInputs } from '../eval/floor.ts';
 import { planFleet, type PlannedDrive } from '../fleet.ts';
-import { simulateFleetIntoStore } from '../fleet-store.ts';
+import { simulateFleetIntoStore, type FleetStoreOptions } from '../fleet-store.ts';
 import { DEFAULT_GNSS_ERROR_OPTIONS, RTK_EDGE_MIN_GNSS_SIGMA_M, RTK_GNSS_ERROR_OPTIONS } from '../gnss-error.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
 import { loadSuiteMap, MAP_SUITE, type SuiteMap } from '../map-suite.ts';
@@ -78,9 +78,14 @@ const { values, ladder, changeLadder, nRoutes, rtkDrives, seed, maps } = benchUs
       seed: { type: 'string', default: '1' },
       perception: { type: 'string', default: 'oracle' },
       'rtk-drives': { type: 'string', default: '0' },
+      terrain: { type: 'string', default: 'none' },
+      'road-slope': { type: 'string', default: 'off' },
     },
   });
   if (values.perception !== 'oracle' && values.perception !== 'model') throw new RangeError(`--perception must be oracle or model, got ${values.perception}`);
+  if (values.terrain !== 'none' && values.terrain !== 'rolling') throw new RangeError(`--terrain must be none or rolling, got ${values.terrain}`);
+  if (values['road-slope'] !== 'on' && values['road-slope'] !== 'off') throw new RangeError(`--road-slope must be on or off, got ${values['road-slope']}`);
+  if (values.perception !== 'model' && (values.terrain !== 'none' || values['road-slope'] !== 'off')) throw new RangeError('--terrain and --road-slope need --perception model');
   const ints = (s: string, name: string): number[] => {
     const v = s.split(',').map(Number);
     if (v.some((x) => !Number.isInteger(x) || x < 1)) throw new RangeError(`--${name} must be a list of integers >= 1, got ${s}`);
@@ -93,9 +98,20 @@ const { values, ladder, changeLadder, nRoutes, rtkDrives, seed, maps } = benchUs
 const perception = values.perception as 'oracle' | 'model';
 const MODEL_CAMERA_HZ = 2;
 const segmenter = perception === 'model' ? await Segmenter.create({ modelPath: path.join(HERE, '..', '..', 'edge', 'model', 'fleetmap-seg.onnx'), executionProviders: ['cpu'], intraOpThreads: 2, interOpThreads: 1 }) : undefined;
-const modelOption = segmenter
-  ? { segmenter, cameraHz: MODEL_CAMERA_HZ, conditionsOf: (d: PlannedDrive) => randomConditions(new Rng(deriveSeed(d.seed, 'bench-conditions'))), calibrationSeed: 1 }
-  : undefined;
+const terrain = values.terrain === 'rolling';
+const roadSlope = values['road-slope'] === 'on';
+/** The model's options on one map of the suite (its hills seeded by the map's name). */
+const modelOptionFor = (mapName: string): FleetStoreOptions['model'] =>
+  segmenter
+    ? {
+        segmenter,
+        cameraHz: MODEL_CAMERA_HZ,
+        conditionsOf: (d: PlannedDrive) => randomConditions(new Rng(deriveSeed(d.seed, 'bench-conditions'))),
+        calibrationSeed: 1,
+        ...(terrain ? { terrain: { seed: deriveSeed(seed, `terrain:${mapName}`) } } : {}),
+        slope: roadSlope ? {} : false,
+      }
+    : undefined;
 /** Anchor drives are the replicas tagged "k" (veh-r<route>-k<i>); the ladder counts the "i" ones. */
 const isRtk = (d: PlannedDrive): boolean => /-k\d\d$/.test(d.vehicleId);
 const inLadder = (d: PlannedDrive, n: number): boolean => isRtk(d) || Number(d.vehicleId.slice(-2)) <= n;
@@ -136,7 +152,8 @@ interface Pool {
 }
 
 /** Simulates `drives` into one pool store; per drive its trajectory, bias and km. */
-async function simulatePool(map: Lanelet2Map, drives: PlannedDrive[]): Promise<Pool> {
+async function simulatePool(map: Lanelet2Map, mapName: string, drives: PlannedDrive[]): Promise<Pool> {
+  const modelOption = modelOptionFor(mapName);
   const dir = mkdtempSync(path.join(tmpdir(), 'fm-acc-pool-'));
   const store = new LocalDirStore(dir);
   const pool: Pool = { dir, drives, trajectories: [], biases: [], sigmas: [], km: [] };
@@ -219,7 +236,7 @@ try {
     const maxN = ladder[ladder.length - 1]!;
     const maxK = changeLadder[changeLadder.length - 1]!;
     say(`${sm.name} (${sm.split}): ${routes.length} routes, ${(routes.reduce((a, r) => a + r.route.lengthM, 0) / 1000).toFixed(1)} km; simulating ${routes.length * (maxN + rtkDrives)} drives${rtkDrives > 0 ? ` (${routes.length * rtkDrives} with RTK, in every store)` : ''}`);
-    const pool = await simulatePool(map, [...replicas(routes, 0, maxN, 'i', T0), ...replicas(routes, 0, rtkDrives, 'k', T0 + DAY_MS)]);
+    const pool = await simulatePool(map, sm.name, [...replicas(routes, 0, maxN, 'i', T0), ...replicas(routes, 0, rtkDrives, 'k', T0 + DAY_MS)]);
     temps.push(pool.dir);
     const curve: Array<Record<string, unknown>> = [];
     const nBase = [...ladder].reverse().find((n) => n <= 10) ?? ladder[0]!;
@@ -255,7 +272,7 @@ try {
     const after = replicas(routes, 0, maxK, 'a', T0 + 60 * DAY_MS);
     const eligible = eligibleAlong(map, routes.map((r) => r.route), routes.map((r) => r.route), 1);
     const world = applyChangeScenarios(map, CHANGE_SCENARIOS, eligible, { seed: deriveSeed(seed, `change:${sm.name}`) });
-    const afterPool = await simulatePool(world.map, after);
+    const afterPool = await simulatePool(world.map, sm.name, after);
     temps.push(afterPool.dir);
     const coveredKm = coverageOf(map.primitives, pool.drives.map((_, i) => i).filter((i) => inLadder(pool.drives[i]!, nBase)).map((i) => pool.trajectories[i]!), { minDrives: 1 }).coveredLengthM / 1000;
     const change: Array<Record<string, unknown>> = [];
@@ -288,9 +305,10 @@ try {
 }
 
 await segmenter?.close();
-const name = `${perception === 'model' ? 'accuracy-model' : 'accuracy'}${rtkDrives > 0 ? `-rtk${rtkDrives}` : ''}`;
+const name = `${perception === 'model' ? 'accuracy-model' : 'accuracy'}${terrain ? '-terrain' : ''}${roadSlope ? '-slope' : ''}${rtkDrives > 0 ? `-rtk${rtkDrives}` : ''}`;
 const file = writeBenchReport(name, {
   perception: perception === 'model' ? `model (edge/model/fleetmap-seg.onnx, camera ${MODEL_CAMERA_HZ} Hz, mixed conditions, front radar; the daemon's perception path in-process)` : 'oracle (the named test double)',
+  ...(perception === 'model' ? { terrain: terrain ? 'rolling (sim/terrain.ts defaults, seeded by --seed and the map name)' : 'none', roadSlope } : {}),
   settings: { routes: nRoutes, routeLengthM: 2000, ladder, changeLadder, seed, coverageMinDrives: 1, driveBiasSigmaM: DEFAULT_GNSS_ERROR_OPTIONS.biasSigmaM, rtkDrivesPerRoute: rtkDrives, ...(rtkDrives > 0 ? { rtkBiasSigmaM: RTK_GNSS_ERROR_OPTIONS.biasSigmaM } : {}) },
   maps: results,
 });
