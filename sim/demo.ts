@@ -329,7 +329,7 @@ async function drivePass(world: WorldRef, plan: FleetPlan, ctx: DriveContext, co
   const simulate = (drive: PlannedDrive): Promise<SimulatedDrive> =>
     ctx.pool.simulate(world, drive, {
       ...(ctx.perception === 'model'
-        ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed, ...(ctx.terrain ? { terrain: ctx.terrain } : {}) }, ...(ctx.radar ? { radar: { enabled: true } } : {}) }
+        ? { camera: { enabled: true, hz: ctx.cameraHz, conditions: demoConditions(ctx.conditions, drive.seed), calibrationSeed: ctx.seed }, ...(ctx.terrain ? { terrain: ctx.terrain } : {}), ...(ctx.radar ? { radar: { enabled: true } } : {}) }
         : {}),
       ...(ctx.rtkVehicleIds.has(drive.vehicleId) ? { gnss: RTK_GNSS_ERROR_OPTIONS } : {}),
     });

@@ -77,7 +77,7 @@ export async function simulateFleetIntoStore(map: Lanelet2Map, drives: readonly 
     const drive = { ...planned, driveId: planned.driveId + o.driveSuffix };
     const m = o.model;
     const gnss = o.gnss ? { gnss: o.gnss } : {};
-    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed, ...(m.terrain ? { terrain: m.terrain } : {}) }, radar: { enabled: true }, ...gnss }) : simulateDrive(map, drive, gnss);
+    const sim = m ? simulateDrive(map, drive, { camera: { enabled: true, hz: m.cameraHz, conditions: m.conditionsOf(drive), calibrationSeed: m.calibrationSeed }, radar: { enabled: true }, ...(m.terrain ? { terrain: m.terrain } : {}), ...gnss }) : simulateDrive(map, drive, gnss);
     out.km += sim.lengthM / 1000;
     const tr: CoveragePose[] = [];
     for (let i = 0; i < sim.truth.xM.length; i += 5) tr.push({ xM: sim.truth.xM[i]!, yM: sim.truth.yM[i]!, yawRad: sim.truth.yawRad[i]! });

@@ -38,11 +38,6 @@ export interface SimulatedCameraOptions {
   /** A fixed calibration instead of the per-vehicle one. */
   calibration?: CameraCalibration;
   pitch: Partial<PitchModelOptions>;
-  /**
-   * Hills that belong to the map (sim/terrain.ts): each frame's road curvature is the terrain's
-   * ahead of the car, in place of the conditions' per-drive `slopeCurvaturePerM`.
-   */
-  terrain?: Partial<TerrainSpec> & { seed: number };
 }
 
 export const DEFAULT_SIMULATED_CAMERA_OPTIONS: SimulatedCameraOptions = {
@@ -95,6 +90,13 @@ export interface SimulateDriveOptions {
    * (default 1), not by the drive: every drive on a map sees the same roadside objects.
    */
   radar: Partial<SimulatedRadarOptions>;
+  /**
+   * Hills that belong to the map (sim/terrain.ts; default none). Each camera frame is rendered on
+   * the terrain's curvature ahead of the car, in place of the conditions' per-drive
+   * `slopeCurvaturePerM`, and the pitch gyro turns with the road: it reads the grade's change,
+   * -speed x curvature (nose down positive), on top of the body's pitch on its suspension.
+   */
+  terrain?: Partial<TerrainSpec> & { seed: number };
 }
 
 export const DEFAULT_SIMULATE_DRIVE_OPTIONS: SimulateDriveOptions = {
@@ -188,6 +190,9 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   // The pitch gyro's errors from a stream of their own (the other signals' draws stay as they were).
   const pRngGyro = rng('pitch-gyro');
   const pitchGyroBias = pRngGyro.normal(0, vs.pitchRateBiasSigmaRps);
+  const terrain = o.terrain ? new Terrain(o.terrain) : undefined;
+  // Over a crest (curvature < 0) the road, and the car on it, pitches nose down as it drives on.
+  const roadPitchRateRps = (p: { xM: number; yM: number; yawRad: number; speedMps: number }): number => (terrain ? -p.speedMps * terrain.curvatureAlongPerM(p.xM, p.yM, p.yawRad) : 0);
   forEachTick(profile.durationS, o.vehicleHz, (tS) => {
     const p = profile.poseAt(tS);
     const speedMps = p.speedMps > 0 ? Math.max(0, p.speedMps * speedScale + vRng.normal(0, vs.speedNoiseMps)) : 0;
@@ -197,7 +202,7 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
         tMonoNs: monoNs(tS),
         speedMps: round(speedMps, 1e4),
         yawRateRps: round(p.yawRateRps + gyroBias + vRng.normal(0, vs.yawRateNoiseRps), 1e5),
-        pitchRateRps: round(pitch.pitchRateRpsAt(tS) + pitchGyroBias + pRngGyro.normal(0, vs.pitchRateNoiseRps), 1e6),
+        pitchRateRps: round(pitch.pitchRateRpsAt(tS) + roadPitchRateRps(p) + pitchGyroBias + pRngGyro.normal(0, vs.pitchRateNoiseRps), 1e6),
       },
     });
   });
@@ -237,7 +242,6 @@ export function simulateDrive(map: Lanelet2Map, drive: PlannedDrive, options: Pa
   if (cam.enabled) {
     const conditions: CameraConditions = { ...CLEAR_CONDITIONS, worldSeed: drive.seed % 1_000_000_007, ...cam.conditions };
     const cRng = rng('camera');
-    const terrain = cam.terrain ? new Terrain(cam.terrain) : undefined;
     let cameraFrameId = 0;
     let last: { xM: number; yM: number; yawRad: number; pitchRad: number; frame: ReturnType<typeof renderFrame> } | undefined;
     forEachTick(profile.durationS, cam.hz, (tS) => {

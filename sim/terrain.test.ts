@@ -77,17 +77,41 @@ describe('simulateDrive on terrain', () => {
 
   it("renders every frame on the terrain's curvature, in place of the drive's own", () => {
     const conditions = { ...CLEAR_CONDITIONS, noiseSigma: 0, slopeCurvaturePerM: 0.002 };
-    const frames = (camera: Parameters<typeof simulateDrive>[2] extends infer O ? O extends { camera?: infer C } ? C : never : never): Buffer[] =>
-      simulateDrive(ring, drive, { camera: { enabled: true, hz: 1, ...camera } }).messages.flatMap((m) => (m.topic === 'camera' ? [Buffer.from(m.payload.pixels)] : []));
+    type Camera = NonNullable<Parameters<typeof simulateDrive>[2]>['camera'];
+    const frames = (camera: Camera, terrain?: { seed: number; curvatureRmsPerM: number }): Buffer[] =>
+      simulateDrive(ring, drive, { camera: { enabled: true, hz: 1, ...camera }, ...(terrain ? { terrain } : {}) }).messages.flatMap((m) => (m.topic === 'camera' ? [Buffer.from(m.payload.pixels)] : []));
     const drives = frames({ conditions });
     const flatDrive = frames({ conditions: { ...conditions, slopeCurvaturePerM: 0 } });
-    const flatTerrain = frames({ conditions, terrain: { seed: 21, curvatureRmsPerM: 0 } });
-    const hilly = frames({ conditions, terrain: { seed: 21, curvatureRmsPerM: 0.003 } });
+    const flatTerrain = frames({ conditions }, { seed: 21, curvatureRmsPerM: 0 });
+    const hilly = frames({ conditions }, { seed: 21, curvatureRmsPerM: 0.003 });
     expect(drives.length).toBeGreaterThan(5);
     // A flat terrain replaces the drive's curvature by 0: every frame as the flat drive's.
     expect(flatTerrain.every((px, i) => px.equals(flatDrive[i]!))).toBe(true);
     expect(drives.some((px, i) => !px.equals(flatDrive[i]!))).toBe(true);
     // Hills: other frames than either.
     expect(hilly.filter((px, i) => !px.equals(flatDrive[i]!) && !px.equals(drives[i]!)).length).toBeGreaterThan(drives.length / 2);
+  });
+
+  it('turns the pitch gyro with the road: speed x curvature on top of the body, nothing else moved', () => {
+    const terrain = { seed: 21, curvatureRmsPerM: 0.003 };
+    const t = new Terrain(terrain);
+    const vehicle = (o: Parameters<typeof simulateDrive>[2]) => simulateDrive(ring, drive, o).messages.flatMap((m) => (m.topic === 'vehicle' ? [m.payload] : []));
+    const flat = vehicle({});
+    const hilly = vehicle({ terrain });
+    const sim = simulateDrive(ring, drive, { terrain });
+    expect(hilly.length).toBe(flat.length);
+    let moved = 0;
+    hilly.forEach((v, i) => {
+      const f = flat[i]!;
+      expect([v.tMonoNs, v.speedMps, v.yawRateRps]).toEqual([f.tMonoNs, f.speedMps, f.yawRateRps]);
+      // The truth at this time (vehicle signals and truth share the clock), nose down positive.
+      const j = sim.truth.tMonoNs.findIndex((ns) => Math.abs(ns - v.tMonoNs) < 1);
+      if (j < 0) return;
+      const speedMps = j > 0 ? Math.hypot(sim.truth.xM[j]! - sim.truth.xM[j - 1]!, sim.truth.yM[j]! - sim.truth.yM[j - 1]!) / ((sim.truth.tMonoNs[j]! - sim.truth.tMonoNs[j - 1]!) / 1e9) : 0;
+      const expected = -speedMps * t.curvatureAlongPerM(sim.truth.xM[j]!, sim.truth.yM[j]!, sim.truth.yawRad[j]!);
+      expect(v.pitchRateRps! - f.pitchRateRps!).toBeCloseTo(expected, 3);
+      if (Math.abs(expected) > 1e-3) moved++;
+    });
+    expect(moved).toBeGreaterThan(10);
   });
 });

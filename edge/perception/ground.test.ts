@@ -72,7 +72,8 @@ describe('GroundLut', () => {
 
 describe('PitchEstimator', () => {
   it('integrates the pitch rate and leaks back to zero', () => {
-    const p = new PitchEstimator({ timeConstantS: 1.5 });
+    // The road's rate is not taken out here (a time constant beyond the test): the leak alone.
+    const p = new PitchEstimator({ timeConstantS: 1.5, roadRateTimeConstantS: 1e9 });
     p.update(0, 0.05);
     for (let k = 1; k <= 10; k++) p.update(k * 10_000_000, 0.05); // 0.1 s at 0.05 rad/s
     expect(p.pitchRad()).toBeGreaterThan(0.0045);
@@ -82,6 +83,25 @@ describe('PitchEstimator', () => {
     expect(p.pitchRad()).toBeCloseTo(peak * Math.exp(-1), 4);
     p.update(160 * 10_000_000 + 2e9, 0.1); // a 2 s gap: stale, reset
     expect(p.pitchRad()).toBe(0);
+  });
+
+  it("takes the road's turning out: a crest's sustained rate is no pitch, a suspension's short one is", () => {
+    // A car at 12 m/s over a crest of vertical curvature -0.001 /m for 20 s: the gyro reads a
+    // steady 0.012 rad/s nose down that the body, level on its springs, does not have.
+    const crest = new PitchEstimator();
+    const gyroOnly = new PitchEstimator({ roadRateTimeConstantS: 1e9 });
+    for (let k = 0; k <= 400; k++) {
+      crest.update(k * 50_000_000, 0.012, 12);
+      gyroOnly.update(k * 50_000_000, 0.012, 12);
+    }
+    expect(Math.abs(crest.pitchRad())).toBeLessThan(0.002);
+    expect(gyroOnly.pitchRad()).toBeGreaterThan(0.015); // rate x leak time constant
+    expect(crest.roadPitchRateRps).toBeCloseTo(0.012, 4);
+    // A 0.15 s jolt of 0.1 rad/s on a level road: most of its 15 mrad comes through.
+    const jolt = new PitchEstimator();
+    for (let k = 0; k <= 40; k++) jolt.update(k * 50_000_000, 0, 12);
+    for (let k = 41; k <= 43; k++) jolt.update(k * 50_000_000, 0.1, 12);
+    expect(jolt.pitchRad()).toBeGreaterThan(0.011);
   });
 
   it('holds a sustained braking\'s pitch, with the suspension gain and the gyro bias learned from the drive', () => {
