@@ -21,6 +21,7 @@ import { LineStitcher } from './stitch.ts';
 import { LocalMap, type LocalMapOptions, type LocalPrimitive } from './localmap.ts';
 import { RevisitFilter, type RevisitOptions } from './revisit.ts';
 import { PitchEstimator } from './pitch.ts';
+import { GyroCurvature } from './gyro-curvature.ts';
 import { SlopeEstimator, type SlopeOptions } from './slope.ts';
 import { RadarPoleMap, type RadarPoleOptions } from './radar-poles.ts';
 import { scaleCalibration } from './preprocess.ts';
@@ -185,6 +186,8 @@ export class CameraPerception {
   private readonly lut: GroundLut;
   private readonly pitch = new PitchEstimator();
   private readonly slope: SlopeEstimator | undefined;
+  /** The road's curvature at the car from the pitch gyro (its fast part), beside the slope's. */
+  private readonly gyroCurvature: GyroCurvature | undefined;
   private readonly localMapOptions: Partial<LocalMapOptions>;
   private localMap: LocalMap;
   private readonly stitcher = new LineStitcher();
@@ -237,10 +240,12 @@ export class CameraPerception {
     this.revisits = this.revisitOptions === false ? undefined : new RevisitFilter(this.revisitOptions);
     const slope = options.slope ?? d.slope;
     this.slope = slope === false ? undefined : new SlopeEstimator(this.lut.calibration, this.lut.options.stride, slope);
+    this.gyroCurvature = slope === false ? undefined : new GyroCurvature();
   }
 
   onVehicle(v: VehicleSignals): void {
     this.pitch.update(v.tMonoNs, v.pitchRateRps, v.speedMps);
+    this.gyroCurvature?.update(v.tMonoNs, v.speedMps, this.pitch.roadPitchRateRps);
     this.motion = { speedMps: v.speedMps, yawRateRps: v.yawRateRps };
   }
 
@@ -371,6 +376,7 @@ export class CameraPerception {
     this.travelledM = 0;
     this.hasLastRun = false;
     this.slope?.reset();
+    this.gyroCurvature?.reset();
     return out;
   }
 
@@ -407,7 +413,10 @@ export class CameraPerception {
   private fuse(f: SegmentedFrame): LocalPrimitive[] {
     let curvaturePerM = 0;
     if (this.slope) {
-      curvaturePerM = this.slope.observe(f.seg, f.pose, f.pitchRad);
+      // The camera's parallax holds the slow part of the curvature, the gyro the fast part.
+      const maxPerM = this.slope.options.maxCurvaturePerM;
+      const sum = this.slope.observe(f.seg, f.pose, f.pitchRad) + (this.gyroCurvature?.deviationPerM ?? 0);
+      curvaturePerM = sum > maxPerM ? maxPerM : sum < -maxPerM ? -maxPerM : sum;
       this.counters.slopePairs = this.slope.counters.pairsCompared;
       this.counters.roadCurvaturePerM = curvaturePerM;
     }
