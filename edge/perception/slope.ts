@@ -3,8 +3,9 @@
  * is modelled as z = 0.5 * k * x^2 (x forward, z up, metres; k in 1/m, positive in a dip, negative
  * over a crest). Projected onto a flat ground plane, a point of a road that rises ahead lands too
  * far and too wide (a crest: too near): at k = 0.002 / m and a camera 1.4 m high a stop line 10 m
- * ahead lands 0.77 m too far, and a line 3.5 m to the side 0.25 m too wide, which no pitch
- * estimate from the gyro can see.
+ * ahead lands 0.77 m too far, and a line 3.5 m to the side 0.25 m too wide: the road ahead, not
+ * the car's pitch, which the gyro measures (it sees the road's curvature only under the car,
+ * gyro-curvature.ts, whose fast part the edge adds to this estimate).
  *
  * What tells k apart is motion: paint does not move, so where two frames saw the same painted
  * pixels, the right surface puts them on the same ground points. For every candidate k (a grid
