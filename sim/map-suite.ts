@@ -29,6 +29,9 @@ export const MAP_SUITE: readonly SuiteMap[] = [
   { name: 'karlsruhe', split: 'tuning', source: { bundled: 'karlsruhe' } },
   gen('tuning', { seed: 11, layout: 'grid' }),
   gen('tuning', { seed: 12, layout: 'suburban' }),
+  // Multi-lane roads (lines 6-9 m to the side of the car, seen across other lanes) are the
+  // validation set's worst layout: a map of that layout to tune and diagnose on.
+  gen('tuning', { seed: 13, layout: 'multilane' }),
   gen('validation', { seed: 21, layout: 'mixed', trafficSide: 'left', crosswalkStyle: 'stripes' }),
   gen('validation', { seed: 22, layout: 'roundabout', stopLineStyle: 'spanning' }),
   gen('validation', { seed: 23, layout: 'multilane', trafficSide: 'left', crosswalkStyle: 'lanelet' }),

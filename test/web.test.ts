@@ -193,6 +193,7 @@ describe('fleetmap cloud web, in chromium', () => {
     expect(ev.class).toBe('traffic_sign');
     expect(ev.id).toBe(target.id);
     expect(ev.support).toMatch(new RegExp(`^${target.support} drives, \\d+ observations$`));
+    expect(ev['seen by']).toMatch(/^\d{1,3} % of the drives that passed$/);
     expect(ev['first seen']).toMatch(/^2026-01-05T/); // the first drives, on T0
     expect(ev['last seen']).toMatch(/^2026-02-/); // the later drives, 30 days after T0
     expect(await page.textContent('.maplibregl-popup')).toContain(target.id);

@@ -14,7 +14,7 @@ const O = { alongM: DEFAULT_MERGE_OPTIONS.stopLineAlongM, maxAngleDeg: DEFAULT_M
 function prim(cls: PrimitiveClass, points: XY[], supportDrives: number): { c: Consensus; e: Evidence } {
   return {
     c: { cls, points, obs: [], spreadM: 0.1 },
-    e: { supportDrives, supportObservations: supportDrives, firstSeenUnixMs: 0, lastSeenUnixMs: 0, missedDrives: 0, missedSinceLastSeen: 0, missedBeforeNew: 0, score: 0.5 },
+    e: { supportDrives, supportObservations: supportDrives, firstSeenUnixMs: 0, lastSeenUnixMs: 0, missedDrives: 0, missedSinceLastSeen: 0, missedBeforeNew: 0, seenShare: 1, score: 0.5 },
   };
 }
 

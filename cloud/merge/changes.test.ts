@@ -117,6 +117,21 @@ describe('diffTile', () => {
     expect(d.changes.lowConfidence).toEqual({ added: { lane_divider: 1 }, removed: { lane_divider: 1 } });
   });
 
+  it('judges a new line by whether the passing drives saw it, not by how tightly they place it', () => {
+    // One low score (0.3; changeMinScore is 0.4) from three different kinds of evidence.
+    const scored = (spreadM: number, seenShare: number): MapFeature => {
+      const f = line('', [[-100, 40], [100, 40]]);
+      return { ...f, properties: { ...f.properties, score: 0.3, spreadM, seenShare } };
+    };
+    const judge = (f: MapFeature) => diffTile([line('a', A)], [line('', A), f], frame, TILE, 2, o).changes;
+    // Every drive that passed saw it, 0.3 m apart (the camera's range scatter at a stop line): added.
+    expect(judge(scored(0.3, 1)).added).toEqual({ lane_divider: 1 });
+    // The same drives agreeing to 5 cm: the score is low for want of evidence, not placement.
+    expect(judge(scored(0.05, 1)).lowConfidence.added).toEqual({ lane_divider: 1 });
+    // Scattered, and a third of the drives that passed saw it: old observations, no new paint.
+    expect(judge(scored(0.3, 0.35)).lowConfidence.added).toEqual({ lane_divider: 1 });
+  });
+
   it('keeps one id when a line is split in two pieces, the other piece is new but not added', () => {
     const next = [line('', [[-100, 0], [0, 0]]), line('', [[0, 0], [100, 0]])];
     const d = diffTile([line('a', A)], next, frame, TILE, 2, o);

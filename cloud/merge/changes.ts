@@ -13,7 +13,8 @@
  * bound measured in this merge's alignment, so a feature the merge merely re-places as drives
  * are added does not count, nor one too few recent drives saw). The tile's common shift (the
  * gauge moves a little as drives are added) is estimated and reported. Features scored below
- * changeMinScore, and lines or rings shorter than changeMinLengthM (slivers a tile border or a
+ * changeMinScore (a new feature: its existence score, evidence.ts, which forgives the placement
+ * term of a feature most of the passing drives saw), and lines or rings shorter than changeMinLengthM (slivers a tile border or a
  * line end cut off), that appear or disappear are counted apart, as low-confidence churn. A
  * confident previous feature with evidence of absence is not matched to a low-confidence new
  * one that no drive since the previous version saw (what is left of its old observations after
@@ -23,6 +24,7 @@ import { createHash } from 'node:crypto';
 import type { LocalFrame } from '../../shared/geo.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
 import { polylineLengthM } from '../../shared/geometry.ts';
+import { existenceScore } from './evidence.ts';
 import { featurePoints, firstPosition, isAreaGeometry, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
 import { hypot, newProjection, Polyline, resampleFlat } from './polyline.ts';
@@ -308,7 +310,7 @@ export function diffTile(
     // from a re-cut piece.
     if (nextHit[j] && !isNewPaint(next[j]!, prevSeenUnixMs, o)) continue;
     if (newCoverage?.(j)) bump(changes.newCoverage, N[j]!.cls);
-    else if (next[j]!.properties.score < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
+    else if (existenceScore(next[j]!.properties) < o.changeMinScore || isSliver(N[j]!, o)) bump(changes.lowConfidence.added, N[j]!.cls);
     else {
       bump(changes.added, N[j]!.cls);
       changes.addedIds.push(ids[j]!);

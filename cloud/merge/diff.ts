@@ -14,7 +14,9 @@
  *
  * Status:
  * - added: `confirmed` when at least `confirmDrives` distinct drives support the feature in B,
- *   its score reaches the merge's changeMinScore and it was first seen after A's newest
+ *   its existence score (evidence.ts `existenceScore`: for a feature that most of the passing
+ *   drives saw, its score without the placement term) reaches the merge's changeMinScore and
+ *   it was first seen after A's newest
  *   sighting, or nearly all its drives saw it since (`recentDrives`, changeNewDrivesShare) (the latest lastSeenUnixMs of A's features: data time, so a replayed or late
  *   upload is judged by when it was observed, not when it was merged): its evidence is new. A
  *   feature first seen before that which A did not publish is the merge drawing old evidence
@@ -27,7 +29,7 @@
  *   `staleAfterMissedDrives` misses); else `candidate`. A stretch cut out of a line that stays
  *   (changes.ts removedParts) is a removal of its own, with the stretch's geometry and the
  *   line's evidence in A.
- * Evidence: support drives and observations, score, spread, first and last seen (the feature in
+ * Evidence: support drives and observations, score, spread, seen-share, first and last seen (the feature in
  * B; in A for removed ones), and the versions that reported it.
  */
 import type { ObjectStore } from '../store/index.ts';
@@ -35,6 +37,7 @@ import type { PrimitiveClass } from '../../shared/schema.ts';
 import type { FeatureProperties, MapGeometry } from './features.ts';
 import { manifestKey, readTileObject, resolvePublished, type Manifest } from './publish.ts';
 import { isNewPaint, type LinePart } from './changes.ts';
+import { existenceScore } from './evidence.ts';
 import { DEFAULT_MERGE_OPTIONS } from './options.ts';
 
 export type ChangeStatus = 'candidate' | 'confirmed';
@@ -45,7 +48,7 @@ export interface VersionChange {
   id: string;
   cls: PrimitiveClass;
   tiles: string[];
-  evidence: Pick<FeatureProperties, 'score' | 'supportDrives' | 'supportObservations' | 'firstSeenUnixMs' | 'lastSeenUnixMs' | 'spreadM'> & {
+  evidence: Pick<FeatureProperties, 'score' | 'supportDrives' | 'supportObservations' | 'firstSeenUnixMs' | 'lastSeenUnixMs' | 'spreadM' | 'seenShare'> & {
     /** Versions in A+1..B whose change list names this feature. */
     reportedIn: number[];
   };
@@ -156,6 +159,7 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
       firstSeenUnixMs: s.props.firstSeenUnixMs,
       lastSeenUnixMs: s.props.lastSeenUnixMs,
       ...(s.props.spreadM !== undefined ? { spreadM: s.props.spreadM } : {}),
+      ...(s.props.seenShare !== undefined ? { seenShare: s.props.seenShare } : {}),
       reportedIn: (reported[kind].get(id) ?? []).slice().sort((x, y) => x - y),
     },
     geometries: s.geometries,
@@ -163,10 +167,12 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   let aSeenUnixMs = -Infinity;
   for (const f of fa.values()) aSeenUnixMs = Math.max(aSeenUnixMs, f.props.lastSeenUnixMs);
   const supported = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && s.props.score >= minScore;
+  // A new feature: whether the drives that passed saw it, not how tightly they place it.
+  const supportedNew = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && existenceScore(s.props) >= minScore;
   const status = (ok: boolean): ChangeStatus => (ok ? 'confirmed' : 'candidate');
   for (const id of reported.added.keys()) {
     const s = fb.get(id);
-    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s) && isNewPaint({ properties: s.props }, aSeenUnixMs, newShare))));
+    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supportedNew(s) && isNewPaint({ properties: s.props }, aSeenUnixMs, newShare))));
   }
   for (const id of reported.moved.keys()) {
     const s = fb.get(id);

@@ -30,6 +30,11 @@ export interface Evidence {
    * before, so it is new coverage, not a change on the ground.
    */
   missedBeforeNew: number;
+  /**
+   * Of the drives that passed its place, the share that saw it, in [0, 1] (for a primitive first
+   * seen after `newAfterUnixMs`, only the drives since its first sighting count).
+   */
+  seenShare: number;
   /** Confidence in [0, 1]. */
   score: number;
 }
@@ -201,7 +206,7 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint, newAfterUni
   const n = drives.size;
   const ratio = n / (n + (first > newAfterUnixMs ? missedSinceFirst : missed));
   const meanScore = c.obs.length ? scoreSum / c.obs.length : 0;
-  const score = (1 - Math.exp(-n / 3)) * (0.4 + 0.6 * ratio) * (0.6 + 0.4 * meanScore) / (1 + (c.spreadM / 0.3) ** 2);
+  const score = (1 - Math.exp(-n / 3)) * seenTerm(ratio) * (0.6 + 0.4 * meanScore) / spreadDivisor(c.spreadM);
   return {
     supportDrives: n,
     supportObservations: c.obs.length,
@@ -210,8 +215,46 @@ export function evidenceOf(c: Consensus, p: Prepared, fp: Footprint, newAfterUni
     missedDrives: missed,
     missedSinceLastSeen: missedSince,
     missedBeforeNew,
+    seenShare: Math.round(ratio * 1000) / 1000,
     score: Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000,
   };
+}
+
+/** The score's seen-rate term: 0.4 for a feature no drive that passed saw, 1 for one all saw. */
+function seenTerm(seenShare: number): number {
+  return 0.4 + 0.6 * seenShare;
+}
+
+/** Lateral spread of a line's drives at which its score halves, metres (see `spreadDivisor`). */
+export const SPREAD_HALF_SCORE_M = 0.3;
+
+/**
+ * The score's placement term, a divisor: 1 for drives that agree to the centimetre, 2 at
+ * SPREAD_HALF_SCORE_M of spread. It ranks a class's features by how well the drives place them.
+ */
+export function spreadDivisor(spreadM: number): number {
+  return 1 + (spreadM / SPREAD_HALF_SCORE_M) ** 2;
+}
+
+/**
+ * Share of the passing drives that must have seen a feature for `existenceScore` to forgive its
+ * placement term: a majority.
+ */
+export const EXISTENCE_MIN_SEEN_SHARE = 0.5;
+
+/**
+ * How sure the merge is that a published feature is on the road, in [0, 1], from its published
+ * properties. Change detection asks this of a new feature. Its score ranks features by how well
+ * the drives place them too (`spreadDivisor`): a new stop line that every drive since saw, placed
+ * 0.2 m apart along the road (the camera's range scatter at 10 m), scores below lines placed
+ * tighter, though it is there. So a feature that most of the passing drives saw
+ * (EXISTENCE_MIN_SEEN_SHARE of `seenShare`) is judged by its score without the placement term;
+ * any other, such as a stop line drawn from old observations that a third of the passing drives
+ * saw, by its score. Without `seenShare` (tiles of older versions) it is the score.
+ */
+export function existenceScore(props: { score: number; spreadM?: number; seenShare?: number }): number {
+  if (props.seenShare === undefined || props.seenShare < EXISTENCE_MIN_SEEN_SHARE) return props.score;
+  return Math.min(1, props.score * spreadDivisor(props.spreadM ?? 0));
 }
 
 /**

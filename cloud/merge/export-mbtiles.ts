@@ -6,7 +6,7 @@
  *   `traffic_sign`, `traffic_light`), so a style picks a class by `source-layer`. Each feature
  *   keeps the published properties except `class` (the layer name says it): `id`, `style`
  *   (dividers: solid / dashed / mixed), `kind` (boundaries), `signCode` (signs), `score`,
- *   `supportDrives`, `supportObservations`, `firstSeenUnixMs`, `lastSeenUnixMs`, `spreadM`,
+ *   `supportDrives`, `supportObservations`, `firstSeenUnixMs`, `lastSeenUnixMs`, `spreadM`, `seenShare`,
  *   `recentShiftM`, `recentDrives` and `movedAfterUnixMs` (when present).
  *   Lines are LineString, crosswalks Polygon, signs and lights Point. No MVT feature id (the
  *   fleetmap id is a string: the `id` property).

@@ -26,6 +26,12 @@ export interface FeatureProperties {
   /** Robust spread of the supporting drives around the consensus (lines), metres. */
   spreadM?: number;
   /**
+   * Of the drives that passed its place, the share that saw it, in [0, 1] (a feature first seen
+   * after the tile's previous version counts only the drives since its first sighting).
+   * evidence.ts `existenceScore` reads it; absent in tiles of older versions.
+   */
+  seenShare?: number;
+  /**
    * How far the drives since the tile's previous version place it from where the drives before
    * placed it, metres (recent-shift.ts recentShiftM); absent without a previous version or with too
    * few drives on either side. What `moved` is judged on (changes.ts).

@@ -219,6 +219,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
         supportObservations: e.supportObservations,
         firstSeenUnixMs: e.firstSeenUnixMs,
         lastSeenUnixMs: e.lastSeenUnixMs,
+        seenShare: e.seenShare,
       };
       if (c.style) props.style = c.style;
       if (c.kind) props.kind = c.kind;

@@ -209,7 +209,9 @@ export interface MergeOptions {
   changeMinLengthM: number;
   /**
    * Features scored below this that appear or disappear are low-confidence churn (a ghost of two
-   * drives, a stretch first covered): counted apart from the added / removed changes.
+   * drives, a stretch first covered): counted apart from the added / removed changes. A new
+   * feature is judged by its existence score (evidence.ts `existenceScore`: whether the passing
+   * drives saw it, not how tightly they place it), a disappearing one by its score.
    */
   changeMinScore: number;
   /**

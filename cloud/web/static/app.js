@@ -305,6 +305,7 @@ function showEvidence(f) {
     ['score', typeof p.score === 'number' ? p.score.toFixed(3) : '-'],
     ['support', `${p.supportDrives} drives, ${p.supportObservations} observations`],
     ['spread', typeof p.spreadM === 'number' ? `${(p.spreadM * 100).toFixed(1)} cm (drives around the consensus)` : 'n/a (measured for lines)'],
+    ['seen by', typeof p.seenShare === 'number' ? `${Math.round(p.seenShare * 100)} % of the drives that passed` : '-'],
     ['first seen', iso(p.firstSeenUnixMs)],
     ['last seen', iso(p.lastSeenUnixMs)],
     ['version', `v${state.version}`],
