@@ -14,8 +14,9 @@
  * are added does not count, nor one too few recent drives saw). The tile's common shift (the
  * gauge moves a little as drives are added) is estimated and reported. Features scored below
  * changeMinScore (a new feature: its existence score, evidence.ts, which forgives the placement
- * term of a feature most of the passing drives saw), and lines or rings shorter than changeMinLengthM (slivers a tile border or a
- * line end cut off), that appear or disappear are counted apart, as low-confidence churn. A
+ * term of a feature most of the passing drives saw), and lines or rings shorter than
+ * changeMinLengthM (slivers a tile border or a line end cut off), that appear or disappear are
+ * counted apart, as low-confidence churn. A
  * confident previous feature with evidence of absence is not matched to a low-confidence new
  * one that no drive since the previous version saw (what is left of its old observations after
  * the rest went stale): it is removed.

@@ -166,13 +166,12 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
   });
   let aSeenUnixMs = -Infinity;
   for (const f of fa.values()) aSeenUnixMs = Math.max(aSeenUnixMs, f.props.lastSeenUnixMs);
-  const supported = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && s.props.score >= minScore;
-  // A new feature: whether the drives that passed saw it, not how tightly they place it.
-  const supportedNew = (s: Seen): boolean => s.props.supportDrives >= o.confirmDrives && existenceScore(s.props) >= minScore;
+  // A new feature is judged by its existence score (evidence.ts), everything else by its score.
+  const supported = (s: Seen, score = s.props.score): boolean => s.props.supportDrives >= o.confirmDrives && score >= minScore;
   const status = (ok: boolean): ChangeStatus => (ok ? 'confirmed' : 'candidate');
   for (const id of reported.added.keys()) {
     const s = fb.get(id);
-    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supportedNew(s) && isNewPaint({ properties: s.props }, aSeenUnixMs, newShare))));
+    if (s && !fa.has(id)) changes.push(make('added', id, s, status(supported(s, existenceScore(s.props)) && isNewPaint({ properties: s.props }, aSeenUnixMs, newShare))));
   }
   for (const id of reported.moved.keys()) {
     const s = fb.get(id);

@@ -246,8 +246,8 @@ export const EXISTENCE_MIN_SEEN_SHARE = 0.5;
  * How sure the merge is that a published feature is on the road, in [0, 1], from its published
  * properties. Change detection asks this of a new feature. Its score ranks features by how well
  * the drives place them too (`spreadDivisor`): a new stop line that every drive since saw, placed
- * 0.2 m apart along the road (the camera's range scatter at 10 m), scores below lines placed
- * tighter, though it is there. So a feature that most of the passing drives saw
+ * 0.2 m apart along the road (the camera's range scatter per drive at a stop line), scores below
+ * lines placed tighter, though it is there. So a feature that most of the passing drives saw
  * (EXISTENCE_MIN_SEEN_SHARE of `seenShare`) is judged by its score without the placement term;
  * any other, such as a stop line drawn from old observations that a third of the passing drives
  * saw, by its score. Without `seenShare` (tiles of older versions) it is the score.

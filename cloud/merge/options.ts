@@ -210,8 +210,8 @@ export interface MergeOptions {
   /**
    * Features scored below this that appear or disappear are low-confidence churn (a ghost of two
    * drives, a stretch first covered): counted apart from the added / removed changes. A new
-   * feature is judged by its existence score (evidence.ts `existenceScore`: whether the passing
-   * drives saw it, not how tightly they place it), a disappearing one by its score.
+   * feature is judged by its existence score (evidence.ts `existenceScore`: without the
+   * placement term when most of the passing drives saw it), a disappearing one by its score.
    */
   changeMinScore: number;
   /**
