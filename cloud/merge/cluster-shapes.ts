@@ -43,8 +43,9 @@ export function clusterPoints(
 ): PointCluster[] {
   const out: PointCluster[] = [];
   for (const members of joinCores(greedyPointClusters(obs, x, y, score, radiusM / 2), drive, pass, radiusM)) {
+    const code0 = signCode[members[0]!];
     let oneCode = true;
-    for (const i of members) oneCode &&= signCode[i] === signCode[members[0]!];
+    for (let j = 1; j < members.length && oneCode; j++) oneCode = signCode[members[j]!] === code0;
     if (oneCode) {
       const [cx, cy] = passMedian(members, x, y, pass);
       out.push({ x: cx, y: cy, members, signCode: signCode[members[0]!]! });
@@ -59,19 +60,25 @@ export function clusterPoints(
  * does not outweigh the others; the passes' pose errors are what the median averages out).
  */
 function passMedian(members: readonly number[], x: Float64Array, y: Float64Array, pass: Int32Array): [number, number] {
-  const order = [...members].sort((a, b) => pass[a]! - pass[b]! || a - b);
-  const n = order.length;
-  const gx = new Float64Array(n);
-  const gy = new Float64Array(n);
-  const mx = new Float64Array(n);
-  const my = new Float64Array(n);
+  const n = members.length;
+  const b = passMedianScratch(n);
+  // Members grouped by pass: keys pass * 2^31 + index sort numerically (exact below 2^52).
+  const key = b.key.subarray(0, n);
+  for (let j = 0; j < n; j++) {
+    const i = members[j]!;
+    if (!(pass[i]! < 2 ** 21) || !(i < 2 ** 31)) throw new RangeError(`passMedian: pass ${pass[i]} or index ${i} out of range`);
+    key[j] = pass[i]! * 2 ** 31 + i;
+  }
+  key.sort();
+  const { gx, gy, mx, my } = b;
   let k = 0;
   for (let s = 0; s < n; ) {
+    const ps = Math.floor(key[s]! / 2 ** 31);
     let e = s;
-    while (e < n && pass[order[e]!] === pass[order[s]!]) e++;
-    for (let j = s; j < e; j++) {
-      gx[j - s] = x[order[j]!]!;
-      gy[j - s] = y[order[j]!]!;
+    for (; e < n && Math.floor(key[e]! / 2 ** 31) === ps; e++) {
+      const i = key[e]! % 2 ** 31;
+      gx[e - s] = x[i]!;
+      gy[e - s] = y[i]!;
     }
     mx[k] = medianInPlace(gx, e - s);
     my[k] = medianInPlace(gy, e - s);
@@ -79,6 +86,16 @@ function passMedian(members: readonly number[], x: Float64Array, y: Float64Array
     s = e;
   }
   return [medianInPlace(mx, k), medianInPlace(my, k)];
+}
+
+/** passMedian's buffers, grown to n entries and reused (one merge job runs on one thread). */
+let passMedianBuffers = { key: new Float64Array(0), gx: new Float64Array(0), gy: new Float64Array(0), mx: new Float64Array(0), my: new Float64Array(0) };
+function passMedianScratch(n: number): typeof passMedianBuffers {
+  if (passMedianBuffers.key.length < n) {
+    const m = Math.max(64, 2 * n);
+    passMedianBuffers = { key: new Float64Array(m), gx: new Float64Array(m), gy: new Float64Array(m), mx: new Float64Array(m), my: new Float64Array(m) };
+  }
+  return passMedianBuffers;
 }
 
 /**
@@ -91,45 +108,108 @@ function passMedian(members: readonly number[], x: Float64Array, y: Float64Array
  * members, then the greedy order); each place's members are the observation indices of its cores.
  */
 function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[] }>, drive: Int32Array, pass: Int32Array, radiusM: number): number[][] {
-  const drives = cores.map((c) => new Set(c.members.map((i) => drive[i]!)).size);
-  const passesOf = cores.map((c) => new Set(c.members.map((i) => pass[i]!)));
-  const order = cores.map((_, k) => k).sort((a, b) => drives[b]! - drives[a]! || cores[b]!.members.length - cores[a]!.members.length || a - b);
-  type Place = { x: number; y: number; members: number[]; passes: Set<number> };
-  const places: Place[] = [];
-  // Places by grid cell of side radiusM: a core looks in its cell and the 8 around it.
-  const buckets = new Map<string, Place[]>();
-  const cellOf = (v: number): number => Math.floor(v / radiusM);
-  for (const k of order) {
-    const c = cores[k]!;
-    const ps = passesOf[k]!;
-    let best: Place | undefined;
-    let bestD = radiusM;
-    const ci = cellOf(c.x);
-    const cj = cellOf(c.y);
-    for (let di = -1; di <= 1; di++) {
-      for (let dj = -1; dj <= 1; dj++) {
-        for (const p of buckets.get(`${ci + di},${cj + dj}`) ?? []) {
-          const dist = hypot(p.x - c.x, p.y - c.y);
-          if (dist > bestD) continue;
-          let both = 0;
-          for (const v of ps) if (p.passes.has(v)) both++;
-          if (both >= Math.max(2, ps.size / 2)) continue;
-          best = p;
-          bestD = dist;
-        }
+  const nc = cores.length;
+  // Distinct drives and passes of each core, by stamping their ids (dense indices >= 0); the
+  // passes of core k are passFlat[passStart[k] .. passStart[k + 1]).
+  let maxDrive = 0;
+  let maxPass = 0;
+  let total = 0;
+  let minId = 0;
+  for (const c of cores) {
+    total += c.members.length;
+    for (const i of c.members) {
+      if (drive[i]! > maxDrive) maxDrive = drive[i]!;
+      if (pass[i]! > maxPass) maxPass = pass[i]!;
+      minId = Math.min(minId, drive[i]!, pass[i]!);
+    }
+  }
+  if (minId < 0) throw new RangeError(`clusterPoints: drive and pass ids must be indices >= 0, got ${minId}`);
+  const driveStamp = new Int32Array(maxDrive + 1).fill(-1);
+  const passStamp = new Int32Array(maxPass + 1).fill(-1);
+  const drives = new Int32Array(nc);
+  const passFlat = new Int32Array(total);
+  const passStart = new Int32Array(nc + 1);
+  for (let k = 0; k < nc; k++) {
+    let np = passStart[k]!;
+    let nd = 0;
+    for (const i of cores[k]!.members) {
+      const d = drive[i]!;
+      if (driveStamp[d] !== k) {
+        driveStamp[d] = k;
+        nd++;
+      }
+      const v = pass[i]!;
+      if (passStamp[v] !== k) {
+        passStamp[v] = k;
+        passFlat[np++] = v;
       }
     }
+    drives[k] = nd;
+    passStart[k + 1] = np;
+  }
+  // Most drives first, then most members, then the greedy order (radix passes are stable).
+  const sizes = new Uint32Array(nc);
+  for (let k = 0; k < nc; k++) sizes[k] = cores[k]!.members.length;
+  const order = orderByKeyDescending(Uint32Array.from(drives), orderByKeyDescending(sizes, identity(nc)));
+  type Place = { x: number; y: number; members: number[]; passes: Set<number>; ci: number; cj: number };
+  const places: Place[] = [];
+  // A place lies where its first core lies, so the places near a core are found among the cores
+  // near it that founded one (a static index over the cores' centres). They are visited in the
+  // order of a scan of the 3 x 3 cells of side radiusM around the core's cell (column, then row,
+  // then creation): of places equally near, the last in that order is taken.
+  const cellOf = (v: number): number => Math.floor(v / radiusM);
+  const coreX = new Float64Array(nc);
+  const coreY = new Float64Array(nc);
+  for (let k = 0; k < nc; k++) {
+    coreX[k] = cores[k]!.x;
+    coreY[k] = cores[k]!.y;
+  }
+  const grid = new PointGrid(coreX, coreY, radiusM);
+  const placeOf = new Int32Array(nc).fill(-1);
+  const near = { buf: new Int32Array(64) };
+  const candidates: number[] = [];
+  const rank = new Int32Array(nc);
+  for (const k of order) {
+    const c = cores[k]!;
+    const ci = cellOf(c.x);
+    const cj = cellOf(c.y);
+    const nn = grid.collectWithin(c.x, c.y, radiusM * 1.000001, near);
+    candidates.length = 0;
+    for (let j = 0; j < nn; j++) {
+      const pi = placeOf[near.buf[j]!]!;
+      if (pi < 0) continue;
+      const p = places[pi]!;
+      const di = p.ci - ci;
+      const dj = p.cj - cj;
+      if (di < -1 || di > 1 || dj < -1 || dj > 1) continue;
+      rank[pi] = (di + 1) * 3 + (dj + 1);
+      candidates.push(pi);
+    }
+    if (candidates.length > 1) candidates.sort((a, b) => rank[a]! - rank[b]! || a - b);
+    const p0 = passStart[k]!;
+    const p1 = passStart[k + 1]!;
+    const needBoth = Math.max(2, (p1 - p0) / 2);
+    let best: Place | undefined;
+    let bestD = radiusM;
+    for (const pi of candidates) {
+      const p = places[pi]!;
+      const dist = hypot(p.x - c.x, p.y - c.y);
+      if (dist > bestD) continue;
+      let both = 0;
+      for (let j = p0; j < p1; j++) if (p.passes.has(passFlat[j]!)) both++;
+      if (both >= needBoth) continue;
+      best = p;
+      bestD = dist;
+    }
     if (best) {
-      best.members.push(...c.members);
-      for (const v of ps) best.passes.add(v);
+      for (const i of c.members) best.members.push(i);
+      for (let j = p0; j < p1; j++) best.passes.add(passFlat[j]!);
       continue;
     }
-    const place: Place = { x: c.x, y: c.y, members: [...c.members], passes: new Set(ps) };
-    places.push(place);
-    const key = `${ci},${cj}`;
-    const b = buckets.get(key);
-    if (b) b.push(place);
-    else buckets.set(key, [place]);
+    placeOf[k] = places.length;
+    const passes = new Set<number>();
+    for (let j = p0; j < p1; j++) passes.add(passFlat[j]!);
+    places.push({ x: c.x, y: c.y, members: c.members.slice(), passes, ci, cj });
   }
   return places.map((p) => p.members);
 }
@@ -197,27 +277,60 @@ export function greedyPointClusters(obs: readonly number[], x: Float64Array, y: 
 
 /**
  * Indices 0..n-1 by score, highest first, ties in index order (a stable sort's order). Scores
- * that are float32 values >= 0 sort as integer keys (their bit patterns order like the values);
- * anything else takes the comparison sort.
+ * that are float32 values >= 0 sort by their bit patterns (which order like the values) in a
+ * radix sort; anything else takes the comparison sort.
  */
 function byScoreDescending(sc: Float64Array): Int32Array | number[] {
   const n = sc.length;
   const f32 = new Float32Array(1);
   const bits = new Uint32Array(f32.buffer);
-  const keys = new Float64Array(n);
-  let plain = n < 1 << 21;
-  for (let k = 0; k < n && plain; k++) {
+  const keys = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
     f32[0] = sc[k]!;
     const b = bits[0]!;
-    if (f32[0] !== sc[k] || !(sc[k]! >= 0) || b >= 0x80000000) plain = false;
-    // Ascending keys = ascending score, then descending index; read back from the end.
-    keys[k] = b * 2 ** 21 + (2 ** 21 - 1 - k);
+    if (f32[0] !== sc[k] || !(sc[k]! >= 0) || b >= 0x80000000) return Array.from({ length: n }, (_, i) => i).sort((i, j) => sc[j]! - sc[i]!);
+    keys[k] = b;
   }
-  if (!plain) return Array.from({ length: n }, (_, k) => k).sort((a, b) => sc[b]! - sc[a]!);
-  keys.sort();
+  return orderByKeyDescending(keys, identity(n));
+}
+
+function identity(n: number): Int32Array {
   const out = new Int32Array(n);
-  for (let j = 0; j < n; j++) out[j] = 2 ** 21 - 1 - (keys[n - 1 - j]! % 2 ** 21);
+  for (let k = 0; k < n; k++) out[k] = k;
   return out;
+}
+
+const RADIX_BITS = 11;
+const RADIX_MASK = (1 << RADIX_BITS) - 1;
+const RADIX_COUNT = new Int32Array((1 << RADIX_BITS) + 1);
+
+/**
+ * The indices of `order` (into `key`) stably re-ordered by key descending: equal keys keep
+ * their order in `order`. A least-significant-digit radix sort, three passes of 11 bits; reuses
+ * `order`'s buffer or returns a new one.
+ */
+function orderByKeyDescending(key: Uint32Array, order: Int32Array): Int32Array {
+  let src: Int32Array = order;
+  let dst: Int32Array = new Int32Array(order.length);
+  const count = RADIX_COUNT;
+  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+    count.fill(0);
+    for (let j = 0; j < src.length; j++) {
+      const d = (~key[src[j]!]! >>> shift) & RADIX_MASK;
+      count[d + 1] = count[d + 1]! + 1;
+    }
+    for (let d = 0; d < RADIX_MASK + 1; d++) count[d + 1] = count[d + 1]! + count[d]!;
+    for (let j = 0; j < src.length; j++) {
+      const i = src[j]!;
+      const d = (~key[i]! >>> shift) & RADIX_MASK;
+      dst[count[d]!] = i;
+      count[d] = count[d]! + 1;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
 }
 
 function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive: Int32Array, pass: Int32Array, signCode: readonly string[]): PointCluster[] {

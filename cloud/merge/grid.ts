@@ -2,8 +2,10 @@
  * Uniform grid indexes over points in one local metric frame (metres): the only spatial
  * index of the merge, so nothing is all-pairs.
  *
- * `PointGrid` is static (built once over typed arrays, cells as ranges of one sorted order);
- * `DynamicGrid` takes insertions (consensus vertices as clusters are found).
+ * `PointGrid` is static (built once over typed arrays, cells as ranges of one sorted order:
+ * dense prefix sums over the bounding box, or per row the points' columns where the points are
+ * few for the area they span, as signs over a city are); `DynamicGrid` takes insertions
+ * (consensus vertices as clusters are found).
  */
 
 export const CELL_OFFSET = 1 << 20;
@@ -14,21 +16,40 @@ export function cellKey(cx: number, cy: number): number {
   return (cx + CELL_OFFSET) * CELL_SPAN + (cy + CELL_OFFSET);
 }
 
+/**
+ * Dense cells while the points' bounding box has at most this many cells per point (plus
+ * DENSE_SLACK_CELLS): a row's cells are then ranges of one prefix-sum array. Sparser points
+ * (a few signs spread over kilometres) keep per row only the points' columns, searched by
+ * bisection, so memory follows the points, not the area they span.
+ */
+const DENSE_CELLS_PER_POINT = 8;
+const DENSE_SLACK_CELLS = 1 << 12;
+/** Rows of the sparse layout up to this many points are sorted by insertion. */
+const INSERTION_SORT_MAX = 32;
+/** At most this many rows (cells along y) in either layout. */
+const MAX_ROWS = 1 << 24;
+
 export class PointGrid {
   readonly cellM: number;
   private readonly x: Float64Array;
   private readonly y: Float64Array;
-  /** Point indices sorted by cell (counting sort). */
+  /** Point indices sorted by row, then column, then insertion (a stable sort). */
   private readonly order: Int32Array;
-  /** Dense cells over the points' bounding box: points of cell c are order[start[c] .. start[c + 1]). */
+  /**
+   * Dense: cells over the points' bounding box, points of cell c are order[start[c] .. start[c + 1]).
+   * Sparse: rows, points of row r are order[start[r] .. start[r + 1]), their columns in `col`.
+   */
   private readonly start: Int32Array;
+  /** Sparse layout only: the column (from cx0) of order[k]; null for dense cells. */
+  private readonly col: Int32Array | null;
   private readonly cx0: number;
   private readonly cy0: number;
   private readonly w: number;
   private readonly h: number;
-  private readonly box = new Int32Array(4);
   /** Scratch of `collectCandidates`. */
   private readonly query = new Float64Array(3);
+  /** Scratch of `rowSpan`: [first, end) in `order` of one row's cells x0..x1. */
+  private readonly span = new Int32Array(2);
 
   /** Index `ids` (default 0..n-1) of points (x[i], y[i]). */
   constructor(x: Float64Array, y: Float64Array, cellM: number, ids?: Int32Array) {
@@ -56,51 +77,93 @@ export class PointGrid {
     this.cy0 = minY;
     this.w = maxX - minX + 1;
     this.h = maxY - minY + 1;
-    if (this.w * this.h > 1 << 24) throw new RangeError(`grid of ${this.w} x ${this.h} cells of ${cellM} m is too large: points span too far`);
-    const cellOf = new Int32Array(n);
-    const start = new Int32Array(this.w * this.h + 1);
+    if (!(this.h <= MAX_ROWS) || !(this.w <= MAX_ROWS)) throw new RangeError(`grid of ${this.w} x ${this.h} cells of ${cellM} m is too large: points span too far`);
+    const dense = this.w * this.h <= DENSE_CELLS_PER_POINT * n + DENSE_SLACK_CELLS;
+    // Counting sort by cell (dense) or by row (sparse); both stable.
+    const buckets = dense ? this.w * this.h : this.h;
+    const keyOf = new Int32Array(n);
+    const start = new Int32Array(buckets + 1);
     for (let k = 0; k < n; k++) {
       const i = at(k);
-      const c = (Math.floor(y[i]! / cellM) - minY) * this.w + (Math.floor(x[i]! / cellM) - minX);
-      cellOf[k] = c;
+      const row = Math.floor(y[i]! / cellM) - minY;
+      const c = dense ? row * this.w + (Math.floor(x[i]! / cellM) - minX) : row;
+      keyOf[k] = c;
       start[c + 1] = start[c + 1]! + 1;
     }
-    for (let c = 0; c < this.w * this.h; c++) start[c + 1] = start[c + 1]! + start[c]!;
-    const fill = start.slice(0, this.w * this.h);
+    for (let c = 0; c < buckets; c++) start[c + 1] = start[c + 1]! + start[c]!;
+    const fill = start.slice(0, buckets);
     this.order = new Int32Array(n);
     for (let k = 0; k < n; k++) {
-      const c = cellOf[k]!;
+      const c = keyOf[k]!;
       this.order[fill[c]!] = at(k);
       fill[c] = fill[c]! + 1;
     }
     this.start = start;
+    this.col = dense ? null : this.sortRowsByColumn(buckets);
   }
 
-  /** Cell columns x0..x1 and rows y0..y1 (clamped) overlapping the disc (px, py, r), in a reused array. */
-  private cellBox(px: number, py: number, r: number): Int32Array {
-    const c = this.cellM;
-    const b = this.box;
-    b[0] = Math.max(0, Math.floor((px - r) / c) - this.cx0);
-    b[1] = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
-    b[2] = Math.max(0, Math.floor((py - r) / c) - this.cy0);
-    b[3] = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
-    return b;
+  /** Sparse layout: each row's points stably sorted by column; returns the columns. */
+  private sortRowsByColumn(rows: number): Int32Array {
+    const order = this.order;
+    const col = new Int32Array(order.length);
+    for (let k = 0; k < order.length; k++) col[k] = Math.floor(this.x[order[k]!]! / this.cellM) - this.cx0;
+    for (let r = 0; r < rows; r++) {
+      const a = this.start[r]!;
+      const b = this.start[r + 1]!;
+      if (b - a > INSERTION_SORT_MAX) {
+        // A long row: (column, position) pairs, the position keeping equal columns in order.
+        const idx = Array.from({ length: b - a }, (_, j) => a + j).sort((p, q) => col[p]! - col[q]! || p - q);
+        const ids = idx.map((k) => order[k]!);
+        const cs = idx.map((k) => col[k]!);
+        order.set(ids, a);
+        col.set(cs, a);
+        continue;
+      }
+      for (let k = a + 1; k < b; k++) {
+        const c = col[k]!;
+        const id = order[k]!;
+        let j = k - 1;
+        // Strictly greater moves right: equal columns keep their insertion order.
+        while (j >= a && col[j]! > c) {
+          col[j + 1] = col[j]!;
+          order[j + 1] = order[j]!;
+          j--;
+        }
+        col[j + 1] = c;
+        order[j + 1] = id;
+      }
+    }
+    return col;
+  }
+
+  /** [first, end) in `order` of row cy's cells x0..x1 (both within the grid), in `span`. */
+  private rowSpan(cy: number, x0: number, x1: number): Int32Array {
+    const sp = this.span;
+    const col = this.col;
+    if (col === null) {
+      sp[0] = this.start[cy * this.w + x0]!;
+      sp[1] = this.start[cy * this.w + x1 + 1]!;
+      return sp;
+    }
+    sp[0] = lowerBound(col, this.start[cy]!, this.start[cy + 1]!, x0);
+    sp[1] = lowerBound(col, sp[0], this.start[cy + 1]!, x1 + 1);
+    return sp;
   }
 
   /** Calls fn(i) for every indexed point in the cells overlapping the disc (px, py, r); callers test distance. */
   forEachCandidate(px: number, py: number, r: number, fn: (i: number) => void): void {
-    const box = this.cellBox(px, py, r);
-    const x0 = box[0]!;
-    const x1 = box[1]!;
-    const y0 = box[2]!;
-    const y1 = box[3]!;
-    const st = this.start;
+    const c = this.cellM;
+    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    if (x0 > x1) return;
     const order = this.order;
     for (let cy = y0; cy <= y1; cy++) {
       // Cells of one row are contiguous in `order`.
-      const a = st[cy * this.w + x0]!;
-      const b = st[cy * this.w + x1 + 1]!;
-      for (let k = a; k < b; k++) fn(order[k]!);
+      const sp = this.rowSpan(cy, x0, x1);
+      const b = sp[1]!;
+      for (let k = sp[0]!; k < b; k++) fn(order[k]!);
     }
   }
 
@@ -130,12 +193,13 @@ export class PointGrid {
     const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
     const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
     const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
-    const st = this.start;
+    if (x0 > x1) return 0;
     const order = this.order;
     let n = 0;
     for (let cy = y0; cy <= y1; cy++) {
-      const a = st[cy * this.w + x0]!;
-      const b = st[cy * this.w + x1 + 1]!;
+      const sp = this.rowSpan(cy, x0, x1);
+      const a = sp[0]!;
+      const b = sp[1]!;
       if (n + b - a > out.buf.length) {
         const g = new Int32Array(Math.max(2 * out.buf.length, n + b - a));
         g.set(out.buf.subarray(0, n));
@@ -159,10 +223,11 @@ export class PointGrid {
     const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
     const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
     let n = from;
+    if (x0 > x1) return n;
     for (let cy = y0; cy <= y1; cy++) {
-      const a = this.start[cy * this.w + x0]!;
-      const b = this.start[cy * this.w + x1 + 1]!;
-      for (let k = a; k < b; k++) {
+      const sp = this.rowSpan(cy, x0, x1);
+      const b = sp[1]!;
+      for (let k = sp[0]!; k < b; k++) {
         const i = this.order[k]!;
         const dx = this.x[i]! - px;
         const dy = this.y[i]! - py;
@@ -185,19 +250,22 @@ export class PointGrid {
   retain(keep: (i: number) => boolean): void {
     const st = this.start;
     const order = this.order;
-    const cells = this.w * this.h;
+    const col = this.col;
+    const buckets = st.length - 1;
     let n = 0;
     let a = st[0]!;
-    for (let c = 0; c < cells; c++) {
+    for (let c = 0; c < buckets; c++) {
       const b = st[c + 1]!;
       st[c] = n;
       for (let k = a; k < b; k++) {
         const i = order[k]!;
-        if (keep(i)) order[n++] = i;
+        if (!keep(i)) continue;
+        if (col !== null) col[n] = col[k]!;
+        order[n++] = i;
       }
       a = b;
     }
-    st[cells] = n;
+    st[buckets] = n;
   }
 
   /** Calls fn(i, d2) for indexed points within r of (px, py). */
@@ -212,6 +280,18 @@ export class PointGrid {
       if (d2 <= r2) fn(i, d2);
     });
   }
+}
+
+/** First k in [a, b) with v[k] >= want (v ascending there); b if none. */
+function lowerBound(v: Int32Array, a: number, b: number, want: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v[mid]! < want) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A grid that takes insertions of (x, y, payload). */

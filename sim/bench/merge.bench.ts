@@ -23,14 +23,10 @@
  *   `s`, `fullS`: medians of 3 incremental + full pairs, each from a copy of the same store.
  *   Also `tiles` (in the published version), `tilesRecomputed` by the incremental merge,
  *   `tilesWithNewObservations`, `drivesPerTile` (distinct drives with observations in a tile).
- * - `dbscan`: point clustering of the signs / lights of every stored observation, each moved by
- *   the correction the merge estimated for its drive segment (the points the merge clusters):
- *   ours (`clusterPoints`, radius pointRadiusM, clusters of >= minDrives drives) against
- *   scikit-learn's DBSCAN (Debian's python3-sklearn, min_samples = minDrives, the eps among
- *   DBSCAN_EPS_M with the smaller position error) on the same points. `positionErrorCm`: median
- *   over the ground-truth signs / lights seen by >= 2 drives of the distance to the nearest
- *   cluster centre of the class. `ratio` = sklearn.s / ours.s (seconds: median over
- *   DBSCAN_RUNS of clustering both classes; Python's start-up not included).
+ * - `dbscan`: the merge's sign / light clustering against scikit-learn's DBSCAN on the same
+ *   points (sim/bench/point-clustering.ts): DBSCAN's eps chosen on the Karlsruhe store's points,
+ *   both reported on the wide area's (every drive of it), with the paired comparison per truth
+ *   point; Karlsruhe's own figures in `dbscan.tuningSet`. `ratio` = sklearn.s / ours.s.
  *
  * Environment: BENCH_MERGE_VEHICLES (40), BENCH_MERGE_DRIVES (3 per vehicle); the wide area's
  * BENCH_MERGE_WIDE_GRID (18 junctions per side, at most 40), BENCH_MERGE_WIDE_VEHICLES (40),
@@ -38,24 +34,19 @@
  * pairs, medians); `--runs N` (1, the Karlsruhe full merges).
  * Timings on a shared 2-core machine are noisy: compare figures of one run with each other.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { clusterPoints } from '../../cloud/merge/cluster-shapes.ts';
-import { InProcessExecutor, QueueExecutor, WorkerThreadExecutor, gatherForTile, mergeTile, runMerge, silentLog, type MergeExecutor, type MergeLog } from '../../cloud/merge/index.ts';
-import { DEFAULT_MERGE_OPTIONS } from '../../cloud/merge/options.ts';
+import { InProcessExecutor, QueueExecutor, WorkerThreadExecutor, runMerge, silentLog, type MergeExecutor, type MergeLog } from '../../cloud/merge/index.ts';
 import { readStoredBatch } from '../../cloud/merge/stored-batch.ts';
 import { LocalDirStore, type ObjectStore } from '../../cloud/store/index.ts';
 import type { WireObservation } from '../../shared/batch.ts';
-import { parseTileKey, tileFrame } from '../../shared/tiles.ts';
 import { startRedis } from '../../test/support/redis.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File } from '../bundled-maps.ts';
 import { planFleet } from '../fleet.ts';
 import { simulateFleetIntoStore } from '../fleet-store.ts';
 import { startProcess, stopProcess, type Proc } from '../fleetmap-process.ts';
-import type { Lanelet2Map } from '../lanelet2.ts';
+import { comparePointClustering, pointCase } from './point-clustering.ts';
 import { benchArgs, benchUsage, round3, summarize, writeBenchReport } from './report.ts';
 import { DEFAULT_WIDE_AREA_OPTIONS, measureWideAreaIncremental } from './wide-area.ts';
 
@@ -71,12 +62,6 @@ const WIDE_AREA = {
   newDrivesShare: NEW_DRIVES_SHARE,
   runs: Number(process.env.BENCH_MERGE_WIDE_RUNS ?? DEFAULT_WIDE_AREA_OPTIONS.runs),
 };
-/** DBSCAN eps tried (neighbour distance, metres; ours clusters within pointRadiusM of a median). */
-const DBSCAN_EPS_M = [0.5, 0.75, 1.0, 1.5];
-const DBSCAN_RUNS = 21;
-const PYTHON = '/usr/bin/python3';
-const SKLEARN_SCRIPT = fileURLToPath(new URL('./dbscan-sklearn.py', import.meta.url));
-const POINT_CLASSES = ['traffic_sign', 'traffic_light'] as const;
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
 const CLOCK_TICKS_PER_S = 100;
 
@@ -118,10 +103,13 @@ try {
   for (const n of [1, 2]) addWorkers(n, 'worker_threads', await timedMerge(store, new WorkerThreadExecutor({ workers: n }), true));
   for (const n of [1, 2]) addWorkers(n, 'bullmq', await bullmqMerge(store, storeDir, n, dir));
 
-  const dbscan = comparePointClustering(map, input.observations);
-  say(`point clustering: ours ${(dbscan.ours.s * 1000).toFixed(2)} ms, ${dbscan.ours.positionErrorCm} cm; sklearn ${(dbscan.sklearn.s * 1000).toFixed(2)} ms, ${dbscan.sklearn.positionErrorCm} cm (eps ${dbscan.sklearn.epsM} m)`);
+  const wide = await measureWideAreaIncremental(WIDE_AREA, dir, (s, full, log) => timedMerge(s, new InProcessExecutor({ store: s, concurrency: 1 }), full, [], log), say);
+  const incrementalWideArea = wide.report;
 
-  const incrementalWideArea = await measureWideAreaIncremental(WIDE_AREA, dir, (s, full, log) => timedMerge(s, new InProcessExecutor({ store: s, concurrency: 1 }), full, [], log), say);
+  const dbscan = comparePointClustering(pointCase('karlsruhe (the store above)', map, input.observations), pointCase(`wide area (${wide.report.map}, every drive)`, wide.map, (await readAll(new LocalDirStore(wide.storeDir))).observations));
+  const fig = (f: { s: number; positionErrorCm: number }): string => `${(f.s * 1000).toFixed(2)} ms, ${f.positionErrorCm} cm`;
+  say(`point clustering on ${dbscan.tuningSet.name} (${dbscan.tuningSet.truth} truth points): ours ${fig(dbscan.tuningSet.ours)}; sklearn ${fig(dbscan.tuningSet.sklearn)} (eps ${dbscan.sklearn.epsM} m, chosen here)`);
+  say(`point clustering on ${dbscan.evaluation} (${dbscan.truth} truth points): ours ${fig(dbscan.ours)}; sklearn ${fig(dbscan.sklearn)}; ${dbscan.ratio}x; ours nearer ${dbscan.paired.oursNearer}, sklearn nearer ${dbscan.paired.sklearnNearer}, difference of medians ${dbscan.paired.medianDifferenceCm} cm (95 % ${dbscan.paired.ci95Cm.join(' to ')})`);
 
   const file = writeBenchReport('merge', {
     drives: plan.drives.length,
@@ -207,119 +195,5 @@ async function readAll(s: ObjectStore): Promise<{ observations: WireObservation[
     }
   }
   return { observations, vertices, batches: keys.length };
-}
-
-interface ClusteringFigures {
-  s: number;
-  positionErrorCm: number;
-  clusters: number;
-  /** Ground-truth points seen by >= 2 drives with a centre within 1 m. */
-  within1m: number;
-}
-
-/** Ours vs scikit-learn's DBSCAN on the raw sign / light observations, map frame (metres). */
-function comparePointClustering(
-  m: Lanelet2Map,
-  observations: readonly WireObservation[],
-): { points: number; truth: number; ours: ClusteringFigures; sklearn: ClusteringFigures & { epsM: number }; ratio: number; sklearnByEps: Array<ClusteringFigures & { epsM: number }> } {
-  const o = DEFAULT_MERGE_OPTIONS;
-  const shift = alignmentOf(observations);
-  const byClass = POINT_CLASSES.map((cls) => {
-    const obs = observations.filter((ob) => ob.cls === cls);
-    const x = new Float64Array(obs.length);
-    const y = new Float64Array(obs.length);
-    const driveIds = new Map<string, number>();
-    const drive = new Int32Array(obs.length);
-    // The merge's pass of an observation: its drive segment (clusterPoints' `pass`).
-    const passIds = new Map<string, number>();
-    const pass = new Int32Array(obs.length);
-    obs.forEach((ob, i) => {
-      const [dx, dy, segKey] = shift.get(ob) ?? [0, 0, `${ob.driveId}:${ob.tUnixMs}`];
-      if (!passIds.has(segKey)) passIds.set(segKey, passIds.size);
-      pass[i] = passIds.get(segKey)!;
-      const [xm, ym] = m.frame.toLocal(tileFrame(parseTileKey(ob.tile)).toLngLat([ob.pointsCm[0]![0] / 100 + dx, ob.pointsCm[0]![1] / 100 + dy]));
-      x[i] = xm;
-      y[i] = ym;
-      if (!driveIds.has(ob.driveId)) driveIds.set(ob.driveId, driveIds.size);
-      drive[i] = driveIds.get(ob.driveId)!;
-    });
-    const score = Float32Array.from(obs, (ob) => ob.score);
-    const signCode = obs.map((ob) => ob.signCode ?? '');
-    // Ground truth seen by >= 2 drives (an observation within 3 m).
-    const truth = m.primitives
-      .filter((g) => g.cls === cls)
-      .map((g) => g.points[0]!)
-      .filter(([gx, gy]) => {
-        const seen = new Set<number>();
-        for (let i = 0; i < obs.length; i++) if (Math.hypot(x[i]! - gx, y[i]! - gy) < 3) seen.add(drive[i]!);
-        return seen.size >= 2;
-      });
-    return { cls, n: obs.length, x, y, drive, pass, score, signCode, truth };
-  });
-
-  const ours = (): Array<Array<[number, number]>> =>
-    byClass.map((c) => {
-      const idx = Array.from({ length: c.n }, (_, i) => i);
-      const out: Array<[number, number]> = [];
-      for (const k of clusterPoints(idx, c.x, c.y, c.score, c.drive, c.signCode, o.pointRadiusM, c.pass)) {
-        if (new Set(k.members.map((i) => c.drive[i]!)).size >= o.minDrives) out.push([k.x, k.y]);
-      }
-      return out;
-    });
-  let oursCentres = ours();
-  const times: number[] = [];
-  for (let r = 0; r < DBSCAN_RUNS; r++) {
-    const t = performance.now();
-    oursCentres = ours();
-    times.push((performance.now() - t) / 1000);
-  }
-  const oursFig: ClusteringFigures = { s: summarize(times).median, ...errorOf(byClass.map((c) => c.truth), oursCentres) };
-
-  const req = { classes: Object.fromEntries(byClass.map((c) => [c.cls, Array.from({ length: c.n }, (_, i) => [c.x[i]!, c.y[i]!])])), eps: DBSCAN_EPS_M, minSamples: o.minDrives, runs: DBSCAN_RUNS };
-  const py = spawnSync(PYTHON, [SKLEARN_SCRIPT], { input: JSON.stringify(req), encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (py.status !== 0) throw new Error(`${PYTHON} ${SKLEARN_SCRIPT} failed (exit ${py.status}): ${py.stderr.trim().split('\n').pop()} (Debian package python3-sklearn)`);
-  const res = JSON.parse(py.stdout) as Record<string, Array<{ eps: number; s: number; centres: Array<[number, number]> }>>;
-  const byEps = DBSCAN_EPS_M.map((eps, e) => ({ epsM: eps, s: byClass.reduce((a, c) => a + res[c.cls]![e]!.s, 0), ...errorOf(byClass.map((c) => c.truth), byClass.map((c) => res[c.cls]![e]!.centres)) }));
-  const sk = byEps.reduce((a, b) => (b.positionErrorCm < a.positionErrorCm ? b : a));
-  return { points: byClass.reduce((a, c) => a + c.n, 0), truth: byClass.reduce((a, c) => a + c.truth.length, 0), ours: oursFig, sklearn: sk, ratio: round3(sk.s / oursFig.s), sklearnByEps: byEps };
-}
-
-/**
- * The merge's alignment of each sign / light observation ([dx, dy] metres in its tile's frame):
- * the correction `mergeTile` estimated for the observation's drive segment in its tile's job,
- * and the segment ("driveId:t0UnixMs": segments are cut at the same times in every tile's job).
- */
-function alignmentOf(observations: readonly WireObservation[]): Map<WireObservation, [number, number, string]> {
-  const byTile = new Map<string, WireObservation[]>();
-  for (const ob of observations) {
-    const list = byTile.get(ob.tile);
-    if (list) list.push(ob);
-    else byTile.set(ob.tile, [ob]);
-  }
-  const out = new Map<WireObservation, [number, number, string]>();
-  for (const [tile, list] of byTile) {
-    const points = list.filter((ob) => (POINT_CLASSES as readonly string[]).includes(ob.cls));
-    if (!points.length) continue;
-    const t = parseTileKey(tile);
-    const { stats } = mergeTile({ tile, version: 1, observations: gatherForTile(t, byTile, DEFAULT_MERGE_OPTIONS.marginM) });
-    for (const ob of points) {
-      const c = stats.corrections.find((k) => k.driveId === ob.driveId && k.t0UnixMs <= ob.tUnixMs && ob.tUnixMs <= k.t1UnixMs);
-      if (c) out.set(ob, [c.dxM, c.dyM, `${c.driveId}:${c.t0UnixMs}`]);
-    }
-  }
-  return out;
-}
-
-/** Median distance from each ground-truth point to the nearest centre of its class, cm. */
-function errorOf(truth: ReadonlyArray<ReadonlyArray<readonly [number, number]>>, centres: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Omit<ClusteringFigures, 's'> {
-  const d: number[] = [];
-  truth.forEach((ts, c) => {
-    for (const [gx, gy] of ts) {
-      let best = Infinity;
-      for (const [cx, cy] of centres[c]!) best = Math.min(best, Math.hypot(cx - gx, cy - gy));
-      d.push(best);
-    }
-  });
-  return { positionErrorCm: Math.round(summarize(d).median * 1000) / 10, clusters: centres.reduce((a, c) => a + c.length, 0), within1m: d.filter((v) => v <= 1).length };
 }
 

@@ -77,6 +77,8 @@ export type TimedMerge = (store: ObjectStore, full: boolean, log: MergeLog) => P
  * incremental merge (v2), then a full merge (v3) of the same store. `s` and `fullS` are the
  * medians, `ratio` = s / fullS; every run's pair is in `samples`. Tile counts come from the
  * merge's own log events (`merge_planned`, `merge_published`), the same in every run.
+ * Returns those figures (`report`), the map and the directory of the store of every drive
+ * (`storeDir`, inside `workDir`: the caller removes it).
  */
 export async function measureWideAreaIncremental(o: WideAreaOptions, workDir: string, timedMerge: TimedMerge, say: (m: string) => void) {
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new RangeError(`runs must be an integer >= 1, got ${o.runs}`);
@@ -128,7 +130,7 @@ export async function measureWideAreaIncremental(o: WideAreaOptions, workDir: st
   const tilesDiffering = await differingTiles(new LocalDirStore(runDir), new LocalDirStore(rebuiltDir));
   const perTile = await drivesPerTile(new LocalDirStore(ready));
   const med = (k: keyof (typeof samples)[number]): number => summarize(samples.map((x) => x[k])).median;
-  return {
+  const report = {
     map: wide.name,
     mapDescription: wide.description,
     laneKm: round3(wide.laneKm),
@@ -153,6 +155,8 @@ export async function measureWideAreaIncremental(o: WideAreaOptions, workDir: st
     tilesDifferingFromRebuild: tilesDiffering,
     samples,
   };
+  // The map and the store of every drive (v1 merged) stay for the caller's other figures.
+  return { report, map: wide.map, storeDir: ready };
 }
 
 /** The wide grid city as a loaded map; `name` says what it is built from. */
