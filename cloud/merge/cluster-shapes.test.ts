@@ -124,6 +124,23 @@ describe('clusterPoints', () => {
       ['306', [1, 3, 5]],
     ]);
   });
+
+  it('the same places whatever the pass ids are numbered (ids past 2^21 take the comparison path); negative ids refused', () => {
+    const rng = new Rng(11);
+    const n = 400;
+    const x = Float64Array.from({ length: n }, (_, i) => (i % 20) * 4 + rng.normal(0, 0.4));
+    const y = Float64Array.from({ length: n }, () => rng.normal(0, 0.4));
+    const drive = Int32Array.from({ length: n }, () => rng.int(15));
+    const pass = Int32Array.from(drive, (d, i) => d * 3 + (i % 3));
+    const score = Float32Array.from({ length: n }, () => rng.uniform(0.3, 1));
+    const codes = new Array<string>(n).fill('');
+    const obs = [...x.keys()];
+    const small = clusterPoints(obs, x, y, score, drive, codes, 1.5, pass);
+    const large = clusterPoints(obs, x, y, score, drive, codes, 1.5, Int32Array.from(pass, (p) => p * 1_000_003 + 7));
+    expect(small.length).toBeGreaterThanOrEqual(20);
+    expect(large).toEqual(small);
+    expect(() => clusterPoints(obs, x, y, score, Int32Array.from(drive, (d) => d - 1), codes, 1.5)).toThrow(/indices >= 0, got -1/);
+  });
 });
 
 describe('clusterAreas', () => {

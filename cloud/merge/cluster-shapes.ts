@@ -20,7 +20,7 @@
  * mostly (half its area or more) inside an earlier one's is not a second crosswalk: its members
  * join the earlier one.
  */
-import { PointGrid } from './grid.ts';
+import { PointGrid, identityOrder, stableOrderByKey } from './grid.ts';
 import { hypot, medianInPlace } from './polyline.ts';
 
 export interface PointCluster {
@@ -62,23 +62,25 @@ export function clusterPoints(
 function passMedian(members: readonly number[], x: Float64Array, y: Float64Array, pass: Int32Array): [number, number] {
   const n = members.length;
   const b = passMedianScratch(n);
-  // Members grouped by pass: keys pass * 2^31 + index sort numerically (exact below 2^52).
-  const key = b.key.subarray(0, n);
-  for (let j = 0; j < n; j++) {
-    const i = members[j]!;
-    if (!(pass[i]! < 2 ** 21) || !(i < 2 ** 31)) throw new RangeError(`passMedian: pass ${pass[i]} or index ${i} out of range`);
-    key[j] = pass[i]! * 2 ** 31 + i;
-  }
-  key.sort();
+  // Members grouped by pass: keys pass * 2^31 + index sort numerically (exact below 2^52);
+  // beyond that range (never in a tile job's numbering), by comparison.
+  const order = b.order;
+  let exact = true;
+  for (const i of members) exact &&= pass[i]! >= 0 && pass[i]! < 2 ** 21 && i < 2 ** 31;
+  if (exact) {
+    const key = b.key.subarray(0, n);
+    for (let j = 0; j < n; j++) key[j] = pass[members[j]!]! * 2 ** 31 + members[j]!;
+    key.sort();
+    for (let j = 0; j < n; j++) order[j] = key[j]! % 2 ** 31;
+  } else order.set(members.slice().sort((p, q) => pass[p]! - pass[q]! || p - q));
   const { gx, gy, mx, my } = b;
   let k = 0;
   for (let s = 0; s < n; ) {
-    const ps = Math.floor(key[s]! / 2 ** 31);
     let e = s;
-    for (; e < n && Math.floor(key[e]! / 2 ** 31) === ps; e++) {
-      const i = key[e]! % 2 ** 31;
-      gx[e - s] = x[i]!;
-      gy[e - s] = y[i]!;
+    while (e < n && pass[order[e]!] === pass[order[s]!]) e++;
+    for (let j = s; j < e; j++) {
+      gx[j - s] = x[order[j]!]!;
+      gy[j - s] = y[order[j]!]!;
     }
     mx[k] = medianInPlace(gx, e - s);
     my[k] = medianInPlace(gy, e - s);
@@ -89,13 +91,34 @@ function passMedian(members: readonly number[], x: Float64Array, y: Float64Array
 }
 
 /** passMedian's buffers, grown to n entries and reused (one merge job runs on one thread). */
-let passMedianBuffers = { key: new Float64Array(0), gx: new Float64Array(0), gy: new Float64Array(0), mx: new Float64Array(0), my: new Float64Array(0) };
+let passMedianBuffers = { key: new Float64Array(0), order: new Int32Array(0), gx: new Float64Array(0), gy: new Float64Array(0), mx: new Float64Array(0), my: new Float64Array(0) };
 function passMedianScratch(n: number): typeof passMedianBuffers {
   if (passMedianBuffers.key.length < n) {
     const m = Math.max(64, 2 * n);
-    passMedianBuffers = { key: new Float64Array(m), gx: new Float64Array(m), gy: new Float64Array(m), mx: new Float64Array(m), my: new Float64Array(m) };
+    passMedianBuffers = { key: new Float64Array(m), order: new Int32Array(m), gx: new Float64Array(m), gy: new Float64Array(m), mx: new Float64Array(m), my: new Float64Array(m) };
   }
   return passMedianBuffers;
+}
+
+/**
+ * Makes ids (>= 0) small enough to index a stamp array: left as they are when the largest is
+ * at most 4 x n + 1024 (the merge's dense indices), else renumbered in place in order of first
+ * appearance. Returns the largest id.
+ */
+function denseIds(ids: Int32Array, n: number): number {
+  let max = 0;
+  for (let k = 0; k < n; k++) {
+    if (ids[k]! < 0) throw new RangeError(`clusterPoints: drive and pass ids must be indices >= 0, got ${ids[k]}`);
+    if (ids[k]! > max) max = ids[k]!;
+  }
+  if (max <= 4 * n + 1024) return max;
+  const renumbered = new Map<number, number>();
+  for (let k = 0; k < n; k++) {
+    let v = renumbered.get(ids[k]!);
+    if (v === undefined) renumbered.set(ids[k]!, (v = renumbered.size));
+    ids[k] = v;
+  }
+  return renumbered.size - 1;
 }
 
 /**
@@ -109,36 +132,35 @@ function passMedianScratch(n: number): typeof passMedianBuffers {
  */
 function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[] }>, drive: Int32Array, pass: Int32Array, radiusM: number): number[][] {
   const nc = cores.length;
-  // Distinct drives and passes of each core, by stamping their ids (dense indices >= 0); the
-  // passes of core k are passFlat[passStart[k] .. passStart[k + 1]).
-  let maxDrive = 0;
-  let maxPass = 0;
+  // Distinct drives and passes of each core, by stamping their ids; the passes of core k are
+  // passFlat[passStart[k] .. passStart[k + 1]) (ids only compared for equality).
   let total = 0;
-  let minId = 0;
+  for (const c of cores) total += c.members.length;
+  const driveOf = new Int32Array(total);
+  const passOf = new Int32Array(total);
+  let m = 0;
   for (const c of cores) {
-    total += c.members.length;
     for (const i of c.members) {
-      if (drive[i]! > maxDrive) maxDrive = drive[i]!;
-      if (pass[i]! > maxPass) maxPass = pass[i]!;
-      minId = Math.min(minId, drive[i]!, pass[i]!);
+      driveOf[m] = drive[i]!;
+      passOf[m++] = pass[i]!;
     }
   }
-  if (minId < 0) throw new RangeError(`clusterPoints: drive and pass ids must be indices >= 0, got ${minId}`);
-  const driveStamp = new Int32Array(maxDrive + 1).fill(-1);
-  const passStamp = new Int32Array(maxPass + 1).fill(-1);
+  const driveStamp = new Int32Array(denseIds(driveOf, total) + 1).fill(-1);
+  const passStamp = new Int32Array(denseIds(passOf, total) + 1).fill(-1);
   const drives = new Int32Array(nc);
   const passFlat = new Int32Array(total);
   const passStart = new Int32Array(nc + 1);
+  m = 0;
   for (let k = 0; k < nc; k++) {
     let np = passStart[k]!;
     let nd = 0;
-    for (const i of cores[k]!.members) {
-      const d = drive[i]!;
+    for (let e = m + cores[k]!.members.length; m < e; m++) {
+      const d = driveOf[m]!;
       if (driveStamp[d] !== k) {
         driveStamp[d] = k;
         nd++;
       }
-      const v = pass[i]!;
+      const v = passOf[m]!;
       if (passStamp[v] !== k) {
         passStamp[v] = k;
         passFlat[np++] = v;
@@ -150,7 +172,7 @@ function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[
   // Most drives first, then most members, then the greedy order (radix passes are stable).
   const sizes = new Uint32Array(nc);
   for (let k = 0; k < nc; k++) sizes[k] = cores[k]!.members.length;
-  const order = orderByKeyDescending(Uint32Array.from(drives), orderByKeyDescending(sizes, identity(nc)));
+  const order = stableOrderByKey(Uint32Array.from(drives), stableOrderByKey(sizes, identityOrder(nc), true), true);
   type Place = { x: number; y: number; members: number[]; passes: Set<number>; ci: number; cj: number };
   const places: Place[] = [];
   // A place lies where its first core lies, so the places near a core are found among the cores
@@ -245,7 +267,9 @@ export function greedyPointClusters(obs: readonly number[], x: Float64Array, y: 
     let cy = py[seed]!;
     let nm = 0;
     for (let it = 0; it < 3; it++) {
-      const nc = grid.collectWithin(cx, cy, radiusM, near);
+      const qx = cx;
+      const qy = cy;
+      const nc = grid.collectWithin(qx, qy, radiusM, near);
       if (mem.length < nc + 1) mem = new Int32Array(2 * (nc + 1));
       nm = 0;
       for (let j = 0; j < nc; j++) {
@@ -259,6 +283,8 @@ export function greedyPointClusters(obs: readonly number[], x: Float64Array, y: 
       }
       cx = medianInPlace(bx, nm);
       cy = medianInPlace(by, nm);
+      // The same centre finds the same members again (nothing is taken meanwhile): done.
+      if (cx === qx && cy === qy) break;
     }
     let hasSeed = false;
     for (let j = 0; j < nm && !hasSeed; j++) hasSeed = mem[j] === seed;
@@ -291,46 +317,7 @@ function byScoreDescending(sc: Float64Array): Int32Array | number[] {
     if (f32[0] !== sc[k] || !(sc[k]! >= 0) || b >= 0x80000000) return Array.from({ length: n }, (_, i) => i).sort((i, j) => sc[j]! - sc[i]!);
     keys[k] = b;
   }
-  return orderByKeyDescending(keys, identity(n));
-}
-
-function identity(n: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let k = 0; k < n; k++) out[k] = k;
-  return out;
-}
-
-const RADIX_BITS = 11;
-const RADIX_MASK = (1 << RADIX_BITS) - 1;
-const RADIX_COUNT = new Int32Array((1 << RADIX_BITS) + 1);
-
-/**
- * The indices of `order` (into `key`) stably re-ordered by key descending: equal keys keep
- * their order in `order`. A least-significant-digit radix sort, three passes of 11 bits; reuses
- * `order`'s buffer or returns a new one.
- */
-function orderByKeyDescending(key: Uint32Array, order: Int32Array): Int32Array {
-  let src: Int32Array = order;
-  let dst: Int32Array = new Int32Array(order.length);
-  const count = RADIX_COUNT;
-  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
-    count.fill(0);
-    for (let j = 0; j < src.length; j++) {
-      const d = (~key[src[j]!]! >>> shift) & RADIX_MASK;
-      count[d + 1] = count[d + 1]! + 1;
-    }
-    for (let d = 0; d < RADIX_MASK + 1; d++) count[d + 1] = count[d + 1]! + count[d]!;
-    for (let j = 0; j < src.length; j++) {
-      const i = src[j]!;
-      const d = (~key[i]! >>> shift) & RADIX_MASK;
-      dst[count[d]!] = i;
-      count[d] = count[d]! + 1;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  return src;
+  return stableOrderByKey(keys, identityOrder(n), true);
 }
 
 function splitByCode(members: number[], x: Float64Array, y: Float64Array, drive: Int32Array, pass: Int32Array, signCode: readonly string[]): PointCluster[] {

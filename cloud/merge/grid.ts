@@ -5,7 +5,8 @@
  * `PointGrid` is static (built once over typed arrays, cells as ranges of one sorted order:
  * dense prefix sums over the bounding box, or per row the points' columns where the points are
  * few for the area they span, as signs over a city are); `DynamicGrid` takes insertions
- * (consensus vertices as clusters are found).
+ * (consensus vertices as clusters are found). Also the stable radix order both the sparse
+ * layout and the point clustering sort by (`stableOrderByKey`).
  */
 
 export const CELL_OFFSET = 1 << 20;
@@ -24,8 +25,6 @@ export function cellKey(cx: number, cy: number): number {
  */
 const DENSE_CELLS_PER_POINT = 8;
 const DENSE_SLACK_CELLS = 1 << 12;
-/** Rows of the sparse layout up to this many points are sorted by insertion. */
-const INSERTION_SORT_MAX = 32;
 /** At most this many rows (cells along y) in either layout. */
 const MAX_ROWS = 1 << 24;
 
@@ -79,61 +78,35 @@ export class PointGrid {
     this.h = maxY - minY + 1;
     if (!(this.h <= MAX_ROWS) || !(this.w <= MAX_ROWS)) throw new RangeError(`grid of ${this.w} x ${this.h} cells of ${cellM} m is too large: points span too far`);
     const dense = this.w * this.h <= DENSE_CELLS_PER_POINT * n + DENSE_SLACK_CELLS;
-    // Counting sort by cell (dense) or by row (sparse); both stable.
+    // A stable counting sort by cell (dense) or by row (sparse), the sparse one visiting the
+    // points in column order (a stable radix sort), so each row's points lie by column.
     const buckets = dense ? this.w * this.h : this.h;
     const keyOf = new Int32Array(n);
+    const colOf = dense ? null : new Uint32Array(n);
     const start = new Int32Array(buckets + 1);
     for (let k = 0; k < n; k++) {
       const i = at(k);
       const row = Math.floor(y[i]! / cellM) - minY;
-      const c = dense ? row * this.w + (Math.floor(x[i]! / cellM) - minX) : row;
+      const column = Math.floor(x[i]! / cellM) - minX;
+      const c = dense ? row * this.w + column : row;
+      if (colOf) colOf[k] = column;
       keyOf[k] = c;
       start[c + 1] = start[c + 1]! + 1;
     }
     for (let c = 0; c < buckets; c++) start[c + 1] = start[c + 1]! + start[c]!;
     const fill = start.slice(0, buckets);
+    const visit = colOf ? stableOrderByKey(colOf, identityOrder(n)) : null;
     this.order = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
+    this.col = colOf ? new Int32Array(n) : null;
+    for (let j = 0; j < n; j++) {
+      const k = visit ? visit[j]! : j;
       const c = keyOf[k]!;
-      this.order[fill[c]!] = at(k);
-      fill[c] = fill[c]! + 1;
+      const f = fill[c]!;
+      this.order[f] = at(k);
+      if (this.col) this.col[f] = colOf![k]!;
+      fill[c] = f + 1;
     }
     this.start = start;
-    this.col = dense ? null : this.sortRowsByColumn(buckets);
-  }
-
-  /** Sparse layout: each row's points stably sorted by column; returns the columns. */
-  private sortRowsByColumn(rows: number): Int32Array {
-    const order = this.order;
-    const col = new Int32Array(order.length);
-    for (let k = 0; k < order.length; k++) col[k] = Math.floor(this.x[order[k]!]! / this.cellM) - this.cx0;
-    for (let r = 0; r < rows; r++) {
-      const a = this.start[r]!;
-      const b = this.start[r + 1]!;
-      if (b - a > INSERTION_SORT_MAX) {
-        // A long row: (column, position) pairs, the position keeping equal columns in order.
-        const idx = Array.from({ length: b - a }, (_, j) => a + j).sort((p, q) => col[p]! - col[q]! || p - q);
-        const ids = idx.map((k) => order[k]!);
-        const cs = idx.map((k) => col[k]!);
-        order.set(ids, a);
-        col.set(cs, a);
-        continue;
-      }
-      for (let k = a + 1; k < b; k++) {
-        const c = col[k]!;
-        const id = order[k]!;
-        let j = k - 1;
-        // Strictly greater moves right: equal columns keep their insertion order.
-        while (j >= a && col[j]! > c) {
-          col[j + 1] = col[j]!;
-          order[j + 1] = order[j]!;
-          j--;
-        }
-        col[j + 1] = c;
-        order[j + 1] = id;
-      }
-    }
-    return col;
   }
 
   /** [first, end) in `order` of row cy's cells x0..x1 (both within the grid), in `span`. */
@@ -328,4 +301,45 @@ export class DynamicGrid {
       }
     }
   }
+}
+
+/** 0, 1, ..., n - 1. */
+export function identityOrder(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[k] = k;
+  return out;
+}
+
+const RADIX_BITS = 11;
+const RADIX_MASK = (1 << RADIX_BITS) - 1;
+const RADIX_COUNT = new Int32Array((1 << RADIX_BITS) + 1);
+
+/**
+ * The indices of `order` (into `key`) stably re-ordered by key, ascending (or descending): equal
+ * keys keep their order in `order`. A least-significant-digit radix sort, three passes of 11
+ * bits; reuses `order`'s buffer or returns a new one.
+ */
+export function stableOrderByKey(key: Uint32Array, order: Int32Array, descending = false): Int32Array {
+  let src: Int32Array = order;
+  let dst: Int32Array = new Int32Array(order.length);
+  const count = RADIX_COUNT;
+  const flip = descending ? -1 : 0;
+  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+    count.fill(0);
+    for (let j = 0; j < src.length; j++) {
+      const d = ((key[src[j]!]! ^ flip) >>> shift) & RADIX_MASK;
+      count[d + 1] = count[d + 1]! + 1;
+    }
+    for (let d = 0; d < RADIX_MASK + 1; d++) count[d + 1] = count[d + 1]! + count[d]!;
+    for (let j = 0; j < src.length; j++) {
+      const i = src[j]!;
+      const d = ((key[i]! ^ flip) >>> shift) & RADIX_MASK;
+      dst[count[d]!] = i;
+      count[d] = count[d]! + 1;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
 }

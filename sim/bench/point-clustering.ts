@@ -244,29 +244,23 @@ export function comparePointClustering(tuning: PointCase, evaluation: PointCase)
   const best = (s: typeof tun.sk) => s.reduce((a, b) => (b.figures.positionErrorCm < a.figures.positionErrorCm ? b : a));
   const chosen = best(tun.sk);
   const skEval = ev.sk.find((e) => e.epsM === chosen.epsM)!;
-  const points = (c: PointCase): number => c.classes.reduce((a, k) => a + k.n, 0);
-  const truth = (c: PointCase): number => c.classes.reduce((a, k) => a + k.truth.length, 0);
+  // One case's figures: ours, DBSCAN at the chosen eps, their ratio, DBSCAN at every eps.
+  const figuresOf = (c: PointCase, r: typeof tun, sk: (typeof tun.sk)[number]) => ({
+    points: c.classes.reduce((a, k) => a + k.n, 0),
+    truth: c.classes.reduce((a, k) => a + k.truth.length, 0),
+    ours: r.ours,
+    sklearn: { ...sk.figures, epsM: sk.epsM },
+    ratio: round3(sk.figures.s / r.ours.s),
+    sklearnByEps: r.sk.map((e) => ({ ...e.figures, epsM: e.epsM })),
+  });
   const p = pairedComparison(ev.oursD, skEval.d, 20261207);
   return {
     protocol: `DBSCAN's eps chosen among [${DBSCAN_EPS_M.join(', ')}] m by the smallest position error on ${tuning.name}; both reported on ${evaluation.name}; ours at the merge's defaults (pointRadiusM ${DEFAULT_MERGE_OPTIONS.pointRadiusM} m, minDrives ${DEFAULT_MERGE_OPTIONS.minDrives})`,
     evaluation: evaluation.name,
     tuning: tuning.name,
-    points: points(evaluation),
-    truth: truth(evaluation),
-    ours: ev.ours,
-    sklearn: { ...skEval.figures, epsM: chosen.epsM },
-    ratio: round3(skEval.figures.s / ev.ours.s),
+    ...figuresOf(evaluation, ev, skEval),
     paired: { oursNearer: p.aNearer, sklearnNearer: p.bNearer, ties: p.ties, medianDifferenceCm: p.medianDifferenceCm, ci95Cm: p.ci95Cm, bootstrapResamples: BOOTSTRAP_RESAMPLES },
-    sklearnByEps: ev.sk.map((e) => ({ ...e.figures, epsM: e.epsM })),
-    tuningSet: {
-      name: tuning.name,
-      points: points(tuning),
-      truth: truth(tuning),
-      ours: tun.ours,
-      sklearn: { ...chosen.figures, epsM: chosen.epsM },
-      ratio: round3(chosen.figures.s / tun.ours.s),
-      sklearnByEps: tun.sk.map((e) => ({ ...e.figures, epsM: e.epsM })),
-    },
+    tuningSet: { name: tuning.name, ...figuresOf(tuning, tun, chosen) },
   };
 }
 
