@@ -125,7 +125,7 @@ describe('clusterPoints', () => {
     ]);
   });
 
-  it('the same places whatever the pass ids are numbered (ids past 2^21 take the comparison path); negative ids refused', () => {
+  it('the same places whatever the pass ids are numbered (sparse ids renumbered for stamping); negative ids refused', () => {
     const rng = new Rng(11);
     const n = 400;
     const x = Float64Array.from({ length: n }, (_, i) => (i % 20) * 4 + rng.normal(0, 0.4));

@@ -20,7 +20,7 @@
  * mostly (half its area or more) inside an earlier one's is not a second crosswalk: its members
  * join the earlier one.
  */
-import { PointGrid, identityOrder, stableOrderByKey } from './grid.ts';
+import { PointGrid, cellKey, identityOrder, stableOrderByKey } from './grid.ts';
 import { hypot, medianInPlace } from './polyline.ts';
 
 export interface PointCluster {
@@ -62,17 +62,14 @@ export function clusterPoints(
 function passMedian(members: readonly number[], x: Float64Array, y: Float64Array, pass: Int32Array): [number, number] {
   const n = members.length;
   const b = passMedianScratch(n);
-  // Members grouped by pass: keys pass * 2^31 + index sort numerically (exact below 2^52);
-  // beyond that range (never in a tile job's numbering), by comparison.
+  // Members grouped by pass: keys pass * 2^22 + position sort numerically, exactly (pass ids
+  // are int32 >= 0, joinCores checked, and positions < 2^22 keep the keys below 2^53).
+  if (n >= 2 ** 22) throw new RangeError(`passMedian: ${n} observations in one place (at most 2^22)`);
+  const key = b.key.subarray(0, n);
+  for (let j = 0; j < n; j++) key[j] = pass[members[j]!]! * 2 ** 22 + j;
+  key.sort();
   const order = b.order;
-  let exact = true;
-  for (const i of members) exact &&= pass[i]! >= 0 && pass[i]! < 2 ** 21 && i < 2 ** 31;
-  if (exact) {
-    const key = b.key.subarray(0, n);
-    for (let j = 0; j < n; j++) key[j] = pass[members[j]!]! * 2 ** 31 + members[j]!;
-    key.sort();
-    for (let j = 0; j < n; j++) order[j] = key[j]! % 2 ** 31;
-  } else order.set(members.slice().sort((p, q) => pass[p]! - pass[q]! || p - q));
+  for (let j = 0; j < n; j++) order[j] = members[key[j]! % 2 ** 22]!;
   const { gx, gy, mx, my } = b;
   let k = 0;
   for (let s = 0; s < n; ) {
@@ -173,65 +170,46 @@ function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[
   const sizes = new Uint32Array(nc);
   for (let k = 0; k < nc; k++) sizes[k] = cores[k]!.members.length;
   const order = stableOrderByKey(Uint32Array.from(drives), stableOrderByKey(sizes, identityOrder(nc), true), true);
-  type Place = { x: number; y: number; members: number[]; passes: Set<number>; ci: number; cj: number };
+  type Place = { x: number; y: number; members: number[]; passes: Set<number> };
   const places: Place[] = [];
-  // A place lies where its first core lies, so the places near a core are found among the cores
-  // near it that founded one (a static index over the cores' centres). They are visited in the
-  // order of a scan of the 3 x 3 cells of side radiusM around the core's cell (column, then row,
-  // then creation): of places equally near, the last in that order is taken.
+  // Places by grid cell of side radiusM: a core looks in its cell and the 8 around it.
+  const buckets = new Map<number, Place[]>();
   const cellOf = (v: number): number => Math.floor(v / radiusM);
-  const coreX = new Float64Array(nc);
-  const coreY = new Float64Array(nc);
-  for (let k = 0; k < nc; k++) {
-    coreX[k] = cores[k]!.x;
-    coreY[k] = cores[k]!.y;
-  }
-  const grid = new PointGrid(coreX, coreY, radiusM);
-  const placeOf = new Int32Array(nc).fill(-1);
-  const near = { buf: new Int32Array(64) };
-  const candidates: number[] = [];
-  const rank = new Int32Array(nc);
   for (const k of order) {
     const c = cores[k]!;
-    const ci = cellOf(c.x);
-    const cj = cellOf(c.y);
-    const nn = grid.collectWithin(c.x, c.y, radiusM * 1.000001, near);
-    candidates.length = 0;
-    for (let j = 0; j < nn; j++) {
-      const pi = placeOf[near.buf[j]!]!;
-      if (pi < 0) continue;
-      const p = places[pi]!;
-      const di = p.ci - ci;
-      const dj = p.cj - cj;
-      if (di < -1 || di > 1 || dj < -1 || dj > 1) continue;
-      rank[pi] = (di + 1) * 3 + (dj + 1);
-      candidates.push(pi);
-    }
-    if (candidates.length > 1) candidates.sort((a, b) => rank[a]! - rank[b]! || a - b);
     const p0 = passStart[k]!;
     const p1 = passStart[k + 1]!;
     const needBoth = Math.max(2, (p1 - p0) / 2);
     let best: Place | undefined;
     let bestD = radiusM;
-    for (const pi of candidates) {
-      const p = places[pi]!;
-      const dist = hypot(p.x - c.x, p.y - c.y);
-      if (dist > bestD) continue;
-      let both = 0;
-      for (let j = p0; j < p1; j++) if (p.passes.has(passFlat[j]!)) both++;
-      if (both >= needBoth) continue;
-      best = p;
-      bestD = dist;
+    const ci = cellOf(c.x);
+    const cj = cellOf(c.y);
+    for (let di = -1; di <= 1; di++) {
+      for (let dj = -1; dj <= 1; dj++) {
+        for (const p of buckets.get(cellKey(ci + di, cj + dj)) ?? []) {
+          const dist = hypot(p.x - c.x, p.y - c.y);
+          if (dist > bestD) continue;
+          let both = 0;
+          for (let j = p0; j < p1; j++) if (p.passes.has(passFlat[j]!)) both++;
+          if (both >= needBoth) continue;
+          best = p;
+          bestD = dist;
+        }
+      }
     }
     if (best) {
       for (const i of c.members) best.members.push(i);
       for (let j = p0; j < p1; j++) best.passes.add(passFlat[j]!);
       continue;
     }
-    placeOf[k] = places.length;
     const passes = new Set<number>();
     for (let j = p0; j < p1; j++) passes.add(passFlat[j]!);
-    places.push({ x: c.x, y: c.y, members: c.members.slice(), passes, ci, cj });
+    const place: Place = { x: c.x, y: c.y, members: c.members.slice(), passes };
+    places.push(place);
+    const key = cellKey(ci, cj);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(place);
+    else buckets.set(key, [place]);
   }
   return places.map((p) => p.members);
 }

@@ -45,6 +45,7 @@ export class PointGrid {
   private readonly cy0: number;
   private readonly w: number;
   private readonly h: number;
+  private readonly box = new Int32Array(4);
   /** Scratch of `collectCandidates`. */
   private readonly query = new Float64Array(3);
   /** Scratch of `rowSpan`: [first, end) in `order` of one row's cells x0..x1. */
@@ -109,10 +110,28 @@ export class PointGrid {
     this.start = start;
   }
 
-  /** [first, end) in `order` of row cy's cells x0..x1 (both within the grid), in `span`. */
+  /** Cell columns x0..x1 and rows y0..y1 (clamped) overlapping the disc (px, py, r), in a reused array. */
+  private cellBox(px: number, py: number, r: number): Int32Array {
+    const c = this.cellM;
+    const b = this.box;
+    b[0] = Math.max(0, Math.floor((px - r) / c) - this.cx0);
+    b[1] = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
+    b[2] = Math.max(0, Math.floor((py - r) / c) - this.cy0);
+    b[3] = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
+    return b;
+  }
+
+  /**
+   * [first, end) in `order` of row cy's cells x0..x1, in `span` (empty when x1 < x0: a disc off
+   * the grid's side).
+   */
   private rowSpan(cy: number, x0: number, x1: number): Int32Array {
     const sp = this.span;
     const col = this.col;
+    if (x1 < x0) {
+      sp[0] = sp[1] = 0;
+      return sp;
+    }
     if (col === null) {
       sp[0] = this.start[cy * this.w + x0]!;
       sp[1] = this.start[cy * this.w + x1 + 1]!;
@@ -125,12 +144,11 @@ export class PointGrid {
 
   /** Calls fn(i) for every indexed point in the cells overlapping the disc (px, py, r); callers test distance. */
   forEachCandidate(px: number, py: number, r: number, fn: (i: number) => void): void {
-    const c = this.cellM;
-    const x0 = Math.max(0, Math.floor((px - r) / c) - this.cx0);
-    const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
-    const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
-    const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
-    if (x0 > x1) return;
+    const box = this.cellBox(px, py, r);
+    const x0 = box[0]!;
+    const x1 = box[1]!;
+    const y0 = box[2]!;
+    const y1 = box[3]!;
     const order = this.order;
     for (let cy = y0; cy <= y1; cy++) {
       // Cells of one row are contiguous in `order`.
@@ -166,7 +184,6 @@ export class PointGrid {
     const x1 = Math.min(this.w - 1, Math.floor((px + r) / c) - this.cx0);
     const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
     const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
-    if (x0 > x1) return 0;
     const order = this.order;
     let n = 0;
     for (let cy = y0; cy <= y1; cy++) {
@@ -196,7 +213,6 @@ export class PointGrid {
     const y0 = Math.max(0, Math.floor((py - r) / c) - this.cy0);
     const y1 = Math.min(this.h - 1, Math.floor((py + r) / c) - this.cy0);
     let n = from;
-    if (x0 > x1) return n;
     for (let cy = y0; cy <= y1; cy++) {
       const sp = this.rowSpan(cy, x0, x1);
       const b = sp[1]!;

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { clusterPoints } from '../../cloud/merge/cluster-shapes.ts';
 import { gatherForTile, mergeTile } from '../../cloud/merge/index.ts';
 import { DEFAULT_MERGE_OPTIONS } from '../../cloud/merge/options.ts';
+import { medianInPlace } from '../../cloud/merge/polyline.ts';
 import type { WireObservation } from '../../shared/batch.ts';
 import { parseTileKey, tileFrame } from '../../shared/tiles.ts';
 import type { Lanelet2Map } from '../lanelet2.ts';
@@ -205,7 +206,7 @@ export function pairedComparison(a: readonly number[], b: readonly number[], see
       ra[i] = a[j]!;
       rb[i] = b[j]!;
     }
-    diffs[r] = medianOf(ra) - medianOf(rb);
+    diffs[r] = medianInPlace(ra, n) - medianInPlace(rb, n);
   }
   diffs.sort();
   const cm = (m: number): number => Math.round(m * 1000) / 10;
@@ -216,13 +217,6 @@ export function pairedComparison(a: readonly number[], b: readonly number[], see
     medianDifferenceCm: cm(summarize(a).median - summarize(b).median),
     ci95Cm: [cm(diffs[Math.floor(0.025 * (resamples - 1))]!), cm(diffs[Math.ceil(0.975 * (resamples - 1))]!)],
   };
-}
-
-/** Median of a typed array (sorted in place). */
-function medianOf(v: Float64Array): number {
-  v.sort();
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /**
