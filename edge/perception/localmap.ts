@@ -21,6 +21,13 @@
  * `poleFootPx` pixels, the run's mean probability of each class (a sign on a light's pole adds
  * to both).
  *
+ * Line centres (`lineCentreHalfPx`): a painted line is labelled at least two label pixels wide
+ * (sim/camera/map-layer.ts), so where it runs shallow across the image (far lines, seen from the
+ * side) a column's run of line pixels spans rows that the ground projection spreads metres along
+ * the ray. In such a run the line crosses the column at the run's middle row: its evidence goes
+ * only to the part of the run's footprints within `lineCentreHalfPx` rows of that middle, in
+ * total as much as before (their visibility stays whole).
+ *
  * Emission: `finish(vehicle pose)` vectorises each chunk the vehicle can no longer see (wholly
  * behind it by more than `behindM`, or all of it farther than `farM`) ONCE, on a grid that adds
  * `marginM` of the neighbouring chunks so lines continue across chunk borders, keeping only what
@@ -85,6 +92,15 @@ export interface LocalMapOptions {
    * flat-ground projection throws metres outward (docs/PERCEPTION.md section 5). 0 = off.
    */
   boundaryFootPx: number;
+  /**
+   * Line centres: in each column's vertical run of line pixels (dividers solid and dashed
+   * together; stop lines) whose band lies within ~27 degrees of the image rows (the middle row's
+   * horizontal run at least twice the vertical run), the run's evidence goes only to the rows
+   * within this many output pixels of the run's middle row coordinate, in total as much as the
+   * whole run would have added (moved, not dropped); every pixel of the run adds its visibility
+   * as before. 0 = off; otherwise at most 4.
+   */
+  lineCentreHalfPx: number;
   /** Vectorisation of finished chunks. */
   vectorize: Partial<VectorizeOptions>;
 }
@@ -99,6 +115,7 @@ export const DEFAULT_LOCAL_MAP_OPTIONS: LocalMapOptions = {
   maxSamplesPerAxis: 64, // samples
   pointProbThreshold: 0.2, // probability
   boundaryFootPx: 3, // output pixels
+  lineCentreHalfPx: 0.5, // output pixels
   poleFootPx: 2, // output pixels
   vectorize: {},
 };
@@ -177,6 +194,18 @@ const LIGHT = SEG_CLASS_IDS.light_base;
 const CURB = SEG_CLASS_IDS.boundary_curb;
 const BORDER = SEG_CLASS_IDS.boundary_border;
 const BARRIER = SEG_CLASS_IDS.boundary_barrier;
+/**
+ * A column's run of line pixels is thinned (markLineCentres) when the middle row's horizontal run
+ * is at least this many times as long: a band within ~27 degrees of the image rows. At 45 degrees
+ * (ratio 1) the lane lines beside the car, which run along the rays near the image's lower
+ * corners, lost 45 % of their uploaded length on the simulator's labels (line-centres.test.ts).
+ */
+const SHALLOW_RUN_RATIO = 2;
+/** Line-centre group of each class id (markLineCentres): 1 dividers (solid and dashed together), 2 stop lines, 0 none. */
+const LINE_GROUP = new Uint8Array(256);
+LINE_GROUP[SEG_CLASS_IDS.divider_solid] = 1;
+LINE_GROUP[SEG_CLASS_IDS.divider_dashed] = 1;
+LINE_GROUP[SEG_CLASS_IDS.stop_line] = 2;
 /** Box slot of the visibility plane in Chunk.boxes. */
 const VIS = PLANES;
 /** Freed chunks whose arrays are kept for reuse (each ~2.5 MB at the defaults). */
@@ -202,6 +231,12 @@ export class LocalMap {
   /** Per segmentation pixel (markFeet): the sign / light evidence of a pole foot (see poleFootPx), else 0. */
   private footSign = new Float32Array(0);
   private footLight = new Float32Array(0);
+  /** Per segmentation pixel (markLineCentres): 1 when its evidence is limited to [lineT0, lineT1) of its footprint. */
+  private lineThin = new Uint8Array(0);
+  /** Per segmentation pixel: the part of its footprint, as fractions near (0) -> far (1), that takes its line evidence, and the gain on it. */
+  private lineT0 = new Float32Array(0);
+  private lineT1 = new Float32Array(0);
+  private lineGain = new Float32Array(0);
   /** Heading of the frame being added (chunks it touches record their travel axis). */
   private frameHeadingRad = 0;
 
@@ -222,6 +257,7 @@ export class LocalMap {
     if (!(o.pointProbThreshold > 0 && o.pointProbThreshold <= 1)) throw new RangeError(`localMap.pointProbThreshold must be in (0, 1], got ${o.pointProbThreshold}`);
     if (!(Number.isInteger(o.boundaryFootPx) && o.boundaryFootPx >= 0)) throw new RangeError(`localMap.boundaryFootPx must be an integer >= 0, got ${o.boundaryFootPx}`);
     if (!(Number.isInteger(o.poleFootPx) && o.poleFootPx >= 1)) throw new RangeError(`localMap.poleFootPx must be an integer >= 1, got ${o.poleFootPx}`);
+    if (!(o.lineCentreHalfPx >= 0 && o.lineCentreHalfPx <= 4)) throw new RangeError(`localMap.lineCentreHalfPx must be in [0, 4] output pixels, got ${o.lineCentreHalfPx}`);
     validateVectorizeOptions({ ...DEFAULT_VECTORIZE_OPTIONS, ...o.vectorize });
     this.chunkM = o.cellM * o.chunkCells;
     this.cellsPerChunk = o.chunkCells * o.chunkCells;
@@ -252,7 +288,8 @@ export class LocalMap {
     this.frameHeadingRad = pose.headingRad;
     const fp = this.footprintsOf(lut);
     const feet = this.markFeet(seg, fp);
-    this.counters.samplesSplatted += this.splatFrame(seg, fp, feet, pose, tUnixMs, frameNo);
+    const centres = this.markLineCentres(seg, fp);
+    this.counters.samplesSplatted += this.splatFrame(seg, fp, feet, centres, pose, tUnixMs, frameNo);
   }
 
   /**
@@ -260,7 +297,7 @@ export class LocalMap {
    * after its loop: optimised while in the loop (on-stack replacement), it then has nothing left to
    * run that the interpreter has not seen yet (which would throw the optimised code away).
    */
-  private splatFrame(seg: SegOutput, fp: Footprints, feet: Feet, pose: LocalPose, tUnixMs: number, frameNo: number): number {
+  private splatFrame(seg: SegOutput, fp: Footprints, feet: Feet, centres: LineCentres, pose: LocalPose, tUnixMs: number, frameNo: number): number {
     const o = this.options;
     const inv = 1 / o.cellM;
     const N = o.chunkCells;
@@ -280,6 +317,7 @@ export class LocalMap {
     let lastCx = Number.NaN;
     let lastCy = Number.NaN;
     const { above, footSign, footLight } = feet;
+    const { thin, t0s, t1s, gains } = centres;
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -331,6 +369,18 @@ export class LocalMap {
       samples += nA * nC;
       const ps = footSign[i]!;
       const pl = footLight[i]!;
+      // A line run's pixel (markLineCentres): the footprint adds visibility only, and its samples
+      // [a0, a1) along the ray add the run's evidence (none when a1 = a0).
+      const centred = thin[i] === 1 && plane >= 0;
+      const ownPlane = centred ? -1 : plane;
+      let a0 = 0;
+      let a1 = 0;
+      let wpA = 0;
+      if (centred && t1s[i]! > t0s[i]!) {
+        a0 = Math.min(nA - 1, Math.floor(t0s[i]! * nA));
+        a1 = Math.min(nA, Math.max(a0 + 1, Math.ceil(t1s[i]! * nA)));
+        wpA = wp * Math.pow(q, a0) * gains[i]!;
+      }
       if (ps === 0 && pl === 0 && gx1 < (ci + 1) * N && gy1 < (cj + 1) * N) {
         // The whole footprint lies in one chunk: local cell indices, no per-sample chunk test.
         const key = chunkKeyOf(ci, cj);
@@ -347,11 +397,13 @@ export class LocalMap {
         if (plane >= 0) growBox(ch.boxes, plane, bx0, by0, bx1, by1);
         const lx = x0 - ci * N;
         const ly = y0 - cj * N;
-        for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp, q);
+        for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, ownPlane * cells, N, lx + c * svx, ly + c * svy, sx, sy, nA, w, wp, q);
+        if (a1 > a0) for (let c = 0; c < nC; c++) splatRay(ch.visibility, ch.evidence, plane * cells, N, lx + c * svx + a0 * sx, ly + c * svy + a0 * sy, sx, sy, a1 - a0, 0, wpA, q);
         continue;
       }
       // Across a chunk edge (or a pole foot, rare): split into runs per chunk.
-      for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, q, plane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
+      for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx, y0 + c * svy, sx, sy, nA, w, q, ownPlane, wp, w * ps, w * pl, frameNo, pose.sigmaM, tUnixMs);
+      if (a1 > a0) for (let c = 0; c < nC; c++) chunkKey = this.splatRaySlow(x0 + c * svx + a0 * sx, y0 + c * svy + a0 * sy, sx, sy, a1 - a0, 0, q, plane, wpA, 0, 0, frameNo, pose.sigmaM, tUnixMs);
       chunk = this.chunks.get(chunkKey);
     }
     return samples;
@@ -428,6 +480,81 @@ export class LocalMap {
       }
     }
     return { above, footSign, footLight };
+  }
+
+  /**
+   * Line centres (see lineCentreHalfPx), in one top-down scan of each column from its top
+   * splatted row: per vertical run of one line group (LINE_GROUP) shallow enough
+   * (SHALLOW_RUN_RATIO), the run's middle row coordinate vc (rows [rt, rb] cover [rt, rb + 1)),
+   * and per pixel of the run the part of its footprint between rows vc - h and vc + h, with the
+   * gain kv / min(kv, 2h) that keeps the run's evidence in total. A pixel's rows [r, r +
+   * 1) map to its footprint fraction t (near edge r + 1 at 0, far edge r at 1) by the projective
+   * map of a ray on the ground plane, fixed by the pixel centre's own fraction tc:
+   * t(d) = (1 + b) d / (1 + b d), d = r + 1 - v, b = (2 tc - 1) / (1 - tc).
+   */
+  private markLineCentres(seg: SegOutput, fp: Footprints): LineCentres {
+    const W = seg.widthPx;
+    const H = seg.heightPx;
+    if (this.lineThin.length < W * H) {
+      this.lineThin = new Uint8Array(W * H);
+      this.lineT0 = new Float32Array(W * H);
+      this.lineT1 = new Float32Array(W * H);
+      this.lineGain = new Float32Array(W * H);
+    }
+    const thin = this.lineThin;
+    const t0s = this.lineT0;
+    const t1s = this.lineT1;
+    const gains = this.lineGain;
+    thin.fill(0, 0, W * H);
+    const half = this.options.lineCentreHalfPx;
+    const lut = fp.lut;
+    if (!(half > 0) || lut === undefined) return { thin, t0s, t1s, gains };
+    const { valid, nearXM, nearYM, farXM, farYM, xM, yM } = lut;
+    const cls = seg.classId;
+    const topRow = fp.topRow;
+    for (let c = 0; c < W; c++) {
+      let r = topRow[c]!;
+      while (r < H) {
+        const g = LINE_GROUP[cls[r * W + c]!]!;
+        if (g === 0) {
+          r++;
+          continue;
+        }
+        const rt = r;
+        while (r < H && LINE_GROUP[cls[r * W + c]!] === g) r++;
+        const rb = r - 1;
+        const kv = r - rt;
+        const row = ((rt + rb) >> 1) * W;
+        let kh = 1;
+        for (let cc = c - 1; cc >= 0 && LINE_GROUP[cls[row + cc]!] === g; cc--) kh++;
+        for (let cc = c + 1; cc < W && LINE_GROUP[cls[row + cc]!] === g; cc++) kh++;
+        if (kh < SHALLOW_RUN_RATIO * kv) continue; // steeper: the line runs along the column's rows
+        const vc = (rt + rb + 1) / 2;
+        for (let rr = rt; rr <= rb; rr++) {
+          const i = rr * W + c;
+          if (!valid[i]) continue;
+          thin[i] = 1;
+          const lo = Math.max(vc - half, rr);
+          const hi = Math.min(vc + half, rr + 1);
+          if (!(hi > lo)) {
+            t0s[i] = 0;
+            t1s[i] = 0;
+            continue;
+          }
+          const ax = farXM[i]! - nearXM[i]!;
+          const ay = farYM[i]! - nearYM[i]!;
+          const len = Math.sqrt(ax * ax + ay * ay);
+          const tc = len > 0 ? Math.min(0.99, Math.max(0.01, ((xM[i]! - nearXM[i]!) * ax + (yM[i]! - nearYM[i]!) * ay) / (len * len))) : 0.5;
+          const b = (2 * tc - 1) / (1 - tc);
+          const dLo = rr + 1 - hi;
+          const dHi = rr + 1 - lo;
+          t0s[i] = ((1 + b) * dLo) / (1 + b * dLo);
+          t1s[i] = ((1 + b) * dHi) / (1 + b * dHi);
+          gains[i] = kv / Math.min(kv, 2 * half);
+        }
+      }
+    }
+    return { thin, t0s, t1s, gains };
   }
 
   /**
@@ -801,6 +928,14 @@ function copyRows(src: Float32Array, srcAt: number, srcStride: number, dst: Floa
   for (let y = 0; y < rows; y++, srcAt += srcStride, dstAt += dstStride) {
     for (let x = 0; x < width; x++) dst[dstAt + x] = src[srcAt + x]!;
   }
+}
+
+/** Line centres, per segmentation pixel (LocalMap.markLineCentres). */
+interface LineCentres {
+  thin: Uint8Array;
+  t0s: Float32Array;
+  t1s: Float32Array;
+  gains: Float32Array;
 }
 
 /** Feet of what stands on the road, per segmentation pixel (LocalMap.markFeet). */
