@@ -48,7 +48,7 @@ export function clusterPoints(
     for (let j = 1; j < members.length && oneCode; j++) oneCode = signCode[members[j]!] === code0;
     if (oneCode) {
       const [cx, cy] = passMedian(members, x, y, pass);
-      out.push({ x: cx, y: cy, members, signCode: signCode[members[0]!]! });
+      out.push({ x: cx, y: cy, members, signCode: code0! });
     } else for (const c of splitByCode(members, x, y, drive, pass, signCode)) out.push(c);
   }
   return out;
@@ -144,7 +144,7 @@ function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[
   }
   const driveStamp = new Int32Array(denseIds(driveOf, total) + 1).fill(-1);
   const passStamp = new Int32Array(denseIds(passOf, total) + 1).fill(-1);
-  const drives = new Int32Array(nc);
+  const drives = new Uint32Array(nc);
   const passFlat = new Int32Array(total);
   const passStart = new Int32Array(nc + 1);
   m = 0;
@@ -169,7 +169,7 @@ function joinCores(cores: ReadonlyArray<{ x: number; y: number; members: number[
   // Most drives first, then most members, then the greedy order (radix passes are stable).
   const sizes = new Uint32Array(nc);
   for (let k = 0; k < nc; k++) sizes[k] = cores[k]!.members.length;
-  const order = stableOrderByKey(Uint32Array.from(drives), stableOrderByKey(sizes, identityOrder(nc), true), true);
+  const order = stableOrderByKey(drives, stableOrderByKey(sizes, identityOrder(nc), true), true);
   type Place = { x: number; y: number; members: number[]; passes: Set<number> };
   const places: Place[] = [];
   // Places by grid cell of side radiusM: a core looks in its cell and the 8 around it.

@@ -231,12 +231,8 @@ export class LocalMap {
   /** Per segmentation pixel (markFeet): the sign / light evidence of a pole foot (see poleFootPx), else 0. */
   private footSign = new Float32Array(0);
   private footLight = new Float32Array(0);
-  /** Per segmentation pixel (markLineCentres): 1 when its evidence is limited to [lineT0, lineT1) of its footprint. */
-  private lineThin = new Uint8Array(0);
-  /** Per segmentation pixel: the part of its footprint, as fractions near (0) -> far (1), that takes its line evidence, and the gain on it. */
-  private lineT0 = new Float32Array(0);
-  private lineT1 = new Float32Array(0);
-  private lineGain = new Float32Array(0);
+  /** Per segmentation pixel (markLineCentres): where a line run's evidence goes, reused. */
+  private centres: LineCentres = { gains: new Float32Array(0), t0s: new Float32Array(0), t1s: new Float32Array(0) };
   /** Heading of the frame being added (chunks it touches record their travel axis). */
   private frameHeadingRad = 0;
 
@@ -317,7 +313,7 @@ export class LocalMap {
     let lastCx = Number.NaN;
     let lastCy = Number.NaN;
     const { above, footSign, footLight } = feet;
-    const { thin, t0s, t1s, gains } = centres;
+    const { gains, t0s, t1s } = centres;
     // Body -> grid units (cells of the map frame).
     const rc = cos * inv;
     const rs = sin * inv;
@@ -371,7 +367,7 @@ export class LocalMap {
       const pl = footLight[i]!;
       // A line run's pixel (markLineCentres): the footprint adds visibility only, and its samples
       // [a0, a1) along the ray add the run's evidence (none when a1 = a0).
-      const centred = thin[i] === 1 && plane >= 0;
+      const centred = gains[i]! > 0 && plane >= 0;
       const ownPlane = centred ? -1 : plane;
       let a0 = 0;
       let a1 = 0;
@@ -495,20 +491,13 @@ export class LocalMap {
   private markLineCentres(seg: SegOutput, fp: Footprints): LineCentres {
     const W = seg.widthPx;
     const H = seg.heightPx;
-    if (this.lineThin.length < W * H) {
-      this.lineThin = new Uint8Array(W * H);
-      this.lineT0 = new Float32Array(W * H);
-      this.lineT1 = new Float32Array(W * H);
-      this.lineGain = new Float32Array(W * H);
-    }
-    const thin = this.lineThin;
-    const t0s = this.lineT0;
-    const t1s = this.lineT1;
-    const gains = this.lineGain;
-    thin.fill(0, 0, W * H);
+    if (this.centres.gains.length < W * H) this.centres = { gains: new Float32Array(W * H), t0s: new Float32Array(W * H), t1s: new Float32Array(W * H) };
+    const centres = this.centres;
+    const { gains, t0s, t1s } = centres;
+    gains.fill(0, 0, W * H);
     const half = this.options.lineCentreHalfPx;
     const lut = fp.lut;
-    if (!(half > 0) || lut === undefined) return { thin, t0s, t1s, gains };
+    if (!(half > 0) || lut === undefined) return centres;
     const { valid, nearXM, nearYM, farXM, farYM, xM, yM } = lut;
     const cls = seg.classId;
     const topRow = fp.topRow;
@@ -533,7 +522,7 @@ export class LocalMap {
         for (let rr = rt; rr <= rb; rr++) {
           const i = rr * W + c;
           if (!valid[i]) continue;
-          thin[i] = 1;
+          gains[i] = kv / Math.min(kv, 2 * half);
           const lo = Math.max(vc - half, rr);
           const hi = Math.min(vc + half, rr + 1);
           if (!(hi > lo)) {
@@ -550,11 +539,10 @@ export class LocalMap {
           const dHi = rr + 1 - lo;
           t0s[i] = ((1 + b) * dLo) / (1 + b * dLo);
           t1s[i] = ((1 + b) * dHi) / (1 + b * dHi);
-          gains[i] = kv / Math.min(kv, 2 * half);
         }
       }
     }
-    return { thin, t0s, t1s, gains };
+    return centres;
   }
 
   /**
@@ -930,12 +918,15 @@ function copyRows(src: Float32Array, srcAt: number, srcStride: number, dst: Floa
   }
 }
 
-/** Line centres, per segmentation pixel (LocalMap.markLineCentres). */
+/**
+ * Line centres, per segmentation pixel (LocalMap.markLineCentres): `gains` > 0 marks a pixel of a
+ * thinned run (its evidence times the gain goes to [t0s, t1s) of its footprint, near 0 -> far 1;
+ * nowhere when t1s <= t0s); 0 elsewhere.
+ */
 interface LineCentres {
-  thin: Uint8Array;
+  gains: Float32Array;
   t0s: Float32Array;
   t1s: Float32Array;
-  gains: Float32Array;
 }
 
 /** Feet of what stands on the road, per segmentation pixel (LocalMap.markFeet). */
