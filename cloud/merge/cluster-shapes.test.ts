@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/rng.ts';
 import { clusterAreas, clusterPoints, greedyPointClusters } from './cluster-shapes.ts';
+import { DEFAULT_MERGE_OPTIONS } from './options.ts';
 
 /** The clustering spelled out plainly (all-pairs, sorts): what the grid version must reproduce. */
 function reference(obs: number[], x: Float64Array, y: Float64Array, score: Float32Array, radiusM: number): Array<{ x: number; y: number; members: number[] }> {
@@ -163,6 +164,38 @@ describe('clusterAreas', () => {
     expect(Math.max(...xs)).toBeCloseTo(7, 1);
     expect(Math.min(...ys)).toBeCloseTo(0, 1);
     expect(Math.max(...ys)).toBeCloseTo(4, 1);
+  });
+  const MERGE_ENDS = { quantile: DEFAULT_MERGE_OPTIONS.crosswalkEndQuantile, bandM: DEFAULT_MERGE_OPTIONS.crosswalkEndBandM };
+  it('spans a wide road\'s crosswalk that each drive saw only part of (merge default ends)', () => {
+    // A 13 m x 4 m crosswalk (x 0..13) across a four-lane road: three drives on one side saw it
+    // as far as their camera's field of view reached (x 0..10.5), three on the other side from
+    // x 2.5 on. The median view is 10.5 m long; the merge's ends are where the views that reach
+    // farthest end.
+    const rings: Array<Array<[number, number]>> = [];
+    for (let d = 0; d < 3; d++) rings.push(rect(0.05 * d, 10.5 - 0.05 * d, 0, 4), rect(2.5 + 0.05 * d, 13 - 0.05 * d, 0.05 * d, 4));
+    const obs = rings.map((_, k) => k);
+    const span = (ends?: { quantile: number; bandM: number }): [number, number] => {
+      const out = clusterAreas(obs, rings, Float32Array.from(rings, () => 0.8), 3, ends);
+      expect(out).toHaveLength(1);
+      const xs = out[0]!.ring.map((p) => p[0]);
+      return [Math.min(...xs), Math.max(...xs)];
+    };
+    const [a, b] = span(MERGE_ENDS);
+    expect(a).toBeCloseTo(0, 0);
+    expect(b).toBeCloseTo(13, 0);
+    const [ma, mb] = span(); // the median view
+    expect(mb - ma).toBeLessThan(11);
+  });
+  it('keeps a crosswalk that ten drives saw whole at its ends when one view was smeared (merge default ends)', () => {
+    // x 0..7: nine views within a decimetre or two of each end, one smeared 2 m beyond the far end.
+    const rings: Array<Array<[number, number]>> = [];
+    for (let d = 0; d < 9; d++) rings.push(rect(0.04 * (d - 4), 7 + 0.04 * (4 - d), 0, 4));
+    rings.push(rect(0, 9, 0, 4));
+    const out = clusterAreas(rings.map((_, k) => k), rings, Float32Array.from(rings, () => 0.8), 3, MERGE_ENDS);
+    expect(out).toHaveLength(1);
+    const xs = out[0]!.ring.map((p) => p[0]);
+    expect(Math.min(...xs)).toBeCloseTo(0, 1);
+    expect(Math.max(...xs)).toBeCloseTo(7, 1);
   });
   it('keeps two neighbouring crosswalks apart when some views ran them together', () => {
     // A: x 0..6, B: x 8..14 (a 2 m median island between), both y 0..4. Four drives saw each

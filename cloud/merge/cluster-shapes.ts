@@ -13,15 +13,16 @@
  * with the views around it: a full view of one crosswalk, not a view that ran two neighbouring crosswalks
  * together nor a fragment), members by overlap and orientation. When every member is a rectangle
  * (what the camera path uploads: a crosswalk's stripes' extent) the consensus is one rectangle on
- * the seed's axis, each side at the median of the members no larger than 1.5x the seed
- * (medianRectangle); otherwise the per-vertex median of the
+ * the seed's axis from the members no larger than 1.5x the seed (medianRectangle: its ends along
+ * the long axis where the views that reach farthest end, outerEnd; its sides at their median);
+ * otherwise the per-vertex median of the
  * nearly-full-size members that share the most common vertex count, after rotating each ring's
  * vertex order onto a reference ring (the medoid); else the medoid. A cluster whose shape lies
  * mostly (half its area or more) inside an earlier one's is not a second crosswalk: its members
  * join the earlier one.
  */
 import { PointGrid, cellKey, identityOrder, stableOrderByKey } from './grid.ts';
-import { hypot, medianInPlace } from './polyline.ts';
+import { hypot, medianInPlace, quantileInPlace } from './polyline.ts';
 
 export interface PointCluster {
   x: number;
@@ -350,7 +351,7 @@ export interface Ring {
  * centroid inside or within 1 m of the other's ring), and the shape is built from the members of
  * nearly full size only (all members count as support).
  */
-export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<[number, number]>>, score: Float32Array, radiusM: number): AreaCluster[] {
+export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<[number, number]>>, score: Float32Array, radiusM: number, ends: CrosswalkEnds = MEDIAN_ENDS): AreaCluster[] {
   const R: Ring[] = rings.map(describeRing);
   const n = R.length;
   if (!n) return [];
@@ -379,7 +380,7 @@ export function clusterAreas(obs: readonly number[], rings: ReadonlyArray<Array<
     for (const k of mem) taken[k] = 1;
     const rects = mem.map((k) => R[k]!);
     let ring: Array<[number, number]>;
-    if (rects.length >= 2 && rects.every(isRectangle)) ring = medianRectangle(rects.filter((r) => r.area <= 1.5 * s.area), s);
+    if (rects.length >= 2 && rects.every(isRectangle)) ring = medianRectangle(rects.filter((r) => r.area <= 1.5 * s.area), s, ends);
     else {
       const areas = mem.map((k) => R[k]!.area).sort((a, b) => a - b);
       const full = 0.7 * areas[Math.floor(0.9 * (areas.length - 1))]!;
@@ -528,14 +529,46 @@ function isRectangle(r: Ring): boolean {
 }
 
 /**
- * The members' rectangles make one rectangle on the seed's axis: each side at the median of the
- * members' extents, along the axis and across it. (Until 2026-11-30 the along-axis extent was the
- * union of the members' views, 20 % quantile of starts to 80 % of ends, for drives that each saw
- * part of a wide crosswalk; the model's views are mostly whole but smeared beyond the paint, and
- * the union published rectangles 1.3-1.6 times the true area: on three Karlsruhe demo stores the
- * median took crosswalk AP@0.5 from 0.020 / 0.021 / 0.054 to 0.080 / 0.045 / 0.090.)
+ * Where a crosswalk rectangle ends along its long axis (MergeOptions crosswalkEndQuantile,
+ * crosswalkEndBandM; outerEnd). Quantile 0.5 or an infinite band is the median view.
  */
-function medianRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
+export interface CrosswalkEnds {
+  quantile: number;
+  bandM: number;
+}
+
+const MEDIAN_ENDS: CrosswalkEnds = { quantile: 0.5, bandM: Infinity };
+
+/**
+ * One end of a crosswalk from its views' ends `v` (positions along the axis; `dir` +1 for the
+ * far end, -1 for the near one). When the outermost end (the `quantile` quantile outwards, so
+ * that one view smeared beyond the paint does not set it) lies within bandM of the median, the
+ * views agree and the end is their median; otherwise some stopped metres short (cut by the
+ * camera's field of view on a wide road) and the end is the median of the ends within bandM of
+ * the outermost one. Reorders v.
+ */
+function outerEnd(v: number[], dir: 1 | -1, ends: CrosswalkEnds): number {
+  const outer = quantileInPlace(v, v.length, dir > 0 ? ends.quantile : 1 - ends.quantile);
+  const mid = quantileInPlace(v, v.length, 0.5);
+  if ((outer - mid) * dir <= ends.bandM) return mid;
+  const near: number[] = [];
+  for (const e of v) if ((outer - e) * dir <= ends.bandM) near.push(e);
+  return medianInPlace(near, near.length);
+}
+
+/**
+ * The members' rectangles make one rectangle on the seed's axis: across it (the crosswalk's
+ * width along the road) each side at the median of the members' extents; along it (across the
+ * road) each end at outerEnd of the members' ends. A camera sees a wide road's crosswalk only as
+ * far as its field of view reaches: on a multi-lane tuning map the median view of a 13 m crosswalk
+ * was 11 m long. History: until 2026-11-30 the ends were the 20 % quantile of starts and 80 % of
+ * ends, when the model's views were mostly whole but smeared beyond the paint (1.3-1.6 times the
+ * true area); then the median (AP@0.5 on three Karlsruhe demo stores 0.020 / 0.021 / 0.054 ->
+ * 0.080 / 0.045 / 0.090); on 2026-12-07, with views no longer smeared, outerEnd (quantile 0.9,
+ * band 1 m) took crosswalk AP@0.5 on three tuning demo stores from 0.613 / 0.256 / 1.000 to
+ * 0.634 / 0.532 / 0.952 (Karlsruhe / multi-lane / grid; docs/MEASUREMENTS.md).
+ */
+function medianRectangle(members: Ring[], seed: Ring, ends: CrosswalkEnds): Array<[number, number]> {
   const th = Number.isNaN(seed.axis) ? Math.atan2(seed.ys[1]! - seed.ys[0]!, seed.xs[1]! - seed.xs[0]!) : seed.axis;
   const ux = Math.cos(th);
   const uy = Math.sin(th);
@@ -569,8 +602,8 @@ function medianRectangle(members: Ring[], seed: Ring): Array<[number, number]> {
     lo1.push(a1);
     hi1.push(b1);
   }
-  const l0 = medianInPlace(lo0, lo0.length);
-  const l1 = medianInPlace(hi0, hi0.length);
+  const l0 = outerEnd(lo0, -1, ends);
+  const l1 = outerEnd(hi0, 1, ends);
   const m0 = medianInPlace(lo1, lo1.length);
   const m1 = medianInPlace(hi1, hi1.length);
   const at = (s0: number, s1: number): [number, number] => [cx + ux * s0 - uy * s1, cy + uy * s0 + ux * s1];

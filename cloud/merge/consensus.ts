@@ -121,7 +121,7 @@ export function clusterAll(p: Prepared, r: Resampled, vx: Float64Array, vy: Floa
     for (let k = p.vStart[i]!; k < p.vStart[i]! + p.vCount[i]!; k++) ring.push([vx[k]!, vy[k]!]);
     rings.push(ring);
   }
-  const areas = clusterAreas(areaObs, rings, p.score, o.areaRadiusM);
+  const areas = clusterAreas(areaObs, rings, p.score, o.areaRadiusM, { quantile: o.crosswalkEndQuantile, bandM: o.crosswalkEndBandM });
   return { lines, points, areas };
 }
 

@@ -92,6 +92,20 @@ export interface MergeOptions {
   pointRadiusM: number;
   /** Largest distance between crosswalk centroids of one cluster, metres. */
   areaRadiusM: number;
+  /**
+   * Where a crosswalk's consensus rectangle ends along its long axis (across the road;
+   * cluster-shapes.ts outerEnd): its views' outermost end is this quantile of their ends
+   * (outwards), in [0.5, 1], below 1 so that one view smeared beyond the paint does not set it ...
+   */
+  crosswalkEndQuantile: number;
+  /**
+   * ... and when that lies more than this beyond the median view's end, metres, the end is the
+   * median of the views' ends within this of the outermost one (else the median view's): a
+   * camera sees a wide road's crosswalk only as far as its field of view reaches, so views from
+   * one side stop metres short of the far end, while views that saw the end agree within
+   * decimetres.
+   */
+  crosswalkEndBandM: number;
   /** Distinct drives a primitive needs (rejects single-drive false positives). */
   minDrives: number;
   /**
@@ -252,6 +266,8 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   smoothHalfWindowM: 2, // m
   pointRadiusM: 1.5, // m
   areaRadiusM: 3.0, // m
+  crosswalkEndQuantile: 0.9, // quantile
+  crosswalkEndBandM: 1.0, // m
   minDrives: 2, // drives
   shadowSupportRatio: 3, // x support
   shadowLineM: 2.5, // m
@@ -294,6 +310,7 @@ export function resolveMergeOptions(o: Partial<MergeOptions> = {}): MergeOptions
   }
   if (out.minDrives < 1 || !Number.isInteger(out.minDrives)) throw new RangeError(`merge option minDrives must be an integer >= 1, got ${out.minDrives}`);
   if (out.gaugeSigmaM > out.marginM) throw new RangeError(`merge option gaugeSigmaM (${out.gaugeSigmaM} m) must not exceed marginM (${out.marginM} m)`);
+  if (!(out.crosswalkEndQuantile >= 0.5 && out.crosswalkEndQuantile <= 1)) throw new RangeError(`merge option crosswalkEndQuantile must be in [0.5, 1], got ${out.crosswalkEndQuantile}`);
   for (const k of ['resampleM', 'stopLineResampleM', 'coarseCellM', 'refineCellM', 'alignSpacingM', 'gateM', 'coarseGateM', 'gaugeCellM', 'footprintCellM'] as const) {
     if (!(out[k] > 0)) throw new RangeError(`merge option ${k} must be > 0, got ${out[k]}`);
   }

@@ -420,6 +420,18 @@ export function medianInPlace(a: Float64Array | number[], n: number): number {
   return (lo + hi) / 2;
 }
 
+/**
+ * Quantile f in [0, 1] of the first n entries of a, linear between neighbouring order statistics
+ * (f = 0.5: the median); sorts those entries in place. NaN-free input.
+ */
+export function quantileInPlace(a: number[], n: number, f: number): number {
+  if (n <= 0) return NaN;
+  const s = a.length === n ? a.sort((p, q) => p - q) : a.slice(0, n).sort((p, q) => p - q);
+  const t = f * (n - 1);
+  const i = Math.floor(t);
+  return i + 1 < n ? s[i]! + (t - i) * (s[i + 1]! - s[i]!) : s[n - 1]!;
+}
+
 /** Reorders a[left..right] so that a[k] is the value sorting would put there (Hoare's selection). */
 function selectInPlace(a: Float64Array, k: number, left: number, right: number): void {
   while (right > left) {

@@ -205,7 +205,7 @@ function curvePoint(drives: number, rep: EvaluationReport, publishedBoundaryM: n
     mAP: mapOf(rep.mAP),
     lateralErrorCm: { p50: r1(rep.lateralErrorCm.p50), p95: r1(rep.lateralErrorCm.p95) },
     lateralErrorAllSeenCm: { p50: r1(rep.lateralErrorAllSeenCm.p50), p95: r1(rep.lateralErrorAllSeenCm.p95) },
-    relative: rep.relative ? { mAP: mapOf(rep.relative.mAP), lateralErrorCm: { p50: r1(rep.relative.lateralErrorCm.p50), p95: r1(rep.relative.lateralErrorCm.p95) } } : null,
+    relative: rep.relative ? { mAP: mapOf(rep.relative.mAP), lateralErrorCm: { p50: r1(rep.relative.lateralErrorCm.p50), p95: r1(rep.relative.lateralErrorCm.p95) }, apByClass: Object.fromEntries(Object.entries(rep.relative.classes).map(([cls, c]) => [cls, mapOf(c.ap)])) } : null,
     floorCm: r1(rep.absoluteFloorCm),
     recall: r3(rep.recall),
     apByClass: Object.fromEntries(Object.entries(rep.classes).map(([cls, c]) => [cls, mapOf(c.ap)])),
