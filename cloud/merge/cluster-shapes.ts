@@ -565,8 +565,9 @@ function outerEnd(v: number[], dir: 1 | -1, ends: CrosswalkEnds): number {
  * ends, when the model's views were mostly whole but smeared beyond the paint (1.3-1.6 times the
  * true area); then the median (AP@0.5 on three Karlsruhe demo stores 0.020 / 0.021 / 0.054 ->
  * 0.080 / 0.045 / 0.090); on 2026-12-07, with views no longer smeared, outerEnd (quantile 0.9,
- * band 1 m) took crosswalk AP@0.5 on three tuning demo stores from 0.613 / 0.256 / 1.000 to
- * 0.634 / 0.532 / 0.952 (Karlsruhe / multi-lane / grid; docs/MEASUREMENTS.md).
+ * band 1 m) took crosswalk AP@0.5 on four tuning demo stores from 0.613 / 0.256 / 1.000 / 0.776 to
+ * 0.637 / 0.532 / 1.000 / 0.721 (Karlsruhe / multi-lane / grid / mixed with stripe-drawn
+ * crosswalks; docs/MEASUREMENTS.md section 4.0000000).
  */
 function medianRectangle(members: Ring[], seed: Ring, ends: CrosswalkEnds): Array<[number, number]> {
   const th = Number.isNaN(seed.axis) ? Math.atan2(seed.ys[1]! - seed.ys[0]!, seed.xs[1]! - seed.xs[0]!) : seed.axis;

@@ -88,6 +88,29 @@ describe('recentShiftM', () => {
   });
 });
 
+describe('recentShiftM of a crosswalk seen in part', () => {
+  const split = { afterUnixMs: 1000, minDrives: 2 };
+  // A 13 m x 4 m crosswalk across a wide road (x 0..13, y 0..4).
+  const c: Consensus = { cls: 'crosswalk', points: [[0, 0], [13, 0], [13, 4], [0, 4]], obs: Array.from({ length: 8 }, (_, k) => k), spreadM: 0 };
+  const view = (x0: number, x1: number, dy = 0): Array<[number, number]> => [[x0, dy], [x1, dy], [x1, 4 + dy], [x0, 4 + dy]];
+  it('is not moved when the drives after the version saw it from the other side of the road', () => {
+    // Four earlier drives saw x 0..10.5 (their camera's reach), four recent ones x 2.5..13: the
+    // views' centres lie 2.5 m apart along the crosswalk, none across it.
+    const { p, vx, vy } = prepared([
+      ...[0, 1, 2, 3].map((k) => ({ drive: k + 1, t: 500 + k, pts: view(0.05 * k, 10.5 - 0.05 * k, 0.03 * k) })),
+      ...[0, 1, 2, 3].map((k) => ({ drive: k + 11, t: 1500 + k, pts: view(2.5 + 0.05 * k, 13 - 0.05 * k, -0.03 * k) })),
+    ]);
+    expect(recentShiftM(c, p, vx, vy, split)!).toBeLessThan(0.1);
+  });
+  it('is moved when the recent drives place it 1.5 m along the road', () => {
+    const { p, vx, vy } = prepared([
+      ...[0, 1, 2, 3].map((k) => ({ drive: k + 1, t: 500 + k, pts: view(0.05 * k, 10.5 - 0.05 * k, 0.03 * k) })),
+      ...[0, 1, 2, 3].map((k) => ({ drive: k + 11, t: 1500 + k, pts: view(2.5 + 0.05 * k, 13 - 0.05 * k, 1.5 - 0.03 * k) })),
+    ]);
+    expect(recentShiftM(c, p, vx, vy, split)!).toBeGreaterThan(1);
+  });
+});
+
 describe('movedStretches', () => {
   const split = { afterUnixMs: 1000, minDrives: 2 };
   const o = { binM: 4, minLengthM: 8, thresholdM: 0.5, minRecentDrives: 3 };

@@ -11,6 +11,7 @@
  * paint repainted 0.8 m aside, every recent drive agreeing, does.
  */
 import type { XY } from '../../shared/schema.ts';
+import { describeRing } from './cluster-shapes.ts';
 import type { Consensus } from './consensus.ts';
 import type { ObservationPoints, RecentSplit } from './evidence.ts';
 import type { Prepared } from './prepare.ts';
@@ -69,9 +70,11 @@ const isLineClass = (c: Consensus): boolean => c.cls !== 'traffic_sign' && c.cls
 /**
  * How far the drives since the previous version place a primitive from where the drives before
  * placed it, metres, a lower bound (groupShift): lines by the lateral offsets of their members'
- * vertices from the consensus line, points and polygons by the mean of each view's vertices
- * (partial views of a crosswalk move that with the viewpoint: the spread across drives, and so
- * the bound, says how much). A primitive the merge merely re-places as drives are added shifts
+ * vertices from the consensus line, points and polygons by the mean of each view's vertices, an
+ * elongated crosswalk by that mean's position across its long axis only (a wide road's
+ * crosswalk is seen in part, as far as each drive's camera reaches: its views' centres along
+ * the axis move with the viewpoint, and the drives after a version need not have passed where
+ * the drives before it did). A primitive the merge merely re-places as drives are added shifts
  * by ~0. Undefined when either side has fewer than `minDrives` drives.
  */
 export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Float64Array, split: RecentSplit): number | undefined {
@@ -83,6 +86,10 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
     if (c.points.length < 2) return undefined;
     line = new Polyline(Float64Array.from(c.points, (q) => q[0]), Float64Array.from(c.points, (q) => q[1]));
   }
+  // A crosswalk long across the road: only its position along the road (across its long axis)
+  // counts. Drives see a wide road's crosswalk only as far as their camera reaches, so their
+  // views' centres along its axis move with where each drive passed.
+  const across = !isLine && c.cls === 'crosswalk' ? acrossAxis(c.points) : undefined;
   const pr = newProjection();
   for (const i of c.obs) {
     const group = p.tUnixMs[i]! > split.afterUnixMs ? recent : earlier;
@@ -100,10 +107,21 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
         sx += vx[k]!;
         sy += vy[k]!;
       }
-      vals.push(sx / n, sy / n);
+      if (across) vals.push((sx / n) * across[0] + (sy / n) * across[1]);
+      else vals.push(sx / n, sy / n);
     }
   }
-  return groupShift(earlier, recent, isLine ? 1 : 2, split.minDrives)?.boundM;
+  return groupShift(earlier, recent, isLine || across ? 1 : 2, split.minDrives)?.boundM;
+}
+
+/**
+ * The unit normal of a ring's long axis (describeRing's principal axis), or undefined when the
+ * ring is not elongated.
+ */
+function acrossAxis(ring: ReadonlyArray<readonly [number, number]>): [number, number] | undefined {
+  if (ring.length < 3) return undefined;
+  const { axis } = describeRing(ring.map((q) => [q[0], q[1]]));
+  return Number.isNaN(axis) ? undefined : [-Math.sin(axis), Math.cos(axis)];
 }
 
 /** A stretch of a consensus line that the recent drives place aside from the earlier drives. */
