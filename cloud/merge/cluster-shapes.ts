@@ -22,7 +22,7 @@
  * join the earlier one.
  */
 import { PointGrid, cellKey, identityOrder, stableOrderByKey } from './grid.ts';
-import { hypot, medianInPlace, quantileInPlace } from './polyline.ts';
+import { hypot, medianInPlace, quantileOfSorted } from './polyline.ts';
 
 export interface PointCluster {
   x: number;
@@ -548,12 +548,13 @@ const MEDIAN_ENDS: CrosswalkEnds = { quantile: 0.5, bandM: Infinity };
  * the outermost one. Reorders v.
  */
 function outerEnd(v: number[], dir: 1 | -1, ends: CrosswalkEnds): number {
-  const outer = quantileInPlace(v, v.length, dir > 0 ? ends.quantile : 1 - ends.quantile);
-  const mid = quantileInPlace(v, v.length, 0.5);
+  v.sort((a, b) => a - b);
+  const outer = quantileOfSorted(v, dir > 0 ? ends.quantile : 1 - ends.quantile);
+  const mid = quantileOfSorted(v, 0.5);
   if ((outer - mid) * dir <= ends.bandM) return mid;
-  const near: number[] = [];
-  for (const e of v) if ((outer - e) * dir <= ends.bandM) near.push(e);
-  return medianInPlace(near, near.length);
+  // The ends within bandM of the outermost one are a sorted run at one end of v.
+  const near = dir > 0 ? v.filter((e) => e >= outer - ends.bandM) : v.filter((e) => e <= outer + ends.bandM);
+  return quantileOfSorted(near, 0.5);
 }
 
 /**
@@ -632,7 +633,7 @@ function nearRing(x: number, y: number, r: Ring, tolM: number): boolean {
   return inside || best <= tolM;
 }
 
-export function describeRing(pts: Array<[number, number]>): Ring {
+export function describeRing(pts: ReadonlyArray<readonly [number, number]>): Ring {
   let xs = pts.map((p) => p[0]);
   let ys = pts.map((p) => p[1]);
   let area2 = 0;

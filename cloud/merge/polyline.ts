@@ -420,13 +420,10 @@ export function medianInPlace(a: Float64Array | number[], n: number): number {
   return (lo + hi) / 2;
 }
 
-/**
- * Quantile f in [0, 1] of the first n entries of a, linear between neighbouring order statistics
- * (f = 0.5: the median); sorts those entries in place. NaN-free input.
- */
-export function quantileInPlace(a: number[], n: number, f: number): number {
-  if (n <= 0) return NaN;
-  const s = a.length === n ? a.sort((p, q) => p - q) : a.slice(0, n).sort((p, q) => p - q);
+/** Quantile f in [0, 1] of an ascending array, linear between neighbouring entries; NaN when empty. */
+export function quantileOfSorted(s: readonly number[], f: number): number {
+  const n = s.length;
+  if (n === 0) return NaN;
   const t = f * (n - 1);
   const i = Math.floor(t);
   return i + 1 < n ? s[i]! + (t - i) * (s[i + 1]! - s[i]!) : s[n - 1]!;

@@ -120,7 +120,7 @@ export function recentShiftM(c: Consensus, p: Prepared, vx: Float64Array, vy: Fl
  */
 function acrossAxis(ring: ReadonlyArray<readonly [number, number]>): [number, number] | undefined {
   if (ring.length < 3) return undefined;
-  const { axis } = describeRing(ring.map((q) => [q[0], q[1]]));
+  const { axis } = describeRing(ring);
   return Number.isNaN(axis) ? undefined : [-Math.sin(axis), Math.cos(axis)];
 }
 

@@ -53,16 +53,22 @@ function forwardAtRowM(v: number): number {
 
 const DIVIDER = SEG_CLASS_IDS.divider_solid;
 
+/** A 128 x 64 output holding a divider in rows r0..r1, columns c0..c1 (probability 0.9). */
+function dividerBand(r0: number, r1: number, c0: number, c1: number): SegOutput {
+  const seg = allocSegOutput(128, 64);
+  for (let r = r0; r <= r1; r++) {
+    for (let c = c0; c <= c1; c++) {
+      seg.classId[r * 128 + c] = DIVIDER;
+      seg.prob[r * 128 + c] = 0.9;
+    }
+  }
+  return seg;
+}
+
 describe('LocalMap line centres', () => {
   it('puts a shallow band three rows tall at the ground under its middle row', () => {
     // Output rows 40..42 across columns 44..84: a line running across the view ~10 m ahead.
-    const seg = allocSegOutput(128, 64);
-    for (let r = 40; r <= 42; r++) {
-      for (let c = 44; c <= 84; c++) {
-        seg.classId[r * 128 + c] = DIVIDER;
-        seg.prob[r * 128 + c] = 0.9;
-      }
-    }
+    const seg = dividerBand(40, 42, 44, 84);
     const on = cellsOf(splat(seg, 0.5), DIVIDER);
     const off = cellsOf(splat(seg, 0), DIVIDER);
     // The band's middle, output row coordinate 41.5 +- 0.5: input rows 82 .. 84.
@@ -89,13 +95,7 @@ describe('LocalMap line centres', () => {
   });
 
   it('leaves a steep band (a line running away from the camera) as it was', () => {
-    const seg = allocSegOutput(128, 64);
-    for (let r = 30; r <= 60; r++) {
-      for (let c = 70; c <= 71; c++) {
-        seg.classId[r * 128 + c] = DIVIDER;
-        seg.prob[r * 128 + c] = 0.9;
-      }
-    }
+    const seg = dividerBand(30, 60, 70, 71);
     const on = cellsOf(splat(seg, 0.5), DIVIDER);
     const off = cellsOf(splat(seg, 0), DIVIDER);
     expect(on.cells.length).toBeGreaterThan(50);

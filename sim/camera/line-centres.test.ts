@@ -7,9 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SEG_IGNORE } from '../../shared/camera.ts';
+import { pointPolylineDistM, pointSegmentDist2 } from '../../shared/geometry.ts';
 import type { CameraFrame } from '../../shared/camera-frame.ts';
 import { CameraPerception, type FramePose, type FrameSegmenter } from '../../edge/perception/camera-perception.ts';
 import { allocSegOutput, type SegOutput } from '../../edge/perception/decode.ts';
+import type { LocalPrimitive } from '../../edge/perception/localmap.ts';
 import { DriveProfile } from '../drive.ts';
 import { planFleet } from '../fleet.ts';
 import { loadLanelet2, osmBoundsCentre } from '../lanelet2.ts';
@@ -43,30 +45,18 @@ class LabelSegmenter implements FrameSegmenter {
   }
 }
 
-function segDist(p: P, a: P, b: P): number {
-  const dx = b[0] - a[0];
-  const dy = b[1] - a[1];
-  const l2 = dx * dx + dy * dy;
-  const t = l2 > 0 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2)) : 0;
-  return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
-}
+/** Distance from p to the nearest of `lines`, and the foot point there. */
 function distToLines(p: P, lines: readonly (readonly P[])[]): { d: number; at: P } {
-  let best = { d: Infinity, at: p };
+  let best = { d2: Infinity, at: p };
   for (const l of lines) {
     for (let i = 1; i < l.length; i++) {
-      const d = segDist(p, l[i - 1]!, l[i]!);
-      if (d < best.d) {
-        const a = l[i - 1]!;
-        const b = l[i]!;
-        const dx = b[0] - a[0];
-        const dy = b[1] - a[1];
-        const l2 = dx * dx + dy * dy;
-        const t = l2 > 0 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2)) : 0;
-        best = { d, at: [a[0] + t * dx, a[1] + t * dy] };
-      }
+      const a = l[i - 1]!;
+      const b = l[i]!;
+      const { d2, t } = pointSegmentDist2(p, a, b);
+      if (d2 < best.d2) best = { d2, at: [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])] };
     }
   }
-  return best;
+  return { d: Math.sqrt(best.d2), at: best.at };
 }
 
 /** Distances of the uploaded dividers (every 0.25 m) to the true ones within 1 m, by the true line's distance from the car's way. */
@@ -76,7 +66,7 @@ async function dividerErrorsM(lineCentreHalfPx: number): Promise<{ near: number[
   const profile = new DriveProfile(drive.route.centreline, new Rng(deriveSeed(drive.seed, 'drive')));
   const frame = {};
   const prims: P[][] = [];
-  const take = (ps: readonly { cls: string; pointsLocal: P[] }[]): void => {
+  const take = (ps: readonly LocalPrimitive[]): void => {
     for (const p of ps) if (p.cls === 'lane_divider') prims.push(p.pointsLocal);
   };
   const rng = new Rng(7);
@@ -90,9 +80,9 @@ async function dividerErrorsM(lineCentreHalfPx: number): Promise<{ near: number[
     const ready = perception.take();
     if (!ready) continue;
     const poseOf = (): FramePose => ({ ok: true, eastM: pose.xM, northM: pose.yM, headingRad: pose.yawRad, sigmaM: 0.05, frame, tUnixMs: 1.7e12 + tS * 1000 });
-    for (const out of await perception.process(ready, poseOf)) take(out.primitives as never);
+    for (const out of await perception.process(ready, poseOf)) take(out.primitives);
   }
-  take(perception.flush().primitives as never);
+  take(perception.flush().primitives);
   const near: number[] = [];
   const far: number[] = [];
   for (const line of prims) {
@@ -104,7 +94,7 @@ async function dividerErrorsM(lineCentreHalfPx: number): Promise<{ near: number[
         const p: P = [a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n];
         const t = distToLines(p, dividers);
         if (t.d > 1) continue;
-        const fromWay = distToLines(t.at, [drive.route.centreline as P[]]).d;
+        const fromWay = pointPolylineDistM(t.at, drive.route.centreline as P[]);
         if (fromWay < 2.5) near.push(t.d);
         else if (fromWay >= 4) far.push(t.d);
       }
