@@ -32,7 +32,28 @@ function renderWithRail(table: Float32Array, eastM: number, out: SegOutput): Seg
   return out;
 }
 
-function drive(options: Partial<LocalMapOptions>): LocalPrimitive[] {
+// A road border (the asphalt's edge) 1.2 m inside the rail, as on a rural road's shoulder. The
+// model marks the shoulder strip behind the border as border too (as it marks a kerb's face and
+// what lies behind it), so in each column the border's run of boundary pixels reaches the rail's.
+const BORDER_T = RAIL_T - 1.2; // m
+
+/** The rail scene plus a road border at BORDER_T: labelled from its foot to the rail's foot. */
+function renderWithBorderAndRail(table: Float32Array, eastM: number, out: SegOutput): SegOutput {
+  renderWithRail(table, eastM, out);
+  for (let i = 0; i < out.classId.length; i++) {
+    if (out.classId[i] === SEG_CLASS_IDS.boundary_barrier) continue;
+    for (let k = 0; k < 16; k++) {
+      const y = table[(i * 16 + k) * 2 + 1]!;
+      if (!Number.isNaN(y) && y >= BORDER_T - FOOT_HALF_M && y < RAIL_T - FOOT_HALF_M) {
+        out.classId[i] = SEG_CLASS_IDS.boundary_border;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function drive(options: Partial<LocalMapOptions>, render = renderWithRail): LocalPrimitive[] {
   const lut = new GroundLut(TEST_CALIBRATION);
   lut.update(0);
   const table = subsampleTable(TEST_CALIBRATION, 0);
@@ -41,18 +62,18 @@ function drive(options: Partial<LocalMapOptions>): LocalPrimitive[] {
   const out: LocalPrimitive[] = [];
   for (let k = 0; k <= 80; k++) {
     const e = k; // 1 m per frame
-    map.addFrame(renderWithRail(table, e, seg), lut, { eastM: e, northM: 0, headingRad: 0, sigmaM: 0.1 }, k * 100);
+    map.addFrame(render(table, e, seg), lut, { eastM: e, northM: 0, headingRad: 0, sigmaM: 0.1 }, k * 100);
     out.push(...map.finish(e, 0, 0).primitives);
   }
   out.push(...map.flush().primitives);
   return out;
 }
 
-/** Lateral (north) of the emitted barrier line, sampled along 10..70 m east. */
-function railLateralsM(prims: LocalPrimitive[]): number[] {
+/** Lateral (north) of the emitted boundary lines (of `kind`, when given), sampled along 10..70 m east. */
+function railLateralsM(prims: LocalPrimitive[], kind?: LocalPrimitive['kind']): number[] {
   const lats: number[] = [];
   for (const p of prims) {
-    if (p.cls !== 'road_boundary') continue;
+    if (p.cls !== 'road_boundary' || (kind !== undefined && p.kind !== kind)) continue;
     for (let i = 0; i + 1 < p.pointsLocal.length; i++) {
       const [a, b] = [p.pointsLocal[i]!, p.pointsLocal[i + 1]!];
       const n = Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / 0.25); // every 0.25 m
@@ -88,6 +109,21 @@ describe('LocalMap boundary feet', () => {
         .flatMap((p) => p.pointsLocal.map((q) => q[1]))
         .sort((u, v) => u - v);
     expect(lat(drive({ boundaryFootPx: 3 }))).toEqual(lat(drive({ boundaryFootPx: 0 })));
+  });
+
+  it('keeps a barrier behind a road border as a line of its own, at its foot', () => {
+    const prims = drive({ boundaryFootPx: 3 }, renderWithBorderAndRail);
+    const median = (v: number[]): number => v[Math.floor(v.length / 2)]!;
+    const rail = railLateralsM(prims, 'barrier');
+    const border = railLateralsM(prims, 'road_border');
+    // Each kind along most of the 60 m (a sample every 0.25 m), at its own place.
+    expect(rail.length).toBeGreaterThan(150);
+    expect(border.length).toBeGreaterThan(150);
+    expect(Math.abs(median(rail) - RAIL_T)).toBeLessThan(0.3);
+    expect(Math.abs(median(border) - BORDER_T)).toBeLessThan(0.3);
+    // No line between the two: every boundary sample lies near one of them.
+    const between = railLateralsM(prims).filter((y) => y > BORDER_T + 0.4 && y < RAIL_T - 0.4);
+    expect(between).toEqual([]);
   });
 
   it('refuses a negative or fractional foot', () => {

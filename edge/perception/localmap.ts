@@ -14,10 +14,11 @@
  * beyond what its image centre saw, and a line seen from the side would gather a tail away from
  * the car, so that its fused profile's centroid lies outward. The class of a pixel is its arg-max
  * (SegOutput). Boundary pixels above the foot of their column's run (`boundaryFootPx`) count as
- * background: a raised boundary's face projects metres outward. Signs and lights (sign_base,
- * light_base: a pole and what it carries) count only at their foot: in each column a vertical run
- * of pole pixels (either class winning the arg-max, or their probabilities together reaching
- * `pointProbThreshold`) adds, at its lowest
+ * background: a raised boundary's face projects metres outward. A run that turns from kerb or
+ * border pixels into barrier pixels has a second foot there: the barrier standing behind. Signs
+ * and lights (sign_base, light_base: a pole and what it carries) count only at their foot: in
+ * each column a vertical run of pole pixels (either class winning the arg-max, or their
+ * probabilities together reaching `pointProbThreshold`) adds, at its lowest
  * `poleFootPx` pixels, the run's mean probability of each class (a sign on a light's pole adds
  * to both).
  *
@@ -89,7 +90,9 @@ export interface LocalMapOptions {
    * border, barrier together) keeps only its lowest (nearest) this many pixels as evidence; the
    * rest of the run counts as background. Boundaries are labelled at their foot, but the model
    * also marks the kerb face, the rail of a guard rail and the strip behind it, which the
-   * flat-ground projection throws metres outward (docs/PERCEPTION.md section 5). 0 = off.
+   * flat-ground projection throws metres outward (docs/PERCEPTION.md section 5). Where the run
+   * turns from kerb or border pixels into barrier pixels, a barrier stands behind the road's edge
+   * (a guard rail on the shoulder): its own lowest pixels count too. 0 = off.
    */
   boundaryFootPx: number;
   /**
@@ -408,8 +411,9 @@ export class LocalMap {
   /**
    * Feet of what stands on the road, in one bottom-up scan of each column of `seg` (rows run top
    * -> bottom): `above` marks the boundary pixels above the lowest boundaryFootPx of their run
-   * (0 = off); footSign / footLight are 0 except at the lowest poleFootPx pixels of each run of
-   * pole pixels, where they hold the run's mean sign_base and light_base probability (arg-max
+   * (0 = off; a run's barrier pixels above its kerb or border pixels start a run of their own);
+   * footSign / footLight are 0 except at the lowest poleFootPx pixels of each run of pole pixels,
+   * where they hold the run's mean sign_base and light_base probability (arg-max
    * indicators when the decoder gave none). All three arrays are reused. Only the splatted pixels
    * (`fp`) are read from them: a column's scan stops above its top splatted row once no pole run
    * is open (what lies higher reaches no splatted pixel; it stays 0).
@@ -438,6 +442,7 @@ export class LocalMap {
     for (let c = 0; c < W; c++) {
       const top = topRow[c]!;
       let boundaryRun = 0;
+      let runCls = -1;
       // The current pole run starts at row `bottom` (-1: none); r = -1 closes a run at the top.
       let bottom = -1;
       let sumSign = 0;
@@ -451,8 +456,13 @@ export class LocalMap {
           const i = r * W + c;
           const k = cls[i]!;
           if (k === CURB || k === BORDER || k === BARRIER) {
+            if (k === BARRIER && runCls !== BARRIER) boundaryRun = 0;
+            runCls = k;
             if (boundaryFoot > 0 && ++boundaryRun > boundaryFoot) above[i] = 1;
-          } else boundaryRun = 0;
+          } else {
+            boundaryRun = 0;
+            runCls = -1;
+          }
           s = sp !== undefined ? sp[i]! : k === SIGN ? 1 : 0;
           l = lp !== undefined ? lp[i]! : k === LIGHT ? 1 : 0;
           pole = k === SIGN || k === LIGHT || s + l >= thr;

@@ -155,6 +155,27 @@ describe('vectorizeGrid', () => {
     expect(Math.hypot(light.points[0]![0] - 25, light.points[0]![1] - 6.8)).toBeLessThan(0.1);
   });
 
+  it('keeps a barrier and the road border beside it apart, each a line of its kind', () => {
+    // A road border and a guard rail 1.2 m behind it, seen from afar: each class's evidence
+    // smeared across the strip between them until the two bands touch.
+    const g = allocBevGrid(200, 100, CELL, 0, -7.5);
+    g.visibility.fill(2);
+    paint(g, SEG_CLASS_IDS.boundary_border, (x, y) => x > 1 && x < 28 && y >= 2.5 && y < 3.6);
+    paint(g, SEG_CLASS_IDS.boundary_barrier, (x, y) => x > 1 && x < 28 && y >= 3.6 && y < 4.7);
+    const lines = vectorizeGrid(g).filter((p) => p.cls === 'road_boundary');
+    const lateralM = (kind: string): number[] =>
+      lines
+        .filter((p) => p.kind === kind)
+        .flatMap((p) => p.points.map((q) => q[1]))
+        .sort((a, b) => a - b);
+    const border = lateralM('road_border');
+    const rail = lateralM('barrier');
+    expect(border.length).toBeGreaterThan(0);
+    expect(rail.length).toBeGreaterThan(0);
+    expect(Math.abs(border[border.length >> 1]! - 3.05)).toBeLessThan(0.2);
+    expect(Math.abs(rail[rail.length >> 1]! - 4.15)).toBeLessThan(0.2);
+  });
+
   it('does not let smeared or stray crosswalk cells stretch the rectangle', () => {
     const g = allocBevGrid(200, 100, CELL, 0, -7.5);
     g.visibility.fill(2);

@@ -9,7 +9,10 @@
  *   sideways on the evidence (sub-cell), linked end to end across dash gaps (<= dividerMaxGapM)
  *   when their directions agree; style by vote of the solid/dashed evidence and the painted
  *   fraction along the line;
- * - road boundaries: the same with the curb/border/barrier mask, kind by evidence vote;
+ * - road boundaries: the same, in two groups: kerbs and road borders as one mask (kind by
+ *   evidence vote), barriers (guard rails, walls, fences) as another. A barrier often stands a
+ *   metre or two behind a road border; seen from afar the two bands of evidence touch, and one
+ *   mask thinned them into one line between them, of the kind with more evidence;
  * - stop lines: connected component -> its principal axis as a 2-point segment;
  * - crosswalks: stripes joined by a small dilation -> oriented rectangle (4 corners, CCW);
  * - signs / lights: component centroids (signCode '') at their own, lower presence threshold
@@ -227,7 +230,10 @@ export const DEFAULT_VECTORIZE_OPTIONS: VectorizeOptions = {
 
 const C = SEG_CLASS_IDS;
 const DIVIDER = [C.divider_solid, C.divider_dashed];
-const BOUNDARY = [C.boundary_curb, C.boundary_border, C.boundary_barrier];
+/** Kerbs and road borders: one group (a kerb's label and a border's mix along one edge). */
+const KERB_BORDER = [C.boundary_curb, C.boundary_border];
+/** Barriers: a group of their own (they stand apart from the road's edge, see the header). */
+const BARRIER = [C.boundary_barrier];
 const BOUNDARY_KIND_BY_CLASS: Record<number, BoundaryKind> = { [C.boundary_curb]: 'curb', [C.boundary_border]: 'road_border', [C.boundary_barrier]: 'barrier' };
 
 export function validateVectorizeOptions(o: VectorizeOptions): void {
@@ -270,7 +276,8 @@ export function vectorizeGrid(grid: BevGrid, options: Partial<VectorizeOptions> 
   // The collinear link test is for dashes (paint broken by design); a boundary's gaps are
   // driveways and occlusions, which the extension test alone bridges.
   v.lines(DIVIDER, o.dividerMaxGapM, o.linkFitMaxResidualM, clip, out);
-  v.lines(BOUNDARY, o.boundaryMaxGapM, 0, clip, out);
+  v.lines(KERB_BORDER, o.boundaryMaxGapM, 0, clip, out);
+  v.lines(BARRIER, o.boundaryMaxGapM, 0, clip, out);
   const crosswalks: VectorPrimitive[] = [];
   v.crosswalks(clip, crosswalks, travelAxisRad);
   const stopLines: VectorPrimitive[] = [];
