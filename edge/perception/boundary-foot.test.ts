@@ -53,6 +53,18 @@ function renderWithBorderAndRail(table: Float32Array, eastM: number, out: SegOut
   return out;
 }
 
+/** The rail scene with the rail's face labelled border on every other image row above its foot. */
+function renderWithFlickeringFace(table: Float32Array, eastM: number, out: SegOutput): SegOutput {
+  renderWithRail(table, eastM, out);
+  for (let i = 0; i < out.classId.length; i++) {
+    if (out.classId[i] !== SEG_CLASS_IDS.boundary_barrier || Math.floor(i / out.widthPx) % 2 === 0) continue;
+    let foot = false;
+    for (let k = 0; k < 16 && !foot; k++) foot = Math.abs(table[(i * 16 + k) * 2 + 1]! - RAIL_T) <= FOOT_HALF_M;
+    if (!foot) out.classId[i] = SEG_CLASS_IDS.boundary_border;
+  }
+  return out;
+}
+
 function drive(options: Partial<LocalMapOptions>, render = renderWithRail): LocalPrimitive[] {
   const lut = new GroundLut(TEST_CALIBRATION);
   lut.update(0);
@@ -124,6 +136,14 @@ describe('LocalMap boundary feet', () => {
     // No line between the two: every boundary sample lies near one of them.
     const between = railLateralsM(prims).filter((y) => y > BORDER_T + 0.4 && y < RAIL_T - 0.4);
     expect(between).toEqual([]);
+  });
+
+  it('gives a barrier one foot per run however its face labels flicker', () => {
+    const lats = railLateralsM(drive({ boundaryFootPx: 3 }, renderWithFlickeringFace));
+    expect(lats.length).toBeGreaterThan(100);
+    expect(Math.abs(lats[Math.floor(lats.length / 2)]! - RAIL_T)).toBeLessThan(0.3);
+    // (A border-labelled row at the foot moves the barrier's foot one row up: a little outward.)
+    expect(lats[lats.length - 1]!).toBeLessThan(RAIL_T + 0.6);
   });
 
   it('refuses a negative or fractional foot', () => {

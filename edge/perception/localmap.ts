@@ -14,8 +14,8 @@
  * beyond what its image centre saw, and a line seen from the side would gather a tail away from
  * the car, so that its fused profile's centroid lies outward. The class of a pixel is its arg-max
  * (SegOutput). Boundary pixels above the foot of their column's run (`boundaryFootPx`) count as
- * background: a raised boundary's face projects metres outward. A run that turns from kerb or
- * border pixels into barrier pixels has a second foot there: the barrier standing behind. Signs
+ * background: a raised boundary's face projects metres outward. A run that first turns from kerb
+ * or border pixels into barrier pixels has a second foot there: the barrier standing behind. Signs
  * and lights (sign_base, light_base: a pole and what it carries) count only at their foot: in
  * each column a vertical run of pole pixels (either class winning the arg-max, or their
  * probabilities together reaching `pointProbThreshold`) adds, at its lowest
@@ -411,7 +411,7 @@ export class LocalMap {
   /**
    * Feet of what stands on the road, in one bottom-up scan of each column of `seg` (rows run top
    * -> bottom): `above` marks the boundary pixels above the lowest boundaryFootPx of their run
-   * (0 = off; a run's barrier pixels above its kerb or border pixels start a run of their own);
+   * (0 = off; a run's first barrier pixels above kerb or border pixels start a foot of their own);
    * footSign / footLight are 0 except at the lowest poleFootPx pixels of each run of pole pixels,
    * where they hold the run's mean sign_base and light_base probability (arg-max
    * indicators when the decoder gave none). All three arrays are reused. Only the splatted pixels
@@ -442,7 +442,7 @@ export class LocalMap {
     for (let c = 0; c < W; c++) {
       const top = topRow[c]!;
       let boundaryRun = 0;
-      let runCls = -1;
+      let barrierInRun = false;
       // The current pole run starts at row `bottom` (-1: none); r = -1 closes a run at the top.
       let bottom = -1;
       let sumSign = 0;
@@ -456,12 +456,17 @@ export class LocalMap {
           const i = r * W + c;
           const k = cls[i]!;
           if (k === CURB || k === BORDER || k === BARRIER) {
-            if (k === BARRIER && runCls !== BARRIER) boundaryRun = 0;
-            runCls = k;
+            // The run's first barrier pixel above kerb or border pixels: a barrier standing
+            // behind the road's edge, with a foot of its own (once per run: a face whose labels
+            // flicker between the classes gets no more feet).
+            if (k === BARRIER && !barrierInRun) {
+              boundaryRun = 0;
+              barrierInRun = true;
+            }
             if (boundaryFoot > 0 && ++boundaryRun > boundaryFoot) above[i] = 1;
           } else {
             boundaryRun = 0;
-            runCls = -1;
+            barrierInRun = false;
           }
           s = sp !== undefined ? sp[i]! : k === SIGN ? 1 : 0;
           l = lp !== undefined ? lp[i]! : k === LIGHT ? 1 : 0;
