@@ -13,6 +13,15 @@ const RAIL_T = 4; // m, lateral of the rail's foot (left)
 const RAIL_TOP_M = 0.8; // m
 const FOOT_HALF_M = 0.08; // m, the label's half-width at the foot
 
+/** Whether one of output pixel i's 16 ground sub-samples lies at a lateral (metres) that `at` accepts. */
+function seesLateral(table: Float32Array, i: number, at: (lateralM: number) => boolean): boolean {
+  for (let k = 0; k < 16; k++) {
+    const y = table[(i * 16 + k) * 2 + 1]!;
+    if (!Number.isNaN(y) && at(y)) return true;
+  }
+  return false;
+}
+
 /** The road scene plus the rail: a pixel is barrier when a sub-sample sees the foot or the face. */
 function renderWithRail(table: Float32Array, eastM: number, out: SegOutput): SegOutput {
   renderRoad(scene, table, eastM, 0, 0, out);
@@ -20,14 +29,7 @@ function renderWithRail(table: Float32Array, eastM: number, out: SegOutput): Seg
   // A ray to ground point lateral y crosses the rail plane at height camH * (1 - RAIL_T / y).
   const faceFarY = RAIL_T / (1 - RAIL_TOP_M / camH);
   for (let i = 0; i < out.classId.length; i++) {
-    for (let k = 0; k < 16; k++) {
-      const y = table[(i * 16 + k) * 2 + 1]!;
-      if (Number.isNaN(y)) continue;
-      if (Math.abs(y - RAIL_T) <= FOOT_HALF_M || (y >= RAIL_T && y <= faceFarY)) {
-        out.classId[i] = SEG_CLASS_IDS.boundary_barrier;
-        break;
-      }
-    }
+    if (seesLateral(table, i, (y) => Math.abs(y - RAIL_T) <= FOOT_HALF_M || (y >= RAIL_T && y <= faceFarY))) out.classId[i] = SEG_CLASS_IDS.boundary_barrier;
   }
   return out;
 }
@@ -42,13 +44,7 @@ function renderWithBorderAndRail(table: Float32Array, eastM: number, out: SegOut
   renderWithRail(table, eastM, out);
   for (let i = 0; i < out.classId.length; i++) {
     if (out.classId[i] === SEG_CLASS_IDS.boundary_barrier) continue;
-    for (let k = 0; k < 16; k++) {
-      const y = table[(i * 16 + k) * 2 + 1]!;
-      if (!Number.isNaN(y) && y >= BORDER_T - FOOT_HALF_M && y < RAIL_T - FOOT_HALF_M) {
-        out.classId[i] = SEG_CLASS_IDS.boundary_border;
-        break;
-      }
-    }
+    if (seesLateral(table, i, (y) => y >= BORDER_T - FOOT_HALF_M && y < RAIL_T - FOOT_HALF_M)) out.classId[i] = SEG_CLASS_IDS.boundary_border;
   }
   return out;
 }
@@ -58,9 +54,7 @@ function renderWithFlickeringFace(table: Float32Array, eastM: number, out: SegOu
   renderWithRail(table, eastM, out);
   for (let i = 0; i < out.classId.length; i++) {
     if (out.classId[i] !== SEG_CLASS_IDS.boundary_barrier || Math.floor(i / out.widthPx) % 2 === 0) continue;
-    let foot = false;
-    for (let k = 0; k < 16 && !foot; k++) foot = Math.abs(table[(i * 16 + k) * 2 + 1]! - RAIL_T) <= FOOT_HALF_M;
-    if (!foot) out.classId[i] = SEG_CLASS_IDS.boundary_border;
+    if (!seesLateral(table, i, (y) => Math.abs(y - RAIL_T) <= FOOT_HALF_M)) out.classId[i] = SEG_CLASS_IDS.boundary_border;
   }
   return out;
 }
