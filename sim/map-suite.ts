@@ -32,6 +32,9 @@ export const MAP_SUITE: readonly SuiteMap[] = [
   // Multi-lane roads (lines 6-9 m to the side of the car, seen across other lanes) are the
   // validation set's worst layout: a map of that layout to tune and diagnose on.
   gen('tuning', { seed: 13, layout: 'multilane' }),
+  // Roundabouts, left-hand traffic, spanning stop lines and stripe-drawn crossings: conventions
+  // the other tuning maps lack (their change detection was tuned without them).
+  gen('tuning', { seed: 14, layout: 'roundabout', trafficSide: 'left', stopLineStyle: 'spanning', crosswalkStyle: 'stripes' }),
   gen('validation', { seed: 21, layout: 'mixed', trafficSide: 'left', crosswalkStyle: 'stripes' }),
   gen('validation', { seed: 22, layout: 'roundabout', stopLineStyle: 'spanning' }),
   gen('validation', { seed: 23, layout: 'multilane', trafficSide: 'left', crosswalkStyle: 'lanelet' }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { XY } from '../../shared/schema.ts';
 import { parseTileKey, tileFrame } from '../../shared/tiles.ts';
-import { diffTile } from './changes.ts';
+import { diffTile, uncoveredStretches, type LineStretch } from './changes.ts';
 import type { MapFeature } from './features.ts';
 import { resolveMergeOptions } from './options.ts';
 
@@ -138,5 +138,56 @@ describe('diffTile', () => {
     expect(d.ids.filter((id) => id === 'a')).toHaveLength(1);
     expect(d.changes.added).toEqual({});
     expect(d.changes.removed).toEqual({});
+  });
+
+  it('says which previous lines live on, under their own id or joined into a neighbour', () => {
+    // a and its continuation e became one line that took a's id; e lives on inside it. b went.
+    const E: XY[] = [[100, 0], [180, 0]];
+    const d = diffTile([line('a', A), line('e', E), line('b', B)], [line('', [[-100, 0], [180, 0]])], frame, TILE, 2, o);
+    expect(d.ids).toEqual(['a']);
+    expect([...d.continued].sort()).toEqual(['a', 'e']);
+  });
+});
+
+describe('uncoveredStretches', () => {
+  const lngLat = (pts: XY[]): Array<[number, number]> => pts.map((p) => { const q = frame.toLngLat(p); return [q.lng, q.lat]; });
+  const local = (s: LineStretch): XY[] => s.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat }));
+  const bare = (prevF: MapFeature[], next: MapFeature[], covered: LineStretch[] = [], kept = new Set(prevF.map((f) => f.properties.id))) =>
+    uncoveredStretches(prevF, next, kept, covered, frame, o, 3, ['lane_divider', 'road_boundary']);
+
+  it('finds the end of a line that the new version no longer has, where it lies', () => {
+    // The new divider stops 60 m short (paint ground off at its end) and lies 0.4 m aside.
+    const s = bare([line('a', A)], [line('', [[-100, 0.4], [40, 0.4]])]);
+    expect(s).toHaveLength(1);
+    expect(s[0]!.cls).toBe('lane_divider');
+    const pts = local(s[0]!);
+    // Its samples lie on the old line, from the matching gate past the new end to the old end.
+    for (const q of pts) expect(Math.abs(q[1])).toBeLessThan(0.01);
+    expect(pts[0]![0]).toBeGreaterThan(40 + o.matchGateM - 1);
+    expect(pts[0]![0]).toBeLessThan(40 + o.matchGateM + 1);
+    expect(pts[pts.length - 1]![0]).toBeCloseTo(100, 1);
+  });
+
+  it('finds a stretch inside a line, and nothing where the new lines cover the old', () => {
+    const s = bare([line('a', A)], [line('', [[-100, 0], [-20, 0]]), line('', [[20, 0], [100, 0]])]);
+    expect(s).toHaveLength(1);
+    const pts = local(s[0]!);
+    expect(pts[0]![0]).toBeCloseTo(-20 + o.matchGateM, 0);
+    expect(pts[pts.length - 1]![0]).toBeCloseTo(20 - o.matchGateM, 0);
+    expect(bare([line('a', A)], [line('', shift(A, 0, 1.2))])).toEqual([]);
+  });
+
+  it('leaves short gaps, other classes, lines that did not live on and stretches tested already', () => {
+    // A 4 m gap leaves 1 m uncovered between the gates: shorter than 3 m.
+    expect(bare([line('a', A)], [line('', [[-100, 0], [-2, 0]]), line('', [[2, 0], [100, 0]])])).toEqual([]);
+    // The boundary's stretch is not covered by a divider.
+    expect(bare([line('c', C, 'road_boundary')], [line('', [[-100, -3.5], [0, -3.5]])])).toHaveLength(1);
+    expect(bare([line('c', C, 'road_boundary')], [line('', [[-100, -3.5], [0, -3.5]], 'road_boundary'), line('', [[0, -3.5], [100, -3.5]], 'road_boundary')])).toEqual([]);
+    // A previous line that did not live on is the diff's to report removed whole.
+    expect(bare([line('a', A)], [line('', [[-100, 0], [0, 0]])], [], new Set())).toEqual([]);
+    // A stretch cut out of the consensus already (reported on its own) is not found twice.
+    expect(bare([line('a', A)], [line('', [[-100, 0], [0, 0]])], [{ cls: 'lane_divider', coordinates: lngLat([[0, 0], [100, 0]]) }])).toEqual([]);
+    // Points (signs) have no stretches.
+    expect(bare([sign('s', [10, 8])], [])).toEqual([]);
   });
 });

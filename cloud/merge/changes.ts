@@ -28,7 +28,7 @@ import { polylineLengthM } from '../../shared/geometry.ts';
 import { existenceScore } from './evidence.ts';
 import { featurePoints, firstPosition, isAreaGeometry, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
-import { hypot, newProjection, Polyline, resampleFlat } from './polyline.ts';
+import { hypot, newProjection, Polyline, resampleFlat, simplifyIndices } from './polyline.ts';
 
 export type ClassCounts = Partial<Record<PrimitiveClass, number>>;
 
@@ -85,15 +85,20 @@ function shapeOf(f: MapFeature, frame: LocalFrame): Shape {
   const pts = featurePoints(f, frame);
   if (f.geometry.type === 'Point') return { cls: f.properties.class, samples: pts, point: pts[0]! };
   const closed = isAreaGeometry(f.geometry) ? [...pts, pts[0]!] : pts;
+  return { cls: f.properties.class, ...sampled(closed), lengthM: polylineLengthM(closed) };
+}
+
+/** A line's samples 1 m apart and the polyline through them. */
+function sampled(pts: readonly XY[]): { samples: XY[]; line: Polyline } {
   const r = resampleFlat(
-    closed.map((p) => p[0]),
-    closed.map((p) => p[1]),
+    pts.map((p) => p[0]),
+    pts.map((p) => p[1]),
     0,
-    closed.length,
+    pts.length,
     1,
   );
   const samples: XY[] = Array.from(r.x, (x, i) => [x, r.y[i]!] as XY);
-  return { cls: f.properties.class, samples, line: new Polyline(r.x, r.y), lengthM: polylineLengthM(closed) };
+  return { samples, line: new Polyline(r.x, r.y) };
 }
 
 interface PairDisp {
@@ -165,6 +170,11 @@ export interface DiffResult {
   /** firstSeenUnixMs inherited from the matched previous feature, or undefined. */
   inheritedFirstSeen: Array<number | undefined>;
   changes: TileChanges;
+  /**
+   * Ids of the previous features that live on: a new feature overlaps each (it took the id, or
+   * another previous feature's that it overlaps too: two lines joined into one).
+   */
+  continued: Set<string>;
 }
 
 /**
@@ -188,17 +198,7 @@ export function diffTile(
   const prevHit = new Uint8Array(P.length);
   const nextHit = new Uint8Array(N.length);
   // Few features per tile and class: compare pairs whose bounding boxes are near.
-  const boxes = (S: Shape[]): Float64Array[] =>
-    S.map((s) => {
-      const b = Float64Array.of(Infinity, Infinity, -Infinity, -Infinity);
-      for (const [x, y] of s.samples) {
-        b[0] = Math.min(b[0]!, x);
-        b[1] = Math.min(b[1]!, y);
-        b[2] = Math.max(b[2]!, x);
-        b[3] = Math.max(b[3]!, y);
-      }
-      return b;
-    });
+  const boxes = (S: Shape[]): Float64Array[] => S.map((s) => boxOf(s.samples));
   const pb = boxes(P);
   const nb = boxes(N);
   const g = o.matchGateM;
@@ -337,7 +337,9 @@ export function diffTile(
       changes.movedIds.push(ids[j]!);
     } else changes.unchanged++;
   }
-  return { ids, inheritedFirstSeen, changes };
+  const continued = new Set<string>();
+  for (let i = 0; i < P.length; i++) if (prevHit[i]) continued.add(prev[i]!.properties.id);
+  return { ids, inheritedFirstSeen, changes, continued };
 }
 
 const isSliver = (s: Shape, o: MergeOptions): boolean => s.lengthM !== undefined && s.lengthM < o.changeMinLengthM;
@@ -391,6 +393,86 @@ export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, pr
     list.push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: part.cls, coordinates: part.coordinates });
     changes[kind][part.cls] = (changes[kind][part.cls] ?? 0) + 1;
   }
+}
+
+/** A line stretch, [lng, lat] (a removed or moved part's geometry before it is reported). */
+export interface LineStretch {
+  cls: PrimitiveClass;
+  coordinates: Array<[number, number]>;
+}
+
+/**
+ * Stretches of the previous version's lines that the new version no longer has, though the line
+ * itself lives on (its id is in `kept`): paint removed at a line's end or inside it that the merge
+ * no longer clusters into the line at all (a stretch that went stale inside a consensus line is
+ * cut there instead: withoutStaleStretches). Runs of a previous line's 1 m samples farther than
+ * matchGateM from every new feature of its class and from every line in `covered` (the cut
+ * stretches, tested already), at least `minRunM` long, in classes
+ * `classes`. Whether the drives since show such a stretch gone is the caller's test
+ * (absentSince): a stretch merely not reproduced is no removal.
+ */
+export function uncoveredStretches(prev: readonly MapFeature[], next: readonly MapFeature[], kept: ReadonlySet<string>, covered: readonly LineStretch[], frame: LocalFrame, o: MergeOptions, minRunM: number, classes: readonly PrimitiveClass[]): LineStretch[] {
+  const out: LineStretch[] = [];
+  const g = o.matchGateM;
+  const lines: Array<{ cls: PrimitiveClass; line: Polyline; box: Float64Array }> = [];
+  for (const f of next) {
+    if (!classes.includes(f.properties.class) || f.geometry.type === 'Point') continue;
+    const sh = shapeOf(f, frame);
+    if (sh.line) lines.push({ cls: sh.cls, line: sh.line, box: boxOf(sh.samples), });
+  }
+  for (const c of covered) {
+    if (!classes.includes(c.cls) || c.coordinates.length < 2) continue;
+    const sh = sampled(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })));
+    lines.push({ cls: c.cls, line: sh.line, box: boxOf(sh.samples) });
+  }
+  const pr = newProjection();
+  for (const f of prev) {
+    const cls = f.properties.class;
+    if (!classes.includes(cls) || !kept.has(f.properties.id) || f.geometry.type === 'Point') continue;
+    const sh = shapeOf(f, frame);
+    const n = sh.samples.length;
+    if (n < 2) continue;
+    const box = boxOf(sh.samples);
+    const near = lines.filter((l) => l.cls === cls && !(box[0]! - g > l.box[2]! || l.box[0]! - g > box[2]! || box[1]! - g > l.box[3]! || l.box[1]! - g > box[3]!));
+    const bare = sh.samples.map(([x, y]) => !near.some((l) => l.line.project(x, y, g, pr)));
+    for (let a = 0; a < n; ) {
+      if (!bare[a]) {
+        a++;
+        continue;
+      }
+      let b = a;
+      while (b + 1 < n && bare[b + 1]) b++;
+      // Samples lie 1 m apart: a run of k samples spans k - 1 metres.
+      if (b - a >= minRunM) {
+        const xs = sh.samples.slice(a, b + 1).map((q) => q[0]);
+        const ys = sh.samples.slice(a, b + 1).map((q) => q[1]);
+        const keep = simplifyIndices(xs, ys, 0, xs.length, STRETCH_SIMPLIFY_M);
+        out.push({
+          cls,
+          coordinates: keep.map((i) => {
+            const q = frame.toLngLat([xs[i]!, ys[i]!]);
+            return [Math.round(q.lng * 1e8) / 1e8, Math.round(q.lat * 1e8) / 1e8];
+          }),
+        });
+      }
+      a = b + 1;
+    }
+  }
+  return out;
+}
+
+/** How far a reported stretch's vertices may lie from its 1 m samples, metres. */
+const STRETCH_SIMPLIFY_M = 0.02;
+
+function boxOf(pts: readonly XY[]): Float64Array {
+  const b = Float64Array.of(Infinity, Infinity, -Infinity, -Infinity);
+  for (const [x, y] of pts) {
+    b[0] = Math.min(b[0]!, x);
+    b[1] = Math.min(b[1]!, y);
+    b[2] = Math.max(b[2]!, x);
+    b[3] = Math.max(b[3]!, y);
+  }
+  return b;
 }
 
 /** A deterministic id, unique in the tile: class, place and version hashed. */

@@ -181,17 +181,23 @@ export async function diffVersions(store: ObjectStore, from: number, to: number,
     const s = fa.get(id);
     if (s && !fb.has(id)) changes.push(make('removed', id, s, status(supported(s))));
   }
-  // A stretch removed from a line that A had (paint ground off inside a longer line): removed,
-  // with the stretch as its geometry and the line's evidence in A; unless the line went whole.
-  // A stretch moved (repainted aside inside a longer line): moved, with its new geometry and the
-  // line's evidence in B, confirmed as a moved feature is.
+  // A stretch removed from a line that A had (paint ground off inside a longer line, or at its
+  // end): removed, with the stretch as its geometry and the line's evidence in A; unless the
+  // line went whole (listed removed above). The line may live on under another id (joined
+  // with its neighbour into one). A stretch moved (repainted aside inside a longer line): moved,
+  // with its new geometry and the line's evidence in B, confirmed as a moved feature is.
   for (const part of reported.parts.values()) {
     const sa = fa.get(part.parentId);
     const sb = fb.get(part.parentId);
-    if (!sa || !sb) continue;
-    const s = part.kind === 'removed' ? sa : sb;
-    const ok = part.kind === 'removed' ? supported(sa) : supported(sb) && sb.props.lastSeenUnixMs > aSeenUnixMs;
-    const c = make(part.kind, part.id, { ...s, tiles: [part.tile], geometries: [{ type: 'LineString', coordinates: part.coordinates }] }, status(ok));
+    const at = { tiles: [part.tile], geometries: [{ type: 'LineString' as const, coordinates: part.coordinates }] };
+    let c: VersionChange;
+    if (part.kind === 'removed') {
+      if (!sa || (!sb && reported.removed.has(part.parentId))) continue;
+      c = make('removed', part.id, { ...sa, ...at }, status(supported(sa)));
+    } else {
+      if (!sa || !sb) continue;
+      c = make('moved', part.id, { ...sb, ...at }, status(supported(sb) && sb.props.lastSeenUnixMs > aSeenUnixMs));
+    }
     c.evidence.reportedIn = part.versions.slice().sort((x, y) => x - y);
     changes.push(c);
   }

@@ -19,7 +19,7 @@ import { alignToConsensus } from './align-fine.ts';
 import { barsAlongLines } from './bars-along-lines.ts';
 import { extendDashedEnds } from './dashed-ends.ts';
 import { barsAtKerbs } from './bars-at-kerbs.ts';
-import { addLineParts, diffTile, type TileChanges } from './changes.ts';
+import { addLineParts, diffTile, uncoveredStretches, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
 import { movedStretches, recentShiftM, replaceStretches } from './recent-shift.ts';
@@ -28,6 +28,9 @@ import { localGauge } from './gauge.ts';
 import { resolveMergeOptions, type MergeOptions } from './options.ts';
 import { tileBoxM } from './shards.ts';
 import { CLS_BOUNDARY, CLS_CROSSWALK, CLS_DIVIDER, CLS_LIGHT, CLS_SIGN, CLS_STOP, correctPoints, correctVertices, prepare, resample, segmentCorrectionAt, type TileObservation } from './prepare.ts';
+
+/** Lines whose stretches go on their own: stale ones cut out, uncovered ones reported removed. */
+const STALE_STRETCH_CLASSES: readonly PrimitiveClass[] = ['lane_divider', 'road_boundary'];
 
 export interface TileInput {
   /** "16/x/y". */
@@ -172,7 +175,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
         }
       }
     }
-    const pieces = !cutStale || (c.cls !== 'lane_divider' && c.cls !== 'road_boundary') ? [c] : (() => {
+    const pieces = !cutStale || !STALE_STRETCH_CLASSES.includes(c.cls) ? [c] : (() => {
       const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
       for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
       return w.pieces;
@@ -246,10 +249,14 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     : undefined;
   const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent, (j) => grew[j]!);
   const taken = new Set(diff.ids);
-  if (cuts.length && input.previous?.length && split && p.nObs > 0) {
-    // A cut stretch is reported removed only on the same evidence of absence as a whole feature.
-    const gone = cuts.filter((c) => absentSince(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })), false, PRIMITIVE_CLASSES.indexOf(c.cls), p, linePts, footprint, split, o.matchGateM));
-    addLineParts('removed', diff.changes, input.previous, new Set(diff.ids), gone, frame, input.tile, input.version, o, taken);
+  if (cutStale && input.previous?.length && p.nObs > 0) {
+    // The stretches cut out of consensus lines, and those of the previous lines that no new
+    // feature covers any more (paint removed at a line's end, or gone from the clustering
+    // altogether); each reported removed only on the same evidence of absence as a whole feature.
+    const kept = diff.continued;
+    const bare = uncoveredStretches(input.previous, features, kept, cuts, frame, o, o.staleStretchMinM, STALE_STRETCH_CLASSES);
+    const gone = [...cuts, ...bare].filter((c) => absentSince(c.coordinates.map(([lng, lat]) => frame.toLocal({ lng, lat })), false, PRIMITIVE_CLASSES.indexOf(c.cls), p, linePts, footprint, split, o.matchGateM));
+    if (gone.length) addLineParts('removed', diff.changes, input.previous, kept, gone, frame, input.tile, input.version, o, taken);
   }
   if (moves.length && input.previous?.length) addLineParts('moved', diff.changes, input.previous, new Set(diff.ids), moves, frame, input.tile, input.version, o, taken);
   features.forEach((f, j) => {

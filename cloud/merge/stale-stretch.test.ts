@@ -214,3 +214,39 @@ describe('a stretch of paint removed inside a longer line', () => {
     expect(await nearestDivider(store, 2, mid)).toBeLessThan(1);
   }, 60_000);
 });
+
+describe('paint removed at the end of a line that joined its neighbour', () => {
+  it('is listed removed, though the line it was cut from lives on under its neighbour\'s id', async () => {
+    // v1: two pieces of the divider (a, then b), 20 m of road between them. Then the gap is
+    // painted and the last 6 % of the line (b's end, 20 m) ground off: v2 has one line, which
+    // takes a's id in the tile where both lie (a is the longer there: the tile's border crosses
+    // the line at its middle).
+    const aTo = Math.round(n * 0.8);
+    const bFrom = Math.round(n * 0.86);
+    const tailFrom = Math.round(n * 0.94);
+    const apart: TruthWorld = { ...world, lines: [...world.lines.filter((l) => l !== div), { ...div, id: 'div_a', points: div.points.slice(0, aTo + 1) }, { ...div, id: 'div_b', points: div.points.slice(bFrom) }] };
+    const joined: TruthWorld = { ...world, lines: [...world.lines.filter((l) => l !== div), { ...div, id: 'div_joined', points: div.points.slice(0, tailFrom + 1) }] };
+    const first = simulateFleet(apart, { drives: 6, seed: 43, startUnixMs: T0, driveIdPrefix: 'j1' }).observations;
+    const second = simulateFleet(joined, { drives: 5, seed: 44, startUnixMs: T0 + DAY_MS, driveIdPrefix: 'j2' }).observations;
+    const store = await twoVersions('joined', {}, first, second);
+    const gapMid = div.points[Math.round((aTo + bFrom) / 2)]!;
+    const tailMid = div.points[Math.round((tailFrom + n - 1) / 2)]!;
+    const bMid = div.points[Math.round((bFrom + tailFrom) / 2)]!;
+    expect(await nearestDivider(store, 1, gapMid)).toBeGreaterThan(1.5);
+    expect(await nearestDivider(store, 1, tailMid)).toBeLessThan(1);
+    // v2: one line through the painted gap, b's id gone with it, the tail gone.
+    expect(await nearestDivider(store, 2, gapMid)).toBeLessThan(1);
+    expect(await nearestDivider(store, 2, tailMid)).toBeGreaterThan(1.5);
+    const bId = (await dividerPropsNear(store, 1, bMid)).id;
+    expect((await dividerPropsNear(store, 2, bMid)).id).not.toBe(bId);
+    const d = await diffVersions(store, 1, 2);
+    const removed = d.changes.filter((c) => c.kind === 'removed' && c.cls === 'lane_divider');
+    const pts = removed.flatMap((c) => c.geometries).flatMap((g) => (g.type === 'LineString' ? g.coordinates : [])).map(([lng, lat]) => world.frame.toLocal({ lng: lng!, lat: lat! }));
+    const along = (q: XY): number => Math.min(Infinity, ...pts.map((r) => Math.hypot(r[0] - q[0], r[1] - q[1])));
+    expect(along(tailMid)).toBeLessThan(2);
+    expect(removed.every((c) => c.status === 'confirmed')).toBe(true);
+    // Nothing of the line that stays is listed removed.
+    expect(along(bMid)).toBeGreaterThan(10);
+    expect(along(div.points[Math.round(n * 0.25)]!)).toBeGreaterThan(10);
+  }, 60_000);
+});
