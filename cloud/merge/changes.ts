@@ -26,7 +26,7 @@ import type { LocalFrame } from '../../shared/geo.ts';
 import type { PrimitiveClass, XY } from '../../shared/schema.ts';
 import { polylineLengthM } from '../../shared/geometry.ts';
 import { existenceScore } from './evidence.ts';
-import { featurePoints, firstPosition, isAreaGeometry, type MapFeature } from './features.ts';
+import { featurePoints, firstPosition, isAreaGeometry, round8, type MapFeature } from './features.ts';
 import type { MergeOptions } from './options.ts';
 import { hypot, newProjection, Polyline, resampleFlat, simplifyIndices } from './polyline.ts';
 
@@ -418,7 +418,7 @@ export function uncoveredStretches(prev: readonly MapFeature[], next: readonly M
   for (const f of next) {
     if (!classes.includes(f.properties.class) || f.geometry.type === 'Point') continue;
     const sh = shapeOf(f, frame);
-    if (sh.line) lines.push({ cls: sh.cls, line: sh.line, box: boxOf(sh.samples), });
+    if (sh.line) lines.push({ cls: sh.cls, line: sh.line, box: boxOf(sh.samples) });
   }
   for (const c of covered) {
     if (!classes.includes(c.cls) || c.coordinates.length < 2) continue;
@@ -451,7 +451,7 @@ export function uncoveredStretches(prev: readonly MapFeature[], next: readonly M
           cls,
           coordinates: keep.map((i) => {
             const q = frame.toLngLat([xs[i]!, ys[i]!]);
-            return [Math.round(q.lng * 1e8) / 1e8, Math.round(q.lat * 1e8) / 1e8];
+            return [round8(q.lng), round8(q.lat)];
           }),
         });
       }

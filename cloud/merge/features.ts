@@ -103,7 +103,8 @@ export interface TileFeatureCollection {
   features: MapFeature[];
 }
 
-const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
+/** A degree rounded as published: 1e-8 deg (~1 mm). */
+export const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
 
 /** Geometries of one primitive inside the tile (a line may enter and leave more than once). */
 export function clipToTile(cls: PrimitiveClass, points: readonly XY[], frame: LocalFrame, tile: TileId, bounds: LngLatBounds, minLineM: number): MapGeometry[] {
