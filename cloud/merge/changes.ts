@@ -64,11 +64,15 @@ export interface TileChanges {
 }
 
 /** A stretch of a line feature reported removed or moved on its own (TileChanges removedParts, movedParts). */
-export interface LinePart {
-  id: string;
-  parentId: string;
+/** A line stretch, [lng, lat] (a removed or moved part's geometry before it is reported). */
+export interface LineStretch {
   cls: PrimitiveClass;
   coordinates: Array<[number, number]>;
+}
+
+export interface LinePart extends LineStretch {
+  id: string;
+  parentId: string;
 }
 
 interface Shape {
@@ -360,7 +364,7 @@ export function isNewPaint(f: Pick<MapFeature, 'properties'>, prevSeenUnixMs: nu
  * feature lies more than movedThresholdM from it (median over its samples; not where an earlier
  * merge already re-placed it) and not when the feature is reported moved whole.
  */
-export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, parts: ReadonlyArray<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }>, frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
+export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, prev: readonly MapFeature[], kept: ReadonlySet<string>, parts: readonly LineStretch[], frame: LocalFrame, tile: string, version: number, o: MergeOptions, taken: Set<string>): void {
   const pr = newProjection();
   const P = prev.map((f) => shapeOf(f, frame));
   const movedWhole = new Set(changes.movedIds);
@@ -393,12 +397,6 @@ export function addLineParts(kind: 'removed' | 'moved', changes: TileChanges, pr
     list.push({ id: freshId(tile, version, f, taken), parentId: prev[parent]!.properties.id, cls: part.cls, coordinates: part.coordinates });
     changes[kind][part.cls] = (changes[kind][part.cls] ?? 0) + 1;
   }
-}
-
-/** A line stretch, [lng, lat] (a removed or moved part's geometry before it is reported). */
-export interface LineStretch {
-  cls: PrimitiveClass;
-  coordinates: Array<[number, number]>;
 }
 
 /**

@@ -19,7 +19,7 @@ import { alignToConsensus } from './align-fine.ts';
 import { barsAlongLines } from './bars-along-lines.ts';
 import { extendDashedEnds } from './dashed-ends.ts';
 import { barsAtKerbs } from './bars-at-kerbs.ts';
-import { addLineParts, diffTile, uncoveredStretches, type TileChanges } from './changes.ts';
+import { addLineParts, diffTile, uncoveredStretches, type LineStretch, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
 import { movedStretches, recentShiftM, replaceStretches } from './recent-shift.ts';
@@ -141,12 +141,16 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const cutStale = split !== undefined && o.staleStretchWindowM > 0 && o.staleStretchMinM > 0;
   const frame = tileFrame(tileId);
   const bounds = tileBounds(tileId);
-  const cuts: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
+  const cuts: LineStretch[] = [];
   // Stretches of lines that the recent drives place aside (paint repainted inside a longer
   // line): re-placed there before the stale test (which would take the old place, which the
   // recent drives no longer see, for removed paint), and reported moved as parts of the line.
   const moveSplit = (input.previous?.length ?? 0) > 0 && o.movedStretchBinM > 0 && o.movedStretchMinM > 0 ? split : undefined;
-  const moves: Array<{ cls: PrimitiveClass; coordinates: Array<[number, number]> }> = [];
+  const moves: LineStretch[] = [];
+  /** A stretch of a line (tile frame) as the pieces of it inside the tile, [lng, lat], into `out`. */
+  const clippedStretches = (cls: PrimitiveClass, run: readonly XY[], out: LineStretch[]): void => {
+    for (const g of clipToTile(cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') out.push({ cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+  };
   const moveOptions = { binM: o.movedStretchBinM, minLengthM: o.movedStretchMinM, thresholdM: o.movedThresholdM, minRecentDrives: o.staleAfterMissedDrives };
   // Moves the previous version made (its lines' movedAfterUnixMs): tested again with their own
   // split, so a few drives since cannot take a re-placed stretch back to the old paint that the
@@ -163,7 +167,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
         const r = replaceStretches(c, stretches);
         c = r.c;
         after = moveSplit.afterUnixMs;
-        for (const run of r.moved) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') moves.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+        for (const run of r.moved) clippedStretches(c.cls, run, moves);
       } else {
         for (const t of remembered) {
           if (t.cls !== c.cls || t.afterUnixMs === moveSplit.afterUnixMs || !t.points.some((q) => pointPolylineDistM(q, c0.points) <= o.matchGateM)) continue;
@@ -177,7 +181,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
     }
     const pieces = !cutStale || !STALE_STRETCH_CLASSES.includes(c.cls) ? [c] : (() => {
       const w = withoutStaleStretches(c, p, linePts, footprint, o, o.gateM, o.staleStretchWindowM, o.staleStretchMinM, prevSeenUnixMs);
-      for (const run of w.cut) for (const g of clipToTile(c.cls, run, frame, tileId, bounds, o.minLineM)) if (g.type === 'LineString') cuts.push({ cls: c.cls, coordinates: g.coordinates.map((q) => [q[0]!, q[1]!]) });
+      for (const run of w.cut) clippedStretches(c.cls, run, cuts);
       return w.pieces;
     })();
     if (after !== undefined) for (const q of pieces) movedAfter.set(q, after);
