@@ -3,7 +3,7 @@
  * Exit codes: 0 stopped by SIGTERM/SIGINT or drained (--exit-when-drained), 1 a part failed,
  * 2 bad configuration or cannot open the outbox/sockets.
  */
-import { parseCliArgs } from '../shared/cli-args.ts';
+import { parseCommand } from '../shared/cli-args.ts';
 import * as zmq from 'zeromq';
 import { ConfigError, readConfigFile, resolveEdgeConfig, type EdgeSettings } from './config.ts';
 import { main } from './daemon.ts';
@@ -63,47 +63,39 @@ Logs: JSON lines on stderr ({tUnixMs, level, svc:"edge", event, ...numbers}). "i
 gives the bound intake endpoint; "drained" says the outbox is empty and the intake quiet.`;
 
 export default async function edgeRun(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCliArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        'vehicle-id': { type: 'string' },
-        'key-file': { type: 'string' },
-        'ingest-ack-key': { type: 'string' },
-        intake: { type: 'string' },
-        ingest: { type: 'string' },
-        'ingest-curve-public-key': { type: 'string' },
-        'curve-keypair': { type: 'string' },
-        'insecure-no-curve': { type: 'boolean' },
-        outbox: { type: 'string' },
-        'hw-profile': { type: 'string' },
-        'batch-max-observations': { type: 'string' },
-        'batch-max-bytes': { type: 'string' },
-        'idle-flush-s': { type: 'string' },
-        'keyframe-spacing-m': { type: 'string' },
-        'gnss-min-sigma-m': { type: 'string' },
-        'stats-interval-s': { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        'link-state-file': { type: 'string' },
-        'camera-calibration': { type: 'string' },
-        model: { type: 'string' },
-        replay: { type: 'boolean' },
-        'exit-when-drained': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    console.error(`fleetmap edge run: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')} (fleetmap edge run --help for usage)`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap edge run', HELP, {
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      'vehicle-id': { type: 'string' },
+      'key-file': { type: 'string' },
+      'ingest-ack-key': { type: 'string' },
+      intake: { type: 'string' },
+      ingest: { type: 'string' },
+      'ingest-curve-public-key': { type: 'string' },
+      'curve-keypair': { type: 'string' },
+      'insecure-no-curve': { type: 'boolean' },
+      outbox: { type: 'string' },
+      'hw-profile': { type: 'string' },
+      'batch-max-observations': { type: 'string' },
+      'batch-max-bytes': { type: 'string' },
+      'idle-flush-s': { type: 'string' },
+      'keyframe-spacing-m': { type: 'string' },
+      'gnss-min-sigma-m': { type: 'string' },
+      'stats-interval-s': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      'link-state-file': { type: 'string' },
+      'camera-calibration': { type: 'string' },
+      model: { type: 'string' },
+      replay: { type: 'boolean' },
+      'exit-when-drained': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values;
   const log = new JsonLogger('edge');
   let cfg;
   try {

@@ -11,6 +11,41 @@
  * ("argument missing"), reported by parseArgs.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT_USAGE, oneLine } from './cli-errors.ts';
+
+/** Where a command writes: its output (stdout) and its one-line errors (stderr). */
+export interface CommandIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const STD_COMMAND_IO: CommandIo = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/** The line a usage error prints: `<command>: <message> (<command> --help for usage)`. */
+export function usageLine(command: string, e: unknown): string {
+  return `${oneLine(command, e)} (${command} --help for usage)`;
+}
+
+/**
+ * A command's flags (parseCliArgs), with the two answers every command gives before it runs:
+ * `--help` prints `help` on `io.out` (exit 0); flags that parseArgs refuses (unknown, a value
+ * missing, a positional where none is allowed) print the usage line on `io.err` (exit 2).
+ * Returns the parsed flags, or the exit code when the command is already done.
+ */
+export function parseCommand<T extends ParseArgsConfig>(command: string, help: string, config: T, io: CommandIo = STD_COMMAND_IO): ReturnType<typeof parseArgs<T>> | number {
+  let parsed: ReturnType<typeof parseArgs<T>>;
+  try {
+    parsed = parseCliArgs(config);
+  } catch (e) {
+    io.err(usageLine(command, e));
+    return EXIT_USAGE;
+  }
+  if ((parsed.values as Record<string, unknown>).help === true) {
+    io.out(help);
+    return 0;
+  }
+  return parsed;
+}
 
 export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   const args = config.args ?? process.argv.slice(2);

@@ -85,6 +85,10 @@ describe('fleetmap: every error is one line, exit 2 (usage) or 1 (run time)', ()
     ['edge outbox: unknown flag', ['edge', 'outbox', '--bogus'], 2, /^fleetmap edge outbox: Unknown option '--bogus'/],
     ['keys: unknown subcommand', ['keys', 'nope'], 2, /^fleetmap keys: unknown subcommand "nope"/],
     ['keys generate: unknown flag', ['keys', 'generate', '--bogus'], 2, /^fleetmap keys generate: Unknown option '--bogus'/],
+    // The commands that parse their flags with shared/cli-args.ts parseCommand: one line each.
+    ...(['eval', 'cloud merge', 'cloud gc', 'cloud export', 'cloud diff', 'cloud worker', 'cloud web', 'cloud ingest', 'cloud health'] as const).map(
+      (c): [string, string[], 1 | 2, RegExp] => [`${c}: unknown flag`, [...c.split(' '), '--bogus'], 2, new RegExp(`^fleetmap ${c}: Unknown option '--bogus'.* \\(fleetmap ${c} --help for usage\\)$`)],
+    ),
   ];
   it.each(cases)('%s', async (_name, args, code, pattern) => {
     expectOneLine(await fleetmap(args), code, pattern);

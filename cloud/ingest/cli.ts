@@ -8,7 +8,7 @@
  */
 import * as zmq from 'zeromq';
 import { LocalDirStore, openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand } from '../../shared/cli-args.ts';
 import { parseListenAddress, startMetricsEndpoint, type MetricsEndpoint } from '../../shared/metrics-server.ts';
 import { IngestMetrics } from './metrics.ts';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_AHEAD_MS, MAX_ENVELOPE_BYTES, rawPublicKey, readPrivateKeyFile } from '../../shared/index.ts';
@@ -64,39 +64,31 @@ Stop with SIGTERM/SIGINT: the current message is answered, then health is persis
 Logs: JSON lines on stderr; "ingest_listening" gives the bound endpoint.`;
 
 export default async function ingestCli(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCliArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        bind: { type: 'string' },
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        keys: { type: 'string' },
-        'ack-key': { type: 'string' },
-        'no-journal': { type: 'boolean' },
-        'keys-poll-s': { type: 'string' },
-        'max-age-days': { type: 'string' },
-        'max-ahead-s': { type: 'string' },
-        'health-interval-s': { type: 'string' },
-        'max-in-flight': { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        'curve-keypair': { type: 'string' },
-        'curve-generate': { type: 'boolean' },
-        'insecure-no-curve': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    console.error(`fleetmap cloud ingest: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap cloud ingest', HELP, {
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      bind: { type: 'string' },
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      keys: { type: 'string' },
+      'ack-key': { type: 'string' },
+      'no-journal': { type: 'boolean' },
+      'keys-poll-s': { type: 'string' },
+      'max-age-days': { type: 'string' },
+      'max-ahead-s': { type: 'string' },
+      'health-interval-s': { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      'curve-keypair': { type: 'string' },
+      'curve-generate': { type: 'boolean' },
+      'insecure-no-curve': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values;
   const log = new JsonLogger('ingest');
   if (values['curve-generate']) {
     if (!values['curve-keypair']) {

@@ -4,7 +4,7 @@
  * none is, 2 for bad flags, 1 when the health file cannot be read.
  */
 import { oneLine } from '../../shared/cli-errors.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 import { DEFAULT_TROUBLE_THRESHOLDS, HEALTH_KEY, healthReport, parseHealth, renderHealthTable, type TroubleThresholds } from './health.ts';
 
@@ -12,6 +12,8 @@ import { DEFAULT_TROUBLE_THRESHOLDS, HEALTH_KEY, healthReport, parseHealth, rend
 export const EXIT_TROUBLE = 3;
 
 const d = DEFAULT_TROUBLE_THRESHOLDS;
+const NAME = 'fleetmap cloud health';
+
 const HELP = `usage: fleetmap cloud health --store DIR [--json] [--silent-after-s S] [--max-oldest-unsent-s S]
                              [--recent-s S] [--now-unix-ms MS]
 
@@ -49,31 +51,23 @@ export interface HealthCliIo {
 const STD_IO: HealthCliIo = { out: (t) => console.log(t), err: (t) => console.error(t), nowUnixMs: () => Date.now() };
 
 export default async function healthCli(argv: string[], io: HealthCliIo = STD_IO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCliArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        json: { type: 'boolean' },
-        'silent-after-s': { type: 'string' },
-        'max-oldest-unsent-s': { type: 'string' },
-        'recent-s': { type: 'string' },
-        'now-unix-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    io.err(`${oneLine('fleetmap cloud health', e)} (fleetmap cloud health --help for usage)`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(NAME, HELP, {
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      json: { type: 'boolean' },
+      'silent-after-s': { type: 'string' },
+      'max-oldest-unsent-s': { type: 'string' },
+      'recent-s': { type: 'string' },
+      'now-unix-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, io);
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values;
   let thresholds: TroubleThresholds;
   let nowUnixMs: number;
   try {
@@ -84,18 +78,18 @@ export default async function healthCli(argv: string[], io: HealthCliIo = STD_IO
     };
     nowUnixMs = values['now-unix-ms'] === undefined ? io.nowUnixMs() : seconds('--now-unix-ms', values['now-unix-ms'], 0);
   } catch (e) {
-    io.err(`${oneLine('fleetmap cloud health', e)} (fleetmap cloud health --help for usage)`);
+    io.err(usageLine(NAME, e));
     return 2;
   }
   if (!values.store) {
-    io.err('fleetmap cloud health: --store DIR is required (fleetmap cloud health --help for usage)');
+    io.err(usageLine(NAME, '--store DIR is required'));
     return 2;
   }
   let store: ObjectStore;
   try {
     store = openStoreArg(values.store, values);
   } catch (e) {
-    io.err(`${oneLine('fleetmap cloud health', e)} (fleetmap cloud health --help for usage)`);
+    io.err(usageLine(NAME, e));
     return 2;
   }
   const bytes = await store.get(HEALTH_KEY);
@@ -107,7 +101,7 @@ export default async function healthCli(argv: string[], io: HealthCliIo = STD_IO
   try {
     snap = parseHealth(bytes);
   } catch (e) {
-    io.err(oneLine('fleetmap cloud health', e));
+    io.err(oneLine(NAME, e));
     return 1;
   }
   const report = healthReport(snap, nowUnixMs, thresholds);

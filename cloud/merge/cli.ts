@@ -6,8 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { oneLine } from '../../shared/cli-errors.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 import { InProcessExecutor, WorkerThreadExecutor, type MergeExecutor } from './executor.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions } from './options.ts';
@@ -45,34 +44,27 @@ SDK's default chain):
 ${S3_CLI_HELP}`;
 
 export default async function (argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseCliArgs({
-      args: argv,
-      options: {
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        workers: { type: 'string', default: '1' },
-        redis: { type: 'string' },
-        'window-days': { type: 'string' },
-        rebuild: { type: 'boolean', default: false },
-        'recompute-all': { type: 'boolean', default: false },
-        'min-drives': { type: 'string' },
-        margin: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        'metrics-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return usageError(e);
-  }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap cloud merge', HELP, {
+    args: argv,
+    options: {
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      workers: { type: 'string', default: '1' },
+      redis: { type: 'string' },
+      'window-days': { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+      'recompute-all': { type: 'boolean', default: false },
+      'min-drives': { type: 'string' },
+      margin: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      'metrics-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
   if (!args.store) {
     return usageError('--store DIR is required');
   }
@@ -156,6 +148,6 @@ export default async function (argv: string[]): Promise<number> {
 
 /** One line on stderr, exit 2. */
 function usageError(e: unknown): number {
-  console.error(`${oneLine('fleetmap cloud merge', e)} (fleetmap cloud merge --help for usage)`);
+  console.error(usageLine('fleetmap cloud merge', e));
   return 2;
 }

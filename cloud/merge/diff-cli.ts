@@ -3,7 +3,7 @@
  * (diff.ts), most actionable first, as a table or `--json`. B defaults to the latest version,
  * A to B - 1.
  */
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { EXIT_RUNTIME, EXIT_USAGE, oneLine } from '../../shared/cli-errors.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 import { DEFAULT_DIFF_OPTIONS, diffVersions, type VersionDiff } from './diff.ts';
@@ -26,28 +26,20 @@ ${S3_CLI_HELP}
   -h, --help           this text`;
 
 export default async function (argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCliArgs({
-      args: argv,
-      options: {
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        json: { type: 'boolean', default: false },
-        'confirm-drives': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    return usageError(e);
-  }
+  const parsed = parseCommand(NAME, HELP, {
+    args: argv,
+    options: {
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      json: { type: 'boolean', default: false },
+      'confirm-drives': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (typeof parsed === 'number') return parsed;
   const args = parsed.values;
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (!args.store) return usageError('--store LOC is required');
   if (parsed.positionals.length > 2) return usageError(`at most two versions, got ${parsed.positionals.length}`);
   const versions = parsed.positionals.map(parseVersion);
@@ -116,6 +108,6 @@ export function formatDiff(d: VersionDiff): string {
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function usageError(e: unknown): number {
-  console.error(`${oneLine(NAME, e)} (${NAME} --help for usage)`);
+  console.error(usageLine(NAME, e));
   return EXIT_USAGE;
 }

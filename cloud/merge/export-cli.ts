@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { EXIT_RUNTIME, EXIT_USAGE, oneLine } from '../../shared/cli-errors.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 
@@ -43,28 +43,21 @@ ${Object.entries(EXPORT_FORMATS)
   .join('\n')}`;
 
 export default async function (argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseCliArgs({
-      args: argv,
-      options: {
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        version: { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return usageError(e);
-  }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(NAME, HELP, {
+    args: argv,
+    options: {
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      version: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
   if (!args.store) return usageError('--store DIR is required');
   if (!args.format) return usageError(`--format is required (${Object.keys(EXPORT_FORMATS).join(', ')})`);
   if (!args.out) return usageError('--out FILE is required');
@@ -96,6 +89,6 @@ export default async function (argv: string[]): Promise<number> {
 
 /** One line on stderr, exit 2. */
 function usageError(e: unknown): number {
-  console.error(`${oneLine(NAME, e)} (${NAME} --help for usage)`);
+  console.error(usageLine(NAME, e));
   return EXIT_USAGE;
 }

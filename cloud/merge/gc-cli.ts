@@ -2,8 +2,7 @@
  * `fleetmap cloud gc --store LOC [--dry-run] [--grace-hours H]`: remove merge leftovers (gc.ts).
  * Prints one JSON summary line on stdout.
  */
-import { oneLine } from '../../shared/cli-errors.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS } from '../store/index.ts';
 import { collectGarbage } from './gc.ts';
 
@@ -24,21 +23,14 @@ S3 (cloud/store/README.md):
 ${S3_CLI_HELP}`;
 
 export default async function (argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseCliArgs({
-      args: argv,
-      options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, 'dry-run': { type: 'boolean', default: false }, 'grace-hours': { type: 'string', default: '24' }, help: { type: 'boolean', short: 'h', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return usageError(e);
-  }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap cloud gc', HELP, {
+    args: argv,
+    options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, 'dry-run': { type: 'boolean', default: false }, 'grace-hours': { type: 'string', default: '24' }, help: { type: 'boolean', short: 'h', default: false } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
   if (!args.store) return usageError('--store LOC is required');
   const graceHours = Number(args['grace-hours']);
   if (!Number.isFinite(graceHours) || graceHours < 0) return usageError(`--grace-hours must be a number >= 0, got ${JSON.stringify(args['grace-hours'])}`);
@@ -63,6 +55,6 @@ export default async function (argv: string[]): Promise<number> {
 }
 
 function usageError(e: unknown): number {
-  console.error(`${oneLine('fleetmap cloud gc', e)} (fleetmap cloud gc --help for usage)`);
+  console.error(usageLine('fleetmap cloud gc', e));
   return 2;
 }

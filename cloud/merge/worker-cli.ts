@@ -3,8 +3,7 @@
  * machine (queue-worker.ts). Runs tile and publish jobs of `fleetmap cloud merge --redis URL`
  * until SIGINT / SIGTERM, then lets running jobs finish and exits 0. Logs JSON lines on stderr.
  */
-import { oneLine } from '../../shared/cli-errors.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { JsonLogger } from '../../shared/log.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS } from '../store/index.ts';
 import { redisSettings } from './queue-connection.ts';
@@ -29,29 +28,22 @@ S3 (cloud/store/README.md):
 ${S3_CLI_HELP}`;
 
 export default async function (argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseCliArgs({
-      args: argv,
-      options: {
-        redis: { type: 'string' },
-        store: { type: 'string' },
-        ...S3_CLI_OPTIONS,
-        concurrency: { type: 'string', default: '1' },
-        'lock-ms': { type: 'string', default: '30000' },
-        'stalled-interval-ms': { type: 'string', default: '15000' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return usageError(e);
-  }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap cloud worker', HELP, {
+    args: argv,
+    options: {
+      redis: { type: 'string' },
+      store: { type: 'string' },
+      ...S3_CLI_OPTIONS,
+      concurrency: { type: 'string', default: '1' },
+      'lock-ms': { type: 'string', default: '30000' },
+      'stalled-interval-ms': { type: 'string', default: '15000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
   if (!args.redis) return usageError('--redis URL is required');
   if (!args.store) return usageError('--store LOC is required');
   try {
@@ -85,6 +77,6 @@ export default async function (argv: string[]): Promise<number> {
 }
 
 function usageError(e: unknown): number {
-  console.error(`${oneLine('fleetmap cloud worker', e)} (fleetmap cloud worker --help for usage)`);
+  console.error(usageLine('fleetmap cloud worker', e));
   return 2;
 }

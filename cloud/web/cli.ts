@@ -4,7 +4,7 @@
  * address needs --token-file (refused otherwise: exit 2). Runs until SIGINT / SIGTERM (exit 0).
  */
 import { statSync } from 'node:fs';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { oneLine, UsageError } from '../../shared/cli-errors.ts';
 import { JsonLogger } from '../../shared/log.ts';
 import { DEFAULT_TROUBLE_THRESHOLDS } from '../ingest/health.ts';
@@ -31,26 +31,24 @@ fleet's observed coverage. Nothing is loaded from the internet.
   -h, --help`;
 
 export default async function webCli(argv: string[]): Promise<number> {
+  const parsed = parseCommand(NAME, HELP, {
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      store: { type: 'string' },
+      listen: { type: 'string' },
+      'token-file': { type: 'string' },
+      'history-interval-s': { type: 'string' },
+      'silent-after-s': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values;
   let o: WebServerOptions;
   const log = new JsonLogger('web');
   try {
-    const { values } = parseCliArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        store: { type: 'string' },
-        listen: { type: 'string' },
-        'token-file': { type: 'string' },
-        'history-interval-s': { type: 'string' },
-        'silent-after-s': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     if (!values.store) throw new UsageError('--store LOC is required');
     if (!isS3Location(values.store) && !(statSync(values.store.replace(/^file:\/\//, ''), { throwIfNoEntry: false })?.isDirectory() ?? false)) {
       throw new UsageError(`--store ${values.store}: no such directory`);
@@ -69,7 +67,7 @@ export default async function webCli(argv: string[]): Promise<number> {
       log,
     };
   } catch (e) {
-    console.error(`${oneLine(NAME, e)} (${NAME} --help for usage)`);
+    console.error(usageLine(NAME, e));
     return 2;
   }
   let web;

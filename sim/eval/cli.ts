@@ -9,8 +9,7 @@ import { bboxOf } from '../../shared/geometry.ts';
 import type { XY } from '../../shared/schema.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { oneLine } from '../../cli/errors.ts';
-import { parseCliArgs } from '../../shared/cli-args.ts';
+import { parseCommand, usageLine } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../../cloud/store/index.ts';
 import { KARLSRUHE_OSM_PATH, loadLanelet2File, parseMapOrigin } from '../bundled-maps.ts';
 import { readCoverageFile } from '../coverage-file.ts';
@@ -37,20 +36,13 @@ ${S3_CLI_HELP}
   -h, --help`;
 
 export default async function evalCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCliArgs({
-      args: argv,
-      strict: true,
-      options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, map: { type: 'string' }, 'map-origin': { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (e) {
-    return usageError(e);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand('fleetmap eval', HELP, {
+    args: argv,
+    strict: true,
+    options: { store: { type: 'string' }, ...S3_CLI_OPTIONS, map: { type: 'string' }, 'map-origin': { type: 'string' }, coverage: { type: 'string' }, version: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values;
   if (!values.store) {
     return usageError('--store DIR is required');
   }
@@ -110,6 +102,6 @@ function nearGroundTruth(published: ReadonlyArray<{ points: readonly XY[] }>, tr
 
 /** One line on stderr, exit 2. */
 function usageError(e: unknown): number {
-  console.error(`${oneLine('fleetmap eval', e)} (fleetmap eval --help for usage)`);
+  console.error(usageLine('fleetmap eval', e));
   return 2;
 }
