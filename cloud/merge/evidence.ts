@@ -347,20 +347,32 @@ export interface ObservationPoints {
  * points of that class; a sign or light: its one point). A previous feature that this merge
  * merely did not reproduce (re-cut, re-placed a metre or two by more drives) lacks that
  * evidence, and is not a removal; the neighbours of a removed stretch of line, which touch its
- * ends, do not hide it.
+ * ends, do not hide it. With `alongM` (a short bar: a stop line), a sample counts as seen only
+ * where a point lies within alongM of it along the line and gateM across: the neighbouring lane's
+ * bar, which abuts a removed one end to end, is seen up to its own end, and a radial gate of
+ * gateM would let it cover the removed bar's first metre and a half, half of a lane's bar.
  */
-export function absentSince(points: ReadonlyArray<readonly [number, number]>, closed: boolean, cls: number, p: Prepared, obsPts: ObservationPoints, fp: Footprint, split: RecentSplit, gateM: number): boolean {
+export function absentSince(points: ReadonlyArray<readonly [number, number]>, closed: boolean, cls: number, p: Prepared, obsPts: ObservationPoints, fp: Footprint, split: RecentSplit, gateM: number, alongM?: number): boolean {
   const passed = new Set<number>();
   for (const [d, t] of fp.passing(points, closed)) if (t > split.afterUnixMs) passed.add(d);
   if (passed.size < split.minDrives) return false;
   const ring = closed && points.length > 1 ? [...points, points[0]!] : points;
   const samples: Array<[number, number]> = [];
-  if (ring.length === 1) samples.push([ring[0]![0], ring[0]![1]]);
+  /** Per sample, the unit direction of the segment it lies on ([1, 0] for a point). */
+  const dirs: Array<[number, number]> = [];
+  if (ring.length === 1) {
+    samples.push([ring[0]![0], ring[0]![1]]);
+    dirs.push([1, 0]);
+  }
   for (let s = 1; s < ring.length; s++) {
     const [ax, ay] = ring[s - 1]!;
     const [bx, by] = ring[s]!;
-    const k = Math.max(1, Math.ceil(hypot(bx - ax, by - ay)));
-    for (let j = s === 1 ? 0 : 1; j <= k; j++) samples.push([ax + ((bx - ax) * j) / k, ay + ((by - ay) * j) / k]);
+    const len = hypot(bx - ax, by - ay);
+    const k = Math.max(1, Math.ceil(len));
+    for (let j = s === 1 ? 0 : 1; j <= k; j++) {
+      samples.push([ax + ((bx - ax) * j) / k, ay + ((by - ay) * j) / k]);
+      dirs.push(len > 0 ? [(bx - ax) / len, (by - ay) / len] : [1, 0]);
+    }
   }
   let minX = Infinity;
   let minY = Infinity;
@@ -387,18 +399,20 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
     }
   }
   const g2 = gateM * gateM;
+  const along = alongM !== undefined && ring.length > 1;
   for (const list of near.values()) {
     let seen = 0;
-    for (const [x, y] of samples) {
+    samples.forEach(([x, y], j) => {
+      const [ux, uy] = dirs[j]!;
       for (let k = 0; k < list.length; k += 2) {
         const dx = list[k]! - x;
         const dy = list[k + 1]! - y;
-        if (dx * dx + dy * dy <= g2) {
+        if (along ? Math.abs(dx * ux + dy * uy) <= alongM! && Math.abs(dx * uy - dy * ux) <= gateM : dx * dx + dy * dy <= g2) {
           seen++;
           break;
         }
       }
-    }
+    });
     if (2 * seen >= samples.length) return false;
   }
   return true;

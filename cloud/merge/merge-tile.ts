@@ -19,6 +19,7 @@ import { alignToConsensus } from './align-fine.ts';
 import { barsAlongLines } from './bars-along-lines.ts';
 import { extendDashedEnds } from './dashed-ends.ts';
 import { barsAtKerbs } from './bars-at-kerbs.ts';
+import { splitBarsAtLaneEnds } from './bars-at-lane-ends.ts';
 import { addLineParts, diffTile, uncoveredStretches, type LineStretch, type TileChanges } from './changes.ts';
 import { clusterAll, toConsensus } from './consensus.ts';
 import { Footprint, absentSince, evidenceOf, isStale, recentDriveCount, shadows, withoutStaleStretches } from './evidence.ts';
@@ -158,7 +159,8 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const remembered = moveSplit ? rememberedMoves(input.previous ?? [], frame) : [];
   /** Consensus lines with a re-placed stretch -> the split it was found with. */
   const movedAfter = new Map<object, number>();
-  const consensus = toConsensus(p, rsLine, final, o).flatMap((c0) => {
+  const laneEnds = { reachM: o.stopLineLaneReachM, endM: o.stopLineLaneEndM, minPieceM: o.stopLineLaneEndMinPieceM, tangentM: o.stopLineLaneEndTangentM, minAngleDeg: o.stopLineLaneEndMinAngleDeg };
+  const consensus = splitBarsAtLaneEnds(toConsensus(p, rsLine, final, o), linePts, laneEnds).flatMap((c0) => {
     let c = c0;
     let after: number | undefined;
     if (moveSplit && (c.cls === 'lane_divider' || c.cls === 'road_boundary')) {
@@ -248,7 +250,7 @@ export function mergeTile(input: TileInput, now: () => number = () => performanc
   const absent = split && p.nObs > 0
     ? (f: MapFeature, pts: readonly XY[]): boolean => {
         const cls = PRIMITIVE_CLASSES.indexOf(f.properties.class);
-        return absentSince(pts, isAreaGeometry(f.geometry), cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM);
+        return absentSince(pts, isAreaGeometry(f.geometry), cls, p, lineSpacing(cls) > 0 ? linePts : vertexPts, footprint, split, o.matchGateM, cls === CLS_STOP ? o.stopLineResampleM : undefined);
       }
     : undefined;
   const diff = diffTile(input.previous ?? [], features, frame, input.tile, input.version, o, absent, (j) => grew[j]!);

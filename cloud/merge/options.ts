@@ -167,6 +167,20 @@ export interface MergeOptions {
   stopLineKerbTrimShare: number;
   stopLineKerbMinSupportShare: number;
   /**
+   * Per-lane stop lines that abut (bars-at-lane-ends.ts): a consensus stop line is split where a
+   * lane divider ending near it, carried on along its last stopLineLaneEndTangentM, meets it
+   * within stopLineLaneReachM ahead of the divider's end (a dashed divider's last dash stops up
+   * to a gap short) or stopLineLaneEndM behind it, at least stopLineLaneEndMinPieceM from either
+   * end of the bar, at stopLineLaneEndMinAngleDeg or more; each piece keeps the observations
+   * that lie on it. The drives see no gap between two lanes' bars that touch; the divider
+   * between the lanes says where one ends. 0 (reach): off.
+   */
+  stopLineLaneReachM: number;
+  stopLineLaneEndM: number;
+  stopLineLaneEndMinPieceM: number;
+  stopLineLaneEndTangentM: number;
+  stopLineLaneEndMinAngleDeg: number;
+  /**
    * A published dashed divider's free ends are extended by dashedEndExtendM (dashed-ends.ts): a
    * map draws the line to the lanelet's end, the paint stops at a dash somewhere before it (for
    * 3 m dashes and 6 m gaps the median overrun is 1.5 m). An end is free when no other divider
@@ -282,6 +296,11 @@ export const DEFAULT_MERGE_OPTIONS: Readonly<MergeOptions> = Object.freeze({
   stopLineKerbTrimM: 2.5, // m
   stopLineKerbTrimShare: 0.2, // fraction of the bar's length, per end
   stopLineKerbMinSupportShare: 0.5, // fraction of the bar's supporting drives
+  stopLineLaneReachM: 6, // m (a dash gap)
+  stopLineLaneEndM: 1, // m
+  stopLineLaneEndMinPieceM: 1.5, // m
+  stopLineLaneEndTangentM: 3, // m
+  stopLineLaneEndMinAngleDeg: 45, // degrees
   dashedEndExtendM: 1.5, // m
   dashedEndClearM: 1.0, // m
   dashedEndTangentM: 2.0, // m
