@@ -4,7 +4,7 @@
  * none is, 2 for bad flags, 1 when the health file cannot be read.
  */
 import { oneLine } from '../../shared/cli-errors.ts';
-import { parseCommand, usageLine } from '../../shared/cli-args.ts';
+import { parseCommand, STD_COMMAND_IO, usageLine, type CommandIo } from '../../shared/cli-args.ts';
 import { openStoreArg, S3_CLI_HELP, S3_CLI_OPTIONS, type ObjectStore } from '../store/index.ts';
 import { DEFAULT_TROUBLE_THRESHOLDS, HEALTH_KEY, healthReport, parseHealth, renderHealthTable, type TroubleThresholds } from './health.ts';
 
@@ -42,13 +42,11 @@ ${S3_CLI_HELP}
 Exit codes: 0 no vehicle in trouble, ${EXIT_TROUBLE} at least one vehicle in trouble, 1 the health file
 cannot be read, 2 bad flags.`;
 
-export interface HealthCliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
+export interface HealthCliIo extends CommandIo {
   nowUnixMs: () => number;
 }
 
-const STD_IO: HealthCliIo = { out: (t) => console.log(t), err: (t) => console.error(t), nowUnixMs: () => Date.now() };
+const STD_IO: HealthCliIo = { ...STD_COMMAND_IO, nowUnixMs: () => Date.now() };
 
 export default async function healthCli(argv: string[], io: HealthCliIo = STD_IO): Promise<number> {
   const parsed = parseCommand(NAME, HELP, {

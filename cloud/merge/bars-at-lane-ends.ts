@@ -18,7 +18,7 @@ import { cumulativeLengthsM, pointAtM, projectOntoPolyline } from '../../shared/
 import type { XY } from '../../shared/schema.ts';
 import type { Consensus } from './consensus.ts';
 import type { ObservationPoints } from './evidence.ts';
-import { hypot } from './polyline.ts';
+import { hypot, isClosedXY } from './polyline.ts';
 
 export interface BarsAtLaneEndsOptions {
   /** A divider that meets the bar up to this far ahead of its end marks a lane boundary, metres. 0: off. */
@@ -34,13 +34,13 @@ export interface BarsAtLaneEndsOptions {
 }
 
 /** `list` with every stop line split where dividers of `list` end on it (see above); other primitives as they are. */
-export function splitBarsAtLaneEnds(list: readonly Consensus[], pts: ObservationPoints, o: BarsAtLaneEndsOptions): Consensus[] {
-  if (!(o.reachM > 0) || !list.some((c) => c.cls === 'stop_line')) return list.slice();
+export function splitBarsAtLaneEnds(list: readonly Consensus[], pts: ObservationPoints, o: BarsAtLaneEndsOptions): readonly Consensus[] {
+  if (!(o.reachM > 0) || !list.some((c) => c.cls === 'stop_line')) return list;
   const ends: Array<{ x: number; y: number; ux: number; uy: number }> = [];
   for (const c of list) {
     // A closed divider (round an island) has no ends.
-    if (c.cls !== 'lane_divider' || c.points.length < 2 || hypot(c.points[0]![0] - c.points[c.points.length - 1]![0], c.points[0]![1] - c.points[c.points.length - 1]![1]) < 0.01) continue;
-    ends.push(endOf(c.points, o.tangentM), endOf(c.points.slice().reverse(), o.tangentM));
+    if (c.cls !== 'lane_divider' || c.points.length < 2 || isClosedXY(c.points.map((q) => q[0]), c.points.map((q) => q[1]))) continue;
+    ends.push(endOf(c.points, o.tangentM, false), endOf(c.points, o.tangentM, true));
   }
   const sinMin = Math.sin((o.minAngleDeg * Math.PI) / 180);
   const out: Consensus[] = [];
@@ -68,7 +68,7 @@ export function splitBarsAtLaneEnds(list: readonly Consensus[], pts: Observation
       let lo = Infinity;
       let hi = -Infinity;
       for (let k = pts.start[i]!; pts.start[i]! >= 0 && k < pts.start[i]! + pts.count[i]!; k++) {
-        const s = bar.project(pts.x[k]!, pts.y[k]!).s;
+        const s = bar.project(pts.x[k]!, pts.y[k]!);
         lo = Math.min(lo, s);
         hi = Math.max(hi, s);
       }
@@ -89,14 +89,15 @@ export function splitBarsAtLaneEnds(list: readonly Consensus[], pts: Observation
   return out;
 }
 
-/** A line's end point and the unit direction of its last `tangentM` (towards the end). */
-function endOf(points: readonly XY[], tangentM: number): { x: number; y: number; ux: number; uy: number } {
+/** A line's last (or, `first`, its first) point and the unit direction of its last `tangentM` towards that end. */
+function endOf(points: readonly XY[], tangentM: number, first: boolean): { x: number; y: number; ux: number; uy: number } {
   const n = points.length;
-  const [x, y] = points[n - 1]!;
+  const at = (k: number): XY => points[first ? n - 1 - k : k]!;
+  const [x, y] = at(n - 1);
   let k = n - 2;
-  while (k > 0 && hypot(x - points[k]![0], y - points[k]![1]) < tangentM) k--;
-  const dx = x - points[k]![0];
-  const dy = y - points[k]![1];
+  while (k > 0 && hypot(x - at(k)[0], y - at(k)[1]) < tangentM) k--;
+  const dx = x - at(k)[0];
+  const dy = y - at(k)[1];
   const d = hypot(dx, dy) || 1;
   return { x, y, ux: dx / d, uy: dy / d };
 }
@@ -107,7 +108,8 @@ function endOf(points: readonly XY[], tangentM: number): { x: number; y: number;
  */
 function arc(points: readonly XY[]): {
   lengthM: number;
-  project(x: number, y: number): { s: number; distM: number };
+  /** Arc length of the nearest point. */
+  project(x: number, y: number): number;
   /** Arc length where the ray (x, y) + t (ux, uy), t in [t0, t1], crosses it at |sin| >= sinMin; undefined when it does not. */
   meet(x: number, y: number, ux: number, uy: number, t0: number, t1: number, sinMin: number): number | undefined;
   slice(a: number, b: number): XY[];
@@ -135,8 +137,7 @@ function arc(points: readonly XY[]): {
       return undefined;
     },
     project(x, y) {
-      const q = projectOntoPolyline([x, y], points);
-      return { s: q.sM, distM: q.distM };
+      return projectOntoPolyline([x, y], points).sM;
     },
     slice(a, b) {
       const mid = points.filter((_, k) => s[k]! > a && s[k]! < b);

@@ -358,12 +358,10 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
   if (passed.size < split.minDrives) return false;
   const ring = closed && points.length > 1 ? [...points, points[0]!] : points;
   const samples: Array<[number, number]> = [];
-  /** Per sample, the unit direction of the segment it lies on ([1, 0] for a point). */
+  const along = alongM !== undefined && ring.length > 1;
+  /** With `alongM`, per sample the unit direction of the segment it lies on. */
   const dirs: Array<[number, number]> = [];
-  if (ring.length === 1) {
-    samples.push([ring[0]![0], ring[0]![1]]);
-    dirs.push([1, 0]);
-  }
+  if (ring.length === 1) samples.push([ring[0]![0], ring[0]![1]]);
   for (let s = 1; s < ring.length; s++) {
     const [ax, ay] = ring[s - 1]!;
     const [bx, by] = ring[s]!;
@@ -371,7 +369,7 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
     const k = Math.max(1, Math.ceil(len));
     for (let j = s === 1 ? 0 : 1; j <= k; j++) {
       samples.push([ax + ((bx - ax) * j) / k, ay + ((by - ay) * j) / k]);
-      dirs.push(len > 0 ? [(bx - ax) / len, (by - ay) / len] : [1, 0]);
+      if (along) dirs.push(len > 0 ? [(bx - ax) / len, (by - ay) / len] : [1, 0]);
     }
   }
   let minX = Infinity;
@@ -399,20 +397,20 @@ export function absentSince(points: ReadonlyArray<readonly [number, number]>, cl
     }
   }
   const g2 = gateM * gateM;
-  const along = alongM !== undefined && ring.length > 1;
   for (const list of near.values()) {
     let seen = 0;
-    samples.forEach(([x, y], j) => {
-      const [ux, uy] = dirs[j]!;
+    for (let j = 0; j < samples.length; j++) {
+      const [x, y] = samples[j]!;
+      const u = along ? dirs[j]! : undefined;
       for (let k = 0; k < list.length; k += 2) {
         const dx = list[k]! - x;
         const dy = list[k + 1]! - y;
-        if (along ? Math.abs(dx * ux + dy * uy) <= alongM! && Math.abs(dx * uy - dy * ux) <= gateM : dx * dx + dy * dy <= g2) {
+        if (u ? Math.abs(dx * u[0] + dy * u[1]) <= alongM! && Math.abs(dx * u[1] - dy * u[0]) <= gateM : dx * dx + dy * dy <= g2) {
           seen++;
           break;
         }
       }
-    });
+    }
     if (2 * seen >= samples.length) return false;
   }
   return true;
